@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Atoll",
+    products: [
+        .library(name: "AtollServer", targets: ["AtollServer"]),
+        .executable(name: "atoll-server", targets: ["atoll-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // RESP2/RESP3 codec: request parsing and reply encoding. NIOCore only.
+        .target(name: "AtollRESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+                swiftSettings: swiftSettings),
+        // Databases, values and expiry. No protocol, no NIO.
+        .target(name: "AtollKeyspace", swiftSettings: swiftSettings),
+        // The command table and one file per command family.
+        .target(name: "AtollCommands", dependencies: ["AtollRESP", "AtollKeyspace"],
+                swiftSettings: swiftSettings),
+        // The NIO server: connections, sessions, the keyspace guard. Also the embeddable library.
+        .target(name: "AtollServer", dependencies: [
+            "AtollCommands",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "atoll-server", dependencies: ["AtollServer"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "AtollRESPTests", dependencies: ["AtollRESP"]),
+        .testTarget(name: "AtollKeyspaceTests", dependencies: ["AtollKeyspace"]),
+        .testTarget(name: "AtollCommandsTests", dependencies: ["AtollCommands"]),
+        .testTarget(name: "AtollServerTests", dependencies: [
+            "AtollServer",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+    ]
+)

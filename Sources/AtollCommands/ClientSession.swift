@@ -1,0 +1,44 @@
+/// Per-connection state that commands read and change (selected database, protocol version,
+/// name, authentication, reply mode), plus the handle the server uses to reach the connection.
+/// Only touched with the keyspace lock held.
+
+/// What commands may ask of a live connection; the NIO server implements it.
+public protocol ClientConnection: AnyObject, Sendable {
+    /// Closes the connection from any thread (CLIENT KILL, timeouts, SHUTDOWN).
+    func close()
+    /// Writes and flushes bytes from any thread (MONITOR lines).
+    func send(_ bytes: [UInt8])
+}
+
+public final class ClientSession: @unchecked Sendable {
+    public enum ReplyMode: Sendable { case on, off, skipNext, skipThis }
+
+    public let id: Int64
+    public var db = 0
+    public var resp3 = false
+    public var name: [UInt8] = []
+    public var authenticated: Bool
+    public var replyMode = ReplyMode.on
+    public var noEvict = false
+    public var noTouch = false
+    public var isMonitor = false
+    /// Set by QUIT and friends: reply, then close.
+    public var closeAfterReply = false
+    public let address: String
+    public let localAddress: String
+    public let createdAt: Int64
+    public var lastInteraction: Int64
+    public var lastCommand = "NULL"
+    public weak var connection: (any ClientConnection)?
+
+    public init(id: Int64, authenticated: Bool, address: String, localAddress: String, now: Int64,
+                connection: (any ClientConnection)?) {
+        self.id = id
+        self.authenticated = authenticated
+        self.address = address
+        self.localAddress = localAddress
+        self.createdAt = now
+        self.lastInteraction = now
+        self.connection = connection
+    }
+}

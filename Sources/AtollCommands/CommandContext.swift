@@ -1,0 +1,96 @@
+/// `CommandContext`: what a command handler works with — its arguments, the reply writer,
+/// the client, the server state and the command's clock — plus the keyspace helpers that
+/// every family shares (typed lookups, the common error replies).
+import AtollKeyspace
+import AtollRESP
+
+public struct CommandContext {
+    public var args: [[UInt8]] = []
+    public var out: ReplyWriter
+    public let client: ClientSession
+    public let server: ServerCore
+    /// The command's time, Unix milliseconds; fixed for the whole command.
+    public var now: Int64 = 0
+    /// The command (or subcommand) being run.
+    public var command: CommandSpec?
+
+    public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
+        self.out = out
+        self.client = client
+        self.server = server
+    }
+
+    @inlinable public var keyspace: Keyspace { server.keyspace }
+
+    // MARK: - Keyspace access
+
+    /// Live entry for a key in the client's database (lazy expiry applies).
+    @inlinable public mutating func lookup(_ key: Bytes) -> Entry? {
+        var expired = 0
+        let entry = keyspace.databases[client.db].lookup(key, now: now, expired: &expired)
+        if expired > 0 { keyspace.stats.expiredKeys += expired }
+        return entry
+    }
+
+    /// Lookup for reading: counts hits and misses and refreshes the access time.
+    @inlinable public mutating func lookupRead(_ key: Bytes) -> Entry? {
+        guard let entry = lookup(key) else {
+            keyspace.stats.keyspaceMisses += 1
+            return nil
+        }
+        keyspace.stats.keyspaceHits += 1
+        if !client.noTouch { keyspace.databases[client.db].touch(key, clock: server.lruClock) }
+        return entry
+    }
+
+    @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry) {
+        keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock))
+        server.dirty += 1
+    }
+
+    @inlinable @discardableResult
+    public mutating func delete(_ key: Bytes) -> Bool {
+        guard lookup(key) != nil else { return false }
+        keyspace.databases[client.db].remove(key)
+        server.dirty += 1
+        return true
+    }
+
+    // MARK: - Shared replies
+
+    @inlinable public mutating func wrongType() {
+        out.staticError("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n")
+    }
+    @inlinable public mutating func syntaxError() { out.staticError("-ERR syntax error\r\n") }
+    @inlinable public mutating func notInteger() { out.staticError("-ERR value is not an integer or out of range\r\n") }
+    @inlinable public mutating func notFloat() { out.staticError("-ERR value is not a valid float\r\n") }
+
+    /// The argument as an integer, or nil after replying with the not-an-integer error.
+    @inlinable public mutating func integerArgument(_ index: Int) -> Int64? {
+        guard let n = parseStrictInt64(args[index]) else {
+            notInteger()
+            return nil
+        }
+        return n
+    }
+
+    /// True when argument `index` equals `word` ignoring ASCII case (`word` is lower case).
+    @inlinable public func argIs(_ index: Int, _ word: StaticString) -> Bool {
+        asciiCaseInsensitiveEquals(args[index], word)
+    }
+
+    /// The name the client typed, for messages, lower-cased like Redis's command names.
+    public var commandName: String { command?.name ?? "" }
+}
+
+/// Compares bytes with a lower-case ASCII word, ignoring case.
+@inlinable public func asciiCaseInsensitiveEquals(_ bytes: [UInt8], _ word: StaticString) -> Bool {
+    guard bytes.count == word.utf8CodeUnitCount else { return false }
+    let w = word.utf8Start
+    for i in 0..<bytes.count {
+        var c = bytes[i]
+        if c >= 65 && c <= 90 { c += 32 }
+        if c != w[i] { return false }
+    }
+    return true
+}

@@ -1,0 +1,125 @@
+/// The one declaration of a command: name, arity, flags, ACL categories, key positions, key
+/// specs, tips and subcommands, plus the function that runs it. Dispatch, arity errors,
+/// COMMAND output and (later) MULTI, script and cluster checks all read this one record.
+/// The data was first taken from the reference server's COMMAND INFO (see
+/// scripts/dev/gen-command-specs.py) and is checked against it by the differential tests.
+
+/// Runs one command. Arity and authentication were checked before it is called.
+public typealias CommandHandler = @Sendable (inout CommandContext) -> Void
+
+public struct CommandFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyoom = CommandFlags(rawValue: 1 << 2)
+    public static let module = CommandFlags(rawValue: 1 << 3)
+    public static let admin = CommandFlags(rawValue: 1 << 4)
+    public static let pubsub = CommandFlags(rawValue: 1 << 5)
+    public static let noscript = CommandFlags(rawValue: 1 << 6)
+    public static let blocking = CommandFlags(rawValue: 1 << 7)
+    public static let loading = CommandFlags(rawValue: 1 << 8)
+    public static let stale = CommandFlags(rawValue: 1 << 9)
+    public static let skipMonitor = CommandFlags(rawValue: 1 << 10)
+    public static let skipSlowlog = CommandFlags(rawValue: 1 << 11)
+    public static let asking = CommandFlags(rawValue: 1 << 12)
+    public static let fast = CommandFlags(rawValue: 1 << 13)
+    public static let noAuth = CommandFlags(rawValue: 1 << 14)
+    public static let mayReplicate = CommandFlags(rawValue: 1 << 15)
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 16)
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 17)
+    public static let noMulti = CommandFlags(rawValue: 1 << 18)
+    public static let movablekeys = CommandFlags(rawValue: 1 << 19)
+    public static let allowBusy = CommandFlags(rawValue: 1 << 20)
+
+    /// Names in the order COMMAND INFO lists them.
+    static let names: [(CommandFlags, StaticString)] = [
+        (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.module, "module"),
+        (.admin, "admin"), (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"),
+        (.loading, "loading"), (.stale, "stale"), (.skipMonitor, "skip_monitor"),
+        (.skipSlowlog, "skip_slowlog"), (.asking, "asking"), (.fast, "fast"), (.noAuth, "no_auth"),
+        (.mayReplicate, "may_replicate"), (.noMandatoryKeys, "no_mandatory_keys"),
+        (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"), (.movablekeys, "movablekeys"),
+        (.allowBusy, "allow_busy"),
+    ]
+}
+
+/// Where a command's keys are, in Redis 7's key-spec form.
+public struct KeySpec: Sendable {
+    public enum Begin: Sendable {
+        case index(Int)
+        case keyword(String, startFrom: Int)
+        case unknown
+    }
+    public enum Find: Sendable {
+        case range(lastKey: Int, step: Int, limit: Int)
+        case keynum(index: Int, firstKey: Int, step: Int)
+        case unknown
+    }
+    public let flags: [String]
+    public let begin: Begin
+    public let find: Find
+    public let notes: String?
+
+    public init(flags: [String], begin: Begin, find: Find, notes: String? = nil) {
+        self.flags = flags
+        self.begin = begin
+        self.find = find
+        self.notes = notes
+    }
+}
+
+public final class CommandSpec: Sendable {
+    /// Lower-case name; `parent|child` for subcommands.
+    public let name: String
+    /// Argument count including the name; negative means "at least -arity".
+    public let arity: Int
+    public let flags: CommandFlags
+    public let aclCategories: [String]
+    /// Legacy (first, last, step) key positions; (0, 0, 0) when the command takes no keys.
+    public let keyPositions: (first: Int, last: Int, step: Int)
+    public let tips: [String]
+    public let keySpecs: [KeySpec]
+    public let subcommands: [CommandSpec]
+    let handler: CommandHandler?
+
+    public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String], keys: (Int, Int, Int) = (0, 0, 0),
+                tips: [String] = [], keySpecs: [KeySpec] = [], subcommands: [CommandSpec] = [], run: CommandHandler? = nil) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.aclCategories = acl
+        self.keyPositions = keys
+        self.tips = tips
+        self.keySpecs = keySpecs
+        self.subcommands = subcommands
+        self.handler = run
+    }
+
+    /// The part after `|` for subcommands.
+    public var shortName: String {
+        if let bar = name.firstIndex(of: "|") { return String(name[name.index(after: bar)...]) }
+        return name
+    }
+
+    @inlinable public func arityMatches(_ count: Int) -> Bool {
+        arity >= 0 ? count == arity : count >= -arity
+    }
+
+    /// Finds a subcommand by its (case-insensitive) name.
+    public func subcommand(named bytes: [UInt8]) -> CommandSpec? {
+        let lowered = String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        return subcommands.first { $0.shortName == lowered }
+    }
+
+    /// Positions of the key arguments in `args`, from the legacy triple (and movable-key rules
+    /// for the few commands that need them).
+    public func keyIndices(_ args: [[UInt8]]) -> [Int] {
+        let (first, last, step) = keyPositions
+        guard first > 0, step > 0 else { return [] }
+        let end = last < 0 ? args.count + last : min(last, args.count - 1)
+        guard first <= end else { return [] }
+        return Array(stride(from: first, through: end, by: step))
+    }
+}

@@ -1,0 +1,41 @@
+/// The table of every command Atoll serves, built once from the families' declarations,
+/// with a case-insensitive lookup that does not allocate for names sent in one case.
+public final class CommandTable: Sendable {
+    public let all: [CommandSpec]
+    private let byName: [[UInt8]: CommandSpec]
+
+    public init(_ specs: [CommandSpec]) {
+        all = specs
+        var map: [[UInt8]: CommandSpec] = [:]
+        for spec in specs {
+            map[Array(spec.name.utf8)] = spec
+            map[Array(spec.name.uppercased().utf8)] = spec
+        }
+        byName = map
+    }
+
+    /// Every family's commands.
+    public static let standard = CommandTable(
+        StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs)
+
+    public func lookup(_ name: [UInt8]) -> CommandSpec? {
+        if let spec = byName[name] { return spec }
+        guard name.count <= 64 else { return nil }
+        return byName[name.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }]
+    }
+
+    /// Top-level lookup, then the subcommand for container commands (CONFIG GET, ...).
+    /// Returns the container itself when no subcommand was given, so arity reports it.
+    public func resolve(_ args: [[UInt8]]) -> Resolution {
+        guard let top = lookup(args[0]) else { return .unknownCommand }
+        if top.subcommands.isEmpty || args.count < 2 { return .found(top) }
+        guard let sub = top.subcommand(named: args[1]) else { return .unknownSubcommand(top) }
+        return .found(sub)
+    }
+
+    public enum Resolution {
+        case found(CommandSpec)
+        case unknownCommand
+        case unknownSubcommand(CommandSpec)
+    }
+}

@@ -1,0 +1,28 @@
+/// Reading redis.conf syntax into a `ServerConfiguration`: one `name value...` directive a
+/// line, `#` comments, arguments split with the same quoting rules as inline commands.
+import AtollRESP
+
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension ServerConfiguration {
+    /// Applies every directive in `text`, in order; later lines win. Unknown names are errors.
+    public mutating func load(_ text: String) throws {
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.drop { $0 == " " || $0 == "\t" }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let words = splitArguments(Array(line.utf8)), let first = words.first else {
+                throw ConfigError(description: ">>> line \(number + 1): '\(line)'\nUnbalanced quotes in configuration line")
+            }
+            let name = String(decoding: first, as: UTF8.self)
+            let values = words.dropFirst().map { String(decoding: $0, as: UTF8.self) }
+            guard let parameter = ConfigParameter.named(name) else {
+                throw ConfigError(description: ">>> '\(name)'\nBad directive or wrong number of arguments")
+            }
+            if let reason = parameter.apply(Array(values), to: &self) {
+                throw ConfigError(description: ">>> '\(name) \(values.joined(separator: " "))'\n\(reason)")
+            }
+        }
+    }
+}

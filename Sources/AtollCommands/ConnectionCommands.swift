@@ -1,0 +1,331 @@
+/// Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET and CLIENT.
+import AtollKeyspace
+import AtollRESP
+
+enum ConnectionCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("ping", arity: -1, flags: [.fast], acl: ["fast", "connection"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: ping),
+        CommandSpec("echo", arity: 2, flags: [.loading, .stale, .fast], acl: ["fast", "connection"], run: echo),
+        CommandSpec("hello", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: hello),
+        CommandSpec("auth", arity: -2, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: auth),
+        CommandSpec("select", arity: 2, flags: [.loading, .stale, .fast], acl: ["fast", "connection"], run: select),
+        CommandSpec("quit", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: quit),
+        CommandSpec("reset", arity: 1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: reset),
+        CommandSpec("client", arity: -2, flags: [], acl: ["slow"], subcommands: [
+            CommandSpec("client|info", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output"], run: clientInfo),
+            CommandSpec("client|reply", arity: 3, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientReply),
+            CommandSpec("client|setname", arity: 3, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientSetname),
+            CommandSpec("client|kill", arity: -3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientKill),
+            CommandSpec("client|no-evict", arity: 3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientNoEvict),
+            CommandSpec("client|no-touch", arity: 3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientNoTouch),
+            CommandSpec("client|id", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientId),
+            CommandSpec("client|getname", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientGetname),
+            CommandSpec("client|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: clientHelp),
+            CommandSpec("client|list", arity: -2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], tips: ["nondeterministic_output"], run: clientList),
+        ]),
+    ]
+
+    static func ping(_ c: inout CommandContext) {
+        if c.args.count > 2 { return c.out.error("ERR wrong number of arguments for 'ping' command") }
+        if c.args.count == 2 { return c.out.bulk(c.args[1]) }
+        c.out.status("PONG")
+    }
+
+    static func echo(_ c: inout CommandContext) { c.out.bulk(c.args[1]) }
+
+    static func select(_ c: inout CommandContext) {
+        guard let n = parseStrictInt64(c.args[1]), n >= Int64(Int32.min), n <= Int64(Int32.max) else { return c.notInteger() }
+        guard n >= 0 && n < Int64(c.keyspace.databases.count) else { return c.out.error("ERR DB index is out of range") }
+        c.client.db = Int(n)
+        c.out.ok()
+    }
+
+    static func quit(_ c: inout CommandContext) {
+        c.client.closeAfterReply = true
+        c.out.ok()
+    }
+
+    static func reset(_ c: inout CommandContext) {
+        let client = c.client
+        client.db = 0
+        client.resp3 = false
+        c.out.resp3 = false
+        client.name = []
+        client.noEvict = false
+        client.noTouch = false
+        client.replyMode = .on
+        client.authenticated = c.server.config.requirePass.isEmpty
+        if client.isMonitor {
+            client.isMonitor = false
+            c.server.monitors.removeAll { $0 === client }
+        }
+        c.out.status("RESET")
+    }
+
+    // MARK: - Authentication
+
+    /// Checks a username/password pair against the default user (`requirepass`).
+    static func credentialsValid(_ c: CommandContext, user: [UInt8], password: [UInt8]) -> Bool {
+        guard user == Array("default".utf8) else { return false }
+        let required = c.server.config.requirePass
+        return required.isEmpty || Array(required.utf8) == password
+    }
+
+    static func auth(_ c: inout CommandContext) {
+        if c.args.count > 3 { return c.syntaxError() }
+        let user: [UInt8], password: [UInt8]
+        if c.args.count == 2 {
+            if c.server.config.requirePass.isEmpty {
+                return c.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+            }
+            user = Array("default".utf8)
+            password = c.args[1]
+        } else {
+            user = c.args[1]
+            password = c.args[2]
+        }
+        guard credentialsValid(c, user: user, password: password) else {
+            return c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
+        }
+        c.client.authenticated = true
+        c.out.ok()
+    }
+
+    static func hello(_ c: inout CommandContext) {
+        var version: Int64 = 0
+        var next = 1
+        if c.args.count >= 2 {
+            guard let v = parseStrictInt64(c.args[1]) else {
+                return c.out.error("ERR Protocol version is not an integer or out of range")
+            }
+            if v < 2 || v > 3 { return c.out.error("NOPROTO unsupported protocol version") }
+            version = v
+            next = 2
+        }
+        var credentials: (user: [UInt8], password: [UInt8])?
+        var newName: [UInt8]?
+        var j = next
+        while j < c.args.count {
+            let more = c.args.count - 1 - j
+            if c.argIs(j, "auth") && more >= 2 {
+                credentials = (c.args[j + 1], c.args[j + 2])
+                j += 2
+            } else if c.argIs(j, "setname") && more >= 1 {
+                newName = c.args[j + 1]
+                j += 1
+            } else {
+                return c.out.error("ERR Syntax error in HELLO option '\(cText(c.args[j], max: Int.max))'")
+            }
+            j += 1
+        }
+        if let credentials {
+            guard credentialsValid(c, user: credentials.user, password: credentials.password) else {
+                return c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
+            }
+            c.client.authenticated = true
+        }
+        guard c.client.authenticated else {
+            return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        }
+        if let newName {
+            guard setClientName(&c, newName) else { return }
+        }
+        if version != 0 {
+            c.client.resp3 = version == 3
+            c.out.resp3 = version == 3
+        }
+        c.out.mapHeader(7)
+        c.out.bulk("server"); c.out.bulk("redis")
+        c.out.bulk("version"); c.out.bulk(redisCompatibleVersion)
+        c.out.bulk("proto"); c.out.integer(c.client.resp3 ? 3 : 2)
+        c.out.bulk("id"); c.out.integer(c.client.id)
+        c.out.bulk("mode"); c.out.bulk("standalone")
+        c.out.bulk("role"); c.out.bulk("master")
+        c.out.bulk("modules"); c.out.arrayHeader(0)
+    }
+
+    /// Validates and applies a client name; replies with Redis's error and returns false if invalid.
+    static func setClientName(_ c: inout CommandContext, _ name: [UInt8]) -> Bool {
+        guard name.allSatisfy({ $0 >= UInt8(ascii: "!") && $0 <= UInt8(ascii: "~") }) else {
+            c.out.error("ERR Client names cannot contain spaces, newlines or special characters.")
+            return false
+        }
+        c.client.name = name
+        return true
+    }
+
+    // MARK: - CLIENT
+
+    static func clientId(_ c: inout CommandContext) { c.out.integer(c.client.id) }
+
+    static func clientSetname(_ c: inout CommandContext) {
+        if setClientName(&c, c.args[2]) { c.out.ok() }
+    }
+
+    static func clientGetname(_ c: inout CommandContext) {
+        if c.client.name.isEmpty { return c.out.null() }
+        c.out.bulk(c.client.name)
+    }
+
+    /// One CLIENT LIST line, in Redis's field order; buffer sizes are nominal.
+    static func describe(_ client: ClientSession, now: Int64) -> String {
+        var flags = ""
+        if client.isMonitor { flags += "O" }
+        if client.noEvict { flags += "e" }
+        if client.noTouch { flags += "T" }
+        if flags.isEmpty { flags = "N" }
+        return "id=\(client.id) addr=\(client.address) laddr=\(client.localAddress) fd=8 name=\(String(decoding: client.name, as: UTF8.self)) "
+            + "age=\((now - client.createdAt) / 1000) idle=\((now - client.lastInteraction) / 1000) flags=\(flags) db=\(client.db) "
+            + "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
+            + "tot-mem=1024 events=r cmd=\(client.lastCommand) user=default redir=-1 resp=\(client.resp3 ? 3 : 2)"
+    }
+
+    static func clientInfo(_ c: inout CommandContext) {
+        c.out.verbatim(describe(c.client, now: c.now) + "\n")
+    }
+
+    static func clientList(_ c: inout CommandContext) {
+        var selected = c.server.clients.values.sorted { $0.id < $1.id }
+        var j = 2
+        while j < c.args.count {
+            if c.argIs(j, "type") && j + 1 < c.args.count {
+                let t = c.args[j + 1]
+                if asciiCaseInsensitiveEquals(t, "normal") { }
+                else if asciiCaseInsensitiveEquals(t, "master") || asciiCaseInsensitiveEquals(t, "replica")
+                            || asciiCaseInsensitiveEquals(t, "slave") || asciiCaseInsensitiveEquals(t, "pubsub") {
+                    selected = []
+                } else {
+                    return c.out.error("ERR Unknown client type '\(cText(t, max: Int.max))'")
+                }
+                j += 2
+            } else if c.argIs(j, "id") && j + 1 < c.args.count {
+                var ids = Set<Int64>()
+                for k in (j + 1)..<c.args.count {
+                    guard let id = parseStrictInt64(c.args[k]), id > 0 else { return c.out.error("ERR Invalid client ID") }
+                    ids.insert(id)
+                }
+                selected = selected.filter { ids.contains($0.id) }
+                j = c.args.count
+            } else {
+                return c.syntaxError()
+            }
+        }
+        let now = c.now
+        c.out.verbatim(selected.map { describe($0, now: now) + "\n" }.joined())
+    }
+
+    static func clientKill(_ c: inout CommandContext) {
+        if c.args.count == 3 {
+            // Old form: CLIENT KILL addr:port
+            let address = String(decoding: c.args[2], as: UTF8.self)
+            guard let target = c.server.clients.values.first(where: { $0.address == address }) else {
+                return c.out.error("ERR No such client")
+            }
+            kill(target, &c)
+            return c.out.ok()
+        }
+        var id: Int64?, address: String?, localAddress: String?, user: String?
+        var skipMe = true
+        var j = 2
+        while j < c.args.count {
+            guard j + 1 < c.args.count else { return c.syntaxError() }
+            let value = c.args[j + 1]
+            if c.argIs(j, "id") {
+                guard let n = parseStrictInt64(value), n > 0 else { return c.out.error("ERR client-id should be greater than 0") }
+                id = n
+            } else if c.argIs(j, "addr") {
+                address = String(decoding: value, as: UTF8.self)
+            } else if c.argIs(j, "laddr") {
+                localAddress = String(decoding: value, as: UTF8.self)
+            } else if c.argIs(j, "user") {
+                user = String(decoding: value, as: UTF8.self)
+            } else if c.argIs(j, "skipme") {
+                if asciiCaseInsensitiveEquals(value, "yes") { skipMe = true }
+                else if asciiCaseInsensitiveEquals(value, "no") { skipMe = false }
+                else { return c.syntaxError() }
+            } else if c.argIs(j, "type") {
+                if !asciiCaseInsensitiveEquals(value, "normal") && !asciiCaseInsensitiveEquals(value, "master")
+                    && !asciiCaseInsensitiveEquals(value, "replica") && !asciiCaseInsensitiveEquals(value, "slave")
+                    && !asciiCaseInsensitiveEquals(value, "pubsub") {
+                    return c.out.error("ERR Unknown client type '\(cText(value, max: Int.max))'")
+                }
+                if !asciiCaseInsensitiveEquals(value, "normal") { return c.out.integer(0) }
+            } else {
+                return c.syntaxError()
+            }
+            j += 2
+        }
+        var killed = 0
+        for target in c.server.clients.values {
+            if let id, target.id != id { continue }
+            if let address, target.address != address { continue }
+            if let localAddress, target.localAddress != localAddress { continue }
+            if let user, user != "default" { continue }
+            if skipMe && target === c.client { continue }
+            kill(target, &c)
+            killed += 1
+        }
+        c.out.integer(killed)
+    }
+
+    private static func kill(_ target: ClientSession, _ c: inout CommandContext) {
+        if target === c.client {
+            target.closeAfterReply = true
+        } else {
+            target.connection?.close()
+        }
+    }
+
+    static func clientNoEvict(_ c: inout CommandContext) {
+        guard let on = onOff(&c) else { return }
+        c.client.noEvict = on
+        c.out.ok()
+    }
+
+    static func clientNoTouch(_ c: inout CommandContext) {
+        guard let on = onOff(&c) else { return }
+        c.client.noTouch = on
+        c.out.ok()
+    }
+
+    private static func onOff(_ c: inout CommandContext) -> Bool? {
+        if c.argIs(2, "on") { return true }
+        if c.argIs(2, "off") { return false }
+        c.syntaxError()
+        return nil
+    }
+
+    static func clientReply(_ c: inout CommandContext) {
+        if c.argIs(2, "on") {
+            c.client.replyMode = .on
+            c.out.ok()
+        } else if c.argIs(2, "off") {
+            c.client.replyMode = .off
+        } else if c.argIs(2, "skip") {
+            if c.client.replyMode == .on { c.client.replyMode = .skipNext }
+        } else {
+            c.syntaxError()
+        }
+    }
+
+    static func clientHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "CLIENT", [
+            "GETNAME", "    Return the name of the current connection.",
+            "ID", "    Return the ID of the current connection.",
+            "INFO", "    Return information about the current client connection.",
+            "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are: ID, ADDR, LADDR, USER, TYPE, SKIPME.",
+            "LIST [TYPE <type>] [ID <id> [<id> ...]]", "    Return information about client connections.",
+            "NO-EVICT (ON|OFF)", "    Protect the current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)", "    Do not change the access time of keys this client reads.",
+            "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+            "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        ])
+    }
+}
+
+/// The Redis version Atoll reports so that clients enable the features it implements.
+public let redisCompatibleVersion = "7.0.15"
+/// Atoll's own version (INFO `atoll_version`).
+public let atollVersion = "0.1.0"

@@ -1,0 +1,138 @@
+/// The text of each INFO section, with the field names clients and monitoring tools read.
+/// `redis_version` is the Redis version whose behaviour Atoll matches; `atoll_version` is ours.
+import AtollKeyspace
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum InfoSections {
+    static func render(_ name: String, _ c: inout CommandContext) -> String {
+        let server = c.server
+        var lines: [String]
+        switch name {
+        case "server":
+            let uptime = (c.now - server.startTime) / 1000
+            lines = ["# Server",
+                     "redis_version:\(redisCompatibleVersion)",
+                     "atoll_version:\(atollVersion)",
+                     "redis_mode:standalone",
+                     "os:\(operatingSystem())",
+                     "arch_bits:64",
+                     "process_id:\(getpid())",
+                     "run_id:\(server.runID)",
+                     "tcp_port:\(server.config.port)",
+                     "server_time_usec:\(currentTimeMicros())",
+                     "uptime_in_seconds:\(uptime)",
+                     "uptime_in_days:\(uptime / 86400)",
+                     "hz:\(server.config.hz)",
+                     "configured_hz:\(server.config.hz)",
+                     "executable:atoll-server",
+                     "io_threads_active:0"]
+        case "clients":
+            lines = ["# Clients",
+                     "connected_clients:\(server.clients.count)",
+                     "maxclients:\(server.config.maxClients)",
+                     "blocked_clients:0",
+                     "tracking_clients:0",
+                     "clients_in_timeout_table:0"]
+        case "memory":
+            let used = allocatedBytes()
+            let rss = residentBytes()
+            lines = ["# Memory",
+                     "used_memory:\(used)",
+                     "used_memory_human:\(humanBytes(used))",
+                     "used_memory_rss:\(rss)",
+                     "used_memory_rss_human:\(humanBytes(rss))",
+                     "maxmemory:0",
+                     "maxmemory_human:0B",
+                     "maxmemory_policy:noeviction",
+                     "mem_fragmentation_ratio:\(used > 0 ? String(format2(Double(rss) / Double(used))) : "0.00")",
+                     "mem_allocator:libc"]
+        case "persistence":
+            lines = ["# Persistence",
+                     "loading:0",
+                     "rdb_changes_since_last_save:\(server.dirty)",
+                     "rdb_bgsave_in_progress:0",
+                     "rdb_last_save_time:\(server.lastSave)",
+                     "aof_enabled:0",
+                     "aof_rewrite_in_progress:0"]
+        case "stats":
+            lines = ["# Stats",
+                     "total_connections_received:\(server.stats.totalConnections)",
+                     "total_commands_processed:\(server.stats.totalCommands)",
+                     "total_net_input_bytes:\(server.stats.netInputBytes)",
+                     "total_net_output_bytes:\(server.stats.netOutputBytes)",
+                     "rejected_connections:\(server.stats.rejectedConnections)",
+                     "expired_keys:\(c.keyspace.stats.expiredKeys)",
+                     "evicted_keys:0",
+                     "keyspace_hits:\(c.keyspace.stats.keyspaceHits)",
+                     "keyspace_misses:\(c.keyspace.stats.keyspaceMisses)"]
+        case "replication":
+            lines = ["# Replication", "role:master", "connected_slaves:0"]
+        case "cpu":
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            func seconds(_ t: timeval) -> String { "\(t.tv_sec).\(String(t.tv_usec).leftPadded(6))" }
+            lines = ["# CPU", "used_cpu_sys:\(seconds(usage.ru_stime))", "used_cpu_user:\(seconds(usage.ru_utime))"]
+        case "keyspace":
+            lines = ["# Keyspace"]
+            for (i, db) in c.keyspace.databases.enumerated() where db.count > 0 {
+                lines.append("db\(i):keys=\(db.count),expires=\(db.expiresCount),avg_ttl=0")
+            }
+        default:
+            lines = []
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func operatingSystem() -> String {
+        var u = utsname()
+        uname(&u)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return "\(field(u.sysname)) \(field(u.release)) \(field(u.machine))"
+    }
+
+    /// Bytes handed out by malloc (glibc's own count).
+    static func allocatedBytes() -> Int {
+        // glibc's mallinfo2 is not in the Swift overlay; resident memory is the honest figure we have.
+        residentBytes()
+    }
+
+    /// Resident set size from /proc/self/statm.
+    static func residentBytes() -> Int {
+        guard let file = fopen("/proc/self/statm", "r") else { return 0 }
+        defer { fclose(file) }
+        var size = 0, resident = 0
+        guard fscanfTwo(file, &size, &resident) else { return 0 }
+        return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    private static func fscanfTwo(_ file: UnsafeMutablePointer<FILE>, _ a: inout Int, _ b: inout Int) -> Bool {
+        var line = [CChar](repeating: 0, count: 256)
+        guard fgets(&line, 256, file) != nil else { return false }
+        let parts = String(cString: line).split(separator: " ")
+        guard parts.count >= 2, let x = Int(parts[0]), let y = Int(parts[1]) else { return false }
+        a = x
+        b = y
+        return true
+    }
+
+    static func humanBytes(_ n: Int) -> String {
+        let d = Double(n)
+        if d < 1024 { return "\(n)B" }
+        if d < 1024 * 1024 { return format2(d / 1024) + "K" }
+        if d < 1024 * 1024 * 1024 { return format2(d / 1024 / 1024) + "M" }
+        return format2(d / 1024 / 1024 / 1024) + "G"
+    }
+
+    static func format2(_ d: Double) -> String {
+        let hundredths = Int((d * 100).rounded())
+        return "\(hundredths / 100).\(String(hundredths % 100).leftPadded(2))"
+    }
+}

@@ -1,0 +1,421 @@
+/// Key commands: DEL UNLINK EXISTS TYPE RENAME RENAMENX COPY MOVE EXPIRE PEXPIRE EXPIREAT
+/// PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL
+/// SWAPDB TOUCH OBJECT.
+import AtollKeyspace
+import AtollRESP
+
+enum KeyCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("del", arity: -2, flags: [.write], acl: ["keyspace", "write", "slow"], keys: (1, -1, 1), tips: ["request_policy:multi_shard", "response_policy:agg_sum"], keySpecs: [KeySpec(flags: ["RM", "delete"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: del),
+        CommandSpec("unlink", arity: -2, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, -1, 1), tips: ["request_policy:multi_shard", "response_policy:agg_sum"], keySpecs: [KeySpec(flags: ["RM", "delete"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: unlink),
+        CommandSpec("exists", arity: -2, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], keys: (1, -1, 1), tips: ["request_policy:multi_shard", "response_policy:agg_sum"], keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: exists),
+        CommandSpec("type", arity: 2, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: type),
+        CommandSpec("rename", arity: 3, flags: [.write], acl: ["keyspace", "write", "slow"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["OW", "update"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: rename),
+        CommandSpec("renamenx", arity: 3, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["OW", "insert"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: renamenx),
+        CommandSpec("copy", arity: -3, flags: [.write, .denyoom], acl: ["keyspace", "write", "slow"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["OW", "update"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: copy),
+        CommandSpec("move", arity: 3, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: move),
+        CommandSpec("expire", arity: -3, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: expire),
+        CommandSpec("pexpire", arity: -3, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: pexpire),
+        CommandSpec("expireat", arity: -3, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: expireat),
+        CommandSpec("pexpireat", arity: -3, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: pexpireat),
+        CommandSpec("ttl", arity: 2, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: ttl),
+        CommandSpec("pttl", arity: 2, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: pttl),
+        CommandSpec("expiretime", arity: 2, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: expiretime),
+        CommandSpec("pexpiretime", arity: 2, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: pexpiretime),
+        CommandSpec("persist", arity: 2, flags: [.write, .fast], acl: ["keyspace", "write", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: persist),
+        CommandSpec("keys", arity: 2, flags: [.readonly], acl: ["keyspace", "read", "slow", "dangerous"], tips: ["request_policy:all_shards", "nondeterministic_output_order"], run: keys),
+        CommandSpec("scan", arity: -2, flags: [.readonly], acl: ["keyspace", "read", "slow"], tips: ["nondeterministic_output", "request_policy:special"], run: scan),
+        CommandSpec("randomkey", arity: 1, flags: [.readonly], acl: ["keyspace", "read", "slow"], tips: ["request_policy:all_shards", "nondeterministic_output"], run: randomkey),
+        CommandSpec("dbsize", arity: 1, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], tips: ["request_policy:all_shards", "response_policy:agg_sum"], run: dbsize),
+        CommandSpec("flushdb", arity: -1, flags: [.write], acl: ["keyspace", "write", "slow", "dangerous"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: flushdb),
+        CommandSpec("flushall", arity: -1, flags: [.write], acl: ["keyspace", "write", "slow", "dangerous"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: flushall),
+        CommandSpec("swapdb", arity: 3, flags: [.write, .fast], acl: ["keyspace", "write", "fast", "dangerous"], run: swapdb),
+        CommandSpec("touch", arity: -2, flags: [.readonly, .fast], acl: ["keyspace", "read", "fast"], keys: (1, -1, 1), tips: ["request_policy:multi_shard", "response_policy:agg_sum"], keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: touch),
+        CommandSpec("object", arity: -2, flags: [], acl: ["slow"], subcommands: [
+            CommandSpec("object|encoding", arity: 3, flags: [.readonly], acl: ["keyspace", "read", "slow"], keys: (2, 2, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: objectEncoding),
+            CommandSpec("object|freq", arity: 3, flags: [.readonly], acl: ["keyspace", "read", "slow"], keys: (2, 2, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: objectFreq),
+            CommandSpec("object|help", arity: 2, flags: [.loading, .stale], acl: ["keyspace", "slow"], run: objectHelp),
+            CommandSpec("object|refcount", arity: 3, flags: [.readonly], acl: ["keyspace", "read", "slow"], keys: (2, 2, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: objectRefcount),
+            CommandSpec("object|idletime", arity: 3, flags: [.readonly], acl: ["keyspace", "read", "slow"], keys: (2, 2, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: objectIdletime),
+        ]),
+    ]
+
+    // MARK: - Deleting and inspecting
+
+    static func del(_ c: inout CommandContext) {
+        var deleted = 0
+        for i in 1..<c.args.count where c.delete(Bytes(c.args[i])) { deleted += 1 }
+        c.out.integer(deleted)
+    }
+
+    static func unlink(_ c: inout CommandContext) { del(&c) }
+
+    static func exists(_ c: inout CommandContext) {
+        var found = 0
+        for i in 1..<c.args.count where c.lookup(Bytes(c.args[i])) != nil { found += 1 }
+        c.out.integer(found)
+    }
+
+    static func touch(_ c: inout CommandContext) {
+        var found = 0
+        for i in 1..<c.args.count where c.lookupRead(Bytes(c.args[i])) != nil { found += 1 }
+        c.out.integer(found)
+    }
+
+    static func type(_ c: inout CommandContext) {
+        guard let entry = c.lookup(Bytes(c.args[1])) else { return c.out.status("none") }
+        c.out.status(entry.value.typeName)
+    }
+
+    // MARK: - Renaming, copying, moving
+
+    static func rename(_ c: inout CommandContext) { renameGeneric(&c, onlyIfAbsent: false) }
+    static func renamenx(_ c: inout CommandContext) { renameGeneric(&c, onlyIfAbsent: true) }
+
+    private static func renameGeneric(_ c: inout CommandContext, onlyIfAbsent: Bool) {
+        let source = Bytes(c.args[1]), target = Bytes(c.args[2])
+        guard let entry = c.lookup(source) else { return c.out.error("ERR no such key") }
+        if source == target { return onlyIfAbsent ? c.out.integer(0) : c.out.ok() }
+        if c.lookup(target) != nil {
+            if onlyIfAbsent { return c.out.integer(0) }
+            c.delete(target)
+        }
+        c.keyspace.databases[c.client.db].remove(source)
+        c.keyspace.databases[c.client.db].store(target, entry)
+        c.server.dirty += 1
+        onlyIfAbsent ? c.out.integer(1) : c.out.ok()
+    }
+
+    /// A database index argument, or nil after the reply Redis gives for a bad one.
+    private static func databaseArgument(_ c: inout CommandContext, _ index: Int, intRange: Bool) -> Int? {
+        guard let n = parseStrictInt64(c.args[index]), !intRange || (n >= Int64(Int32.min) && n <= Int64(Int32.max)) else {
+            c.notInteger()
+            return nil
+        }
+        guard n >= 0 && n < Int64(c.keyspace.databases.count) else {
+            c.out.error("ERR DB index is out of range")
+            return nil
+        }
+        return Int(n)
+    }
+
+    static func copy(_ c: inout CommandContext) {
+        var targetDB = c.client.db
+        var replace = false
+        var j = 3
+        while j < c.args.count {
+            if c.argIs(j, "replace") {
+                replace = true
+            } else if c.argIs(j, "db") && j + 1 < c.args.count {
+                guard let db = databaseArgument(&c, j + 1, intRange: false) else { return }
+                targetDB = db
+                j += 1
+            } else {
+                return c.syntaxError()
+            }
+            j += 1
+        }
+        let source = Bytes(c.args[1]), target = Bytes(c.args[2])
+        if targetDB == c.client.db && source == target {
+            return c.out.error("ERR source and destination objects are the same")
+        }
+        guard let entry = c.lookupRead(source) else { return c.out.integer(0) }
+        var expired = 0
+        if c.keyspace.databases[targetDB].lookup(target, now: c.now, expired: &expired) != nil {
+            if !replace { return c.out.integer(0) }
+        }
+        c.keyspace.stats.expiredKeys += expired
+        c.keyspace.databases[targetDB].store(target, Entry(value: entry.value, expireAt: entry.expireAt, lastAccess: c.server.lruClock))
+        c.server.dirty += 1
+        c.out.integer(1)
+    }
+
+    static func move(_ c: inout CommandContext) {
+        guard let targetDB = databaseArgument(&c, 2, intRange: true) else { return }
+        if targetDB == c.client.db { return c.out.error("ERR source and destination objects are the same") }
+        let key = Bytes(c.args[1])
+        guard let entry = c.lookup(key) else { return c.out.integer(0) }
+        var expired = 0
+        if c.keyspace.databases[targetDB].lookup(key, now: c.now, expired: &expired) != nil {
+            return c.out.integer(0)
+        }
+        c.keyspace.stats.expiredKeys += expired
+        c.keyspace.databases[targetDB].store(key, entry)
+        c.keyspace.databases[c.client.db].remove(key)
+        c.server.dirty += 1
+        c.out.integer(1)
+    }
+
+    // MARK: - Expiry
+
+    static func expire(_ c: inout CommandContext) { expireGeneric(&c, base: c.now, seconds: true) }
+    static func pexpire(_ c: inout CommandContext) { expireGeneric(&c, base: c.now, seconds: false) }
+    static func expireat(_ c: inout CommandContext) { expireGeneric(&c, base: 0, seconds: true) }
+    static func pexpireat(_ c: inout CommandContext) { expireGeneric(&c, base: 0, seconds: false) }
+
+    private struct ExpireCondition: OptionSet {
+        let rawValue: Int
+        static let nx = ExpireCondition(rawValue: 1), xx = ExpireCondition(rawValue: 2)
+        static let gt = ExpireCondition(rawValue: 4), lt = ExpireCondition(rawValue: 8)
+    }
+
+    private static func expireGeneric(_ c: inout CommandContext, base: Int64, seconds: Bool) {
+        var condition: ExpireCondition = []
+        for j in 3..<c.args.count {
+            if c.argIs(j, "nx") { condition.insert(.nx) }
+            else if c.argIs(j, "xx") { condition.insert(.xx) }
+            else if c.argIs(j, "gt") { condition.insert(.gt) }
+            else if c.argIs(j, "lt") { condition.insert(.lt) }
+            else { return c.out.error("ERR Unsupported option \(cText(c.args[j], max: Int.max))") }
+        }
+        if condition.contains(.nx) && !condition.isDisjoint(with: [.xx, .gt, .lt]) {
+            return c.out.error("ERR NX and XX, GT or LT options at the same time are not compatible")
+        }
+        if condition.contains([.gt, .lt]) {
+            return c.out.error("ERR GT and LT options at the same time are not compatible")
+        }
+        guard var when = c.integerArgument(2) else { return }
+        if seconds {
+            if when > Int64.max / 1000 || when < Int64.min / 1000 {
+                return c.out.error("ERR invalid expire time in '\(c.commandName)' command")
+            }
+            when *= 1000
+        }
+        if when > Int64.max - base { return c.out.error("ERR invalid expire time in '\(c.commandName)' command") }
+        when += base
+        let key = Bytes(c.args[1])
+        guard let entry = c.lookup(key) else { return c.out.integer(0) }
+        let current = entry.expireAt
+        if condition.contains(.nx) && current != noExpiry { return c.out.integer(0) }
+        if condition.contains(.xx) && current == noExpiry { return c.out.integer(0) }
+        if condition.contains(.gt) && (current == noExpiry || when <= current) { return c.out.integer(0) }
+        if condition.contains(.lt) && current != noExpiry && when >= current { return c.out.integer(0) }
+        if when <= c.now {
+            c.delete(key)
+        } else {
+            c.keyspace.databases[c.client.db].setExpiry(key, when)
+            c.server.dirty += 1
+        }
+        c.out.integer(1)
+    }
+
+    static func ttl(_ c: inout CommandContext) { ttlGeneric(&c, milliseconds: false) }
+    static func pttl(_ c: inout CommandContext) { ttlGeneric(&c, milliseconds: true) }
+
+    private static func ttlGeneric(_ c: inout CommandContext, milliseconds: Bool) {
+        guard let entry = c.lookupRead(Bytes(c.args[1])) else { return c.out.integer(-2) }
+        guard entry.expireAt != noExpiry else { return c.out.integer(-1) }
+        let ttl = max(entry.expireAt - c.now, 0)
+        c.out.integer(milliseconds ? ttl : (ttl + 500) / 1000)
+    }
+
+    static func expiretime(_ c: inout CommandContext) { expireTimeGeneric(&c, milliseconds: false) }
+    static func pexpiretime(_ c: inout CommandContext) { expireTimeGeneric(&c, milliseconds: true) }
+
+    private static func expireTimeGeneric(_ c: inout CommandContext, milliseconds: Bool) {
+        guard let entry = c.lookupRead(Bytes(c.args[1])) else { return c.out.integer(-2) }
+        guard entry.expireAt != noExpiry else { return c.out.integer(-1) }
+        c.out.integer(milliseconds ? entry.expireAt : entry.expireAt / 1000)
+    }
+
+    static func persist(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        guard let entry = c.lookup(key), entry.expireAt != noExpiry else { return c.out.integer(0) }
+        c.keyspace.databases[c.client.db].setExpiry(key, noExpiry)
+        c.server.dirty += 1
+        c.out.integer(1)
+    }
+
+    // MARK: - Enumerating
+
+    static func keys(_ c: inout CommandContext) {
+        let pattern = c.args[1]
+        let matchAll = pattern == [UInt8(ascii: "*")]
+        let now = c.now
+        var found: [[UInt8]] = []
+        c.keyspace.databases[c.client.db].table.forEach { key, entry in
+            if entry.expireAt != noExpiry && now > entry.expireAt { return }
+            if matchAll || globMatch(pattern, key.array) { found.append(key.array) }
+        }
+        c.out.arrayHeader(found.count)
+        for key in found { c.out.bulk(key) }
+    }
+
+    /// Parsed `SCAN`-family options: MATCH, COUNT and (for SCAN) TYPE.
+    struct ScanOptions {
+        var cursor = 0
+        var count = 10
+        var pattern: [UInt8]?
+        var type: [UInt8]?
+    }
+
+    /// Parses `cursor [MATCH p] [COUNT n] [TYPE t]` starting at `cursorIndex`.
+    static func parseScan(_ c: inout CommandContext, cursorIndex: Int, allowType: Bool) -> ScanOptions? {
+        var o = ScanOptions()
+        guard let cursor = parseCursor(c.args[cursorIndex]) else {
+            c.out.error("ERR invalid cursor")
+            return nil
+        }
+        o.cursor = cursor
+        var i = cursorIndex + 1
+        while i < c.args.count {
+            let remaining = c.args.count - i
+            if c.argIs(i, "count") && remaining >= 2 {
+                guard let n = c.integerArgument(i + 1) else { return nil }
+                if n < 1 { c.syntaxError(); return nil }
+                o.count = Int(min(n, Int64(Int32.max)))
+            } else if c.argIs(i, "match") && remaining >= 2 {
+                let p = c.args[i + 1]
+                o.pattern = p == [UInt8(ascii: "*")] ? nil : p
+            } else if allowType && c.argIs(i, "type") && remaining >= 2 {
+                o.type = c.args[i + 1]
+            } else {
+                c.syntaxError()
+                return nil
+            }
+            i += 2
+        }
+        return o
+    }
+
+    /// `strtoul` as SCAN uses it; cursors past our slot space simply end the iteration.
+    private static func parseCursor(_ bytes: [UInt8]) -> Int? {
+        guard let first = bytes.first, !(first == 32 || (first >= 9 && first <= 13)) else { return nil }
+        var digits = bytes[...]
+        var negative = false
+        if first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            negative = first == UInt8(ascii: "-")
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        var value: UInt64 = 0
+        for d in digits {
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(d - 48))
+            if o1 || o2 { return nil }
+            value = s
+        }
+        if negative && value != 0 { return Int.max }
+        return value > UInt64(Int.max) ? Int.max : Int(value)
+    }
+
+    static func scan(_ c: inout CommandContext) {
+        guard let o = parseScan(&c, cursorIndex: 1, allowType: true) else { return }
+        var found: [[UInt8]] = []
+        let now = c.now
+        let next = c.keyspace.databases[c.client.db].scan(from: o.cursor, count: o.count) { key, entry in
+            if entry.expireAt != noExpiry && now > entry.expireAt { return }
+            if let p = o.pattern, !globMatch(p, key.array) { return }
+            if let t = o.type, !asciiCaseInsensitiveEquals(t, entry.value.typeName) { return }
+            found.append(key.array)
+        }
+        c.out.arrayHeader(2)
+        c.out.bulk(Array(String(next).utf8))
+        c.out.arrayHeader(found.count)
+        for key in found { c.out.bulk(key) }
+    }
+
+    static func randomkey(_ c: inout CommandContext) {
+        var expired = 0
+        let key = c.keyspace.databases[c.client.db].randomKey(now: c.now, expired: &expired, using: &c.keyspace.rng)
+        c.keyspace.stats.expiredKeys += expired
+        guard let key else { return c.out.null() }
+        c.out.bulk(key.array)
+    }
+
+    static func dbsize(_ c: inout CommandContext) {
+        c.out.integer(c.keyspace.databases[c.client.db].count)
+    }
+
+    // MARK: - Whole databases
+
+    /// `[ASYNC|SYNC]`; both run synchronously here (freeing memory is not the slow part for us).
+    private static func flushModeIsValid(_ c: inout CommandContext) -> Bool {
+        if c.args.count > 2 || (c.args.count == 2 && !c.argIs(1, "async") && !c.argIs(1, "sync")) {
+            c.syntaxError()
+            return false
+        }
+        return true
+    }
+
+    static func flushdb(_ c: inout CommandContext) {
+        guard flushModeIsValid(&c) else { return }
+        c.server.dirty += c.keyspace.databases[c.client.db].count
+        c.keyspace.databases[c.client.db].removeAll()
+        c.out.ok()
+    }
+
+    static func flushall(_ c: inout CommandContext) {
+        guard flushModeIsValid(&c) else { return }
+        for db in c.keyspace.databases.indices { c.server.dirty += c.keyspace.databases[db].count }
+        c.keyspace.flushAll()
+        c.out.ok()
+    }
+
+    static func swapdb(_ c: inout CommandContext) {
+        guard let a = parseStrictInt64(c.args[1]), a >= Int64(Int32.min), a <= Int64(Int32.max) else {
+            return c.out.error("ERR invalid first DB index")
+        }
+        guard let b = parseStrictInt64(c.args[2]), b >= Int64(Int32.min), b <= Int64(Int32.max) else {
+            return c.out.error("ERR invalid second DB index")
+        }
+        let count = Int64(c.keyspace.databases.count)
+        guard a >= 0, a < count, b >= 0, b < count else { return c.out.error("ERR DB index is out of range") }
+        c.keyspace.databases.swapAt(Int(a), Int(b))
+        c.server.dirty += 1
+        c.out.ok()
+    }
+
+    // MARK: - OBJECT
+
+    static func objectEncoding(_ c: inout CommandContext) {
+        guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
+        switch entry.value {
+        case .int: c.out.bulk("int")
+        case .string(let bytes):
+            if bytes.count <= 20 && parseStrictInt64(bytes) != nil { c.out.bulk("int") }
+            else { c.out.bulk(bytes.count <= 44 ? "embstr" : "raw") }
+        }
+    }
+
+    static func objectRefcount(_ c: inout CommandContext) {
+        guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
+        // Redis shares the objects for the integers 0...9999, which report INT_MAX.
+        let shared: Bool
+        switch entry.value {
+        case .int(let n): shared = n >= 0 && n < 10000
+        case .string(let bytes): shared = parseStrictInt64(bytes).map { $0 >= 0 && $0 < 10000 } ?? false
+        }
+        c.out.integer(shared ? Int(Int32.max) : 1)
+    }
+
+    static func objectIdletime(_ c: inout CommandContext) {
+        guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
+        c.out.integer(Int(c.server.lruClock &- entry.lastAccess))
+    }
+
+    static func objectFreq(_ c: inout CommandContext) {
+        guard c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) != nil else { return c.out.null() }
+        c.out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    }
+
+    static func objectHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "OBJECT", [
+            "ENCODING <key>",
+            "    Return the kind of internal representation used to store the value at <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of <key> (needs an LFU maxmemory policy).",
+            "IDLETIME <key>",
+            "    Return the seconds since <key> was last read or written.",
+            "REFCOUNT <key>",
+            "    Return the number of references to the value at <key>.",
+        ])
+    }
+}
+
+/// The HELP reply every container command gives: a title, the lines, and the HELP line.
+func replyHelp(_ c: inout CommandContext, _ command: String, _ lines: [String]) {
+    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Print this help."]
+    c.out.arrayHeader(all.count)
+    for line in all { c.out.status(line) }
+}

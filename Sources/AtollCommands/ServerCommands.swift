@@ -1,0 +1,378 @@
+/// Server commands: COMMAND INFO CONFIG TIME LASTSAVE SHUTDOWN SLOWLOG LATENCY MONITOR.
+import AtollKeyspace
+import AtollRESP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum ServerCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("command", arity: -1, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], subcommands: [
+            CommandSpec("command|getkeys", arity: -4, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandGetkeys),
+            CommandSpec("command|info", arity: -2, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: commandInfo),
+            CommandSpec("command|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandHelp),
+            CommandSpec("command|list", arity: -2, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: commandList),
+            CommandSpec("command|count", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandCount),
+            CommandSpec("command|docs", arity: -2, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: commandDocs),
+        ]),
+        CommandSpec("info", arity: -1, flags: [.loading, .stale], acl: ["slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], run: info),
+        CommandSpec("config", arity: -2, flags: [], acl: ["slow"], subcommands: [
+            CommandSpec("config|get", arity: -3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: configGet),
+            CommandSpec("config|help", arity: 2, flags: [.loading, .stale], acl: ["slow"], run: configHelp),
+            CommandSpec("config|set", arity: -4, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: configSet),
+            CommandSpec("config|resetstat", arity: 2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: configResetstat),
+        ]),
+        CommandSpec("time", arity: 1, flags: [.loading, .stale, .fast], acl: ["fast"], tips: ["nondeterministic_output"], run: time),
+        CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], acl: ["admin", "fast", "dangerous"], tips: ["nondeterministic_output"], run: lastsave),
+        CommandSpec("shutdown", arity: -1, flags: [.admin, .noscript, .loading, .stale, .noMulti, .allowBusy], acl: ["admin", "slow", "dangerous"], run: shutdown),
+        CommandSpec("slowlog", arity: -2, flags: [], acl: ["slow"], subcommands: [
+            CommandSpec("slowlog|reset", arity: 2, flags: [.admin, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: slowlogReset),
+            CommandSpec("slowlog|len", arity: 2, flags: [.admin, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"], run: slowlogLen),
+            CommandSpec("slowlog|help", arity: 2, flags: [.loading, .stale], acl: ["slow"], run: slowlogHelp),
+            CommandSpec("slowlog|get", arity: -2, flags: [.admin, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "nondeterministic_output"], run: slowlogGet),
+        ]),
+        CommandSpec("latency", arity: -2, flags: [], acl: ["slow"], subcommands: [
+            CommandSpec("latency|help", arity: 2, flags: [.loading, .stale], acl: ["slow"], run: latencyHelp),
+            CommandSpec("latency|doctor", arity: 2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], run: latencyDoctor),
+            CommandSpec("latency|latest", arity: 2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], run: latencyLatest),
+            CommandSpec("latency|history", arity: 3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], run: latencyHistory),
+            CommandSpec("latency|reset", arity: -2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: latencyReset),
+        ]),
+        CommandSpec("monitor", arity: 1, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: monitor),
+    ]
+
+    // MARK: - COMMAND
+
+    static func command(_ c: inout CommandContext) {
+        let all = c.server.table.all
+        c.out.arrayHeader(all.count)
+        for spec in all { writeInfo(spec, &c.out) }
+    }
+
+    static func commandCount(_ c: inout CommandContext) { c.out.integer(c.server.table.all.count) }
+
+    static func commandInfo(_ c: inout CommandContext) {
+        let table = c.server.table
+        if c.args.count == 2 {
+            c.out.arrayHeader(table.all.count)
+            for spec in table.all { writeInfo(spec, &c.out) }
+            return
+        }
+        c.out.arrayHeader(c.args.count - 2)
+        for i in 2..<c.args.count {
+            if let spec = lookupFullName(table, c.args[i]) { writeInfo(spec, &c.out) } else { c.out.nullArray() }
+        }
+    }
+
+    /// `name` or `container|sub`.
+    static func lookupFullName(_ table: CommandTable, _ name: [UInt8]) -> CommandSpec? {
+        if let bar = name.firstIndex(of: UInt8(ascii: "|")) {
+            return table.lookup(Array(name[..<bar]))?.subcommand(named: Array(name[(bar + 1)...]))
+        }
+        return table.lookup(name)
+    }
+
+    /// One COMMAND INFO entry, in Redis 7's ten-field layout.
+    static func writeInfo(_ spec: CommandSpec, _ out: inout ReplyWriter) {
+        out.arrayHeader(10)
+        out.bulk(spec.name)
+        out.integer(spec.arity)
+        let flags = CommandFlags.names.filter { spec.flags.contains($0.0) }
+        out.setHeader(flags.count)
+        for (_, name) in flags { out.status(name) }
+        out.integer(spec.keyPositions.first)
+        out.integer(spec.keyPositions.last)
+        out.integer(spec.keyPositions.step)
+        out.setHeader(spec.aclCategories.count)
+        for category in spec.aclCategories { out.status("@" + category) }
+        out.setHeader(spec.tips.count)
+        for tip in spec.tips { out.status(tip) }
+        out.arrayHeader(spec.keySpecs.count)
+        for keySpec in spec.keySpecs { writeKeySpec(keySpec, &out) }
+        out.arrayHeader(spec.subcommands.count)
+        for sub in spec.subcommands { writeInfo(sub, &out) }
+    }
+
+    static func writeKeySpec(_ k: KeySpec, _ out: inout ReplyWriter) {
+        out.mapHeader(k.notes == nil ? 3 : 4)
+        if let notes = k.notes { out.bulk("notes"); out.bulk(notes) }
+        out.bulk("flags")
+        out.setHeader(k.flags.count)
+        for f in k.flags { out.status(f) }
+        out.bulk("begin_search")
+        out.mapHeader(2)
+        out.bulk("type")
+        switch k.begin {
+        case .index(let i):
+            out.bulk("index"); out.bulk("spec"); out.mapHeader(1); out.bulk("index"); out.integer(i)
+        case .keyword(let word, let startFrom):
+            out.bulk("keyword"); out.bulk("spec"); out.mapHeader(2)
+            out.bulk("keyword"); out.bulk(word); out.bulk("startfrom"); out.integer(startFrom)
+        case .unknown:
+            out.bulk("unknown"); out.bulk("spec"); out.mapHeader(0)
+        }
+        out.bulk("find_keys")
+        out.mapHeader(2)
+        out.bulk("type")
+        switch k.find {
+        case .range(let last, let step, let limit):
+            out.bulk("range"); out.bulk("spec"); out.mapHeader(3)
+            out.bulk("lastkey"); out.integer(last); out.bulk("keystep"); out.integer(step); out.bulk("limit"); out.integer(limit)
+        case .keynum(let index, let first, let step):
+            out.bulk("keynum"); out.bulk("spec"); out.mapHeader(3)
+            out.bulk("keynumidx"); out.integer(index); out.bulk("firstkey"); out.integer(first); out.bulk("keystep"); out.integer(step)
+        case .unknown:
+            out.bulk("unknown"); out.bulk("spec"); out.mapHeader(0)
+        }
+    }
+
+    static func commandDocs(_ c: inout CommandContext) {
+        let table = c.server.table
+        var specs: [CommandSpec] = []
+        if c.args.count == 2 {
+            specs = table.all
+        } else {
+            for i in 2..<c.args.count { if let s = lookupFullName(table, c.args[i]) { specs.append(s) } }
+        }
+        c.out.mapHeader(specs.count)
+        for spec in specs { writeDocs(spec, &c.out) }
+    }
+
+    /// A minimal COMMAND DOCS entry: the group, and the subcommands' entries.
+    static func writeDocs(_ spec: CommandSpec, _ out: inout ReplyWriter) {
+        out.bulk(spec.name)
+        out.mapHeader(spec.subcommands.isEmpty ? 1 : 2)
+        out.bulk("group")
+        out.bulk(group(of: spec))
+        if !spec.subcommands.isEmpty {
+            out.bulk("subcommands")
+            out.mapHeader(spec.subcommands.count)
+            for sub in spec.subcommands { writeDocs(sub, &out) }
+        }
+    }
+
+    static func group(of spec: CommandSpec) -> String {
+        let categories = spec.aclCategories
+        if categories.contains("string") { return "string" }
+        if categories.contains("keyspace") { return "generic" }
+        if categories.contains("connection") { return "connection" }
+        return "server"
+    }
+
+    static func commandList(_ c: inout CommandContext) {
+        var names = c.server.table.all.flatMap { [$0.name] + $0.subcommands.map(\.name) }
+        if c.args.count > 2 {
+            guard c.args.count == 5, c.argIs(2, "filterby") else { return c.syntaxError() }
+            let value = String(decoding: c.args[4], as: UTF8.self)
+            if c.argIs(3, "aclcat") {
+                let all = c.server.table.all.flatMap { [$0] + $0.subcommands }
+                names = all.filter { $0.aclCategories.contains(value) }.map(\.name)
+            } else if c.argIs(3, "pattern") {
+                names = names.filter { globMatch(c.args[4], Array($0.utf8), noCase: true) }
+            } else if c.argIs(3, "module") {
+                names = []
+            } else {
+                return c.syntaxError()
+            }
+        }
+        c.out.arrayHeader(names.count)
+        for name in names { c.out.bulk(name) }
+    }
+
+    static func commandGetkeys(_ c: inout CommandContext) {
+        let args = Array(c.args[2...])
+        guard case .found(let spec) = c.server.table.resolve(args) else {
+            return c.out.error("ERR Invalid command specified")
+        }
+        guard spec.arityMatches(args.count) else {
+            return c.out.error("ERR Invalid number of arguments specified for command")
+        }
+        let indices = spec.keyIndices(args)
+        if indices.isEmpty { return c.out.error("ERR The command has no key arguments") }
+        c.out.arrayHeader(indices.count)
+        for i in indices { c.out.bulk(args[i]) }
+    }
+
+    static func commandHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "COMMAND", [
+            "(no subcommand)", "    Return details about all commands.",
+            "COUNT", "    Return the total number of commands in this server.",
+            "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+            "    Return a list of all commands in this server.",
+            "INFO [<command-name> ...]", "    Return details about the given commands, or all of them.",
+            "DOCS [<command-name> ...]", "    Return documentation details about the given commands, or all of them.",
+            "GETKEYS <full-command>", "    Return the keys from a full command.",
+        ])
+    }
+
+    // MARK: - INFO
+
+    static func info(_ c: inout CommandContext) {
+        var wanted = Set(c.args.dropFirst().map { String(decoding: $0, as: UTF8.self).lowercased() })
+        let defaults: [String] = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"]
+        if wanted.isEmpty || wanted.contains("default") || wanted.contains("all") || wanted.contains("everything") {
+            wanted.formUnion(defaults)
+        }
+        var sections: [String] = []
+        for name in defaults where wanted.contains(name) {
+            sections.append(InfoSections.render(name, &c))
+        }
+        c.out.verbatim(sections.joined(separator: "\r\n"))
+    }
+
+    // MARK: - CONFIG
+
+    static func configGet(_ c: inout CommandContext) {
+        var pairs: [(String, String)] = []
+        var seen = Set<String>()
+        for i in 2..<c.args.count {
+            let pattern = Array(String(decoding: c.args[i], as: UTF8.self).lowercased().utf8)
+            for p in ConfigParameter.all {
+                for name in [p.name] + (p.alias.map { [$0] } ?? []) where globMatch(pattern, Array(name.utf8), noCase: true) {
+                    if seen.insert(name).inserted { pairs.append((name, p.value(in: c.server.config))) }
+                }
+            }
+        }
+        c.out.mapHeader(pairs.count)
+        for (name, value) in pairs {
+            c.out.bulk(name)
+            c.out.bulk(value)
+        }
+    }
+
+    static func configSet(_ c: inout CommandContext) {
+        guard c.args.count % 2 == 0 else { return c.out.error("ERR wrong number of arguments for 'config|set' command") }
+        var updated = c.server.config
+        var seen = Set<String>()
+        for i in stride(from: 2, to: c.args.count, by: 2) {
+            let name = String(decoding: c.args[i], as: UTF8.self)
+            guard let parameter = ConfigParameter.named(name) else {
+                return c.out.error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+            }
+            guard seen.insert(parameter.name).inserted else {
+                return c.out.error("ERR Duplicate parameter - '\(name)'")
+            }
+            guard parameter.mutable else {
+                return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+            }
+            let value = String(decoding: c.args[i + 1], as: UTF8.self)
+            let values = parameter.name == "bind" ? value.split(separator: " ").map(String.init) : [value]
+            if let reason = parameter.apply(values, to: &updated) {
+                return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(reason)")
+            }
+        }
+        c.server.config = updated
+        c.out.ok()
+    }
+
+    static func configResetstat(_ c: inout CommandContext) {
+        c.server.stats = ServerStats()
+        c.keyspace.stats = KeyspaceStats()
+        c.server.slowlog.reset()
+        c.out.ok()
+    }
+
+    static func configHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "CONFIG", [
+            "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+            "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        ])
+    }
+
+    // MARK: - Time, saving, shutdown
+
+    static func time(_ c: inout CommandContext) {
+        let micros = currentTimeMicros()
+        c.out.arrayHeader(2)
+        c.out.bulk(Array(String(micros / 1_000_000).utf8))
+        c.out.bulk(Array(String(micros % 1_000_000).utf8))
+    }
+
+    static func lastsave(_ c: inout CommandContext) { c.out.integer(c.server.lastSave) }
+
+    static func shutdown(_ c: inout CommandContext) {
+        for j in 1..<c.args.count {
+            guard c.argIs(j, "nosave") || c.argIs(j, "save") || c.argIs(j, "now") || c.argIs(j, "force") else {
+                if c.argIs(j, "abort") { return c.out.error("ERR No shutdown in progress.") }
+                return c.syntaxError()
+            }
+        }
+        guard let handler = c.server.shutdownHandler else { return c.out.error("ERR Errors trying to SHUTDOWN. Check logs.") }
+        c.client.closeAfterReply = true
+        handler()
+    }
+
+    // MARK: - SLOWLOG
+
+    static func slowlogGet(_ c: inout CommandContext) {
+        var count = 10
+        if c.args.count == 3 {
+            guard let n = parseStrictInt64(c.args[2]), n >= -1 else {
+                return c.out.error("ERR count should be greater than or equal to -1")
+            }
+            count = n == -1 ? Int.max : Int(n)
+        } else if c.args.count > 3 {
+            return c.out.error("ERR wrong number of arguments for 'slowlog|get' command")
+        }
+        let entries = c.server.slowlog.entries.reversed().prefix(count)
+        c.out.arrayHeader(entries.count)
+        for e in entries {
+            c.out.arrayHeader(6)
+            c.out.integer(e.id)
+            c.out.integer(e.timestamp)
+            c.out.integer(e.durationMicros)
+            c.out.arrayHeader(e.args.count)
+            for a in e.args { c.out.bulk(a) }
+            c.out.bulk(e.clientAddress)
+            c.out.bulk(e.clientName)
+        }
+    }
+
+    static func slowlogLen(_ c: inout CommandContext) { c.out.integer(c.server.slowlog.entries.count) }
+
+    static func slowlogReset(_ c: inout CommandContext) {
+        c.server.slowlog.reset()
+        c.out.ok()
+    }
+
+    static func slowlogHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "SLOWLOG", [
+            "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "LEN", "    Return the length of the slowlog.",
+            "RESET", "    Reset the slowlog.",
+        ])
+    }
+
+    // MARK: - LATENCY (the monitor is off: `latency-monitor-threshold` is 0, so nothing is sampled)
+
+    static func latencyLatest(_ c: inout CommandContext) { c.out.arrayHeader(0) }
+    static func latencyHistory(_ c: inout CommandContext) { c.out.arrayHeader(0) }
+    static func latencyReset(_ c: inout CommandContext) { c.out.integer(0) }
+
+    static func latencyDoctor(_ c: inout CommandContext) {
+        c.out.verbatim("Latency monitoring is disabled: latency-monitor-threshold is 0, so Atoll has recorded no latency events.\n")
+    }
+
+    static func latencyHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "LATENCY", [
+            "DOCTOR", "    Return a human readable latency analysis report.",
+            "HISTORY <event>", "    Return time-latency samples for the <event> class.",
+            "LATEST", "    Return the latest latency samples for all events.",
+            "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
+        ])
+    }
+
+    // MARK: - MONITOR
+
+    static func monitor(_ c: inout CommandContext) {
+        guard !c.client.isMonitor else { return c.out.ok() }
+        c.client.isMonitor = true
+        c.server.monitors.append(c.client)
+        c.out.ok()
+    }
+}

@@ -1,0 +1,130 @@
+/// `ServerConfiguration`: the settings the executable reads from redis.conf-style files and
+/// `--name value` flags, that an embedding program fills in directly, and that CONFIG GET/SET
+/// reads and changes. `ConfigParameter.all` is the single list of parameter names, parsers
+/// and printers used by all three.
+import AtollRESP
+
+public struct ServerConfiguration: Sendable {
+    public var port = 6379
+    /// Addresses to listen on; loopback only unless configured otherwise.
+    public var bind = ["127.0.0.1"]
+    public var requirePass = ""
+    public var databases = 16
+    public var maxClients = 10000
+    /// Seconds of inactivity before a client is closed; 0 disables.
+    public var timeout = 0
+    public var protoMaxBulkLen = 512 * 1024 * 1024
+    public var clientQueryBufferLimit = 1024 * 1024 * 1024
+    /// Background task frequency (active expiry, timeouts), per second.
+    public var hz = 10
+    public var slowlogLogSlowerThan = 10000
+    public var slowlogMaxLen = 128
+    public var logLevel = "notice"
+    /// Empty means standard output.
+    public var logFile = ""
+    public var tcpBacklog = 511
+    /// Event loop threads for network I/O; 0 means one per core.
+    public var ioThreads = 0
+    public var activeExpireEnabled = true
+
+    public init() {}
+}
+
+/// One configuration parameter: how to print it and how to parse a new value.
+public struct ConfigParameter: Sendable {
+    public let name: String
+    public let alias: String?
+    /// False for parameters that only a file or flag can set (CONFIG SET refuses them).
+    public let mutable: Bool
+    let get: @Sendable (ServerConfiguration) -> String
+    /// Returns an error reason, or nil on success.
+    let set: @Sendable (inout ServerConfiguration, [String]) -> String?
+
+    public static func named(_ name: String) -> ConfigParameter? {
+        let lowered = name.lowercased()
+        return all.first { $0.name == lowered || $0.alias == lowered }
+    }
+
+    public func value(in config: ServerConfiguration) -> String { get(config) }
+
+    /// Applies `values` (one argument normally; `bind` and `save` take several).
+    public func apply(_ values: [String], to config: inout ServerConfiguration) -> String? { set(&config, values) }
+
+    static func integer(_ name: String, alias: String? = nil, mutable: Bool = true, min: Int, max: Int,
+                        _ path: any WritableKeyPath<ServerConfiguration, Int> & Sendable) -> ConfigParameter {
+        ConfigParameter(name: name, alias: alias, mutable: mutable, get: { String($0[keyPath: path]) }, set: { config, values in
+            guard values.count == 1, let n = Int(values[0]) else { return "argument couldn't be parsed into an integer" }
+            guard n >= min && n <= max else { return "argument must be between \(min) and \(max) inclusive" }
+            config[keyPath: path] = n
+            return nil
+        })
+    }
+
+    static func memory(_ name: String, min: Int, _ path: any WritableKeyPath<ServerConfiguration, Int> & Sendable) -> ConfigParameter {
+        ConfigParameter(name: name, alias: nil, mutable: true, get: { String($0[keyPath: path]) }, set: { config, values in
+            guard values.count == 1, let n = parseMemory(values[0]) else { return "argument must be a memory value" }
+            guard n >= min else { return "argument must be between \(min) and \(Int.max) inclusive" }
+            config[keyPath: path] = n
+            return nil
+        })
+    }
+
+    static func string(_ name: String, mutable: Bool = true, _ path: any WritableKeyPath<ServerConfiguration, String> & Sendable,
+                       allowed: [String]? = nil) -> ConfigParameter {
+        ConfigParameter(name: name, alias: nil, mutable: mutable, get: { $0[keyPath: path] }, set: { config, values in
+            guard values.count == 1 else { return "wrong number of arguments" }
+            if let allowed, !allowed.contains(values[0].lowercased()) { return "argument(s) must be one of the following: \(allowed.joined(separator: ", "))" }
+            config[keyPath: path] = allowed == nil ? values[0] : values[0].lowercased()
+            return nil
+        })
+    }
+
+    static func yesNo(_ name: String, _ path: any WritableKeyPath<ServerConfiguration, Bool> & Sendable) -> ConfigParameter {
+        ConfigParameter(name: name, alias: nil, mutable: true, get: { $0[keyPath: path] ? "yes" : "no" }, set: { config, values in
+            guard values.count == 1 else { return "wrong number of arguments" }
+            switch values[0].lowercased() {
+            case "yes": config[keyPath: path] = true
+            case "no": config[keyPath: path] = false
+            default: return "argument must be 'yes' or 'no'"
+            }
+            return nil
+        })
+    }
+
+    public static let all: [ConfigParameter] = [
+        .integer("port", mutable: false, min: 0, max: 65535, \.port),
+        ConfigParameter(name: "bind", alias: nil, mutable: false, get: { $0.bind.joined(separator: " ") }, set: { config, values in
+            guard !values.isEmpty else { return "wrong number of arguments" }
+            config.bind = values
+            return nil
+        }),
+        .string("requirepass", \.requirePass),
+        .integer("databases", mutable: false, min: 1, max: Int(Int32.max), \.databases),
+        .integer("maxclients", min: 1, max: Int(Int32.max), \.maxClients),
+        .integer("timeout", min: 0, max: Int(Int32.max), \.timeout),
+        .memory("proto-max-bulk-len", min: 1024 * 1024, \.protoMaxBulkLen),
+        .memory("client-query-buffer-limit", min: 1024 * 1024, \.clientQueryBufferLimit),
+        .integer("hz", min: 1, max: 500, \.hz),
+        .integer("slowlog-log-slower-than", min: -1, max: Int(Int64.max), \.slowlogLogSlowerThan),
+        .integer("slowlog-max-len", min: 0, max: Int(Int64.max), \.slowlogMaxLen),
+        .string("loglevel", \.logLevel, allowed: ["debug", "verbose", "notice", "warning", "nothing"]),
+        .string("logfile", mutable: false, \.logFile),
+        .integer("tcp-backlog", mutable: false, min: 0, max: Int(Int32.max), \.tcpBacklog),
+        .integer("io-threads", mutable: false, min: 0, max: 128, \.ioThreads),
+        .yesNo("active-expire-enabled", \.activeExpireEnabled),
+    ]
+}
+
+/// Redis's `memtoull`: a number with an optional unit (b, k, kb, m, mb, g, gb; any case).
+public func parseMemory(_ text: String) -> Int? {
+    let lower = text.lowercased()
+    let units: [(String, Int)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000),
+                                  ("m", 1_000_000), ("k", 1000), ("b", 1)]
+    for (suffix, scale) in units where lower.hasSuffix(suffix) {
+        guard let n = Int(lower.dropLast(suffix.count)), n >= 0 else { return nil }
+        let (v, overflow) = n.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : v
+    }
+    guard let n = Int(lower), n >= 0 else { return nil }
+    return n
+}

@@ -1,0 +1,207 @@
+/// `ServerCore`: everything the commands share beyond the keyspace — configuration, the
+/// client registry, counters, the slow log, monitors — and `execute`, the one dispatcher
+/// (Redis's `processCommand`): lookup, unknown-command and arity errors, authentication,
+/// then the handler, the slow log and MONITOR feed. Guarded by the server's lock.
+import AtollKeyspace
+import AtollRESP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class ServerCore: @unchecked Sendable {
+    public var config: ServerConfiguration
+    public let keyspace: Keyspace
+    public let table: CommandTable
+    /// Writes since the last save (INFO `rdb_changes_since_last_save`).
+    public var dirty = 0
+    public var stats = ServerStats()
+    public var clients: [Int64: ClientSession] = [:]
+    public var monitors: [ClientSession] = []
+    public var slowlog = SlowLog()
+    /// Unix milliseconds when the server started.
+    public let startTime: Int64
+    /// Unix seconds of the last successful save (start time until persistence exists).
+    public var lastSave: Int64
+    public let runID: String
+    /// Set by SHUTDOWN; the server stops when it is called.
+    public var shutdownHandler: (@Sendable () -> Void)?
+    /// Seconds clock for access times (OBJECT IDLETIME), refreshed per command batch.
+    public var lruClock: UInt32 = 0
+    private var nextClientID: Int64 = 1
+
+    public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
+        self.config = config
+        self.keyspace = Keyspace(databaseCount: config.databases)
+        self.table = table
+        self.startTime = now
+        self.lastSave = now / 1000
+        var rng = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef")
+        self.runID = String((0..<40).map { _ in hex[Int(rng.next() % 16)] })
+        self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
+    }
+
+    // MARK: - Clients
+
+    /// Registers a new connection; returns nil when `maxclients` is reached.
+    public func connect(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession? {
+        stats.totalConnections += 1
+        guard clients.count < config.maxClients else {
+            stats.rejectedConnections += 1
+            return nil
+        }
+        let session = ClientSession(id: nextClientID, authenticated: config.requirePass.isEmpty,
+                                    address: address, localAddress: localAddress, now: now, connection: connection)
+        nextClientID += 1
+        clients[session.id] = session
+        return session
+    }
+
+    public func disconnect(_ session: ClientSession) {
+        clients[session.id] = nil
+        if session.isMonitor { monitors.removeAll { $0 === session } }
+    }
+
+    // MARK: - Dispatch
+
+    /// Runs `ctx.args` as one command, writing its reply into `ctx.out`.
+    public func execute(_ ctx: inout CommandContext) {
+        let client = ctx.client
+        ctx.now = currentTimeMillis()
+        client.lastInteraction = ctx.now
+        stats.totalCommands += 1
+        let spec: CommandSpec
+        switch table.resolve(ctx.args) {
+        case .found(let s): spec = s
+        case .unknownCommand:
+            return ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
+        case .unknownSubcommand(let parent):
+            return ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
+        }
+        guard spec.arityMatches(ctx.args.count) else {
+            return ctx.out.error("ERR wrong number of arguments for '\(spec.name)' command")
+        }
+        if !client.authenticated && !spec.flags.contains(.noAuth) {
+            return ctx.out.staticError("-NOAUTH Authentication required.\r\n")
+        }
+        guard let handler = spec.handler else { return }
+        ctx.command = spec
+        client.lastCommand = spec.name
+        if !monitors.isEmpty && !spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
+            feedMonitors(ctx.args, client: client, now: ctx.now)
+        }
+        let started = monotonicMicros()
+        let replyMark = ctx.out.buffer.writerIndex
+        handler(&ctx)
+        let elapsed = monotonicMicros() - started
+        if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
+            slowlog.record(args: ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
+        }
+        applyReplyMode(client, &ctx.out, from: replyMark)
+    }
+
+    /// CLIENT REPLY OFF / SKIP: drop what the command wrote.
+    private func applyReplyMode(_ client: ClientSession, _ out: inout ReplyWriter, from mark: Int) {
+        switch client.replyMode {
+        case .on: return
+        case .off: out.buffer.moveWriterIndex(to: mark)
+        case .skipNext:
+            out.buffer.moveWriterIndex(to: mark)
+            client.replyMode = .skipThis
+        case .skipThis:
+            out.buffer.moveWriterIndex(to: mark)
+            client.replyMode = .on
+        }
+    }
+
+    private func feedMonitors(_ args: [[UInt8]], client: ClientSession, now: Int64) {
+        var line = Array("+\(now / 1000).\(String(now % 1000 * 1000).leftPadded(6)) [\(client.db) \(client.address)]".utf8)
+        for arg in args {
+            line.append(32)
+            line += quotedRepresentation(arg)
+        }
+        line += [13, 10]
+        for monitor in monitors { monitor.connection?.send(line) }
+    }
+
+    /// `'a' 'b' ` — the start of the arguments, for the unknown-command error.
+    private func argsPreview(_ args: [[UInt8]]) -> String {
+        var text = ""
+        var i = 1
+        while i < args.count && text.utf8.count < 128 {
+            text += "'\(cText(args[i], max: 128 - text.utf8.count))' "
+            i += 1
+        }
+        return text
+    }
+}
+
+/// Bytes as C's `%.*s` would print them: stops at a NUL, at most `max` bytes.
+func cText(_ bytes: [UInt8], max: Int) -> String {
+    var end = min(bytes.count, max)
+    if let nul = bytes.prefix(end).firstIndex(of: 0) { end = nul }
+    return String(decoding: bytes[0..<end], as: UTF8.self)
+}
+
+/// Redis's `sdscatrepr`: a double-quoted string with `\n`, `\"`, `\xHH` escapes.
+public func quotedRepresentation(_ bytes: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = [UInt8(ascii: "\"")]
+    let hex = Array("0123456789abcdef".utf8)
+    for c in bytes {
+        switch c {
+        case UInt8(ascii: "\\"), UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), c]
+        case 10: out += Array("\\n".utf8)
+        case 13: out += Array("\\r".utf8)
+        case 9: out += Array("\\t".utf8)
+        case 7: out += Array("\\a".utf8)
+        case 8: out += Array("\\b".utf8)
+        case 32...126: out.append(c)
+        default: out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(c >> 4)], hex[Int(c & 15)]]
+        }
+    }
+    out.append(UInt8(ascii: "\""))
+    return out
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+public struct ServerStats: Sendable {
+    public var totalConnections = 0
+    public var rejectedConnections = 0
+    public var totalCommands = 0
+    public var netInputBytes = 0
+    public var netOutputBytes = 0
+    public init() {}
+}
+
+public func currentTimeMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+public func currentTimeMicros() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+public func monotonicMicros() -> Int {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
+}
+
+public func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

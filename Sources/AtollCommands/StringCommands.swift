@@ -1,0 +1,561 @@
+/// String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX INCR DECR
+/// INCRBY DECRBY INCRBYFLOAT APPEND STRLEN GETRANGE SUBSTR SETRANGE LCS.
+import AtollKeyspace
+import AtollRESP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum StringCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("get", arity: 2, flags: [.readonly, .fast], acl: ["read", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: get),
+        CommandSpec("set", arity: -3, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update", "variable_flags"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: set),
+        CommandSpec("setnx", arity: 3, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: setnx),
+        CommandSpec("setex", arity: 4, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: setex),
+        CommandSpec("psetex", arity: 4, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: psetex),
+        CommandSpec("getset", arity: 3, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: getset),
+        CommandSpec("getdel", arity: 2, flags: [.write, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: getdel),
+        CommandSpec("getex", arity: -2, flags: [.write, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0), notes: "RW and UPDATE because it changes the TTL")], run: getex),
+        CommandSpec("mget", arity: -2, flags: [.readonly, .fast], acl: ["read", "string", "fast"], keys: (1, -1, 1), tips: ["request_policy:multi_shard"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: mget),
+        CommandSpec("mset", arity: -3, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, -1, 2), tips: ["request_policy:multi_shard", "response_policy:all_succeeded"], keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: -1, step: 2, limit: 0))], run: mset),
+        CommandSpec("msetnx", arity: -3, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, -1, 2), tips: ["request_policy:multi_shard", "response_policy:agg_min"], keySpecs: [KeySpec(flags: ["OW", "insert"], begin: .index(1), find: .range(lastKey: -1, step: 2, limit: 0))], run: msetnx),
+        CommandSpec("incr", arity: 2, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: incr),
+        CommandSpec("decr", arity: 2, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: decr),
+        CommandSpec("incrby", arity: 3, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: incrby),
+        CommandSpec("decrby", arity: 3, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: decrby),
+        CommandSpec("incrbyfloat", arity: 3, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: incrbyfloat),
+        CommandSpec("append", arity: 3, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: append),
+        CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], acl: ["read", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: strlen),
+        CommandSpec("getrange", arity: 4, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: getrange),
+        CommandSpec("setrange", arity: 4, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: setrange),
+        CommandSpec("substr", arity: 4, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: getrange),
+        CommandSpec("lcs", arity: -3, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 1, step: 1, limit: 0))], run: lcs),
+    ]
+
+    // MARK: - Type API
+
+    /// Writes a string value as a bulk reply, whatever its encoding.
+    static func replyString(_ value: Value, _ c: inout CommandContext) {
+        switch value {
+        case .string(let bytes): c.out.bulk(bytes)
+        case .int(let n): c.out.bulkDecimal(n)
+        }
+    }
+
+    /// Reads a key that must hold a string: `.missing`, `.found`, or replies WRONGTYPE.
+    enum StringLookup { case missing, found(Entry), wrongType }
+
+    static func lookupString(_ key: Bytes, _ c: inout CommandContext) -> StringLookup {
+        guard let entry = c.lookupRead(key) else { return .missing }
+        switch entry.value {
+        case .string, .int: return .found(entry)
+        }
+    }
+
+    /// The expiry and condition options shared by SET and GETEX.
+    struct SetOptions {
+        enum Condition { case always, ifAbsent, ifPresent }
+        enum Expiry { case keep, persist, relative(milliseconds: Int64), absolute(milliseconds: Int64), clear }
+        var condition = Condition.always
+        var returnOld = false
+        var expiry = Expiry.clear
+        /// Argument index of the expire value, for parsing once syntax is known to be good.
+        var expireArg: (index: Int, seconds: Bool, absolute: Bool)?
+        var keepTTL = false
+        var persist = false
+    }
+
+    /// Parses `[NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL]` (SET) or `[EX|PX|EXAT|PXAT n|PERSIST]`
+    /// (GETEX) from `start`, with Redis's rules on which options may combine.
+    static func parseSetOptions(_ c: inout CommandContext, from start: Int, forGetex: Bool) -> SetOptions? {
+        var o = SetOptions()
+        var j = start
+        let n = c.args.count
+        while j < n {
+            let hasNext = j + 1 < n
+            let hasTime = o.expireArg != nil
+            if !forGetex && c.argIs(j, "nx") && o.condition != .ifPresent {
+                o.condition = .ifAbsent
+            } else if !forGetex && c.argIs(j, "xx") && o.condition != .ifAbsent {
+                o.condition = .ifPresent
+            } else if !forGetex && c.argIs(j, "get") {
+                o.returnOld = true
+            } else if !forGetex && c.argIs(j, "keepttl") && !hasTime {
+                o.keepTTL = true
+            } else if forGetex && c.argIs(j, "persist") && !hasTime {
+                o.persist = true
+            } else if hasNext && !o.keepTTL && !o.persist,
+                      let kind = expireKind(c.args[j]),
+                      o.expireArg == nil || (o.expireArg!.seconds == kind.seconds && o.expireArg!.absolute == kind.absolute) {
+                o.expireArg = (j + 1, kind.seconds, kind.absolute)
+                j += 1
+            } else {
+                c.syntaxError()
+                return nil
+            }
+            j += 1
+        }
+        return o
+    }
+
+    private static func expireKind(_ word: [UInt8]) -> (seconds: Bool, absolute: Bool)? {
+        if asciiCaseInsensitiveEquals(word, "ex") { return (true, false) }
+        if asciiCaseInsensitiveEquals(word, "px") { return (false, false) }
+        if asciiCaseInsensitiveEquals(word, "exat") { return (true, true) }
+        if asciiCaseInsensitiveEquals(word, "pxat") { return (false, true) }
+        return nil
+    }
+
+    /// Redis's `getExpireMillisecondsOrReply`: the absolute expiry time in ms, or nil after an error reply.
+    static func expireTime(_ c: inout CommandContext, arg: Int, seconds: Bool, absolute: Bool) -> Int64? {
+        guard var ms = c.integerArgument(arg) else { return nil }
+        if ms <= 0 || (seconds && ms > Int64.max / 1000) {
+            c.out.error("ERR invalid expire time in '\(c.commandName)' command")
+            return nil
+        }
+        if seconds { ms *= 1000 }
+        if !absolute {
+            if ms > Int64.max - c.now {
+                c.out.error("ERR invalid expire time in '\(c.commandName)' command")
+                return nil
+            }
+            ms += c.now
+        }
+        return ms
+    }
+
+    // MARK: - Commands
+
+    static func get(_ c: inout CommandContext) {
+        switch lookupString(Bytes(c.args[1]), &c) {
+        case .missing: c.out.null()
+        case .found(let entry): replyString(entry.value, &c)
+        case .wrongType: c.wrongType()
+        }
+    }
+
+    static func set(_ c: inout CommandContext) {
+        guard let options = parseSetOptions(&c, from: 3, forGetex: false) else { return }
+        var expireAt = noExpiry
+        if let e = options.expireArg {
+            guard let t = expireTime(&c, arg: e.index, seconds: e.seconds, absolute: e.absolute) else { return }
+            expireAt = t
+        }
+        let key = Bytes(c.args[1])
+        let existing: Entry?
+        if options.returnOld {
+            switch lookupString(key, &c) {
+            case .wrongType: return c.wrongType()
+            case .missing: existing = nil; c.out.null()
+            case .found(let entry): existing = entry; replyString(entry.value, &c)
+            }
+        } else {
+            existing = c.lookup(key)
+        }
+        switch options.condition {
+        case .ifAbsent where existing != nil, .ifPresent where existing == nil:
+            if !options.returnOld { c.out.null() }
+            return
+        default: break
+        }
+        if options.keepTTL, let existing { expireAt = existing.expireAt }
+        c.store(key, .string(c.args[2]), expireAt: expireAt)
+        if !options.returnOld { c.out.ok() }
+    }
+
+    static func setnx(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        if c.lookup(key) != nil { return c.out.integer(0) }
+        c.store(key, .string(c.args[2]))
+        c.out.integer(1)
+    }
+
+    static func setex(_ c: inout CommandContext) { setWithExpiry(&c, seconds: true) }
+    static func psetex(_ c: inout CommandContext) { setWithExpiry(&c, seconds: false) }
+
+    private static func setWithExpiry(_ c: inout CommandContext, seconds: Bool) {
+        guard let at = expireTime(&c, arg: 2, seconds: seconds, absolute: false) else { return }
+        c.store(Bytes(c.args[1]), .string(c.args[3]), expireAt: at)
+        c.out.ok()
+    }
+
+    static func getset(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        switch lookupString(key, &c) {
+        case .wrongType: return c.wrongType()
+        case .missing: c.out.null()
+        case .found(let entry): replyString(entry.value, &c)
+        }
+        c.store(key, .string(c.args[2]))
+    }
+
+    static func getdel(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        switch lookupString(key, &c) {
+        case .wrongType: c.wrongType()
+        case .missing: c.out.null()
+        case .found(let entry):
+            replyString(entry.value, &c)
+            c.delete(key)
+        }
+    }
+
+    static func getex(_ c: inout CommandContext) {
+        guard let options = parseSetOptions(&c, from: 2, forGetex: true) else { return }
+        let key = Bytes(c.args[1])
+        let entry: Entry
+        switch lookupString(key, &c) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.null()
+        case .found(let e): entry = e
+        }
+        var newExpiry: Int64?
+        if let e = options.expireArg {
+            guard let t = expireTime(&c, arg: e.index, seconds: e.seconds, absolute: e.absolute) else { return }
+            newExpiry = t
+        }
+        replyString(entry.value, &c)
+        if let t = newExpiry {
+            if options.expireArg!.absolute && t <= c.now {
+                c.delete(key)
+            } else {
+                c.keyspace.databases[c.client.db].setExpiry(key, t)
+                c.server.dirty += 1
+            }
+        } else if options.persist && entry.expireAt != noExpiry {
+            c.keyspace.databases[c.client.db].setExpiry(key, noExpiry)
+            c.server.dirty += 1
+        }
+    }
+
+    static func mget(_ c: inout CommandContext) {
+        c.out.arrayHeader(c.args.count - 1)
+        for i in 1..<c.args.count {
+            if let entry = c.lookupRead(Bytes(c.args[i])) {
+                switch entry.value {
+                case .string, .int: replyString(entry.value, &c)
+                }
+            } else {
+                c.out.null()
+            }
+        }
+    }
+
+    static func mset(_ c: inout CommandContext) {
+        guard c.args.count % 2 == 1 else { return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command") }
+        for i in stride(from: 1, to: c.args.count, by: 2) {
+            c.store(Bytes(c.args[i]), .string(c.args[i + 1]))
+        }
+        c.out.ok()
+    }
+
+    static func msetnx(_ c: inout CommandContext) {
+        guard c.args.count % 2 == 1 else { return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command") }
+        for i in stride(from: 1, to: c.args.count, by: 2) where c.lookup(Bytes(c.args[i])) != nil {
+            return c.out.integer(0)
+        }
+        for i in stride(from: 1, to: c.args.count, by: 2) {
+            c.store(Bytes(c.args[i]), .string(c.args[i + 1]))
+        }
+        c.out.integer(1)
+    }
+
+    // MARK: Counters
+
+    static func incr(_ c: inout CommandContext) { incrementBy(&c, 1) }
+    static func decr(_ c: inout CommandContext) { incrementBy(&c, -1) }
+
+    static func incrby(_ c: inout CommandContext) {
+        guard let n = c.integerArgument(2) else { return }
+        incrementBy(&c, n)
+    }
+
+    static func decrby(_ c: inout CommandContext) {
+        guard let n = c.integerArgument(2) else { return }
+        if n == Int64.min { return c.out.error("ERR decrement would overflow") }
+        incrementBy(&c, -n)
+    }
+
+    private static func incrementBy(_ c: inout CommandContext, _ delta: Int64) {
+        let key = Bytes(c.args[1])
+        let current: Int64
+        var expireAt = noExpiry
+        switch lookupString(key, &c) {
+        case .wrongType: return c.wrongType()
+        case .missing: current = 0
+        case .found(let entry):
+            expireAt = entry.expireAt
+            switch entry.value {
+            case .int(let n): current = n
+            case .string(let bytes):
+                guard let n = parseStrictInt64(bytes) else { return c.notInteger() }
+                current = n
+            }
+        }
+        let (result, overflow) = current.addingReportingOverflow(delta)
+        if overflow { return c.out.error("ERR increment or decrement would overflow") }
+        c.store(key, .int(result), expireAt: expireAt)
+        c.out.integer(result)
+    }
+
+    static func incrbyfloat(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        var current: Float80 = 0
+        var expireAt = noExpiry
+        switch lookupString(key, &c) {
+        case .wrongType: return c.wrongType()
+        case .missing: break
+        case .found(let entry):
+            expireAt = entry.expireAt
+            switch entry.value {
+            case .int(let n): current = Float80(n)
+            case .string(let bytes):
+                guard let v = parseLongDouble(bytes) else { return c.notFloat() }
+                current = v
+            }
+        }
+        guard let delta = parseLongDouble(c.args[2]) else { return c.notFloat() }
+        let result = current + delta
+        if result.isNaN || result.isInfinite { return c.out.error("ERR increment would produce NaN or Infinity") }
+        let text = formatLongDouble(result)
+        c.store(key, .string(text), expireAt: expireAt)
+        c.out.bulk(text)
+    }
+
+    // MARK: Ranges and lengths
+
+    static func append(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        switch lookupString(key, &c) {
+        case .wrongType: return c.wrongType()
+        case .missing:
+            c.store(key, .string(c.args[2]))
+            c.out.integer(c.args[2].count)
+        case .found(let entry):
+            let oldLength = stringLength(entry.value)
+            guard checkStringLength(&c, oldLength, c.args[2].count) else { return }
+            var newLength = 0
+            let suffix = c.args[2]
+            c.keyspace.databases[c.client.db].updateValue(key) { value in
+                var bytes = value.stringBytes
+                value = .int(0)   // drop the table's reference so the append is in place
+                bytes.append(contentsOf: suffix)
+                newLength = bytes.count
+                value = .string(bytes)
+            }
+            c.server.dirty += 1
+            c.out.integer(newLength)
+        }
+    }
+
+    static func stringLength(_ value: Value) -> Int {
+        switch value {
+        case .string(let b): return b.count
+        case .int(let n): return decimalLength(n)
+        }
+    }
+
+    static func decimalLength(_ n: Int64) -> Int {
+        var digits = n < 0 ? 2 : 1
+        var v = n.magnitude
+        while v >= 10 { v /= 10; digits += 1 }
+        return digits
+    }
+
+    /// Refuses results longer than `proto-max-bulk-len`.
+    static func checkStringLength(_ c: inout CommandContext, _ size: Int, _ append: Int) -> Bool {
+        let (total, overflow) = size.addingReportingOverflow(append)
+        if overflow || total > c.server.config.protoMaxBulkLen {
+            c.out.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            return false
+        }
+        return true
+    }
+
+    static func strlen(_ c: inout CommandContext) {
+        switch lookupString(Bytes(c.args[1]), &c) {
+        case .wrongType: c.wrongType()
+        case .missing: c.out.integer(0)
+        case .found(let entry): c.out.integer(stringLength(entry.value))
+        }
+    }
+
+    static func getrange(_ c: inout CommandContext) {
+        guard var start = c.integerArgument(2), var end = c.integerArgument(3) else { return }
+        let bytes: [UInt8]
+        switch lookupString(Bytes(c.args[1]), &c) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.bulk([])
+        case .found(let entry): bytes = entry.value.stringBytes
+        }
+        let length = Int64(bytes.count)
+        if start < 0 && end < 0 && start > end { return c.out.bulk([]) }
+        if start < 0 { start += length }
+        if end < 0 { end += length }
+        start = max(start, 0)
+        end = max(end, 0)
+        if end >= length { end = length - 1 }
+        if start > end || length == 0 { return c.out.bulk([]) }
+        bytes.withUnsafeBytes { c.out.bulk(UnsafeRawBufferPointer(rebasing: $0[Int(start)...Int(end)])) }
+    }
+
+    static func setrange(_ c: inout CommandContext) {
+        guard let offset64 = c.integerArgument(2) else { return }
+        if offset64 < 0 { return c.out.error("ERR offset is out of range") }
+        let key = Bytes(c.args[1])
+        let patch = c.args[3]
+        var bytes: [UInt8]
+        var expireAt = noExpiry
+        switch lookupString(key, &c) {
+        case .wrongType: return c.wrongType()
+        case .missing:
+            if patch.isEmpty { return c.out.integer(0) }
+            guard checkStringLength(&c, Int(offset64), patch.count) else { return }
+            bytes = []
+        case .found(let entry):
+            bytes = entry.value.stringBytes
+            if patch.isEmpty { return c.out.integer(bytes.count) }
+            guard checkStringLength(&c, Int(offset64), patch.count) else { return }
+            expireAt = entry.expireAt
+        }
+        let offset = Int(offset64)
+        if bytes.count < offset + patch.count {
+            bytes.append(contentsOf: repeatElement(0, count: offset + patch.count - bytes.count))
+        }
+        bytes.replaceSubrange(offset..<(offset + patch.count), with: patch)
+        c.store(key, .string(bytes), expireAt: expireAt)
+        c.out.integer(bytes.count)
+    }
+
+    // MARK: LCS
+
+    static func lcs(_ c: inout CommandContext) {
+        let ea = c.lookupRead(Bytes(c.args[1])), eb = c.lookupRead(Bytes(c.args[2]))
+        let a = ea?.value.stringBytes ?? [], b = eb?.value.stringBytes ?? []
+        var wantLength = false, wantIndexes = false, withMatchLength = false
+        var minMatchLength: Int64 = 0
+        var j = 3
+        while j < c.args.count {
+            let more = c.args.count - 1 - j
+            if c.argIs(j, "idx") { wantIndexes = true }
+            else if c.argIs(j, "len") { wantLength = true }
+            else if c.argIs(j, "withmatchlen") { withMatchLength = true }
+            else if c.argIs(j, "minmatchlen") && more > 0 {
+                guard let n = c.integerArgument(j + 1) else { return }
+                minMatchLength = max(n, 0)
+                j += 1
+            } else {
+                return c.syntaxError()
+            }
+            j += 1
+        }
+        if wantIndexes && wantLength {
+            return c.out.error("ERR If you want both the length and indexes, please just use IDX.")
+        }
+        let table = LCSTable(a, b)
+        let total = table[a.count, b.count]
+        if wantLength && !wantIndexes { return c.out.integer(Int(total)) }
+        // Walk back from the end, collecting the common string and the matching ranges.
+        var result = [UInt8](repeating: 0, count: Int(total))
+        var matches: [(aStart: Int, aEnd: Int, bStart: Int, bEnd: Int)] = []
+        var remaining = Int(total)
+        var i = a.count, k = b.count
+        var rangeOpen = false
+        var aStart = 0, aEnd = 0, bStart = 0, bEnd = 0
+        while i > 0 && k > 0 {
+            var emit = false
+            if a[i - 1] == b[k - 1] {
+                result[remaining - 1] = a[i - 1]
+                if !rangeOpen {
+                    rangeOpen = true
+                    aStart = i - 1; aEnd = i - 1; bStart = k - 1; bEnd = k - 1
+                } else if aStart == i && bStart == k {
+                    aStart -= 1
+                    bStart -= 1
+                } else {
+                    emit = true
+                }
+                if aStart == 0 || bStart == 0 { emit = true }
+                remaining -= 1; i -= 1; k -= 1
+            } else {
+                if table[i - 1, k] > table[i, k - 1] { i -= 1 } else { k -= 1 }
+                if rangeOpen { emit = true }
+            }
+            if emit {
+                if minMatchLength == 0 || aEnd - aStart + 1 >= minMatchLength {
+                    matches.append((aStart, aEnd, bStart, bEnd))
+                }
+                rangeOpen = false
+            }
+        }
+        guard wantIndexes else { return c.out.bulk(result) }
+        c.out.mapHeader(2)
+        c.out.bulk("matches")
+        c.out.arrayHeader(matches.count)
+        for m in matches {
+            c.out.arrayHeader(withMatchLength ? 3 : 2)
+            c.out.arrayHeader(2); c.out.integer(m.aStart); c.out.integer(m.aEnd)
+            c.out.arrayHeader(2); c.out.integer(m.bStart); c.out.integer(m.bEnd)
+            if withMatchLength { c.out.integer(m.aEnd - m.aStart + 1) }
+        }
+        c.out.bulk("len")
+        c.out.integer(Int(total))
+    }
+
+    /// The dynamic-programming table of LCS lengths for every pair of prefixes.
+    struct LCSTable {
+        let width: Int
+        var cells: [UInt32]
+        init(_ a: [UInt8], _ b: [UInt8]) {
+            width = b.count + 1
+            cells = [UInt32](repeating: 0, count: (a.count + 1) * width)
+            for i in 1...max(a.count, 1) where i <= a.count {
+                for k in 1...max(b.count, 1) where k <= b.count {
+                    cells[i * width + k] = a[i - 1] == b[k - 1]
+                        ? cells[(i - 1) * width + k - 1] + 1
+                        : max(cells[(i - 1) * width + k], cells[i * width + k - 1])
+                }
+            }
+        }
+        subscript(i: Int, k: Int) -> UInt32 { cells[i * width + k] }
+    }
+}
+
+// MARK: - Long double text, as Redis's string2ld / ld2string(LD_STR_HUMAN)
+
+/// `strtold` over the whole argument: no leading space, nothing left over, no NaN, no overflow.
+func parseLongDouble(_ bytes: [UInt8]) -> Float80? {
+    guard !bytes.isEmpty, bytes.count < 5 * 1024 else { return nil }
+    let first = bytes[0]
+    if first == 32 || (first >= 9 && first <= 13) { return nil }
+    var text = bytes
+    text.append(0)
+    return text.withUnsafeBufferPointer { buf -> Float80? in
+        let start = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+        var end: UnsafeMutablePointer<CChar>?
+        errno = 0
+        let value = strtold(start, &end)
+        guard let end, end - UnsafeMutablePointer(mutating: start) == bytes.count else { return nil }
+        if value.isNaN || errno == EINVAL { return nil }
+        if errno == ERANGE && (value.isInfinite || value == 0) { return nil }
+        return value
+    }
+}
+
+/// `%.17Lf` with trailing zeros (and a trailing '.') removed; "-0" becomes "0".
+func formatLongDouble(_ value: Float80) -> [UInt8] {
+    if value.isInfinite { return Array((value > 0 ? "inf" : "-inf").utf8) }
+    var buffer = [CChar](repeating: 0, count: 5 * 1024 + 32)
+    let n = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.17Lf", $0) }
+    var bytes = buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }
+    if bytes.contains(UInt8(ascii: ".")) {
+        while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
+        if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
+    }
+    if bytes == Array("-0".utf8) { bytes = [UInt8(ascii: "0")] }
+    return bytes
+}

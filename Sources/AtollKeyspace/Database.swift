@@ -1,0 +1,118 @@
+/// One numbered database: the key table, the set of keys that carry a TTL, and lazy expiry.
+///
+/// Every read goes through `lookup`, which deletes a key whose time has passed (lazy expiry);
+/// `Keyspace.activeExpireCycle` samples `volatileKeys` so that keys nobody reads are
+/// reclaimed too. Times are absolute Unix milliseconds supplied by the caller, so tests can
+/// move the clock.
+public struct Database: Sendable {
+    @usableFromInline var storage = SlotMap<Entry>()
+    /// Keys that have an expiry, for sampling by the active expiry cycle.
+    @usableFromInline var volatile = SlotMap<Void>()
+
+    /// Read-only view of the key table; changes go through the methods so the TTL index stays right.
+    @inlinable public var table: SlotMap<Entry> { storage }
+    @inlinable public var volatileKeys: SlotMap<Void> { volatile }
+
+    public init() {}
+
+    @inlinable public var count: Int { storage.count }
+    @inlinable public var expiresCount: Int { volatile.count }
+
+    /// The live entry for `key`, deleting it first if it has expired. `expired` counts deletions.
+    @inlinable
+    public mutating func lookup(_ key: Bytes, now: Int64, expired: inout Int) -> Entry? {
+        guard let entry = storage[key] else { return nil }
+        if entry.expireAt != noExpiry && now > entry.expireAt {
+            remove(key)
+            expired += 1
+            return nil
+        }
+        return entry
+    }
+
+    /// Whether the entry exists and is live, without deleting it (for read-only peeks).
+    @inlinable public func peek(_ key: Bytes, now: Int64) -> Entry? {
+        guard let entry = storage[key] else { return nil }
+        if entry.expireAt != noExpiry && now > entry.expireAt { return nil }
+        return entry
+    }
+
+    /// Stores `entry` under `key`, replacing anything there, and keeps the TTL index right.
+    @inlinable
+    public mutating func store(_ key: Bytes, _ entry: Entry) {
+        let wasVolatile = storage[key].map { $0.expireAt != noExpiry } ?? false
+        storage.set(key, entry)
+        let isVolatile = entry.expireAt != noExpiry
+        if isVolatile && !wasVolatile {
+            volatile.set(key, ())
+        } else if !isVolatile && wasVolatile {
+            volatile.remove(key)
+        }
+    }
+
+    /// Replaces only the value, keeping the expiry (INCR, APPEND, SETRANGE, SET KEEPTTL).
+    @inlinable @discardableResult
+    public mutating func updateValue(_ key: Bytes, _ body: (inout Value) -> Void) -> Bool {
+        storage.modify(key) { body(&$0.value) } != nil
+    }
+
+    /// Sets or clears the expiry of an existing key.
+    @inlinable
+    public mutating func setExpiry(_ key: Bytes, _ expireAt: Int64) {
+        guard let was = storage.modify(key, { entry -> Int64 in
+            let old = entry.expireAt
+            entry.expireAt = expireAt
+            return old
+        }) else { return }
+        if expireAt != noExpiry && was == noExpiry {
+            volatile.set(key, ())
+        } else if expireAt == noExpiry && was != noExpiry {
+            volatile.remove(key)
+        }
+    }
+
+    @inlinable public mutating func touch(_ key: Bytes, clock: UInt32) {
+        storage.modify(key) { $0.lastAccess = clock }
+    }
+
+    @inlinable @discardableResult
+    public mutating func remove(_ key: Bytes) -> Entry? {
+        guard let entry = storage.remove(key) else { return nil }
+        if entry.expireAt != noExpiry { volatile.remove(key) }
+        return entry
+    }
+
+    public mutating func removeAll() {
+        storage.removeAll()
+        volatile.removeAll()
+    }
+
+    /// Deletes up to `samples` sampled volatile keys that have expired; returns (sampled, expired).
+    public mutating func expireSample<G: RandomNumberGenerator>(samples: Int, now: Int64, using rng: inout G) -> (Int, Int) {
+        var sampled = 0, expired = 0
+        let n = min(samples, volatile.count)
+        for _ in 0..<n {
+            guard let key = volatile.randomKey(using: &rng) else { break }
+            sampled += 1
+            if let entry = storage[key], now > entry.expireAt {
+                remove(key)
+                expired += 1
+            }
+        }
+        return (sampled, expired)
+    }
+
+    /// A random live key (expired keys met on the way are deleted), or nil when empty.
+    public mutating func randomKey<G: RandomNumberGenerator>(now: Int64, expired: inout Int, using rng: inout G) -> Bytes? {
+        // Bounded: if every key sampled has expired, keep deleting them; at worst the storage empties.
+        for _ in 0..<(storage.count + 1) {
+            guard let key = storage.randomKey(using: &rng) else { return nil }
+            if lookup(key, now: now, expired: &expired) != nil { return key }
+        }
+        return nil
+    }
+
+    public func scan(from cursor: Int, count: Int, _ visit: (Bytes, Entry) -> Void) -> Int {
+        storage.scan(from: cursor, count: count, visit)
+    }
+}

@@ -1,0 +1,49 @@
+/// The whole data set: the numbered databases plus the counters INFO reports.
+///
+/// Not thread-safe by design: the server owns exactly one `Keyspace` behind one lock, and
+/// every command, transaction and script runs with that lock held, which is what makes each
+/// of them atomic.
+public final class Keyspace: @unchecked Sendable {
+    public var databases: [Database]
+    public var stats = KeyspaceStats()
+    /// Random source for sampling; any generator will do, keys are not secrets.
+    public var rng = SystemRandomNumberGenerator()
+
+    public init(databaseCount: Int = 16) {
+        databases = Array(repeating: Database(), count: max(1, databaseCount))
+    }
+
+    /// Active expiry, as Redis's `activeExpireCycle`: per database, sample 20 keys with a TTL,
+    /// delete the expired ones, and go on while more than a quarter of a sample had expired,
+    /// until `budgetNanoseconds` of work is spent. Returns how many keys were deleted.
+    @discardableResult
+    public func activeExpireCycle(now: Int64, budgetNanoseconds: UInt64, clock: () -> UInt64) -> Int {
+        let start = clock()
+        var total = 0
+        for db in databases.indices where databases[db].expiresCount > 0 {
+            var rounds = 0
+            while true {
+                let (sampled, expired) = databases[db].expireSample(samples: 20, now: now, using: &rng)
+                total += expired
+                rounds += 1
+                if sampled == 0 || expired * 4 <= sampled { break }
+                if rounds % 16 == 0 && clock() - start > budgetNanoseconds { break }
+            }
+            if clock() - start > budgetNanoseconds { break }
+        }
+        stats.expiredKeys += total
+        return total
+    }
+
+    public func flushAll() {
+        for i in databases.indices { databases[i].removeAll() }
+    }
+}
+
+/// Counters for INFO stats; reset by CONFIG RESETSTAT.
+public struct KeyspaceStats: Sendable {
+    public var expiredKeys = 0
+    public var keyspaceHits = 0
+    public var keyspaceMisses = 0
+    public init() {}
+}

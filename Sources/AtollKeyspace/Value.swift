@@ -1,0 +1,40 @@
+/// The values a key can hold, and the per-key record (value, expiry, last access).
+
+/// A key's value. Strings that are canonical 64-bit integers may be held as `.int`, which
+/// makes INCR allocation-free; both cases are the Redis type "string".
+public enum Value: Sendable {
+    case string([UInt8])
+    case int(Int64)
+
+    /// The name TYPE reports.
+    public var typeName: StaticString {
+        switch self {
+        case .string, .int: return "string"
+        }
+    }
+
+    /// The string's bytes, whatever its encoding.
+    @inlinable public var stringBytes: [UInt8] {
+        switch self {
+        case .string(let b): return b
+        case .int(let n): return Array(String(n).utf8)
+        }
+    }
+}
+
+/// Marker for "no expiry" in `Entry.expireAt`.
+public let noExpiry: Int64 = -1
+
+public struct Entry: Sendable {
+    public var value: Value
+    /// Absolute Unix time in milliseconds after which the key is gone, or `noExpiry`.
+    public var expireAt: Int64
+    /// Seconds (server LRU clock) of the last access, for OBJECT IDLETIME.
+    public var lastAccess: UInt32
+
+    @inlinable public init(value: Value, expireAt: Int64 = noExpiry, lastAccess: UInt32 = 0) {
+        self.value = value
+        self.expireAt = expireAt
+        self.lastAccess = lastAccess
+    }
+}

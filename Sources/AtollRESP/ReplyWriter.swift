@@ -1,0 +1,205 @@
+/// Encodes replies in RESP2 or RESP3 into a `ByteBuffer`.
+///
+/// Commands say what they mean (a null, a map, a double); only this type knows how the
+/// negotiated protocol version spells it, as Redis's `addReply*` functions do.
+import NIOCore
+
+public struct ReplyWriter {
+    public var buffer: ByteBuffer
+    /// True once the client negotiated RESP3 with `HELLO 3`.
+    public var resp3: Bool
+
+    public init(buffer: ByteBuffer, resp3: Bool = false) {
+        self.buffer = buffer
+        self.resp3 = resp3
+    }
+
+    // MARK: - Simple replies
+
+    @inlinable public mutating func ok() { buffer.writeStaticString("+OK\r\n") }
+
+    @inlinable public mutating func status(_ text: StaticString) {
+        buffer.writeInteger(UInt8(ascii: "+"))
+        buffer.writeStaticString(text)
+        buffer.writeStaticString("\r\n")
+    }
+
+    public mutating func status(_ text: String) {
+        buffer.writeInteger(UInt8(ascii: "+"))
+        buffer.writeString(sanitized(text))
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// An error reply. `message` starts with its code (`ERR ...`, `WRONGTYPE ...`);
+    /// CR and LF are replaced by spaces, as Redis does, so the reply stays one line.
+    public mutating func error(_ message: String) {
+        buffer.writeInteger(UInt8(ascii: "-"))
+        buffer.writeString(sanitized(message))
+        buffer.writeStaticString("\r\n")
+    }
+
+    @inlinable public mutating func staticError(_ line: StaticString) {
+        buffer.writeStaticString(line)
+    }
+
+    private func sanitized(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return text }
+        return String(decoding: text.utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 }, as: UTF8.self)
+    }
+
+    @inlinable public mutating func integer(_ value: Int64) {
+        buffer.writeInteger(UInt8(ascii: ":"))
+        writeDecimal(value)
+        buffer.writeStaticString("\r\n")
+    }
+
+    @inlinable public mutating func integer(_ value: Int) { integer(Int64(value)) }
+
+    // MARK: - Bulk strings
+
+    @inlinable public mutating func bulk(_ bytes: [UInt8]) {
+        buffer.writeInteger(UInt8(ascii: "$"))
+        writeDecimal(Int64(bytes.count))
+        buffer.writeStaticString("\r\n")
+        buffer.writeBytes(bytes)
+        buffer.writeStaticString("\r\n")
+    }
+
+    @inlinable public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
+        buffer.writeInteger(UInt8(ascii: "$"))
+        writeDecimal(Int64(bytes.count))
+        buffer.writeStaticString("\r\n")
+        buffer.writeBytes(bytes)
+        buffer.writeStaticString("\r\n")
+    }
+
+    public mutating func bulk(_ text: String) { bulk(Array(text.utf8)) }
+
+    /// An integer sent as a bulk string (how Redis returns an int-encoded string value).
+    @inlinable public mutating func bulkDecimal(_ value: Int64) {
+        var digits = 1
+        var v = value.magnitude
+        while v >= 10 { v /= 10; digits += 1 }
+        if value < 0 { digits += 1 }
+        buffer.writeInteger(UInt8(ascii: "$"))
+        writeDecimal(Int64(digits))
+        buffer.writeStaticString("\r\n")
+        writeDecimal(value)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A verbatim string (RESP3 `=`, format `txt`), or a bulk string in RESP2.
+    public mutating func verbatim(_ text: String) {
+        guard resp3 else { return bulk(text) }
+        let utf8 = Array(text.utf8)
+        buffer.writeInteger(UInt8(ascii: "="))
+        writeDecimal(Int64(utf8.count + 4))
+        buffer.writeStaticString("\r\ntxt:")
+        buffer.writeBytes(utf8)
+        buffer.writeStaticString("\r\n")
+    }
+
+    // MARK: - Nulls, booleans, doubles
+
+    /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
+    @inlinable public mutating func null() {
+        if resp3 { buffer.writeStaticString("_\r\n") } else { buffer.writeStaticString("$-1\r\n") }
+    }
+
+    /// The null array (`*-1` in RESP2, `_` in RESP3).
+    @inlinable public mutating func nullArray() {
+        if resp3 { buffer.writeStaticString("_\r\n") } else { buffer.writeStaticString("*-1\r\n") }
+    }
+
+    public mutating func boolean(_ value: Bool) {
+        if resp3 { buffer.writeStaticString(value ? "#t\r\n" : "#f\r\n") } else { integer(value ? 1 : 0) }
+    }
+
+    /// A double as Redis 7.0 sends it: `%.17g` text, `inf`/`-inf`; a bulk string in RESP2, `,` in RESP3.
+    public mutating func double(_ value: Double) {
+        let text = formatDouble17g(value)
+        if resp3 {
+            buffer.writeInteger(UInt8(ascii: ","))
+            buffer.writeString(text)
+            buffer.writeStaticString("\r\n")
+        } else {
+            bulk(text)
+        }
+    }
+
+    // MARK: - Aggregates
+
+    @inlinable public mutating func arrayHeader(_ count: Int) {
+        buffer.writeInteger(UInt8(ascii: "*"))
+        writeDecimal(Int64(count))
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A map of `count` pairs: `%` in RESP3, a flat array of 2×count in RESP2.
+    public mutating func mapHeader(_ count: Int) {
+        if resp3 {
+            buffer.writeInteger(UInt8(ascii: "%"))
+            writeDecimal(Int64(count))
+            buffer.writeStaticString("\r\n")
+        } else {
+            arrayHeader(count * 2)
+        }
+    }
+
+    /// A set: `~` in RESP3, an array in RESP2.
+    public mutating func setHeader(_ count: Int) {
+        if resp3 {
+            buffer.writeInteger(UInt8(ascii: "~"))
+            writeDecimal(Int64(count))
+            buffer.writeStaticString("\r\n")
+        } else {
+            arrayHeader(count)
+        }
+    }
+
+    /// Raw bytes already in RESP form (used for replies built elsewhere).
+    public mutating func raw(_ bytes: [UInt8]) { buffer.writeBytes(bytes) }
+
+    // MARK: - Digits
+
+    @inlinable public mutating func writeDecimal(_ value: Int64) {
+        if value >= 0 && value < 10 {
+            buffer.writeInteger(UInt8(truncatingIfNeeded: value) &+ 48)
+            return
+        }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
+            var v = value.magnitude
+            var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            return withUnsafeMutableBytes(of: &tmp) { scratch in
+                var i = 24
+                repeat {
+                    i -= 1
+                    scratch[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                    v /= 10
+                } while v > 0
+                if value < 0 { i -= 1; scratch[i] = UInt8(ascii: "-") }
+                let n = 24 - i
+                for k in 0..<n { out[k] = scratch[i + k] }
+                return n
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `printf("%.17g")`, with `inf`/`-inf`/`nan` spelled as Redis spells them.
+public func formatDouble17g(_ value: Double) -> String {
+    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    if value.isNaN { return "nan" }
+    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buf in
+        let n = withVaList([value]) { vsnprintf(buf.baseAddress, 64, "%.17g", $0) }
+        return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: Int(n)), as: UTF8.self)
+    }
+}

@@ -1,0 +1,151 @@
+/// Incremental decoder for client requests: RESP multibulk (`*N\r\n$len\r\n...`) and inline commands.
+///
+/// It follows Redis 7's `processMultibulkBuffer` / `processInlineBuffer` rules byte for byte, including
+/// the exact `Protocol error: ...` texts, so that a malformed request gets the same reply as from Redis.
+/// State survives between calls, so a command split across reads is never re-parsed from its start.
+import NIOCore
+
+/// A malformed request. The connection must reply with `-ERR <message>` and then close.
+public struct ProtocolError: Error, Equatable, Sendable {
+    /// The text after `-ERR `, e.g. `Protocol error: invalid bulk length`.
+    public let message: String
+    public init(_ message: String) { self.message = message }
+}
+
+public struct RequestDecoder: Sendable {
+    /// Largest accepted bulk string (`proto-max-bulk-len`).
+    public var maxBulkLength: Int
+    /// When true the stricter limits Redis applies before AUTH hold (10 arguments, 16 KiB bulks).
+    public var unauthenticated = false
+
+    /// Arguments of the multibulk being read.
+    private var args: [[UInt8]] = []
+    /// Arguments still to read in the current multibulk; 0 when between commands.
+    private var argsRemaining = 0
+    /// Length of the bulk string being waited for, or -1 while its `$len` line is not yet read.
+    private var bulkLength = -1
+    /// Bytes held in `args`, for the query-buffer limit.
+    public private(set) var pendingArgumentBytes = 0
+
+    /// Longest header or inline line Redis accepts before the terminator (`PROTO_INLINE_MAX_SIZE`).
+    static let inlineMaxSize = 64 * 1024
+
+    public init(maxBulkLength: Int = 512 * 1024 * 1024) {
+        self.maxBulkLength = maxBulkLength
+    }
+
+    /// Decodes as many whole commands as `buffer` holds, appending each to `commands`
+    /// and consuming exactly the bytes they used. Throws on malformed input; the commands
+    /// decoded before the error are still appended.
+    public mutating func decode(_ buffer: inout ByteBuffer, into commands: inout [[[UInt8]]]) throws(ProtocolError) {
+        var consumed = 0
+        var failure: ProtocolError?
+        buffer.withUnsafeReadableBytes { raw in
+            do throws(Failure) {
+                consumed = try decode(raw, into: &commands)
+            } catch {
+                failure = error.value
+                consumed = error.consumed
+            }
+        }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        if let failure { throw failure }
+    }
+
+    private struct Failure: Error {
+        let value: ProtocolError
+        let consumed: Int
+    }
+
+    private mutating func decode(_ raw: UnsafeRawBufferPointer, into commands: inout [[[UInt8]]]) throws(Failure) -> Int {
+        var pos = 0
+        let end = raw.count
+        while pos < end {
+            if argsRemaining == 0 && bulkLength == -1 && args.isEmpty {
+                if raw[pos] == UInt8(ascii: "*") {
+                    guard let cr = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
+                        if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big mbulk count string"), consumed: pos) }
+                        return pos
+                    }
+                    if cr + 1 >= end { return pos }
+                    guard let count = parseStrictInt(raw, from: pos + 1, to: cr), count <= Int(Int32.max) else {
+                        throw Failure(value: ProtocolError("Protocol error: invalid multibulk length"), consumed: pos)
+                    }
+                    if count > 10 && unauthenticated {
+                        throw Failure(value: ProtocolError("Protocol error: unauthenticated multibulk length"), consumed: pos)
+                    }
+                    pos = cr + 2
+                    if count <= 0 { continue }
+                    argsRemaining = count
+                    args.reserveCapacity(min(count, 1024))
+                } else {
+                    guard let nl = Self.find(UInt8(ascii: "\n"), in: raw, from: pos, to: end) else {
+                        if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big inline request"), consumed: pos) }
+                        return pos
+                    }
+                    var lineEnd = nl
+                    if lineEnd > pos && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                    guard let inlineArgs = splitArguments(UnsafeRawBufferPointer(rebasing: raw[pos..<lineEnd])) else {
+                        throw Failure(value: ProtocolError("Protocol error: unbalanced quotes in request"), consumed: pos)
+                    }
+                    pos = nl + 1
+                    if !inlineArgs.isEmpty { commands.append(inlineArgs) }
+                    continue
+                }
+            }
+            // Inside a multibulk: read `$len\r\n` then the payload.
+            while argsRemaining > 0 {
+                if bulkLength == -1 {
+                    guard let cr = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
+                        if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big bulk count string"), consumed: pos) }
+                        return pos
+                    }
+                    if cr + 1 >= end { return pos }
+                    let lead = raw[pos]
+                    if lead != UInt8(ascii: "$") {
+                        let shown = (lead == 13 || lead == 10) ? " " : String(decoding: [lead], as: UTF8.self)
+                        throw Failure(value: ProtocolError("Protocol error: expected '$', got '\(shown)'"), consumed: pos)
+                    }
+                    guard let length = parseStrictInt(raw, from: pos + 1, to: cr), length >= 0, length <= maxBulkLength else {
+                        throw Failure(value: ProtocolError("Protocol error: invalid bulk length"), consumed: pos)
+                    }
+                    if length > 16384 && unauthenticated {
+                        throw Failure(value: ProtocolError("Protocol error: unauthenticated bulk length"), consumed: pos)
+                    }
+                    pos = cr + 2
+                    bulkLength = length
+                }
+                // Payload plus its two terminator bytes (which Redis skips without checking).
+                if end - pos < bulkLength + 2 { return pos }
+                args.append([UInt8](UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])))
+                pendingArgumentBytes += bulkLength
+                pos += bulkLength + 2
+                bulkLength = -1
+                argsRemaining -= 1
+            }
+            commands.append(args)
+            args = []
+            pendingArgumentBytes = 0
+        }
+        return pos
+    }
+
+    /// `string2ll`: optional '-', no '+', no leading zeros, no spaces, fits in Int64.
+    private func parseStrictInt(_ raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        parseStrictInt64(UnsafeRawBufferPointer(rebasing: raw[from..<to])).map { Int($0) }
+    }
+
+    static func find(_ byte: UInt8, in raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        guard from < to, let base = raw.baseAddress else { return nil }
+        guard let hit = memchr(base + from, Int32(byte), to - from) else { return nil }
+        return base.distance(to: UnsafeRawPointer(hit))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

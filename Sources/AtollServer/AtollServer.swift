@@ -1,0 +1,127 @@
+/// `AtollServer`: the embeddable server. A Swift program (or the `atoll-server` executable)
+/// builds a `ServerConfiguration`, calls `start()`, reads `port` (useful with port 0 for a free
+/// one, as in tests), and calls `stop()`. One `ServerCore` behind one lock serves every event
+/// loop; a repeating task on one loop runs active expiry and idle-client timeouts.
+import AtollCommands
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The state every connection shares: the core and the lock that makes each command atomic.
+final class SharedState: Sendable {
+    let core: ServerCore
+    let lock = NIOLock()
+    let log: Log
+    init(core: ServerCore, log: Log) {
+        self.core = core
+        self.log = log
+    }
+}
+
+public final class AtollServer: @unchecked Sendable {
+    public let configuration: ServerConfiguration
+    private let shared: SharedState
+    private let group: MultiThreadedEventLoopGroup
+    private var channels: [any Channel] = []
+    private var cron: RepeatedTask?
+    private let stopped = NIOLockedValueBox(false)
+    private let stopPromise: EventLoopPromise<Void>
+
+    /// The port the server listens on (the chosen one when configured with port 0).
+    public private(set) var port: Int = 0
+
+    public init(configuration: ServerConfiguration) {
+        self.configuration = configuration
+        let threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        shared = SharedState(core: ServerCore(config: configuration), log: Log(path: configuration.logFile, level: configuration.logLevel))
+        stopPromise = group.next().makePromise()
+    }
+
+    /// Binds every configured address and starts serving. Throws if an address cannot be bound.
+    public func start() throws {
+        let shared = self.shared
+        shared.lock.withLock {
+            shared.core.shutdownHandler = { [weak self] in
+                guard let self else { return }
+                self.shared.log.warning("User requested shutdown...")
+                // Stopping closes the channels, so it must not run on the caller's locked stack.
+                detachStop(self)
+            }
+        }
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(configuration.tcpBacklog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared))
+                }
+            }
+        var bound: [any Channel] = []
+        var chosenPort = configuration.port
+        do {
+            for address in configuration.bind {
+                let channel = try bootstrap.bind(host: address, port: chosenPort).wait()
+                if chosenPort == 0 { chosenPort = channel.localAddress?.port ?? 0 }
+                bound.append(channel)
+            }
+        } catch {
+            for channel in bound { try? channel.close().wait() }
+            throw error
+        }
+        channels = bound
+        port = chosenPort
+        let interval = TimeAmount.milliseconds(Int64(max(1, 1000 / max(configuration.hz, 1))))
+        var lastTimeoutCheck = currentTimeMillis()
+        cron = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let now = currentTimeMillis()
+            let checkTimeouts = now - lastTimeoutCheck >= 1000
+            if checkTimeouts { lastTimeoutCheck = now }
+            shared.lock.withLock {
+                let core = shared.core
+                core.lruClock = UInt32(truncatingIfNeeded: now / 1000)
+                if core.config.activeExpireEnabled {
+                    let budget = UInt64(1_000_000_000 / max(core.config.hz, 1) / 4)
+                    core.keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos)
+                }
+                if checkTimeouts && core.config.timeout > 0 {
+                    let limit = Int64(core.config.timeout) * 1000
+                    for client in core.clients.values where !client.isMonitor && now - client.lastInteraction > limit {
+                        client.connection?.close()
+                    }
+                }
+            }
+        }
+        shared.log.notice("Atoll \(atollVersion) (Redis \(redisCompatibleVersion) compatible) ready to accept connections on \(configuration.bind.joined(separator: " ")) port \(port)")
+    }
+
+    /// Stops listening, closes every connection and releases the threads. Safe to call twice.
+    public func stop() {
+        let first = stopped.withLockedValue { was -> Bool in
+            defer { was = true }
+            return !was
+        }
+        guard first else { return }
+        cron?.cancel()
+        for channel in channels { try? channel.close().wait() }
+        let connections = shared.lock.withLock { shared.core.clients.values.compactMap { $0.connection } }
+        for connection in connections { connection.close() }
+        stopPromise.succeed(())
+        try? group.syncShutdownGracefully()
+        shared.log.notice("Atoll is now ready to exit, bye bye...")
+    }
+
+    /// Blocks until `stop()` ran (from SHUTDOWN, a signal handler or another thread).
+    public func waitUntilStopped() {
+        while !stopped.withLockedValue({ $0 }) {
+            try? stopPromise.futureResult.wait()
+        }
+    }
+}
+
+/// Runs `server.stop()` on the blocking-work pool, so SHUTDOWN can return to its event loop first.
+private func detachStop(_ server: AtollServer) {
+    NIOThreadPool.singleton.submit { _ in server.stop() }
+}

@@ -1,0 +1,144 @@
+/// One client connection on its event loop: decode every whole command the read brought,
+/// run them all in one acquisition of the keyspace lock, write the replies as one buffer,
+/// and flush once when the read burst completes. Protocol errors reply `-ERR Protocol error`
+/// after the commands before them ran, then close, as Redis does.
+import AtollCommands
+import AtollRESP
+import NIOCore
+
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let shared: SharedState
+    private var decoder: RequestDecoder
+    private var pending: ByteBuffer?
+    private var commands: [[[UInt8]]] = []
+    private var session: ClientSession?
+    private var connection: ChannelConnection?
+    private var closing = false
+
+    init(shared: SharedState) {
+        self.shared = shared
+        self.decoder = RequestDecoder(maxBulkLength: shared.core.config.protoMaxBulkLen)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let connection = ChannelConnection(channel: channel)
+        self.connection = connection
+        let address = Self.describe(channel.remoteAddress)
+        let local = Self.describe(channel.localAddress)
+        let session = shared.lock.withLock {
+            shared.core.connect(address: address, localAddress: local, now: currentTimeMillis(), connection: connection)
+        }
+        guard let session else {
+            var buffer = context.channel.allocator.buffer(capacity: 64)
+            buffer.writeStaticString("-ERR max number of clients reached\r\n")
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+            closing = true
+            return
+        }
+        self.session = session
+        decoder.unauthenticated = !session.authenticated
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let session {
+            shared.lock.withLock { shared.core.disconnect(session) }
+        }
+        session = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing, let session else { return }
+        var incoming = unwrapInboundIn(data)
+        let received = incoming.readableBytes
+        if pending == nil {
+            pending = incoming
+        } else {
+            pending!.writeBuffer(&incoming)
+        }
+        var failure: ProtocolError?
+        do {
+            try decoder.decode(&pending!, into: &commands)
+        } catch {
+            failure = error
+        }
+        if pending!.readableBytes == 0 {
+            pending = nil
+        } else if pending!.readerIndex > 64 * 1024 {
+            pending!.discardReadBytes()
+        }
+        let buffered = (pending?.readableBytes ?? 0) + decoder.pendingArgumentBytes
+        let limit = shared.core.config.clientQueryBufferLimit
+        if failure == nil && commands.isEmpty {
+            if buffered > limit { closeForQueryBuffer(context) }
+            shared.lock.withLock { shared.core.stats.netInputBytes += received }
+            return
+        }
+        let allocator = context.channel.allocator
+        var closeAfter = failure != nil
+        let output: ByteBuffer = shared.lock.withLock {
+            let core = shared.core
+            core.stats.netInputBytes += received
+            var ctx = CommandContext(out: ReplyWriter(buffer: allocator.buffer(capacity: 512), resp3: session.resp3),
+                                     client: session, server: core)
+            for args in commands {
+                ctx.args = args
+                core.execute(&ctx)
+                if session.closeAfterReply { closeAfter = true; break }
+            }
+            if let failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
+            core.stats.netOutputBytes += ctx.out.buffer.readableBytes
+            return ctx.out.buffer
+        }
+        commands.removeAll(keepingCapacity: true)
+        decoder.unauthenticated = !session.authenticated
+        if closeAfter {
+            closing = true
+            context.writeAndFlush(wrapOutboundOut(output)).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
+        if buffered > limit { closeForQueryBuffer(context) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func closeForQueryBuffer(_ context: ChannelHandlerContext) {
+        shared.log.warning("Closing client that reached max query buffer length")
+        closing = true
+        context.close(promise: nil)
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?:0" }
+        switch address {
+        case .v4, .v6: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        case .unixDomainSocket: return "unix:\(address.pathname ?? "")"
+        }
+    }
+}
+
+/// The handle commands use to reach a connection from any thread.
+final class ChannelConnection: ClientConnection {
+    let channel: any Channel
+    init(channel: any Channel) { self.channel = channel }
+
+    func close() { channel.close(promise: nil) }
+
+    func send(_ bytes: [UInt8]) {
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+}

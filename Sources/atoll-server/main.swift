@@ -1,0 +1,77 @@
+/// `atoll-server [config-file] [--name value ...]`: reads redis.conf-style settings (a file
+/// first, then flags, as redis-server does), starts the server, and stops it cleanly on
+/// SIGTERM or SIGINT.
+import AtollCommands
+import AtollServer
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+func printError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = write(2, &bytes, bytes.count)
+}
+
+func fail(_ message: String) -> Never {
+    printError("*** FATAL CONFIG FILE ERROR (Atoll \(atollVersion)) ***\n\(message)\n")
+    exit(1)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--version" || arguments.first == "-v" {
+    print("Atoll server v=\(atollVersion) (Redis \(redisCompatibleVersion) compatible)")
+    exit(0)
+}
+var configText = ""
+if let first = arguments.first, !first.hasPrefix("--") {
+    guard let file = fopen(first, "r") else { fail("Fatal error, can't open config file '\(first)'") }
+    var line = [CChar](repeating: 0, count: 64 * 1024)
+    while fgets(&line, Int32(line.count), file) != nil { configText += String(cString: line) }
+    fclose(file)
+    arguments.removeFirst()
+}
+// Flags become config lines: `--port 7000 --bind a b` → "port 7000\nbind a b".
+var flagLines: [String] = []
+for arg in arguments {
+    if arg.hasPrefix("--") {
+        flagLines.append(String(arg.dropFirst(2)))
+    } else if !flagLines.isEmpty {
+        flagLines[flagLines.count - 1] += " " + (arg.contains(" ") || arg.isEmpty ? "\"\(arg)\"" : arg)
+    } else {
+        fail("Invalid argument '\(arg)'")
+    }
+}
+configText += "\n" + flagLines.joined(separator: "\n")
+
+var configuration = ServerConfiguration()
+do {
+    try configuration.load(configText)
+} catch {
+    fail("\(error)")
+}
+
+let server = AtollServer(configuration: configuration)
+do {
+    try server.start()
+} catch {
+    printError("Could not create server TCP listening socket \(configuration.bind.joined(separator: " ")):\(configuration.port): \(error)\n")
+    exit(1)
+}
+
+signal(SIGTERM, SIG_IGN)
+signal(SIGINT, SIG_IGN)
+signal(SIGPIPE, SIG_IGN)
+var signalSources: [any DispatchSourceSignal] = []
+for sig in [SIGTERM, SIGINT] {
+    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+    source.setEventHandler { server.stop() }
+    source.resume()
+    signalSources.append(source)
+}
+server.waitUntilStopped()
+exit(0)
