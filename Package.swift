@@ -15,13 +15,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
+        // Binary-safe byte strings and strict integer parsing, shared by every layer.
+        .target(name: "AtollBytes", swiftSettings: swiftSettings),
         // RESP2/RESP3 codec: request parsing and reply encoding. NIOCore only.
-        .target(name: "AtollRESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+        .target(name: "AtollRESP", dependencies: ["AtollBytes", .product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: swiftSettings),
         // Databases, values and expiry. No protocol, no NIO.
-        .target(name: "AtollKeyspace", swiftSettings: swiftSettings),
+        .target(name: "AtollKeyspace", dependencies: ["AtollBytes"], swiftSettings: swiftSettings),
         // The command table and one file per command family.
-        .target(name: "AtollCommands", dependencies: ["AtollRESP", "AtollKeyspace"],
+        .target(name: "AtollCommands", dependencies: ["AtollBytes", "AtollRESP", "AtollKeyspace"],
                 swiftSettings: swiftSettings),
         // The NIO server: connections, sessions, the keyspace guard. Also the embeddable library.
         .target(name: "AtollServer", dependencies: [
@@ -32,9 +34,13 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "atoll-server", dependencies: ["AtollServer"], swiftSettings: swiftSettings),
 
-        .testTarget(name: "AtollRESPTests", dependencies: ["AtollRESP"]),
-        .testTarget(name: "AtollKeyspaceTests", dependencies: ["AtollKeyspace"]),
-        .testTarget(name: "AtollCommandsTests", dependencies: ["AtollCommands"]),
+        .testTarget(name: "AtollRESPTests", dependencies: ["AtollBytes", "AtollRESP"]),
+        .testTarget(name: "AtollKeyspaceTests", dependencies: ["AtollBytes", "AtollKeyspace"]),
+        .testTarget(name: "AtollCommandsTests", dependencies: [
+            "AtollBytes",
+            "AtollCommands",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "AtollServerTests", dependencies: [
             "AtollServer",
             .product(name: "NIOCore", package: "swift-nio"),

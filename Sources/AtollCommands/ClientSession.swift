@@ -1,6 +1,7 @@
 /// Per-connection state that commands read and change (selected database, protocol version,
 /// name, authentication, reply mode), plus the handle the server uses to reach the connection.
 /// Only touched with the keyspace lock held.
+import AtollBytes
 
 /// What commands may ask of a live connection; the NIO server implements it.
 public protocol ClientConnection: AnyObject, Sendable {

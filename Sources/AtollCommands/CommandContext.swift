@@ -1,6 +1,7 @@
 /// `CommandContext`: what a command handler works with — its arguments, the reply writer,
 /// the client, the server state and the command's clock — plus the keyspace helpers that
 /// every family shares (typed lookups, the common error replies).
+import AtollBytes
 import AtollKeyspace
 import AtollRESP
 
@@ -43,8 +44,8 @@ public struct CommandContext {
         return entry
     }
 
-    @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry) {
-        keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock))
+    @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry, raw: Bool = false) {
+        keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock, rawEncoding: raw))
         server.dirty += 1
     }
 

@@ -3,6 +3,7 @@
 /// COMMAND output and (later) MULTI, script and cluster checks all read this one record.
 /// The data was first taken from the reference server's COMMAND INFO (see
 /// scripts/dev/gen-command-specs.py) and is checked against it by the differential tests.
+import AtollBytes
 
 /// Runs one command. Arity and authentication were checked before it is called.
 public typealias CommandHandler = @Sendable (inout CommandContext) -> Void
@@ -85,7 +86,7 @@ public final class CommandSpec: Sendable {
     let handler: CommandHandler?
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String], keys: (Int, Int, Int) = (0, 0, 0),
-                tips: [String] = [], keySpecs: [KeySpec] = [], subcommands: [CommandSpec] = [], run: CommandHandler? = nil) {
+                tips: [String] = [], keySpecs: [KeySpec] = [], run: CommandHandler? = nil, subcommands: [CommandSpec] = []) {
         self.name = name
         self.arity = arity
         self.flags = flags

@@ -1,5 +1,6 @@
 /// The table of every command Atoll serves, built once from the families' declarations,
 /// with a case-insensitive lookup that does not allocate for names sent in one case.
+import AtollBytes
 public final class CommandTable: Sendable {
     public let all: [CommandSpec]
     private let byName: [[UInt8]: CommandSpec]

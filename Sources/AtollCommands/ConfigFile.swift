@@ -1,5 +1,6 @@
 /// Reading redis.conf syntax into a `ServerConfiguration`: one `name value...` directive a
 /// line, `#` comments, arguments split with the same quoting rules as inline commands.
+import AtollBytes
 import AtollRESP
 
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
@@ -9,7 +10,10 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 extension ServerConfiguration {
     /// Applies every directive in `text`, in order; later lines win. Unknown names are errors.
     public mutating func load(_ text: String) throws {
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let lines = text.utf8.split(separator: 10, omittingEmptySubsequences: false).map { bytes in
+            String(decoding: bytes.last == 13 ? bytes.dropLast() : bytes[...], as: UTF8.self)
+        }
+        for (number, rawLine) in lines.enumerated() {
             let line = rawLine.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let words = splitArguments(Array(line.utf8)), let first = words.first else {

@@ -1,4 +1,5 @@
 /// Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET and CLIENT.
+import AtollBytes
 import AtollKeyspace
 import AtollRESP
 
@@ -125,7 +126,7 @@ enum ConnectionCommands {
             c.client.authenticated = true
         }
         guard c.client.authenticated else {
-            return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
         }
         if let newName {
             guard setClientName(&c, newName) else { return }
@@ -302,7 +303,7 @@ enum ConnectionCommands {
         } else if c.argIs(2, "off") {
             c.client.replyMode = .off
         } else if c.argIs(2, "skip") {
-            if c.client.replyMode == .on { c.client.replyMode = .skipNext }
+            if c.client.replyMode != .off { c.client.replyMode = .skipNext }
         } else {
             c.syntaxError()
         }

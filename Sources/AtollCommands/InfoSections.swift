@@ -1,5 +1,6 @@
 /// The text of each INFO section, with the field names clients and monitoring tools read.
 /// `redis_version` is the Redis version whose behaviour Atoll matches; `atoll_version` is ours.
+import AtollBytes
 import AtollKeyspace
 #if canImport(Glibc)
 import Glibc

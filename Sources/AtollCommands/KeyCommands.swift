@@ -1,6 +1,7 @@
 /// Key commands: DEL UNLINK EXISTS TYPE RENAME RENAMENX COPY MOVE EXPIRE PEXPIRE EXPIREAT
 /// PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL
 /// SWAPDB TOUCH OBJECT.
+import AtollBytes
 import AtollKeyspace
 import AtollRESP
 
@@ -87,9 +88,13 @@ enum KeyCommands {
     }
 
     /// A database index argument, or nil after the reply Redis gives for a bad one.
-    private static func databaseArgument(_ c: inout CommandContext, _ index: Int, intRange: Bool) -> Int? {
-        guard let n = parseStrictInt64(c.args[index]), !intRange || (n >= Int64(Int32.min) && n <= Int64(Int32.max)) else {
+    private static func databaseArgument(_ c: inout CommandContext, _ index: Int) -> Int? {
+        guard let n = parseStrictInt64(c.args[index]) else {
             c.notInteger()
+            return nil
+        }
+        guard n >= Int64(Int32.min) && n <= Int64(Int32.max) else {
+            c.out.error("ERR value is out of range, value must between -2147483648 and 2147483647")
             return nil
         }
         guard n >= 0 && n < Int64(c.keyspace.databases.count) else {
@@ -107,7 +112,7 @@ enum KeyCommands {
             if c.argIs(j, "replace") {
                 replace = true
             } else if c.argIs(j, "db") && j + 1 < c.args.count {
-                guard let db = databaseArgument(&c, j + 1, intRange: false) else { return }
+                guard let db = databaseArgument(&c, j + 1) else { return }
                 targetDB = db
                 j += 1
             } else {
@@ -131,7 +136,7 @@ enum KeyCommands {
     }
 
     static func move(_ c: inout CommandContext) {
-        guard let targetDB = databaseArgument(&c, 2, intRange: true) else { return }
+        guard let targetDB = databaseArgument(&c, 2) else { return }
         if targetDB == c.client.db { return c.out.error("ERR source and destination objects are the same") }
         let key = Bytes(c.args[1])
         guard let entry = c.lookup(key) else { return c.out.integer(0) }
@@ -215,7 +220,7 @@ enum KeyCommands {
     private static func expireTimeGeneric(_ c: inout CommandContext, milliseconds: Bool) {
         guard let entry = c.lookupRead(Bytes(c.args[1])) else { return c.out.integer(-2) }
         guard entry.expireAt != noExpiry else { return c.out.integer(-1) }
-        c.out.integer(milliseconds ? entry.expireAt : entry.expireAt / 1000)
+        c.out.integer(milliseconds ? entry.expireAt : (entry.expireAt + 500) / 1000)
     }
 
     static func persist(_ c: inout CommandContext) {
@@ -280,7 +285,8 @@ enum KeyCommands {
 
     /// `strtoul` as SCAN uses it; cursors past our slot space simply end the iteration.
     private static func parseCursor(_ bytes: [UInt8]) -> Int? {
-        guard let first = bytes.first, !(first == 32 || (first >= 9 && first <= 13)) else { return nil }
+        guard let first = bytes.first else { return 0 }
+        guard !(first == 32 || (first >= 9 && first <= 13)) else { return nil }
         var digits = bytes[...]
         var negative = false
         if first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
@@ -372,9 +378,7 @@ enum KeyCommands {
         guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
         switch entry.value {
         case .int: c.out.bulk("int")
-        case .string(let bytes):
-            if bytes.count <= 20 && parseStrictInt64(bytes) != nil { c.out.bulk("int") }
-            else { c.out.bulk(bytes.count <= 44 ? "embstr" : "raw") }
+        case .string(let bytes): c.out.bulk(!entry.rawEncoding && bytes.count <= 44 ? "embstr" : "raw")
         }
     }
 
@@ -384,7 +388,7 @@ enum KeyCommands {
         let shared: Bool
         switch entry.value {
         case .int(let n): shared = n >= 0 && n < 10000
-        case .string(let bytes): shared = parseStrictInt64(bytes).map { $0 >= 0 && $0 < 10000 } ?? false
+        case .string: shared = false
         }
         c.out.integer(shared ? Int(Int32.max) : 1)
     }

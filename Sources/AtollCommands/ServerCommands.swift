@@ -1,4 +1,5 @@
 /// Server commands: COMMAND INFO CONFIG TIME LASTSAVE SHUTDOWN SLOWLOG LATENCY MONITOR.
+import AtollBytes
 import AtollKeyspace
 import AtollRESP
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ import Darwin
 
 enum ServerCommands {
     static let specs: [CommandSpec] = [
-        CommandSpec("command", arity: -1, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], subcommands: [
+        CommandSpec("command", arity: -1, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: command, subcommands: [
             CommandSpec("command|getkeys", arity: -4, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandGetkeys),
             CommandSpec("command|info", arity: -2, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: commandInfo),
             CommandSpec("command|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandHelp),
@@ -64,7 +65,7 @@ enum ServerCommands {
         }
         c.out.arrayHeader(c.args.count - 2)
         for i in 2..<c.args.count {
-            if let spec = lookupFullName(table, c.args[i]) { writeInfo(spec, &c.out) } else { c.out.nullArray() }
+            if let spec = lookupFullName(table, c.args[i]) { writeInfo(spec, &c.out) } else { c.out.null() }
         }
     }
 
@@ -90,10 +91,10 @@ enum ServerCommands {
         out.setHeader(spec.aclCategories.count)
         for category in spec.aclCategories { out.status("@" + category) }
         out.setHeader(spec.tips.count)
-        for tip in spec.tips { out.status(tip) }
-        out.arrayHeader(spec.keySpecs.count)
+        for tip in spec.tips { out.bulk(tip) }
+        out.setHeader(spec.keySpecs.count)
         for keySpec in spec.keySpecs { writeKeySpec(keySpec, &out) }
-        out.arrayHeader(spec.subcommands.count)
+        out.setHeader(spec.subcommands.count)
         for sub in spec.subcommands { writeInfo(sub, &out) }
     }
 
@@ -230,7 +231,15 @@ enum ServerCommands {
         var pairs: [(String, String)] = []
         var seen = Set<String>()
         for i in 2..<c.args.count {
-            let pattern = Array(String(decoding: c.args[i], as: UTF8.self).lowercased().utf8)
+            let typed = String(decoding: c.args[i], as: UTF8.self)
+            // A name without glob characters is looked up directly and echoed as typed.
+            if !c.args[i].contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }) {
+                if let p = ConfigParameter.named(typed), seen.insert(typed).inserted {
+                    pairs.append((typed, p.value(in: c.server.config)))
+                }
+                continue
+            }
+            let pattern = Array(typed.lowercased().utf8)
             for p in ConfigParameter.all {
                 for name in [p.name] + (p.alias.map { [$0] } ?? []) where globMatch(pattern, Array(name.utf8), noCase: true) {
                     if seen.insert(name).inserted { pairs.append((name, p.value(in: c.server.config))) }
@@ -245,7 +254,7 @@ enum ServerCommands {
     }
 
     static func configSet(_ c: inout CommandContext) {
-        guard c.args.count % 2 == 0 else { return c.out.error("ERR wrong number of arguments for 'config|set' command") }
+        guard c.args.count % 2 == 0 else { return c.syntaxError() }
         var updated = c.server.config
         var seen = Set<String>()
         for i in stride(from: 2, to: c.args.count, by: 2) {
@@ -254,7 +263,7 @@ enum ServerCommands {
                 return c.out.error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
             }
             guard seen.insert(parameter.name).inserted else {
-                return c.out.error("ERR Duplicate parameter - '\(name)'")
+                return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
             }
             guard parameter.mutable else {
                 return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
@@ -317,7 +326,7 @@ enum ServerCommands {
             }
             count = n == -1 ? Int.max : Int(n)
         } else if c.args.count > 3 {
-            return c.out.error("ERR wrong number of arguments for 'slowlog|get' command")
+            return c.out.error("ERR unknown subcommand or wrong number of arguments for '\(cText(c.args[1], max: 128))'. Try SLOWLOG HELP.")
         }
         let entries = c.server.slowlog.entries.reversed().prefix(count)
         c.out.arrayHeader(entries.count)

@@ -2,6 +2,7 @@
 /// `--name value` flags, that an embedding program fills in directly, and that CONFIG GET/SET
 /// reads and changes. `ConfigParameter.all` is the single list of parameter names, parsers
 /// and printers used by all three.
+import AtollBytes
 import AtollRESP
 
 public struct ServerConfiguration: Sendable {
@@ -50,12 +51,16 @@ public struct ConfigParameter: Sendable {
     /// Applies `values` (one argument normally; `bind` and `save` take several).
     public func apply(_ values: [String], to config: inout ServerConfiguration) -> String? { set(&config, values) }
 
-    static func integer(_ name: String, alias: String? = nil, mutable: Bool = true, min: Int, max: Int,
+    /// An integer parameter; `clamp` narrows accepted values silently, as Redis does for `hz`.
+    static func integer(_ name: String, alias: String? = nil, mutable: Bool = true, min: Int, max: Int, clamp: ClosedRange<Int>? = nil,
                         _ path: any WritableKeyPath<ServerConfiguration, Int> & Sendable) -> ConfigParameter {
         ConfigParameter(name: name, alias: alias, mutable: mutable, get: { String($0[keyPath: path]) }, set: { config, values in
-            guard values.count == 1, let n = Int(values[0]) else { return "argument couldn't be parsed into an integer" }
+            guard values.count == 1, let parsed = parseStrictInt64(Array(values[0].utf8)) else {
+                return "argument couldn't be parsed into an integer"
+            }
+            let n = Int(parsed)
             guard n >= min && n <= max else { return "argument must be between \(min) and \(max) inclusive" }
-            config[keyPath: path] = n
+            config[keyPath: path] = clamp.map { Swift.min(Swift.max(n, $0.lowerBound), $0.upperBound) } ?? n
             return nil
         })
     }
@@ -104,15 +109,24 @@ public struct ConfigParameter: Sendable {
         .integer("timeout", min: 0, max: Int(Int32.max), \.timeout),
         .memory("proto-max-bulk-len", min: 1024 * 1024, \.protoMaxBulkLen),
         .memory("client-query-buffer-limit", min: 1024 * 1024, \.clientQueryBufferLimit),
-        .integer("hz", min: 1, max: 500, \.hz),
+        .integer("hz", min: 0, max: Int(Int32.max), clamp: 1...500, \.hz),
         .integer("slowlog-log-slower-than", min: -1, max: Int(Int64.max), \.slowlogLogSlowerThan),
         .integer("slowlog-max-len", min: 0, max: Int(Int64.max), \.slowlogMaxLen),
-        .string("loglevel", \.logLevel, allowed: ["debug", "verbose", "notice", "warning", "nothing"]),
+        .string("loglevel", \.logLevel, allowed: ["debug", "verbose", "notice", "warning"]),
         .string("logfile", mutable: false, \.logFile),
         .integer("tcp-backlog", mutable: false, min: 0, max: Int(Int32.max), \.tcpBacklog),
         .integer("io-threads", mutable: false, min: 0, max: 128, \.ioThreads),
         .yesNo("active-expire-enabled", \.activeExpireEnabled),
+        // Persistence is not built yet: these report the in-memory truth and refuse anything else.
+        .fixed("save", ""),
+        .fixed("appendonly", "no"),
     ]
+
+    static func fixed(_ name: String, _ value: String) -> ConfigParameter {
+        ConfigParameter(name: name, alias: nil, mutable: true, get: { _ in value }, set: { _, values in
+            values == [value] || (value.isEmpty && values.isEmpty) ? nil : "persistence is not available in this version of Atoll"
+        })
+    }
 }
 
 /// Redis's `memtoull`: a number with an optional unit (b, k, kb, m, mb, g, gb; any case).

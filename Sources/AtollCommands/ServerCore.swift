@@ -2,6 +2,7 @@
 /// client registry, counters, the slow log, monitors — and `execute`, the one dispatcher
 /// (Redis's `processCommand`): lookup, unknown-command and arity errors, authentication,
 /// then the handler, the slow log and MONITOR feed. Guarded by the server's lock.
+import AtollBytes
 import AtollKeyspace
 import AtollRESP
 #if canImport(Glibc)
@@ -74,6 +75,8 @@ public final class ServerCore: @unchecked Sendable {
         ctx.now = currentTimeMillis()
         client.lastInteraction = ctx.now
         stats.totalCommands += 1
+        let replyMark = ctx.out.buffer.writerIndex
+        defer { applyReplyMode(client, &ctx.out, from: replyMark) }
         let spec: CommandSpec
         switch table.resolve(ctx.args) {
         case .found(let s): spec = s
@@ -95,13 +98,11 @@ public final class ServerCore: @unchecked Sendable {
             feedMonitors(ctx.args, client: client, now: ctx.now)
         }
         let started = monotonicMicros()
-        let replyMark = ctx.out.buffer.writerIndex
         handler(&ctx)
         let elapsed = monotonicMicros() - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
             slowlog.record(args: ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
         }
-        applyReplyMode(client, &ctx.out, from: replyMark)
     }
 
     /// CLIENT REPLY OFF / SKIP: drop what the command wrote.

@@ -1,5 +1,6 @@
 /// The slow log: commands whose execution took at least `slowlog-log-slower-than` µs,
 /// newest first, at most `slowlog-max-len` entries (Redis's format for SLOWLOG GET).
+import AtollBytes
 public struct SlowLog: Sendable {
     public struct Entry: Sendable {
         public let id: Int64

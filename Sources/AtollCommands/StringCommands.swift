@@ -1,5 +1,6 @@
 /// String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX INCR DECR
 /// INCRBY DECRBY INCRBYFLOAT APPEND STRLEN GETRANGE SUBSTR SETRANGE LCS.
+import AtollBytes
 import AtollKeyspace
 import AtollRESP
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Darwin
 enum StringCommands {
     static let specs: [CommandSpec] = [
         CommandSpec("get", arity: 2, flags: [.readonly, .fast], acl: ["read", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: get),
-        CommandSpec("set", arity: -3, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update", "variable_flags"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: set),
+        CommandSpec("set", arity: -3, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update", "variable_flags"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0), notes: "RW and ACCESS due to the optional `GET` argument")], run: set),
         CommandSpec("setnx", arity: 3, flags: [.write, .denyoom, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: setnx),
         CommandSpec("setex", arity: 4, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: setex),
         CommandSpec("psetex", arity: 4, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: psetex),
@@ -32,8 +33,8 @@ enum StringCommands {
         CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], acl: ["read", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: strlen),
         CommandSpec("getrange", arity: 4, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: getrange),
         CommandSpec("setrange", arity: 4, flags: [.write, .denyoom], acl: ["write", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: setrange),
-        CommandSpec("substr", arity: 4, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: getrange),
-        CommandSpec("lcs", arity: -3, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 1, step: 1, limit: 0))], run: lcs),
+        CommandSpec("substr", arity: 4, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: substr),
+        CommandSpec("lcs", arity: -3, flags: [.readonly], acl: ["read", "string", "slow"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 1, step: 1, limit: 0))], run: lcs),
     ]
 
     // MARK: - Type API
@@ -163,14 +164,14 @@ enum StringCommands {
         default: break
         }
         if options.keepTTL, let existing { expireAt = existing.expireAt }
-        c.store(key, .string(c.args[2]), expireAt: expireAt)
+        c.store(key, .encodedString(c.args[2]), expireAt: expireAt)
         if !options.returnOld { c.out.ok() }
     }
 
     static func setnx(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         if c.lookup(key) != nil { return c.out.integer(0) }
-        c.store(key, .string(c.args[2]))
+        c.store(key, .encodedString(c.args[2]))
         c.out.integer(1)
     }
 
@@ -179,7 +180,7 @@ enum StringCommands {
 
     private static func setWithExpiry(_ c: inout CommandContext, seconds: Bool) {
         guard let at = expireTime(&c, arg: 2, seconds: seconds, absolute: false) else { return }
-        c.store(Bytes(c.args[1]), .string(c.args[3]), expireAt: at)
+        c.store(Bytes(c.args[1]), .encodedString(c.args[3]), expireAt: at)
         c.out.ok()
     }
 
@@ -190,7 +191,7 @@ enum StringCommands {
         case .missing: c.out.null()
         case .found(let entry): replyString(entry.value, &c)
         }
-        c.store(key, .string(c.args[2]))
+        c.store(key, .encodedString(c.args[2]))
     }
 
     static func getdel(_ c: inout CommandContext) {
@@ -248,7 +249,7 @@ enum StringCommands {
     static func mset(_ c: inout CommandContext) {
         guard c.args.count % 2 == 1 else { return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command") }
         for i in stride(from: 1, to: c.args.count, by: 2) {
-            c.store(Bytes(c.args[i]), .string(c.args[i + 1]))
+            c.store(Bytes(c.args[i]), .encodedString(c.args[i + 1]))
         }
         c.out.ok()
     }
@@ -259,7 +260,7 @@ enum StringCommands {
             return c.out.integer(0)
         }
         for i in stride(from: 1, to: c.args.count, by: 2) {
-            c.store(Bytes(c.args[i]), .string(c.args[i + 1]))
+            c.store(Bytes(c.args[i]), .encodedString(c.args[i + 1]))
         }
         c.out.integer(1)
     }
@@ -333,14 +334,14 @@ enum StringCommands {
         switch lookupString(key, &c) {
         case .wrongType: return c.wrongType()
         case .missing:
-            c.store(key, .string(c.args[2]))
+            c.store(key, .string(c.args[2]), raw: true)
             c.out.integer(c.args[2].count)
         case .found(let entry):
             let oldLength = stringLength(entry.value)
             guard checkStringLength(&c, oldLength, c.args[2].count) else { return }
             var newLength = 0
             let suffix = c.args[2]
-            c.keyspace.databases[c.client.db].updateValue(key) { value in
+            c.keyspace.databases[c.client.db].updateValueInPlace(key) { value in
                 var bytes = value.stringBytes
                 value = .int(0)   // drop the table's reference so the append is in place
                 bytes.append(contentsOf: suffix)
@@ -403,6 +404,8 @@ enum StringCommands {
         bytes.withUnsafeBytes { c.out.bulk(UnsafeRawBufferPointer(rebasing: $0[Int(start)...Int(end)])) }
     }
 
+    static func substr(_ c: inout CommandContext) { getrange(&c) }
+
     static func setrange(_ c: inout CommandContext) {
         guard let offset64 = c.integerArgument(2) else { return }
         if offset64 < 0 { return c.out.error("ERR offset is out of range") }
@@ -427,7 +430,7 @@ enum StringCommands {
             bytes.append(contentsOf: repeatElement(0, count: offset + patch.count - bytes.count))
         }
         bytes.replaceSubrange(offset..<(offset + patch.count), with: patch)
-        c.store(key, .string(bytes), expireAt: expireAt)
+        c.store(key, .string(bytes), expireAt: expireAt, raw: true)
         c.out.integer(bytes.count)
     }
 

@@ -4,6 +4,7 @@
 /// `Keyspace.activeExpireCycle` samples `volatileKeys` so that keys nobody reads are
 /// reclaimed too. Times are absolute Unix milliseconds supplied by the caller, so tests can
 /// move the clock.
+import AtollBytes
 public struct Database: Sendable {
     @usableFromInline var storage = SlotMap<Entry>()
     /// Keys that have an expiry, for sampling by the active expiry cycle.
@@ -50,10 +51,15 @@ public struct Database: Sendable {
         }
     }
 
-    /// Replaces only the value, keeping the expiry (INCR, APPEND, SETRANGE, SET KEEPTTL).
+    /// Changes the value in place, keeping the expiry, and marks it raw-encoded (APPEND).
     @inlinable @discardableResult
-    public mutating func updateValue(_ key: Bytes, _ body: (inout Value) -> Void) -> Bool {
-        storage.modify(key) { body(&$0.value) } != nil
+    public mutating func updateValueInPlace(_ key: Bytes, _ body: (inout Value) -> Void) -> Bool {
+        let found: Bool? = storage.modify(key) { (entry: inout Entry) -> Bool in
+            body(&entry.value)
+            entry.rawEncoding = true
+            return true
+        }
+        return found ?? false
     }
 
     /// Sets or clears the expiry of an existing key.

@@ -1,8 +1,12 @@
 /// Glob-style matching with Redis's rules (`*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x`), used by
 /// KEYS, SCAN MATCH, CONFIG GET and friends. `*` backtracks to the last star only, so the
 /// cost stays O(pattern × string) whatever the pattern.
+import AtollBytes
 public func globMatch(_ pattern: [UInt8], _ string: [UInt8], noCase: Bool = false) -> Bool {
     let p = pattern, s = string
+    // As Redis's matcher: an empty string is only matched by an empty pattern (callers treat
+    // the lone "*" as match-everything before getting here).
+    if s.isEmpty { return p.isEmpty }
     @inline(__always) func fold(_ c: UInt8) -> UInt8 {
         noCase && c >= 65 && c <= 90 ? c + 32 : c
     }

@@ -3,6 +3,7 @@
 /// Not thread-safe by design: the server owns exactly one `Keyspace` behind one lock, and
 /// every command, transaction and script runs with that lock held, which is what makes each
 /// of them atomic.
+import AtollBytes
 public final class Keyspace: @unchecked Sendable {
     public var databases: [Database]
     public var stats = KeyspaceStats()

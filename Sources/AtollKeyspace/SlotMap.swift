@@ -5,6 +5,7 @@
 /// present for the whole iteration keeps its slot, so it is returned) and picking a random
 /// key in O(1) expected time (active expiry, RANDOMKEY). Freed slots are reused, so the array
 /// never grows past the largest size the map has had.
+import AtollBytes
 public struct SlotMap<Value> {
     @usableFromInline struct Stored {
         @usableFromInline var slot: Int32

@@ -1,5 +1,7 @@
 /// The values a key can hold, and the per-key record (value, expiry, last access).
 
+import AtollBytes
+
 /// A key's value. Strings that are canonical 64-bit integers may be held as `.int`, which
 /// makes INCR allocation-free; both cases are the Redis type "string".
 public enum Value: Sendable {
@@ -11,6 +13,16 @@ public enum Value: Sendable {
         switch self {
         case .string, .int: return "string"
         }
+    }
+
+    /// A string value as SET stores it: canonical integers of up to 20 bytes become `.int`
+    /// (Redis's `tryObjectEncoding`), anything else stays bytes.
+    @inlinable public static func encodedString(_ bytes: [UInt8]) -> Value {
+        if bytes.count <= 20, let first = bytes.first, (first >= 48 && first <= 57) || first == 45,
+           let n = parseStrictInt64(bytes) {
+            return .int(n)
+        }
+        return .string(bytes)
     }
 
     /// The string's bytes, whatever its encoding.
@@ -31,10 +43,13 @@ public struct Entry: Sendable {
     public var expireAt: Int64
     /// Seconds (server LRU clock) of the last access, for OBJECT IDLETIME.
     public var lastAccess: UInt32
+    /// True once the string was changed in place (APPEND, SETRANGE): OBJECT ENCODING says "raw".
+    public var rawEncoding: Bool
 
-    @inlinable public init(value: Value, expireAt: Int64 = noExpiry, lastAccess: UInt32 = 0) {
+    @inlinable public init(value: Value, expireAt: Int64 = noExpiry, lastAccess: UInt32 = 0, rawEncoding: Bool = false) {
         self.value = value
         self.expireAt = expireAt
         self.lastAccess = lastAccess
+        self.rawEncoding = rawEncoding
     }
 }

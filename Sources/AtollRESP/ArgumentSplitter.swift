@@ -2,6 +2,7 @@
 /// and for configuration files. Double quotes understand `\n \r \t \b \a \\ \" \xHH`; single
 /// quotes understand `\'`; a closing quote must be followed by white space or the end.
 /// A NUL byte ends the line, as it does for the C original. Returns nil for unbalanced quotes.
+import AtollBytes
 public func splitArguments(_ line: UnsafeRawBufferPointer) -> [[UInt8]]? {
     let n = line.count
     @inline(__always) func at(_ i: Int) -> UInt8 { i < n ? line[i] : 0 }

@@ -1,5 +1,6 @@
 /// A decoded RESP2/RESP3 value, for clients and tests: `RESPValue.decode` reads one whole
 /// frame (or reports that more bytes are needed) and `encode` writes it back byte for byte.
+import AtollBytes
 import NIOCore
 
 public indirect enum RESPValue: Equatable, Sendable {

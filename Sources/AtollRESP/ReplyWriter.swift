@@ -2,6 +2,7 @@
 ///
 /// Commands say what they mean (a null, a map, a double); only this type knows how the
 /// negotiated protocol version spells it, as Redis's `addReply*` functions do.
+import AtollBytes
 import NIOCore
 
 public struct ReplyWriter {

@@ -3,6 +3,7 @@
 /// It follows Redis 7's `processMultibulkBuffer` / `processInlineBuffer` rules byte for byte, including
 /// the exact `Protocol error: ...` texts, so that a malformed request gets the same reply as from Redis.
 /// State survives between calls, so a command split across reads is never re-parsed from its start.
+import AtollBytes
 import NIOCore
 
 /// A malformed request. The connection must reply with `-ERR <message>` and then close.

@@ -3,9 +3,17 @@
 /// one, as in tests), and calls `stop()`. One `ServerCore` behind one lock serves every event
 /// loop; a repeating task on one loop runs active expiry and idle-client timeouts.
 import AtollCommands
+import Dispatch
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The state every connection shares: the core and the lock that makes each command atomic.
 final class SharedState: Sendable {
@@ -111,6 +119,21 @@ public final class AtollServer: @unchecked Sendable {
         stopPromise.succeed(())
         try? group.syncShutdownGracefully()
         shared.log.notice("Atoll is now ready to exit, bye bye...")
+    }
+
+    /// Stops the server cleanly when one of `signals` arrives (the executable uses SIGTERM and
+    /// SIGINT). Keep the returned sources alive for as long as the handlers should stay.
+    public func stopOnSignals(_ signals: [Int32]) -> [any DispatchSourceSignal] {
+        signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                self?.shared.log.warning("Received signal \(number), scheduling shutdown...")
+                self?.stop()
+            }
+            source.resume()
+            return source
+        }
     }
 
     /// Blocks until `stop()` ran (from SHUTDOWN, a signal handler or another thread).

@@ -3,7 +3,6 @@
 /// SIGTERM or SIGINT.
 import AtollCommands
 import AtollServer
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -63,15 +62,6 @@ do {
     exit(1)
 }
 
-signal(SIGTERM, SIG_IGN)
-signal(SIGINT, SIG_IGN)
-signal(SIGPIPE, SIG_IGN)
-var signalSources: [any DispatchSourceSignal] = []
-for sig in [SIGTERM, SIGINT] {
-    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-    source.setEventHandler { server.stop() }
-    source.resume()
-    signalSources.append(source)
-}
-server.waitUntilStopped()
+let signalHandlers = server.stopOnSignals([SIGTERM, SIGINT])
+withExtendedLifetime(signalHandlers) { server.waitUntilStopped() }
 exit(0)

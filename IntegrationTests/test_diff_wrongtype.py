@@ -1,0 +1,53 @@
+"""WRONGTYPE differential tests: string commands applied to non-string keys.
+
+These need lists/sets/hashes to create non-string keys, which are not part of
+milestone 1, so the whole module is skipped (reason "needs data types
+(issue 3)"). Set ATOLL_ENABLE_TYPES=1 to run it (e.g. Redis vs Redis now, or
+against Atoll once the data types exist).
+"""
+
+import os
+
+import pytest
+
+from diff import unordered
+
+pytestmark = [
+    pytest.mark.needs_types,
+    pytest.mark.skipif(os.environ.get("ATOLL_ENABLE_TYPES") != "1",
+                       reason="needs data types (issue 3)"),
+]
+
+SETUP = ["RPUSH list a b c", "SADD set x y", "HSET hash f v", "ZADD zset 1 m"]
+
+
+@pytest.mark.parametrize("key", ["list", "set", "hash", "zset"])
+def test_string_commands_on_wrong_type(diff, key):
+    diff.run(SETUP + [
+        f"GET {key}", f"SET {key} v GET", f"GETSET {key} v", f"GETDEL {key}",
+        f"GETEX {key}", f"GETEX {key} EX 100", f"INCR {key}", f"DECR {key}",
+        f"INCRBY {key} 5", f"DECRBY {key} 5", f"INCRBYFLOAT {key} 1.5",
+        f"APPEND {key} x", f"STRLEN {key}", f"GETRANGE {key} 0 -1",
+        f"SUBSTR {key} 0 1", f"SETRANGE {key} 0 x", f"SETRANGE {key} 0 ''",
+        f"LCS {key} other", "SET str abc", f"LCS str {key}", f"MGET str {key} missing",
+        f"SETNX {key} v", f"MSETNX {key} v new v", f"TYPE {key}", f"OBJECT ENCODING {key}",
+        f"EXISTS {key}",
+    ])
+
+
+def test_set_overwrites_other_types(diff):
+    diff.run(SETUP + [
+        "SET list v", "TYPE list", "GET list", "SETEX set 100 v", "TYPE set",
+        "MSET hash 1", "TYPE hash", "SET zset v XX", "TYPE zset",
+    ])
+
+
+def test_generic_commands_on_other_types(diff):
+    diff.run(SETUP + [
+        "TYPE list", "TYPE set", "TYPE hash", "TYPE zset", unordered("KEYS *"),
+        "RENAME list list2", "TYPE list2", "COPY set set2", "TYPE set2",
+        "EXPIRE hash 1000", "TTL hash", "MOVE zset 1", "SELECT 1", "TYPE zset",
+        "SELECT 0", "DBSIZE",
+    ])
+    for t in ("string", "list", "set", "hash", "zset"):
+        diff.scan_keys("TYPE", t)

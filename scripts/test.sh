@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs (scripts/setup.sh), builds the release server,
+# runs the Swift unit tests, then the differential and client tests against Debian's
+# redis-server. Every step is bounded in time so a hang fails instead of waiting forever.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+echo "== building atoll-server (release)"
+timeout 1500 swift build -c release --product atoll-server
+
+echo "== Swift unit tests"
+timeout 1500 swift build --build-tests
+timeout 600 swift test --skip-build
+
+echo "== differential and client tests (IntegrationTests/)"
+ATOLL_SERVER_BIN="$PWD/.build/release/atoll-server" timeout 900 .venv/bin/python -m pytest IntegrationTests -q
