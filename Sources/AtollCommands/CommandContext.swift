@@ -35,12 +35,11 @@ public struct CommandContext {
 
     /// Lookup for reading: counts hits and misses and refreshes the access time.
     @inlinable public mutating func lookupRead(_ key: Bytes) -> Entry? {
-        guard let entry = lookup(key) else {
-            keyspace.stats.keyspaceMisses += 1
-            return nil
-        }
-        keyspace.stats.keyspaceHits += 1
-        if !client.noTouch { keyspace.databases[client.db].touch(key, clock: server.lruClock) }
+        var expired = 0
+        let touch: UInt32? = client.noTouch ? nil : server.lruClock
+        let entry = keyspace.databases[client.db].lookup(key, now: now, expired: &expired, touch: touch)
+        if expired > 0 { keyspace.stats.expiredKeys += expired }
+        if entry == nil { keyspace.stats.keyspaceMisses += 1 } else { keyspace.stats.keyspaceHits += 1 }
         return entry
     }
 

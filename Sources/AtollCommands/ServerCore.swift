@@ -71,8 +71,26 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Runs `ctx.args` as one command, writing its reply into `ctx.out`.
     public func execute(_ ctx: inout CommandContext) {
-        let client = ctx.client
         ctx.now = currentTimeMillis()
+        _ = run(&ctx, startedAt: monotonicMicros())
+    }
+
+    /// Runs the commands one read delivered, in order, stopping after one that closes the
+    /// connection. The wall clock is read once for the batch; the monotonic clock once per
+    /// command (for the slow log), each command's end being the next one's start.
+    public func executeBatch(_ ctx: inout CommandContext, _ commands: [[[UInt8]]]) {
+        ctx.now = currentTimeMillis()
+        var started = monotonicMicros()
+        for args in commands {
+            ctx.args = args
+            started = run(&ctx, startedAt: started)
+            if ctx.client.closeAfterReply { return }
+        }
+    }
+
+    /// Dispatches one command; returns the monotonic time when it finished.
+    private func run(_ ctx: inout CommandContext, startedAt started: Int) -> Int {
+        let client = ctx.client
         client.lastInteraction = ctx.now
         stats.totalCommands += 1
         let replyMark = ctx.out.buffer.writerIndex
@@ -81,28 +99,33 @@ public final class ServerCore: @unchecked Sendable {
         switch table.resolve(ctx.args) {
         case .found(let s): spec = s
         case .unknownCommand:
-            return ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
+            ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
+            return started
         case .unknownSubcommand(let parent):
-            return ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
+            ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
+            return started
         }
         guard spec.arityMatches(ctx.args.count) else {
-            return ctx.out.error("ERR wrong number of arguments for '\(spec.name)' command")
+            ctx.out.error("ERR wrong number of arguments for '\(spec.name)' command")
+            return started
         }
         if !client.authenticated && !spec.flags.contains(.noAuth) {
-            return ctx.out.staticError("-NOAUTH Authentication required.\r\n")
+            ctx.out.staticError("-NOAUTH Authentication required.\r\n")
+            return started
         }
-        guard let handler = spec.handler else { return }
+        guard let handler = spec.handler else { return started }
         ctx.command = spec
         client.lastCommand = spec.name
         if !monitors.isEmpty && !spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
             feedMonitors(ctx.args, client: client, now: ctx.now)
         }
-        let started = monotonicMicros()
         handler(&ctx)
-        let elapsed = monotonicMicros() - started
+        let finished = monotonicMicros()
+        let elapsed = finished - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
             slowlog.record(args: ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
         }
+        return finished
     }
 
     /// CLIENT REPLY OFF / SKIP: drop what the command wrote.

@@ -147,6 +147,11 @@ enum StringCommands {
             expireAt = t
         }
         let key = Bytes(c.args[1])
+        // Plain SET (with or without a new expiry) needs nothing from the old value.
+        if options.condition == .always && !options.returnOld && !options.keepTTL {
+            c.store(key, .encodedString(c.args[2]), expireAt: expireAt)
+            return c.out.ok()
+        }
         let existing: Entry?
         if options.returnOld {
             switch lookupString(key, &c) {

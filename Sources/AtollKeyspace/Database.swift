@@ -22,13 +22,26 @@ public struct Database: Sendable {
     /// The live entry for `key`, deleting it first if it has expired. `expired` counts deletions.
     @inlinable
     public mutating func lookup(_ key: Bytes, now: Int64, expired: inout Int) -> Entry? {
-        guard let entry = storage[key] else { return nil }
-        if entry.expireAt != noExpiry && now > entry.expireAt {
-            remove(key)
-            expired += 1
-            return nil
+        lookup(key, now: now, expired: &expired, touch: nil)
+    }
+
+    /// As `lookup`, also setting the entry's access clock when `touch` is given; one hash lookup.
+    @inlinable
+    public mutating func lookup(_ key: Bytes, now: Int64, expired: inout Int, touch: UInt32?) -> Entry? {
+        var wasExpired = false
+        let found = storage.access(key) { entry -> (keep: Bool, result: Entry?) in
+            if entry.expireAt != noExpiry && now > entry.expireAt {
+                wasExpired = true
+                return (false, nil)
+            }
+            if let touch { entry.lastAccess = touch }
+            return (true, entry)
         }
-        return entry
+        if wasExpired {
+            volatile.remove(key)
+            expired += 1
+        }
+        return found ?? nil
     }
 
     /// Whether the entry exists and is live, without deleting it (for read-only peeks).
@@ -41,8 +54,7 @@ public struct Database: Sendable {
     /// Stores `entry` under `key`, replacing anything there, and keeps the TTL index right.
     @inlinable
     public mutating func store(_ key: Bytes, _ entry: Entry) {
-        let wasVolatile = storage[key].map { $0.expireAt != noExpiry } ?? false
-        storage.set(key, entry)
+        let wasVolatile = storage.replace(key, entry).map { $0.expireAt != noExpiry } ?? false
         let isVolatile = entry.expireAt != noExpiry
         if isVolatile && !wasVolatile {
             volatile.set(key, ())

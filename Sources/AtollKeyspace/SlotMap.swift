@@ -33,9 +33,16 @@ public struct SlotMap<Value> {
     /// Inserts or replaces; returns true when the key is new.
     @inlinable @discardableResult
     public mutating func set(_ key: Bytes, _ value: Value) -> Bool {
-        if storage[key] != nil {
-            storage[key]!.value = value
-            return false
+        replace(key, value) == nil
+    }
+
+    /// Inserts or replaces with one hash lookup; returns the value it replaced, if any.
+    @inlinable @discardableResult
+    public mutating func replace(_ key: Bytes, _ value: Value) -> Value? {
+        if let index = storage.index(forKey: key) {
+            let old = storage.values[index].value
+            storage.values[index].value = value
+            return old
         }
         let slot: Int32
         if let free = freeSlots.popLast() {
@@ -46,7 +53,16 @@ public struct SlotMap<Value> {
             slots.append(key)
         }
         storage[key] = Stored(slot: slot, value: value)
-        return true
+        return nil
+    }
+
+    /// Looks a key up once, letting `body` read and change its value in place or ask for it
+    /// to be removed (return false). Returns nil when the key is absent.
+    @inlinable public mutating func access<R>(_ key: Bytes, _ body: (inout Value) -> (keep: Bool, result: R)) -> R? {
+        guard let index = storage.index(forKey: key) else { return nil }
+        let (keep, result) = body(&storage.values[index].value)
+        if !keep { remove(key) }
+        return result
     }
 
     /// Mutates the value in place; returns nil when the key is absent.

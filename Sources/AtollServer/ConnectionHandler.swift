@@ -86,11 +86,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             core.stats.netInputBytes += received
             var ctx = CommandContext(out: ReplyWriter(buffer: allocator.buffer(capacity: 512), resp3: session.resp3),
                                      client: session, server: core)
-            for args in commands {
-                ctx.args = args
-                core.execute(&ctx)
-                if session.closeAfterReply { closeAfter = true; break }
-            }
+            core.executeBatch(&ctx, commands)
+            if session.closeAfterReply { closeAfter = true }
             if let failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
             core.stats.netOutputBytes += ctx.out.buffer.readableBytes
             return ctx.out.buffer

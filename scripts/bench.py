@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Side-by-side throughput: redis-benchmark against atoll-server and Debian's redis-server in
+one run, alternating server by server for several rounds, printing the median ops/s of each
+and Atoll's ratio per test. Both servers listen on free loopback ports; nothing else is hit.
+
+Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--requests N]
+                        [--pipeline 1,16] [--rounds 3] [--markdown]
+"""
+import argparse
+import csv
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, deadline_s: float = 10.0) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not answer PING")
+
+
+def start(argv, port):
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready(port)
+    return proc
+
+
+def run_benchmark(port, tests, clients, requests, pipeline):
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-c", str(clients),
+            "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    result = {}
+    for row in rows[1:] if rows and rows[0][0] == "test" else rows:
+        if len(row) >= 2:
+            result[row[0]] = float(row[1])
+    return result
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--atoll", default=os.path.join(here, "..", ".build", "release", "atoll-server"))
+    ap.add_argument("--tests", default="ping_inline,ping_mbulk,set,get,incr,mset")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--pipeline", default="1,16")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--atoll-args", default="", help="extra atoll-server flags, e.g. '--io-threads 1'")
+    args = ap.parse_args()
+
+    rport, aport = free_port(), free_port()
+    tmp = tempfile.mkdtemp(prefix="atoll-bench-")
+    redis = start(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--dir", tmp], rport)
+    atoll = start([args.atoll, "--port", str(aport), "--bind", "127.0.0.1", *args.atoll_args.split()], aport)
+    try:
+        lines = []
+        for pipeline in [int(p) for p in args.pipeline.split(",")]:
+            samples = {"redis": {}, "atoll": {}}
+            for _ in range(args.rounds):
+                for name, port in (("redis", rport), ("atoll", aport)):
+                    for test, ops in run_benchmark(port, args.tests, args.clients, args.requests, pipeline).items():
+                        samples[name].setdefault(test, []).append(ops)
+            for test in samples["redis"]:
+                r = statistics.median(samples["redis"][test])
+                a = statistics.median(samples["atoll"].get(test, [0.0]))
+                lines.append((pipeline, test, r, a, a / r if r else 0.0))
+        if args.markdown:
+            print("| -P | test | redis ops/s | atoll ops/s | atoll / redis |")
+            print("| --- | --- | ---: | ---: | ---: |")
+            for p, t, r, a, ratio in lines:
+                print(f"| {p} | {t} | {r:,.0f} | {a:,.0f} | {ratio:.2f} |")
+        else:
+            print(f"{'-P':>3} {'test':<28} {'redis ops/s':>14} {'atoll ops/s':>14} {'ratio':>7}")
+            for p, t, r, a, ratio in lines:
+                print(f"{p:>3} {t:<28} {r:>14,.0f} {a:>14,.0f} {ratio:>7.2f}")
+    finally:
+        for proc in (redis, atoll):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
