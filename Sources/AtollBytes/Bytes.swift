@@ -1,6 +1,9 @@
-/// `Bytes`: a binary-safe byte string used for keys. Wrapping `[UInt8]` costs nothing
-/// (copy-on-write storage is shared), and the wrapper hashes and compares the whole buffer
-/// at once instead of element by element, as `Array`'s own conformances do.
+/// `Bytes`: a binary-safe byte string used for keys and members.
+///
+/// Strings of up to 24 bytes — nearly every real key — are stored inline, so a hash table
+/// probe compares and hashes three machine words instead of chasing a pointer to a heap
+/// buffer (the cache miss that dominated lookups). Longer strings keep a `[UInt8]`.
+/// The form is a function of the content, so equal strings always have equal representations.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -10,41 +13,104 @@ import Darwin
 #endif
 
 public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral {
-    public var array: [UInt8]
+    @usableFromInline enum Storage: Sendable {
+        case small(UInt64, UInt64, UInt64, UInt8)
+        case large([UInt8])
+    }
 
-    @inlinable public init(_ array: [UInt8]) { self.array = array }
-    public init(stringLiteral value: String) { self.array = Array(value.utf8) }
+    @usableFromInline var storage: Storage
 
-    @inlinable public var count: Int { array.count }
+    /// Largest length stored inline.
+    public static let inlineCapacity = 24
+
+    @inlinable public init(_ array: [UInt8]) {
+        let n = array.count
+        guard n <= Bytes.inlineCapacity else {
+            storage = .large(array)
+            return
+        }
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { dst in
+            array.withUnsafeBytes { src in
+                if n > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) }
+            }
+        }
+        storage = .small(words.0, words.1, words.2, UInt8(n))
+    }
+
+    public init(stringLiteral value: String) { self.init(Array(value.utf8)) }
+
+    @inlinable public var count: Int {
+        switch storage {
+        case .small(_, _, _, let n): return Int(n)
+        case .large(let a): return a.count
+        }
+    }
+
+    /// Calls `body` with the bytes, without copying them.
+    @inlinable public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .small(let a, let b, let c, let n):
+            var words = (a, b, c)
+            return try Swift.withUnsafeBytes(of: &words) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+        case .large(let array):
+            return try array.withUnsafeBytes(body)
+        }
+    }
+
+    /// The bytes as an array (allocates for inline strings).
+    @inlinable public var array: [UInt8] {
+        switch storage {
+        case .large(let a): return a
+        case .small: return withUnsafeBytes { Array($0) }
+        }
+    }
 
     @inlinable public func hash(into hasher: inout Hasher) {
-        array.withUnsafeBytes { hasher.combine(bytes: $0) }
+        switch storage {
+        case .small(let a, let b, let c, let n):
+            hasher.combine(a)
+            hasher.combine(b)
+            hasher.combine(c)
+            hasher.combine(n)
+        case .large(let array):
+            array.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     @inlinable public static func == (lhs: Bytes, rhs: Bytes) -> Bool {
-        let n = lhs.array.count
-        guard n == rhs.array.count else { return false }
-        if n == 0 { return true }
-        return lhs.array.withUnsafeBytes { a in
-            rhs.array.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, n) == 0 }
+        switch (lhs.storage, rhs.storage) {
+        case let (.small(a0, a1, a2, an), .small(b0, b1, b2, bn)):
+            return a0 == b0 && a1 == b1 && a2 == b2 && an == bn
+        case let (.large(a), .large(b)):
+            let n = a.count
+            guard n == b.count else { return false }
+            return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 } }
+        default:
+            return false
         }
     }
 
     /// Byte-wise ordering, shorter first on a common prefix (Redis's `memcmp` then length rule).
     @inlinable public static func < (lhs: Bytes, rhs: Bytes) -> Bool {
-        compareBytes(lhs.array, rhs.array) < 0
+        lhs.withUnsafeBytes { a in rhs.withUnsafeBytes { b in compareBytes(a, b) < 0 } }
     }
 
     /// The value as text, for logs and messages (invalid UTF-8 is repaired).
-    public var text: String { String(decoding: array, as: UTF8.self) }
+    public var text: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// memcmp over the common prefix, then the shorter sorts first.
+@inlinable public func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let n = min(a.count, b.count)
+    if n > 0 {
+        let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+        if c != 0 { return Int(c) }
+    }
+    return a.count - b.count
 }
 
 /// memcmp over the common prefix, then the shorter sorts first.
 @inlinable public func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {
-    let n = min(a.count, b.count)
-    if n > 0 {
-        let c = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) } }
-        if c != 0 { return Int(c) }
-    }
-    return a.count - b.count
+    a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in compareBytes(pa, pb) } }
 }

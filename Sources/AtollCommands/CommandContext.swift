@@ -10,6 +10,8 @@ public struct CommandContext {
     public var out: ReplyWriter
     public let client: ClientSession
     public let server: ServerCore
+    /// The server's keyspace, held directly so handlers do not go through `server` for it.
+    public let keyspace: Keyspace
     /// The command's time, Unix milliseconds; fixed for the whole command.
     public var now: Int64 = 0
     /// The command (or subcommand) being run.
@@ -19,9 +21,8 @@ public struct CommandContext {
         self.out = out
         self.client = client
         self.server = server
+        self.keyspace = server.keyspace
     }
-
-    @inlinable public var keyspace: Keyspace { server.keyspace }
 
     // MARK: - Keyspace access
 

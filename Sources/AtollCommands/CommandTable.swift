@@ -3,14 +3,14 @@
 import AtollBytes
 public final class CommandTable: Sendable {
     public let all: [CommandSpec]
-    private let byName: [[UInt8]: CommandSpec]
+    private let byName: [Bytes: CommandSpec]
 
     public init(_ specs: [CommandSpec]) {
         all = specs
-        var map: [[UInt8]: CommandSpec] = [:]
+        var map: [Bytes: CommandSpec] = [:]
         for spec in specs {
-            map[Array(spec.name.utf8)] = spec
-            map[Array(spec.name.uppercased().utf8)] = spec
+            map[Bytes(Array(spec.name.utf8))] = spec
+            map[Bytes(Array(spec.name.uppercased().utf8))] = spec
         }
         byName = map
     }
@@ -20,9 +20,9 @@ public final class CommandTable: Sendable {
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
-        if let spec = byName[name] { return spec }
         guard name.count <= 64 else { return nil }
-        return byName[name.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }]
+        if let spec = byName[Bytes(name)] { return spec }
+        return byName[Bytes(name.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })]
     }
 
     /// Top-level lookup, then the subcommand for container commands (CONFIG GET, ...).

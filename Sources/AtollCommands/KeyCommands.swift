@@ -421,5 +421,5 @@ enum KeyCommands {
 func replyHelp(_ c: inout CommandContext, _ command: String, _ lines: [String]) {
     let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Print this help."]
     c.out.arrayHeader(all.count)
-    for line in all { c.out.status(line) }
+    for line in all { c.out.status(text: line) }
 }

@@ -89,7 +89,7 @@ enum ServerCommands {
         out.integer(spec.keyPositions.last)
         out.integer(spec.keyPositions.step)
         out.setHeader(spec.aclCategories.count)
-        for category in spec.aclCategories { out.status("@" + category) }
+        for category in spec.aclCategories { out.status(text: "@" + category) }
         out.setHeader(spec.tips.count)
         for tip in spec.tips { out.bulk(tip) }
         out.setHeader(spec.keySpecs.count)
@@ -103,7 +103,7 @@ enum ServerCommands {
         if let notes = k.notes { out.bulk("notes"); out.bulk(notes) }
         out.bulk("flags")
         out.setHeader(k.flags.count)
-        for f in k.flags { out.status(f) }
+        for f in k.flags { out.status(text: f) }
         out.bulk("begin_search")
         out.mapHeader(2)
         out.bulk("type")

@@ -25,7 +25,8 @@ public struct ReplyWriter {
         buffer.writeStaticString("\r\n")
     }
 
-    public mutating func status(_ text: String) {
+    /// A status line built at run time (CR and LF become spaces).
+    public mutating func status(text: String) {
         buffer.writeInteger(UInt8(ascii: "+"))
         buffer.writeString(sanitized(text))
         buffer.writeStaticString("\r\n")

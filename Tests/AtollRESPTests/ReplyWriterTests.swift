@@ -21,7 +21,7 @@ private func writtenBytes(resp3: Bool = false, _ body: (inout ReplyWriter) -> Vo
         for resp3 in [false, true] {
             #expect(written(resp3: resp3) { $0.ok() } == "+OK\r\n")
             #expect(written(resp3: resp3) { $0.status("PONG") } == "+PONG\r\n")
-            #expect(written(resp3: resp3) { $0.status(String("QUEUED")) } == "+QUEUED\r\n")
+            #expect(written(resp3: resp3) { $0.status(text: "QUEUED") } == "+QUEUED\r\n")
             #expect(written(resp3: resp3) { $0.error("ERR bad thing") } == "-ERR bad thing\r\n")
             #expect(written(resp3: resp3) { $0.staticError("-WRONGTYPE x\r\n") } == "-WRONGTYPE x\r\n")
         }
@@ -29,7 +29,7 @@ private func writtenBytes(resp3: Bool = false, _ body: (inout ReplyWriter) -> Vo
 
     @Test func errorsAndStatusesAreSanitised() {
         #expect(written { $0.error("ERR a\r\nb\nc\rd") } == "-ERR a  b c d\r\n")
-        #expect(written { $0.status(String("x\r\ny")) } == "+x  y\r\n")
+        #expect(written { $0.status(text: "x\r\ny") } == "+x  y\r\n")
     }
 
     @Test func integers() {
