@@ -50,9 +50,7 @@ public struct ReplyWriter {
     }
 
     @inlinable public mutating func integer(_ value: Int64) {
-        buffer.writeInteger(UInt8(ascii: ":"))
-        writeDecimal(value)
-        buffer.writeStaticString("\r\n")
+        writeFrame(UInt8(ascii: ":"), value, nil)
     }
 
     @inlinable public mutating func integer(_ value: Int) { integer(Int64(value)) }
@@ -60,34 +58,22 @@ public struct ReplyWriter {
     // MARK: - Bulk strings
 
     @inlinable public mutating func bulk(_ bytes: [UInt8]) {
-        buffer.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(Int64(bytes.count))
-        buffer.writeStaticString("\r\n")
-        buffer.writeBytes(bytes)
-        buffer.writeStaticString("\r\n")
+        bytes.withUnsafeBytes { writeFrame(UInt8(ascii: "$"), Int64($0.count), $0) }
     }
 
     @inlinable public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
-        buffer.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(Int64(bytes.count))
-        buffer.writeStaticString("\r\n")
-        buffer.writeBytes(bytes)
-        buffer.writeStaticString("\r\n")
+        writeFrame(UInt8(ascii: "$"), Int64(bytes.count), bytes)
     }
 
     public mutating func bulk(_ text: String) { bulk(Array(text.utf8)) }
 
     /// An integer sent as a bulk string (how Redis returns an int-encoded string value).
     @inlinable public mutating func bulkDecimal(_ value: Int64) {
-        var digits = 1
-        var v = value.magnitude
-        while v >= 10 { v /= 10; digits += 1 }
-        if value < 0 { digits += 1 }
-        buffer.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(Int64(digits))
-        buffer.writeStaticString("\r\n")
-        writeDecimal(value)
-        buffer.writeStaticString("\r\n")
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { digits in
+            let n = Self.formatDecimal(value, into: digits)
+            writeFrame(UInt8(ascii: "$"), Int64(n), UnsafeRawBufferPointer(rebasing: digits[(24 - n)...]))
+        }
     }
 
     /// A verbatim string (RESP3 `=`, format `txt`), or a bulk string in RESP2.
@@ -132,9 +118,7 @@ public struct ReplyWriter {
     // MARK: - Aggregates
 
     @inlinable public mutating func arrayHeader(_ count: Int) {
-        buffer.writeInteger(UInt8(ascii: "*"))
-        writeDecimal(Int64(count))
-        buffer.writeStaticString("\r\n")
+        writeFrame(UInt8(ascii: "*"), Int64(count), nil)
     }
 
     /// A map of `count` pairs: `%` in RESP3, a flat array of 2×count in RESP2.
@@ -163,6 +147,43 @@ public struct ReplyWriter {
     public mutating func raw(_ bytes: [UInt8]) { buffer.writeBytes(bytes) }
 
     // MARK: - Digits
+
+    /// Writes `type`, the decimal `number`, CRLF and, when given, `payload` and CRLF, with one
+    /// capacity check: the shape of every integer, bulk and aggregate header.
+    @inlinable mutating func writeFrame(_ type: UInt8, _ number: Int64, _ payload: UnsafeRawBufferPointer?) {
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { digits in
+            let n = Self.formatDecimal(number, into: digits)
+            let payloadLength = payload.map { $0.count + 2 } ?? 0
+            let total = 1 + n + 2 + payloadLength
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
+                let base = out.baseAddress!
+                base.storeBytes(of: type, as: UInt8.self)
+                (base + 1).copyMemory(from: digits.baseAddress! + (24 - n), byteCount: n)
+                (base + 1 + n).storeBytes(of: 13, as: UInt8.self)
+                (base + 2 + n).storeBytes(of: 10, as: UInt8.self)
+                if let payload {
+                    if payload.count > 0 { (base + 3 + n).copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
+                    (base + total - 2).storeBytes(of: 13, as: UInt8.self)
+                    (base + total - 1).storeBytes(of: 10, as: UInt8.self)
+                }
+                return total
+            }
+        }
+    }
+
+    /// Writes the decimal digits of `value` right-aligned in a 24-byte scratch; returns their count.
+    @inlinable static func formatDecimal(_ value: Int64, into digits: UnsafeMutableRawBufferPointer) -> Int {
+        var v = value.magnitude
+        var i = 24
+        repeat {
+            i -= 1
+            digits[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+            v /= 10
+        } while v > 0
+        if value < 0 { i -= 1; digits[i] = UInt8(ascii: "-") }
+        return 24 - i
+    }
 
     @inlinable public mutating func writeDecimal(_ value: Int64) {
         if value >= 0 && value < 10 {

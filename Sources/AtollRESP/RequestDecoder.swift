@@ -25,11 +25,14 @@ public struct RequestDecoder: Sendable {
     private var argsRemaining = 0
     /// Length of the bulk string being waited for, or -1 while its `$len` line is not yet read.
     private var bulkLength = -1
-    /// Bytes held in `args`, for the query-buffer limit.
+    /// Memory held in `args` (payload plus a per-argument overhead), for the query-buffer limit,
+    /// so that millions of tiny arguments count as well as one huge one.
     public private(set) var pendingArgumentBytes = 0
 
     /// Longest header or inline line Redis accepts before the terminator (`PROTO_INLINE_MAX_SIZE`).
     static let inlineMaxSize = 64 * 1024
+    /// Approximate bytes an argument costs beyond its payload (array header and slot).
+    public static let argumentOverhead = 40
 
     public init(maxBulkLength: Int = 512 * 1024 * 1024) {
         self.maxBulkLength = maxBulkLength
@@ -118,8 +121,8 @@ public struct RequestDecoder: Sendable {
                 }
                 // Payload plus its two terminator bytes (which Redis skips without checking).
                 if end - pos < bulkLength + 2 { return pos }
-                args.append([UInt8](UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])))
-                pendingArgumentBytes += bulkLength
+                args.append(Self.copyBytes(raw, from: pos, count: bulkLength))
+                pendingArgumentBytes += bulkLength + Self.argumentOverhead
                 pos += bulkLength + 2
                 bulkLength = -1
                 argsRemaining -= 1
@@ -134,6 +137,16 @@ public struct RequestDecoder: Sendable {
     /// `string2ll`: optional '-', no '+', no leading zeros, no spaces, fits in Int64.
     private func parseStrictInt(_ raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
         parseStrictInt64(UnsafeRawBufferPointer(rebasing: raw[from..<to])).map { Int($0) }
+    }
+
+    /// One argument's bytes as a new array, copied with memcpy.
+    @inline(__always)
+    static func copyBytes(_ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
+        if count == 0 { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: raw.baseAddress! + start, byteCount: count)
+            initialized = count
+        }
     }
 
     static func find(_ byte: UInt8, in raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {

@@ -17,6 +17,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var session: ClientSession?
     private var connection: ChannelConnection?
     private var closing = false
+    /// The reply buffer, reused from read to read: once the socket write has completed, NIO
+    /// no longer holds it, so clearing it does not allocate.
+    private var replyBuffer: ByteBuffer?
 
     init(shared: SharedState) {
         self.shared = shared
@@ -79,19 +82,21 @@ final class ConnectionHandler: ChannelInboundHandler {
             shared.lock.withLock { shared.core.stats.netInputBytes += received }
             return
         }
-        let allocator = context.channel.allocator
+        // The writer takes the reused buffer by move, so the first write does not copy it.
+        var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
+                                                  resp3: session.resp3),
+                                 client: session, server: shared.core)
+        ctx.out.buffer.clear()
         var closeAfter = failure != nil
-        let output: ByteBuffer = shared.lock.withLock {
+        shared.lock.withLock {
             let core = shared.core
             core.stats.netInputBytes += received
-            var ctx = CommandContext(out: ReplyWriter(buffer: allocator.buffer(capacity: 512), resp3: session.resp3),
-                                     client: session, server: core)
             core.executeBatch(&ctx, commands)
             if session.closeAfterReply { closeAfter = true }
             if let failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
             core.stats.netOutputBytes += ctx.out.buffer.readableBytes
-            return ctx.out.buffer
         }
+        let output = ctx.out.buffer
         commands.removeAll(keepingCapacity: true)
         decoder.unauthenticated = !session.authenticated
         if closeAfter {
@@ -100,11 +105,21 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
+        if output.capacity <= 64 * 1024 { replyBuffer = output }
         if buffered > limit { closeForQueryBuffer(context) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
+    }
+
+    /// Back-pressure: a client that does not read its replies stops being read from, so its
+    /// pending output cannot grow without bound; reading resumes once the socket drains.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+        if writable { context.read() }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
