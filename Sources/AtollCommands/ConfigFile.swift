@@ -22,10 +22,13 @@ extension ServerConfiguration {
             let name = String(decoding: first, as: UTF8.self)
             let values = words.dropFirst().map { String(decoding: $0, as: UTF8.self) }
             guard let parameter = ConfigParameter.named(name) else {
-                throw ConfigError(description: ">>> '\(name)'\nBad directive or wrong number of arguments")
+                throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nBad directive or wrong number of arguments")
+            }
+            if values.isEmpty {
+                throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nwrong number of arguments")
             }
             if let reason = parameter.apply(Array(values), to: &self) {
-                throw ConfigError(description: ">>> '\(name) \(values.joined(separator: " "))'\n\(reason)")
+                throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\n\(reason)")
             }
         }
     }

@@ -240,6 +240,7 @@ enum ConnectionCommands {
                 localAddress = String(decoding: value, as: UTF8.self)
             } else if c.argIs(j, "user") {
                 user = String(decoding: value, as: UTF8.self)
+                if user != "default" { return c.out.error("ERR No such user '\(cText(value, max: Int.max))'") }
             } else if c.argIs(j, "skipme") {
                 if asciiCaseInsensitiveEquals(value, "yes") { skipMe = true }
                 else if asciiCaseInsensitiveEquals(value, "no") { skipMe = false }

@@ -115,8 +115,11 @@ public final class ServerCore: @unchecked Sendable {
         guard let handler = spec.handler else { return }
         ctx.command = spec
         client.lastCommand = spec.name
-        if !monitors.isEmpty && !spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
-            feedMonitors(ctx.args, client: client, now: ctx.now)
+        // Monitors see the command after it ran (so SELECT shows the new database), as in Redis.
+        defer {
+            if !monitors.isEmpty && !spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
+                feedMonitors(redactedForMonitor(ctx.args, spec), client: client, micros: currentTimeMicros())
+            }
         }
         if spec.flags.contains(.fast) {
             handler(&ctx)
@@ -144,8 +147,32 @@ public final class ServerCore: @unchecked Sendable {
         }
     }
 
-    private func feedMonitors(_ args: [[UInt8]], client: ClientSession, now: Int64) {
-        var line = Array("+\(now / 1000).\(String(now % 1000 * 1000).leftPadded(6)) [\(client.db) \(client.address)]".utf8)
+    /// AUTH's arguments and HELLO's AUTH credentials never reach monitors, as in Redis.
+    private func redactedForMonitor(_ args: [[UInt8]], _ spec: CommandSpec) -> [[UInt8]] {
+        let redacted = Array("(redacted)".utf8)
+        switch spec.name {
+        case "auth":
+            return [args[0]] + args.dropFirst().map { _ in redacted }
+        case "hello":
+            var out = args
+            var i = 2
+            while i < out.count {
+                if asciiCaseInsensitiveEquals(out[i], "auth") && i + 2 < out.count {
+                    out[i + 1] = redacted
+                    out[i + 2] = redacted
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
+            return out
+        default:
+            return args
+        }
+    }
+
+    private func feedMonitors(_ args: [[UInt8]], client: ClientSession, micros: Int64) {
+        var line = Array("+\(micros / 1_000_000).\(String(micros % 1_000_000).leftPadded(6)) [\(client.db) \(client.address)]".utf8)
         for arg in args {
             line.append(32)
             line += quotedRepresentation(arg)

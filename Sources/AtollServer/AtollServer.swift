@@ -33,7 +33,8 @@ public final class AtollServer: @unchecked Sendable {
     private var channels: [any Channel] = []
     private var cron: RepeatedTask?
     private let stopped = NIOLockedValueBox(false)
-    private let stopPromise: EventLoopPromise<Void>
+    /// 0 while running, 1 once `stop()` has finished releasing everything.
+    private let finished = ConditionLock(value: 0)
 
     /// The port the server listens on (the chosen one when configured with port 0).
     public private(set) var port: Int = 0
@@ -43,7 +44,6 @@ public final class AtollServer: @unchecked Sendable {
         let threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         shared = SharedState(core: ServerCore(config: configuration), log: Log(path: configuration.logFile, level: configuration.logLevel))
-        stopPromise = group.next().makePromise()
     }
 
     /// Binds every configured address and starts serving. Throws if an address cannot be bound.
@@ -117,9 +117,10 @@ public final class AtollServer: @unchecked Sendable {
         for channel in channels { try? channel.close().wait() }
         let connections = shared.lock.withLock { shared.core.clients.values.compactMap { $0.connection } }
         for connection in connections { connection.close() }
-        stopPromise.succeed(())
         try? group.syncShutdownGracefully()
         shared.log.notice("Atoll is now ready to exit, bye bye...")
+        finished.lock()
+        finished.unlock(withValue: 1)
     }
 
     /// Stops the server cleanly when one of `signals` arrives (the executable uses SIGTERM and
@@ -139,9 +140,8 @@ public final class AtollServer: @unchecked Sendable {
 
     /// Blocks until `stop()` ran (from SHUTDOWN, a signal handler or another thread).
     public func waitUntilStopped() {
-        while !stopped.withLockedValue({ $0 }) {
-            try? stopPromise.futureResult.wait()
-        }
+        finished.lock(whenValue: 1)
+        finished.unlock()
     }
 }
 

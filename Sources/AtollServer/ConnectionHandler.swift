@@ -142,15 +142,25 @@ final class ConnectionHandler: ChannelInboundHandler {
 }
 
 /// The handle commands use to reach a connection from any thread.
+///
+/// Both operations are called with the keyspace lock held, so they never act on the spot:
+/// closing on the caller's own event loop would run `channelInactive` at once, which takes
+/// that same lock (a self-deadlock). They are queued on the connection's loop instead.
 final class ChannelConnection: ClientConnection {
     let channel: any Channel
     init(channel: any Channel) { self.channel = channel }
 
-    func close() { channel.close(promise: nil) }
+    func close() {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
 
     func send(_ bytes: [UInt8]) {
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        channel.writeAndFlush(buffer, promise: nil)
+        let channel = self.channel
+        channel.eventLoop.execute {
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            channel.writeAndFlush(buffer, promise: nil)
+        }
     }
 }
