@@ -62,7 +62,8 @@ def main():
     ap.add_argument("--atoll", default=os.path.join(here, "..", ".build", "release", "atoll-server"))
     ap.add_argument("--tests", default="ping_inline,ping_mbulk,set,get,incr,mset")
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--requests", type=int, default=200000,
+                    help="requests per test without pipelining; pipelined runs send 5 times as many")
     ap.add_argument("--pipeline", default="1,16")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--markdown", action="store_true")
@@ -80,7 +81,8 @@ def main():
             samples = {"redis": {}, "atoll": {}}
             for _ in range(args.rounds):
                 for name, port in (("redis", rport), ("atoll", aport)):
-                    for test, ops in run_benchmark(port, args.tests, args.clients, args.requests, pipeline).items():
+                    requests = args.requests * (5 if pipeline > 1 else 1)
+                    for test, ops in run_benchmark(port, args.tests, args.clients, requests, pipeline).items():
                         samples[name].setdefault(test, []).append(ops)
             for test in samples["redis"]:
                 r = statistics.median(samples["redis"][test])

@@ -42,7 +42,7 @@ enum StringCommands {
     /// Writes a string value as a bulk reply, whatever its encoding.
     static func replyString(_ value: Value, _ c: inout CommandContext) {
         switch value {
-        case .string(let bytes): c.out.bulk(bytes)
+        case .string(let bytes): bytes.withUnsafeBytes { c.out.bulk($0) }
         case .int(let n): c.out.bulkDecimal(n)
         }
     }
@@ -298,7 +298,7 @@ enum StringCommands {
             switch entry.value {
             case .int(let n): current = n
             case .string(let bytes):
-                guard let n = parseStrictInt64(bytes) else { return c.notInteger() }
+                guard let n = bytes.withUnsafeBytes({ parseStrictInt64($0) }) else { return c.notInteger() }
                 current = n
             }
         }
@@ -320,7 +320,7 @@ enum StringCommands {
             switch entry.value {
             case .int(let n): current = Float80(n)
             case .string(let bytes):
-                guard let v = parseLongDouble(bytes) else { return c.notFloat() }
+                guard let v = parseLongDouble(bytes.array) else { return c.notFloat() }
                 current = v
             }
         }
@@ -328,7 +328,7 @@ enum StringCommands {
         let result = current + delta
         if result.isNaN || result.isInfinite { return c.out.error("ERR increment would produce NaN or Infinity") }
         let text = formatLongDouble(result)
-        c.store(key, .string(text), expireAt: expireAt)
+        c.store(key, .string(Bytes(text)), expireAt: expireAt)
         c.out.bulk(text)
     }
 
@@ -339,7 +339,7 @@ enum StringCommands {
         switch lookupString(key, &c) {
         case .wrongType: return c.wrongType()
         case .missing:
-            c.store(key, .string(c.args[2]), raw: true)
+            c.store(key, .string(Bytes(c.args[2])), raw: true)
             c.out.integer(c.args[2].count)
         case .found(let entry):
             let oldLength = stringLength(entry.value)
@@ -351,7 +351,7 @@ enum StringCommands {
                 value = .int(0)   // drop the table's reference so the append is in place
                 bytes.append(contentsOf: suffix)
                 newLength = bytes.count
-                value = .string(bytes)
+                value = .string(Bytes(bytes))
             }
             c.server.dirty += 1
             c.out.integer(newLength)
@@ -435,7 +435,7 @@ enum StringCommands {
             bytes.append(contentsOf: repeatElement(0, count: offset + patch.count - bytes.count))
         }
         bytes.replaceSubrange(offset..<(offset + patch.count), with: patch)
-        c.store(key, .string(bytes), expireAt: expireAt, raw: true)
+        c.store(key, .string(Bytes(bytes)), expireAt: expireAt, raw: true)
         c.out.integer(bytes.count)
     }
 

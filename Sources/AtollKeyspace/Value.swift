@@ -3,9 +3,10 @@
 import AtollBytes
 
 /// A key's value. Strings that are canonical 64-bit integers may be held as `.int`, which
-/// makes INCR allocation-free; both cases are the Redis type "string".
+/// makes INCR allocation-free; both cases are the Redis type "string". String bytes are a
+/// `Bytes`, so values of up to 24 bytes live inside the table entry with no heap object.
 public enum Value: Sendable {
-    case string([UInt8])
+    case string(Bytes)
     case int(Int64)
 
     /// The name TYPE reports.
@@ -22,13 +23,13 @@ public enum Value: Sendable {
            let n = parseStrictInt64(bytes) {
             return .int(n)
         }
-        return .string(bytes)
+        return .string(Bytes(bytes))
     }
 
     /// The string's bytes, whatever its encoding.
     @inlinable public var stringBytes: [UInt8] {
         switch self {
-        case .string(let b): return b
+        case .string(let b): return b.array
         case .int(let n): return Array(String(n).utf8)
         }
     }

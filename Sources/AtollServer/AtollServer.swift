@@ -41,7 +41,7 @@ public final class AtollServer: @unchecked Sendable {
 
     public init(configuration: ServerConfiguration) {
         self.configuration = configuration
-        let threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
+        let threads = configuration.ioThreads > 0 ? configuration.ioThreads : max(1, System.coreCount - 1)
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         shared = SharedState(core: ServerCore(config: configuration), log: Log(path: configuration.logFile, level: configuration.logLevel))
     }

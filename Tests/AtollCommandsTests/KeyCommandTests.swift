@@ -228,7 +228,7 @@ import Testing
     @Test func lazyExpiryThroughCommands() {
         let h = Harness()
         // Stored directly with an expiry in the past: every read sees nothing.
-        h.core.keyspace.databases[0].store(Bytes(Array("gone".utf8)), Entry(value: .string(Array("x".utf8)), expireAt: 1))
+        h.core.keyspace.databases[0].store(Bytes(Array("gone".utf8)), Entry(value: .string(Bytes(Array("x".utf8))), expireAt: 1))
         #expect(h.db.count == 1)
         #expect(h.run("GET", "gone") == nullBulk)
         #expect(h.db.count == 0)

@@ -3,7 +3,7 @@ import AtollBytes
 import Testing
 
 private func key(_ s: String) -> Bytes { Bytes(Array(s.utf8)) }
-private func str(_ s: String) -> Value { .string(Array(s.utf8)) }
+private func str(_ s: String) -> Value { .string(Bytes(Array(s.utf8))) }
 
 @Suite struct DatabaseTests {
     @Test func storeAndLookup() {
@@ -313,9 +313,9 @@ private func str(_ s: String) -> Value { .string(Array(s.utf8)) }
     @Test func stringBytesOfBothEncodings() {
         #expect(Value.int(-12).stringBytes == Array("-12".utf8))
         #expect(Value.int(Int64.min).stringBytes == Array("-9223372036854775808".utf8))
-        #expect(Value.string([1, 2]).stringBytes == [1, 2])
+        #expect(Value.string(Bytes([1, 2])).stringBytes == [1, 2])
         #expect("\(Value.int(1).typeName)" == "string")
-        #expect("\(Value.string([]).typeName)" == "string")
+        #expect("\(Value.string(Bytes([])).typeName)" == "string")
     }
 
     @Test func encodedStringKeepsCanonicalIntegersAsInt() {
