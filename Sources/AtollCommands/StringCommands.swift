@@ -286,26 +286,38 @@ enum StringCommands {
         incrementBy(&c, -n)
     }
 
+    private enum Increment { case done(Int64), notInteger, overflow }
+
     private static func incrementBy(_ c: inout CommandContext, _ delta: Int64) {
         let key = Bytes(c.args[1])
-        let current: Int64
-        var expireAt = noExpiry
-        switch lookupString(key, &c) {
-        case .wrongType: return c.wrongType()
-        case .missing: current = 0
-        case .found(let entry):
-            expireAt = entry.expireAt
+        // The common case, an existing integer, is changed in place with one lookup.
+        var expired = 0
+        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, now: c.now, expired: &expired, touch: c.server.lruClock) { entry -> Increment in
+            let current: Int64
             switch entry.value {
             case .int(let n): current = n
             case .string(let bytes):
-                guard let n = bytes.withUnsafeBytes({ parseStrictInt64($0) }) else { return c.notInteger() }
+                guard let n = bytes.withUnsafeBytes({ parseStrictInt64($0) }) else { return .notInteger }
                 current = n
             }
+            let (result, overflow) = current.addingReportingOverflow(delta)
+            if overflow { return .overflow }
+            entry.value = .int(result)
+            entry.rawEncoding = false
+            return .done(result)
         }
-        let (result, overflow) = current.addingReportingOverflow(delta)
-        if overflow { return c.out.error("ERR increment or decrement would overflow") }
-        c.store(key, .int(result), expireAt: expireAt)
-        c.out.integer(result)
+        if expired > 0 { c.keyspace.stats.expiredKeys += expired }
+        switch outcome {
+        case .done(let n)?:
+            c.server.dirty += 1
+            return c.out.integer(n)
+        case .notInteger?: return c.notInteger()
+        case .overflow?: return c.out.error("ERR increment or decrement would overflow")
+        case nil: break
+        }
+        // Missing key: it starts from 0.
+        c.store(key, .int(delta))
+        c.out.integer(delta)
     }
 
     static func incrbyfloat(_ c: inout CommandContext) {

@@ -44,6 +44,28 @@ public struct Database: Sendable {
         return found ?? nil
     }
 
+    /// Changes a live entry in place with one hash lookup (an expired one is deleted and
+    /// counted in `expired`). `body` must not change `expireAt`. Returns nil when there is
+    /// no live entry.
+    @inlinable
+    public mutating func modifyLive<R>(_ key: Bytes, now: Int64, expired: inout Int, touch: UInt32,
+                                       _ body: (inout Entry) -> R) -> R? {
+        var wasExpired = false
+        let result = storage.access(key) { entry -> (keep: Bool, result: R?) in
+            if entry.expireAt != noExpiry && now > entry.expireAt {
+                wasExpired = true
+                return (false, nil)
+            }
+            entry.lastAccess = touch
+            return (true, body(&entry))
+        }
+        if wasExpired {
+            volatile.remove(key)
+            expired += 1
+        }
+        return result ?? nil
+    }
+
     /// Whether the entry exists and is live, without deleting it (for read-only peeks).
     @inlinable public func peek(_ key: Bytes, now: Int64) -> Entry? {
         guard let entry = storage[key] else { return nil }

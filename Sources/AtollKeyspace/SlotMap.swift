@@ -39,22 +39,24 @@ public struct SlotMap<Value> {
     /// Inserts or replaces with one hash lookup; returns the value it replaced, if any.
     @inlinable @discardableResult
     public mutating func replace(_ key: Bytes, _ value: Value) -> Value? {
-        if let index = storage.index(forKey: key) {
-            let old = storage.values[index].value
-            storage.values[index].value = value
-            return old
+        // The slot a new key would get; claimed only if the key turns out to be new.
+        let candidate = freeSlots.last ?? Int32(slots.count)
+        var old: Value?
+        Self.update(&storage[key, default: Stored(slot: -1, value: value)]) { stored in
+            if stored.slot == -1 {
+                stored.slot = candidate
+            } else {
+                old = stored.value
+                stored.value = value
+            }
         }
-        let slot: Int32
-        if let free = freeSlots.popLast() {
-            slot = free
-            slots[Int(free)] = key
-        } else {
-            slot = Int32(slots.count)
-            slots.append(key)
+        if old == nil {
+            if freeSlots.popLast() != nil { slots[Int(candidate)] = key } else { slots.append(key) }
         }
-        storage[key] = Stored(slot: slot, value: value)
-        return nil
+        return old
     }
+
+    @inlinable static func update(_ stored: inout Stored, _ body: (inout Stored) -> Void) { body(&stored) }
 
     /// Looks a key up once, letting `body` read and change its value in place or ask for it
     /// to be removed (return false). Returns nil when the key is absent.
