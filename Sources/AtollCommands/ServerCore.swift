@@ -77,10 +77,11 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Runs the commands one read delivered, in order, stopping after one that closes the
     /// connection. The wall clock is read once for the batch.
-    public func executeBatch(_ ctx: inout CommandContext, _ commands: [[[UInt8]]]) {
+    public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch) {
         ctx.now = currentTimeMillis()
-        for args in commands {
-            ctx.args = args
+        for i in 0..<commands.count {
+            ctx.args.removeAll(keepingCapacity: true)
+            ctx.args.append(contentsOf: commands[i])
             run(&ctx)
             if ctx.client.closeAfterReply { return }
         }

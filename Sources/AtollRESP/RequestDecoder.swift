@@ -42,6 +42,13 @@ public struct RequestDecoder: Sendable {
     /// and consuming exactly the bytes they used. Throws on malformed input; the commands
     /// decoded before the error are still appended.
     public mutating func decode(_ buffer: inout ByteBuffer, into commands: inout [[[UInt8]]]) throws(ProtocolError) {
+        var batch = CommandBatch()
+        defer { commands += batch.commands }
+        try decode(&buffer, into: &batch)
+    }
+
+    /// As above, appending to a reusable batch (what the server uses).
+    public mutating func decode(_ buffer: inout ByteBuffer, into commands: inout CommandBatch) throws(ProtocolError) {
         var consumed = 0
         var failure: ProtocolError?
         buffer.withUnsafeReadableBytes { raw in
@@ -61,7 +68,7 @@ public struct RequestDecoder: Sendable {
         let consumed: Int
     }
 
-    private mutating func decode(_ raw: UnsafeRawBufferPointer, into commands: inout [[[UInt8]]]) throws(Failure) -> Int {
+    private mutating func decode(_ raw: UnsafeRawBufferPointer, into commands: inout CommandBatch) throws(Failure) -> Int {
         var pos = 0
         let end = raw.count
         while pos < end {
@@ -81,7 +88,7 @@ public struct RequestDecoder: Sendable {
                     pos = cr + 2
                     if count <= 0 { continue }
                     argsRemaining = count
-                    args.reserveCapacity(min(count, 1024))
+                    if args.capacity < count { args.reserveCapacity(min(count, 1024)) }
                 } else {
                     guard let nl = Self.find(UInt8(ascii: "\n"), in: raw, from: pos, to: end) else {
                         if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big inline request"), consumed: pos) }
@@ -128,7 +135,7 @@ public struct RequestDecoder: Sendable {
                 argsRemaining -= 1
             }
             commands.append(args)
-            args = []
+            args.removeAll(keepingCapacity: true)
             pendingArgumentBytes = 0
         }
         return pos

@@ -13,7 +13,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let shared: SharedState
     private var decoder: RequestDecoder
     private var pending: ByteBuffer?
-    private var commands: [[[UInt8]]] = []
+    private var commands = CommandBatch()
+    /// Argument list reused from command to command (see `ServerCore.executeBatch`).
+    private var argumentScratch: [[UInt8]] = []
     private var session: ClientSession?
     private var connection: ChannelConnection?
     private var closing = false
@@ -86,6 +88,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
                                                   resp3: session.resp3),
                                  client: session, server: shared.core)
+        ctx.args = argumentScratch
+        argumentScratch = []
         ctx.out.buffer.clear()
         var closeAfter = failure != nil
         shared.lock.withLock {
@@ -97,7 +101,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             core.stats.netOutputBytes += ctx.out.buffer.readableBytes
         }
         let output = ctx.out.buffer
-        commands.removeAll(keepingCapacity: true)
+        commands.removeAll()
+        argumentScratch = ctx.args
+        ctx.args = []
+        argumentScratch.removeAll(keepingCapacity: true)
         decoder.unauthenticated = !session.authenticated
         if closeAfter {
             closing = true

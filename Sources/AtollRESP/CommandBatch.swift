@@ -1,0 +1,31 @@
+/// `CommandBatch`: the commands one read delivered, as one flat list of arguments plus where
+/// each command ends. Kept by the connection and cleared (keeping capacity) between reads, so
+/// decoding allocates only the argument bytes themselves, not a list per command.
+public struct CommandBatch: Sendable {
+    public private(set) var arguments: [[UInt8]] = []
+    /// `ends[i]` is one past the last argument of command `i` in `arguments`.
+    public private(set) var ends: [Int] = []
+
+    public init() {}
+
+    @inlinable public var count: Int { ends.count }
+    @inlinable public var isEmpty: Bool { ends.isEmpty }
+
+    /// The arguments of command `i`.
+    @inlinable public subscript(i: Int) -> ArraySlice<[UInt8]> {
+        arguments[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+    }
+
+    public mutating func append<C: Collection>(_ command: C) where C.Element == [UInt8] {
+        arguments.append(contentsOf: command)
+        ends.append(arguments.count)
+    }
+
+    public mutating func removeAll() {
+        arguments.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+    }
+
+    /// Each command as its own array (tests and tools).
+    public var commands: [[[UInt8]]] { (0..<count).map { Array(self[$0]) } }
+}
