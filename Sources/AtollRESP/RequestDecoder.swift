@@ -128,7 +128,11 @@ public struct RequestDecoder: Sendable {
                 }
                 // Payload plus its two terminator bytes (which Redis skips without checking).
                 if end - pos < bulkLength + 2 { return pos }
-                args.append(Self.copyBytes(raw, from: pos, count: bulkLength))
+                if args.isEmpty && bulkLength <= Self.nameCacheMaxLength {
+                    args.append(cachedName(raw, from: pos, count: bulkLength))
+                } else {
+                    args.append(Self.copyBytes(raw, from: pos, count: bulkLength))
+                }
                 pendingArgumentBytes += bulkLength + Self.argumentOverhead
                 pos += bulkLength + 2
                 bulkLength = -1
@@ -144,6 +148,30 @@ public struct RequestDecoder: Sendable {
     /// `string2ll`: optional '-', no '+', no leading zeros, no spaces, fits in Int64.
     private func parseStrictInt(_ raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
         parseStrictInt64(UnsafeRawBufferPointer(rebasing: raw[from..<to])).map { Int($0) }
+    }
+
+    /// Recently seen command names. A pipeline repeats a handful of names, so sharing their
+    /// arrays saves an allocation and a free per command.
+    private var nameCache: [[UInt8]] = []
+    private var nameCacheNext = 0
+    static let nameCacheMaxLength = 16
+    static let nameCacheSize = 8
+
+    private mutating func cachedName(_ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
+        for name in nameCache where name.count == count {
+            let candidate = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])
+            let same = name.withUnsafeBytes { $0.elementsEqual(candidate) }
+            if same { return name }
+        }
+        let name = Self.copyBytes(raw, from: start, count: count)
+        if count == 0 { return name }
+        if nameCache.count < Self.nameCacheSize {
+            nameCache.append(name)
+        } else {
+            nameCache[nameCacheNext] = name
+            nameCacheNext = (nameCacheNext + 1) % Self.nameCacheSize
+        }
+        return name
     }
 
     /// One argument's bytes as a new array, copied with memcpy.
