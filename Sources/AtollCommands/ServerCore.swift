@@ -72,24 +72,30 @@ public final class ServerCore: @unchecked Sendable {
     /// Runs `ctx.args` as one command, writing its reply into `ctx.out`.
     public func execute(_ ctx: inout CommandContext) {
         ctx.now = currentTimeMillis()
-        run(&ctx)
+        var clock: Int?
+        run(&ctx, clock: &clock)
     }
 
     /// Runs the commands one read delivered, in order, stopping after one that closes the
     /// connection. The wall clock is read once for the batch.
     public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch) {
         ctx.now = currentTimeMillis()
+        var clock: Int?
         for i in 0..<commands.count {
             ctx.args.removeAll(keepingCapacity: true)
             ctx.args.append(contentsOf: commands[i])
-            run(&ctx)
+            run(&ctx, clock: &clock)
             if ctx.client.closeAfterReply { return }
         }
     }
 
     /// Dispatches one command. Commands flagged `fast` (O(1) by Redis's own definition) are not
-    /// timed for the slow log: on virtual machines the clock read costs as much as the command.
-    private func run(_ ctx: inout CommandContext) {
+    /// timed for the slow log. Others are: `clock` carries the monotonic time at which the
+    /// previous timed command ended, so back-to-back timed commands need one clock read each;
+    /// anything untimed in between resets it to nil.
+    private func run(_ ctx: inout CommandContext, clock: inout Int?) {
+        let previousEnd = clock
+        clock = nil
         let client = ctx.client
         client.lastInteraction = ctx.now
         stats.totalCommands += 1
@@ -126,9 +132,11 @@ public final class ServerCore: @unchecked Sendable {
             handler(&ctx)
             return
         }
-        let started = monotonicMicros()
+        let started = previousEnd ?? monotonicMicros()
         handler(&ctx)
-        let elapsed = monotonicMicros() - started
+        let finished = monotonicMicros()
+        if monitors.isEmpty { clock = finished }
+        let elapsed = finished - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
             slowlog.record(args: ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
         }

@@ -4,6 +4,9 @@
 /// A NUL byte ends the line, as it does for the C original. Returns nil for unbalanced quotes.
 import AtollBytes
 public func splitArguments(_ line: UnsafeRawBufferPointer) -> [[UInt8]]? {
+    if !line.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == 0 }) {
+        return splitUnquoted(line)
+    }
     let n = line.count
     @inline(__always) func at(_ i: Int) -> UInt8 { i < n ? line[i] : 0 }
     @inline(__always) func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
@@ -70,6 +73,21 @@ public func splitArguments(_ line: UnsafeRawBufferPointer) -> [[UInt8]]? {
             if at(p) != 0 { p += 1 }
         }
         result.append(current)
+    }
+}
+
+/// The same rules for a line without quotes or NUL bytes (every inline command a benchmark or
+/// telnet user sends), copying each word out in one piece.
+private func splitUnquoted(_ line: UnsafeRawBufferPointer) -> [[UInt8]] {
+    let n = line.count
+    var result: [[UInt8]] = []
+    var p = 0
+    while true {
+        while p < n && (line[p] == 32 || (line[p] >= 9 && line[p] <= 13)) { p += 1 }
+        if p == n { return result }
+        let start = p
+        while p < n && line[p] != 32 && line[p] != 10 && line[p] != 13 && line[p] != 9 { p += 1 }
+        result.append(Array(UnsafeRawBufferPointer(rebasing: line[start..<p])))
     }
 }
 

@@ -81,4 +81,17 @@ import Testing
     @Test func nonASCIIBytesPassThrough() {
         #expect(splitArguments([0xc3, 0xa9, 0x20, 0xff]) == [[0xc3, 0xa9], [0xff]])
     }
+
+    /// Lines without quotes take a fast path; appending a quoted empty word forces the general
+    /// path, which must then give the same words plus that empty one.
+    @Test func unquotedFastPathMatchesGeneralRules() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [32, 9, 10, 11, 12, 13, 97, 98, 0x5c, 0xff]
+        for _ in 0..<2000 {
+            let line = (0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            let fast = splitArguments(line)
+            let general = splitArguments(line + Array(" \"\"".utf8))
+            #expect(fast.map { $0 + [[]] } == general, "line \(line)")
+        }
+    }
 }
