@@ -44,8 +44,12 @@ def start(argv, port):
     return proc
 
 
+PIN_SERVER: list = []
+PIN_CLIENT: list = []
+
+
 def run_benchmark(port, tests, clients, requests, pipeline):
-    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-c", str(clients),
+    argv = [*PIN_CLIENT, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-c", str(clients),
             "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q"]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
     rows = list(csv.reader(io.StringIO(out)))
@@ -68,13 +72,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--atoll-args", default="", help="extra atoll-server flags, e.g. '--io-threads 1'")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin both servers to CPU 0 and redis-benchmark to CPU 1 (taskset), the same for both")
     args = ap.parse_args()
 
+    if args.pin:
+        PIN_SERVER.extend(["taskset", "-c", "0"])
+        PIN_CLIENT.extend(["taskset", "-c", "1"])
     rport, aport = free_port(), free_port()
     tmp = tempfile.mkdtemp(prefix="atoll-bench-")
-    redis = start(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+    redis = start([*PIN_SERVER, "redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
                    "--appendonly", "no", "--dir", tmp], rport)
-    atoll = start([args.atoll, "--port", str(aport), "--bind", "127.0.0.1", *args.atoll_args.split()], aport)
+    atoll = start([*PIN_SERVER, args.atoll, "--port", str(aport), "--bind", "127.0.0.1", *args.atoll_args.split()], aport)
     try:
         lines = []
         for pipeline in [int(p) for p in args.pipeline.split(",")]:
