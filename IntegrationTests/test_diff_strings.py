@@ -327,3 +327,17 @@ def test_string_commands_across_databases(diff):
         "SET k db0", "SELECT 1", "GET k", "SET k db1", "INCR c", "SELECT 0",
         "GET k", "GET c", "SELECT 15", "MSET a 1 b 2", "DBSIZE", "SELECT 0", "DBSIZE",
     ])
+
+
+def test_lcs_transient_memory_limit(diff):
+    """The DP table of (|a|+1)×(|b|+1) 4-byte cells may not exceed proto-max-bulk-len
+    (lowered to 1 MB here so the boundary is cheap: 511 fits exactly, 512 does not)."""
+    diff.check("CONFIG", "SET", "proto-max-bulk-len", "1mb")
+    try:
+        for n in (511, 512):
+            diff.check("SET", "a", "a" * n)
+            diff.check("SET", "b", "b" * n)
+            diff.check("LCS", "a", "b", "LEN")
+        diff.check("LCS", "a", "b", "BADOPT")
+    finally:
+        diff.check("CONFIG", "SET", "proto-max-bulk-len", "512mb")

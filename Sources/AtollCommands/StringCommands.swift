@@ -476,6 +476,12 @@ enum StringCommands {
         if wantIndexes && wantLength {
             return c.out.error("ERR If you want both the length and indexes, please just use IDX.")
         }
+        // The table needs (|a|+1)×(|b|+1) 32-bit cells; Redis refuses more than proto-max-bulk-len bytes.
+        let (cells, o1) = (a.count + 1).multipliedReportingOverflow(by: b.count + 1)
+        let (tableBytes, o2) = cells.multipliedReportingOverflow(by: 4)
+        if o1 || o2 || tableBytes > c.server.config.protoMaxBulkLen {
+            return c.out.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+        }
         let table = LCSTable(a, b)
         let total = table[a.count, b.count]
         if wantLength && !wantIndexes { return c.out.integer(Int(total)) }
