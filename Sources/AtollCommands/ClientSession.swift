@@ -11,6 +11,13 @@ public protocol ClientConnection: AnyObject, Sendable {
     func send(_ bytes: [UInt8])
 }
 
+/// A key in one numbered database, as WATCH names it.
+public struct WatchedKey: Hashable, Sendable {
+    public let db: Int
+    public let key: Bytes
+    public init(db: Int, key: Bytes) { self.db = db; self.key = key }
+}
+
 public final class ClientSession: @unchecked Sendable {
     public enum ReplyMode: Sendable { case on, off, skipNext, skipThis }
 
@@ -31,6 +38,18 @@ public final class ClientSession: @unchecked Sendable {
     public var lastInteraction: Int64
     public var lastCommand = "NULL"
     public weak var connection: (any ClientConnection)?
+
+    // MARK: Transactions
+
+    /// Commands queued since MULTI; nil outside a transaction.
+    public var queued: [(spec: CommandSpec, args: [[UInt8]])]?
+    /// A command was refused while queueing: EXEC must fail with EXECABORT.
+    public var transactionFailed = false
+    /// Keys this client WATCHes, with whether each was already expired when watched.
+    public var watchedKeys: [(key: WatchedKey, expiredWhenWatched: Bool)] = []
+    /// A watched key was touched: EXEC must return the null array.
+    public var watchTouched = false
+    public var inTransaction: Bool { queued != nil }
 
     public init(id: Int64, authenticated: Bool, address: String, localAddress: String, now: Int64,
                 connection: (any ClientConnection)?) {

@@ -30,7 +30,10 @@ public struct CommandContext {
     @inlinable public mutating func lookup(_ key: Bytes) -> Entry? {
         var expired = 0
         let entry = keyspace.databases[client.db].lookup(key, now: now, expired: &expired)
-        if expired > 0 { keyspace.stats.expiredKeys += expired }
+        if expired > 0 {
+            keyspace.stats.expiredKeys += expired
+            expiredOrModified(key, db: client.db)
+        }
         return entry
     }
 
@@ -39,22 +42,43 @@ public struct CommandContext {
         var expired = 0
         let touch: UInt32? = client.noTouch ? nil : server.lruClock
         let entry = keyspace.databases[client.db].lookup(key, now: now, expired: &expired, touch: touch)
-        if expired > 0 { keyspace.stats.expiredKeys += expired }
+        if expired > 0 {
+            keyspace.stats.expiredKeys += expired
+            expiredOrModified(key, db: client.db)
+        }
         if entry == nil { keyspace.stats.keyspaceMisses += 1 } else { keyspace.stats.keyspaceHits += 1 }
         return entry
     }
 
     @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry, raw: Bool = false) {
         keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock, rawEncoding: raw))
-        server.dirty += 1
+        modified(key)
     }
 
     @inlinable @discardableResult
     public mutating func delete(_ key: Bytes) -> Bool {
         guard lookup(key) != nil else { return false }
         keyspace.databases[client.db].remove(key)
-        server.dirty += 1
+        modified(key)
         return true
+    }
+
+    /// Sets or clears (`noExpiry`) the expiry of an existing key.
+    @inlinable public mutating func setExpiry(_ key: Bytes, _ expireAt: Int64) {
+        keyspace.databases[client.db].setExpiry(key, expireAt)
+        modified(key)
+    }
+
+    /// Every change to a key ends here: it counts for the next save and touches WATCHes.
+    public mutating func modified(_ key: Bytes, db: Int? = nil) {
+        server.dirty += 1
+        expiredOrModified(key, db: db ?? client.db)
+    }
+
+    /// Marks the watchers of `key` (also used when lazy expiry deleted it).
+    public func expiredOrModified(_ key: Bytes, db: Int) {
+        let keyspace = self.keyspace
+        server.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
     }
 
     // MARK: - Shared replies

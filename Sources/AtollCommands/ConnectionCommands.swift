@@ -48,6 +48,7 @@ enum ConnectionCommands {
 
     static func reset(_ c: inout CommandContext) {
         let client = c.client
+        TransactionCommands.endTransaction(client, c.server)
         client.db = 0
         client.resp3 = false
         c.out.resp3 = false

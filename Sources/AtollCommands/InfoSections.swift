@@ -39,6 +39,8 @@ enum InfoSections {
                      "maxclients:\(server.config.maxClients)",
                      "blocked_clients:0",
                      "tracking_clients:0",
+                     "watching_clients:\(server.watches.clientCount)",
+                     "total_watched_keys:\(server.watches.keyCount)",
                      "clients_in_timeout_table:0"]
         case "memory":
             let used = allocatedBytes()
@@ -71,7 +73,11 @@ enum InfoSections {
                      "expired_keys:\(c.keyspace.stats.expiredKeys)",
                      "evicted_keys:0",
                      "keyspace_hits:\(c.keyspace.stats.keyspaceHits)",
-                     "keyspace_misses:\(c.keyspace.stats.keyspaceMisses)"]
+                     "keyspace_misses:\(c.keyspace.stats.keyspaceMisses)",
+                     // Atoll's own: how often optimistic transactions commit or give way.
+                     "atoll_transactions_executed:\(server.stats.transactions)",
+                     "atoll_transactions_aborted_by_watch:\(server.stats.watchAborts)",
+                     "atoll_transactions_execabort:\(server.stats.execAborts)"]
         case "replication":
             lines = ["# Replication", "role:master", "connected_slaves:0"]
         case "cpu":

@@ -83,7 +83,8 @@ enum KeyCommands {
         }
         c.keyspace.databases[c.client.db].remove(source)
         c.keyspace.databases[c.client.db].store(target, entry)
-        c.server.dirty += 1
+        c.modified(source)
+        c.modified(target)
         onlyIfAbsent ? c.out.integer(1) : c.out.ok()
     }
 
@@ -131,7 +132,7 @@ enum KeyCommands {
         }
         c.keyspace.stats.expiredKeys += expired
         c.keyspace.databases[targetDB].store(target, Entry(value: entry.value, expireAt: entry.expireAt, lastAccess: c.server.lruClock))
-        c.server.dirty += 1
+        c.modified(target, db: targetDB)
         c.out.integer(1)
     }
 
@@ -147,7 +148,8 @@ enum KeyCommands {
         c.keyspace.stats.expiredKeys += expired
         c.keyspace.databases[targetDB].store(key, entry)
         c.keyspace.databases[c.client.db].remove(key)
-        c.server.dirty += 1
+        c.modified(key)
+        c.modified(key, db: targetDB)
         c.out.integer(1)
     }
 
@@ -198,8 +200,7 @@ enum KeyCommands {
         if when <= c.now {
             c.delete(key)
         } else {
-            c.keyspace.databases[c.client.db].setExpiry(key, when)
-            c.server.dirty += 1
+            c.setExpiry(key, when)
         }
         c.out.integer(1)
     }
@@ -226,8 +227,7 @@ enum KeyCommands {
     static func persist(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         guard let entry = c.lookup(key), entry.expireAt != noExpiry else { return c.out.integer(0) }
-        c.keyspace.databases[c.client.db].setExpiry(key, noExpiry)
-        c.server.dirty += 1
+        c.setExpiry(key, noExpiry)
         c.out.integer(1)
     }
 
@@ -346,6 +346,7 @@ enum KeyCommands {
 
     static func flushdb(_ c: inout CommandContext) {
         guard flushModeIsValid(&c) else { return }
+        touchWatchedKeys(&c, inDB: c.client.db, replacedBy: nil)
         c.server.dirty += c.keyspace.databases[c.client.db].count
         c.keyspace.databases[c.client.db].removeAll()
         c.out.ok()
@@ -353,7 +354,10 @@ enum KeyCommands {
 
     static func flushall(_ c: inout CommandContext) {
         guard flushModeIsValid(&c) else { return }
-        for db in c.keyspace.databases.indices { c.server.dirty += c.keyspace.databases[db].count }
+        for db in c.keyspace.databases.indices {
+            touchWatchedKeys(&c, inDB: db, replacedBy: nil)
+            c.server.dirty += c.keyspace.databases[db].count
+        }
         c.keyspace.flushAll()
         c.out.ok()
     }
@@ -367,9 +371,21 @@ enum KeyCommands {
         }
         let count = Int64(c.keyspace.databases.count)
         guard a >= 0, a < count, b >= 0, b < count else { return c.out.error("ERR DB index is out of range") }
+        touchWatchedKeys(&c, inDB: Int(a), replacedBy: Int(b))
+        touchWatchedKeys(&c, inDB: Int(b), replacedBy: Int(a))
         c.keyspace.databases.swapAt(Int(a), Int(b))
         c.server.dirty += 1
         c.out.ok()
+    }
+
+    /// Redis's rule for whole-database changes: a watched key in `db` is touched if it exists
+    /// there, or in the database about to take its place.
+    private static func touchWatchedKeys(_ c: inout CommandContext, inDB db: Int, replacedBy other: Int?) {
+        guard !c.server.watches.isEmpty else { return }
+        let keyspace = c.keyspace
+        c.server.watches.touchAll(inDB: db) { key in
+            keyspace.databases[db].table.contains(key) || other.map { keyspace.databases[$0].table.contains(key) } == true
+        }
     }
 
     // MARK: - OBJECT

@@ -23,6 +23,7 @@ public final class ServerCore: @unchecked Sendable {
     public var clients: [Int64: ClientSession] = [:]
     public var monitors: [ClientSession] = []
     public var slowlog = SlowLog()
+    public var watches = WatchRegistry()
     /// Unix milliseconds when the server started.
     public let startTime: Int64
     /// Unix seconds of the last successful save (start time until persistence exists).
@@ -64,6 +65,7 @@ public final class ServerCore: @unchecked Sendable {
 
     public func disconnect(_ session: ClientSession) {
         clients[session.id] = nil
+        watches.unwatchAll(session)
         if session.isMonitor { monitors.removeAll { $0 === session } }
     }
 
@@ -105,19 +107,35 @@ public final class ServerCore: @unchecked Sendable {
         switch table.resolve(ctx.args) {
         case .found(let s): spec = s
         case .unknownCommand:
+            if client.inTransaction { client.transactionFailed = true }
             ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
             return
         case .unknownSubcommand(let parent):
+            if client.inTransaction { client.transactionFailed = true }
             ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
             return
         }
         guard spec.arityMatches(ctx.args.count) else {
+            if client.inTransaction { client.transactionFailed = true }
             ctx.out.error("ERR wrong number of arguments for '\(spec.name)' command")
             return
         }
         if !client.authenticated && !spec.flags.contains(.noAuth) {
+            if client.inTransaction { client.transactionFailed = true }
             ctx.out.staticError("-NOAUTH Authentication required.\r\n")
             return
+        }
+        if client.inTransaction {
+            if spec.flags.contains(.noMulti) {
+                client.transactionFailed = true
+                ctx.out.error("ERR Command not allowed inside a transaction")
+                return
+            }
+            if !TransactionCommands.runImmediately.contains(spec.name) {
+                if !client.transactionFailed { client.queued!.append((spec, Array(ctx.args))) }
+                ctx.out.status("QUEUED")
+                return
+            }
         }
         guard let handler = spec.handler else { return }
         ctx.command = spec
@@ -236,6 +254,12 @@ extension String {
 }
 
 public struct ServerStats: Sendable {
+    /// EXECs that ran their queue.
+    public var transactions = 0
+    /// EXECs that returned the null array because a watched key was touched.
+    public var watchAborts = 0
+    /// EXECs refused with EXECABORT.
+    public var execAborts = 0
     public var totalConnections = 0
     public var rejectedConnections = 0
     public var totalCommands = 0

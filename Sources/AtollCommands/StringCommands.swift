@@ -229,12 +229,10 @@ enum StringCommands {
             if options.expireArg!.absolute && t <= c.now {
                 c.delete(key)
             } else {
-                c.keyspace.databases[c.client.db].setExpiry(key, t)
-                c.server.dirty += 1
+                c.setExpiry(key, t)
             }
         } else if options.persist && entry.expireAt != noExpiry {
-            c.keyspace.databases[c.client.db].setExpiry(key, noExpiry)
-            c.server.dirty += 1
+            c.setExpiry(key, noExpiry)
         }
     }
 
@@ -306,10 +304,13 @@ enum StringCommands {
             entry.rawEncoding = false
             return .done(result)
         }
-        if expired > 0 { c.keyspace.stats.expiredKeys += expired }
+        if expired > 0 {
+            c.keyspace.stats.expiredKeys += expired
+            c.expiredOrModified(key, db: c.client.db)
+        }
         switch outcome {
         case .done(let n)?:
-            c.server.dirty += 1
+            c.modified(key)
             return c.out.integer(n)
         case .notInteger?: return c.notInteger()
         case .overflow?: return c.out.error("ERR increment or decrement would overflow")
@@ -365,7 +366,7 @@ enum StringCommands {
                 newLength = bytes.count
                 value = .string(Bytes(bytes))
             }
-            c.server.dirty += 1
+            c.modified(key)
             c.out.integer(newLength)
         }
     }

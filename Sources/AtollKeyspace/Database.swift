@@ -128,7 +128,8 @@ public struct Database: Sendable {
     }
 
     /// Deletes up to `samples` sampled volatile keys that have expired; returns (sampled, expired).
-    public mutating func expireSample<G: RandomNumberGenerator>(samples: Int, now: Int64, using rng: inout G) -> (Int, Int) {
+    public mutating func expireSample<G: RandomNumberGenerator>(samples: Int, now: Int64, using rng: inout G,
+                                                                onExpired: (Bytes) -> Void = { _ in }) -> (Int, Int) {
         var sampled = 0, expired = 0
         let n = min(samples, volatile.count)
         for _ in 0..<n {
@@ -137,6 +138,7 @@ public struct Database: Sendable {
             if let entry = storage[key], now > entry.expireAt {
                 remove(key)
                 expired += 1
+                onExpired(key)
             }
         }
         return (sampled, expired)

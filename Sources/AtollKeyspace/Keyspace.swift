@@ -18,13 +18,14 @@ public final class Keyspace: @unchecked Sendable {
     /// delete the expired ones, and go on while more than a quarter of a sample had expired,
     /// until `budgetNanoseconds` of work is spent. Returns how many keys were deleted.
     @discardableResult
-    public func activeExpireCycle(now: Int64, budgetNanoseconds: UInt64, clock: () -> UInt64) -> Int {
+    public func activeExpireCycle(now: Int64, budgetNanoseconds: UInt64, clock: () -> UInt64,
+                                  onExpired: (Int, Bytes) -> Void = { _, _ in }) -> Int {
         let start = clock()
         var total = 0
         for db in databases.indices where databases[db].expiresCount > 0 {
             var rounds = 0
             while true {
-                let (sampled, expired) = databases[db].expireSample(samples: 20, now: now, using: &rng)
+                let (sampled, expired) = databases[db].expireSample(samples: 20, now: now, using: &rng) { onExpired(db, $0) }
                 total += expired
                 rounds += 1
                 if sampled == 0 || expired * 4 <= sampled { break }

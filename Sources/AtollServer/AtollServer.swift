@@ -93,7 +93,10 @@ public final class AtollServer: @unchecked Sendable {
                 core.lruClock = UInt32(truncatingIfNeeded: now / 1000)
                 if core.config.activeExpireEnabled {
                     let budget = UInt64(1_000_000_000 / max(core.config.hz, 1) / 4)
-                    core.keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos)
+                    let keyspace = core.keyspace
+                    keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos) { db, key in
+                        core.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
+                    }
                 }
                 if checkTimeouts && core.config.timeout > 0 {
                     let limit = Int64(core.config.timeout) * 1000

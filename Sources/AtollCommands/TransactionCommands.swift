@@ -1,0 +1,101 @@
+/// Transactions: MULTI EXEC DISCARD, and optimistic locking with WATCH UNWATCH.
+///
+/// While a client is in MULTI the dispatcher (`ServerCore.run`) queues its commands instead of
+/// running them; a command refused at that point (unknown, wrong arity, not allowed in a
+/// transaction) makes EXEC fail with EXECABORT. EXEC runs the queue inside the one lock
+/// acquisition that is running EXEC itself, so no other client's command can interleave.
+/// WATCHed keys are tracked by `WatchRegistry`; any write to one marks its watchers, and EXEC
+/// then returns the null array without running anything.
+import AtollBytes
+import AtollKeyspace
+import AtollRESP
+
+enum TransactionCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], run: multi),
+        CommandSpec("exec", arity: 1, flags: [.noscript, .loading, .stale, .skipSlowlog], acl: ["slow", "transaction"], run: exec),
+        CommandSpec("discard", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], run: discard),
+        CommandSpec("watch", arity: -2, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], keys: (1, -1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: watch),
+        CommandSpec("unwatch", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], run: unwatch),
+    ]
+
+    /// Commands that act at once even inside MULTI, as in Redis.
+    static let runImmediately: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
+
+    static func multi(_ c: inout CommandContext) {
+        if c.client.inTransaction { return c.out.error("ERR MULTI calls can not be nested") }
+        c.client.queued = []
+        c.client.transactionFailed = false
+        c.out.ok()
+    }
+
+    static func discard(_ c: inout CommandContext) {
+        guard c.client.inTransaction else { return c.out.error("ERR DISCARD without MULTI") }
+        endTransaction(c.client, c.server)
+        c.out.ok()
+    }
+
+    /// Leaves MULTI and drops every WATCH (after EXEC, DISCARD, RESET).
+    static func endTransaction(_ client: ClientSession, _ server: ServerCore) {
+        client.queued = nil
+        client.transactionFailed = false
+        server.watches.unwatchAll(client)
+    }
+
+    static func exec(_ c: inout CommandContext) {
+        let client = c.client
+        guard let queued = client.queued else { return c.out.error("ERR EXEC without MULTI") }
+        if !client.watchTouched && watchedKeyExpired(c) { client.watchTouched = true }
+        if client.transactionFailed {
+            endTransaction(client, c.server)
+            c.server.stats.execAborts += 1
+            return c.out.staticError("-EXECABORT Transaction discarded because of previous errors.\r\n")
+        }
+        if client.watchTouched {
+            endTransaction(client, c.server)
+            c.server.stats.watchAborts += 1
+            return c.out.nullArray()
+        }
+        endTransaction(client, c.server)
+        c.server.stats.transactions += 1
+        let (savedArgs, savedCommand) = (c.args, c.command)
+        c.out.arrayHeader(queued.count)
+        for (spec, args) in queued {
+            c.args = args
+            c.command = spec
+            spec.handler?(&c)
+        }
+        c.args = savedArgs
+        c.command = savedCommand
+    }
+
+    /// Redis 7's rule: a watched key that existed when WATCHed and has since expired aborts EXEC.
+    private static func watchedKeyExpired(_ c: CommandContext) -> Bool {
+        for (watched, expiredWhenWatched) in c.client.watchedKeys where !expiredWhenWatched {
+            if let entry = c.keyspace.databases[watched.db].table[watched.key],
+               entry.expireAt != noExpiry, c.now > entry.expireAt {
+                return true
+            }
+        }
+        return false
+    }
+
+    static func watch(_ c: inout CommandContext) {
+        if c.client.inTransaction { return c.out.error("ERR WATCH inside MULTI is not allowed") }
+        // A client already marked needs no more watches: its EXEC fails anyway.
+        if !c.client.watchTouched {
+            for i in 1..<c.args.count {
+                let key = Bytes(c.args[i])
+                let entry = c.keyspace.databases[c.client.db].table[key]
+                let expired = entry.map { $0.expireAt != noExpiry && c.now > $0.expireAt } ?? false
+                c.server.watches.watch(WatchedKey(db: c.client.db, key: key), by: c.client, expired: expired)
+            }
+        }
+        c.out.ok()
+    }
+
+    static func unwatch(_ c: inout CommandContext) {
+        c.server.watches.unwatchAll(c.client)
+        c.out.ok()
+    }
+}
