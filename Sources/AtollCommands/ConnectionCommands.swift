@@ -173,12 +173,14 @@ enum ConnectionCommands {
     static func describe(_ client: ClientSession, now: Int64) -> String {
         var flags = ""
         if client.isMonitor { flags += "O" }
+        if client.inTransaction { flags += "x" }
+        if client.watchTouched { flags += "d" }
         if client.noEvict { flags += "e" }
         if client.noTouch { flags += "T" }
         if flags.isEmpty { flags = "N" }
         return "id=\(client.id) addr=\(client.address) laddr=\(client.localAddress) fd=8 name=\(String(decoding: client.name, as: UTF8.self)) "
             + "age=\((now - client.createdAt) / 1000) idle=\((now - client.lastInteraction) / 1000) flags=\(flags) db=\(client.db) "
-            + "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
+            + "sub=0 psub=0 ssub=0 multi=\(client.queued.map { $0.count } ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
             + "tot-mem=1024 events=r cmd=\(client.lastCommand) user=default redir=-1 resp=\(client.resp3 ? 3 : 2)"
     }
 
