@@ -80,9 +80,8 @@ public struct ReplyWriter {
     public mutating func verbatim(_ text: String) {
         guard resp3 else { return bulk(text) }
         let utf8 = Array(text.utf8)
-        buffer.writeInteger(UInt8(ascii: "="))
-        writeDecimal(Int64(utf8.count + 4))
-        buffer.writeStaticString("\r\ntxt:")
+        writeFrame(UInt8(ascii: "="), Int64(utf8.count + 4), nil)
+        buffer.writeStaticString("txt:")
         buffer.writeBytes(utf8)
         buffer.writeStaticString("\r\n")
     }
@@ -124,9 +123,7 @@ public struct ReplyWriter {
     /// A map of `count` pairs: `%` in RESP3, a flat array of 2×count in RESP2.
     public mutating func mapHeader(_ count: Int) {
         if resp3 {
-            buffer.writeInteger(UInt8(ascii: "%"))
-            writeDecimal(Int64(count))
-            buffer.writeStaticString("\r\n")
+            writeFrame(UInt8(ascii: "%"), Int64(count), nil)
         } else {
             arrayHeader(count * 2)
         }
@@ -135,9 +132,7 @@ public struct ReplyWriter {
     /// A set: `~` in RESP3, an array in RESP2.
     public mutating func setHeader(_ count: Int) {
         if resp3 {
-            buffer.writeInteger(UInt8(ascii: "~"))
-            writeDecimal(Int64(count))
-            buffer.writeStaticString("\r\n")
+            writeFrame(UInt8(ascii: "~"), Int64(count), nil)
         } else {
             arrayHeader(count)
         }
@@ -185,26 +180,12 @@ public struct ReplyWriter {
         return 24 - i
     }
 
+    /// The decimal digits of `value`, with no framing.
     @inlinable public mutating func writeDecimal(_ value: Int64) {
-        if value >= 0 && value < 10 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: value) &+ 48)
-            return
-        }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
-            var v = value.magnitude
-            var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-            return withUnsafeMutableBytes(of: &tmp) { scratch in
-                var i = 24
-                repeat {
-                    i -= 1
-                    scratch[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-                    v /= 10
-                } while v > 0
-                if value < 0 { i -= 1; scratch[i] = UInt8(ascii: "-") }
-                let n = 24 - i
-                for k in 0..<n { out[k] = scratch[i + k] }
-                return n
-            }
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { digits in
+            let n = Self.formatDecimal(value, into: digits)
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: digits[(24 - n)...]))
         }
     }
 }
