@@ -50,6 +50,8 @@ public final class ClientSession: @unchecked Sendable {
     /// A watched key was touched: EXEC must return the null array.
     public var watchTouched = false
     public var inTransaction: Bool { queued != nil }
+    /// True while EXEC runs the queue (commands that would block or subscribe are refused).
+    public var executingTransaction = false
 
     public init(id: Int64, authenticated: Bool, address: String, localAddress: String, now: Int64,
                 connection: (any ClientConnection)?) {

@@ -371,9 +371,11 @@ enum KeyCommands {
         }
         let count = Int64(c.keyspace.databases.count)
         guard a >= 0, a < count, b >= 0, b < count else { return c.out.error("ERR DB index is out of range") }
-        touchWatchedKeys(&c, inDB: Int(a), replacedBy: Int(b))
-        touchWatchedKeys(&c, inDB: Int(b), replacedBy: Int(a))
-        c.keyspace.databases.swapAt(Int(a), Int(b))
+        if a != b {
+            touchWatchedKeys(&c, inDB: Int(a), replacedBy: Int(b))
+            touchWatchedKeys(&c, inDB: Int(b), replacedBy: Int(a))
+            c.keyspace.databases.swapAt(Int(a), Int(b))
+        }
         c.server.dirty += 1
         c.out.ok()
     }

@@ -379,6 +379,8 @@ enum ServerCommands {
     // MARK: - MONITOR
 
     static func monitor(_ c: inout CommandContext) {
+        // Inside EXEC a reply per command is expected, so the client cannot become a monitor.
+        if c.client.executingTransaction { return c.out.error("ERR MONITOR isn't allowed for DENY BLOCKING client") }
         guard !c.client.isMonitor else { return c.out.ok() }
         c.client.isMonitor = true
         c.server.monitors.append(c.client)

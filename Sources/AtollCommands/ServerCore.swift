@@ -116,20 +116,14 @@ public final class ServerCore: @unchecked Sendable {
             return
         }
         guard spec.arityMatches(ctx.args.count) else {
-            if client.inTransaction { client.transactionFailed = true }
-            ctx.out.error("ERR wrong number of arguments for '\(spec.name)' command")
-            return
+            return reject(&ctx, spec, "ERR", "wrong number of arguments for '\(spec.name)' command")
         }
         if !client.authenticated && !spec.flags.contains(.noAuth) {
-            if client.inTransaction { client.transactionFailed = true }
-            ctx.out.staticError("-NOAUTH Authentication required.\r\n")
-            return
+            return reject(&ctx, spec, "NOAUTH", "Authentication required.")
         }
         if client.inTransaction {
             if spec.flags.contains(.noMulti) {
-                client.transactionFailed = true
-                ctx.out.error("ERR Command not allowed inside a transaction")
-                return
+                return reject(&ctx, spec, "ERR", "Command not allowed inside a transaction")
             }
             if !TransactionCommands.runImmediately.contains(spec.name) {
                 if !client.transactionFailed { client.queued!.append((spec, Array(ctx.args))) }
@@ -157,6 +151,20 @@ public final class ServerCore: @unchecked Sendable {
         let elapsed = finished - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
             slowlog.record(args: ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
+        }
+    }
+
+    /// Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused
+    /// EXEC ends it at once with `EXECABORT ... because of: <reason>`, as Redis does.
+    private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
+        let client = ctx.client
+        if client.inTransaction { client.transactionFailed = true }
+        if spec.name == "exec" {
+            TransactionCommands.endTransaction(client, self)
+            let reason = code == "ERR" ? message : "\(code) \(message)"
+            ctx.out.error("EXECABORT Transaction discarded because of: \(reason)")
+        } else {
+            ctx.out.error("\(code) \(message)")
         }
     }
 

@@ -60,11 +60,13 @@ enum TransactionCommands {
         c.server.stats.transactions += 1
         let (savedArgs, savedCommand) = (c.args, c.command)
         c.out.arrayHeader(queued.count)
+        client.executingTransaction = true
         for (spec, args) in queued {
             c.args = args
             c.command = spec
             spec.handler?(&c)
         }
+        client.executingTransaction = false
         c.args = savedArgs
         c.command = savedCommand
     }
