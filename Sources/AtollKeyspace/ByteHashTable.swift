@@ -54,8 +54,6 @@ public struct ByteHashTable<Value> {
         body(&buckets[index]!.value)
     }
 
-    @inlinable public func value(at index: Int) -> Value { buckets[index]!.value }
-
     /// Looks `key` up once: `body` gets its value (or nil when absent) and may set, change or
     /// clear it (nil removes the key).
     @inlinable @discardableResult

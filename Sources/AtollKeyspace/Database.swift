@@ -111,9 +111,6 @@ public struct Database: Sendable {
         }
     }
 
-    @inlinable public mutating func touch(_ key: Bytes, clock: UInt32) {
-        storage.modify(key) { $0.lastAccess = clock }
-    }
 
     @inlinable @discardableResult
     public mutating func remove(_ key: Bytes) -> Entry? {

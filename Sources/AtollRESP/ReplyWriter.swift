@@ -138,8 +138,6 @@ public struct ReplyWriter {
         }
     }
 
-    /// Raw bytes already in RESP form (used for replies built elsewhere).
-    public mutating func raw(_ bytes: [UInt8]) { buffer.writeBytes(bytes) }
 
     // MARK: - Digits
 

@@ -29,8 +29,14 @@ if arguments.first == "--version" || arguments.first == "-v" {
 var configText = ""
 if let first = arguments.first, !first.hasPrefix("--") {
     guard let file = fopen(first, "r") else { fail("Fatal error, can't open config file '\(first)'") }
-    var line = [CChar](repeating: 0, count: 64 * 1024)
-    while fgets(&line, Int32(line.count), file) != nil { configText += String(cString: line) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    configText += String(decoding: bytes, as: UTF8.self)
     fclose(file)
     arguments.removeFirst()
 }
