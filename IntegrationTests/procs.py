@@ -25,7 +25,7 @@ import tempfile
 import time
 
 import resp
-from servers import REDIS_SERVER, atoll_argv, free_port, redis_argv
+from servers import REDIS_SERVER, atoll_argv, free_port, redis_argv, terminate
 
 READY_TIMEOUT = 10.0
 STOP_GRACE = 5.0
@@ -156,13 +156,7 @@ class Proc:
         raise AssertionError("no VmRSS line")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_GRACE)
+        terminate(self.proc, STOP_GRACE)
         for f in self._files:
             f.close()
         self._files = []

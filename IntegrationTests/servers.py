@@ -50,6 +50,17 @@ def atoll_argv(port: int) -> list[str]:
     return [binary, "--port", str(port), "--bind", "127.0.0.1", *extra]
 
 
+def terminate(proc, grace: float) -> None:
+    """SIGTERM a still-running process, then SIGKILL it if it has not exited within `grace` s."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=grace)
+
+
 class ServerStartError(RuntimeError):
     pass
 
@@ -108,13 +119,7 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_GRACE)
+        terminate(self.proc, STOP_GRACE)
         if getattr(self, "_log", None):
             self._log.close()
         self.dir.cleanup()
