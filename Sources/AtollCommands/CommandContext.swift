@@ -70,9 +70,9 @@ public struct CommandContext {
     }
 
     /// Every change to a key ends here: it counts for the next save and touches WATCHes.
-    public mutating func modified(_ key: Bytes, db: Int? = nil) {
+    @inlinable public mutating func modified(_ key: Bytes, db: Int? = nil) {
         server.dirty += 1
-        expiredOrModified(key, db: db ?? client.db)
+        if !server.watches.isEmpty { expiredOrModified(key, db: db ?? client.db) }
     }
 
     /// Marks the watchers of `key` (also used when lazy expiry deleted it).

@@ -1,7 +1,7 @@
 /// `SlotMap`: a hash map from `Bytes` that also gives every key a stable slot number.
 ///
-/// Lookups go through a `ByteHashTable`. The slot array exists for two things a plain
-/// hash table cannot do: SCAN with Redis's guarantee (a cursor is a slot number; an element
+/// Lookups go through a Swift `Dictionary`. The slot array exists for two things a plain
+/// dictionary cannot do: SCAN with Redis's guarantee (a cursor is a slot number; an element
 /// present for the whole iteration keeps its slot, so it is returned) and picking a random
 /// key in O(1) expected time (active expiry, RANDOMKEY). Freed slots are reused, so the array
 /// never grows past the largest size the map has had.
@@ -13,7 +13,7 @@ public struct SlotMap<Value> {
         @usableFromInline init(slot: Int32, value: Value) { self.slot = slot; self.value = value }
     }
 
-    @usableFromInline var storage = ByteHashTable<Stored>()
+    @usableFromInline var storage: [Bytes: Stored] = [:]
     @usableFromInline var slots: ContiguousArray<Bytes?> = []
     @usableFromInline var freeSlots: [Int32] = []
 
@@ -28,7 +28,7 @@ public struct SlotMap<Value> {
         storage[key]?.value
     }
 
-    @inlinable public func contains(_ key: Bytes) -> Bool { storage.find(key) != nil }
+    @inlinable public func contains(_ key: Bytes) -> Bool { storage[key] != nil }
 
     /// Inserts or replaces; returns true when the key is new.
     @inlinable @discardableResult
@@ -42,40 +42,40 @@ public struct SlotMap<Value> {
         // The slot a new key would get; claimed only if the key turns out to be new.
         let candidate = freeSlots.last ?? Int32(slots.count)
         var old: Value?
-        var existed = false
-        storage.update(key) { stored in
-            if stored == nil {
-                stored = Stored(slot: candidate, value: value)
+        Self.update(&storage[key, default: Stored(slot: -1, value: value)]) { stored in
+            if stored.slot == -1 {
+                stored.slot = candidate
             } else {
-                existed = true
-                old = stored!.value
-                stored!.value = value
+                old = stored.value
+                stored.value = value
             }
         }
-        if !existed {
+        if old == nil {
             if freeSlots.popLast() != nil { slots[Int(candidate)] = key } else { slots.append(key) }
         }
         return old
     }
 
+    @inlinable static func update(_ stored: inout Stored, _ body: (inout Stored) -> Void) { body(&stored) }
+
     /// Looks a key up once, letting `body` read and change its value in place or ask for it
     /// to be removed (return false). Returns nil when the key is absent.
     @inlinable public mutating func access<R>(_ key: Bytes, _ body: (inout Value) -> (keep: Bool, result: R)) -> R? {
-        guard let index = storage.find(key) else { return nil }
-        let (keep, result) = storage.modify(at: index) { body(&$0.value) }
+        guard let index = storage.index(forKey: key) else { return nil }
+        let (keep, result) = body(&storage.values[index].value)
         if !keep { remove(key) }
         return result
     }
 
     /// Mutates the value in place; returns nil when the key is absent.
     @inlinable public mutating func modify<R>(_ key: Bytes, _ body: (inout Value) -> R) -> R? {
-        guard let index = storage.find(key) else { return nil }
-        return storage.modify(at: index) { body(&$0.value) }
+        guard let index = storage.index(forKey: key) else { return nil }
+        return body(&storage.values[index].value)
     }
 
     @inlinable @discardableResult
     public mutating func remove(_ key: Bytes) -> Value? {
-        guard let stored = storage.remove(key) else { return nil }
+        guard let stored = storage.removeValue(forKey: key) else { return nil }
         slots[Int(stored.slot)] = nil
         if storage.isEmpty {
             slots.removeAll(keepingCapacity: false)
@@ -87,7 +87,7 @@ public struct SlotMap<Value> {
     }
 
     public mutating func removeAll() {
-        storage.removeAll()
+        storage = [:]
         slots = []
         freeSlots = []
     }
@@ -127,7 +127,7 @@ public struct SlotMap<Value> {
 
     /// Every key and value, in no particular order.
     @inlinable public func forEach(_ body: (Bytes, Value) -> Void) {
-        storage.forEach { key, stored in body(key, stored.value) }
+        for (key, stored) in storage { body(key, stored.value) }
     }
 }
 
