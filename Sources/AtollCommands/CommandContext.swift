@@ -26,26 +26,22 @@ public struct CommandContext {
 
     // MARK: - Keyspace access
 
-    /// Live entry for a key in the client's database (lazy expiry applies).
-    @inlinable public mutating func lookup(_ key: Bytes) -> Entry? {
+    /// Live entry for a key in the client's database, or in `db` (lazy expiry applies, and a
+    /// key it deletes touches its watchers); `touch` also records the access time.
+    @inlinable public mutating func lookup(_ key: Bytes, db: Int? = nil, touch: UInt32? = nil) -> Entry? {
+        let db = db ?? client.db
         var expired = 0
-        let entry = keyspace.databases[client.db].lookup(key, now: now, expired: &expired)
+        let entry = keyspace.databases[db].lookup(key, now: now, expired: &expired, touch: touch)
         if expired > 0 {
             keyspace.stats.expiredKeys += expired
-            expiredOrModified(key, db: client.db)
+            expiredOrModified(key, db: db)
         }
         return entry
     }
 
     /// Lookup for reading: counts hits and misses and refreshes the access time.
     @inlinable public mutating func lookupRead(_ key: Bytes) -> Entry? {
-        var expired = 0
-        let touch: UInt32? = client.noTouch ? nil : server.lruClock
-        let entry = keyspace.databases[client.db].lookup(key, now: now, expired: &expired, touch: touch)
-        if expired > 0 {
-            keyspace.stats.expiredKeys += expired
-            expiredOrModified(key, db: client.db)
-        }
+        let entry = lookup(key, touch: client.noTouch ? nil : server.lruClock)
         if entry == nil { keyspace.stats.keyspaceMisses += 1 } else { keyspace.stats.keyspaceHits += 1 }
         return entry
     }

@@ -126,11 +126,7 @@ enum KeyCommands {
             return c.out.error("ERR source and destination objects are the same")
         }
         guard let entry = c.lookupRead(source) else { return c.out.integer(0) }
-        var expired = 0
-        if c.keyspace.databases[targetDB].lookup(target, now: c.now, expired: &expired) != nil {
-            if !replace { return c.out.integer(0) }
-        }
-        c.keyspace.stats.expiredKeys += expired
+        if c.lookup(target, db: targetDB) != nil && !replace { return c.out.integer(0) }
         c.keyspace.databases[targetDB].store(target, Entry(value: entry.value, expireAt: entry.expireAt, lastAccess: c.server.lruClock))
         c.modified(target, db: targetDB)
         c.out.integer(1)
@@ -141,11 +137,7 @@ enum KeyCommands {
         if targetDB == c.client.db { return c.out.error("ERR source and destination objects are the same") }
         let key = Bytes(c.args[1])
         guard let entry = c.lookup(key) else { return c.out.integer(0) }
-        var expired = 0
-        if c.keyspace.databases[targetDB].lookup(key, now: c.now, expired: &expired) != nil {
-            return c.out.integer(0)
-        }
-        c.keyspace.stats.expiredKeys += expired
+        if c.lookup(key, db: targetDB) != nil { return c.out.integer(0) }
         c.keyspace.databases[targetDB].store(key, entry)
         c.keyspace.databases[c.client.db].remove(key)
         c.modified(key)
