@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Binary-safe byte strings and strict integer parsing, shared by every layer.
@@ -24,9 +25,13 @@ let package = Package(
         .target(name: "AtollRESP", dependencies: ["AtollBytes", .product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: swiftSettings),
         // Databases, values and expiry. No protocol, no NIO.
-        .target(name: "AtollKeyspace", dependencies: ["AtollBytes"], swiftSettings: swiftSettings),
+        .target(name: "AtollKeyspace", dependencies: [
+            "AtollBytes", .product(name: "DequeModule", package: "swift-collections"),
+        ], swiftSettings: swiftSettings),
         // The command table and one file per command family.
-        .target(name: "AtollCommands", dependencies: ["AtollBytes", "AtollRESP", "AtollKeyspace"],
+        .target(name: "AtollCommands", dependencies: [
+            "AtollBytes", "AtollRESP", "AtollKeyspace", .product(name: "NIOCore", package: "swift-nio"),
+        ],
                 swiftSettings: swiftSettings),
         // The NIO server: connections, sessions, the keyspace guard. Also the embeddable library.
         .target(name: "AtollServer", dependencies: [

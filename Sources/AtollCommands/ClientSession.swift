@@ -9,6 +9,11 @@ public protocol ClientConnection: AnyObject, Sendable {
     func close()
     /// Writes and flushes bytes from any thread (MONITOR lines).
     func send(_ bytes: [UInt8])
+    /// The client was parked by a blocking command: stop running its commands, and arrange
+    /// for `ServerCore.blockTimedOut` to be called at `deadline` (Unix ms; 0 = never).
+    func blocked(until deadline: Int64)
+    /// The parked client was released: write `reply`, then run its commands again.
+    func unblocked(reply: [UInt8])
 }
 
 /// A key in one numbered database, as WATCH names it.
@@ -52,6 +57,11 @@ public final class ClientSession: @unchecked Sendable {
     public var inTransaction: Bool { queued != nil }
     /// True while EXEC runs the queue (commands that would block or subscribe are refused).
     public var executingTransaction = false
+
+    // MARK: Blocking
+
+    /// Set while a blocking command has the client parked.
+    public var blocked: BlockState?
 
     public init(id: Int64, authenticated: Bool, address: String, localAddress: String, now: Int64,
                 connection: (any ClientConnection)?) {

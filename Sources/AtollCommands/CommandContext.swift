@@ -16,6 +16,10 @@ public struct CommandContext {
     public var now: Int64 = 0
     /// The command (or subcommand) being run.
     public var command: CommandSpec?
+    /// Set by `block(...)`: the command parked the client instead of replying.
+    public var blockRequested = false
+    /// True while a parked client's command is re-run to serve it.
+    public var servingBlocked = false
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out

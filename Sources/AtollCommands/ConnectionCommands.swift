@@ -22,6 +22,7 @@ enum ConnectionCommands {
             CommandSpec("client|id", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientId),
             CommandSpec("client|getname", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientGetname),
             CommandSpec("client|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: clientHelp),
+            CommandSpec("client|unblock", arity: -3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientUnblock),
             CommandSpec("client|list", arity: -2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], tips: ["nondeterministic_output"], run: clientList),
         ]),
     ]
@@ -160,6 +161,23 @@ enum ConnectionCommands {
 
     static func clientId(_ c: inout CommandContext) { c.out.integer(c.client.id) }
 
+    /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: releases a client parked by a blocking command.
+    static func clientUnblock(_ c: inout CommandContext) {
+        guard let id = parseStrictInt64(c.args[2]) else { return c.notInteger() }
+        var asError = false
+        if c.args.count == 4 {
+            if c.argIs(3, "error") { asError = true }
+            else if !c.argIs(3, "timeout") {
+                return c.out.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+            }
+        } else if c.args.count > 4 {
+            return c.syntaxError()
+        }
+        guard let target = c.server.clients[id], target.blocked != nil else { return c.out.integer(0) }
+        c.server.releaseBlocked(target, error: asError ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : nil)
+        c.out.integer(1)
+    }
+
     static func clientSetname(_ c: inout CommandContext) {
         if setClientName(&c, c.args[2]) { c.out.ok() }
     }
@@ -174,6 +192,7 @@ enum ConnectionCommands {
         var flags = ""
         if client.isMonitor { flags += "O" }
         if client.inTransaction { flags += "x" }
+        if client.blocked != nil { flags += "b" }
         if client.watchTouched { flags += "d" }
         if client.noEvict { flags += "e" }
         if client.noTouch { flags += "T" }

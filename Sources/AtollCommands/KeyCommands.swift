@@ -85,6 +85,7 @@ enum KeyCommands {
         c.keyspace.databases[c.client.db].store(target, entry)
         c.modified(source)
         c.modified(target)
+        c.signalKeyReady(target)
         onlyIfAbsent ? c.out.integer(1) : c.out.ok()
     }
 
@@ -127,8 +128,10 @@ enum KeyCommands {
         }
         guard let entry = c.lookupRead(source) else { return c.out.integer(0) }
         if c.lookup(target, db: targetDB) != nil && !replace { return c.out.integer(0) }
-        c.keyspace.databases[targetDB].store(target, Entry(value: entry.value, expireAt: entry.expireAt, lastAccess: c.server.lruClock))
+        c.keyspace.databases[targetDB].store(target, Entry(value: entry.value.deepCopy(), expireAt: entry.expireAt,
+                                                           lastAccess: c.server.lruClock))
         c.modified(target, db: targetDB)
+        c.signalKeyReady(target, db: targetDB)
         c.out.integer(1)
     }
 
@@ -142,6 +145,7 @@ enum KeyCommands {
         c.keyspace.databases[c.client.db].remove(key)
         c.modified(key)
         c.modified(key, db: targetDB)
+        c.signalKeyReady(key, db: targetDB)
         c.out.integer(1)
     }
 
@@ -367,6 +371,8 @@ enum KeyCommands {
             touchWatchedKeys(&c, inDB: Int(a), replacedBy: Int(b))
             touchWatchedKeys(&c, inDB: Int(b), replacedBy: Int(a))
             c.keyspace.databases.swapAt(Int(a), Int(b))
+            c.server.blocking.signalAll(inDB: Int(a))
+            c.server.blocking.signalAll(inDB: Int(b))
         }
         c.server.dirty += 1
         c.out.ok()
@@ -389,6 +395,10 @@ enum KeyCommands {
         switch entry.value {
         case .int: c.out.bulk("int")
         case .string(let bytes): c.out.bulk(!entry.rawEncoding && bytes.count <= 44 ? "embstr" : "raw")
+        case .hash(let h): c.out.bulk(h.compact ? "listpack" : "hashtable")
+        case .list: c.out.bulk("quicklist")
+        case .set(let s): c.out.bulk(s.compact ? "intset" : "hashtable")
+        case .zset(let z): c.out.bulk(z.compact ? "listpack" : "skiplist")
         }
     }
 
@@ -398,7 +408,7 @@ enum KeyCommands {
         let shared: Bool
         switch entry.value {
         case .int(let n): shared = n >= 0 && n < 10000
-        case .string: shared = false
+        default: shared = false
         }
         c.out.integer(shared ? Int(Int32.max) : 1)
     }

@@ -3,6 +3,7 @@
 /// reads and changes. `ConfigParameter.all` is the single list of parameter names, parsers
 /// and printers used by all three.
 import AtollBytes
+import AtollKeyspace
 import AtollRESP
 
 public struct ServerConfiguration: Sendable {
@@ -28,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     /// a core to the kernel's network stack — on two cores, one loop measured faster than two.
     public var ioThreads = 0
     public var activeExpireEnabled = true
+    /// Thresholds for the compact encodings OBJECT ENCODING reports.
+    public var encodingLimits = EncodingLimits()
 
     public init() {}
 }
@@ -118,6 +121,15 @@ public struct ConfigParameter: Sendable {
         .integer("tcp-backlog", mutable: false, min: 0, max: Int(Int32.max), \.tcpBacklog),
         .integer("io-threads", mutable: false, min: 0, max: 128, \.ioThreads),
         .yesNo("active-expire-enabled", \.activeExpireEnabled),
+        .integer("hash-max-listpack-entries", alias: "hash-max-ziplist-entries", min: 0, max: Int(Int64.max),
+                 \.encodingLimits.hashMaxListpackEntries),
+        .integer("hash-max-listpack-value", alias: "hash-max-ziplist-value", min: 0, max: Int(Int64.max),
+                 \.encodingLimits.hashMaxListpackValue),
+        .integer("set-max-intset-entries", min: 0, max: Int(Int64.max), \.encodingLimits.setMaxIntsetEntries),
+        .integer("zset-max-listpack-entries", alias: "zset-max-ziplist-entries", min: 0, max: Int(Int64.max),
+                 \.encodingLimits.zsetMaxListpackEntries),
+        .integer("zset-max-listpack-value", alias: "zset-max-ziplist-value", min: 0, max: Int(Int64.max),
+                 \.encodingLimits.zsetMaxListpackValue),
         // Persistence is not built yet: these report the in-memory truth and refuse anything else.
         .fixed("save", ""),
         .fixed("appendonly", "no"),

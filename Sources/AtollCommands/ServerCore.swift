@@ -5,6 +5,7 @@
 import AtollBytes
 import AtollKeyspace
 import AtollRESP
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -24,6 +25,7 @@ public final class ServerCore: @unchecked Sendable {
     public var monitors: [ClientSession] = []
     public var slowlog = SlowLog()
     public var watches = WatchRegistry()
+    public let blocking = BlockingRegistry()
     /// Unix milliseconds when the server started.
     public let startTime: Int64
     /// Unix seconds of the last successful save (start time until persistence exists).
@@ -66,6 +68,7 @@ public final class ServerCore: @unchecked Sendable {
     public func disconnect(_ session: ClientSession) {
         clients[session.id] = nil
         watches.unwatchAll(session)
+        blocking.release(session)
         if session.isMonitor { monitors.removeAll { $0 === session } }
     }
 
@@ -76,19 +79,73 @@ public final class ServerCore: @unchecked Sendable {
         ctx.now = currentTimeMillis()
         var clock: Int?
         run(&ctx, clock: &clock)
+        if blocking.hasReady { serveBlockedClients(now: ctx.now) }
     }
 
     /// Runs the commands one read delivered, in order, stopping after one that closes the
-    /// connection. The wall clock is read once for the batch.
-    public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch) {
+    /// connection or parks the client. The wall clock is read once for the batch. Returns
+    /// how many commands ran; the caller keeps the rest until the client is released.
+    @discardableResult
+    public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int = 0) -> Int {
         ctx.now = currentTimeMillis()
         var clock: Int?
-        for i in 0..<commands.count {
+        var i = start
+        while i < commands.count {
             ctx.args.removeAll(keepingCapacity: true)
             ctx.args.append(contentsOf: commands[i])
             run(&ctx, clock: &clock)
-            if ctx.client.closeAfterReply { return }
+            i += 1
+            if blocking.hasReady { serveBlockedClients(now: ctx.now) }
+            if ctx.client.closeAfterReply || ctx.client.blocked != nil { break }
         }
+        return i - start
+    }
+
+    // MARK: - Blocked clients
+
+    /// Re-runs the commands of clients parked on the keys signalled since the last call, oldest
+    /// waiter first, while each key can serve them. A served command may signal more keys
+    /// (BLMOVE pushes), which are served in the same call.
+    public func serveBlockedClients(now: Int64) {
+        while blocking.hasReady {
+            for key in blocking.takeReady() {
+                for client in blocking.waiters(key) {
+                    guard let state = client.blocked else { continue }
+                    guard keyspace.databases[key.db].peek(key.key, now: now) != nil else { break }
+                    var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3),
+                                             client: client, server: self)
+                    ctx.args = state.args
+                    ctx.command = state.spec
+                    ctx.now = now
+                    ctx.servingBlocked = true
+                    state.spec.handler?(&ctx)
+                    if ctx.blockRequested { continue }
+                    blocking.release(client)
+                    client.connection?.unblocked(reply: Array(ctx.out.buffer.readableBytesView))
+                }
+            }
+        }
+    }
+
+    /// Called by the connection when a parked client's deadline has come.
+    public func blockTimedOut(_ client: ClientSession, now: Int64) {
+        guard let state = client.blocked, state.deadline != 0, now >= state.deadline else { return }
+        releaseBlocked(client, error: nil)
+    }
+
+    /// Releases a parked client with its timeout reply, or with `error` (CLIENT UNBLOCK ERROR).
+    public func releaseBlocked(_ client: ClientSession, error: String?) {
+        guard let state = client.blocked else { return }
+        blocking.release(client)
+        var out = ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3)
+        if let error {
+            out.error(error)
+        } else if state.timeoutReply == .nullArray {
+            out.nullArray()
+        } else {
+            out.null()
+        }
+        client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
     }
 
     /// Dispatches one command. Commands flagged `fast` (O(1) by Redis's own definition) are not
@@ -98,6 +155,7 @@ public final class ServerCore: @unchecked Sendable {
     private func run(_ ctx: inout CommandContext, clock: inout Int?) {
         let previousEnd = clock
         clock = nil
+        ctx.blockRequested = false
         let client = ctx.client
         client.lastInteraction = ctx.now
         stats.totalCommands += 1

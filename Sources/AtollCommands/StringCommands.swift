@@ -44,6 +44,7 @@ enum StringCommands {
         switch value {
         case .string(let bytes): bytes.withUnsafeBytes { c.out.bulk($0) }
         case .int(let n): c.out.bulkDecimal(n)
+        default: c.out.null()
         }
     }
 
@@ -54,6 +55,7 @@ enum StringCommands {
         guard let entry = c.lookupRead(key) else { return .missing }
         switch entry.value {
         case .string, .int: return .found(entry)
+        default: return .wrongType
         }
     }
 
@@ -242,6 +244,7 @@ enum StringCommands {
             if let entry = c.lookupRead(Bytes(c.args[i])) {
                 switch entry.value {
                 case .string, .int: replyString(entry.value, &c)
+                default: c.out.null()
                 }
             } else {
                 c.out.null()
@@ -284,7 +287,7 @@ enum StringCommands {
         incrementBy(&c, -n)
     }
 
-    private enum Increment { case done(Int64), notInteger, overflow }
+    private enum Increment { case done(Int64), notInteger, overflow, wrongType }
 
     private static func incrementBy(_ c: inout CommandContext, _ delta: Int64) {
         let key = Bytes(c.args[1])
@@ -297,6 +300,7 @@ enum StringCommands {
             case .string(let bytes):
                 guard let n = bytes.withUnsafeBytes({ parseStrictInt64($0) }) else { return .notInteger }
                 current = n
+            default: return .wrongType
             }
             let (result, overflow) = current.addingReportingOverflow(delta)
             if overflow { return .overflow }
@@ -313,6 +317,7 @@ enum StringCommands {
             c.modified(key)
             return c.out.integer(n)
         case .notInteger?: return c.notInteger()
+        case .wrongType?: return c.wrongType()
         case .overflow?: return c.out.error("ERR increment or decrement would overflow")
         case nil: break
         }
@@ -335,6 +340,7 @@ enum StringCommands {
             case .string(let bytes):
                 guard let v = parseLongDouble(bytes.array) else { return c.notFloat() }
                 current = v
+            default: return c.wrongType()
             }
         }
         guard let delta = parseLongDouble(c.args[2]) else { return c.notFloat() }
@@ -375,6 +381,7 @@ enum StringCommands {
         switch value {
         case .string(let b): return b.count
         case .int(let n): return decimalLength(n)
+        default: return 0
         }
     }
 

@@ -5,14 +5,44 @@ import AtollBytes
 /// A key's value. Strings that are canonical 64-bit integers may be held as `.int`, which
 /// makes INCR allocation-free; both cases are the Redis type "string". String bytes are a
 /// `Bytes`, so values of up to 24 bytes live inside the table entry with no heap object.
+///
+/// Collections are reference types: a command looks the key up once and changes the object
+/// in place, with no copy of the collection. They are only touched under the keyspace guard.
+/// COPY (and anything else that must not share) uses `deepCopy()`.
 public enum Value: Sendable {
     case string(Bytes)
     case int(Int64)
+    case hash(HashObject)
+    case list(ListObject)
+    case set(SetObject)
+    case zset(SortedSetObject)
 
     /// The name TYPE reports.
     public var typeName: StaticString {
         switch self {
         case .string, .int: return "string"
+        case .hash: return "hash"
+        case .list: return "list"
+        case .set: return "set"
+        case .zset: return "zset"
+        }
+    }
+
+    public var isString: Bool {
+        switch self {
+        case .string, .int: return true
+        default: return false
+        }
+    }
+
+    /// A value that shares nothing with this one (strings are values already).
+    public func deepCopy() -> Value {
+        switch self {
+        case .string, .int: return self
+        case .hash(let h): return .hash(h.copy())
+        case .list(let l): return .list(l.copy())
+        case .set(let s): return .set(s.copy())
+        case .zset(let z): return .zset(z.copy())
         }
     }
 
@@ -26,11 +56,12 @@ public enum Value: Sendable {
         return .string(Bytes(bytes))
     }
 
-    /// The string's bytes, whatever its encoding.
+    /// The string's bytes, whatever its encoding (empty for collections).
     @inlinable public var stringBytes: [UInt8] {
         switch self {
         case .string(let b): return b.array
         case .int(let n): return Array(String(n).utf8)
+        default: return []
         }
     }
 }

@@ -19,6 +19,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var session: ClientSession?
     private var connection: ChannelConnection?
     private var closing = false
+    /// Index in `commands` of the next command to run (non-zero while parked mid-batch).
+    private var nextCommand = 0
+    /// A protocol error met after the decoded commands: replied once they have all run.
+    private var deferredFailure: ProtocolError?
+    /// True while a blocking command has the client parked.
+    private var parked = false
+    private var timeoutTask: Scheduled<Void>?
+    /// Bytes read and not yet counted in the input statistics.
+    private var received = 0
     /// The reply buffer, reused from read to read: once the socket write has completed, NIO
     /// no longer holds it, so clearing it does not allocate.
     private var replyBuffer: ByteBuffer?
@@ -30,7 +39,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        let connection = ChannelConnection(channel: channel)
+        let connection = ChannelConnection(channel: channel, handler: self, context: context)
         self.connection = connection
         let address = Self.describe(channel.remoteAddress)
         let local = Self.describe(channel.localAddress)
@@ -50,6 +59,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        connection?.detach()
         if let session {
             shared.lock.withLock { shared.core.disconnect(session) }
         }
@@ -58,32 +70,57 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing, let session else { return }
+        guard !closing, session != nil else { return }
         var incoming = unwrapInboundIn(data)
-        let received = incoming.readableBytes
+        received += incoming.readableBytes
         if pending == nil {
             pending = incoming
         } else {
             pending!.writeBuffer(&incoming)
         }
-        var failure: ProtocolError?
-        do {
-            try decoder.decode(&pending!, into: &commands)
-        } catch {
-            failure = error
+        // A parked client's input waits (reading is paused; this is what was already read).
+        if parked { return }
+        processInput(context: context)
+    }
+
+    /// Decodes what is buffered and runs it, until the input is used up, the client is
+    /// parked by a blocking command, or the connection is closing.
+    private func processInput(context: ChannelHandlerContext) {
+        guard let session else { return }
+        while !closing && !parked {
+            if commands.isEmpty && deferredFailure == nil {
+                guard pending != nil else { break }
+                do {
+                    try decoder.decode(&pending!, into: &commands)
+                } catch {
+                    deferredFailure = error
+                }
+                if pending!.readableBytes == 0 {
+                    pending = nil
+                } else if pending!.readerIndex > 64 * 1024 {
+                    pending!.discardReadBytes()
+                }
+                let buffered = (pending?.readableBytes ?? 0) + decoder.pendingArgumentBytes
+                if buffered > shared.core.config.clientQueryBufferLimit {
+                    closeForQueryBuffer(context)
+                    return
+                }
+                if commands.isEmpty && deferredFailure == nil {
+                    if received > 0 {
+                        let bytes = received
+                        shared.lock.withLock { shared.core.stats.netInputBytes += bytes }
+                        received = 0
+                    }
+                    break
+                }
+            }
+            runCommands(context: context, session: session)
         }
-        if pending!.readableBytes == 0 {
-            pending = nil
-        } else if pending!.readerIndex > 64 * 1024 {
-            pending!.discardReadBytes()
-        }
-        let buffered = (pending?.readableBytes ?? 0) + decoder.pendingArgumentBytes
-        let limit = shared.core.config.clientQueryBufferLimit
-        if failure == nil && commands.isEmpty {
-            if buffered > limit { closeForQueryBuffer(context) }
-            shared.lock.withLock { shared.core.stats.netInputBytes += received }
-            return
-        }
+    }
+
+    /// Runs the decoded commands from `nextCommand` in one acquisition of the lock and writes
+    /// their replies.
+    private func runCommands(context: ChannelHandlerContext, session: ClientSession) {
         // The writer takes the reused buffer by move, so the first write does not copy it.
         var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
                                                   resp3: session.resp3),
@@ -91,17 +128,29 @@ final class ConnectionHandler: ChannelInboundHandler {
         ctx.args = argumentScratch
         argumentScratch = []
         ctx.out.buffer.clear()
-        var closeAfter = failure != nil
+        var closeAfter = false
+        let failure = deferredFailure
+        let bytes = received
+        received = 0
         shared.lock.withLock {
             let core = shared.core
-            core.stats.netInputBytes += received
-            core.executeBatch(&ctx, commands)
+            core.stats.netInputBytes += bytes
+            nextCommand += core.executeBatch(&ctx, commands, from: nextCommand)
             if session.closeAfterReply { closeAfter = true }
-            if let failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
+            if session.blocked != nil && !closeAfter {
+                parked = true
+            } else if let failure {
+                closeAfter = true
+                if !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
+            }
             core.stats.netOutputBytes += ctx.out.buffer.readableBytes
         }
         let output = ctx.out.buffer
-        commands.removeAll()
+        if !parked {
+            commands.removeAll()
+            nextCommand = 0
+            deferredFailure = nil
+        }
         argumentScratch = ctx.args
         ctx.args = []
         argumentScratch.removeAll(keepingCapacity: true)
@@ -113,7 +162,38 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
         if output.capacity <= 64 * 1024 { replyBuffer = output }
-        if buffered > limit { closeForQueryBuffer(context) }
+    }
+
+    // MARK: - Parking (blocking commands)
+
+    /// The client was parked: stop reading and arm its timeout. On the channel's loop.
+    func parkedUntil(_ deadline: Int64, context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        guard deadline != 0, let session else { return }
+        let delay = max(deadline - currentTimeMillis(), 0) + 1
+        let shared = self.shared
+        timeoutTask = context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
+            shared.lock.withLock { shared.core.blockTimedOut(session, now: currentTimeMillis()) }
+        }
+    }
+
+    /// The client was released with `reply`: send it, then go on with its input. On the loop.
+    func released(reply: [UInt8], context: ChannelHandlerContext) {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        guard parked, !closing else { return }
+        parked = false
+        var buffer = context.channel.allocator.buffer(capacity: reply.count)
+        buffer.writeBytes(reply)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        processInput(context: context)
+        context.flush()
+        if !parked && context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            context.read()
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -123,7 +203,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Back-pressure: a client that does not read its replies stops being read from, so its
     /// pending output cannot grow without bound; reading resumes once the socket drains.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let writable = context.channel.isWritable
+        let writable = context.channel.isWritable && !parked
         context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
         if writable { context.read() }
         context.fireChannelWritabilityChanged()
@@ -153,9 +233,20 @@ final class ConnectionHandler: ChannelInboundHandler {
 /// Both operations are called with the keyspace lock held, so they never act on the spot:
 /// closing on the caller's own event loop would run `channelInactive` at once, which takes
 /// that same lock (a self-deadlock). They are queued on the connection's loop instead.
-final class ChannelConnection: ClientConnection {
+final class ChannelConnection: ClientConnection, @unchecked Sendable {
     let channel: any Channel
-    init(channel: any Channel) { self.channel = channel }
+    // Only read and cleared on the channel's event loop.
+    private var handler: ConnectionHandler?
+    private let context: ChannelHandlerContext
+
+    init(channel: any Channel, handler: ConnectionHandler, context: ChannelHandlerContext) {
+        self.channel = channel
+        self.handler = handler
+        self.context = context
+    }
+
+    /// Breaks the handler ↔ connection cycle when the channel goes away. On the loop.
+    func detach() { handler = nil }
 
     func close() {
         let channel = self.channel
@@ -168,6 +259,18 @@ final class ChannelConnection: ClientConnection {
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(buffer, promise: nil)
+        }
+    }
+
+    func blocked(until deadline: Int64) {
+        channel.eventLoop.execute { [self] in
+            handler?.parkedUntil(deadline, context: context)
+        }
+    }
+
+    func unblocked(reply: [UInt8]) {
+        channel.eventLoop.execute { [self] in
+            handler?.released(reply: reply, context: context)
         }
     }
 }

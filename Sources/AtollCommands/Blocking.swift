@@ -1,0 +1,135 @@
+/// Blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...): the registry of clients parked on keys,
+/// and the `CommandContext` calls the families use.
+///
+/// A blocking command that finds nothing calls `c.block(...)` and writes no reply. The client
+/// is parked on its keys, first come first served per key, and its connection stops running
+/// commands. Writes that can satisfy a waiter call `c.signalKeyReady(key)`; after the current
+/// top-level command (a whole EXEC, a whole script) the dispatcher re-runs each waiter's
+/// command in arrival order while the key can serve it (`ServerCore.serveBlockedClients`).
+/// A waiter is also released by its timeout, CLIENT UNBLOCK, or disconnecting.
+import AtollBytes
+import AtollKeyspace
+
+/// What a blocked command replies when its time runs out.
+public enum BlockedTimeoutReply: Sendable {
+    /// `*-1` (RESP3 `_`): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+    case nullArray
+    /// `$-1` (RESP3 `_`): BLMOVE, BRPOPLPUSH.
+    case nullBulk
+}
+
+/// Why and until when a client is parked.
+public struct BlockState {
+    public let db: Int
+    public let keys: [Bytes]
+    /// Unix milliseconds; 0 waits for ever.
+    public let deadline: Int64
+    public let spec: CommandSpec
+    public let args: [[UInt8]]
+    public let timeoutReply: BlockedTimeoutReply
+}
+
+public final class BlockingRegistry: @unchecked Sendable {
+    /// Waiters per key, oldest first.
+    var waiting: [WatchedKey: [ClientSession]] = [:]
+    /// Keys signalled since the last serve, in signal order, without repeats.
+    var ready: [WatchedKey] = []
+    var readySet: Set<WatchedKey> = []
+    public private(set) var blockedClients = 0
+
+    public init() {}
+
+    @inlinable public var isEmpty: Bool { blockedClients == 0 }
+
+    func park(_ client: ClientSession, _ state: BlockState) {
+        client.blocked = state
+        blockedClients += 1
+        var seen = Set<Bytes>()
+        for key in state.keys where seen.insert(key).inserted {
+            waiting[WatchedKey(db: state.db, key: key), default: []].append(client)
+        }
+    }
+
+    /// Forgets a parked client (served, timed out, unblocked or gone).
+    func release(_ client: ClientSession) {
+        guard let state = client.blocked else { return }
+        client.blocked = nil
+        blockedClients -= 1
+        for key in Set(state.keys) {
+            let k = WatchedKey(db: state.db, key: key)
+            waiting[k]?.removeAll { $0 === client }
+            if waiting[k]?.isEmpty == true { waiting[k] = nil }
+        }
+    }
+
+    @usableFromInline func signal(_ key: WatchedKey) {
+        guard waiting[key] != nil, readySet.insert(key).inserted else { return }
+        ready.append(key)
+    }
+
+    /// Signals every key someone waits on in `db` (SWAPDB brought a whole new database).
+    func signalAll(inDB db: Int) {
+        for key in waiting.keys where key.db == db { signal(key) }
+    }
+
+    /// Clients parked on `key`, oldest first.
+    func waiters(_ key: WatchedKey) -> [ClientSession] { waiting[key] ?? [] }
+
+    /// Takes the signalled keys, leaving the list empty.
+    func takeReady() -> [WatchedKey] {
+        let keys = ready
+        ready.removeAll()
+        readySet.removeAll()
+        return keys
+    }
+
+    var hasReady: Bool { !ready.isEmpty }
+}
+
+extension CommandContext {
+    /// False inside EXEC and scripts, where blocking commands answer at once as if timed out.
+    @inlinable public var mayBlock: Bool { !client.executingTransaction }
+
+    /// Parks the client on `keys` until one can serve it or `deadline` passes (0: never).
+    /// The command writes no reply now. When it is re-run to serve the client and still finds
+    /// nothing, this only records that it stays parked.
+    public mutating func block(on keys: [Bytes], deadline: Int64, timeoutReply: BlockedTimeoutReply) {
+        blockRequested = true
+        if servingBlocked { return }
+        server.blocking.park(client, BlockState(db: client.db, keys: keys, deadline: deadline, spec: command!,
+                                                args: args, timeoutReply: timeoutReply))
+        client.connection?.blocked(until: deadline)
+    }
+
+    /// Tells blocked clients that `key` may now serve them (a push, an add, a new key).
+    @inlinable public mutating func signalKeyReady(_ key: Bytes, db: Int? = nil) {
+        if !server.blocking.isEmpty { server.blocking.signal(WatchedKey(db: db ?? client.db, key: key)) }
+    }
+
+    /// A blocking command's timeout argument in seconds (fractions allowed) as an absolute
+    /// deadline in Unix milliseconds, 0 for "for ever"; nil after replying with Redis's error.
+    public mutating func timeoutArgument(_ index: Int) -> Int64? {
+        let text = String(decoding: args[index], as: UTF8.self)
+        guard let first = args[index].first, !(first == 32 || (first >= 9 && first <= 13)),
+              let seconds = Double(text), !seconds.isNaN else {
+            out.error("ERR timeout is not a float or out of range")
+            return nil
+        }
+        let millis = (seconds * 1000).rounded(.up)
+        if millis > Double(Int64.max) {
+            out.error("ERR timeout is out of range")
+            return nil
+        }
+        if millis < 0 {
+            out.error("ERR timeout is negative")
+            return nil
+        }
+        let ms = Int64(millis)
+        if ms == 0 { return 0 }
+        if ms > Int64.max - now {
+            out.error("ERR timeout is out of range")
+            return nil
+        }
+        return now + ms
+    }
+}
