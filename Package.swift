@@ -42,6 +42,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "atoll-server", dependencies: ["AtollServer"], swiftSettings: swiftSettings),
 
+        .testTarget(name: "AtollBytesTests", dependencies: ["AtollBytes"]),
         .testTarget(name: "AtollRESPTests", dependencies: ["AtollBytes", "AtollRESP"]),
         .testTarget(name: "AtollKeyspaceTests", dependencies: ["AtollBytes", "AtollKeyspace"]),
         .testTarget(name: "AtollCommandsTests", dependencies: [
