@@ -31,6 +31,7 @@ let package = Package(
         // The command table and one file per command family.
         .target(name: "AtollCommands", dependencies: [
             "AtollBytes", "AtollRESP", "AtollKeyspace", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ],
                 swiftSettings: swiftSettings),
         // The NIO server: connections, sessions, the keyspace guard. Also the embeddable library.

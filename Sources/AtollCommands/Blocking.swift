@@ -18,6 +18,9 @@ public enum BlockedTimeoutReply: Sendable {
     case nullBulk
 }
 
+/// The type of key a parked client waits for; other types never wake it, as in Redis 7.0.
+public enum BlockedKeyType: Sendable { case list, zset }
+
 /// Why and until when a client is parked.
 public struct BlockState {
     public let db: Int
@@ -27,6 +30,7 @@ public struct BlockState {
     public let spec: CommandSpec
     public let args: [[UInt8]]
     public let timeoutReply: BlockedTimeoutReply
+    public let waitsFor: BlockedKeyType
 }
 
 public final class BlockingRegistry: @unchecked Sendable {
@@ -93,12 +97,21 @@ extension CommandContext {
     /// Parks the client on `keys` until one can serve it or `deadline` passes (0: never).
     /// The command writes no reply now. When it is re-run to serve the client and still finds
     /// nothing, this only records that it stays parked.
-    public mutating func block(on keys: [Bytes], deadline: Int64, timeoutReply: BlockedTimeoutReply) {
+    public mutating func block(on keys: [Bytes], waitsFor type: BlockedKeyType, deadline: Int64,
+                               timeoutReply: BlockedTimeoutReply) {
         blockRequested = true
         if servingBlocked { return }
         server.blocking.park(client, BlockState(db: client.db, keys: keys, deadline: deadline, spec: command!,
-                                                args: args, timeoutReply: timeoutReply))
+                                                args: args, timeoutReply: timeoutReply, waitsFor: type))
         client.connection?.blocked(until: deadline)
+    }
+
+    /// After a key was stored whole (RENAME, COPY, MOVE): wakes waiters if it is a list or zset.
+    public mutating func signalKeyReady(_ key: Bytes, holding value: Value, db: Int? = nil) {
+        switch value {
+        case .list, .zset: signalKeyReady(key, db: db)
+        default: break
+        }
     }
 
     /// Tells blocked clients that `key` may now serve them (a push, an add, a new key).

@@ -51,7 +51,7 @@ extension CommandContext {
     /// changed it; creating a key also tells blocked clients about it.
     @inlinable public mutating func create(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry) {
         keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock))
-        signalKeyReady(key)
+        signalKeyReady(key, holding: value)
     }
 
     /// Deletes `key` when its collection is empty (after a pop or removal); returns true if it did.

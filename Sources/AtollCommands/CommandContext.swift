@@ -99,6 +99,25 @@ public struct CommandContext {
         return n
     }
 
+    /// Redis's `getRangeLongFromObjectOrReply`: an integer in `min...max`, or nil after replying.
+    /// `message`, when given, is the error for both a non-integer and an out-of-range value.
+    public mutating func rangedArgument(_ index: Int, _ min: Int64, _ max: Int64, message: String? = nil) -> Int64? {
+        guard let n = parseStrictInt64(args[index]) else {
+            if let message { out.error("ERR " + message) } else { notInteger() }
+            return nil
+        }
+        guard n >= min && n <= max else {
+            out.error("ERR " + (message ?? "value is out of range, value must between \(min) and \(max)"))
+            return nil
+        }
+        return n
+    }
+
+    /// Redis's `getPositiveLongFromObjectOrReply`: an integer ≥ 0, or nil after replying.
+    public mutating func nonNegativeArgument(_ index: Int, message: String? = nil) -> Int64? {
+        rangedArgument(index, 0, Int64.max, message: message ?? "value is out of range, must be positive")
+    }
+
     /// True when argument `index` equals `word` ignoring ASCII case (`word` is lower case).
     @inlinable public func argIs(_ index: Int, _ word: StaticString) -> Bool {
         asciiCaseInsensitiveEquals(args[index], word)

@@ -85,7 +85,7 @@ enum KeyCommands {
         c.keyspace.databases[c.client.db].store(target, entry)
         c.modified(source)
         c.modified(target)
-        c.signalKeyReady(target)
+        c.signalKeyReady(target, holding: entry.value)
         onlyIfAbsent ? c.out.integer(1) : c.out.ok()
     }
 
@@ -131,7 +131,7 @@ enum KeyCommands {
         c.keyspace.databases[targetDB].store(target, Entry(value: entry.value.deepCopy(), expireAt: entry.expireAt,
                                                            lastAccess: c.server.lruClock))
         c.modified(target, db: targetDB)
-        c.signalKeyReady(target, db: targetDB)
+        c.signalKeyReady(target, holding: entry.value, db: targetDB)
         c.out.integer(1)
     }
 
@@ -145,7 +145,7 @@ enum KeyCommands {
         c.keyspace.databases[c.client.db].remove(key)
         c.modified(key)
         c.modified(key, db: targetDB)
-        c.signalKeyReady(key, db: targetDB)
+        c.signalKeyReady(key, holding: entry.value, db: targetDB)
         c.out.integer(1)
     }
 

@@ -111,7 +111,11 @@ public final class ServerCore: @unchecked Sendable {
             for key in blocking.takeReady() {
                 for client in blocking.waiters(key) {
                     guard let state = client.blocked else { continue }
-                    guard keyspace.databases[key.db].peek(key.key, now: now) != nil else { break }
+                    guard let entry = keyspace.databases[key.db].peek(key.key, now: now) else { break }
+                    switch (entry.value, state.waitsFor) {
+                    case (.list, .list), (.zset, .zset): break
+                    default: continue
+                    }
                     var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3),
                                              client: client, server: self)
                     ctx.args = state.args

@@ -61,7 +61,7 @@ enum StringCommands {
 
     /// The expiry and condition options shared by SET and GETEX.
     struct SetOptions {
-        enum Condition { case always, ifAbsent, ifPresent }
+        enum Condition { case always, ifAbsent, ifPresent, compare(ValueCondition) }
         enum Expiry { case keep, persist, relative(milliseconds: Int64), absolute(milliseconds: Int64), clear }
         var condition = Condition.always
         var returnOld = false
@@ -72,7 +72,7 @@ enum StringCommands {
         var persist = false
     }
 
-    /// Parses `[NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL]` (SET) or `[EX|PX|EXAT|PXAT n|PERSIST]`
+    /// Parses `[NX|XX|IFEQ v|IFNE v|IFDEQ d|IFDNE d] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL]` (SET) or `[EX|PX|EXAT|PXAT n|PERSIST]`
     /// (GETEX) from `start`, with Redis's rules on which options may combine.
     static func parseSetOptions(_ c: inout CommandContext, from start: Int, forGetex: Bool) -> SetOptions? {
         var o = SetOptions()
@@ -81,10 +81,15 @@ enum StringCommands {
         while j < n {
             let hasNext = j + 1 < n
             let hasTime = o.expireArg != nil
-            if !forGetex && c.argIs(j, "nx") && o.condition != .ifPresent {
+            if !forGetex && c.argIs(j, "nx") && o.condition.allows(.ifAbsent) {
                 o.condition = .ifAbsent
-            } else if !forGetex && c.argIs(j, "xx") && o.condition != .ifAbsent {
+            } else if !forGetex && c.argIs(j, "xx") && o.condition.allows(.ifPresent) {
                 o.condition = .ifPresent
+            } else if !forGetex && hasNext, case .always = o.condition,
+                      let kind = ValueCondition.Kind(keyword: c.args[j]) {
+                guard let condition = ValueCondition.parse(&c, kind, argument: j + 1) else { return nil }
+                o.condition = .compare(condition)
+                j += 1
             } else if !forGetex && c.argIs(j, "get") {
                 o.returnOld = true
             } else if !forGetex && c.argIs(j, "keepttl") && !hasTime {
@@ -150,12 +155,22 @@ enum StringCommands {
         }
         let key = Bytes(c.args[1])
         // Plain SET (with or without a new expiry) needs nothing from the old value.
-        if options.condition == .always && !options.returnOld && !options.keepTTL {
+        if case .always = options.condition, !options.returnOld && !options.keepTTL {
             c.store(key, .encodedString(c.args[2]), expireAt: expireAt)
             return c.out.ok()
         }
         let existing: Entry?
-        if options.returnOld {
+        if case .compare = options.condition {
+            // Compare-and-set needs a string (or nothing) under the key, GET or not.
+            switch lookupString(key, &c) {
+            case .wrongType: return c.wrongType()
+            case .missing: existing = nil
+            case .found(let entry): existing = entry
+            }
+            if options.returnOld {
+                if let existing { replyString(existing.value, &c) } else { c.out.null() }
+            }
+        } else if options.returnOld {
             switch lookupString(key, &c) {
             case .wrongType: return c.wrongType()
             case .missing: existing = nil; c.out.null()
@@ -164,11 +179,16 @@ enum StringCommands {
         } else {
             existing = c.lookup(key)
         }
+        let proceed: Bool
         switch options.condition {
-        case .ifAbsent where existing != nil, .ifPresent where existing == nil:
+        case .always: proceed = true
+        case .ifAbsent: proceed = existing == nil
+        case .ifPresent: proceed = existing != nil
+        case .compare(let condition): proceed = condition.holds(for: existing?.value)
+        }
+        if !proceed {
             if !options.returnOld { c.out.null() }
             return
-        default: break
         }
         if options.keepTTL, let existing { expireAt = existing.expireAt }
         c.store(key, .encodedString(c.args[2]), expireAt: expireAt)

@@ -1,0 +1,446 @@
+/// List commands: pushes and pops at both ends, ranges, indexes, LINSERT LREM LTRIM LPOS, the
+/// moves (LMOVE RPOPLPUSH), LMPOP, and the blocking forms BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP.
+///
+/// Argument checks come in Redis 7.0's order (some before the key is looked up, some after),
+/// since that order decides which error a client sees. A list never stays empty: the last pop
+/// deletes the key. A new list key wakes clients blocked on it (`CommandContext.create`).
+import AtollBytes
+import AtollKeyspace
+import DequeModule
+
+enum ListCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("lpush", arity: -3, flags: [.write, .denyoom, .fast], acl: ["write", "list", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lpush),
+        CommandSpec("rpush", arity: -3, flags: [.write, .denyoom, .fast], acl: ["write", "list", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: rpush),
+        CommandSpec("lpushx", arity: -3, flags: [.write, .denyoom, .fast], acl: ["write", "list", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lpushx),
+        CommandSpec("rpushx", arity: -3, flags: [.write, .denyoom, .fast], acl: ["write", "list", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: rpushx),
+        CommandSpec("lpop", arity: -2, flags: [.write, .fast], acl: ["write", "list", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lpop),
+        CommandSpec("rpop", arity: -2, flags: [.write, .fast], acl: ["write", "list", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: rpop),
+        CommandSpec("llen", arity: 2, flags: [.readonly, .fast], acl: ["read", "list", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: llen),
+        CommandSpec("lrange", arity: 4, flags: [.readonly], acl: ["read", "list", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lrange),
+        CommandSpec("lindex", arity: 3, flags: [.readonly], acl: ["read", "list", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lindex),
+        CommandSpec("lset", arity: 4, flags: [.write, .denyoom], acl: ["write", "list", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lset),
+        CommandSpec("linsert", arity: 5, flags: [.write, .denyoom], acl: ["write", "list", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: linsert),
+        CommandSpec("lrem", arity: 4, flags: [.write], acl: ["write", "list", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lrem),
+        CommandSpec("ltrim", arity: 4, flags: [.write], acl: ["write", "list", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: ltrim),
+        CommandSpec("lpos", arity: -3, flags: [.readonly], acl: ["read", "list", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: lpos),
+        CommandSpec("lmove", arity: 5, flags: [.write, .denyoom], acl: ["write", "list", "slow"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RW", "insert"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: lmove),
+        CommandSpec("rpoplpush", arity: 3, flags: [.write, .denyoom], acl: ["write", "list", "slow"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RW", "insert"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: rpoplpush),
+        CommandSpec("lmpop", arity: -4, flags: [.write, .movablekeys], acl: ["write", "list", "slow"], keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .keynum(index: 0, firstKey: 1, step: 1))], run: lmpop),
+        CommandSpec("blpop", arity: -3, flags: [.write, .noscript, .blocking], acl: ["write", "list", "slow", "blocking"], keys: (1, -2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: -2, step: 1, limit: 0))], run: blpop),
+        CommandSpec("brpop", arity: -3, flags: [.write, .noscript, .blocking], acl: ["write", "list", "slow", "blocking"], keys: (1, -2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: -2, step: 1, limit: 0))], run: brpop),
+        CommandSpec("blmove", arity: 6, flags: [.write, .denyoom, .noscript, .blocking], acl: ["write", "list", "slow", "blocking"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RW", "insert"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: blmove),
+        CommandSpec("brpoplpush", arity: 4, flags: [.write, .denyoom, .noscript, .blocking], acl: ["write", "list", "slow", "blocking"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RW", "insert"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: brpoplpush),
+        CommandSpec("blmpop", arity: -5, flags: [.write, .blocking, .movablekeys], acl: ["write", "list", "slow", "blocking"], keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: blmpop),
+    ]
+
+    enum End { case head, tail }
+
+    // MARK: - Push
+
+    static func lpush(_ c: inout CommandContext) { push(&c, .head, create: true) }
+    static func rpush(_ c: inout CommandContext) { push(&c, .tail, create: true) }
+    static func lpushx(_ c: inout CommandContext) { push(&c, .head, create: false) }
+    static func rpushx(_ c: inout CommandContext) { push(&c, .tail, create: false) }
+
+    private static func push(_ c: inout CommandContext, _ end: End, create: Bool) {
+        let key = Bytes(c.args[1])
+        let list: ListObject
+        switch c.writeList(key) {
+        case .wrongType: return c.wrongType()
+        case .found(let l): list = l
+        case .missing:
+            guard create else { return c.out.integer(0) }
+            list = ListObject()
+            c.create(key, .list(list))
+        }
+        for i in 2..<c.args.count {
+            let element = Bytes(c.args[i])
+            if end == .head { list.items.prepend(element) } else { list.items.append(element) }
+        }
+        c.modified(key)
+        c.out.integer(list.count)
+    }
+
+    // MARK: - Pop
+
+    static func lpop(_ c: inout CommandContext) { pop(&c, .head) }
+    static func rpop(_ c: inout CommandContext) { pop(&c, .tail) }
+
+    private static func pop(_ c: inout CommandContext, _ end: End) {
+        if c.args.count > 3 { return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command") }
+        var count: Int64?
+        if c.args.count == 3 {
+            guard let n = c.nonNegativeArgument(2) else { return }
+            count = n
+        }
+        let key = Bytes(c.args[1])
+        let list: ListObject
+        switch c.writeList(key) {
+        case .wrongType: return c.wrongType()
+        case .missing: return count == nil ? c.out.null() : c.out.nullArray()
+        case .found(let l): list = l
+        }
+        guard let count else {
+            let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
+            removed(&c, key, list)
+            return element.withUnsafeBytes { c.out.bulk($0) }
+        }
+        if count == 0 { return c.out.arrayHeader(0) }
+        popRange(&c, key, list, end, count: Int(min(count, Int64(list.count))))
+    }
+
+    /// Pops `count` elements from one end, replying with them in pop order.
+    private static func popRange(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject, _ end: End, count: Int) {
+        c.out.arrayHeader(count)
+        for _ in 0..<count {
+            let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
+            element.withUnsafeBytes { c.out.bulk($0) }
+        }
+        removed(&c, key, list)
+    }
+
+    /// After elements left a list: touch watchers and delete the key if it is now empty.
+    private static func removed(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject) {
+        c.deleteIfEmpty(key, count: list.count)
+        c.modified(key)
+    }
+
+    // MARK: - Reads
+
+    static func llen(_ c: inout CommandContext) {
+        switch c.readList(Bytes(c.args[1])) {
+        case .wrongType: c.wrongType()
+        case .missing: c.out.integer(0)
+        case .found(let list): c.out.integer(list.count)
+        }
+    }
+
+    /// Redis's index range rules: negatives count from the end, the end is clamped; nil if empty.
+    static func clampedRange(start: Int64, end: Int64, count: Int) -> Range<Int>? {
+        let n = Int64(count)
+        var s = start < 0 ? n + start : start
+        var e = end < 0 ? n + end : end
+        if s < 0 { s = 0 }
+        if s > e || s >= n { return nil }
+        if e >= n { e = n - 1 }
+        return Int(s)..<Int(e + 1)
+    }
+
+    static func lrange(_ c: inout CommandContext) {
+        guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
+        let list: ListObject
+        switch c.readList(Bytes(c.args[1])) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.arrayHeader(0)
+        case .found(let l): list = l
+        }
+        guard let range = clampedRange(start: start, end: end, count: list.count) else { return c.out.arrayHeader(0) }
+        c.out.arrayHeader(range.count)
+        for element in list.items[range] { element.withUnsafeBytes { c.out.bulk($0) } }
+    }
+
+    /// A list index (negative from the end) as a position, or nil when out of range.
+    private static func position(_ index: Int64, count: Int) -> Int? {
+        let i = index < 0 ? Int64(count) + index : index
+        return i >= 0 && i < Int64(count) ? Int(i) : nil
+    }
+
+    static func lindex(_ c: inout CommandContext) {
+        let list: ListObject
+        switch c.readList(Bytes(c.args[1])) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.null()
+        case .found(let l): list = l
+        }
+        guard let index = c.integerArgument(2) else { return }
+        guard let i = position(index, count: list.count) else { return c.out.null() }
+        list.items[i].withUnsafeBytes { c.out.bulk($0) }
+    }
+
+    static func lpos(_ c: inout CommandContext) {
+        var rank: Int64 = 1, count: Int64 = -1, maxlen: Int64 = 0
+        var j = 3
+        while j < c.args.count {
+            let more = j + 1 < c.args.count
+            if c.argIs(j, "rank") && more {
+                guard let r = c.rangedArgument(j + 1, -Int64.max, Int64.max) else { return }
+                if r == 0 {
+                    return c.out.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
+                }
+                rank = r
+            } else if c.argIs(j, "count") && more {
+                guard let n = c.nonNegativeArgument(j + 1, message: "COUNT can't be negative") else { return }
+                count = n
+            } else if c.argIs(j, "maxlen") && more {
+                guard let n = c.nonNegativeArgument(j + 1, message: "MAXLEN can't be negative") else { return }
+                maxlen = n
+            } else {
+                return c.syntaxError()
+            }
+            j += 2
+        }
+        let list: ListObject
+        switch c.readList(Bytes(c.args[1])) {
+        case .wrongType: return c.wrongType()
+        case .missing: return count == -1 ? c.out.null() : c.out.arrayHeader(0)
+        case .found(let l): list = l
+        }
+        let fromTail = rank < 0
+        let skip = rank.magnitude - 1
+        let wanted = count == -1 ? 1 : (count == 0 ? UInt64.max : UInt64(count))
+        let target = c.args[2]
+        let n = list.count
+        var matches: UInt64 = 0
+        var found: [Int] = []
+        var scanned: Int64 = 0
+        var step = 0
+        while step < n && (maxlen == 0 || scanned < maxlen) {
+            let i = fromTail ? n - 1 - step : step
+            if list.items[i].withUnsafeBytes({ $0.elementsEqual(target) }) {
+                if matches >= skip {
+                    found.append(i)
+                    if UInt64(found.count) >= wanted { break }
+                }
+                matches += 1
+            }
+            step += 1
+            scanned += 1
+        }
+        if count == -1 {
+            guard let first = found.first else { return c.out.null() }
+            return c.out.integer(first)
+        }
+        c.out.arrayHeader(found.count)
+        for i in found { c.out.integer(i) }
+    }
+
+    // MARK: - Updates
+
+    static func lset(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        let list: ListObject
+        switch c.writeList(key) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.error("ERR no such key")
+        case .found(let l): list = l
+        }
+        guard let index = c.integerArgument(2) else { return }
+        guard let i = position(index, count: list.count) else { return c.out.error("ERR index out of range") }
+        list.items[i] = Bytes(c.args[3])
+        c.modified(key)
+        c.out.ok()
+    }
+
+    static func linsert(_ c: inout CommandContext) {
+        let after: Bool
+        if c.argIs(2, "after") { after = true } else if c.argIs(2, "before") { after = false } else { return c.syntaxError() }
+        let key = Bytes(c.args[1])
+        let list: ListObject
+        switch c.writeList(key) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.integer(0)
+        case .found(let l): list = l
+        }
+        let pivot = c.args[3]
+        guard let i = list.items.firstIndex(where: { $0.withUnsafeBytes { $0.elementsEqual(pivot) } }) else {
+            return c.out.integer(-1)
+        }
+        list.items.insert(Bytes(c.args[4]), at: after ? i + 1 : i)
+        c.modified(key)
+        c.out.integer(list.count)
+    }
+
+    static func lrem(_ c: inout CommandContext) {
+        guard let toRemove = c.integerArgument(2) else { return }
+        let key = Bytes(c.args[1])
+        let list: ListObject
+        switch c.writeList(key) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.integer(0)
+        case .found(let l): list = l
+        }
+        let target = c.args[3]
+        let limit = toRemove == 0 ? UInt64.max : toRemove.magnitude
+        var removedCount: UInt64 = 0
+        if toRemove >= 0 {
+            var kept = Deque<Bytes>()
+            kept.reserveCapacity(list.count)
+            for element in list.items {
+                if removedCount < limit && element.withUnsafeBytes({ $0.elementsEqual(target) }) {
+                    removedCount += 1
+                } else {
+                    kept.append(element)
+                }
+            }
+            if removedCount > 0 { list.items = kept }
+        } else {
+            var i = list.count - 1
+            while i >= 0 && removedCount < limit {
+                if list.items[i].withUnsafeBytes({ $0.elementsEqual(target) }) {
+                    list.items.remove(at: i)
+                    removedCount += 1
+                }
+                i -= 1
+            }
+        }
+        if removedCount > 0 { removed(&c, key, list) }
+        c.out.integer(Int64(removedCount))
+    }
+
+    static func ltrim(_ c: inout CommandContext) {
+        guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
+        let key = Bytes(c.args[1])
+        let list: ListObject
+        switch c.writeList(key) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.ok()
+        case .found(let l): list = l
+        }
+        if let range = clampedRange(start: start, end: end, count: list.count) {
+            list.items.removeLast(list.count - range.upperBound)
+            list.items.removeFirst(range.lowerBound)
+        } else {
+            list.items.removeAll()
+        }
+        removed(&c, key, list)
+        c.out.ok()
+    }
+
+    // MARK: - Moves
+
+    private static func end(_ c: CommandContext, _ index: Int) -> End? {
+        if c.argIs(index, "left") { return .head }
+        if c.argIs(index, "right") { return .tail }
+        return nil
+    }
+
+    static func lmove(_ c: inout CommandContext) {
+        guard let from = end(c, 3), let to = end(c, 4) else { return c.syntaxError() }
+        move(&c, from, to)
+    }
+
+    static func rpoplpush(_ c: inout CommandContext) { move(&c, .tail, .head) }
+
+    /// LMOVE's body: pops from args[1] and pushes onto args[2]; replies with the element or null.
+    private static func move(_ c: inout CommandContext, _ from: End, _ to: End) {
+        let source = Bytes(c.args[1]), destination = Bytes(c.args[2])
+        let list: ListObject
+        switch c.writeList(source) {
+        case .wrongType: return c.wrongType()
+        case .missing: return c.out.null()
+        case .found(let l): list = l
+        }
+        var target: ListObject?
+        switch c.writeList(destination) {
+        case .wrongType: return c.wrongType()
+        case .missing: target = nil
+        case .found(let l): target = l
+        }
+        let element = from == .head ? list.items.removeFirst() : list.items.removeLast()
+        if target == nil {
+            let created = ListObject()
+            c.create(destination, .list(created))
+            target = created
+        }
+        if to == .head { target!.items.prepend(element) } else { target!.items.append(element) }
+        // Pushed before the emptiness check, so rotating a one-element list keeps it.
+        removed(&c, source, list)
+        c.modified(destination)
+        element.withUnsafeBytes { c.out.bulk($0) }
+    }
+
+    // MARK: - Multi-key pops
+
+    /// `LMPOP numkeys key... LEFT|RIGHT [COUNT n]` (and BLMPOP's tail): the keys' range and options.
+    private static func parseMultiPop(_ c: inout CommandContext, numkeysIndex: Int) -> (keys: Range<Int>, end: End, count: Int64)? {
+        guard let numkeys = c.rangedArgument(numkeysIndex, 1, Int64.max, message: "numkeys should be greater than 0") else { return nil }
+        let whereIndex = numkeysIndex + 1 + Int(min(numkeys, Int64(c.args.count)))
+        guard whereIndex < c.args.count else { c.syntaxError(); return nil }
+        guard let end = end(c, whereIndex) else { c.syntaxError(); return nil }
+        var count: Int64 = -1
+        var j = whereIndex + 1
+        while j < c.args.count {
+            if count == -1 && c.argIs(j, "count") && j + 1 < c.args.count {
+                guard let n = c.rangedArgument(j + 1, 1, Int64.max, message: "count should be greater than 0") else { return nil }
+                count = n
+                j += 2
+            } else {
+                c.syntaxError()
+                return nil
+            }
+        }
+        return (numkeysIndex + 1..<whereIndex, end, count == -1 ? 1 : count)
+    }
+
+    static func lmpop(_ c: inout CommandContext) {
+        guard let p = parseMultiPop(&c, numkeysIndex: 1) else { return }
+        if !popFirstNonEmpty(&c, keys: p.keys, p.end, count: p.count) { c.out.nullArray() }
+    }
+
+    /// Pops from the first non-empty list among `keys`, replying `[key, [elements]]` (count given)
+    /// or `[key, element]`. Returns false, having replied nothing, when all are missing; a
+    /// wrong-type key met first replies WRONGTYPE (and returns true).
+    private static func popFirstNonEmpty(_ c: inout CommandContext, keys: Range<Int>, _ end: End, count: Int64?) -> Bool {
+        for i in keys {
+            let key = Bytes(c.args[i])
+            switch c.writeList(key) {
+            case .missing: continue
+            case .wrongType:
+                c.wrongType()
+                return true
+            case .found(let list):
+                c.out.arrayHeader(2)
+                key.withUnsafeBytes { c.out.bulk($0) }
+                if let count {
+                    popRange(&c, key, list, end, count: Int(min(count, Int64(list.count))))
+                } else {
+                    let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
+                    removed(&c, key, list)
+                    element.withUnsafeBytes { c.out.bulk($0) }
+                }
+                return true
+            }
+        }
+        return false
+    }
+
+    // MARK: - Blocking
+
+    static func blpop(_ c: inout CommandContext) { blockingPop(&c, .head) }
+    static func brpop(_ c: inout CommandContext) { blockingPop(&c, .tail) }
+
+    private static func blockingPop(_ c: inout CommandContext, _ end: End) {
+        let last = c.args.count - 1
+        guard let deadline = c.timeoutArgument(last) else { return }
+        if popFirstNonEmpty(&c, keys: 1..<last, end, count: nil) { return }
+        if !c.mayBlock { return c.out.nullArray() }
+        c.block(on: c.args[1..<last].map { Bytes($0) }, waitsFor: .list, deadline: deadline, timeoutReply: .nullArray)
+    }
+
+    static func blmpop(_ c: inout CommandContext) {
+        guard let p = parseMultiPop(&c, numkeysIndex: 2) else { return }
+        guard let deadline = c.timeoutArgument(1) else { return }
+        if popFirstNonEmpty(&c, keys: p.keys, p.end, count: p.count) { return }
+        if !c.mayBlock { return c.out.nullArray() }
+        c.block(on: c.args[p.keys].map { Bytes($0) }, waitsFor: .list, deadline: deadline, timeoutReply: .nullArray)
+    }
+
+    static func blmove(_ c: inout CommandContext) {
+        guard let from = end(c, 3), let to = end(c, 4) else { return c.syntaxError() }
+        blockingMove(&c, from, to, timeoutIndex: 5)
+    }
+
+    static func brpoplpush(_ c: inout CommandContext) { blockingMove(&c, .tail, .head, timeoutIndex: 3) }
+
+    private static func blockingMove(_ c: inout CommandContext, _ from: End, _ to: End, timeoutIndex: Int) {
+        guard let deadline = c.timeoutArgument(timeoutIndex) else { return }
+        switch c.writeList(Bytes(c.args[1])) {
+        case .wrongType: return c.wrongType()
+        case .found: return move(&c, from, to)
+        case .missing:
+            if !c.mayBlock { return c.out.null() }
+            c.block(on: [Bytes(c.args[1])], waitsFor: .list, deadline: deadline, timeoutReply: .nullBulk)
+        }
+    }
+}
