@@ -28,9 +28,16 @@ let package = Package(
         .target(name: "AtollKeyspace", dependencies: [
             "AtollBytes", .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: swiftSettings),
+        // The system's Lua 5.1 with cjson and bit (Debian packages), and our C side of the bridge.
+        .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.1"),
+        .target(name: "CLuaBridge", dependencies: ["CLua"], path: "Sources/CLuaBridge",
+                cSettings: [.unsafeFlags(["-I/usr/include/lua5.1"])]),
+        // The Lua VM for scripts: sandbox, script cache, Lua <-> RESP conversions.
+        .target(name: "AtollLua", dependencies: ["AtollBytes", "AtollRESP", "CLua", "CLuaBridge"],
+                swiftSettings: swiftSettings),
         // The command table and one file per command family.
         .target(name: "AtollCommands", dependencies: [
-            "AtollBytes", "AtollRESP", "AtollKeyspace", .product(name: "NIOCore", package: "swift-nio"),
+            "AtollBytes", "AtollRESP", "AtollKeyspace", "AtollLua", .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "DequeModule", package: "swift-collections"),
         ],
                 swiftSettings: swiftSettings),

@@ -92,7 +92,7 @@ public final class BlockingRegistry: @unchecked Sendable {
 
 extension CommandContext {
     /// False inside EXEC and scripts, where blocking commands answer at once as if timed out.
-    @inlinable public var mayBlock: Bool { !client.executingTransaction }
+    @inlinable public var mayBlock: Bool { !client.executingTransaction && !client.isScriptClient }
 
     /// Parks the client on `keys` until one can serve it or `deadline` passes (0: never).
     /// The command writes no reply now. When it is re-run to serve the client and still finds

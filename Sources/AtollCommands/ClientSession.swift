@@ -58,6 +58,9 @@ public final class ClientSession: @unchecked Sendable {
     /// True while EXEC runs the queue (commands that would block or subscribe are refused).
     public var executingTransaction = false
 
+    /// The client scripts run their commands as (never blocks, never queues).
+    public var isScriptClient = false
+
     // MARK: Blocking
 
     /// Set while a blocking command has the client parked.

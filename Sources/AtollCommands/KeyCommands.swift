@@ -439,7 +439,7 @@ enum KeyCommands {
 
 /// The HELP reply every container command gives: a title, the lines, and the HELP line.
 func replyHelp(_ c: inout CommandContext, _ command: String, _ lines: [String]) {
-    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Print this help."]
+    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Prints this help."]
     c.out.arrayHeader(all.count)
     for line in all { c.out.status(text: line) }
 }

@@ -26,6 +26,9 @@ public final class ServerCore: @unchecked Sendable {
     public var slowlog = SlowLog()
     public var watches = WatchRegistry()
     public let blocking = BlockingRegistry()
+    public let scripting = ScriptingState()
+    /// Where `redis.log` lines go (level 0 debug … 3 warning); set by the server.
+    public var logHandler: (@Sendable (Int, String) -> Void)?
     /// Unix milliseconds when the server started.
     public let startTime: Int64
     /// Unix seconds of the last successful save (start time until persistence exists).

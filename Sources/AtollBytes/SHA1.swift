@@ -1,0 +1,42 @@
+/// SHA-1 (FIPS 180-4), for the script cache: scripts are named by the SHA-1 of their body as
+/// 40 lowercase hex digits, as in Redis (EVALSHA, SCRIPT LOAD, `redis.sha1hex`).
+public func sha1Hex(_ message: [UInt8]) -> [UInt8] {
+    var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
+    // Padding: a 1 bit, zeros to 56 mod 64, then the length in bits, big-endian.
+    var data = message
+    data.append(0x80)
+    while data.count % 64 != 56 { data.append(0) }
+    let bits = UInt64(message.count) &* 8
+    for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+
+    var w = [UInt32](repeating: 0, count: 80)
+    for block in stride(from: 0, to: data.count, by: 64) {
+        for i in 0..<16 {
+            let j = block + i * 4
+            w[i] = UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
+        }
+        for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
+        var (a, b, c, d, e) = h
+        for i in 0..<80 {
+            let f: UInt32, k: UInt32
+            switch i {
+            case 0..<20: f = (b & c) | (~b & d); k = 0x5A827999
+            case 20..<40: f = b ^ c ^ d; k = 0x6ED9EBA1
+            case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDC
+            default: f = b ^ c ^ d; k = 0xCA62C1D6
+            }
+            let t = rotl(a, 5) &+ f &+ e &+ k &+ w[i]
+            e = d; d = c; c = rotl(b, 30); b = a; a = t
+        }
+        h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
+    }
+    let hex = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(40)
+    for word in [h.0, h.1, h.2, h.3, h.4] {
+        for shift in stride(from: 28, through: 0, by: -4) { out.append(hex[Int((word >> UInt32(shift)) & 0xF)]) }
+    }
+    return out
+}
+
+@inline(__always) private func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }

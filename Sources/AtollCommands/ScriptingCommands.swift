@@ -1,0 +1,214 @@
+/// Scripting: EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT LOAD / EXISTS / FLUSH / KILL / HELP.
+///
+/// Scripts run in the server's one `LuaEngine` while the keyspace guard is held, so nothing
+/// interleaves with them. Commands a script calls go through `ScriptRun.runCommand`, which
+/// applies Redis's script rules (unknown command, arity, `noscript`, writes from read-only
+/// scripts) and runs them as the server's script client, whose database starts as the
+/// caller's.
+import AtollBytes
+import AtollKeyspace
+import AtollLua
+import AtollRESP
+import NIOCore
+
+enum ScriptingCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("eval", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")], run: eval),
+        CommandSpec("evalsha", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: evalsha),
+        CommandSpec("eval_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")], run: evalRo),
+        CommandSpec("evalsha_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: evalshaRo),
+        CommandSpec("script", arity: -2, flags: [], acl: ["slow"], subcommands: [
+            CommandSpec("script|exists", arity: -3, flags: [.noscript], acl: ["slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:agg_logical_and"], run: scriptExists),
+            CommandSpec("script|debug", arity: 3, flags: [.noscript], acl: ["slow", "scripting"], run: scriptDebug),
+            CommandSpec("script|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "scripting"], run: scriptHelp),
+            CommandSpec("script|flush", arity: -2, flags: [.noscript], acl: ["slow", "scripting"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: scriptFlush),
+            CommandSpec("script|kill", arity: 2, flags: [.noscript, .allowBusy], acl: ["slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:one_succeeded"], run: scriptKill),
+            CommandSpec("script|load", arity: 3, flags: [.noscript, .stale], acl: ["slow", "scripting"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: scriptLoad),
+        ]),
+    ]
+
+    static func eval(_ c: inout CommandContext) { evalGeneric(&c, bySHA: false, readOnly: false) }
+    static func evalsha(_ c: inout CommandContext) { evalGeneric(&c, bySHA: true, readOnly: false) }
+    static func evalRo(_ c: inout CommandContext) { evalGeneric(&c, bySHA: false, readOnly: true) }
+    static func evalshaRo(_ c: inout CommandContext) { evalGeneric(&c, bySHA: true, readOnly: true) }
+
+    private static func evalGeneric(_ c: inout CommandContext, bySHA: Bool, readOnly: Bool) {
+        guard let numkeys = parseStrictInt64(c.args[2]) else { return c.notInteger() }
+        if numkeys > Int64(c.args.count - 3) { return c.out.error("ERR Number of keys can't be greater than number of args") }
+        if numkeys < 0 { return c.out.error("ERR Number of keys can't be negative") }
+        let engine = c.server.scripting.engine
+        let sha: Bytes
+        let body: [UInt8]
+        if bySHA {
+            sha = Bytes(c.args[1].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+            guard let cached = engine.scripts[sha] else {
+                return c.out.staticError("-NOSCRIPT No matching script. Please use EVAL.\r\n")
+            }
+            body = cached
+        } else {
+            body = c.args[1]
+            switch ScriptFlags.parse(body) {
+            case .failure(let error): return c.out.error(error.message)
+            case .success: break
+            }
+            switch engine.load(body) {
+            case .failure(let error): return c.out.error(error.message)
+            case .success(let loaded): sha = loaded
+            }
+        }
+        let flags = (try? ScriptFlags.parse(body).get()) ?? ScriptFlags()
+        let keyEnd = 3 + Int(numkeys)
+        let run = ScriptRun(c, readOnly: readOnly || flags.noWrites)
+        c.server.scripting.running = run
+        defer { c.server.scripting.running = nil }
+        engine.run(sha, keys: c.args[3..<keyEnd], argv: c.args[keyEnd...], host: run, out: &c.out)
+    }
+
+    // MARK: - SCRIPT
+
+    static func scriptLoad(_ c: inout CommandContext) {
+        switch ScriptFlags.parse(c.args[2]) {
+        case .failure(let error): return c.out.error(error.message)
+        case .success: break
+        }
+        switch c.server.scripting.engine.load(c.args[2]) {
+        case .failure(let error): c.out.error(error.message)
+        case .success(let sha): c.out.bulk(sha.array)
+        }
+    }
+
+    static func scriptExists(_ c: inout CommandContext) {
+        let engine = c.server.scripting.engine
+        c.out.arrayHeader(c.args.count - 2)
+        for i in 2..<c.args.count {
+            let sha = Bytes(c.args[i].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+            c.out.integer(engine.contains(sha) ? 1 : 0)
+        }
+    }
+
+    static func scriptFlush(_ c: inout CommandContext) {
+        if c.args.count > 3 || (c.args.count == 3 && !c.argIs(2, "sync") && !c.argIs(2, "async")) {
+            return c.out.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+        }
+        c.server.scripting.engine.flush()
+        c.out.ok()
+    }
+
+    /// Only reachable when no script runs: while one does, the connection layer answers
+    /// SCRIPT KILL itself (see `ScriptingState.requestKill`).
+    static func scriptKill(_ c: inout CommandContext) {
+        c.out.staticError("-NOTBUSY No scripts in execution right now.\r\n")
+    }
+
+    static func scriptDebug(_ c: inout CommandContext) {
+        c.out.error("ERR SCRIPT DEBUG is not supported by Atoll")
+    }
+
+    static func scriptHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "SCRIPT", [
+            "DEBUG (YES|SYNC|NO)",
+            "    Set the debug mode for subsequent scripts executed.",
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+        ])
+    }
+}
+
+/// The `#!lua flags=...` line a script may start with.
+struct ScriptFlags {
+    var noWrites = false
+    var allowOOM = false
+    var allowStale = false
+    var noCluster = false
+    var allowCrossSlotKeys = false
+
+    static func parse(_ body: [UInt8]) -> Result<ScriptFlags, ScriptError> {
+        var flags = ScriptFlags()
+        guard body.starts(with: Array("#!".utf8)) else { return .success(flags) }
+        let lineEnd = body.firstIndex(of: 10) ?? body.count
+        let line = String(decoding: body[0..<lineEnd], as: UTF8.self)
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.first == "#!lua" else {
+            return .failure(ScriptError("ERR Unexpected engine in script shebang: \(parts.first ?? "")"))
+        }
+        for part in parts.dropFirst() {
+            guard part.hasPrefix("flags=") else {
+                return .failure(ScriptError("ERR Unknown lua shebang option: \(part)"))
+            }
+            for flag in part.dropFirst(6).split(separator: ",", omittingEmptySubsequences: true) {
+                switch flag {
+                case "no-writes": flags.noWrites = true
+                case "allow-oom": flags.allowOOM = true
+                case "allow-stale": flags.allowStale = true
+                case "no-cluster": flags.noCluster = true
+                case "allow-cross-slot-keys": flags.allowCrossSlotKeys = true
+                default: return .failure(ScriptError("ERR Unexpected flag in script shebang: \(flag)"))
+                }
+            }
+        }
+        return .success(flags)
+    }
+}
+
+/// One running script: the `LuaHost` its `redis.*` calls reach.
+final class ScriptRun: LuaHost {
+    let server: ServerCore
+    let client: ClientSession
+    let readOnly: Bool
+    let now: Int64
+    let started = monotonicMicros()
+    /// A write command ran: SCRIPT KILL is refused from then on.
+    var wrote = false
+
+    init(_ c: CommandContext, readOnly: Bool) {
+        server = c.server
+        client = c.server.scripting.client
+        client.db = c.client.db
+        client.resp3 = false
+        self.readOnly = readOnly
+        now = c.now
+    }
+
+    func runCommand(_ args: [[UInt8]], resp3: Bool) -> [UInt8] {
+        let spec: CommandSpec
+        switch server.table.resolve(args) {
+        case .found(let s): spec = s
+        case .unknownCommand, .unknownSubcommand: return Array("-ERR Unknown Redis command called from script\r\n".utf8)
+        }
+        guard spec.arityMatches(args.count) else {
+            return Array("-ERR Wrong number of args calling Redis command from script\r\n".utf8)
+        }
+        if spec.flags.contains(.noscript) {
+            return Array("-ERR This Redis command is not allowed from script\r\n".utf8)
+        }
+        if spec.flags.contains(.write) {
+            if readOnly { return Array("-ERR Write commands are not allowed from read-only scripts.\r\n".utf8) }
+            wrote = true
+        }
+        var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: resp3), client: client, server: server)
+        ctx.args = args
+        ctx.command = spec
+        ctx.now = now
+        server.stats.totalCommands += 1
+        spec.handler?(&ctx)
+        return Array(ctx.out.buffer.readableBytesView)
+    }
+
+    func log(level: Int, message: [UInt8]) {
+        server.logHandler?(level, String(decoding: message, as: UTF8.self))
+    }
+
+    func scriptTick() -> [UInt8]? {
+        server.scripting.tick(self)
+    }
+}

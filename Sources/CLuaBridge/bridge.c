@@ -1,0 +1,131 @@
+/* See CLuaBridge.h. */
+#include "CLuaBridge.h"
+
+#include <stdlib.h>
+#include <lua5.1/lauxlib.h>
+#include <lua5.1/lualib.h>
+#include <lua5.1/lua-cjson.h>
+#include <lua5.1/lua-bitop.h>
+
+typedef struct {
+    size_t used;
+    size_t limit;
+    /* Only while Lua code runs: Swift callbacks must never see an allocation error. */
+    int enforce;
+} atoll_heap;
+
+static void *atoll_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    atoll_heap *heap = ud;
+    if (nsize == 0) {
+        free(ptr);
+        heap->used -= osize;
+        return NULL;
+    }
+    if (heap->enforce && heap->limit && nsize > osize && heap->used + (nsize - osize) > heap->limit) {
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p) heap->used = heap->used - osize + nsize;
+    return p;
+}
+
+static atoll_heap *heap_of(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+lua_State *atoll_lua_open(void) {
+    atoll_heap *heap = calloc(1, sizeof(atoll_heap));
+    if (!heap) return NULL;
+    lua_State *L = lua_newstate(atoll_alloc, heap);
+    if (!L) free(heap);
+    return L;
+}
+
+void atoll_lua_close(lua_State *L) {
+    atoll_heap *heap = heap_of(L);
+    lua_close(L);
+    free(heap);
+}
+
+size_t atoll_lua_memory_used(lua_State *L) { return heap_of(L)->used; }
+
+void atoll_lua_set_memory_limit(lua_State *L, size_t limit) { heap_of(L)->limit = limit; }
+
+static int open_all(lua_State *L) {
+    static const luaL_Reg libs[] = {
+        {"", luaopen_base}, {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math}, {LUA_DBLIBNAME, luaopen_debug},
+        {"cjson", luaopen_cjson}, {"bit", luaopen_bit}, {NULL, NULL},
+    };
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        lua_pushcfunction(L, lib->func);
+        lua_pushstring(L, lib->name);
+        lua_call(L, 1, 1);
+        /* Some libraries (cjson) only return their table; make each one a global. */
+        if (lib->name[0] && lua_istable(L, -1)) {
+            lua_setglobal(L, lib->name);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    return 0;
+}
+
+int atoll_lua_open_libraries(lua_State *L) {
+    lua_pushcfunction(L, open_all);
+    return lua_pcall(L, 0, 0, 0);
+}
+
+static atoll_lua_callback host_callback;
+
+void atoll_lua_set_callback(atoll_lua_callback callback) { host_callback = callback; }
+
+static int host_trampoline(lua_State *L) {
+    atoll_heap *heap = heap_of(L);
+    int enforced = heap->enforce;
+    heap->enforce = 0;
+    int results = host_callback(L, (int)lua_tointeger(L, lua_upvalueindex(1)));
+    heap->enforce = enforced;
+    if (results < 0) return lua_error(L);
+    return results;
+}
+
+void atoll_lua_push_host_function(lua_State *L, int function_id) {
+    lua_pushinteger(L, function_id);
+    lua_pushcclosure(L, host_trampoline, 1);
+}
+
+static atoll_lua_hook count_hook;
+
+static void hook_trampoline(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    atoll_heap *heap = heap_of(L);
+    int enforced = heap->enforce;
+    heap->enforce = 0;
+    int abort = count_hook(L);
+    heap->enforce = enforced;
+    if (abort) lua_error(L);
+}
+
+void atoll_lua_set_hook(lua_State *L, atoll_lua_hook hook, int count) {
+    count_hook = hook;
+    lua_sethook(L, count > 0 ? hook_trampoline : NULL, count > 0 ? LUA_MASKCOUNT : 0, count);
+}
+
+int atoll_lua_pcall(lua_State *L, int nargs, int nresults, int errfunc) {
+    atoll_heap *heap = heap_of(L);
+    heap->enforce = 1;
+    int status = lua_pcall(L, nargs, nresults, errfunc);
+    heap->enforce = 0;
+    return status;
+}
+
+int atoll_lua_load(lua_State *L, const char *code, size_t length, const char *chunkname) {
+    atoll_heap *heap = heap_of(L);
+    heap->enforce = 1;
+    int status = luaL_loadbuffer(L, code, length, chunkname);
+    heap->enforce = 0;
+    return status;
+}

@@ -1,0 +1,44 @@
+/* Atoll's C side of the Lua bridge.
+ *
+ * lua_error() longjmps. It must never unwind through Swift frames, so Swift code is only
+ * ever called from the C functions here, and reports failure by returning a status; these
+ * functions then raise the Lua error themselves once Swift has returned. */
+#ifndef ATOLL_LUA_BRIDGE_H
+#define ATOLL_LUA_BRIDGE_H
+
+#include <stddef.h>
+#include <lua5.1/lua.h>
+
+/* Called for every Lua-visible function the host registers (redis.call, ...). Returns the
+ * number of results pushed, or -1 with the error value on top of the stack. */
+typedef int (*atoll_lua_callback)(lua_State *L, int function_id);
+
+/* Called from the instruction-count hook. Returns 0 to go on, or 1 with an error value on
+ * top of the stack to abort the running script. */
+typedef int (*atoll_lua_hook)(lua_State *L);
+
+/* A new state whose allocator counts bytes in use and, while enforcement is on, refuses to
+ * grow past the limit (0: none). */
+lua_State *atoll_lua_open(void);
+void atoll_lua_close(lua_State *L);
+size_t atoll_lua_memory_used(lua_State *L);
+void atoll_lua_set_memory_limit(lua_State *L, size_t limit);
+
+/* Opens base, table, string, math, debug, cjson and bit, and any libraries the bridge
+ * provides itself. Returns 0 on success. */
+int atoll_lua_open_libraries(lua_State *L);
+
+void atoll_lua_set_callback(atoll_lua_callback callback);
+/* Pushes a C closure that calls the callback with `function_id`. */
+void atoll_lua_push_host_function(lua_State *L, int function_id);
+
+/* Installs (count > 0) or removes (count == 0) the instruction-count hook. */
+void atoll_lua_set_hook(lua_State *L, atoll_lua_hook hook, int count);
+
+/* lua_pcall with the memory limit enforced while Lua code runs. */
+int atoll_lua_pcall(lua_State *L, int nargs, int nresults, int errfunc);
+
+/* luaL_loadbuffer, under the memory limit. */
+int atoll_lua_load(lua_State *L, const char *code, size_t length, const char *chunkname);
+
+#endif
