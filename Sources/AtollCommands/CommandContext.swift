@@ -20,6 +20,10 @@ public struct CommandContext {
     public var blockRequested = false
     /// True while a parked client's command is re-run to serve it.
     public var servingBlocked = false
+    /// Set by the event loops: a script not known to be quick is not run here but left for
+    /// the script thread (`offloadRequested` tells the caller to hand the batch over).
+    public var onEventLoop = false
+    public var offloadRequested = false
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out

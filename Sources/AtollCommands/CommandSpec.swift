@@ -83,6 +83,8 @@ public final class CommandSpec: Sendable {
     public let tips: [String]
     public let keySpecs: [KeySpec]
     public let subcommands: [CommandSpec]
+    /// EVAL and friends: may run long, so the dispatcher may hand them to the script thread.
+    public let runsScript: Bool
     let handler: CommandHandler?
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String], keys: (Int, Int, Int) = (0, 0, 0),
@@ -96,6 +98,7 @@ public final class CommandSpec: Sendable {
         self.keySpecs = keySpecs
         self.subcommands = subcommands
         self.handler = run
+        self.runsScript = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
     }
 
     /// The part after `|` for subcommands.

@@ -58,10 +58,14 @@ enum ScriptingCommands {
         }
         let flags = (try? ScriptFlags.parse(body).get()) ?? ScriptFlags()
         let keyEnd = 3 + Int(numkeys)
+        let scripting = c.server.scripting
         let run = ScriptRun(c, readOnly: readOnly || flags.noWrites)
-        c.server.scripting.running = run
-        defer { c.server.scripting.running = nil }
+        scripting.running = run
+        scripting.monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
         engine.run(sha, keys: c.args[3..<keyEnd], argv: c.args[keyEnd...], host: run, out: &c.out)
+        scripting.monitor.scriptEnded()
+        scripting.running = nil
+        scripting.recordRun(sha, micros: monotonicMicros() - run.started)
     }
 
     // MARK: - SCRIPT
@@ -167,8 +171,6 @@ final class ScriptRun: LuaHost {
     let readOnly: Bool
     let now: Int64
     let started = monotonicMicros()
-    /// A write command ran: SCRIPT KILL is refused from then on.
-    var wrote = false
 
     init(_ c: CommandContext, readOnly: Bool) {
         server = c.server
@@ -193,7 +195,7 @@ final class ScriptRun: LuaHost {
         }
         if spec.flags.contains(.write) {
             if readOnly { return Array("-ERR Write commands are not allowed from read-only scripts.\r\n".utf8) }
-            wrote = true
+            server.scripting.monitor.scriptWrote()
         }
         var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: resp3), client: client, server: server)
         ctx.args = args

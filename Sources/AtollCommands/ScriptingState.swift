@@ -1,5 +1,6 @@
 /// The server's scripting state: the Lua engine with its script cache, the client scripts run
 /// their commands as, and the script running right now (for SCRIPT KILL and BUSY replies).
+import AtollBytes
 import AtollKeyspace
 import AtollLua
 
@@ -9,8 +10,13 @@ public final class ScriptingState: @unchecked Sendable {
     let client: ClientSession
     /// The script being run, while EVAL runs it.
     var running: ScriptRun?
-    /// Set by SCRIPT KILL from another connection; read by the script's instruction hook.
-    public var killRequested = false
+    /// The running script as other threads see it (BUSY, SCRIPT KILL).
+    public let monitor = ScriptMonitor()
+    /// Scripts (by SHA-1) whose every run so far ended within `quickRunMicros`: they run on
+    /// the event loop that received them. Others run on the script thread, so that the loops
+    /// stay free to answer BUSY and SCRIPT KILL while they run.
+    private var quickScripts: Set<Bytes> = []
+    static let quickRunMicros = 1000
 
     init() {
         client = ClientSession(id: 0, authenticated: true, address: "lua", localAddress: "lua", now: 0, connection: nil)
@@ -19,8 +25,28 @@ public final class ScriptingState: @unchecked Sendable {
 
     /// Called by the running script's instruction hook: the error that kills it, or nil.
     func tick(_ run: ScriptRun) -> [UInt8]? {
-        guard killRequested else { return nil }
-        killRequested = false
+        guard monitor.takeKillRequest() else { return nil }
         return Array("ERR Script killed by user with SCRIPT KILL...".utf8)
+    }
+
+    /// Whether a script command may run on an event loop: only scripts known to be quick.
+    public func runsInline(_ args: [[UInt8]]) -> Bool {
+        guard args.count >= 2 else { return true }
+        let name = args[0]
+        if asciiCaseInsensitiveEquals(name, "evalsha") || asciiCaseInsensitiveEquals(name, "evalsha_ro") {
+            return quickScripts.contains(Bytes(args[1].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }))
+        }
+        if asciiCaseInsensitiveEquals(name, "eval") || asciiCaseInsensitiveEquals(name, "eval_ro") {
+            return quickScripts.contains(Bytes(sha1Hex(args[1])))
+        }
+        return true
+    }
+
+    func recordRun(_ sha: Bytes, micros: Int) {
+        if micros <= ScriptingState.quickRunMicros {
+            quickScripts.insert(sha)
+        } else {
+            quickScripts.remove(sha)
+        }
     }
 }

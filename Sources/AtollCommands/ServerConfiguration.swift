@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     /// a core to the kernel's network stack — on two cores, one loop measured faster than two.
     public var ioThreads = 0
     public var activeExpireEnabled = true
+    /// Milliseconds after which a running script makes other clients get BUSY.
+    public var busyReplyThreshold = 5000
     /// Thresholds for the compact encodings OBJECT ENCODING reports.
     public var encodingLimits = EncodingLimits()
 
@@ -121,6 +123,7 @@ public struct ConfigParameter: Sendable {
         .integer("tcp-backlog", mutable: false, min: 0, max: Int(Int32.max), \.tcpBacklog),
         .integer("io-threads", mutable: false, min: 0, max: 128, \.ioThreads),
         .yesNo("active-expire-enabled", \.activeExpireEnabled),
+        .integer("busy-reply-threshold", alias: "lua-time-limit", min: 0, max: Int(Int64.max), \.busyReplyThreshold),
         .integer("hash-max-listpack-entries", alias: "hash-max-ziplist-entries", min: 0, max: Int(Int64.max),
                  \.encodingLimits.hashMaxListpackEntries),
         .integer("hash-max-listpack-value", alias: "hash-max-ziplist-value", min: 0, max: Int(Int64.max),

@@ -97,6 +97,7 @@ public final class ServerCore: @unchecked Sendable {
             ctx.args.removeAll(keepingCapacity: true)
             ctx.args.append(contentsOf: commands[i])
             run(&ctx, clock: &clock)
+            if ctx.offloadRequested { break }
             i += 1
             if blocking.hasReady { serveBlockedClients(now: ctx.now) }
             if ctx.client.closeAfterReply || ctx.client.blocked != nil { break }
@@ -197,6 +198,11 @@ public final class ServerCore: @unchecked Sendable {
             }
         }
         guard let handler = spec.handler else { return }
+        if ctx.onEventLoop && mustLeaveEventLoop(spec, ctx) {
+            ctx.offloadRequested = true
+            stats.totalCommands -= 1
+            return
+        }
         ctx.command = spec
         client.lastCommand = spec.name
         // Monitors see the command after it ran (so SELECT shows the new database), as in Redis.
@@ -217,6 +223,16 @@ public final class ServerCore: @unchecked Sendable {
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
             slowlog.record(args: ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
         }
+    }
+
+    /// A script not yet known to be quick (or an EXEC that would run one) must run on the
+    /// script thread, so that event loops stay free to answer BUSY while it runs.
+    private func mustLeaveEventLoop(_ spec: CommandSpec, _ ctx: CommandContext) -> Bool {
+        if spec.runsScript { return !scripting.runsInline(ctx.args) }
+        if spec.name == "exec", let queued = ctx.client.queued {
+            return queued.contains { $0.spec.runsScript && !scripting.runsInline($0.args) }
+        }
+        return false
     }
 
     /// Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused

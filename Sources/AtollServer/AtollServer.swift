@@ -18,8 +18,11 @@ import Darwin
 /// The state every connection shares: the core and the lock that makes each command atomic.
 final class SharedState: Sendable {
     let core: ServerCore
-    let lock = NIOLock()
+    let lock = KeyspaceLock()
     let log: Log
+    /// Where scripts not yet known to be quick run, so that event loops stay free to answer
+    /// BUSY and SCRIPT KILL meanwhile.
+    let scriptThread = NIOThreadPool(numberOfThreads: 1)
     init(core: ServerCore, log: Log) {
         self.core = core
         self.log = log
@@ -49,7 +52,17 @@ public final class AtollServer: @unchecked Sendable {
     /// Binds every configured address and starts serving. Throws if an address cannot be bound.
     public func start() throws {
         let shared = self.shared
+        shared.scriptThread.start()
         shared.lock.withLock {
+            let log = shared.log
+            shared.core.logHandler = { level, message in
+                switch level {
+                case 0: log.debug(message)
+                case 1: log.verbose(message)
+                case 2: log.notice(message)
+                default: log.warning(message)
+                }
+            }
             shared.core.shutdownHandler = { [weak self] in
                 guard let self else { return }
                 self.shared.log.warning("User requested shutdown...")
@@ -88,7 +101,10 @@ public final class AtollServer: @unchecked Sendable {
             let now = currentTimeMillis()
             let checkTimeouts = now - lastTimeoutCheck >= 1000
             if checkTimeouts { lastTimeoutCheck = now }
-            shared.lock.withLock {
+            // Skipped while a script (or anything else) holds the lock: the next tick catches up.
+            guard shared.lock.tryLock() else { return }
+            defer { shared.lock.unlock() }
+            do {
                 let core = shared.core
                 core.lruClock = UInt32(truncatingIfNeeded: now / 1000)
                 if core.config.activeExpireEnabled {
@@ -100,7 +116,8 @@ public final class AtollServer: @unchecked Sendable {
                 }
                 if checkTimeouts && core.config.timeout > 0 {
                     let limit = Int64(core.config.timeout) * 1000
-                    for client in core.clients.values where !client.isMonitor && now - client.lastInteraction > limit {
+                    for client in core.clients.values
+                        where !client.isMonitor && client.blocked == nil && now - client.lastInteraction > limit {
                         client.connection?.close()
                     }
                 }
@@ -117,10 +134,13 @@ public final class AtollServer: @unchecked Sendable {
         }
         guard first else { return }
         cron?.cancel()
+        // A script still running (SHUTDOWN NOSAVE while BUSY) is stopped, written or not.
+        shared.core.scripting.monitor.abortForShutdown()
         for channel in channels { try? channel.close().wait() }
         let connections = shared.lock.withLock { shared.core.clients.values.compactMap { $0.connection } }
         for connection in connections { connection.close() }
         try? group.syncShutdownGracefully()
+        try? shared.scriptThread.syncShutdownGracefully()
         shared.log.notice("Atoll is now ready to exit, bye bye...")
         finished.lock()
         finished.unlock(withValue: 1)

@@ -25,6 +25,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var deferredFailure: ProtocolError?
     /// True while a blocking command has the client parked.
     private var parked = false
+    /// True while the script thread runs this client's batch.
+    private var offloaded = false
     private var timeoutTask: Scheduled<Void>?
     /// Bytes read and not yet counted in the input statistics.
     private var received = 0
@@ -39,13 +41,27 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        let connection = ChannelConnection(channel: channel, handler: self, context: context)
-        self.connection = connection
-        let address = Self.describe(channel.remoteAddress)
-        let local = Self.describe(channel.localAddress)
-        let session = shared.lock.withLock {
-            shared.core.connect(address: address, localAddress: local, now: currentTimeMillis(), connection: connection)
+        connection = ChannelConnection(channel: channel, handler: self, context: context)
+        register(context: context)
+        context.fireChannelActive()
+    }
+
+    /// Adds the client to the server. While a busy script holds the lock this is retried a
+    /// little later; input meanwhile waits, or is answered BUSY.
+    private func register(context: ChannelHandlerContext) {
+        guard !closing, session == nil, let connection else { return }
+        guard acquireLock() else {
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(10)) { bound.value.register(context: boundContext.value) }
+            if pending != nil { answerBusy(context: context) }
+            return
         }
+        let channel = context.channel
+        let session = shared.core.connect(address: Self.describe(channel.remoteAddress),
+                                          localAddress: Self.describe(channel.localAddress),
+                                          now: currentTimeMillis(), connection: connection)
+        shared.lock.unlock()
         guard let session else {
             var buffer = context.channel.allocator.buffer(capacity: 64)
             buffer.writeStaticString("-ERR max number of clients reached\r\n")
@@ -55,22 +71,34 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         self.session = session
         decoder.unauthenticated = !session.authenticated
-        context.fireChannelActive()
+        if pending != nil {
+            processInput(context: context)
+            context.flush()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         timeoutTask = nil
         connection?.detach()
-        if let session {
-            shared.lock.withLock { shared.core.disconnect(session) }
-        }
+        closing = true
+        if let session { Self.disconnect(session, shared: shared, eventLoop: context.eventLoop) }
         session = nil
         context.fireChannelInactive()
     }
 
+    /// Removes a client from the server, later if a busy script holds the lock.
+    private static func disconnect(_ session: ClientSession, shared: SharedState, eventLoop: any EventLoop) {
+        if shared.lock.tryLock() || shared.lock.lock(waitingAtMost: 5) {
+            shared.core.disconnect(session)
+            shared.lock.unlock()
+        } else {
+            eventLoop.scheduleTask(in: .milliseconds(10)) { disconnect(session, shared: shared, eventLoop: eventLoop) }
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing, session != nil else { return }
+        guard !closing else { return }
         var incoming = unwrapInboundIn(data)
         received += incoming.readableBytes
         if pending == nil {
@@ -78,49 +106,66 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             pending!.writeBuffer(&incoming)
         }
+        // Not registered yet (a busy script holds the lock): answer BUSY or wait.
+        guard session != nil else {
+            answerBusy(context: context)
+            return
+        }
         // A parked client's input waits (reading is paused; this is what was already read).
-        if parked { return }
+        if parked || offloaded { return }
         processInput(context: context)
     }
 
     /// Decodes what is buffered and runs it, until the input is used up, the client is
-    /// parked by a blocking command, or the connection is closing.
+    /// parked by a blocking command or its batch went to the script thread, or the
+    /// connection is closing.
     private func processInput(context: ChannelHandlerContext) {
         guard let session else { return }
-        while !closing && !parked {
+        while !closing && !parked && !offloaded {
             if commands.isEmpty && deferredFailure == nil {
-                guard pending != nil else { break }
-                do {
-                    try decoder.decode(&pending!, into: &commands)
-                } catch {
-                    deferredFailure = error
-                }
-                if pending!.readableBytes == 0 {
-                    pending = nil
-                } else if pending!.readerIndex > 64 * 1024 {
-                    pending!.discardReadBytes()
-                }
-                let buffered = (pending?.readableBytes ?? 0) + decoder.pendingArgumentBytes
-                if buffered > shared.core.config.clientQueryBufferLimit {
-                    closeForQueryBuffer(context)
-                    return
-                }
-                if commands.isEmpty && deferredFailure == nil {
-                    if received > 0 {
-                        let bytes = received
-                        shared.lock.withLock { shared.core.stats.netInputBytes += bytes }
-                        received = 0
-                    }
-                    break
-                }
+                guard decodePending(context: context) else { return }
+                if commands.isEmpty && deferredFailure == nil { break }
             }
             runCommands(context: context, session: session)
+        }
+    }
+
+    /// Decodes buffered input into `commands`; false if the connection was closed for it.
+    private func decodePending(context: ChannelHandlerContext) -> Bool {
+        guard pending != nil else { return true }
+        do {
+            try decoder.decode(&pending!, into: &commands)
+        } catch {
+            deferredFailure = error
+        }
+        if pending!.readableBytes == 0 {
+            pending = nil
+        } else if pending!.readerIndex > 64 * 1024 {
+            pending!.discardReadBytes()
+        }
+        let buffered = (pending?.readableBytes ?? 0) + decoder.pendingArgumentBytes
+        if buffered > shared.core.config.clientQueryBufferLimit {
+            closeForQueryBuffer(context)
+            return false
+        }
+        return true
+    }
+
+    /// Takes the keyspace lock on the event loop. Returns false, without the lock, when a
+    /// script has held it past `busy-reply-threshold`: the caller then answers BUSY.
+    private func acquireLock() -> Bool {
+        if shared.lock.tryLock() { return true }
+        let monitor = shared.core.scripting.monitor
+        while true {
+            if shared.lock.lock(waitingAtMost: 5) { return true }
+            if monitor.isBusy(now: monotonicMicros()) { return false }
         }
     }
 
     /// Runs the decoded commands from `nextCommand` in one acquisition of the lock and writes
     /// their replies.
     private func runCommands(context: ChannelHandlerContext, session: ClientSession) {
+        guard acquireLock() else { return answerBusy(context: context) }
         // The writer takes the reused buffer by move, so the first write does not copy it.
         var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
                                                   resp3: session.resp3),
@@ -128,29 +173,45 @@ final class ConnectionHandler: ChannelInboundHandler {
         ctx.args = argumentScratch
         argumentScratch = []
         ctx.out.buffer.clear()
-        var closeAfter = false
-        let failure = deferredFailure
+        ctx.onEventLoop = true
         let bytes = received
         received = 0
-        shared.lock.withLock {
-            let core = shared.core
-            core.stats.netInputBytes += bytes
-            nextCommand += core.executeBatch(&ctx, commands, from: nextCommand)
-            if session.closeAfterReply { closeAfter = true }
-            if session.blocked != nil && !closeAfter {
-                parked = true
-            } else if let failure {
-                closeAfter = true
-                if !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
-            }
-            core.stats.netOutputBytes += ctx.out.buffer.readableBytes
+        shared.core.stats.netInputBytes += bytes
+        let ran = Self.execute(&ctx, commands, from: nextCommand, failure: deferredFailure, shared: shared)
+        shared.lock.unlock()
+        nextCommand += ran
+        if ctx.offloadRequested { return offload(ctx, context: context) }
+        finishBatch(ctx, context: context, session: session)
+    }
+
+    /// The part of a batch that runs with the lock held, on a loop or on the script thread.
+    private static func execute(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int,
+                                failure: ProtocolError?, shared: SharedState) -> Int {
+        let core = shared.core
+        let ran = core.executeBatch(&ctx, commands, from: start)
+        let session = ctx.client
+        if !ctx.offloadRequested && session.blocked == nil && !session.closeAfterReply, start + ran == commands.count,
+           let failure {
+            ctx.out.error("ERR " + failure.message)
         }
-        let output = ctx.out.buffer
-        if !parked {
+        core.stats.netOutputBytes += ctx.out.buffer.readableBytes
+        return ran
+    }
+
+    /// After a batch (or its part up to a parking command) ran: write the replies, close if
+    /// asked to, and keep the rest of the batch while parked.
+    private func finishBatch(_ ctx: CommandContext, context: ChannelHandlerContext, session: ClientSession) {
+        var ctx = ctx
+        var closeAfter = session.closeAfterReply
+        if session.blocked != nil && !closeAfter {
+            parked = true
+        } else {
+            if deferredFailure != nil { closeAfter = true }
             commands.removeAll()
             nextCommand = 0
             deferredFailure = nil
         }
+        let output = ctx.out.buffer
         argumentScratch = ctx.args
         ctx.args = []
         argumentScratch.removeAll(keepingCapacity: true)
@@ -162,6 +223,78 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
         if output.capacity <= 64 * 1024 { replyBuffer = output }
+    }
+
+    // MARK: - Scripts (the script thread, BUSY)
+
+    /// Hands the rest of the batch to the script thread; input waits until it is done.
+    private func offload(_ ctx: CommandContext, context: ChannelHandlerContext) {
+        offloaded = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        var ctx = ctx
+        ctx.onEventLoop = false
+        ctx.offloadRequested = false
+        let job = OffloadedBatch(ctx: ctx, commands: commands, start: nextCommand, failure: deferredFailure)
+        let shared = self.shared
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        shared.scriptThread.submit { _ in
+            var job = job
+            shared.lock.lock()
+            let ran = ConnectionHandler.execute(&job.ctx, job.commands, from: job.start, failure: job.failure, shared: shared)
+            shared.lock.unlock()
+            let result = OffloadedResult(ctx: job.ctx, ran: ran)
+            eventLoop.execute { bound.value.offloadFinished(result, context: boundContext.value) }
+        }
+    }
+
+    private func offloadFinished(_ result: OffloadedResult, context: ChannelHandlerContext) {
+        offloaded = false
+        guard let session, !closing else { return }
+        nextCommand += result.ran
+        finishBatch(result.ctx, context: context, session: session)
+        processInput(context: context)
+        context.flush()
+        if !parked && !offloaded && context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            context.read()
+        }
+    }
+
+    /// While a script is busy: every buffered command gets BUSY, except SCRIPT KILL (which
+    /// asks the script to stop) and SHUTDOWN NOSAVE, as in Redis.
+    private func answerBusy(context: ChannelHandlerContext) {
+        let monitor = shared.core.scripting.monitor
+        guard monitor.isBusy(now: monotonicMicros()) else { return }
+        if commands.isEmpty && deferredFailure == nil {
+            guard decodePending(context: context) else { return }
+        }
+        var out = context.channel.allocator.buffer(capacity: 128)
+        for i in nextCommand..<commands.count {
+            let args = Array(commands[i])
+            if args.count == 2 && asciiCaseInsensitiveEquals(args[0], "script") && asciiCaseInsensitiveEquals(args[1], "kill") {
+                switch monitor.requestKill() {
+                case .killed: out.writeStaticString("+OK\r\n")
+                case .notBusy: out.writeStaticString("-NOTBUSY No scripts in execution right now.\r\n")
+                case .unkillable:
+                    out.writeStaticString("-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.\r\n")
+                }
+            } else if args.count == 2 && asciiCaseInsensitiveEquals(args[0], "shutdown") && asciiCaseInsensitiveEquals(args[1], "nosave") {
+                shared.core.shutdownHandler?()
+            } else {
+                out.writeStaticString("-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n")
+            }
+        }
+        commands.removeAll()
+        nextCommand = 0
+        if let failure = deferredFailure {
+            out.writeString("-ERR \(failure.message)\r\n")
+            closing = true
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
     }
 
     // MARK: - Parking (blocking commands)
@@ -190,7 +323,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(buffer), promise: nil)
         processInput(context: context)
         context.flush()
-        if !parked && context.channel.isWritable {
+        if !parked && !offloaded && context.channel.isWritable {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
             context.read()
         }
@@ -203,7 +336,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Back-pressure: a client that does not read its replies stops being read from, so its
     /// pending output cannot grow without bound; reading resumes once the socket drains.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let writable = context.channel.isWritable && !parked
+        let writable = context.channel.isWritable && !parked && !offloaded
         context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
         if writable { context.read() }
         context.fireChannelWritabilityChanged()
@@ -273,4 +406,17 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
             handler?.released(reply: reply, context: context)
         }
     }
+}
+
+/// A batch on its way to the script thread, and what comes back.
+private struct OffloadedBatch: @unchecked Sendable {
+    var ctx: CommandContext
+    let commands: CommandBatch
+    let start: Int
+    let failure: ProtocolError?
+}
+
+private struct OffloadedResult: @unchecked Sendable {
+    let ctx: CommandContext
+    let ran: Int
 }

@@ -22,6 +22,7 @@ public final class Log: @unchecked Sendable {
     public func notice(_ text: String) { write(2, "*", text) }
     public func warning(_ text: String) { write(3, "#", text) }
     public func verbose(_ text: String) { write(1, "-", text) }
+    public func debug(_ text: String) { write(0, ".", text) }
 
     private func write(_ level: Int, _ mark: String, _ text: String) {
         guard level >= minimum else { return }
