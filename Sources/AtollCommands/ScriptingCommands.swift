@@ -58,14 +58,10 @@ enum ScriptingCommands {
         }
         let flags = (try? ScriptFlags.parse(body).get()) ?? ScriptFlags()
         let keyEnd = 3 + Int(numkeys)
-        let scripting = c.server.scripting
-        let run = ScriptRun(c, readOnly: readOnly || flags.noWrites)
-        scripting.running = run
-        scripting.monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
-        engine.run(sha, keys: c.args[3..<keyEnd], argv: c.args[keyEnd...], host: run, out: &c.out)
-        scripting.monitor.scriptEnded()
-        scripting.running = nil
-        scripting.recordRun(sha, micros: monotonicMicros() - run.started)
+        let args = c.args
+        c.server.scripting.run(&c, name: sha, readOnly: readOnly || flags.noWrites) { run, out in
+            engine.run(sha, keys: args[3..<keyEnd], argv: args[keyEnd...], host: run, out: &out)
+        }
     }
 
     // MARK: - SCRIPT

@@ -3,6 +3,7 @@
 import AtollBytes
 import AtollKeyspace
 import AtollLua
+import AtollRESP
 
 public final class ScriptingState: @unchecked Sendable {
     public let engine = LuaEngine()
@@ -23,6 +24,18 @@ public final class ScriptingState: @unchecked Sendable {
         client.isScriptClient = true
     }
 
+    /// Runs a script or function (`body`) as the current script: BUSY and SCRIPT KILL see it,
+    /// and how long it took decides whether `name` may later run on an event loop.
+    func run(_ c: inout CommandContext, name: Bytes, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
+        let run = ScriptRun(c, readOnly: readOnly)
+        running = run
+        monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
+        body(run, &c.out)
+        monitor.scriptEnded()
+        running = nil
+        recordRun(name, micros: monotonicMicros() - run.started)
+    }
+
     /// Called by the running script's instruction hook: the error that kills it, or nil.
     func tick(_ run: ScriptRun) -> [UInt8]? {
         guard monitor.takeKillRequest() else { return nil }
@@ -38,6 +51,9 @@ public final class ScriptingState: @unchecked Sendable {
         }
         if asciiCaseInsensitiveEquals(name, "eval") || asciiCaseInsensitiveEquals(name, "eval_ro") {
             return quickScripts.contains(Bytes(sha1Hex(args[1])))
+        }
+        if asciiCaseInsensitiveEquals(name, "fcall") || asciiCaseInsensitiveEquals(name, "fcall_ro") {
+            return quickScripts.contains(Bytes(args[1].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }))
         }
         return true
     }

@@ -37,7 +37,18 @@ public final class LuaEngine {
     /// The read-only globals proxy every script function runs with.
     private var globalsRef: Int32 = 0
     private var scriptsTableRef: Int32 = 0
-    private var errorHandlerRef: Int32 = 0
+    var errorHandlerRef: Int32 = 0
+    /// Function libraries' globals, its metatable, and the two tables its __index switches
+    /// between (see LuaSandbox).
+    var functionGlobalsRef: Int32 = 0
+    var functionMetaRef: Int32 = 0
+    var functionRuntimeRef: Int32 = 0
+    var functionLoadRef: Int32 = 0
+    /// Libraries and functions by lower-cased name (names are case-insensitive, as in Redis).
+    public internal(set) var libraries: [String: LuaLibrary] = [:]
+    public internal(set) var functions: [String: LuaFunction] = [:]
+    /// Functions registered by the library being loaded; nil when no load is in progress.
+    var registering: [LuaFunction]?
 
     /// The engine whose script is running, for the C callbacks (one VM, under the guard).
     nonisolated(unsafe) static var active: LuaEngine?
@@ -69,7 +80,11 @@ public final class LuaEngine {
             atoll_lua_push_host_function(L, host.rawValue)
             lua_rawseti(L, -2, host.rawValue)
         }
-        precondition(atoll_lua_pcall(L, 1, 1, 0) == 0, "sandbox setup failed: \(popString())")
+        precondition(atoll_lua_pcall(L, 1, 5, 0) == 0, "sandbox setup failed: \(popString())")
+        functionLoadRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        functionRuntimeRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        functionMetaRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        functionGlobalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
         globalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
         lua_createtable(L, 0, 0)
         scriptsTableRef = luaL_ref(L, LUA_REGISTRYINDEX)
@@ -123,6 +138,20 @@ public final class LuaEngine {
     /// Runs the cached script `sha` with `KEYS` and `ARGV`, writing its reply (or error) to `out`.
     public func run(_ sha: Bytes, keys: ArraySlice<[UInt8]>, argv: ArraySlice<[UInt8]>,
                     host: any LuaHost, out: inout ReplyWriter) {
+        invoke(name: String(decoding: sha.array, as: UTF8.self), arguments: 0, host: host, out: &out) {
+            setGlobalArray("KEYS", keys)
+            setGlobalArray("ARGV", argv)
+            lua_rawgeti(L, LUA_REGISTRYINDEX, scriptsTableRef)
+            pushBytes(sha.array)
+            lua_rawget(L, -2)
+            lua_remove(L, -2)
+        }
+    }
+
+    /// Calls a Lua function under the error handler with the instruction hook armed, then
+    /// writes its result or Redis's error rendering. `push` pushes the function and then its
+    /// `arguments` arguments.
+    func invoke(name: String, arguments: Int32, host: any LuaHost, out: inout ReplyWriter, push: () -> Void) {
         self.host = host
         replyResp3 = false
         LuaEngine.active = self
@@ -130,18 +159,13 @@ public final class LuaEngine {
             self.host = nil
             LuaEngine.active = nil
         }
-        setGlobalArray("KEYS", keys)
-        setGlobalArray("ARGV", argv)
         lua_rawgeti(L, LUA_REGISTRYINDEX, errorHandlerRef)
-        lua_rawgeti(L, LUA_REGISTRYINDEX, scriptsTableRef)
-        pushBytes(sha.array)
-        lua_rawget(L, -2)
-        lua_remove(L, -2)
+        push()
         atoll_lua_set_hook(L, luaCountHook, LuaEngine.hookInterval)
-        let status = atoll_lua_pcall(L, 0, 1, -2)
+        let status = atoll_lua_pcall(L, arguments, 1, -(arguments + 2))
         atoll_lua_set_hook(L, luaCountHook, 0)
         if status != 0 {
-            writeScriptError(sha: sha, out: &out)
+            writeScriptError(name: name, out: &out)
         } else {
             LuaReplyEncoder(L: L).write(&out)
         }
@@ -150,36 +174,37 @@ public final class LuaEngine {
         lua_gc(L, LUA_GCSTEP, 1)
     }
 
-    /// Redis's rendering of a failed script: `-<err> script: <sha>, on <source>:<line>.`
-    private func writeScriptError(sha: Bytes, out: inout ReplyWriter) {
+    /// Redis's rendering of a failed script: `-<err> script: <name>, on <source>:<line>.`
+    /// (`name` is the SHA-1 for EVAL, the function's name for FCALL).
+    func writeScriptError(name: String, out: inout ReplyWriter) {
         guard lua_type(L, -1) == LUA_TTABLE else {
             let text = lua_type(L, -1) == LUA_TSTRING ? popString() : "execution failure"
-            out.error("ERR Error running script f_\(String(decoding: sha.array, as: UTF8.self)), \(text.prefix(100))\n")
+            out.error("ERR Error running script f_\(name), \(text.prefix(100))\n")
             return
         }
         let message = stringField("err") ?? ""
         var line = message
         if let source = stringField("source"), let number = numberField("line") {
-            line += " script: \(String(decoding: sha.array, as: UTF8.self)), on \(source):\(number)."
+            line += " script: \(name), on \(source):\(number)."
         }
         out.error(line)
     }
 
-    private func stringField(_ name: String) -> String? {
+    func stringField(_ name: String) -> String? {
         lua_getfield(L, -1, name)
         defer { lua_settop(L, -2) }
         guard lua_type(L, -1) == LUA_TSTRING else { return nil }
         return String(decoding: bytes(at: -1), as: UTF8.self)
     }
 
-    private func numberField(_ name: String) -> Int? {
+    func numberField(_ name: String) -> Int? {
         lua_getfield(L, -1, name)
         defer { lua_settop(L, -2) }
         guard lua_type(L, -1) == LUA_TNUMBER else { return nil }
         return Int(lua_tointeger(L, -1))
     }
 
-    private func setGlobalArray(_ name: String, _ items: ArraySlice<[UInt8]>) {
+    func pushArray(_ items: ArraySlice<[UInt8]>) {
         lua_createtable(L, Int32(items.count), 0)
         var i: Int32 = 1
         for item in items {
@@ -187,6 +212,10 @@ public final class LuaEngine {
             lua_rawseti(L, -2, i)
             i += 1
         }
+    }
+
+    private func setGlobalArray(_ name: String, _ items: ArraySlice<[UInt8]>) {
+        pushArray(items)
         lua_pushstring(L, name)
         lua_insert(L, -2)
         lua_rawset(L, LUA_GLOBALSINDEX)
@@ -206,7 +235,7 @@ public final class LuaEngine {
 
     func bytes(at index: Int32) -> [UInt8] { luaBytes(L, index) }
 
-    private func popString() -> String {
+    func popString() -> String {
         let text = String(decoding: bytes(at: -1), as: UTF8.self)
         lua_settop(L, -2)
         return text

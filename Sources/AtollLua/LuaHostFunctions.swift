@@ -35,6 +35,8 @@ struct LuaHostFunctions {
             return 1
         case .debug:
             return 0
+        case .registerFunction:
+            return registerFunction()
         case .aclCheckCmd:
             guard lua_gettop(L) >= 1 else { return raiseTable("ERR Please specify at least one argument for this redis lib call") }
             lua_pushboolean(L, 1)

@@ -8,7 +8,7 @@ enum LuaSandbox {
     /// Host function ids, shared with `LuaEngine.hostCallback`.
     enum Host: Int32, CaseIterable {
         case call = 1, pcall, errorReply, statusReply, sha1hex, log, setresp, setRepl, replicateCommands
-        case missingGlobal, readonlyTable, breakpoint, debug, aclCheckCmd
+        case missingGlobal, readonlyTable, breakpoint, debug, aclCheckCmd, registerFunction
     }
 
     static let setup = """
@@ -77,6 +77,31 @@ enum LuaSandbox {
     setmetatable(real, {__index = host[10]})
     local globals = readonly(real)
     real._G = globals
-    return globals
+
+    -- Functions (FUNCTION LOAD, FCALL) get their own globals, as in Redis 7.0: an empty
+    -- table whose __index is switched between a tiny API while a library loads and the
+    -- runtime globals (no KEYS/ARGV; no debugger calls in `redis`) when its functions run.
+    local fredis = {}
+    for k, v in raw_next, redis do
+      if k ~= 'breakpoint' and k ~= 'debug' and k ~= 'replicate_commands' then fredis[k] = v end
+    end
+    local fruntime = {}
+    for k, v in raw_next, real do
+      if k ~= 'KEYS' and k ~= 'ARGV' and k ~= '__redis__err__handler' then fruntime[k] = v end
+    end
+    fruntime.redis = readonly(fredis)
+    setmetatable(fruntime, {__index = host[10]})
+    local loadredis = {
+      register_function = host[15], log = host[6],
+      LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+      REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+    }
+    setmetatable(loadredis, {__index = host[10]})
+    local fload = setmetatable({redis = readonly(loadredis)}, {__index = host[10]})
+    local fmeta = {__index = fruntime, __newindex = host[11], __metatable = false}
+    local fglobals = setmetatable({}, fmeta)
+    targets[fglobals] = fruntime
+    fruntime._G = fglobals
+    return globals, fglobals, fmeta, fruntime, fload
     """
 }

@@ -262,8 +262,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// While a script is busy: every buffered command gets BUSY, except SCRIPT KILL (which
-    /// asks the script to stop) and SHUTDOWN NOSAVE, as in Redis.
+    /// While a script is busy: every buffered command gets BUSY, except SCRIPT KILL and
+    /// FUNCTION KILL (which ask the script to stop) and SHUTDOWN NOSAVE, as in Redis.
     private func answerBusy(context: ChannelHandlerContext) {
         let monitor = shared.core.scripting.monitor
         guard monitor.isBusy(now: monotonicMicros()) else { return }
@@ -273,7 +273,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         var out = context.channel.allocator.buffer(capacity: 128)
         for i in nextCommand..<commands.count {
             let args = Array(commands[i])
-            if args.count == 2 && asciiCaseInsensitiveEquals(args[0], "script") && asciiCaseInsensitiveEquals(args[1], "kill") {
+            if args.count == 2 && (asciiCaseInsensitiveEquals(args[0], "script") || asciiCaseInsensitiveEquals(args[0], "function"))
+                && asciiCaseInsensitiveEquals(args[1], "kill") {
                 switch monitor.requestKill() {
                 case .killed: out.writeStaticString("+OK\r\n")
                 case .notBusy: out.writeStaticString("-NOTBUSY No scripts in execution right now.\r\n")

@@ -1,0 +1,204 @@
+/// Functions: FUNCTION LOAD / DELETE / FLUSH / LIST / STATS / KILL / HELP and FCALL, FCALL_RO.
+///
+/// Libraries live in the same Lua engine as EVAL scripts (see `LuaFunctions`); a function
+/// runs like a script, under the keyspace guard, with its flags deciding whether it may write.
+/// FUNCTION DUMP and RESTORE need the RDB serialisation that persistence brings; until then
+/// they answer with an error saying so.
+import AtollBytes
+import AtollKeyspace
+import AtollLua
+import AtollRESP
+
+enum FunctionCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("fcall", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")], run: fcall),
+        CommandSpec("fcall_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")], run: fcallRo),
+        CommandSpec("function", arity: -2, flags: [], acl: ["slow"], subcommands: [
+            CommandSpec("function|flush", arity: -2, flags: [.write, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionFlush),
+            CommandSpec("function|kill", arity: 2, flags: [.noscript, .allowBusy], acl: ["slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:one_succeeded"], run: functionKill),
+            CommandSpec("function|load", arity: -3, flags: [.write, .denyoom, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionLoad),
+            CommandSpec("function|stats", arity: 2, flags: [.noscript, .allowBusy], acl: ["slow", "scripting"], tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], run: functionStats),
+            CommandSpec("function|restore", arity: -3, flags: [.write, .denyoom, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionRestore),
+            CommandSpec("function|dump", arity: 2, flags: [.noscript], acl: ["slow", "scripting"], run: functionDump),
+            CommandSpec("function|delete", arity: 3, flags: [.write, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionDelete),
+            CommandSpec("function|list", arity: -2, flags: [.noscript], acl: ["slow", "scripting"], tips: ["nondeterministic_output_order"], run: functionList),
+            CommandSpec("function|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "scripting"], run: functionHelp),
+        ]),
+    ]
+
+    // MARK: - FCALL
+
+    static func fcall(_ c: inout CommandContext) { call(&c, readOnly: false) }
+    static func fcallRo(_ c: inout CommandContext) { call(&c, readOnly: true) }
+
+    private static func call(_ c: inout CommandContext, readOnly: Bool) {
+        let scripting = c.server.scripting
+        guard let function = scripting.engine.functions[String(decoding: c.args[1], as: UTF8.self).lowercased()] else {
+            return c.out.error("ERR Function not found")
+        }
+        guard let numkeys = parseStrictInt64(c.args[2]) else { return c.out.error("ERR Bad number of keys provided") }
+        if numkeys > Int64(c.args.count - 3) { return c.out.error("ERR Number of keys can't be greater than number of args") }
+        if numkeys < 0 { return c.out.error("ERR Number of keys can't be negative") }
+        if readOnly && !function.noWrites {
+            return c.out.error("ERR Can not execute a script with write flag using *_ro command.")
+        }
+        let keyEnd = 3 + Int(numkeys)
+        let args = c.args
+        scripting.run(&c, name: Bytes(Array(function.name.lowercased().utf8)), readOnly: readOnly || function.noWrites) { run, out in
+            scripting.engine.call(function, keys: args[3..<keyEnd], args: args[keyEnd...], host: run, out: &out)
+        }
+    }
+
+    // MARK: - FUNCTION
+
+    static func functionLoad(_ c: inout CommandContext) {
+        var replace = false
+        if c.args.count == 4 {
+            guard c.argIs(2, "replace") else { return c.out.error("ERR Unknown option given: \(String(decoding: c.args[2], as: UTF8.self))") }
+            replace = true
+        } else if c.args.count > 4 {
+            return c.out.error("ERR Unknown option given: \(String(decoding: c.args[2], as: UTF8.self))")
+        }
+        switch c.server.scripting.engine.loadLibrary(c.args[c.args.count - 1], replace: replace) {
+        case .failure(let error): c.out.error(error.message)
+        case .success(let name):
+            c.server.dirty += 1
+            c.out.bulk(name)
+        }
+    }
+
+    static func functionDelete(_ c: inout CommandContext) {
+        guard c.server.scripting.engine.deleteLibrary(String(decoding: c.args[2], as: UTF8.self)) else {
+            return c.out.error("ERR Library not found")
+        }
+        c.server.dirty += 1
+        c.out.ok()
+    }
+
+    static func functionFlush(_ c: inout CommandContext) {
+        if c.args.count > 3 || (c.args.count == 3 && !c.argIs(2, "sync") && !c.argIs(2, "async")) {
+            return c.out.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+        }
+        c.server.scripting.engine.flushLibraries()
+        c.server.dirty += 1
+        c.out.ok()
+    }
+
+    /// `FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]`, libraries in name order.
+    static func functionList(_ c: inout CommandContext) {
+        var pattern: [UInt8]?
+        var withCode = false
+        var j = 2
+        while j < c.args.count {
+            if c.argIs(j, "withcode") && !withCode {
+                withCode = true
+                j += 1
+            } else if c.argIs(j, "libraryname") && pattern == nil {
+                guard j + 1 < c.args.count else { return c.out.error("ERR library name argument was not given") }
+                pattern = c.args[j + 1]
+                j += 2
+            } else {
+                return c.out.error("ERR Unknown argument \(String(decoding: c.args[j], as: UTF8.self))")
+            }
+        }
+        let engine = c.server.scripting.engine
+        let libraries = engine.libraries.values
+            .filter { pattern == nil || globMatch(pattern!, Array($0.name.utf8)) }
+            .sorted { $0.name < $1.name }
+        c.out.arrayHeader(libraries.count)
+        for library in libraries {
+            c.out.mapHeader(withCode ? 4 : 3)
+            c.out.bulk("library_name")
+            c.out.bulk(library.name)
+            c.out.bulk("engine")
+            c.out.bulk("LUA")
+            c.out.bulk("functions")
+            c.out.arrayHeader(library.functionNames.count)
+            for name in library.functionNames {
+                guard let function = engine.functions[name.lowercased()] else { continue }
+                c.out.mapHeader(3)
+                c.out.bulk("name")
+                c.out.bulk(function.name)
+                c.out.bulk("description")
+                if let description = function.description { c.out.bulk(description) } else { c.out.null() }
+                c.out.bulk("flags")
+                c.out.setHeader(function.flags.count)
+                for flag in function.flags { c.out.status(text: flag) }
+            }
+            if withCode {
+                c.out.bulk("library_code")
+                c.out.bulk(library.code)
+            }
+        }
+    }
+
+    /// No function runs while this runs (a running one is reported by the busy path).
+    static func functionStats(_ c: inout CommandContext) {
+        let engine = c.server.scripting.engine
+        c.out.mapHeader(2)
+        c.out.bulk("running_script")
+        c.out.null()
+        c.out.bulk("engines")
+        c.out.mapHeader(1)
+        c.out.bulk("LUA")
+        c.out.mapHeader(2)
+        c.out.bulk("libraries_count")
+        c.out.integer(engine.libraries.count)
+        c.out.bulk("functions_count")
+        c.out.integer(engine.functions.count)
+    }
+
+    static func functionKill(_ c: inout CommandContext) {
+        c.out.staticError("-NOTBUSY No scripts in execution right now.\r\n")
+    }
+
+    static func functionDump(_ c: inout CommandContext) {
+        c.out.error("ERR FUNCTION DUMP is not supported by Atoll yet (it needs the RDB format)")
+    }
+
+    static func functionRestore(_ c: inout CommandContext) {
+        c.out.error("ERR FUNCTION RESTORE is not supported by Atoll yet (it needs the RDB format)")
+    }
+
+    static func functionHelp(_ c: inout CommandContext) {
+        replyHelp(&c, "FUNCTION", [
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
+        ])
+    }
+}
