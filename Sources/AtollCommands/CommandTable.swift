@@ -18,7 +18,7 @@ public final class CommandTable: Sendable {
     /// Every family's commands.
     public static let standard = CommandTable(
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs
-            + TransactionCommands.specs)
+            + TransactionCommands.specs + SortedSetCommands.specs)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }
