@@ -14,10 +14,13 @@ import Darwin
 /// `strtod` over `bytes[start...]` read as a C string (it stops at a NUL byte, as Redis's
 /// does). Returns the value, whether the whole C string was consumed, and errno.
 private func cStrtod(_ bytes: [UInt8], from start: Int) -> (value: Double, consumed: Int, cStringLength: Int, errno: Int32) {
-    var text = Array(bytes[start...])
-    text.append(0)
-    return text.withUnsafeBufferPointer { buf in
-        let begin = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+    let n = bytes.count - start
+    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf in
+        bytes.withUnsafeBytes { src in
+            if n > 0 { UnsafeMutableRawPointer(buf.baseAddress!).copyMemory(from: src.baseAddress! + start, byteCount: n) }
+        }
+        buf[n] = 0
+        let begin = UnsafePointer(buf.baseAddress!)
         var end: UnsafeMutablePointer<CChar>?
         errno = 0
         let value = strtod(begin, &end)
@@ -26,9 +29,19 @@ private func cStrtod(_ bytes: [UInt8], from start: Int) -> (value: Double, consu
     }
 }
 
+/// Plain decimal integers of up to 15 digits are exact doubles: no strtod needed.
+@inline(__always) private func smallInteger(_ bytes: [UInt8], from start: Int) -> Double? {
+    let n = bytes.count - start
+    guard n > 0 && n <= 15 else { return nil }
+    return bytes.withUnsafeBytes { raw in
+        parseStrictInt64(UnsafeRawBufferPointer(rebasing: raw[start...])).map { Double($0) }
+    }
+}
+
 /// A score argument as Redis's `string2d` reads it (ZADD, ZINCRBY, WEIGHTS): the whole
 /// argument, no leading space, no overflow or underflow to zero, no NaN.
 func parseScore(_ bytes: [UInt8]) -> Double? {
+    if let n = smallInteger(bytes, from: 0) { return n }
     guard let first = bytes.first, !(first == 32 || (first >= 9 && first <= 13)) else { return nil }
     let r = cStrtod(bytes, from: 0)
     guard r.consumed == bytes.count, !r.value.isNaN else { return nil }
@@ -55,6 +68,7 @@ struct ScoreRange {
 
     private static func bound(_ bytes: [UInt8]) -> (Double, Bool)? {
         let exclusive = bytes.first == UInt8(ascii: "(")
+        if let n = smallInteger(bytes, from: exclusive ? 1 : 0) { return (n, exclusive) }
         let r = cStrtod(bytes, from: exclusive ? 1 : 0)
         guard r.consumed == r.cStringLength, !r.value.isNaN else { return nil }
         return (r.value, exclusive)

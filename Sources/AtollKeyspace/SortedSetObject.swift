@@ -36,22 +36,25 @@ public final class SortedSetObject: @unchecked Sendable {
     /// a listpack the score is kept the way the listpack keeps it. Returns the previous score.
     @discardableResult
     public func set(_ member: Bytes, _ score: Double, limits: EncodingLimits) -> Double? {
-        if let old = scores[member] {
-            let stored = compact ? Self.listpackScore(score) : score
-            // Redis leaves an equal score alone (so 0 stays 0 when -0 is set).
-            guard old != stored else { return old }
-            scores.modify(member) { $0 = stored }
-            index.remove(ScoredMember(score: old, member: member))
+        // Written as if the member were new (one hash lookup), corrected below if it was not.
+        let staysCompact = compact && count + 1 <= limits.zsetMaxListpackEntries
+            && member.count <= limits.zsetMaxListpackValue
+        let stored = staysCompact ? Self.listpackScore(score) : score
+        guard let old = scores.replace(member, stored) else {
+            compact = staysCompact
             index.insert(ScoredMember(score: stored, member: member))
-            return old
+            return nil
         }
-        if compact && (count + 1 > limits.zsetMaxListpackEntries || member.count > limits.zsetMaxListpackValue) {
-            compact = false
+        // An existing member never converts the set; Redis leaves an equal score alone (so
+        // 0 stays 0 when -0 is set).
+        let updated = compact ? Self.listpackScore(score) : score
+        let kept = old == updated ? old : updated
+        if kept.bitPattern != stored.bitPattern { scores.modify(member) { $0 = kept } }
+        if old != updated {
+            index.remove(ScoredMember(score: old, member: member))
+            index.insert(ScoredMember(score: updated, member: member))
         }
-        let stored = compact ? Self.listpackScore(score) : score
-        scores.set(member, stored)
-        index.insert(ScoredMember(score: stored, member: member))
-        return nil
+        return old
     }
 
     /// Removes a member; returns its score, or nil when it was not there.

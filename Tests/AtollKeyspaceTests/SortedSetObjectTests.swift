@@ -131,7 +131,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
     }
 
     /// 200,000 random members checked against a sorted array: ranks, entries by rank, range
-    /// starts by score and by member, then the same after deleting half of them.
+    /// starts by score, reverse walks; after re-scoring a tenth, and again after deleting half.
     @Test func largeRandomSetMatchesASortedArray() {
         var rng = SplitMix64(seed: 42)
         let z = SortedSetObject()
@@ -146,6 +146,12 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
             let score = Double(Int.random(in: -500...500, using: &rng)) * (Bool.random(using: &rng) ? 1 : -1) / 4
             z.set(m, score, limits: unlimited)
             model.append(ScoredMember(score: score, member: m))
+        }
+        // Re-score a tenth of them: the old positions must go, the new ones appear.
+        for i in stride(from: 0, to: model.count, by: 10) {
+            let score = Double(Int.random(in: -500...500, using: &rng)) / 4
+            #expect(z.set(model[i].member, score, limits: unlimited) == model[i].score)
+            model[i].score = score
         }
         model.sort { $0.precedes($1) }
         verify(z, model, &rng)
