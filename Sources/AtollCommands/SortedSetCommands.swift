@@ -58,6 +58,16 @@ enum SortedSetCommands {
         return nil
     }
 
+    /// Looks up a sorted set for a removal; nil after replying 0 (missing) or WRONGTYPE.
+    static func writeOrReply(_ c: inout CommandContext, _ key: Bytes) -> SortedSetObject? {
+        switch c.writeSortedSet(key) {
+        case .found(let z): return z
+        case .missing: c.out.integer(0)
+        case .wrongType: c.wrongType()
+        }
+        return nil
+    }
+
     /// One entry of a reply: the member, then (with scores) its score; in RESP3 a pair of them
     /// is its own array when `pairs` is set, as Redis sends WITHSCORES replies.
     @inlinable static func reply(_ e: ScoredMember, withScores: Bool, pairs: Bool, _ c: inout CommandContext) {
@@ -182,12 +192,7 @@ enum SortedSetCommands {
 
     static func zrem(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
-        let z: SortedSetObject
-        switch c.writeSortedSet(key) {
-        case .missing: return c.out.integer(0)
-        case .wrongType: return c.wrongType()
-        case .found(let found): z = found
-        }
+        guard let z = writeOrReply(&c, key) else { return }
         var deleted = 0
         for i in 2..<c.args.count {
             if z.remove(Bytes(c.args[i])) != nil { deleted += 1 }
@@ -214,12 +219,7 @@ enum SortedSetCommands {
 
     private static func removeRange(_ c: inout CommandContext, _ ranks: (SortedSetObject) -> Range<Int>) {
         let key = Bytes(c.args[1])
-        let z: SortedSetObject
-        switch c.writeSortedSet(key) {
-        case .missing: return c.out.integer(0)
-        case .wrongType: return c.wrongType()
-        case .found(let found): z = found
-        }
+        guard let z = writeOrReply(&c, key) else { return }
         let span = ranks(z)
         if !span.isEmpty { z.removeRanks(span) }
         removed(span.count, from: z, key: key, &c)
