@@ -37,6 +37,8 @@ public final class ClientSession: @unchecked Sendable {
     public var isMonitor = false
     /// Set by QUIT and friends: reply, then close.
     public var closeAfterReply = false
+    /// Removed by CLIENT KILL; its connection is closing and runs nothing more.
+    public var killed = false
     public let address: String
     public let localAddress: String
     public let createdAt: Int64

@@ -296,6 +296,10 @@ enum ConnectionCommands {
         if target === c.client {
             target.closeAfterReply = true
         } else {
+            // Gone at once, as in Redis: a second KILL finds nothing, and whatever the
+            // client had already sent never runs.
+            c.server.disconnect(target)
+            target.killed = true
             target.connection?.close()
         }
     }

@@ -90,6 +90,7 @@ public final class ServerCore: @unchecked Sendable {
     /// how many commands ran; the caller keeps the rest until the client is released.
     @discardableResult
     public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int = 0) -> Int {
+        if ctx.client.killed { return commands.count - start }
         ctx.now = currentTimeMillis()
         var clock: Int?
         var i = start

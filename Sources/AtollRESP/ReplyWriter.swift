@@ -104,6 +104,17 @@ public struct ReplyWriter {
 
     /// A double as Redis 7.0 sends it: `%.17g` text, `inf`/`-inf`; a bulk string in RESP2, `,` in RESP3.
     public mutating func double(_ value: Double) {
+        // Integers below 1e17 are their own %.17g text: no printf, no String.
+        if value.magnitude < 1e17, value == value.rounded(.towardZero), !(value == 0 && value.sign == .minus) {
+            if resp3 {
+                buffer.writeInteger(UInt8(ascii: ","))
+                writeDecimal(Int64(value))
+                buffer.writeStaticString("\r\n")
+            } else {
+                bulkDecimal(Int64(value))
+            }
+            return
+        }
         let text = formatDouble17g(value)
         if resp3 {
             buffer.writeInteger(UInt8(ascii: ","))

@@ -1,0 +1,378 @@
+/// Sorted set commands: ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT
+/// ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX ZRANDMEMBER ZSCAN here; the range family
+/// (ZRANGE ...) in SortedSetRange.swift, the pops in SortedSetPop.swift, and the set algebra
+/// (ZUNION, ZINTER, ZDIFF ...) in SortedSetStore.swift.
+import AtollBytes
+import AtollKeyspace
+import AtollRESP
+
+enum SortedSetCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("zadd", arity: -4, flags: [.write, .denyoom, .fast], acl: ["write", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zadd),
+        CommandSpec("zincrby", arity: 4, flags: [.write, .denyoom, .fast], acl: ["write", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zincrby),
+        CommandSpec("zrem", arity: -3, flags: [.write, .fast], acl: ["write", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrem),
+        CommandSpec("zcard", arity: 2, flags: [.readonly, .fast], acl: ["read", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zcard),
+        CommandSpec("zscore", arity: 3, flags: [.readonly, .fast], acl: ["read", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zscore),
+        CommandSpec("zmscore", arity: -3, flags: [.readonly, .fast], acl: ["read", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zmscore),
+        CommandSpec("zrank", arity: 3, flags: [.readonly, .fast], acl: ["read", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrank),
+        CommandSpec("zrevrank", arity: 3, flags: [.readonly, .fast], acl: ["read", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrevrank),
+        CommandSpec("zcount", arity: 4, flags: [.readonly, .fast], acl: ["read", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zcount),
+        CommandSpec("zlexcount", arity: 4, flags: [.readonly, .fast], acl: ["read", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zlexcount),
+        CommandSpec("zrange", arity: -4, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrange),
+        CommandSpec("zrangestore", arity: -5, flags: [.write, .denyoom], acl: ["write", "sortedset", "slow"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RO", "access"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrangestore),
+        CommandSpec("zrangebyscore", arity: -4, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrangebyscore),
+        CommandSpec("zrevrangebyscore", arity: -4, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrevrangebyscore),
+        CommandSpec("zrangebylex", arity: -4, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrangebylex),
+        CommandSpec("zrevrangebylex", arity: -4, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrevrangebylex),
+        CommandSpec("zrevrange", arity: -4, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrevrange),
+        CommandSpec("zremrangebyscore", arity: 4, flags: [.write], acl: ["write", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zremrangebyscore),
+        CommandSpec("zremrangebyrank", arity: 4, flags: [.write], acl: ["write", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zremrangebyrank),
+        CommandSpec("zremrangebylex", arity: 4, flags: [.write], acl: ["write", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zremrangebylex),
+        CommandSpec("zpopmin", arity: -2, flags: [.write, .fast], acl: ["write", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zpopmin),
+        CommandSpec("zpopmax", arity: -2, flags: [.write, .fast], acl: ["write", "sortedset", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zpopmax),
+        CommandSpec("bzpopmin", arity: -3, flags: [.write, .noscript, .blocking, .fast], acl: ["write", "sortedset", "fast", "blocking"], keys: (1, -2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: -2, step: 1, limit: 0))], run: bzpopmin),
+        CommandSpec("bzpopmax", arity: -3, flags: [.write, .noscript, .blocking, .fast], acl: ["write", "sortedset", "fast", "blocking"], keys: (1, -2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: -2, step: 1, limit: 0))], run: bzpopmax),
+        CommandSpec("zmpop", arity: -4, flags: [.write, .movablekeys], acl: ["write", "sortedset", "slow"], keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zmpop),
+        CommandSpec("bzmpop", arity: -5, flags: [.write, .blocking, .movablekeys], acl: ["write", "sortedset", "slow", "blocking"], keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: bzmpop),
+        CommandSpec("zunion", arity: -3, flags: [.readonly, .movablekeys], acl: ["read", "sortedset", "slow"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zunion),
+        CommandSpec("zinter", arity: -3, flags: [.readonly, .movablekeys], acl: ["read", "sortedset", "slow"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zinter),
+        CommandSpec("zdiff", arity: -3, flags: [.readonly, .movablekeys], acl: ["read", "sortedset", "slow"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zdiff),
+        CommandSpec("zunionstore", arity: -4, flags: [.write, .denyoom, .movablekeys], acl: ["write", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zunionstore),
+        CommandSpec("zinterstore", arity: -4, flags: [.write, .denyoom, .movablekeys], acl: ["write", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zinterstore),
+        CommandSpec("zdiffstore", arity: -4, flags: [.write, .denyoom, .movablekeys], acl: ["write", "sortedset", "slow"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zdiffstore),
+        CommandSpec("zintercard", arity: -3, flags: [.readonly, .movablekeys], acl: ["read", "sortedset", "slow"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .keynum(index: 0, firstKey: 1, step: 1))], run: zintercard),
+        CommandSpec("zrandmember", arity: -2, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zrandmember),
+        CommandSpec("zscan", arity: -3, flags: [.readonly], acl: ["read", "sortedset", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: zscan),
+    ]
+
+    // MARK: - Shared pieces
+
+    /// Looks up a sorted set for reading; nil after replying `missing` (when given) or WRONGTYPE.
+    static func readOrReply(_ c: inout CommandContext, _ key: Bytes,
+                            missing: (inout CommandContext) -> Void) -> SortedSetObject? {
+        switch c.readSortedSet(key) {
+        case .found(let z): return z
+        case .missing: missing(&c)
+        case .wrongType: c.wrongType()
+        }
+        return nil
+    }
+
+    /// Looks up a sorted set for a removal; nil after replying 0 (missing) or WRONGTYPE.
+    static func writeOrReply(_ c: inout CommandContext, _ key: Bytes) -> SortedSetObject? {
+        switch c.writeSortedSet(key) {
+        case .found(let z): return z
+        case .missing: c.out.integer(0)
+        case .wrongType: c.wrongType()
+        }
+        return nil
+    }
+
+    /// One entry of a reply: the member, then (with scores) its score; in RESP3 a pair of them
+    /// is its own array when `pairs` is set, as Redis sends WITHSCORES replies.
+    @inlinable static func reply(_ e: ScoredMember, withScores: Bool, pairs: Bool, _ c: inout CommandContext) {
+        if pairs { c.out.arrayHeader(2) }
+        e.member.withUnsafeBytes { c.out.bulk($0) }
+        if withScores { c.out.double(e.score) }
+    }
+
+    /// The array header for `count` entries: RESP2 flattens member and score, RESP3 pairs them.
+    @inlinable static func replyHeader(_ count: Int, withScores: Bool, _ c: inout CommandContext) {
+        c.out.arrayHeader(withScores && !c.out.resp3 ? count * 2 : count)
+    }
+
+    /// Redis's start/end index rules (negative counts from the end, clamped); nil when empty.
+    static func rankSpan(start: Int64, end: Int64, count: Int) -> Range<Int>? {
+        let n = Int64(count)
+        var s = start < 0 ? n + start : start
+        var e = end < 0 ? n + end : end
+        if s < 0 { s = 0 }
+        if s > e || s >= n { return nil }
+        if e >= n { e = n - 1 }
+        return Int(s)..<Int(e + 1)
+    }
+
+    /// After removing entries: deletes the key when the set is empty, and records the change.
+    static func removed(_ count: Int, from z: SortedSetObject, key: Bytes, _ c: inout CommandContext) {
+        guard count > 0 else { return }
+        c.deleteIfEmpty(key, count: z.count)
+        c.modified(key)
+    }
+
+    // MARK: - ZADD, ZINCRBY
+
+    static func zadd(_ c: inout CommandContext) { addGeneric(&c, increment: false) }
+    static func zincrby(_ c: inout CommandContext) { addGeneric(&c, increment: true) }
+
+    /// ZADD's options, parsed as Redis does: option words first, then score/member pairs.
+    struct AddOptions {
+        var nx = false, xx = false, gt = false, lt = false, ch = false, incr = false
+    }
+
+    private static func addGeneric(_ c: inout CommandContext, increment: Bool) {
+        var o = AddOptions()
+        o.incr = increment
+        var first = 2
+        while first < c.args.count {
+            if c.argIs(first, "nx") { o.nx = true }
+            else if c.argIs(first, "xx") { o.xx = true }
+            else if c.argIs(first, "ch") { o.ch = true }
+            else if c.argIs(first, "incr") { o.incr = true }
+            else if c.argIs(first, "gt") { o.gt = true }
+            else if c.argIs(first, "lt") { o.lt = true }
+            else { break }
+            first += 1
+        }
+        let remaining = c.args.count - first
+        if remaining == 0 || remaining % 2 != 0 { return c.syntaxError() }
+        if o.nx && o.xx { return c.out.error("ERR XX and NX options at the same time are not compatible") }
+        if (o.gt && o.nx) || (o.lt && o.nx) || (o.gt && o.lt) {
+            return c.out.error("ERR GT, LT, and/or NX options at the same time are not compatible")
+        }
+        if o.incr && remaining > 2 { return c.out.error("ERR INCR option supports a single increment-element pair") }
+        var scores: [Double] = []
+        scores.reserveCapacity(remaining / 2)
+        for i in stride(from: first, to: c.args.count, by: 2) {
+            guard let s = parseScore(c.args[i]) else { return c.notFloat() }
+            scores.append(s)
+        }
+
+        let key = Bytes(c.args[1])
+        let z: SortedSetObject
+        switch c.writeSortedSet(key) {
+        case .wrongType: return c.wrongType()
+        case .found(let existing): z = existing
+        case .missing:
+            if o.xx { return o.incr ? c.out.null() : c.out.integer(0) }
+            z = SortedSetObject()
+            c.create(key, .zset(z))
+        }
+        let limits = c.encodingLimits
+        var added = 0, updated = 0, processed = 0
+        var lastScore = 0.0
+        for (j, given) in scores.enumerated() {
+            let member = Bytes(c.args[first + 1 + 2 * j])
+            var score = given
+            if let current = z.score(of: member) {
+                if o.nx { continue }
+                if o.incr {
+                    score += current
+                    if score.isNaN {
+                        if added + updated > 0 { c.modified(key) }
+                        return c.out.error("ERR resulting score is not a number (NaN)")
+                    }
+                }
+                if (o.lt && score >= current) || (o.gt && score <= current) { continue }
+                processed += 1
+                lastScore = score
+                if score != current {
+                    z.set(member, score, limits: limits)
+                    updated += 1
+                }
+            } else {
+                if o.xx { continue }
+                z.set(member, score, limits: limits)
+                added += 1
+                processed += 1
+                lastScore = score
+            }
+        }
+        if added + updated > 0 {
+            c.modified(key)
+            if added > 0 { c.signalKeyReady(key) }
+        }
+        if o.incr {
+            processed > 0 ? c.out.double(lastScore) : c.out.null()
+        } else {
+            c.out.integer(o.ch ? added + updated : added)
+        }
+    }
+
+    // MARK: - Removing
+
+    static func zrem(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        guard let z = writeOrReply(&c, key) else { return }
+        var deleted = 0
+        for i in 2..<c.args.count {
+            if z.remove(Bytes(c.args[i])) != nil { deleted += 1 }
+            if z.count == 0 { break }
+        }
+        removed(deleted, from: z, key: key, &c)
+        c.out.integer(deleted)
+    }
+
+    static func zremrangebyrank(_ c: inout CommandContext) {
+        guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
+        removeRange(&c) { z in rankSpan(start: start, end: end, count: z.count) ?? 0..<0 }
+    }
+
+    static func zremrangebyscore(_ c: inout CommandContext) {
+        guard let range = c.scoreRange(2, 3) else { return }
+        removeRange(&c) { range.ranks(in: $0) }
+    }
+
+    static func zremrangebylex(_ c: inout CommandContext) {
+        guard let range = c.lexRange(2, 3) else { return }
+        removeRange(&c) { range.ranks(in: $0) }
+    }
+
+    private static func removeRange(_ c: inout CommandContext, _ ranks: (SortedSetObject) -> Range<Int>) {
+        let key = Bytes(c.args[1])
+        guard let z = writeOrReply(&c, key) else { return }
+        let span = ranks(z)
+        if !span.isEmpty { z.removeRanks(span) }
+        removed(span.count, from: z, key: key, &c)
+        c.out.integer(span.count)
+    }
+
+    // MARK: - Reading
+
+    static func zcard(_ c: inout CommandContext) {
+        guard let z = readOrReply(&c, Bytes(c.args[1]), missing: { $0.out.integer(0) }) else { return }
+        c.out.integer(z.count)
+    }
+
+    static func zscore(_ c: inout CommandContext) {
+        guard let z = readOrReply(&c, Bytes(c.args[1]), missing: { $0.out.null() }) else { return }
+        if let s = z.score(of: Bytes(c.args[2])) { c.out.double(s) } else { c.out.null() }
+    }
+
+    static func zmscore(_ c: inout CommandContext) {
+        var z: SortedSetObject?
+        switch c.readSortedSet(Bytes(c.args[1])) {
+        case .wrongType: return c.wrongType()
+        case .missing: z = nil
+        case .found(let found): z = found
+        }
+        c.out.arrayHeader(c.args.count - 2)
+        for i in 2..<c.args.count {
+            if let s = z?.score(of: Bytes(c.args[i])) { c.out.double(s) } else { c.out.null() }
+        }
+    }
+
+    static func zrank(_ c: inout CommandContext) { rankGeneric(&c, reverse: false) }
+    static func zrevrank(_ c: inout CommandContext) { rankGeneric(&c, reverse: true) }
+
+    private static func rankGeneric(_ c: inout CommandContext, reverse: Bool) {
+        guard let z = readOrReply(&c, Bytes(c.args[1]), missing: { $0.out.null() }) else { return }
+        guard let rank = z.rank(of: Bytes(c.args[2])) else { return c.out.null() }
+        c.out.integer(reverse ? z.count - 1 - rank : rank)
+    }
+
+    static func zcount(_ c: inout CommandContext) {
+        guard let range = c.scoreRange(2, 3) else { return }
+        guard let z = readOrReply(&c, Bytes(c.args[1]), missing: { $0.out.integer(0) }) else { return }
+        c.out.integer(range.ranks(in: z).count)
+    }
+
+    static func zlexcount(_ c: inout CommandContext) {
+        guard let range = c.lexRange(2, 3) else { return }
+        guard let z = readOrReply(&c, Bytes(c.args[1]), missing: { $0.out.integer(0) }) else { return }
+        c.out.integer(range.ranks(in: z).count)
+    }
+
+    // MARK: - ZRANDMEMBER
+
+    static func zrandmember(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        guard c.args.count >= 3 else {
+            guard let z = readOrReply(&c, key, missing: { $0.out.null() }) else { return }
+            let member = z.scores.randomKey(using: &c.keyspace.rng)!
+            return member.withUnsafeBytes { c.out.bulk($0) }
+        }
+        guard let n = c.integerArgument(2) else { return }
+        if n == Int64.min {
+            return c.out.error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+        }
+        if c.args.count > 4 || (c.args.count == 4 && !c.argIs(3, "withscores")) { return c.syntaxError() }
+        let withScores = c.args.count == 4
+        if withScores && (n < Int64.min / 2 || n > Int64.max / 2) { return c.out.error("ERR value is out of range") }
+        guard let z = readOrReply(&c, key, missing: { $0.out.arrayHeader(0) }) else { return }
+        if n == 0 { return c.out.arrayHeader(0) }
+        let pairs = withScores && c.out.resp3
+        // Negative counts (and 1) pick with repetition.
+        if n < 0 || n == 1 {
+            let picks = Int(n.magnitude)
+            replyHeader(picks, withScores: withScores, &c)
+            for _ in 0..<picks {
+                let member = z.scores.randomKey(using: &c.keyspace.rng)!
+                reply(ScoredMember(score: z.score(of: member)!, member: member), withScores: withScores, pairs: pairs, &c)
+            }
+            return
+        }
+        // Asking for the whole set returns it highest first, as Redis walks it.
+        if n >= z.count {
+            replyHeader(z.count, withScores: withScores, &c)
+            z.index.visit(fromRank: z.count - 1, reverse: true) { e in
+                reply(e, withScores: withScores, pairs: pairs, &c)
+                return true
+            }
+            return
+        }
+        let picks = Int(n)
+        var chosen: [Bytes]
+        if picks * 3 > z.count {
+            // Most of the set: shuffle all members and keep a prefix.
+            chosen = []
+            chosen.reserveCapacity(z.count)
+            z.scores.forEach { member, _ in chosen.append(member) }
+            for i in 0..<picks { chosen.swapAt(i, Int.random(in: i..<chosen.count, using: &c.keyspace.rng)) }
+            chosen.removeSubrange(picks...)
+        } else {
+            var seen = Set<Bytes>()
+            chosen = []
+            while chosen.count < picks {
+                let member = z.scores.randomKey(using: &c.keyspace.rng)!
+                if seen.insert(member).inserted { chosen.append(member) }
+            }
+        }
+        replyHeader(picks, withScores: withScores, &c)
+        for member in chosen {
+            reply(ScoredMember(score: z.score(of: member)!, member: member), withScores: withScores, pairs: pairs, &c)
+        }
+    }
+
+    // MARK: - ZSCAN
+
+    static func zscan(_ c: inout CommandContext) {
+        guard KeyCommands.parseCursor(c.args[2]) != nil else { return c.out.error("ERR invalid cursor") }
+        guard let z = readOrReply(&c, Bytes(c.args[1]), missing: { c in
+            c.out.arrayHeader(2)
+            c.out.bulk([UInt8(ascii: "0")])
+            c.out.arrayHeader(0)
+        }) else { return }
+        guard let o = KeyCommands.parseScan(&c, cursorIndex: 2, allowType: false) else { return }
+        var found: [ScoredMember] = []
+        let next: Int
+        if z.compact {
+            // A listpack is scanned whole in one call, in order, as Redis does.
+            z.index.visit(fromRank: 0, reverse: false) { e in
+                if o.pattern.map({ p in e.member.withUnsafeBytes { globMatch(p, Array($0)) } }) ?? true { found.append(e) }
+                return true
+            }
+            next = 0
+        } else {
+            next = z.scores.scan(from: o.cursor, count: o.count) { member, score in
+                if let p = o.pattern, !globMatch(p, member.array) { return }
+                found.append(ScoredMember(score: score, member: member))
+            }
+        }
+        c.out.arrayHeader(2)
+        c.out.bulk(Array(String(next).utf8))
+        c.out.arrayHeader(found.count * 2)
+        for e in found {
+            e.member.withUnsafeBytes { c.out.bulk($0) }
+            c.out.bulk(z.compact ? listpackScoreText(e.score) : formatDouble17g(e.score))
+        }
+    }
+
+    /// A score as a listpack stores it (Redis's `zzlInsertAt`): integral values within
+    /// ±2^62 as integers, anything else as `%.17g`.
+    static func listpackScoreText(_ score: Double) -> String {
+        if score >= -4.611686018427388e18 && score <= 4.611686018427388e18, let n = Int64(exactly: score) {
+            return String(n)
+        }
+        return formatDouble17g(score)
+    }
+}
