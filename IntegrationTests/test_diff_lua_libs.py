@@ -7,7 +7,11 @@ come back through ``show``, a Lua serializer that spells out types, numbers to
 and how many values a call returned.
 """
 
+import random
+
 import pytest
+
+import resp
 
 PRELUDE = r"""
 local show
@@ -43,6 +47,15 @@ local function keyed(n)
   return t
 end
 """
+
+
+@pytest.fixture(autouse=True, scope="module")
+def reset_slowlog(redis_ref, atoll):
+    """Some scripts here take long enough for SLOWLOG; later modules expect it empty."""
+    yield
+    for port in (redis_ref.port, atoll.port):
+        with resp.Conn(port) as c:
+            assert c.command("SLOWLOG", "RESET") == b"+OK\r\n"
 
 
 def lua(diff, body, *argv, ok=True):
@@ -440,3 +453,68 @@ def test_pack_reuses_its_buffer(diff):
         local c = cmsgpack.pack(range(40000))
         local d = cmsgpack.pack('x')
         return {#a, b, #c, d, a:sub(-3), c:sub(1, 8)}""")
+
+
+# --- seeded random cases (deterministic) ---------------------------------------------------
+
+FUZZ_ATOMS = [
+    "0", "1", "-1", "127", "128", "-33", "2^31", "2^32", "2^53", "2^63", "-2^63", "0.5", "0.1",
+    "1/0", "-1/0", "0/0", "-0.0", "1e300", "'a'", "''", "string.rep('q', 40)", "true", "false",
+    "nil", "type",
+]
+FUZZ_KEYS = ["1", "2", "3", "5", "0", "-1", "1.5", "2^31", "'k'", "'1'", "true", "'f1'", "'f2'"]
+
+
+def random_value(rng, depth=0):
+    if depth > 3 or rng.random() < 0.5:
+        return rng.choice(FUZZ_ATOMS)
+    items = []
+    for _ in range(rng.randint(0, 6)):
+        value = random_value(rng, depth + 1)
+        items.append(value if rng.random() < 0.5 else f"[{rng.choice(FUZZ_KEYS)}] = {value}")
+    return "{" + ", ".join(items) + "}"
+
+
+def test_fuzz_pack_and_round_trip(diff):
+    rng = random.Random(20240501)
+    for _ in range(300):
+        values = ", ".join(random_value(rng) for _ in range(rng.randint(1, 3)))
+        diff.check("EVAL", f"local p = cmsgpack.pack({values}) local u = {{cmsgpack.unpack(p)}} "
+                   "return {p, #u, #u > 0 and cmsgpack.pack(unpack(u, 1, #u)) or ''}", "0")
+
+
+FUZZ_TAGS = [
+    0x00, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x91, 0x9f, 0xa0, 0xa3, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3,
+    0xc4, 0xc7, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd9, 0xda,
+    0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff,
+]
+
+
+def test_fuzz_unpack_random_bytes(diff):
+    rng = random.Random(20240502)
+    for _ in range(300):
+        data = bytes(rng.choice(FUZZ_TAGS) if rng.random() < 0.6 else rng.randrange(256)
+                     for _ in range(rng.randint(0, 12)))
+        call = rng.choice([
+            "unpack(ARGV[1])", f"unpack_one(ARGV[1], {rng.randint(0, 4)})",
+            f"unpack_limit(ARGV[1], {rng.randint(0, 3)}, {rng.randint(0, 3)})",
+        ])
+        diff.check("EVAL", PRELUDE + f"return all(cmsgpack.{call})", "0", data)
+
+
+FUZZ_OPTIONS = list("bBhHlLTiIfdxsc<>! ") + ["i3", "I5", "i12", "c0", "c2", "!4", "!2", "!8", "i0", "q"]
+FUZZ_ARGUMENTS = ["1", "-1", "255", "65537", "2^40", "-2^40", "0.5", "'ab'", "'12'", "'xyz\\0w'",
+                  "1/0", "2^64", "-3.7"]
+
+
+def test_fuzz_struct_formats(diff):
+    rng = random.Random(20240503)
+    for _ in range(300):
+        fmt = "".join(rng.choice(FUZZ_OPTIONS) for _ in range(rng.randint(0, 6)))
+        args = "".join(", " + rng.choice(FUZZ_ARGUMENTS) for _ in range(rng.randint(0, 6)))
+        diff.check("EVAL", PRELUDE + f"local p = struct.pack({fmt!r}{args}) "
+                   f"return {{p, all(struct.unpack({fmt!r}, p)), struct.size({fmt!r})}}", "0")
+        data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 20)))
+        position = rng.choice([1, 1, 2, 5, -1])
+        diff.check("EVAL", PRELUDE + f"return all(struct.unpack({fmt!r}, ARGV[1], {position}))",
+                   "0", data)

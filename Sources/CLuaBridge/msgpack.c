@@ -87,7 +87,8 @@ static void put_float_or_double(packer *p, double d) {
     }
 }
 
-/* fix* forms hold up to 15 entries; then 16- and 32-bit counts. */
+/* fix* forms hold up to 15 entries; then a 16-bit count after `tag16`, or a 32-bit one
+ * after the next tag. */
 static void put_count(packer *p, unsigned char fix, unsigned char tag16, size_t n) {
     if (n <= 15) put_tagged(p, fix | (unsigned char)n, 0, 0);
     else if (n <= 0xffff) put_tagged(p, tag16, n, 2);

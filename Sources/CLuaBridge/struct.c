@@ -189,8 +189,18 @@ static lua_Number read_integer(const unsigned char *bytes, int big_endian, int i
     return (lua_Number)(int64_t)value;
 }
 
-static void read_ordered(unsigned char *native, const char *data, size_t size, int big_endian) {
+/* A float (size 4) or a double (size 8). */
+static lua_Number read_floating(const char *data, size_t size, int big_endian) {
+    unsigned char native[sizeof(double)];
     for (size_t i = 0; i < size; i++) native[i] = (unsigned char)data[big_endian ? size - 1 - i : i];
+    if (size == sizeof(float)) {
+        float f;
+        memcpy(&f, native, sizeof f);
+        return f;
+    }
+    double d;
+    memcpy(&d, native, sizeof d);
+    return d;
 }
 
 /* struct.unpack(fmt, s [, pos]): the values, then the position after them. */
@@ -220,20 +230,10 @@ static int struct_unpack(lua_State *L) {
         }
         case 'x':
             break;
-        case 'f': {
-            float f;
-            read_ordered((unsigned char *)&f, data + pos, sizeof f, lay.big_endian);
-            lua_pushnumber(L, f);
+        case 'f': case 'd':
+            lua_pushnumber(L, read_floating(data + pos, size, lay.big_endian));
             results++;
             break;
-        }
-        case 'd': {
-            double d;
-            read_ordered((unsigned char *)&d, data + pos, sizeof d, lay.big_endian);
-            lua_pushnumber(L, d);
-            results++;
-            break;
-        }
         case 'c':
             if (size == 0) {
                 if (results == 0 || !lua_isnumber(L, -1)) luaL_error(L, "format 'c0' needs a previous size");
