@@ -143,8 +143,7 @@ def test_runtime_errors_and_environment(fdiff):
         "redis.register_function('resp3', function() redis.setresp(3) return redis.call('hello') ~= nil end)",
     ])))
     d.check("SET", "str", "abc")
-    # ("env" lists cmsgpack and struct too: it is checked in test_diff_lua_libs.py once they exist.)
-    for name in ("helper", "oops", "glob", "keysglobal", "callerr", "pcallerr", "redisenv", "version"):
+    for name in ("helper", "oops", "glob", "keysglobal", "callerr", "pcallerr", "env", "redisenv", "version"):
         d.check("FCALL", name, "0")
 
 

@@ -104,8 +104,8 @@ public final class LuaEngine {
         var source = body
         if source.starts(with: [35, 33]) { source.replaceSubrange(0..<2, with: [45, 45]) }
         let status = source.withUnsafeBufferPointer { buf -> Int32 in
-            let base = buf.baseAddress ?? UnsafePointer([UInt8](repeating: 0, count: 1))
-            return base.withMemoryRebound(to: CChar.self, capacity: max(buf.count, 1)) {
+            guard let base = buf.baseAddress else { return atoll_lua_load(L, "", 0, "@user_script") }
+            return base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
                 atoll_lua_load(L, $0, buf.count, "@user_script")
             }
         }
@@ -178,23 +178,27 @@ public final class LuaEngine {
     /// (`name` is the SHA-1 for EVAL, the function's name for FCALL).
     func writeScriptError(name: String, out: inout ReplyWriter) {
         guard lua_type(L, -1) == LUA_TTABLE else {
-            let text = lua_type(L, -1) == LUA_TSTRING ? popString() : "execution failure"
-            out.error("ERR Error running script f_\(name), \(text.prefix(100))\n")
+            let text = lua_type(L, -1) == LUA_TSTRING ? bytes(at: -1) : Array("execution failure".utf8)
+            lua_settop(L, -2)
+            out.error(bytes: Array("ERR Error running script f_\(name), ".utf8) + text.prefix(100) + [10])
             return
         }
-        let message = stringField("err") ?? ""
-        var line = message
-        if let source = stringField("source"), let number = numberField("line") {
-            line += " script: \(name), on \(source):\(number)."
+        var line = fieldBytes("err") ?? []
+        if let source = fieldBytes("source"), let number = numberField("line") {
+            line += Array(" script: \(name), on ".utf8) + source + Array(":\(number).".utf8)
         }
-        out.error(line)
+        out.error(bytes: line)
     }
 
-    func stringField(_ name: String) -> String? {
+    func fieldBytes(_ name: String) -> [UInt8]? {
         lua_getfield(L, -1, name)
         defer { lua_settop(L, -2) }
         guard lua_type(L, -1) == LUA_TSTRING else { return nil }
-        return String(decoding: bytes(at: -1), as: UTF8.self)
+        return bytes(at: -1)
+    }
+
+    func stringField(_ name: String) -> String? {
+        fieldBytes(name).map { String(decoding: $0, as: UTF8.self) }
     }
 
     func numberField(_ name: String) -> Int? {

@@ -36,9 +36,7 @@ struct LuaReplyEncoder {
 
     private func writeTable(_ out: inout ReplyWriter) {
         if let err = field("err", type: LUA_TSTRING) {
-            var text = String(decoding: err, as: UTF8.self)
-            if text.isEmpty { text = " " }
-            out.error(text)
+            out.error(bytes: err.isEmpty ? [32] : err)
             return
         }
         if let ok = field("ok", type: LUA_TSTRING) {

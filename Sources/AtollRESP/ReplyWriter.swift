@@ -40,6 +40,13 @@ public struct ReplyWriter {
         buffer.writeStaticString("\r\n")
     }
 
+    /// An error reply from raw bytes (script errors may hold any bytes); CR and LF become spaces.
+    public mutating func error(bytes message: [UInt8]) {
+        buffer.writeInteger(UInt8(ascii: "-"))
+        buffer.writeBytes(message.map { $0 == 13 || $0 == 10 ? 32 : $0 })
+        buffer.writeStaticString("\r\n")
+    }
+
     @inlinable public mutating func staticError(_ line: StaticString) {
         buffer.writeStaticString(line)
     }

@@ -1,5 +1,6 @@
 /* See CLuaBridge.h. */
 #include "CLuaBridge.h"
+#include "script_libraries.h"
 
 #include <stdlib.h>
 #include <lua5.1/lauxlib.h>
@@ -57,7 +58,8 @@ static int open_all(lua_State *L) {
     static const luaL_Reg libs[] = {
         {"", luaopen_base}, {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
         {LUA_MATHLIBNAME, luaopen_math}, {LUA_DBLIBNAME, luaopen_debug},
-        {"cjson", luaopen_cjson}, {"bit", luaopen_bit}, {NULL, NULL},
+        {"cjson", luaopen_cjson}, {"struct", luaopen_struct}, {"cmsgpack", luaopen_cmsgpack},
+        {"bit", luaopen_bit}, {NULL, NULL},
     };
     for (const luaL_Reg *lib = libs; lib->func; lib++) {
         lua_pushcfunction(L, lib->func);
