@@ -5,11 +5,15 @@ and Atoll's ratio per test. Both servers listen on free loopback ports; nothing 
 
 Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--requests N]
                         [--pipeline 1,16] [--rounds 3] [--markdown]
+                        [--command 'NAME=COMMAND ARGS...'] [--setup 'COMMAND ARGS...']
+--command benchmarks any command line (repeatable; redis-benchmark's __rand_int__ works);
+--setup runs a command on both servers first (repeatable), e.g. to SCRIPT LOAD a script.
 """
 import argparse
 import csv
 import io
 import os
+import shlex
 import socket
 import statistics
 import subprocess
@@ -48,9 +52,10 @@ PIN_SERVER: list = []
 PIN_CLIENT: list = []
 
 
-def run_benchmark(port, tests, clients, requests, pipeline):
-    argv = [*PIN_CLIENT, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-c", str(clients),
+def run_benchmark(port, tests, clients, requests, pipeline, command=None):
+    argv = [*PIN_CLIENT, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
             "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q"]
+    argv += shlex.split(command) if command else ["-t", tests]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
     rows = list(csv.reader(io.StringIO(out)))
     result = {}
@@ -72,6 +77,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--atoll-args", default="", help="extra atoll-server flags, e.g. '--io-threads 1'")
+    ap.add_argument("--command", action="append", default=[], help="NAME=COMMAND ARGS... to benchmark")
+    ap.add_argument("--setup", action="append", default=[], help="command run on both servers before the runs")
     ap.add_argument("--pin", action="store_true",
                     help="pin both servers to CPU 0 and redis-benchmark to CPU 1 (taskset), the same for both")
     args = ap.parse_args()
@@ -85,14 +92,22 @@ def main():
                    "--appendonly", "no", "--dir", tmp], rport)
     atoll = start([*PIN_SERVER, args.atoll, "--port", str(aport), "--bind", "127.0.0.1", *args.atoll_args.split()], aport)
     try:
+        for port in (rport, aport):
+            for line in args.setup:
+                subprocess.run(["redis-cli", "-p", str(port), *shlex.split(line)], check=True, capture_output=True, timeout=60)
+        custom = [tuple(spec.split("=", 1)) for spec in args.command]
         lines = []
         for pipeline in [int(p) for p in args.pipeline.split(",")]:
             samples = {"redis": {}, "atoll": {}}
             for _ in range(args.rounds):
                 for name, port in (("redis", rport), ("atoll", aport)):
                     requests = args.requests * (5 if pipeline > 1 else 1)
-                    for test, ops in run_benchmark(port, args.tests, args.clients, requests, pipeline).items():
-                        samples[name].setdefault(test, []).append(ops)
+                    if args.tests:
+                        for test, ops in run_benchmark(port, args.tests, args.clients, requests, pipeline).items():
+                            samples[name].setdefault(test, []).append(ops)
+                    for label, command in custom:
+                        for ops in run_benchmark(port, None, args.clients, requests, pipeline, command).values():
+                            samples[name].setdefault(label, []).append(ops)
             for test in samples["redis"]:
                 r = statistics.median(samples["redis"][test])
                 a = statistics.median(samples["atoll"].get(test, [0.0]))

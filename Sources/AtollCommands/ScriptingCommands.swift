@@ -40,7 +40,7 @@ enum ScriptingCommands {
         let sha: Bytes
         let body: [UInt8]
         if bySHA {
-            sha = Bytes(c.args[1].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+            sha = Bytes(lowercasedASCII(c.args[1]))
             guard let cached = engine.scripts[sha] else {
                 return c.out.staticError("-NOSCRIPT No matching script. Please use EVAL.\r\n")
             }
@@ -81,7 +81,7 @@ enum ScriptingCommands {
         let engine = c.server.scripting.engine
         c.out.arrayHeader(c.args.count - 2)
         for i in 2..<c.args.count {
-            let sha = Bytes(c.args[i].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+            let sha = Bytes(lowercasedASCII(c.args[i]))
             c.out.integer(engine.contains(sha) ? 1 : 0)
         }
     }
@@ -122,6 +122,12 @@ enum ScriptingCommands {
             "    Load a script into the scripts cache without executing it.",
         ])
     }
+}
+
+/// `bytes` with ASCII letters in lower case, without copying when there are none to change.
+func lowercasedASCII(_ bytes: [UInt8]) -> [UInt8] {
+    guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return bytes }
+    return bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
 }
 
 /// The `#!lua flags=...` line a script may start with.
@@ -193,13 +199,18 @@ final class ScriptRun: LuaHost {
             if readOnly { return Array("-ERR Write commands are not allowed from read-only scripts.\r\n".utf8) }
             server.scripting.monitor.scriptWrote()
         }
-        var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: resp3), client: client, server: server)
+        let scripting = server.scripting
+        var buffer = scripting.replyScratch.take() ?? ByteBuffer()
+        buffer.clear()
+        var ctx = CommandContext(out: ReplyWriter(buffer: buffer, resp3: resp3), client: client, server: server)
         ctx.args = args
         ctx.command = spec
         ctx.now = now
         server.stats.totalCommands += 1
         spec.handler?(&ctx)
-        return Array(ctx.out.buffer.readableBytesView)
+        let reply = Array(ctx.out.buffer.readableBytesView)
+        scripting.replyScratch = ctx.out.buffer
+        return reply
     }
 
     func log(level: Int, message: [UInt8]) {

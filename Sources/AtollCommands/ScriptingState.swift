@@ -4,6 +4,7 @@ import AtollBytes
 import AtollKeyspace
 import AtollLua
 import AtollRESP
+import NIOCore
 
 public final class ScriptingState: @unchecked Sendable {
     public let engine = LuaEngine()
@@ -11,6 +12,8 @@ public final class ScriptingState: @unchecked Sendable {
     let client: ClientSession
     /// The script being run, while EVAL runs it.
     var running: ScriptRun?
+    /// Reused for the replies of commands scripts call.
+    var replyScratch: ByteBuffer?
     /// The running script as other threads see it (BUSY, SCRIPT KILL).
     public let monitor = ScriptMonitor()
     /// Scripts (by SHA-1) whose every run so far ended within `quickRunMicros`: they run on
@@ -47,13 +50,13 @@ public final class ScriptingState: @unchecked Sendable {
         guard args.count >= 2 else { return true }
         let name = args[0]
         if asciiCaseInsensitiveEquals(name, "evalsha") || asciiCaseInsensitiveEquals(name, "evalsha_ro") {
-            return quickScripts.contains(Bytes(args[1].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }))
+            return quickScripts.contains(Bytes(lowercasedASCII(args[1])))
         }
         if asciiCaseInsensitiveEquals(name, "eval") || asciiCaseInsensitiveEquals(name, "eval_ro") {
             return quickScripts.contains(Bytes(sha1Hex(args[1])))
         }
         if asciiCaseInsensitiveEquals(name, "fcall") || asciiCaseInsensitiveEquals(name, "fcall_ro") {
-            return quickScripts.contains(Bytes(args[1].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }))
+            return quickScripts.contains(Bytes(lowercasedASCII(args[1])))
         }
         return true
     }
