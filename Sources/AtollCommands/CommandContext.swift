@@ -18,8 +18,9 @@ public struct CommandContext {
     public var command: CommandSpec?
     /// Set by `block(...)`: the command parked the client instead of replying.
     public var blockRequested = false
-    /// True while a parked client's command is re-run to serve it.
-    public var servingBlocked = false
+    /// While a parked client's command is re-run to serve it: the key that woke it, the only
+    /// one the command may take from (see `servingBlocked`).
+    public var servedKey: Bytes?
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out

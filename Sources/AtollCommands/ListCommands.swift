@@ -164,7 +164,7 @@ enum ListCommands {
         while j < c.args.count {
             let more = j + 1 < c.args.count
             if c.argIs(j, "rank") && more {
-                guard let r = c.rangedArgument(j + 1, -Int64.max, Int64.max) else { return }
+                guard let r = c.integerArgument(j + 1) else { return }
                 if r == 0 {
                     return c.out.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
                 }
@@ -186,26 +186,25 @@ enum ListCommands {
         case .missing: return count == -1 ? c.out.null() : c.out.arrayHeader(0)
         case .found(let l): list = l
         }
+        // Redis 7.0 negates a negative rank in C: RANK -9223372036854775808 stays negative, so
+        // every match counts and COUNT's stop test (which overflows too) never ends the scan.
         let fromTail = rank < 0
-        let skip = rank.magnitude - 1
-        let wanted = count == -1 ? 1 : (count == 0 ? UInt64.max : UInt64(count))
+        if fromTail { rank = 0 &- rank }
         let target = c.args[2]
         let n = list.count
-        var matches: UInt64 = 0
+        var matches: Int64 = 0
         var found: [Int] = []
-        var scanned: Int64 = 0
         var step = 0
-        while step < n && (maxlen == 0 || scanned < maxlen) {
+        while step < n && (maxlen == 0 || Int64(step) < maxlen) {
             let i = fromTail ? n - 1 - step : step
             if list.items[i].withUnsafeBytes({ $0.elementsEqual(target) }) {
-                if matches >= skip {
-                    found.append(i)
-                    if UInt64(found.count) >= wanted { break }
-                }
                 matches += 1
+                if matches >= rank {
+                    found.append(i)
+                    if count == -1 || (count != 0 && matches &- rank &+ 1 >= count) { break }
+                }
             }
             step += 1
-            scanned += 1
         }
         if count == -1 {
             guard let first = found.first else { return c.out.null() }
@@ -262,29 +261,29 @@ enum ListCommands {
         }
         let target = c.args[3]
         let limit = toRemove == 0 ? UInt64.max : toRemove.magnitude
+        let fromHead = toRemove >= 0
+        func matches(_ element: Bytes) -> Bool { element.withUnsafeBytes { $0.elementsEqual(target) } }
+        // Find the limit-th match from the chosen end: matches between that end and it go.
         var removedCount: UInt64 = 0
-        if toRemove >= 0 {
-            var kept = Deque<Bytes>()
-            kept.reserveCapacity(list.count)
-            for element in list.items {
-                if removedCount < limit && element.withUnsafeBytes({ $0.elementsEqual(target) }) {
-                    removedCount += 1
-                } else {
-                    kept.append(element)
-                }
-            }
-            if removedCount > 0 { list.items = kept }
-        } else {
-            var i = list.count - 1
-            while i >= 0 && removedCount < limit {
-                if list.items[i].withUnsafeBytes({ $0.elementsEqual(target) }) {
-                    list.items.remove(at: i)
-                    removedCount += 1
-                }
-                i -= 1
+        var edge = fromHead ? list.count - 1 : 0
+        for i in stride(from: fromHead ? 0 : list.count - 1, to: fromHead ? list.count : -1, by: fromHead ? 1 : -1)
+        where matches(list.items[i]) {
+            removedCount += 1
+            if removedCount == limit {
+                edge = i
+                break
             }
         }
-        if removedCount > 0 { removed(&c, key, list) }
+        if removedCount > 0 {
+            let span = fromHead ? 0...edge : edge...(list.count - 1)
+            var kept = Deque<Bytes>()
+            kept.reserveCapacity(list.count - Int(removedCount))
+            for (i, element) in list.items.enumerated() where !(span.contains(i) && matches(element)) {
+                kept.append(element)
+            }
+            list.items = kept
+            removed(&c, key, list)
+        }
         c.out.integer(Int64(removedCount))
     }
 
@@ -413,17 +412,25 @@ enum ListCommands {
     private static func blockingPop(_ c: inout CommandContext, _ end: End) {
         let last = c.args.count - 1
         guard let deadline = c.timeoutArgument(last) else { return }
-        if popFirstNonEmpty(&c, keys: 1..<last, end, count: nil) { return }
+        if popFirstNonEmpty(&c, keys: keysToTry(c, 1..<last), end, count: nil) { return }
         if !c.mayBlock { return c.out.nullArray() }
-        c.block(on: c.args[1..<last].map { Bytes($0) }, waitsFor: .list, deadline: deadline, timeoutReply: .nullArray)
+        c.block(on: c.args[1..<last].map { Bytes($0) }, waitsFor: .list, deadline: deadline)
     }
 
     static func blmpop(_ c: inout CommandContext) {
         guard let p = parseMultiPop(&c, numkeysIndex: 2) else { return }
         guard let deadline = c.timeoutArgument(1) else { return }
-        if popFirstNonEmpty(&c, keys: p.keys, p.end, count: p.count) { return }
+        if popFirstNonEmpty(&c, keys: keysToTry(c, p.keys), p.end, count: p.count) { return }
         if !c.mayBlock { return c.out.nullArray() }
-        c.block(on: c.args[p.keys].map { Bytes($0) }, waitsFor: .list, deadline: deadline, timeoutReply: .nullArray)
+        c.block(on: c.args[p.keys].map { Bytes($0) }, waitsFor: .list, deadline: deadline)
+    }
+
+    /// The key arguments a blocking pop tries: all, or while a parked client is served, only the
+    /// key that woke it (Redis 7.0 serves from that key even if an earlier one has data too).
+    private static func keysToTry(_ c: CommandContext, _ keys: Range<Int>) -> Range<Int> {
+        guard let served = c.servedKey,
+              let i = keys.first(where: { i in served.withUnsafeBytes { $0.elementsEqual(c.args[i]) } }) else { return keys }
+        return i..<i + 1
     }
 
     static func blmove(_ c: inout CommandContext) {
@@ -440,7 +447,7 @@ enum ListCommands {
         case .found: return move(&c, from, to)
         case .missing:
             if !c.mayBlock { return c.out.null() }
-            c.block(on: [Bytes(c.args[1])], waitsFor: .list, deadline: deadline, timeoutReply: .nullBulk)
+            c.block(on: [Bytes(c.args[1])], waitsFor: .list, deadline: deadline)
         }
     }
 }
