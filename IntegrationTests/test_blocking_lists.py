@@ -420,3 +420,35 @@ def test_serving_a_waiter_touches_watched_keys(conns):
     control.command("RPUSH", "q", "j")
     assert mover.read_reply() == b"$1\r\nj\r\n"
     assert transaction(watcher, ["PING"]) == b"*-1\r\n"
+
+
+def test_client_reply_applies_to_the_reply_given_on_release(conns):
+    """CLIENT REPLY SKIP/OFF before a blocking command drops its reply when it comes."""
+    waiter, control = conns(), conns()
+    waiter.send_raw(resp.encode("CLIENT", "REPLY", "SKIP") + resp.encode("BLPOP", "q", "0"))
+    wait_blocked(control, 1)
+    control.command("RPUSH", "q", "a")
+    assert waiter.command("PING", "after-skip") == b"$10\r\nafter-skip\r\n"
+    waiter.send_raw(resp.encode("CLIENT", "REPLY", "OFF") + resp.encode("BLPOP", "q", "0"))
+    wait_blocked(control, 1)
+    control.command("RPUSH", "q", "b")
+    waiter.send_raw(resp.encode("BLMOVE", "q", "d", "LEFT", "LEFT", "0.05") + resp.encode("CLIENT", "REPLY", "ON"))
+    assert waiter.read_reply() == b"+OK\r\n"
+    assert control.command("EXISTS", "q", "d") == b":0\r\n"
+
+
+@pytest.mark.parametrize("arrival", [
+    [["SELECT", "1"], ["RPUSH", "q", "v"], ["SWAPDB", "0", "1"]],
+    [["SELECT", "1"], ["RPUSH", "q", "v"], ["MOVE", "q", "0"]],
+    [["RPUSH", "src", "v"], ["COPY", "src", "q"]],
+    [["RPUSH", "src", "v"], ["RENAME", "src", "q"]],
+    [["SELECT", "1"], ["RPUSH", "src", "v"], ["COPY", "src", "q", "DB", "0"]],
+], ids=["swapdb", "move", "copy", "rename", "copy-db"])
+def test_a_list_arriving_whole_wakes_the_waiter(conns, arrival):
+    waiter, control = conns(), conns()
+    waiter.send_raw(resp.encode("BLPOP", "q", "0"))
+    wait_blocked(control, 1)
+    for command in arrival:
+        control.command(*command)
+    assert waiter.read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n"
+    assert waiter.command("EXISTS", "q") == b":0\r\n"

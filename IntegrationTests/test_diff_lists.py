@@ -212,3 +212,23 @@ def test_watch_touched_by_list_commands(diff, new_diff, setup, command):
     diff.run(setup + ["WATCH k"])
     other.check(*command.split())
     diff.run(["MULTI", "PING", "EXEC"])
+
+
+def _changes(conn) -> int:
+    info = conn.command("INFO", "persistence")
+    return int(info.split(b"rdb_changes_since_last_save:")[1].split(b"\r\n")[0])
+
+
+def test_changes_counted_per_element(diff):
+    """INFO's rdb_changes_since_last_save grows by the elements a command changed."""
+    for command in ["RPUSH l a b c d e f", "LPUSH l x y", "LPUSHX m a", "RPUSHX l a b", "LPOP l",
+                    "LPOP l 3", "RPOP l 0", "LMOVE l d LEFT LEFT", "LMOVE l l LEFT LEFT",
+                    "LMPOP 1 l LEFT COUNT 2", "RPUSH l a b c d e f", "BLPOP l 0",
+                    "BLMPOP 0 1 l RIGHT COUNT 2", "BLMOVE l d LEFT RIGHT 0", "LSET l 0 x",
+                    "LINSERT l BEFORE x y", "LINSERT l BEFORE zz y", "LREM l 0 y", "RPUSH l a a a",
+                    "LREM l 0 a", "LTRIM l 0 0", "LTRIM l 0 -1", "LTRIM l 5 1", "RPOPLPUSH d d",
+                    "RPUSH z 1 2 3 4", "LTRIM z 1 2", "LPOP z 5", "LREM missing 0 a"]:
+        before = (_changes(diff.ref), _changes(diff.atoll))
+        diff.check(*command.split())
+        after = (_changes(diff.ref), _changes(diff.atoll))
+        assert after[0] - before[0] == after[1] - before[1], command

@@ -58,7 +58,7 @@ enum ListCommands {
             let element = Bytes(c.args[i])
             if end == .head { list.items.prepend(element) } else { list.items.append(element) }
         }
-        c.modified(key)
+        changed(&c, key, elements: c.args.count - 2)
         c.out.integer(list.count)
     }
 
@@ -83,7 +83,7 @@ enum ListCommands {
         }
         guard let count else {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
-            removed(&c, key, list)
+            removed(&c, key, list, elements: 1)
             return element.withUnsafeBytes { c.out.bulk($0) }
         }
         if count == 0 { return c.out.arrayHeader(0) }
@@ -97,13 +97,20 @@ enum ListCommands {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
             element.withUnsafeBytes { c.out.bulk($0) }
         }
-        removed(&c, key, list)
+        removed(&c, key, list, elements: count)
     }
 
-    /// After elements left a list: touch watchers and delete the key if it is now empty.
-    private static func removed(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject) {
+    /// After `elements` left a list: delete the key if it is now empty, then `changed`.
+    private static func removed(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject, elements: Int) {
         c.deleteIfEmpty(key, count: list.count)
+        changed(&c, key, elements: elements)
+    }
+
+    /// Touches the key's watchers and counts one change per element pushed, popped or removed
+    /// (INFO's `rdb_changes_since_last_save`), as Redis does; 0 only touches.
+    private static func changed(_ c: inout CommandContext, _ key: Bytes, elements: Int) {
         c.modified(key)
+        c.server.dirty += elements - 1
     }
 
     // MARK: - Reads
@@ -282,7 +289,7 @@ enum ListCommands {
                 kept.append(element)
             }
             list.items = kept
-            removed(&c, key, list)
+            removed(&c, key, list, elements: Int(removedCount))
         }
         c.out.integer(Int64(removedCount))
     }
@@ -296,13 +303,15 @@ enum ListCommands {
         case .missing: return c.out.ok()
         case .found(let l): list = l
         }
+        let before = list.count
         if let range = clampedRange(start: start, end: end, count: list.count) {
             list.items.removeLast(list.count - range.upperBound)
             list.items.removeFirst(range.lowerBound)
         } else {
             list.items.removeAll()
         }
-        removed(&c, key, list)
+        // Redis touches the key even when nothing was trimmed.
+        removed(&c, key, list, elements: before - list.count)
         c.out.ok()
     }
 
@@ -344,8 +353,8 @@ enum ListCommands {
         }
         if to == .head { target!.items.prepend(element) } else { target!.items.append(element) }
         // Pushed before the emptiness check, so rotating a one-element list keeps it.
-        removed(&c, source, list)
-        c.modified(destination)
+        removed(&c, source, list, elements: 1)
+        changed(&c, destination, elements: 0)
         element.withUnsafeBytes { c.out.bulk($0) }
     }
 
@@ -395,7 +404,7 @@ enum ListCommands {
                     popRange(&c, key, list, end, count: Int(min(count, Int64(list.count))))
                 } else {
                     let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
-                    removed(&c, key, list)
+                    removed(&c, key, list, elements: 1)
                     element.withUnsafeBytes { c.out.bulk($0) }
                 }
                 return true

@@ -125,6 +125,7 @@ public final class ServerCore: @unchecked Sendable {
                     state.spec.handler?(&ctx)
                     if ctx.blockRequested { continue }
                     blocking.release(client)
+                    applyReplyMode(client, &ctx.out, from: 0)
                     client.connection?.unblocked(reply: Array(ctx.out.buffer.readableBytesView))
                 }
             }
@@ -152,6 +153,7 @@ public final class ServerCore: @unchecked Sendable {
         } else {
             out.nullArray()
         }
+        applyReplyMode(client, &out, from: 0)
         client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
     }
 
@@ -167,7 +169,8 @@ public final class ServerCore: @unchecked Sendable {
         client.lastInteraction = ctx.now
         stats.totalCommands += 1
         let replyMark = ctx.out.buffer.writerIndex
-        defer { applyReplyMode(client, &ctx.out, from: replyMark) }
+        // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
+        defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
         let spec: CommandSpec
         switch table.resolve(ctx.args) {
         case .found(let s): spec = s

@@ -170,6 +170,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The timer runs on the monotonic clock and deadlines are wall-clock times, so a check
     /// that comes early parks the client again until the deadline left.
     func parkedUntil(_ deadline: Int64, context: ChannelHandlerContext) {
+        // A re-arm can arrive after the client was released: reading must go on then.
+        guard parked else { return }
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         timeoutTask?.cancel()
         timeoutTask = nil

@@ -197,4 +197,14 @@ import Testing
         #expect(waiter.connection.replies.last == err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
         #expect(core.blocking.blockedClients == 0)
     }
+
+    @Test func clientReplySkipDropsTheReplyGivenOnRelease() {
+        let core = ServerCore(config: ServerConfiguration())
+        let waiter = Client(core), pusher = Client(core)
+        waiter.run("CLIENT", "REPLY", "SKIP")
+        #expect(waiter.run("BLPOP", "q", "0") == "")
+        pusher.run("RPUSH", "q", "a", "b")
+        #expect(waiter.connection.replies == [""])
+        #expect(waiter.run("LPOP", "q") == bulk("b"))
+    }
 }
