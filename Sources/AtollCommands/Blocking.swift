@@ -6,17 +6,12 @@
 /// commands. Writes that can satisfy a waiter call `c.signalKeyReady(key)`; after the current
 /// top-level command (a whole EXEC, a whole script) the dispatcher re-runs each waiter's
 /// command in arrival order while the key can serve it (`ServerCore.serveBlockedClients`).
-/// A waiter is also released by its timeout, CLIENT UNBLOCK, or disconnecting.
+/// The re-run pops only from the key that woke the client (`servedKey`), as Redis 7.0 serves a
+/// waiter from that key even when an earlier key of its command also has data.
+/// A waiter is also released by its timeout (every key-blocking command of Redis 7.0, BLMOVE
+/// included, then replies with the null array), CLIENT UNBLOCK, or disconnecting.
 import AtollBytes
 import AtollKeyspace
-
-/// What a blocked command replies when its time runs out.
-public enum BlockedTimeoutReply: Sendable {
-    /// `*-1` (RESP3 `_`): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
-    case nullArray
-    /// `$-1` (RESP3 `_`): BLMOVE, BRPOPLPUSH.
-    case nullBulk
-}
 
 /// The type of key a parked client waits for; other types never wake it, as in Redis 7.0.
 public enum BlockedKeyType: Sendable { case list, zset }
@@ -29,7 +24,6 @@ public struct BlockState {
     public let deadline: Int64
     public let spec: CommandSpec
     public let args: [[UInt8]]
-    public let timeoutReply: BlockedTimeoutReply
     public let waitsFor: BlockedKeyType
 }
 
@@ -40,6 +34,8 @@ public final class BlockingRegistry: @unchecked Sendable {
     var ready: [WatchedKey] = []
     var readySet: Set<WatchedKey> = []
     public private(set) var blockedClients = 0
+    /// Parked clients with a deadline (INFO `clients_in_timeout_table`).
+    public private(set) var clientsWithTimeout = 0
 
     public init() {}
 
@@ -48,6 +44,7 @@ public final class BlockingRegistry: @unchecked Sendable {
     func park(_ client: ClientSession, _ state: BlockState) {
         client.blocked = state
         blockedClients += 1
+        if state.deadline != 0 { clientsWithTimeout += 1 }
         var seen = Set<Bytes>()
         for key in state.keys where seen.insert(key).inserted {
             waiting[WatchedKey(db: state.db, key: key), default: []].append(client)
@@ -59,6 +56,7 @@ public final class BlockingRegistry: @unchecked Sendable {
         guard let state = client.blocked else { return }
         client.blocked = nil
         blockedClients -= 1
+        if state.deadline != 0 { clientsWithTimeout -= 1 }
         for key in Set(state.keys) {
             let k = WatchedKey(db: state.db, key: key)
             waiting[k]?.removeAll { $0 === client }
@@ -94,15 +92,17 @@ extension CommandContext {
     /// False inside EXEC and scripts, where blocking commands answer at once as if timed out.
     @inlinable public var mayBlock: Bool { !client.executingTransaction && !client.isScriptClient }
 
+    /// True while a parked client's command is re-run to serve it from `servedKey`.
+    @inlinable public var servingBlocked: Bool { servedKey != nil }
+
     /// Parks the client on `keys` until one can serve it or `deadline` passes (0: never).
     /// The command writes no reply now. When it is re-run to serve the client and still finds
     /// nothing, this only records that it stays parked.
-    public mutating func block(on keys: [Bytes], waitsFor type: BlockedKeyType, deadline: Int64,
-                               timeoutReply: BlockedTimeoutReply) {
+    public mutating func block(on keys: [Bytes], waitsFor type: BlockedKeyType, deadline: Int64) {
         blockRequested = true
         if servingBlocked { return }
         server.blocking.park(client, BlockState(db: client.db, keys: keys, deadline: deadline, spec: command!,
-                                                args: args, timeoutReply: timeoutReply, waitsFor: type))
+                                                args: args, waitsFor: type))
         client.connection?.blocked(until: deadline)
     }
 
@@ -121,28 +121,24 @@ extension CommandContext {
 
     /// A blocking command's timeout argument in seconds (fractions allowed) as an absolute
     /// deadline in Unix milliseconds, 0 for "for ever"; nil after replying with Redis's error.
+    ///
+    /// Redis 7.0 parses a long double and converts `ceil(seconds * 1000)` to a long long. On
+    /// x86-64 a value outside that range (infinity too) converts to LLONG_MIN, so a huge timeout
+    /// is "negative". A deadline past Int64 never comes (Redis's sum wraps around and its
+    /// timeout table never reaches it): it becomes `Int64.max`.
     public mutating func timeoutArgument(_ index: Int) -> Int64? {
-        let text = String(decoding: args[index], as: UTF8.self)
-        guard let first = args[index].first, !(first == 32 || (first >= 9 && first <= 13)),
-              let seconds = Double(text), !seconds.isNaN else {
+        guard let seconds = parseLongDouble(args[index]) else {
             out.error("ERR timeout is not a float or out of range")
             return nil
         }
         let millis = (seconds * 1000).rounded(.up)
-        if millis > Double(Int64.max) {
-            out.error("ERR timeout is out of range")
-            return nil
-        }
-        if millis < 0 {
+        guard millis >= 0 && millis < 0x1p63 else {
             out.error("ERR timeout is negative")
             return nil
         }
         let ms = Int64(millis)
         if ms == 0 { return 0 }
-        if ms > Int64.max - now {
-            out.error("ERR timeout is out of range")
-            return nil
-        }
-        return now + ms
+        let (deadline, overflow) = now.addingReportingOverflow(ms)
+        return overflow ? Int64.max : deadline
     }
 }

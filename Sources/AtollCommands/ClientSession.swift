@@ -10,7 +10,8 @@ public protocol ClientConnection: AnyObject, Sendable {
     /// Writes and flushes bytes from any thread (MONITOR lines).
     func send(_ bytes: [UInt8])
     /// The client was parked by a blocking command: stop running its commands, and arrange
-    /// for `ServerCore.blockTimedOut` to be called at `deadline` (Unix ms; 0 = never).
+    /// for `ServerCore.blockTimedOut` to be called at `deadline` (Unix ms; 0 = never), and
+    /// again at the deadline it returns if the call came early.
     func blocked(until deadline: Int64)
     /// The parked client was released: write `reply`, then run its commands again.
     func unblocked(reply: [UInt8])

@@ -18,8 +18,9 @@ public struct CommandContext {
     public var command: CommandSpec?
     /// Set by `block(...)`: the command parked the client instead of replying.
     public var blockRequested = false
-    /// True while a parked client's command is re-run to serve it.
-    public var servingBlocked = false
+    /// While a parked client's command is re-run to serve it: the key that woke it, the only
+    /// one the command may take from (see `servingBlocked`).
+    public var servedKey: Bytes?
     /// Set by the event loops: a script not known to be quick is not run here but left for
     /// the script thread (`offloadRequested` tells the caller to hand the batch over).
     public var onEventLoop = false

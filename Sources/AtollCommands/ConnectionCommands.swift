@@ -163,16 +163,18 @@ enum ConnectionCommands {
 
     /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: releases a client parked by a blocking command.
     static func clientUnblock(_ c: inout CommandContext) {
-        guard let id = parseStrictInt64(c.args[2]) else { return c.notInteger() }
+        if c.args.count > 4 {
+            return c.out.error("ERR unknown subcommand or wrong number of arguments for '\(cText(c.args[1], max: 128))'. Try CLIENT HELP.")
+        }
+        // The reason is checked before the id, as in Redis.
         var asError = false
         if c.args.count == 4 {
             if c.argIs(3, "error") { asError = true }
             else if !c.argIs(3, "timeout") {
                 return c.out.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
             }
-        } else if c.args.count > 4 {
-            return c.syntaxError()
         }
+        guard let id = parseStrictInt64(c.args[2]) else { return c.notInteger() }
         guard let target = c.server.clients[id], target.blocked != nil else { return c.out.integer(0) }
         c.server.releaseBlocked(target, error: asError ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : nil)
         c.out.integer(1)

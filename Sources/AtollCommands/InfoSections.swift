@@ -41,7 +41,7 @@ enum InfoSections {
                      "tracking_clients:0",
                      "watching_clients:\(server.watches.clientCount)",
                      "total_watched_keys:\(server.watches.keyCount)",
-                     "clients_in_timeout_table:0"]
+                     "clients_in_timeout_table:\(server.blocking.clientsWithTimeout)"]
         case "memory":
             let used = allocatedBytes()
             let rss = residentBytes()

@@ -58,7 +58,7 @@ enum ListCommands {
             let element = Bytes(c.args[i])
             if end == .head { list.items.prepend(element) } else { list.items.append(element) }
         }
-        c.modified(key)
+        changed(&c, key, elements: c.args.count - 2)
         c.out.integer(list.count)
     }
 
@@ -83,7 +83,7 @@ enum ListCommands {
         }
         guard let count else {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
-            removed(&c, key, list)
+            removed(&c, key, list, elements: 1)
             return element.withUnsafeBytes { c.out.bulk($0) }
         }
         if count == 0 { return c.out.arrayHeader(0) }
@@ -97,13 +97,20 @@ enum ListCommands {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
             element.withUnsafeBytes { c.out.bulk($0) }
         }
-        removed(&c, key, list)
+        removed(&c, key, list, elements: count)
     }
 
-    /// After elements left a list: touch watchers and delete the key if it is now empty.
-    private static func removed(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject) {
+    /// After `elements` left a list: delete the key if it is now empty, then `changed`.
+    private static func removed(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject, elements: Int) {
         c.deleteIfEmpty(key, count: list.count)
+        changed(&c, key, elements: elements)
+    }
+
+    /// Touches the key's watchers and counts one change per element pushed, popped or removed
+    /// (INFO's `rdb_changes_since_last_save`), as Redis does; 0 only touches.
+    private static func changed(_ c: inout CommandContext, _ key: Bytes, elements: Int) {
         c.modified(key)
+        c.server.dirty += elements - 1
     }
 
     // MARK: - Reads
@@ -164,7 +171,7 @@ enum ListCommands {
         while j < c.args.count {
             let more = j + 1 < c.args.count
             if c.argIs(j, "rank") && more {
-                guard let r = c.rangedArgument(j + 1, -Int64.max, Int64.max) else { return }
+                guard let r = c.integerArgument(j + 1) else { return }
                 if r == 0 {
                     return c.out.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
                 }
@@ -186,26 +193,25 @@ enum ListCommands {
         case .missing: return count == -1 ? c.out.null() : c.out.arrayHeader(0)
         case .found(let l): list = l
         }
+        // Redis 7.0 negates a negative rank in C: RANK -9223372036854775808 stays negative, so
+        // every match counts and COUNT's stop test (which overflows too) never ends the scan.
         let fromTail = rank < 0
-        let skip = rank.magnitude - 1
-        let wanted = count == -1 ? 1 : (count == 0 ? UInt64.max : UInt64(count))
+        if fromTail { rank = 0 &- rank }
         let target = c.args[2]
         let n = list.count
-        var matches: UInt64 = 0
+        var matches: Int64 = 0
         var found: [Int] = []
-        var scanned: Int64 = 0
         var step = 0
-        while step < n && (maxlen == 0 || scanned < maxlen) {
+        while step < n && (maxlen == 0 || Int64(step) < maxlen) {
             let i = fromTail ? n - 1 - step : step
             if list.items[i].withUnsafeBytes({ $0.elementsEqual(target) }) {
-                if matches >= skip {
-                    found.append(i)
-                    if UInt64(found.count) >= wanted { break }
-                }
                 matches += 1
+                if matches >= rank {
+                    found.append(i)
+                    if count == -1 || (count != 0 && matches &- rank &+ 1 >= count) { break }
+                }
             }
             step += 1
-            scanned += 1
         }
         if count == -1 {
             guard let first = found.first else { return c.out.null() }
@@ -262,29 +268,29 @@ enum ListCommands {
         }
         let target = c.args[3]
         let limit = toRemove == 0 ? UInt64.max : toRemove.magnitude
+        let fromHead = toRemove >= 0
+        func matches(_ element: Bytes) -> Bool { element.withUnsafeBytes { $0.elementsEqual(target) } }
+        // Find the limit-th match from the chosen end: matches between that end and it go.
         var removedCount: UInt64 = 0
-        if toRemove >= 0 {
-            var kept = Deque<Bytes>()
-            kept.reserveCapacity(list.count)
-            for element in list.items {
-                if removedCount < limit && element.withUnsafeBytes({ $0.elementsEqual(target) }) {
-                    removedCount += 1
-                } else {
-                    kept.append(element)
-                }
-            }
-            if removedCount > 0 { list.items = kept }
-        } else {
-            var i = list.count - 1
-            while i >= 0 && removedCount < limit {
-                if list.items[i].withUnsafeBytes({ $0.elementsEqual(target) }) {
-                    list.items.remove(at: i)
-                    removedCount += 1
-                }
-                i -= 1
+        var edge = fromHead ? list.count - 1 : 0
+        for i in stride(from: fromHead ? 0 : list.count - 1, to: fromHead ? list.count : -1, by: fromHead ? 1 : -1)
+        where matches(list.items[i]) {
+            removedCount += 1
+            if removedCount == limit {
+                edge = i
+                break
             }
         }
-        if removedCount > 0 { removed(&c, key, list) }
+        if removedCount > 0 {
+            let span = fromHead ? 0...edge : edge...(list.count - 1)
+            var kept = Deque<Bytes>()
+            kept.reserveCapacity(list.count - Int(removedCount))
+            for (i, element) in list.items.enumerated() where !(span.contains(i) && matches(element)) {
+                kept.append(element)
+            }
+            list.items = kept
+            removed(&c, key, list, elements: Int(removedCount))
+        }
         c.out.integer(Int64(removedCount))
     }
 
@@ -297,13 +303,15 @@ enum ListCommands {
         case .missing: return c.out.ok()
         case .found(let l): list = l
         }
+        let before = list.count
         if let range = clampedRange(start: start, end: end, count: list.count) {
             list.items.removeLast(list.count - range.upperBound)
             list.items.removeFirst(range.lowerBound)
         } else {
             list.items.removeAll()
         }
-        removed(&c, key, list)
+        // Redis touches the key even when nothing was trimmed.
+        removed(&c, key, list, elements: before - list.count)
         c.out.ok()
     }
 
@@ -345,8 +353,8 @@ enum ListCommands {
         }
         if to == .head { target!.items.prepend(element) } else { target!.items.append(element) }
         // Pushed before the emptiness check, so rotating a one-element list keeps it.
-        removed(&c, source, list)
-        c.modified(destination)
+        removed(&c, source, list, elements: 1)
+        changed(&c, destination, elements: 0)
         element.withUnsafeBytes { c.out.bulk($0) }
     }
 
@@ -396,7 +404,7 @@ enum ListCommands {
                     popRange(&c, key, list, end, count: Int(min(count, Int64(list.count))))
                 } else {
                     let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
-                    removed(&c, key, list)
+                    removed(&c, key, list, elements: 1)
                     element.withUnsafeBytes { c.out.bulk($0) }
                 }
                 return true
@@ -413,17 +421,25 @@ enum ListCommands {
     private static func blockingPop(_ c: inout CommandContext, _ end: End) {
         let last = c.args.count - 1
         guard let deadline = c.timeoutArgument(last) else { return }
-        if popFirstNonEmpty(&c, keys: 1..<last, end, count: nil) { return }
+        if popFirstNonEmpty(&c, keys: keysToTry(c, 1..<last), end, count: nil) { return }
         if !c.mayBlock { return c.out.nullArray() }
-        c.block(on: c.args[1..<last].map { Bytes($0) }, waitsFor: .list, deadline: deadline, timeoutReply: .nullArray)
+        c.block(on: c.args[1..<last].map { Bytes($0) }, waitsFor: .list, deadline: deadline)
     }
 
     static func blmpop(_ c: inout CommandContext) {
         guard let p = parseMultiPop(&c, numkeysIndex: 2) else { return }
         guard let deadline = c.timeoutArgument(1) else { return }
-        if popFirstNonEmpty(&c, keys: p.keys, p.end, count: p.count) { return }
+        if popFirstNonEmpty(&c, keys: keysToTry(c, p.keys), p.end, count: p.count) { return }
         if !c.mayBlock { return c.out.nullArray() }
-        c.block(on: c.args[p.keys].map { Bytes($0) }, waitsFor: .list, deadline: deadline, timeoutReply: .nullArray)
+        c.block(on: c.args[p.keys].map { Bytes($0) }, waitsFor: .list, deadline: deadline)
+    }
+
+    /// The key arguments a blocking pop tries: all, or while a parked client is served, only the
+    /// key that woke it (Redis 7.0 serves from that key even if an earlier one has data too).
+    private static func keysToTry(_ c: CommandContext, _ keys: Range<Int>) -> Range<Int> {
+        guard let served = c.servedKey,
+              let i = keys.first(where: { i in served.withUnsafeBytes { $0.elementsEqual(c.args[i]) } }) else { return keys }
+        return i..<i + 1
     }
 
     static func blmove(_ c: inout CommandContext) {
@@ -440,7 +456,7 @@ enum ListCommands {
         case .found: return move(&c, from, to)
         case .missing:
             if !c.mayBlock { return c.out.null() }
-            c.block(on: [Bytes(c.args[1])], waitsFor: .list, deadline: deadline, timeoutReply: .nullBulk)
+            c.block(on: [Bytes(c.args[1])], waitsFor: .list, deadline: deadline)
         }
     }
 }

@@ -109,8 +109,8 @@ public final class ServerCore: @unchecked Sendable {
     // MARK: - Blocked clients
 
     /// Re-runs the commands of clients parked on the keys signalled since the last call, oldest
-    /// waiter first, while each key can serve them. A served command may signal more keys
-    /// (BLMOVE pushes), which are served in the same call.
+    /// waiter first, while each key can serve them; each re-run takes from that key only. A
+    /// served command may signal more keys (BLMOVE pushes), which are served in the same call.
     public func serveBlockedClients(now: Int64) {
         while blocking.hasReady {
             for key in blocking.takeReady() {
@@ -126,34 +126,39 @@ public final class ServerCore: @unchecked Sendable {
                     ctx.args = state.args
                     ctx.command = state.spec
                     ctx.now = now
-                    ctx.servingBlocked = true
+                    ctx.servedKey = key.key
                     state.spec.handler?(&ctx)
                     if ctx.blockRequested { continue }
                     blocking.release(client)
+                    applyReplyMode(client, &ctx.out, from: 0)
                     client.connection?.unblocked(reply: Array(ctx.out.buffer.readableBytesView))
                 }
             }
         }
     }
 
-    /// Called by the connection when a parked client's deadline has come.
-    public func blockTimedOut(_ client: ClientSession, now: Int64) {
-        guard let state = client.blocked, state.deadline != 0, now >= state.deadline else { return }
+    /// Called by the connection when a parked client's deadline should have come. Returns the
+    /// deadline still ahead (the timer fired early by the wall clock), or nil when the client
+    /// is no longer parked with a deadline (released now or before).
+    public func blockTimedOut(_ client: ClientSession, now: Int64) -> Int64? {
+        guard let state = client.blocked, state.deadline != 0 else { return nil }
+        if now < state.deadline { return state.deadline }
         releaseBlocked(client, error: nil)
+        return nil
     }
 
-    /// Releases a parked client with its timeout reply, or with `error` (CLIENT UNBLOCK ERROR).
+    /// Releases a parked client with the timeout reply (the null array, for every command that
+    /// blocks on keys in Redis 7.0), or with `error` (CLIENT UNBLOCK ERROR).
     public func releaseBlocked(_ client: ClientSession, error: String?) {
-        guard let state = client.blocked else { return }
+        guard client.blocked != nil else { return }
         blocking.release(client)
         var out = ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3)
         if let error {
             out.error(error)
-        } else if state.timeoutReply == .nullArray {
-            out.nullArray()
         } else {
-            out.null()
+            out.nullArray()
         }
+        applyReplyMode(client, &out, from: 0)
         client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
     }
 
@@ -169,7 +174,8 @@ public final class ServerCore: @unchecked Sendable {
         client.lastInteraction = ctx.now
         stats.totalCommands += 1
         let replyMark = ctx.out.buffer.writerIndex
-        defer { applyReplyMode(client, &ctx.out, from: replyMark) }
+        // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
+        defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
         let spec: CommandSpec
         switch table.resolve(ctx.args) {
         case .found(let s): spec = s

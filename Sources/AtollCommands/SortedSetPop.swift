@@ -114,12 +114,14 @@ extension SortedSetCommands {
     }
 
     /// Pops from the first non-empty key, or parks the client on all of them. Re-run to serve
-    /// a parked client, a key that now holds another type is passed over, as Redis only
-    /// serves waiters from sorted sets.
+    /// a parked client, only the key that woke it is tried, and one that now holds another type
+    /// is passed over, as Redis only serves waiters from sorted sets.
     private static func blockingPop(_ c: inout CommandContext, keys: [Bytes], timeoutIndex: Int, max: Bool,
                                     count: Int64, _ shape: PopReply) {
         guard let deadline = c.timeoutArgument(timeoutIndex) else { return }
-        for key in keys {
+        // Serving a parked client: only the key that woke it, as Redis 7.0 does.
+        let candidates = c.servedKey.flatMap { served in keys.contains(served) ? [served] : nil } ?? keys
+        for key in candidates {
             switch c.writeSortedSet(key) {
             case .missing: continue
             case .wrongType:
@@ -130,6 +132,6 @@ extension SortedSetCommands {
             }
         }
         guard c.mayBlock else { return c.out.nullArray() }
-        c.block(on: keys, waitsFor: .zset, deadline: deadline, timeoutReply: .nullArray)
+        c.block(on: keys, waitsFor: .zset, deadline: deadline)
     }
 }

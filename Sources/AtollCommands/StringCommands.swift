@@ -483,7 +483,7 @@ enum StringCommands {
 
     static func lcs(_ c: inout CommandContext) {
         let ea = c.lookupRead(Bytes(c.args[1])), eb = c.lookupRead(Bytes(c.args[2]))
-        if ea.map({ !$0.value.isString }) == true || eb.map({ !$0.value.isString }) == true {
+        if ea?.value.isString == false || eb?.value.isString == false {
             return c.out.error("ERR The specified keys must contain string values")
         }
         let a = ea?.value.stringBytes ?? [], b = eb?.value.stringBytes ?? []

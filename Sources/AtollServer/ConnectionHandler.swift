@@ -301,15 +301,22 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: - Parking (blocking commands)
 
     /// The client was parked: stop reading and arm its timeout. On the channel's loop.
+    /// The timer runs on the monotonic clock and deadlines are wall-clock times, so a check
+    /// that comes early parks the client again until the deadline left.
     func parkedUntil(_ deadline: Int64, context: ChannelHandlerContext) {
+        // A re-arm can arrive after the client was released: reading must go on then.
+        guard parked else { return }
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         timeoutTask?.cancel()
         timeoutTask = nil
         guard deadline != 0, let session else { return }
-        let delay = max(deadline - currentTimeMillis(), 0) + 1
+        // Capped so the conversion to nanoseconds cannot overflow (a far deadline re-arms).
+        let delay = min(max(deadline - currentTimeMillis(), 0) + 1, Int64.max / 1_000_000)
         let shared = self.shared
+        let connection = self.connection
         timeoutTask = context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
-            shared.lock.withLock { shared.core.blockTimedOut(session, now: currentTimeMillis()) }
+            let pending = shared.lock.withLock { shared.core.blockTimedOut(session, now: currentTimeMillis()) }
+            if let pending { connection?.blocked(until: pending) }
         }
     }
 
