@@ -18,7 +18,8 @@ public final class CommandTable: Sendable {
     /// Every family's commands.
     public static let standard = CommandTable(
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs
-            + TransactionCommands.specs + CompareAndSetCommands.specs + ListCommands.specs)
+            + TransactionCommands.specs + CompareAndSetCommands.specs + ListCommands.specs
+            + HashCommands.specs + SetCommands.specs)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }

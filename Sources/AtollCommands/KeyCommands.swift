@@ -280,7 +280,7 @@ enum KeyCommands {
     }
 
     /// `strtoul` as SCAN uses it; cursors past our slot space simply end the iteration.
-    private static func parseCursor(_ bytes: [UInt8]) -> Int? {
+    static func parseCursor(_ bytes: [UInt8]) -> Int? {
         guard let first = bytes.first else { return 0 }
         guard !(first == 32 || (first >= 9 && first <= 13)) else { return nil }
         var digits = bytes[...]
