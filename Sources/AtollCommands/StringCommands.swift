@@ -483,6 +483,9 @@ enum StringCommands {
 
     static func lcs(_ c: inout CommandContext) {
         let ea = c.lookupRead(Bytes(c.args[1])), eb = c.lookupRead(Bytes(c.args[2]))
+        if ea?.value.isString == false || eb?.value.isString == false {
+            return c.out.error("ERR The specified keys must contain string values")
+        }
         let a = ea?.value.stringBytes ?? [], b = eb?.value.stringBytes ?? []
         var wantLength = false, wantIndexes = false, withMatchLength = false
         var minMatchLength: Int64 = 0
