@@ -68,12 +68,8 @@ enum HashCommands {
 
     static func hsetnx(_ c: inout CommandContext) {
         let key = Bytes(c.args[1]), field = Bytes(c.args[2])
-        switch c.writeHash(key) {
-        case .wrongType: return c.wrongType()
-        case .found(let hash) where hash.contains(field): return c.out.integer(0)
-        default: break
-        }
         guard let hash = writable(&c, key) else { return }
+        if hash.contains(field) { return c.out.integer(0) }
         hash.set(field, Bytes(c.args[3]), limits: c.encodingLimits)
         c.modified(key)
         c.out.integer(1)
@@ -140,19 +136,8 @@ enum HashCommands {
 
     static func hdel(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
-        let hash: HashObject
-        switch c.writeHash(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.integer(0)
-        case .found(let h): hash = h
-        }
-        var deleted = 0
-        for i in 2..<c.args.count where hash.remove(Bytes(c.args[i])) { deleted += 1 }
-        if deleted > 0 {
-            c.deleteIfEmpty(key, count: hash.count)
-            c.modified(key)
-        }
-        c.out.integer(deleted)
+        guard let hash = existing(c.writeHash(key), &c, orReply: { $0.out.integer(0) }) else { return }
+        removeArguments(&c, key, remove: { hash.remove($0) }, remaining: { hash.count })
     }
 
     // MARK: - Counters

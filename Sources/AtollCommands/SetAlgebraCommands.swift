@@ -110,15 +110,8 @@ extension SetCommands {
         return result
     }
 
-    static func sunion(_ c: inout CommandContext) {
-        guard let sets = sources(&c, 1..<c.args.count, forWrite: false) else { return }
-        replyAll(&c, union(sets, c.encodingLimits))
-    }
-
-    static func sunionstore(_ c: inout CommandContext) {
-        guard let sets = sources(&c, 2..<c.args.count, forWrite: true) else { return }
-        store(&c, Bytes(c.args[1]), union(sets, c.encodingLimits))
-    }
+    static func sunion(_ c: inout CommandContext) { combine(&c, storing: false, union) }
+    static func sunionstore(_ c: inout CommandContext) { combine(&c, storing: true, union) }
 
     // MARK: - Difference
 
@@ -139,13 +132,14 @@ extension SetCommands {
         return result
     }
 
-    static func sdiff(_ c: inout CommandContext) {
-        guard let sets = sources(&c, 1..<c.args.count, forWrite: false) else { return }
-        replyAll(&c, difference(sets, c.encodingLimits))
-    }
+    static func sdiff(_ c: inout CommandContext) { combine(&c, storing: false, difference) }
+    static func sdiffstore(_ c: inout CommandContext) { combine(&c, storing: true, difference) }
 
-    static func sdiffstore(_ c: inout CommandContext) {
-        guard let sets = sources(&c, 2..<c.args.count, forWrite: true) else { return }
-        store(&c, Bytes(c.args[1]), difference(sets, c.encodingLimits))
+    /// SUNION/SDIFF reply with the result as a set; their STORE forms put it under argument 1.
+    private static func combine(_ c: inout CommandContext, storing: Bool,
+                                _ operation: ([SetObject?], EncodingLimits) -> SetObject) {
+        guard let sets = sources(&c, (storing ? 2 : 1)..<c.args.count, forWrite: storing) else { return }
+        let result = operation(sets, c.encodingLimits)
+        if storing { store(&c, Bytes(c.args[1]), result) } else { replyAll(&c, result) }
     }
 }

@@ -64,19 +64,8 @@ enum SetCommands {
 
     static func srem(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
-        let set: SetObject
-        switch c.writeSet(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.integer(0)
-        case .found(let s): set = s
-        }
-        var removed = 0
-        for i in 2..<c.args.count where set.remove(Bytes(c.args[i])) { removed += 1 }
-        if removed > 0 {
-            c.deleteIfEmpty(key, count: set.count)
-            c.modified(key)
-        }
-        c.out.integer(removed)
+        guard let set = existing(c.writeSet(key), &c, orReply: { $0.out.integer(0) }) else { return }
+        removeArguments(&c, key, remove: { set.remove($0) }, remaining: { set.count })
     }
 
     static func smove(_ c: inout CommandContext) {
@@ -152,12 +141,7 @@ enum SetCommands {
         if c.args.count > 3 { return c.syntaxError() }
         if c.args.count == 3 { return spopWithCount(&c) }
         let key = Bytes(c.args[1])
-        let set: SetObject
-        switch c.writeSet(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.null()
-        case .found(let s): set = s
-        }
+        guard let set = existing(c.writeSet(key), &c, orReply: { $0.out.null() }) else { return }
         let member = set.randomMember(using: &c.keyspace.rng)
         set.remove(member)
         reply(&c, member)
@@ -170,12 +154,7 @@ enum SetCommands {
     private static func spopWithCount(_ c: inout CommandContext) {
         guard let n = c.nonNegativeArgument(2) else { return }
         let key = Bytes(c.args[1])
-        let set: SetObject
-        switch c.writeSet(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.setHeader(0)
-        case .found(let s): set = s
-        }
+        guard let set = existing(c.writeSet(key), &c, orReply: { $0.out.setHeader(0) }) else { return }
         if n == 0 { return c.out.setHeader(0) }
         if n >= Int64(set.count) {
             replyAll(&c, set)
