@@ -80,7 +80,7 @@ public final class HashObject: @unchecked Sendable {
     // MARK: - Random fields
 
     /// A random pair; the hash must not be empty.
-    public func randomPair<G: RandomNumberGenerator>(using rng: inout G) -> (field: Bytes, value: Bytes) {
+    public func randomPair(using rng: inout FastRandom) -> (field: Bytes, value: Bytes) {
         if compact {
             let i = Int.random(in: 0..<listFields.count, using: &rng)
             return (listFields[i], listValues[i])
@@ -90,7 +90,7 @@ public final class HashObject: @unchecked Sendable {
     }
 
     /// `count` distinct random pairs, `count` < `self.count`, in expected O(count) time.
-    public func randomDistinctPairs<G: RandomNumberGenerator>(_ count: Int, using rng: inout G) -> [(field: Bytes, value: Bytes)] {
+    public func randomDistinctPairs(_ count: Int, using rng: inout FastRandom) -> [(field: Bytes, value: Bytes)] {
         if compact {
             let size = listFields.count
             let positions = sampleDistinct(count: count, size: size, using: &rng, all: { Array(0..<size) },

@@ -7,8 +7,8 @@
 /// until `count` distinct ones were seen: at least two thirds of the draws are new, so the
 /// expected number of draws stays below 1.5 × `count`.
 @usableFromInline
-func sampleDistinct<T: Hashable, G: RandomNumberGenerator>(
-    count: Int, size: Int, using rng: inout G, all: () -> [T], draw: (inout G) -> T
+func sampleDistinct<T: Hashable>(
+    count: Int, size: Int, using rng: inout FastRandom, all: () -> [T], draw: (inout FastRandom) -> T
 ) -> [T] {
     precondition(count < size)
     if count * 3 > size {

@@ -82,13 +82,13 @@ public final class SetObject: @unchecked Sendable {
     // MARK: - Random members
 
     /// A random member; the set must not be empty.
-    public func randomMember<G: RandomNumberGenerator>(using rng: inout G) -> Bytes {
+    public func randomMember(using rng: inout FastRandom) -> Bytes {
         if compact { return Bytes(decimal: integers[Int.random(in: 0..<integers.count, using: &rng)]) }
         return table.randomKey(using: &rng)!
     }
 
     /// `count` distinct random members, `count` < `self.count`, in expected O(count) time.
-    public func randomDistinctMembers<G: RandomNumberGenerator>(_ count: Int, using rng: inout G) -> [Bytes] {
+    public func randomDistinctMembers(_ count: Int, using rng: inout FastRandom) -> [Bytes] {
         if compact {
             let size = integers.count
             let positions = sampleDistinct(count: count, size: size, using: &rng, all: { Array(0..<size) },
