@@ -439,3 +439,30 @@ def test_watch(diff, new_diff, setup, between, aborts):
 def test_commands_inside_multi(diff):
     diff.run(["MULTI", "SADD s 1 2 3", "SREM s 2", "SMEMBERS s", "SINTERSTORE d s s",
               "SMEMBERS d", "SUNIONSTORE d d nokey", "SCARD d", "EXEC"])
+
+
+# --- keyspace hits and misses ----------------------------------------------------------------
+
+STATS_COMMANDS = [
+    "SADD a 9", "SREM a 1", "SMEMBERS a", "SMEMBERS nokey", "SISMEMBER a 1", "SMISMEMBER a 1",
+    "SCARD a", "SPOP a", "SPOP a 0", "SRANDMEMBER a", "SRANDMEMBER nokey 2", "SMOVE a b 1",
+    "SINTER a b nokey", "SINTERCARD 2 a b", "SUNION a nokey", "SDIFF a b",
+    "SINTERSTORE d a b", "SUNIONSTORE d a nokey", "SDIFFSTORE d a b", "SSCAN a 0",
+    "HSET h g 2", "HSETNX h f 1", "HGET h f", "HGET nokey f", "HMGET h f g", "HGETALL h",
+    "HKEYS h", "HVALS h", "HLEN h", "HEXISTS h f", "HSTRLEN h f", "HDEL h zz",
+    "HINCRBY h n 1", "HINCRBYFLOAT h n 1", "HRANDFIELD h", "HRANDFIELD nokey 2", "HSCAN h 0",
+]
+
+
+def _hits_and_misses(conn) -> list[bytes]:
+    info = conn.command("INFO", "stats")
+    return [line for line in info.split(b"\r\n") if line.startswith((b"keyspace_hits", b"keyspace_misses"))]
+
+
+@pytest.mark.parametrize("cmd", STATS_COMMANDS)
+def test_keyspace_hits_and_misses(diff, cmd):
+    """Which lookups count as reads (hits and misses in INFO) follows Redis, command by command."""
+    diff.run(["SADD a 1 2", "SADD b 2 3", "HSET h f 1", "CONFIG RESETSTAT"])
+    diff.check_shape(*cmd.split())
+    ref, atoll = _hits_and_misses(diff.ref), _hits_and_misses(diff.atoll)
+    assert len(ref) == 2 and ref == atoll, (cmd, ref, atoll)

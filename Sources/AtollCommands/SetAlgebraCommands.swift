@@ -9,12 +9,13 @@ import AtollKeyspace
 
 extension SetCommands {
     /// The sets under `c.args[keys]`, nil where a key is missing; nil after replying WRONGTYPE.
-    private static func sources(_ c: inout CommandContext, _ keys: Range<Int>, forWrite: Bool) -> [SetObject?]? {
+    /// Sources are reads (keyspace hits and misses) for the STORE forms too, as in Redis.
+    private static func sources(_ c: inout CommandContext, _ keys: Range<Int>) -> [SetObject?]? {
         var sets: [SetObject?] = []
         sets.reserveCapacity(keys.count)
         for i in keys {
             let key = Bytes(c.args[i])
-            switch forWrite ? c.writeSet(key) : c.readSet(key) {
+            switch c.readSet(key) {
             case .wrongType:
                 c.wrongType()
                 return nil
@@ -65,7 +66,7 @@ extension SetCommands {
     }
 
     static func sinter(_ c: inout CommandContext) {
-        guard let sets = sources(&c, 1..<c.args.count, forWrite: false) else { return }
+        guard let sets = sources(&c, 1..<c.args.count) else { return }
         var members: [Bytes] = []
         if let present = allPresent(sets) { intersect(present, limit: 0) { members.append($0) } }
         c.out.setHeader(members.count)
@@ -86,7 +87,7 @@ extension SetCommands {
             limit = n
             i += 2
         }
-        guard let sets = sources(&c, 2..<keysEnd, forWrite: false) else { return }
+        guard let sets = sources(&c, 2..<keysEnd) else { return }
         var cardinality = 0
         if let present = allPresent(sets) {
             intersect(present, limit: Int(min(limit, Int64(Int.max)))) { _ in cardinality += 1 }
@@ -95,7 +96,7 @@ extension SetCommands {
     }
 
     static func sinterstore(_ c: inout CommandContext) {
-        guard let sets = sources(&c, 2..<c.args.count, forWrite: true) else { return }
+        guard let sets = sources(&c, 2..<c.args.count) else { return }
         let result = SetObject()
         let limits = c.encodingLimits
         if let present = allPresent(sets) { intersect(present, limit: 0) { result.insert($0, limits: limits) } }
@@ -138,7 +139,7 @@ extension SetCommands {
     /// SUNION/SDIFF reply with the result as a set; their STORE forms put it under argument 1.
     private static func combine(_ c: inout CommandContext, storing: Bool,
                                 _ operation: ([SetObject?], EncodingLimits) -> SetObject) {
-        guard let sets = sources(&c, (storing ? 2 : 1)..<c.args.count, forWrite: storing) else { return }
+        guard let sets = sources(&c, (storing ? 2 : 1)..<c.args.count) else { return }
         let result = operation(sets, c.encodingLimits)
         if storing { store(&c, Bytes(c.args[1]), result) } else { replyAll(&c, result) }
     }
