@@ -1,31 +1,19 @@
-"""WRONGTYPE differential tests: string commands applied to non-string keys.
-
-These need lists/sets/hashes to create non-string keys, which are not part of
-milestone 1, so the whole module is skipped (reason "needs data types
-(issue 3)"). Set ATOLL_ENABLE_TYPES=1 to run it (e.g. Redis vs Redis now, or
-against Atoll once the data types exist).
-"""
-
-import os
+"""WRONGTYPE differential tests: string commands applied to list, set, hash and zset keys,
+and the generic commands (TYPE, RENAME, COPY, SET over them) on those keys."""
 
 import pytest
 
 from diff import unordered
 
-pytestmark = [
-    pytest.mark.needs_types,
-    pytest.mark.skipif(os.environ.get("ATOLL_ENABLE_TYPES") != "1",
-                       reason="needs data types (issue 3)"),
-]
-
-SETUP = ["RPUSH list a b c", "SADD set x y", "HSET hash f v", "ZADD zset 1 m"]
-# Each key's own setup, so a type's cases need only that type.
-SETUP_FOR = dict(zip(["list", "set", "hash", "zset"], SETUP))
+CREATE = {"list": "RPUSH list a b c", "set": "SADD set x y", "hash": "HSET hash f v",
+          "zset": "ZADD zset 1 m"}
+SETUP = list(CREATE.values())
 
 
-@pytest.mark.parametrize("key", ["list", "set", "hash", "zset"])
+@pytest.mark.parametrize("key", list(CREATE))
 def test_string_commands_on_wrong_type(diff, key):
-    diff.run([SETUP_FOR[key]] + [
+    # Only the key under test is created, so each type's case runs as soon as that type exists.
+    diff.run([CREATE[key]] + [
         f"GET {key}", f"SET {key} v GET", f"GETSET {key} v", f"GETDEL {key}",
         f"GETEX {key}", f"GETEX {key} EX 100", f"INCR {key}", f"DECR {key}",
         f"INCRBY {key} 5", f"DECRBY {key} 5", f"INCRBYFLOAT {key} 1.5",

@@ -19,7 +19,8 @@ public final class CommandTable: Sendable {
     public static let standard = CommandTable(
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs
             + TransactionCommands.specs + CompareAndSetCommands.specs + ListCommands.specs
-            + SortedSetCommands.specs + ScriptingCommands.specs + FunctionCommands.specs)
+            + SortedSetCommands.specs + HashCommands.specs + SetCommands.specs + ScriptingCommands.specs
+            + FunctionCommands.specs)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }

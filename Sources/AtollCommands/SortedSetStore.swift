@@ -41,7 +41,7 @@ extension SortedSetCommands {
             switch content {
             case .empty: return nil
             case .sorted(let z): return z.score(of: member)
-            case .plain(let s): return s.members.contains(member) ? 1 : nil
+            case .plain(let s): return s.contains(member) ? 1 : nil
             }
         }
 
@@ -50,7 +50,7 @@ extension SortedSetCommands {
             switch content {
             case .empty: break
             case .sorted(let z): z.scores.forEach(body)
-            case .plain(let s): s.members.forEach { member, _ in body(member, 1) }
+            case .plain(let s): s.forEach { member in body(member, 1) }
             }
         }
     }

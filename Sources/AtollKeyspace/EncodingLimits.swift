@@ -2,7 +2,7 @@
 /// (listpack, intset). Atoll's own layout does not change with them; they decide what OBJECT
 /// ENCODING reports, and, as in Redis, a collection that outgrows them never goes back.
 public struct EncodingLimits: Sendable {
-    public var hashMaxListpackEntries = 128
+    public var hashMaxListpackEntries = 512
     public var hashMaxListpackValue = 64
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128

@@ -8,7 +8,7 @@ public final class Keyspace: @unchecked Sendable {
     public var databases: [Database]
     public var stats = KeyspaceStats()
     /// Random source for sampling; any generator will do, keys are not secrets.
-    public var rng = SystemRandomNumberGenerator()
+    public var rng = FastRandom()
 
     public init(databaseCount: Int = 16) {
         databases = Array(repeating: Database(), count: max(1, databaseCount))

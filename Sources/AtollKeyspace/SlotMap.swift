@@ -98,7 +98,7 @@ public struct SlotMap<Value> {
     }
 
     /// A random key: random probes first, then a walk from a random start.
-    public func randomKey<G: RandomNumberGenerator>(using rng: inout G) -> Bytes? {
+    @inlinable public func randomKey<G: RandomNumberGenerator>(using rng: inout G) -> Bytes? {
         guard !storage.isEmpty else { return nil }
         for _ in 0..<16 {
             if let key = slots[Int.random(in: 0..<slots.count, using: &rng)] { return key }
