@@ -72,10 +72,7 @@ import Testing
 
     @Test func setsCountAsScoreOneInUnions() {
         let h = Harness()
-        let set = SetObject()
-        set.members.set(Bytes("a"), ())
-        set.members.set(Bytes("x"), ())
-        h.core.keyspace.databases[0].store(Bytes("s"), Entry(value: .set(set)))
+        h.run("SADD", "s", "a", "x")
         h.run("ZADD", "z", "5", "a", "7", "b")
         #expect(h.run("ZUNION", "2", "z", "s", "WEIGHTS", "2", "3", "WITHSCORES")
             == array(bulk("x"), bulk("3"), bulk("a"), bulk("13"), bulk("b"), bulk("14")))
