@@ -36,31 +36,28 @@ enum ScriptingCommands {
         guard let numkeys = parseStrictInt64(c.args[2]) else { return c.notInteger() }
         if numkeys > Int64(c.args.count - 3) { return c.out.error("ERR Number of keys can't be greater than number of args") }
         if numkeys < 0 { return c.out.error("ERR Number of keys can't be negative") }
-        let engine = c.server.scripting.engine
+        let scripting = c.server.scripting
+        let engine = scripting.engine
         let sha: Bytes
-        let body: [UInt8]
+        let script: CachedScript
         if bySHA {
-            sha = Bytes(lowercasedASCII(c.args[1]))
-            guard let cached = engine.scripts[sha] else {
+            guard let found = scripting.script(forSHAArgument: c.args[1]) else {
                 return c.out.staticError("-NOSCRIPT No matching script. Please use EVAL.\r\n")
             }
-            body = cached
+            (sha, script) = found
         } else {
-            body = c.args[1]
-            switch ScriptFlags.parse(body) {
-            case .failure(let error): return c.out.error(error.message)
-            case .success: break
-            }
-            switch engine.load(body) {
+            if case .failure(let error) = ScriptFlags.parse(c.args[1]) { return c.out.error(error.message) }
+            switch engine.load(c.args[1]) {
             case .failure(let error): return c.out.error(error.message)
             case .success(let loaded): sha = loaded
             }
+            script = engine.scripts[sha]!
         }
-        let flags = (try? ScriptFlags.parse(body).get()) ?? ScriptFlags()
+        let flags = (try? ScriptFlags.parse(script.body).get()) ?? ScriptFlags()
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
-        c.server.scripting.run(&c, name: sha, readOnly: readOnly || flags.noWrites) { run, out in
-            engine.run(sha, keys: args[3..<keyEnd], argv: args[keyEnd...], host: run, out: &out)
+        scripting.run(&c, name: sha, readOnly: readOnly || flags.noWrites) { run, out in
+            engine.run(sha, script, keys: args[3..<keyEnd], argv: args[keyEnd...], host: run, out: &out)
         }
     }
 
@@ -90,7 +87,7 @@ enum ScriptingCommands {
         if c.args.count > 3 || (c.args.count == 3 && !c.argIs(2, "sync") && !c.argIs(2, "async")) {
             return c.out.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
         }
-        c.server.scripting.engine.flush()
+        c.server.scripting.flushScripts()
         c.out.ok()
     }
 
@@ -140,7 +137,7 @@ struct ScriptFlags {
 
     static func parse(_ body: [UInt8]) -> Result<ScriptFlags, ScriptError> {
         var flags = ScriptFlags()
-        guard body.starts(with: Array("#!".utf8)) else { return .success(flags) }
+        guard body.count >= 2 && body[0] == UInt8(ascii: "#") && body[1] == UInt8(ascii: "!") else { return .success(flags) }
         let lineEnd = body.firstIndex(of: 10) ?? body.count
         let line = String(decoding: body[0..<lineEnd], as: UTF8.self)
         let parts = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -20,6 +20,9 @@ public final class ScriptingState: @unchecked Sendable {
     /// the event loop that received them. Others run on the script thread, so that the loops
     /// stay free to answer BUSY and SCRIPT KILL while they run.
     private var quickScripts: Set<Bytes> = []
+    private var lastQuickArgument: [UInt8] = []
+    private var lastScriptArgument: [UInt8] = []
+    private var lastScript: (Bytes, CachedScript)?
     static let quickRunMicros = 1000
 
     init() {
@@ -50,7 +53,11 @@ public final class ScriptingState: @unchecked Sendable {
         guard args.count >= 2 else { return true }
         let name = args[0]
         if asciiCaseInsensitiveEquals(name, "evalsha") || asciiCaseInsensitiveEquals(name, "evalsha_ro") {
-            return quickScripts.contains(Bytes(lowercasedASCII(args[1])))
+            // The same EVALSHA again (the common case) is answered without hashing the SHA-1.
+            if args[1] == lastQuickArgument { return true }
+            let quick = quickScripts.contains(Bytes(lowercasedASCII(args[1])))
+            if quick { lastQuickArgument = args[1] }
+            return quick
         }
         if asciiCaseInsensitiveEquals(name, "eval") || asciiCaseInsensitiveEquals(name, "eval_ro") {
             return quickScripts.contains(Bytes(sha1Hex(args[1])))
@@ -63,9 +70,30 @@ public final class ScriptingState: @unchecked Sendable {
 
     func recordRun(_ sha: Bytes, micros: Int) {
         if micros <= ScriptingState.quickRunMicros {
-            quickScripts.insert(sha)
+            if !quickScripts.contains(sha) { quickScripts.insert(sha) }
         } else {
             quickScripts.remove(sha)
+            lastQuickArgument = []
         }
+    }
+
+    /// The cached script EVALSHA `argument` names, looked up through a one-entry cache of
+    /// the last SHA-1 argument seen.
+    func script(forSHAArgument argument: [UInt8]) -> (Bytes, CachedScript)? {
+        if argument == lastScriptArgument, let last = lastScript { return last }
+        let sha = Bytes(lowercasedASCII(argument))
+        guard let script = engine.scripts[sha] else { return nil }
+        lastScriptArgument = argument
+        lastScript = (sha, script)
+        return (sha, script)
+    }
+
+    /// SCRIPT FLUSH: the engine's cache and what this state remembers of it.
+    func flushScripts() {
+        engine.flush()
+        lastScriptArgument = []
+        lastScript = nil
+        lastQuickArgument = []
+        quickScripts.removeAll()
     }
 }

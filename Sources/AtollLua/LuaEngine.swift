@@ -29,15 +29,14 @@ public final class LuaEngine {
 
     let L: OpaquePointer
     /// The caller of the script being run; set only for the duration of `run`.
-    weak var host: (any LuaHost)?
+    var host: (any LuaHost)?
     /// `redis.setresp`: the protocol of replies handed to the script.
     var replyResp3 = false
-    /// Bodies of cached scripts by SHA-1 (SCRIPT EXISTS, persistence).
-    public private(set) var scripts: [Bytes: [UInt8]] = [:]
+    /// Cached scripts by SHA-1 (EVALSHA, SCRIPT EXISTS, persistence).
+    public private(set) var scripts: [Bytes: CachedScript] = [:]
     private var callsSinceCollection = 0
     /// The read-only globals proxy every script function runs with.
     private var globalsRef: Int32 = 0
-    private var scriptsTableRef: Int32 = 0
     var errorHandlerRef: Int32 = 0
     /// Function libraries' globals, its metatable, and the two tables its __index switches
     /// between (see LuaSandbox).
@@ -87,8 +86,6 @@ public final class LuaEngine {
         functionMetaRef = luaL_ref(L, LUA_REGISTRYINDEX)
         functionGlobalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
         globalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
-        lua_createtable(L, 0, 0)
-        scriptsTableRef = luaL_ref(L, LUA_REGISTRYINDEX)
         lua_getfield(L, LUA_GLOBALSINDEX, "__redis__err__handler")
         errorHandlerRef = luaL_ref(L, LUA_REGISTRYINDEX)
     }
@@ -115,21 +112,13 @@ public final class LuaEngine {
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, globalsRef)
         lua_setfenv(L, -2)
-        lua_rawgeti(L, LUA_REGISTRYINDEX, scriptsTableRef)
-        lua_insert(L, -2)
-        pushBytes(sha.array)
-        lua_insert(L, -2)
-        lua_rawset(L, -3)
-        lua_settop(L, -2)
-        scripts[sha] = body
+        scripts[sha] = CachedScript(body: body, ref: luaL_ref(L, LUA_REGISTRYINDEX))
         return .success(sha)
     }
 
     /// SCRIPT FLUSH: forgets every cached script.
     public func flush() {
-        luaL_unref(L, LUA_REGISTRYINDEX, scriptsTableRef)
-        lua_createtable(L, 0, 0)
-        scriptsTableRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        for script in scripts.values { luaL_unref(L, LUA_REGISTRYINDEX, script.ref) }
         scripts = [:]
         lua_gc(L, LUA_GCCOLLECT, 0)
     }
@@ -137,22 +126,20 @@ public final class LuaEngine {
     // MARK: - Running
 
     /// Runs the cached script `sha` with `KEYS` and `ARGV`, writing its reply (or error) to `out`.
-    public func run(_ sha: Bytes, keys: ArraySlice<[UInt8]>, argv: ArraySlice<[UInt8]>,
+    public func run(_ sha: Bytes, _ script: CachedScript, keys: ArraySlice<[UInt8]>, argv: ArraySlice<[UInt8]>,
                     host: any LuaHost, out: inout ReplyWriter) {
         invoke(name: String(decoding: sha.array, as: UTF8.self), arguments: 0, host: host, out: &out) {
             setGlobalArray("KEYS", keys)
             setGlobalArray("ARGV", argv)
-            lua_rawgeti(L, LUA_REGISTRYINDEX, scriptsTableRef)
-            pushBytes(sha.array)
-            lua_rawget(L, -2)
-            lua_remove(L, -2)
+            lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref)
         }
     }
 
     /// Calls a Lua function under the error handler with the instruction hook armed, then
     /// writes its result or Redis's error rendering. `push` pushes the function and then its
     /// `arguments` arguments.
-    func invoke(name: String, arguments: Int32, host: any LuaHost, out: inout ReplyWriter, push: () -> Void) {
+    func invoke(name: @autoclosure () -> String, arguments: Int32, host: any LuaHost, out: inout ReplyWriter,
+                push: () -> Void) {
         self.host = host
         replyResp3 = false
         LuaEngine.active = self
@@ -166,7 +153,7 @@ public final class LuaEngine {
         let status = atoll_lua_pcall(L, arguments, 1, -(arguments + 2))
         atoll_lua_set_hook(L, luaCountHook, 0)
         if status != 0 {
-            writeScriptError(name: name, out: &out)
+            writeScriptError(name: name(), out: &out)
         } else {
             LuaReplyEncoder(L: L).write(&out)
         }
@@ -249,6 +236,12 @@ public final class LuaEngine {
         lua_settop(L, -2)
         return text
     }
+}
+
+/// A compiled EVAL script: its body and its function in the Lua registry.
+public struct CachedScript: Sendable {
+    public let body: [UInt8]
+    let ref: Int32
 }
 
 /// A script failure to report as an error reply (text without the leading '-').
