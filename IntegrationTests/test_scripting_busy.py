@@ -79,3 +79,27 @@ def test_scripts_do_not_interleave_with_other_clients():
         finally:
             runner.close()
             other.close()
+
+
+def test_pipelined_script_then_blocking_pop():
+    """A new script (run on the script thread) followed in the same write by a blocking pop
+    and a PING: the pop parks the client, a push from another client serves it, and the
+    replies arrive in order."""
+    with spawn("atoll") as p:
+        client, pusher = p.connect(timeout=15), p.connect(timeout=15)
+        try:
+            client.send_raw(resp.encode("EVAL", "return redis.call('SET', KEYS[1], 'v')", "1", "k")
+                            + resp.encode("BLPOP", "q", "10") + resp.encode("PING"))
+            assert client.read_reply() == b"+OK\r\n"
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                if b"blocked_clients:1" in pusher.command("INFO", "clients"):
+                    break
+            else:
+                pytest.fail("the client never blocked")
+            assert pusher.command("RPUSH", "q", "job") == b":1\r\n"
+            assert client.read_reply() == b"*2\r\n$1\r\nq\r\n$3\r\njob\r\n"
+            assert client.read_reply() == b"+PONG\r\n"
+        finally:
+            client.close()
+            pusher.close()

@@ -27,6 +27,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var parked = false
     /// True while the script thread runs this client's batch.
     private var offloaded = false
+    /// A blocked command's reply that arrived while the batch was still on the script thread.
+    private var earlyRelease: [UInt8]?
     private var timeoutTask: Scheduled<Void>?
     /// Bytes read and not yet counted in the input statistics.
     private var received = 0
@@ -177,16 +179,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         let bytes = received
         received = 0
         shared.core.stats.netInputBytes += bytes
-        let ran = Self.execute(&ctx, commands, from: nextCommand, failure: deferredFailure, shared: shared)
+        let (ran, parkedNow) = Self.execute(&ctx, commands, from: nextCommand, failure: deferredFailure, shared: shared)
         shared.lock.unlock()
         nextCommand += ran
         if ctx.offloadRequested { return offload(ctx, context: context) }
-        finishBatch(ctx, context: context, session: session)
+        finishBatch(ctx, parkedNow: parkedNow, context: context, session: session)
     }
 
     /// The part of a batch that runs with the lock held, on a loop or on the script thread.
     private static func execute(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int,
-                                failure: ProtocolError?, shared: SharedState) -> Int {
+                                failure: ProtocolError?, shared: SharedState) -> (ran: Int, parked: Bool) {
         let core = shared.core
         let ran = core.executeBatch(&ctx, commands, from: start)
         let session = ctx.client
@@ -195,15 +197,16 @@ final class ConnectionHandler: ChannelInboundHandler {
             ctx.out.error("ERR " + failure.message)
         }
         core.stats.netOutputBytes += ctx.out.buffer.readableBytes
-        return ran
+        // Read under the lock: once it is released another loop may serve the client at once.
+        return (ran, session.blocked != nil && !session.closeAfterReply)
     }
 
     /// After a batch (or its part up to a parking command) ran: write the replies, close if
     /// asked to, and keep the rest of the batch while parked.
-    private func finishBatch(_ ctx: CommandContext, context: ChannelHandlerContext, session: ClientSession) {
+    private func finishBatch(_ ctx: CommandContext, parkedNow: Bool, context: ChannelHandlerContext, session: ClientSession) {
         var ctx = ctx
         var closeAfter = session.closeAfterReply
-        if session.blocked != nil && !closeAfter {
+        if parkedNow {
             parked = true
         } else {
             if deferredFailure != nil { closeAfter = true }
@@ -242,9 +245,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         shared.scriptThread.submit { _ in
             var job = job
             shared.lock.lock()
-            let ran = ConnectionHandler.execute(&job.ctx, job.commands, from: job.start, failure: job.failure, shared: shared)
+            let (ran, parkedNow) = ConnectionHandler.execute(&job.ctx, job.commands, from: job.start, failure: job.failure,
+                                                             shared: shared)
             shared.lock.unlock()
-            let result = OffloadedResult(ctx: job.ctx, ran: ran)
+            let result = OffloadedResult(ctx: job.ctx, ran: ran, parked: parkedNow)
             eventLoop.execute { bound.value.offloadFinished(result, context: boundContext.value) }
         }
     }
@@ -253,7 +257,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         offloaded = false
         guard let session, !closing else { return }
         nextCommand += result.ran
-        finishBatch(result.ctx, context: context, session: session)
+        finishBatch(result.ctx, parkedNow: result.parked, context: context, session: session)
+        if parked, let reply = earlyRelease {
+            // Served while the script thread still held the batch.
+            earlyRelease = nil
+            return released(reply: reply, context: context)
+        }
         processInput(context: context)
         context.flush()
         if !parked && !offloaded && context.channel.isWritable {
@@ -324,7 +333,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     func released(reply: [UInt8], context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         timeoutTask = nil
-        guard parked, !closing else { return }
+        guard !closing else { return }
+        guard parked else {
+            // The script thread parked the client and another loop served it before the
+            // batch came back here: keep the reply until `offloadFinished` sees the parking.
+            if offloaded { earlyRelease = reply }
+            return
+        }
         parked = false
         var buffer = context.channel.allocator.buffer(capacity: reply.count)
         buffer.writeBytes(reply)
@@ -427,4 +442,5 @@ private struct OffloadedBatch: @unchecked Sendable {
 private struct OffloadedResult: @unchecked Sendable {
     let ctx: CommandContext
     let ran: Int
+    let parked: Bool
 }
