@@ -204,6 +204,21 @@ def test_command_getkeys(diff):
     ])
 
 
+MOVABLE_KEYS = [
+    "zunionstore d 2 a b WEIGHTS 1 2", "zunion 2 a b", "zunion 0 a b", "zunion 5 a b", "zunion x a b",
+    "zinterstore d 1 a", "zdiffstore d 1 a", "zinter 2 a b", "zdiff 1 a", "zintercard 3 a b c LIMIT 1",
+    "zmpop 1 z MIN", "bzmpop 0 1 z MIN", "lmpop 2 a b LEFT", "lmpop 3 a b LEFT", "blmpop 0 2 a b LEFT",
+    "sintercard 2 a b", "eval x 2 k1 k2 a", "eval x 0", "eval_ro x 1 k", "evalsha x 1 k a", "fcall f 1 k a",
+    "fcall_ro f 0", "blpop a b 0", "brpop a 0", "blmove a b LEFT RIGHT 0", "lmove a b LEFT LEFT", "smove a b m",
+    "hset h f v", "sadd s m", "zadd z 1 m", "zrangestore d s 0 1", "sunionstore d a b",
+]
+
+
+@pytest.mark.parametrize("command", MOVABLE_KEYS)
+def test_command_getkeys_by_key_specs(diff, command):
+    diff.check("COMMAND", "GETKEYS", *command.split())
+
+
 def test_command_count_list_docs(diff):
     r, a = diff.both("COMMAND", "COUNT")
     assert r[:1] == a[:1] == b":"

@@ -119,11 +119,61 @@ public final class CommandSpec: Sendable {
 
     /// Positions of the key arguments in `args`, from the legacy triple (and movable-key rules
     /// for the few commands that need them).
-    public func keyIndices(_ args: [[UInt8]]) -> [Int] {
+    /// The argument positions of the keys in `args`; nil when the arguments contradict the
+    /// key specs (a bad key count).
+    public func keyIndices(_ args: [[UInt8]]) -> [Int]? {
+        keySpecs.isEmpty ? positionKeyIndices(args) : specKeyIndices(args)
+    }
+
+    /// Whether the command takes keys at all (COMMAND GETKEYS refuses those that don't).
+    public var hasKeys: Bool { !keySpecs.isEmpty || keyPositions.first > 0 }
+
+    /// Keys by the legacy (first, last, step) triple.
+    private func positionKeyIndices(_ args: [[UInt8]]) -> [Int] {
         let (first, last, step) = keyPositions
         guard first > 0, step > 0 else { return [] }
         let end = last < 0 ? args.count + last : min(last, args.count - 1)
         guard first <= end else { return [] }
         return Array(stride(from: first, through: end, by: step))
+    }
+
+    /// Keys by the key specs, as Redis's `getKeysUsingKeySpecs` finds them (this is what
+    /// handles commands whose key count is an argument: ZUNIONSTORE, LMPOP, EVAL, ...).
+    /// Nil when the arguments contradict the specs (a bad key count).
+    func specKeyIndices(_ args: [[UInt8]]) -> [Int]? {
+        var keys: [Int] = []
+        for spec in keySpecs {
+            let start: Int
+            switch spec.begin {
+            case .index(let i): start = i
+            case .keyword(let word, let from):
+                let lowered = Array(word.lowercased().utf8)
+                let candidates = from >= 0 ? Array(from..<args.count) : Array(stride(from: args.count + from, through: 1, by: -1))
+                guard let at = candidates.first(where: { args[$0].count == lowered.count
+                    && zip(args[$0], lowered).allSatisfy { ($0 >= 65 && $0 <= 90 ? $0 + 32 : $0) == $1 } }) else { continue }
+                start = at + 1
+            case .unknown: continue
+            }
+            guard start < args.count else { continue }
+            switch spec.find {
+            case .range(let lastKey, let step, let limit):
+                var last = lastKey >= 0 ? start + lastKey : args.count + lastKey
+                if lastKey < 0 && limit > 1 { last = start + (args.count - 1 - start) / limit }
+                guard step > 0 else { continue }
+                var i = start
+                while i <= min(last, args.count - 1) {
+                    keys.append(i)
+                    i += step
+                }
+            case .keynum(let index, let firstKey, let step):
+                guard start + index < args.count, let n = parseStrictInt64(args[start + index]), n >= 0 else { return nil }
+                let first = start + firstKey
+                let last = first + (Int(n) - 1) * step
+                guard n == 0 || last < args.count else { return nil }
+                if n > 0 { keys.append(contentsOf: stride(from: first, through: last, by: step)) }
+            case .unknown: continue
+            }
+        }
+        return keys
     }
 }

@@ -189,11 +189,13 @@ enum ServerCommands {
         guard case .found(let spec) = c.server.table.resolve(args) else {
             return c.out.error("ERR Invalid command specified")
         }
+        guard spec.hasKeys else { return c.out.error("ERR The command has no key arguments") }
         guard spec.arityMatches(args.count) else {
             return c.out.error("ERR Invalid number of arguments specified for command")
         }
-        let indices = spec.keyIndices(args)
-        if indices.isEmpty { return c.out.error("ERR The command has no key arguments") }
+        guard let indices = spec.keyIndices(args), !indices.isEmpty || spec.flags.contains(.noMandatoryKeys) else {
+            return c.out.error("ERR Invalid arguments specified for command")
+        }
         c.out.arrayHeader(indices.count)
         for i in indices { c.out.bulk(args[i]) }
     }
