@@ -178,3 +178,52 @@ def test_function_help_and_arity(fdiff):
     d.check("FCALL", "x")
     d.check("FUNCTION", "KILL")
     d.check("FUNCTION", "DELETE")
+
+
+# --- FUNCTION DUMP / RESTORE -------------------------------------------------------------------
+
+TWO_LIBS = [
+    SIMPLE,
+    lib("second", "\n".join([
+        "local big = string.rep('padding so that Redis compresses this library with LZF ', 20)",
+        "redis.register_function{function_name='sizeof', callback=function() return #big end, flags={'no-writes'}}",
+    ])),
+]
+
+
+def test_restore_payload_from_the_other_server(fdiff):
+    """Each server's DUMP restores on the other (Redis compresses with LZF, Atoll does not)."""
+    d = fdiff
+    for code in TWO_LIBS:
+        d.check("FUNCTION", "LOAD", code)
+    _, atoll_dump = d.both("FUNCTION", "DUMP")
+    ref_dump = d.ref.command("FUNCTION", "DUMP")
+    payloads = [resp.parse(ref_dump), resp.parse(atoll_dump)]
+    for payload in payloads:
+        d.check("FUNCTION", "FLUSH")
+        d.check("FUNCTION", "RESTORE", payload)
+        check_list(d, "WITHCODE")
+        d.check("FCALL", "echo1", "1", "k", "a")
+        d.check("FCALL_RO", "sizeof", "0")
+
+
+def test_restore_policies_and_errors(fdiff):
+    d = fdiff
+    d.check("FUNCTION", "LOAD", SIMPLE)
+    payload = resp.parse(d.ref.command("FUNCTION", "DUMP"))
+    d.check("FUNCTION", "RESTORE", payload)
+    d.check("FUNCTION", "RESTORE", payload, "APPEND")
+    d.check("FUNCTION", "RESTORE", payload, "REPLACE")
+    d.check("FUNCTION", "RESTORE", payload, "FLUSH")
+    d.check("FUNCTION", "RESTORE", payload, "BOGUS")
+    d.check("FUNCTION", "RESTORE", payload, "FLUSH", "EXTRA")
+    d.check("FUNCTION", "RESTORE", "bogus")
+    d.check("FUNCTION", "RESTORE", payload[:-1] + bytes([payload[-1] ^ 1]))
+    d.check("FUNCTION", "RESTORE", b"")
+    check_list(d)
+    # A payload whose library clashes with a function of another library changes nothing.
+    d.check("FUNCTION", "FLUSH")
+    d.check("FUNCTION", "LOAD", lib("other", "redis.register_function('echo1', function() return 0 end)"))
+    d.check("FUNCTION", "RESTORE", payload)
+    check_list(d)
+    d.check("FCALL", "echo1", "0")

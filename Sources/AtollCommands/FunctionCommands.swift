@@ -2,8 +2,7 @@
 ///
 /// Libraries live in the same Lua engine as EVAL scripts (see `LuaFunctions`); a function
 /// runs like a script, under the keyspace guard, with its flags deciding whether it may write.
-/// FUNCTION DUMP and RESTORE need the RDB serialisation that persistence brings; until then
-/// they answer with an error saying so.
+/// FUNCTION DUMP and RESTORE move libraries as Redis's payloads (see `FunctionPayload`).
 import AtollBytes
 import AtollKeyspace
 import AtollLua
@@ -153,11 +152,48 @@ enum FunctionCommands {
     }
 
     static func functionDump(_ c: inout CommandContext) {
-        c.out.error("ERR FUNCTION DUMP is not supported by Atoll yet (it needs the RDB format)")
+        let libraries = c.server.scripting.engine.libraries.values.sorted { $0.name < $1.name }
+        c.out.bulk(FunctionPayload.dump(libraries.map(\.code)))
     }
 
+    /// `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]`: all the payload's libraries, or none.
     static func functionRestore(_ c: inout CommandContext) {
-        c.out.error("ERR FUNCTION RESTORE is not supported by Atoll yet (it needs the RDB format)")
+        enum Policy { case flush, append, replace }
+        var policy = Policy.append
+        if c.args.count > 4 {
+            return c.out.error("ERR unknown subcommand or wrong number of arguments for '\(String(decoding: c.args[1], as: UTF8.self))'. Try FUNCTION HELP.")
+        }
+        if c.args.count == 4 {
+            if c.argIs(3, "flush") { policy = .flush }
+            else if c.argIs(3, "append") { policy = .append }
+            else if c.argIs(3, "replace") { policy = .replace }
+            else { return c.out.error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.") }
+        }
+        let codes: [[UInt8]]
+        switch FunctionPayload.parse(c.args[2]) {
+        case .failure(let error): return c.out.error(error.message)
+        case .success(let parsed): codes = parsed
+        }
+        let engine = c.server.scripting.engine
+        if policy == .append {
+            for code in codes {
+                if case .success(let name) = LuaEngine.libraryName(code), engine.libraries[name.lowercased()] != nil {
+                    return c.out.error("ERR Library \(name) already exists")
+                }
+            }
+        }
+        let before = engine.libraries.values.map(\.code)
+        if policy == .flush { engine.flushLibraries() }
+        for code in codes {
+            if case .failure(let error) = engine.loadLibrary(code, replace: policy != .append) {
+                // All or nothing: put the libraries back as they were.
+                engine.flushLibraries()
+                for old in before { _ = engine.loadLibrary(old, replace: false) }
+                return c.out.error(error.message)
+            }
+        }
+        c.server.dirty += 1
+        c.out.ok()
     }
 
     static func functionHelp(_ c: inout CommandContext) {

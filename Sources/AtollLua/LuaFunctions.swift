@@ -89,7 +89,7 @@ extension LuaEngine {
     }
 
     /// The `name=` of a library's `#!lua` first line, or Redis's error for a bad line.
-    static func libraryName(_ code: [UInt8]) -> Result<String, ScriptError> {
+    public static func libraryName(_ code: [UInt8]) -> Result<String, ScriptError> {
         guard code.starts(with: [35, 33]) else { return .failure(ScriptError("ERR Missing library metadata")) }
         let lineEnd = code.firstIndex(of: 10) ?? code.count
         let parts = String(decoding: code[2..<lineEnd], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
