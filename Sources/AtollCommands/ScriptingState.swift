@@ -21,6 +21,7 @@ public final class ScriptingState: @unchecked Sendable {
     /// stay free to answer BUSY and SCRIPT KILL while they run.
     private var quickScripts: Set<Bytes> = []
     private var lastQuickArgument: [UInt8] = []
+    private var lastQuickSHA: Bytes?
     private var lastScriptArgument: [UInt8] = []
     private var lastScript: (Bytes, CachedScript)?
     static let quickRunMicros = 1000
@@ -55,8 +56,12 @@ public final class ScriptingState: @unchecked Sendable {
         if asciiCaseInsensitiveEquals(name, "evalsha") || asciiCaseInsensitiveEquals(name, "evalsha_ro") {
             // The same EVALSHA again (the common case) is answered without hashing the SHA-1.
             if args[1] == lastQuickArgument { return true }
-            let quick = quickScripts.contains(Bytes(lowercasedASCII(args[1])))
-            if quick { lastQuickArgument = args[1] }
+            let sha = Bytes(lowercasedASCII(args[1]))
+            let quick = quickScripts.contains(sha)
+            if quick {
+                lastQuickArgument = args[1]
+                lastQuickSHA = sha
+            }
             return quick
         }
         if asciiCaseInsensitiveEquals(name, "eval") || asciiCaseInsensitiveEquals(name, "eval_ro") {
@@ -70,10 +75,13 @@ public final class ScriptingState: @unchecked Sendable {
 
     func recordRun(_ sha: Bytes, micros: Int) {
         if micros <= ScriptingState.quickRunMicros {
+            // The same quick script again (the common case) needs no hashing.
+            if sha == lastQuickSHA { return }
             if !quickScripts.contains(sha) { quickScripts.insert(sha) }
         } else {
             quickScripts.remove(sha)
             lastQuickArgument = []
+            lastQuickSHA = nil
         }
     }
 
@@ -94,6 +102,7 @@ public final class ScriptingState: @unchecked Sendable {
         lastScriptArgument = []
         lastScript = nil
         lastQuickArgument = []
+        lastQuickSHA = nil
         quickScripts.removeAll()
     }
 }
