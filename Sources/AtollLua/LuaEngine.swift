@@ -14,6 +14,8 @@ public protocol LuaHost: AnyObject {
     /// Runs one command for `redis.call`/`redis.pcall`; returns its raw RESP reply (an error
     /// reply for commands scripts may not run), in RESP3 when `resp3` is set.
     func runCommand(_ args: [[UInt8]], resp3: Bool) -> [UInt8]
+    /// Whether `args` name a command (and subcommand) the server knows: `redis.acl_check_cmd`.
+    func isKnownCommand(_ args: [[UInt8]]) -> Bool
     /// `redis.log(level, message)`.
     func log(level: Int, message: [UInt8])
     /// Called every `LuaEngine.hookInterval` instructions; returns an error message to abort
@@ -36,6 +38,8 @@ public final class LuaEngine {
     public private(set) var scripts: [Bytes: [UInt8]] = [:]
     /// The read-only globals proxy every script function runs with.
     private var globalsRef: Int32 = 0
+    /// The table behind that proxy, where KEYS and ARGV are set.
+    private var realGlobalsRef: Int32 = 0
     private var scriptsTableRef: Int32 = 0
     private var errorHandlerRef: Int32 = 0
 
@@ -58,18 +62,19 @@ public final class LuaEngine {
 
     private func buildSandbox() {
         let code = Array(LuaSandbox.setup.utf8)
-        let status = code.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                atoll_lua_load(L, $0, buf.count, "=sandbox")
-            }
-        }
+        let status = withCChars(code) { atoll_lua_load(L, $0, $1, "=sandbox") }
         precondition(status == 0, "sandbox does not compile: \(popString())")
         lua_createtable(L, Int32(LuaSandbox.Host.allCases.count), 0)
         for host in LuaSandbox.Host.allCases {
             atoll_lua_push_host_function(L, host.rawValue)
             lua_rawseti(L, -2, host.rawValue)
         }
-        precondition(atoll_lua_pcall(L, 1, 1, 0) == 0, "sandbox setup failed: \(popString())")
+        atoll_lua_push_sandbox_kit(L)
+        precondition(atoll_lua_pcall(L, 2, 2, 0) == 0, "sandbox setup failed: \(popString())")
+        realGlobalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        // Chunks compiled later (loadstring) and coroutines see the proxy as their globals too.
+        lua_pushvalue(L, -1)
+        lua_replace(L, LUA_GLOBALSINDEX)
         globalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
         lua_createtable(L, 0, 0)
         scriptsTableRef = luaL_ref(L, LUA_REGISTRYINDEX)
@@ -88,12 +93,7 @@ public final class LuaEngine {
         // A shebang line stays, as a comment, so that line numbers match Redis's.
         var source = body
         if source.starts(with: [35, 33]) { source.replaceSubrange(0..<2, with: [45, 45]) }
-        let status = source.withUnsafeBufferPointer { buf -> Int32 in
-            let base = buf.baseAddress ?? UnsafePointer([UInt8](repeating: 0, count: 1))
-            return base.withMemoryRebound(to: CChar.self, capacity: max(buf.count, 1)) {
-                atoll_lua_load(L, $0, buf.count, "@user_script")
-            }
-        }
+        let status = withCChars(source) { atoll_lua_load(L, $0, $1, "@user_script") }
         if status != 0 {
             return .failure(ScriptError("ERR Error compiling script (new function): " + popString()))
         }
@@ -130,8 +130,10 @@ public final class LuaEngine {
             self.host = nil
             LuaEngine.active = nil
         }
+        lua_rawgeti(L, LUA_REGISTRYINDEX, realGlobalsRef)
         setGlobalArray("KEYS", keys)
         setGlobalArray("ARGV", argv)
+        lua_settop(L, 0)
         lua_rawgeti(L, LUA_REGISTRYINDEX, errorHandlerRef)
         lua_rawgeti(L, LUA_REGISTRYINDEX, scriptsTableRef)
         pushBytes(sha.array)
@@ -143,42 +145,40 @@ public final class LuaEngine {
         if status != 0 {
             writeScriptError(sha: sha, out: &out)
         } else {
-            LuaReplyEncoder(L: L).write(&out)
+            LuaReplyEncoder(L: L, scriptResp3: replyResp3).write(&out)
         }
         lua_settop(L, 0)
         // Redis collects garbage after scripts too; a step keeps the heap from drifting up.
-        lua_gc(L, LUA_GCSTEP, 1)
+        // After a memory error the garbage of the failed script goes at once, so that the
+        // next script does not fail on it.
+        lua_gc(L, status == LUA_ERRMEM ? LUA_GCCOLLECT : LUA_GCSTEP, 1)
     }
 
-    /// Redis's rendering of a failed script: `-<err> script: <sha>, on <source>:<line>.`
+    /// Redis's rendering of a failed script: `-<err> script: <sha>, on <source>:<line>.` for
+    /// an error table (the usual case), `-ERR Error running script <sha>, <message>` for
+    /// anything else (a memory error). The parts are read as C strings, as Redis does.
     private func writeScriptError(sha: Bytes, out: inout ReplyWriter) {
         guard lua_type(L, -1) == LUA_TTABLE else {
-            let text = lua_type(L, -1) == LUA_TSTRING ? popString() : "execution failure"
-            out.error("ERR Error running script f_\(String(decoding: sha.array, as: UTF8.self)), \(text.prefix(100))\n")
+            let message = lua_isstring(L, -1) != 0 ? Array(cString(bytes(at: -1)).prefix(100)) : Array("execution failure".utf8)
+            out.errorLine(Array("-ERR Error running script ".utf8) + sha.array + [44, 32] + message)
             return
         }
-        let message = stringField("err") ?? ""
-        var line = message
-        if let source = stringField("source"), let number = numberField("line") {
-            line += " script: \(String(decoding: sha.array, as: UTF8.self)), on \(source):\(number)."
+        atoll_lua_error_fields(L)
+        var text = [UInt8(ascii: "-")] + optionalString(at: -3)
+        if lua_isstring(L, -1) != 0, lua_isstring(L, -2) != 0 {
+            text += Array(" script: ".utf8) + sha.array + Array(", on ".utf8) + optionalString(at: -2)
+                + [58] + optionalString(at: -1) + [46]
         }
-        out.error(line)
+        lua_settop(L, -4)
+        out.errorLine(text)
     }
 
-    private func stringField(_ name: String) -> String? {
-        lua_getfield(L, -1, name)
-        defer { lua_settop(L, -2) }
-        guard lua_type(L, -1) == LUA_TSTRING else { return nil }
-        return String(decoding: bytes(at: -1), as: UTF8.self)
+    /// The C string at `index`, or nothing for nil.
+    private func optionalString(at index: Int32) -> [UInt8] {
+        lua_isstring(L, index) != 0 ? cString(bytes(at: index)) : []
     }
 
-    private func numberField(_ name: String) -> Int? {
-        lua_getfield(L, -1, name)
-        defer { lua_settop(L, -2) }
-        guard lua_type(L, -1) == LUA_TNUMBER else { return nil }
-        return Int(lua_tointeger(L, -1))
-    }
-
+    /// Sets `name` in the real globals table (the globals table is on top of the stack).
     private func setGlobalArray(_ name: String, _ items: ArraySlice<[UInt8]>) {
         lua_createtable(L, Int32(items.count), 0)
         var i: Int32 = 1
@@ -189,20 +189,12 @@ public final class LuaEngine {
         }
         lua_pushstring(L, name)
         lua_insert(L, -2)
-        lua_rawset(L, LUA_GLOBALSINDEX)
+        lua_rawset(L, -3)
     }
 
     // MARK: - Stack helpers
 
-    func pushBytes(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buf in
-            if let base = buf.baseAddress {
-                base.withMemoryRebound(to: CChar.self, capacity: buf.count) { lua_pushlstring(L, $0, buf.count) }
-            } else {
-                lua_pushlstring(L, "", 0)
-            }
-        }
-    }
+    func pushBytes(_ bytes: [UInt8]) { pushLuaBytes(L, bytes) }
 
     func bytes(at index: Int32) -> [UInt8] { luaBytes(L, index) }
 
@@ -217,6 +209,18 @@ public final class LuaEngine {
 public struct ScriptError: Error {
     public let message: String
     public init(_ message: String) { self.message = message }
+}
+
+/// Calls `body` with the bytes as C characters (never a null pointer) and their count.
+func withCChars<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>, Int) -> R) -> R {
+    bytes.withUnsafeBytes { raw in
+        guard let base = raw.baseAddress else { return body("", 0) }
+        return body(base.assumingMemoryBound(to: CChar.self), raw.count)
+    }
+}
+
+func pushLuaBytes(_ L: OpaquePointer, _ bytes: [UInt8]) {
+    withCChars(bytes) { lua_pushlstring(L, $0, $1) }
 }
 
 /// The bytes of the string (or number, converted in place as Lua does) at `index`.
@@ -235,7 +239,6 @@ private let luaHostCallback: atoll_lua_callback = { state, id in
 
 private let luaCountHook: atoll_lua_hook = { state in
     guard let L = state, let engine = LuaEngine.active, let message = engine.host?.scriptTick() else { return 0 }
-    engine.pushErrorTable(message)
-    _ = L
+    pushErrorTable(L, message)
     return 1
 }
