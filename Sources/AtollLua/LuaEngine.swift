@@ -46,10 +46,10 @@ public final class LuaEngine {
     /// The engine whose script is running, for the C callbacks (one VM, under the guard).
     nonisolated(unsafe) static var active: LuaEngine?
 
-    public init() {
+    public init(memoryLimit: Int = LuaEngine.memoryLimit) {
         guard let state = atoll_lua_open() else { fatalError("cannot create the Lua state") }
         L = state
-        atoll_lua_set_memory_limit(L, LuaEngine.memoryLimit)
+        atoll_lua_set_memory_limit(L, memoryLimit)
         precondition(atoll_lua_open_libraries(L) == 0, "cannot open the Lua libraries")
         atoll_lua_set_callback(luaHostCallback)
         buildSandbox()
