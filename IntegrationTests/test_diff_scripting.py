@@ -585,6 +585,17 @@ def test_no_state_leaks_between_scripts(diff):
             ev(diff, check)
 
 
+def test_script_flush_resets_the_lua_state(diff):
+    """State a script left in a library (cjson settings) lasts until SCRIPT FLUSH."""
+    diff.run([
+        ("EVAL", "cjson.encode_max_depth(2) return 1", "0"),
+        ("EVAL", "return cjson.encode({{{1}}})", "0"),
+        "SCRIPT FLUSH",
+        ("EVAL", "return cjson.encode({{{1}}})", "0"),
+        ("EVAL", "return {pcall(cjson.encode, {{{1}}})}", "0"),
+    ])
+
+
 def test_select_inside_a_script_stays_inside(diff):
     diff.run([
         ("EVAL", "redis.call('select', 1) redis.call('set', 'k', 'db1') return redis.call('get', 'k')", "0"),

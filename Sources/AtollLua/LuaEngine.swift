@@ -29,7 +29,9 @@ public final class LuaEngine {
     /// Instructions between two calls of `LuaHost.scriptTick`.
     public static let hookInterval: Int32 = 100_000
 
-    let L: OpaquePointer
+    /// The VM; SCRIPT FLUSH replaces it with a fresh one, as Redis does.
+    private(set) var L: OpaquePointer
+    private let memoryLimit: Int
     /// The caller of the script being run; set only for the duration of `run`.
     weak var host: (any LuaHost)?
     /// `redis.setresp`: the protocol of replies handed to the script.
@@ -43,16 +45,23 @@ public final class LuaEngine {
     private var scriptsTableRef: Int32 = 0
     private var errorHandlerRef: Int32 = 0
 
-    /// The engine whose script is running, for the C callbacks (one VM, under the guard).
-    nonisolated(unsafe) static var active: LuaEngine?
-
     public init(memoryLimit: Int = LuaEngine.memoryLimit) {
-        guard let state = atoll_lua_open() else { fatalError("cannot create the Lua state") }
-        L = state
-        atoll_lua_set_memory_limit(L, memoryLimit)
-        precondition(atoll_lua_open_libraries(L) == 0, "cannot open the Lua libraries")
+        self.memoryLimit = memoryLimit
+        L = LuaEngine.newState(memoryLimit: memoryLimit)
         atoll_lua_set_callback(luaHostCallback)
         buildSandbox()
+    }
+
+    private static func newState(memoryLimit: Int) -> OpaquePointer {
+        guard let state = atoll_lua_open() else { fatalError("cannot create the Lua state") }
+        atoll_lua_set_memory_limit(state, memoryLimit)
+        precondition(atoll_lua_open_libraries(state) == 0, "cannot open the Lua libraries")
+        return state
+    }
+
+    /// The engine that owns `L` (any thread of its state).
+    static func owning(_ L: OpaquePointer) -> LuaEngine? {
+        atoll_lua_context(L).map { Unmanaged<LuaEngine>.fromOpaque($0).takeUnretainedValue() }
     }
 
     deinit { atoll_lua_close(L) }
@@ -60,7 +69,10 @@ public final class LuaEngine {
     /// Bytes currently used by the Lua heap (INFO `used_memory_lua`).
     public var memoryUsed: Int { atoll_lua_memory_used(L) }
 
+    /// Makes the state this engine's (its context, unretained: the engine owns the state) and
+    /// sets up the sandbox in it.
     private func buildSandbox() {
+        atoll_lua_set_context(L, Unmanaged.passUnretained(self).toOpaque())
         let code = Array(LuaSandbox.setup.utf8)
         let status = withCChars(code) { atoll_lua_load(L, $0, $1, "=sandbox") }
         precondition(status == 0, "sandbox does not compile: \(popString())")
@@ -109,13 +121,13 @@ public final class LuaEngine {
         return .success(sha)
     }
 
-    /// SCRIPT FLUSH: forgets every cached script.
+    /// SCRIPT FLUSH: forgets every cached script and starts over with a new VM, so that no
+    /// state scripts left behind (cjson settings, ...) survives.
     public func flush() {
-        luaL_unref(L, LUA_REGISTRYINDEX, scriptsTableRef)
-        lua_createtable(L, 0, 0)
-        scriptsTableRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        atoll_lua_close(L)
+        L = LuaEngine.newState(memoryLimit: memoryLimit)
+        buildSandbox()
         scripts = [:]
-        lua_gc(L, LUA_GCCOLLECT, 0)
     }
 
     // MARK: - Running
@@ -125,10 +137,8 @@ public final class LuaEngine {
                     host: any LuaHost, out: inout ReplyWriter) {
         self.host = host
         replyResp3 = false
-        LuaEngine.active = self
         defer {
             self.host = nil
-            LuaEngine.active = nil
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, realGlobalsRef)
         setGlobalArray("KEYS", keys)
@@ -233,12 +243,12 @@ func luaBytes(_ L: OpaquePointer, _ index: Int32) -> [UInt8] {
 // MARK: - C entry points
 
 private let luaHostCallback: atoll_lua_callback = { state, id in
-    guard let L = state, let engine = LuaEngine.active, let host = LuaSandbox.Host(rawValue: id) else { return 0 }
+    guard let L = state, let engine = LuaEngine.owning(L), let host = LuaSandbox.Host(rawValue: id) else { return 0 }
     return LuaHostFunctions(engine: engine, L: L).run(host)
 }
 
 private let luaCountHook: atoll_lua_hook = { state in
-    guard let L = state, let engine = LuaEngine.active, let message = engine.host?.scriptTick() else { return 0 }
+    guard let L = state, let engine = LuaEngine.owning(L), let message = engine.host?.scriptTick() else { return 0 }
     pushErrorTable(L, message)
     return 1
 }

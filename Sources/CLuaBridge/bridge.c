@@ -15,6 +15,8 @@ typedef struct {
     size_t limit;
     /* Only while Lua code runs: Swift callbacks must never see an allocation error. */
     int enforce;
+    /* The host's object for this state (atoll_lua_set_context). */
+    void *context;
 } atoll_heap;
 
 static void *atoll_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -56,14 +58,21 @@ size_t atoll_lua_memory_used(lua_State *L) { return heap_of(L)->used; }
 
 void atoll_lua_set_memory_limit(lua_State *L, size_t limit) { heap_of(L)->limit = limit; }
 
+void atoll_lua_set_context(lua_State *L, void *context) { heap_of(L)->context = context; }
+
+void *atoll_lua_context(lua_State *L) { return heap_of(L)->context; }
+
 /* ---- Redis's math.random: the 48-bit linear congruential generator of lrand48, with the
  * same initial state, so that a seeded script draws the same numbers as under Redis. ---- */
 
-static uint64_t rand48_state = 0x1234ABCD330EULL;
+/* One generator for the process, as in Redis (atomic: servers embedded side by side may run
+ * scripts at the same time). */
+static _Atomic uint64_t rand48_state = 0x1234ABCD330EULL;
 
 static int32_t rand48_next(void) {
-    rand48_state = (0x5DEECE66DULL * rand48_state + 0xB) & 0xFFFFFFFFFFFFULL;
-    return (int32_t)(rand48_state >> 17);
+    uint64_t next = (0x5DEECE66DULL * rand48_state + 0xB) & 0xFFFFFFFFFFFFULL;
+    rand48_state = next;
+    return (int32_t)(next >> 17);
 }
 
 static int math_random(lua_State *L) {

@@ -236,6 +236,34 @@ func sha(_ script: String) -> String { String(decoding: sha1Hex(Array(script.utf
     }
 }
 
+@Suite struct EngineLifecycleTests {
+    @Test func flushStartsANewState() {
+        let engine = LuaEngine()
+        #expect(eval(engine, "cjson.encode_max_depth(2) return 1") == ":1\r\n")
+        #expect(eval(engine, "return cjson.encode({{{1}}})").hasPrefix("-ERR user_script:1: Cannot serialise"))
+        engine.flush()
+        #expect(engine.scripts.isEmpty)
+        #expect(eval(engine, "return cjson.encode({{{1}}})") == "$7\r\n[[[1]]]\r\n")
+    }
+
+    @Test func enginesRunSideBySide() async {
+        // Each engine's callbacks reach its own host, whatever runs on other threads.
+        await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<4 {
+                group.addTask {
+                    let engine = LuaEngine()
+                    let host = FakeHost()
+                    host.replies = ["who": ":\(i)\r\n"]
+                    return (0..<300).allSatisfy { _ in
+                        eval(engine, "return redis.call('who')", host: host) == ":\(i)\r\n"
+                    }
+                }
+            }
+            for await sameHost in group { #expect(sameHost) }
+        }
+    }
+}
+
 @Suite struct TruncationTests {
     @Test(arguments: [
         (3.99, Int64(3)), (-3.99, -3), (0.0, 0), (-0.0, 0), (9.2e18, 9_200_000_000_000_000_000 as Int64),

@@ -23,6 +23,9 @@ lua_State *atoll_lua_open(void);
 void atoll_lua_close(lua_State *L);
 size_t atoll_lua_memory_used(lua_State *L);
 void atoll_lua_set_memory_limit(lua_State *L, size_t limit);
+/* A pointer the host keeps with the state (its engine), found again from any of its threads. */
+void atoll_lua_set_context(lua_State *L, void *context);
+void *atoll_lua_context(lua_State *L);
 
 /* Opens base, table, string, math, debug, cjson and bit, and replaces what Redis replaces:
  * `pcall` (hands scripts the message of an error table) and `math.random`/`math.randomseed`
