@@ -1,7 +1,8 @@
 /// A command's RESP reply as the Lua value `redis.call` returns, by Redis's rules:
 /// integer → number, bulk → string, null → false (RESP2) or nil (RESP3 `_`), array → table,
-/// status → `{ok=...}`, error → `{err=...}` (see `pushCommandError`); and after `redis.setresp(3)` maps → `{map=...}`,
-/// sets → `{set=...}`, doubles → `{double=...}`, booleans, big numbers, verbatim strings.
+/// status → `{ok=...}`, error → `{err=...}` (see `pushCommandError`); and after
+/// `redis.setresp(3)` maps → `{map=...}`, sets → `{set=...}`, doubles → `{double=...}`,
+/// booleans, big numbers, verbatim strings.
 /// The bytes come from our own reply writer, so they are well formed.
 import CLua
 
