@@ -53,6 +53,9 @@ let package = Package(
         .testTarget(name: "AtollBytesTests", dependencies: ["AtollBytes"]),
         .testTarget(name: "AtollRESPTests", dependencies: ["AtollBytes", "AtollRESP"]),
         .testTarget(name: "AtollKeyspaceTests", dependencies: ["AtollBytes", "AtollKeyspace"]),
+        .testTarget(name: "AtollLuaTests", dependencies: [
+            "AtollBytes", "AtollLua", "AtollRESP", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "AtollCommandsTests", dependencies: [
             "AtollBytes",
             "AtollCommands",

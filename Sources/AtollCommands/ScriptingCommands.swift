@@ -33,6 +33,8 @@ enum ScriptingCommands {
     static func evalshaRo(_ c: inout CommandContext) { evalGeneric(&c, bySHA: true, readOnly: true) }
 
     private static func evalGeneric(_ c: inout CommandContext, bySHA: Bool, readOnly: Bool) {
+        // A SHA of the wrong length cannot match: Redis says so before looking at numkeys.
+        if bySHA && c.args[1].count != 40 { return c.out.staticError("-NOSCRIPT No matching script. Please use EVAL.\r\n") }
         guard let numkeys = parseStrictInt64(c.args[2]) else { return c.notInteger() }
         if numkeys > Int64(c.args.count - 3) { return c.out.error("ERR Number of keys can't be greater than number of args") }
         if numkeys < 0 { return c.out.error("ERR Number of keys can't be negative") }
@@ -40,20 +42,29 @@ enum ScriptingCommands {
         let engine = scripting.engine
         let sha: Bytes
         let script: CachedScript
+        let flags: ScriptFlags
         if bySHA {
             guard let found = scripting.script(forSHAArgument: c.args[1]) else {
                 return c.out.staticError("-NOSCRIPT No matching script. Please use EVAL.\r\n")
             }
             (sha, script) = found
+            // Its shebang was accepted when it was loaded.
+            flags = (try? ScriptFlags.parse(script.body).get()) ?? ScriptFlags()
         } else {
-            if case .failure(let error) = ScriptFlags.parse(c.args[1]) { return c.out.error(error.message) }
+            switch ScriptFlags.parse(c.args[1]) {
+            case .failure(let error): return c.out.error(error.message)
+            case .success(let parsed): flags = parsed
+            }
             switch engine.load(c.args[1]) {
             case .failure(let error): return c.out.error(error.message)
             case .success(let loaded): sha = loaded
             }
             script = engine.scripts[sha]!
         }
-        let flags = (try? ScriptFlags.parse(script.body).get()) ?? ScriptFlags()
+        // A script with a shebang declares whether it writes; *_RO runs only those that don't.
+        if readOnly && flags.hasShebang && !flags.noWrites {
+            return c.out.error("ERR Can not execute a script with write flag using *_ro command.")
+        }
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
         scripting.run(&c, name: sha, readOnly: readOnly || flags.noWrites) { run, out in
@@ -97,8 +108,12 @@ enum ScriptingCommands {
         c.out.staticError("-NOTBUSY No scripts in execution right now.\r\n")
     }
 
+    /// Only NO (debugging off, which it always is) is accepted: Atoll has no Lua debugger.
     static func scriptDebug(_ c: inout CommandContext) {
-        c.out.error("ERR SCRIPT DEBUG is not supported by Atoll")
+        if c.client.executingTransaction { return c.out.error("ERR SCRIPT DEBUG must be called outside a pipeline") }
+        if c.argIs(2, "no") { return c.out.ok() }
+        if c.argIs(2, "yes") || c.argIs(2, "sync") { return c.out.error("ERR SCRIPT DEBUG is not supported by Atoll") }
+        c.out.error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
     }
 
     static func scriptHelp(_ c: inout CommandContext) {
@@ -127,8 +142,12 @@ func lowercasedASCII(_ bytes: [UInt8]) -> [UInt8] {
     return bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
 }
 
-/// The `#!lua flags=...` line a script may start with.
+/// The `#!lua flags=...` line a script may start with. The line is split into words as
+/// Redis splits it (quotes and escapes as in `sdssplitargs`); flags are comma-separated.
 struct ScriptFlags {
+    /// Whether the script starts with a shebang (Redis's scripts without one run in the
+    /// "compatible" mode that *_RO commands accept whatever they do).
+    var hasShebang = false
     var noWrites = false
     var allowOOM = false
     var allowStale = false
@@ -137,29 +156,37 @@ struct ScriptFlags {
 
     static func parse(_ body: [UInt8]) -> Result<ScriptFlags, ScriptError> {
         var flags = ScriptFlags()
-        guard body.count >= 2 && body[0] == UInt8(ascii: "#") && body[1] == UInt8(ascii: "!") else { return .success(flags) }
-        let lineEnd = body.firstIndex(of: 10) ?? body.count
-        let line = String(decoding: body[0..<lineEnd], as: UTF8.self)
-        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.first == "#!lua" else {
-            return .failure(ScriptError("ERR Unexpected engine in script shebang: \(parts.first ?? "")"))
+        guard body.starts(with: [35, 33]) else { return .success(flags) }
+        guard let lineEnd = body.firstIndex(of: 10) else { return .failure(ScriptError("ERR Invalid script shebang")) }
+        guard let words = body[..<lineEnd].withUnsafeBytes(splitArguments), let engine = words.first else {
+            return .failure(ScriptError("ERR Invalid engine in script shebang"))
         }
-        for part in parts.dropFirst() {
-            guard part.hasPrefix("flags=") else {
-                return .failure(ScriptError("ERR Unknown lua shebang option: \(part)"))
+        guard engine == Array("#!lua".utf8) else {
+            return .failure(ScriptError("ERR Unexpected engine in script shebang: \(text(engine))"))
+        }
+        flags.hasShebang = true
+        for word in words.dropFirst() {
+            guard word.starts(with: Array("flags=".utf8)) else {
+                return .failure(ScriptError("ERR Unknown lua shebang option: \(text(word))"))
             }
-            for flag in part.dropFirst(6).split(separator: ",", omittingEmptySubsequences: true) {
-                switch flag {
+            let list = word.dropFirst(6)
+            if list.isEmpty { continue }
+            for flag in list.split(separator: 44, omittingEmptySubsequences: false) {
+                switch text(flag) {
                 case "no-writes": flags.noWrites = true
                 case "allow-oom": flags.allowOOM = true
                 case "allow-stale": flags.allowStale = true
                 case "no-cluster": flags.noCluster = true
                 case "allow-cross-slot-keys": flags.allowCrossSlotKeys = true
-                default: return .failure(ScriptError("ERR Unexpected flag in script shebang: \(flag)"))
+                case let other: return .failure(ScriptError("ERR Unexpected flag in script shebang: \(other)"))
                 }
             }
         }
         return .success(flags)
+    }
+
+    private static func text<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -208,6 +235,11 @@ final class ScriptRun: LuaHost {
         let reply = Array(ctx.out.buffer.readableBytesView)
         scripting.replyScratch = ctx.out.buffer
         return reply
+    }
+
+    func isKnownCommand(_ args: [[UInt8]]) -> Bool {
+        if case .found = server.table.resolve(args) { return true }
+        return false
     }
 
     func log(level: Int, message: [UInt8]) {

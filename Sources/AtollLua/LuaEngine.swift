@@ -14,6 +14,8 @@ public protocol LuaHost: AnyObject {
     /// Runs one command for `redis.call`/`redis.pcall`; returns its raw RESP reply (an error
     /// reply for commands scripts may not run), in RESP3 when `resp3` is set.
     func runCommand(_ args: [[UInt8]], resp3: Bool) -> [UInt8]
+    /// Whether `args` name a command (and subcommand) the server knows: `redis.acl_check_cmd`.
+    func isKnownCommand(_ args: [[UInt8]]) -> Bool
     /// `redis.log(level, message)`.
     func log(level: Int, message: [UInt8])
     /// Called every `LuaEngine.hookInterval` instructions; returns an error message to abort
@@ -27,16 +29,19 @@ public final class LuaEngine {
     /// Instructions between two calls of `LuaHost.scriptTick`.
     public static let hookInterval: Int32 = 100_000
 
-    let L: OpaquePointer
-    /// The caller of the script being run; set only for the duration of `run`.
+    /// The VM; SCRIPT FLUSH replaces it with a fresh one, as Redis does.
+    private(set) var L: OpaquePointer
+    private let memoryLimit: Int
+    /// The caller of the script being run; set only for the duration of a call.
     var host: (any LuaHost)?
     /// `redis.setresp`: the protocol of replies handed to the script.
     var replyResp3 = false
     /// Cached scripts by SHA-1 (EVALSHA, SCRIPT EXISTS, persistence).
     public private(set) var scripts: [Bytes: CachedScript] = [:]
-    private var callsSinceCollection = 0
     /// The read-only globals proxy every script function runs with.
     private var globalsRef: Int32 = 0
+    /// The table behind that proxy, where KEYS and ARGV are set.
+    private var realGlobalsRef: Int32 = 0
     var errorHandlerRef: Int32 = 0
     /// Function libraries' globals, its metatable, and the two tables its __index switches
     /// between (see LuaSandbox).
@@ -49,17 +54,25 @@ public final class LuaEngine {
     public internal(set) var functions: [String: LuaFunction] = [:]
     /// Functions registered by the library being loaded; nil when no load is in progress.
     var registering: [LuaFunction]?
+    private var callsSinceCollection = 0
 
-    /// The engine whose script is running, for the C callbacks (one VM, under the guard).
-    nonisolated(unsafe) static var active: LuaEngine?
-
-    public init() {
-        guard let state = atoll_lua_open() else { fatalError("cannot create the Lua state") }
-        L = state
-        atoll_lua_set_memory_limit(L, LuaEngine.memoryLimit)
-        precondition(atoll_lua_open_libraries(L) == 0, "cannot open the Lua libraries")
+    public init(memoryLimit: Int = LuaEngine.memoryLimit) {
+        self.memoryLimit = memoryLimit
+        L = LuaEngine.newState(memoryLimit: memoryLimit)
         atoll_lua_set_callback(luaHostCallback)
         buildSandbox()
+    }
+
+    private static func newState(memoryLimit: Int) -> OpaquePointer {
+        guard let state = atoll_lua_open() else { fatalError("cannot create the Lua state") }
+        atoll_lua_set_memory_limit(state, memoryLimit)
+        precondition(atoll_lua_open_libraries(state) == 0, "cannot open the Lua libraries")
+        return state
+    }
+
+    /// The engine that owns `L` (any thread of its state).
+    static func owning(_ L: OpaquePointer) -> LuaEngine? {
+        atoll_lua_context(L).map { Unmanaged<LuaEngine>.fromOpaque($0).takeUnretainedValue() }
     }
 
     deinit { atoll_lua_close(L) }
@@ -67,24 +80,28 @@ public final class LuaEngine {
     /// Bytes currently used by the Lua heap (INFO `used_memory_lua`).
     public var memoryUsed: Int { atoll_lua_memory_used(L) }
 
+    /// Makes the state this engine's (its context, unretained: the engine owns the state) and
+    /// sets up the sandbox in it.
     private func buildSandbox() {
+        atoll_lua_set_context(L, Unmanaged.passUnretained(self).toOpaque())
         let code = Array(LuaSandbox.setup.utf8)
-        let status = code.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                atoll_lua_load(L, $0, buf.count, "=sandbox")
-            }
-        }
+        let status = withCChars(code) { atoll_lua_load(L, $0, $1, "=sandbox") }
         precondition(status == 0, "sandbox does not compile: \(popString())")
         lua_createtable(L, Int32(LuaSandbox.Host.allCases.count), 0)
         for host in LuaSandbox.Host.allCases {
             atoll_lua_push_host_function(L, host.rawValue)
             lua_rawseti(L, -2, host.rawValue)
         }
-        precondition(atoll_lua_pcall(L, 1, 5, 0) == 0, "sandbox setup failed: \(popString())")
+        atoll_lua_push_sandbox_kit(L)
+        precondition(atoll_lua_pcall(L, 2, 6, 0) == 0, "sandbox setup failed: \(popString())")
         functionLoadRef = luaL_ref(L, LUA_REGISTRYINDEX)
         functionRuntimeRef = luaL_ref(L, LUA_REGISTRYINDEX)
         functionMetaRef = luaL_ref(L, LUA_REGISTRYINDEX)
         functionGlobalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        realGlobalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
+        // Chunks compiled later (loadstring) and coroutines see the proxy as their globals too.
+        lua_pushvalue(L, -1)
+        lua_replace(L, LUA_GLOBALSINDEX)
         globalsRef = luaL_ref(L, LUA_REGISTRYINDEX)
         lua_getfield(L, LUA_GLOBALSINDEX, "__redis__err__handler")
         errorHandlerRef = luaL_ref(L, LUA_REGISTRYINDEX)
@@ -101,12 +118,7 @@ public final class LuaEngine {
         // A shebang line stays, as a comment, so that line numbers match Redis's.
         var source = body
         if source.starts(with: [35, 33]) { source.replaceSubrange(0..<2, with: [45, 45]) }
-        let status = source.withUnsafeBufferPointer { buf -> Int32 in
-            guard let base = buf.baseAddress else { return atoll_lua_load(L, "", 0, "@user_script") }
-            return base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                atoll_lua_load(L, $0, buf.count, "@user_script")
-            }
-        }
+        let status = withCChars(source) { atoll_lua_load(L, $0, $1, "@user_script") }
         if status != 0 {
             return .failure(ScriptError("ERR Error compiling script (new function): " + popString()))
         }
@@ -116,11 +128,18 @@ public final class LuaEngine {
         return .success(sha)
     }
 
-    /// SCRIPT FLUSH: forgets every cached script.
+    /// SCRIPT FLUSH: forgets every cached script and starts over with a new VM, so that no
+    /// state scripts left behind (cjson settings, ...) survives. Function libraries are
+    /// loaded again into the new VM.
     public func flush() {
-        for script in scripts.values { luaL_unref(L, LUA_REGISTRYINDEX, script.ref) }
+        let kept = libraries.values.map(\.code)
+        atoll_lua_close(L)
+        L = LuaEngine.newState(memoryLimit: memoryLimit)
+        buildSandbox()
         scripts = [:]
-        lua_gc(L, LUA_GCCOLLECT, 0)
+        libraries = [:]
+        functions = [:]
+        for code in kept { _ = loadLibrary(code, replace: false) }
     }
 
     // MARK: - Running
@@ -128,25 +147,23 @@ public final class LuaEngine {
     /// Runs the cached script `sha` with `KEYS` and `ARGV`, writing its reply (or error) to `out`.
     public func run(_ sha: Bytes, _ script: CachedScript, keys: ArraySlice<[UInt8]>, argv: ArraySlice<[UInt8]>,
                     host: any LuaHost, out: inout ReplyWriter) {
-        invoke(name: String(decoding: sha.array, as: UTF8.self), arguments: 0, host: host, out: &out) {
-            setGlobalArray("KEYS", keys)
-            setGlobalArray("ARGV", argv)
+        lua_rawgeti(L, LUA_REGISTRYINDEX, realGlobalsRef)
+        setGlobalArray("KEYS", keys)
+        setGlobalArray("ARGV", argv)
+        lua_settop(L, 0)
+        invoke(name: sha.array, arguments: 0, host: host, out: &out) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref)
         }
     }
 
     /// Calls a Lua function under the error handler with the instruction hook armed, then
-    /// writes its result or Redis's error rendering. `push` pushes the function and then its
-    /// `arguments` arguments.
-    func invoke(name: @autoclosure () -> String, arguments: Int32, host: any LuaHost, out: inout ReplyWriter,
+    /// writes its result or Redis's error rendering (`name`: the SHA-1, or the function's
+    /// name for FCALL). `push` pushes the function and then its `arguments` arguments.
+    func invoke(name: @autoclosure () -> [UInt8], arguments: Int32, host: any LuaHost, out: inout ReplyWriter,
                 push: () -> Void) {
         self.host = host
         replyResp3 = false
-        LuaEngine.active = self
-        defer {
-            self.host = nil
-            LuaEngine.active = nil
-        }
+        defer { self.host = nil }
         lua_rawgeti(L, LUA_REGISTRYINDEX, errorHandlerRef)
         push()
         atoll_lua_set_hook(L, luaCountHook, LuaEngine.hookInterval)
@@ -155,49 +172,45 @@ public final class LuaEngine {
         if status != 0 {
             writeScriptError(name: name(), out: &out)
         } else {
-            LuaReplyEncoder(L: L).write(&out)
+            LuaReplyEncoder(L: L, scriptResp3: replyResp3).write(&out)
         }
         lua_settop(L, 0)
-        // As Redis does: an extra collection step every 50 calls keeps the heap from drifting up.
+        // After a memory error the garbage of the failed script goes at once, so that the next
+        // script does not fail on it; otherwise, as Redis does, a collection step every 50 calls.
         callsSinceCollection += 1
-        if callsSinceCollection == 50 {
+        if status == LUA_ERRMEM {
+            lua_gc(L, LUA_GCCOLLECT, 0)
+        } else if callsSinceCollection >= 50 {
             callsSinceCollection = 0
             lua_gc(L, LUA_GCSTEP, 50)
         }
     }
 
-    /// Redis's rendering of a failed script: `-<err> script: <name>, on <source>:<line>.`
-    /// (`name` is the SHA-1 for EVAL, the function's name for FCALL).
-    func writeScriptError(name: String, out: inout ReplyWriter) {
+    /// Redis's rendering of a failed script: `-<err> script: <name>, on <source>:<line>.` for
+    /// an error table (the usual case), `-ERR Error running script <name>, <message>` for
+    /// anything else (a memory error). The parts are read as C strings, as Redis does.
+    func writeScriptError(name: [UInt8], out: inout ReplyWriter) {
         guard lua_type(L, -1) == LUA_TTABLE else {
-            let text = lua_type(L, -1) == LUA_TSTRING ? bytes(at: -1) : Array("execution failure".utf8)
-            lua_settop(L, -2)
-            out.error(bytes: Array("ERR Error running script f_\(name), ".utf8) + text.prefix(100) + [10])
+            let message = lua_isstring(L, -1) != 0 ? Array(cString(bytes(at: -1)).prefix(100)) : Array("execution failure".utf8)
+            out.errorLine(Array("-ERR Error running script ".utf8) + name + [44, 32] + message)
             return
         }
-        var line = fieldBytes("err") ?? []
-        if let source = fieldBytes("source"), let number = numberField("line") {
-            line += Array(" script: \(name), on ".utf8) + source + Array(":\(number).".utf8)
+        atoll_lua_error_fields(L)
+        var text = [UInt8(ascii: "-")] + optionalString(at: -3)
+        if lua_isstring(L, -1) != 0, lua_isstring(L, -2) != 0 {
+            text += Array(" script: ".utf8) + name + Array(", on ".utf8) + optionalString(at: -2)
+                + [58] + optionalString(at: -1) + [46]
         }
-        out.error(bytes: line)
+        lua_settop(L, -4)
+        out.errorLine(text)
     }
 
-    func fieldBytes(_ name: String) -> [UInt8]? {
-        lua_getfield(L, -1, name)
+    /// The `err` text of the error table on top of the stack (read without metamethods).
+    func errorText() -> [UInt8] {
+        lua_pushstring(L, "err")
+        lua_rawget(L, -2)
         defer { lua_settop(L, -2) }
-        guard lua_type(L, -1) == LUA_TSTRING else { return nil }
-        return bytes(at: -1)
-    }
-
-    func stringField(_ name: String) -> String? {
-        fieldBytes(name).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    func numberField(_ name: String) -> Int? {
-        lua_getfield(L, -1, name)
-        defer { lua_settop(L, -2) }
-        guard lua_type(L, -1) == LUA_TNUMBER else { return nil }
-        return Int(lua_tointeger(L, -1))
+        return lua_isstring(L, -1) != 0 ? bytes(at: -1) : []
     }
 
     func pushArray(_ items: ArraySlice<[UInt8]>) {
@@ -210,24 +223,22 @@ public final class LuaEngine {
         }
     }
 
+    /// The C string at `index`, or nothing for nil.
+    private func optionalString(at index: Int32) -> [UInt8] {
+        lua_isstring(L, index) != 0 ? cString(bytes(at: index)) : []
+    }
+
+    /// Sets `name` in the real globals table (the globals table is on top of the stack).
     private func setGlobalArray(_ name: String, _ items: ArraySlice<[UInt8]>) {
         pushArray(items)
         lua_pushstring(L, name)
         lua_insert(L, -2)
-        lua_rawset(L, LUA_GLOBALSINDEX)
+        lua_rawset(L, -3)
     }
 
     // MARK: - Stack helpers
 
-    func pushBytes(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buf in
-            if let base = buf.baseAddress {
-                base.withMemoryRebound(to: CChar.self, capacity: buf.count) { lua_pushlstring(L, $0, buf.count) }
-            } else {
-                lua_pushlstring(L, "", 0)
-            }
-        }
-    }
+    func pushBytes(_ bytes: [UInt8]) { pushLuaBytes(L, bytes) }
 
     func bytes(at index: Int32) -> [UInt8] { luaBytes(L, index) }
 
@@ -250,6 +261,18 @@ public struct ScriptError: Error {
     public init(_ message: String) { self.message = message }
 }
 
+/// Calls `body` with the bytes as C characters (never a null pointer) and their count.
+func withCChars<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>, Int) -> R) -> R {
+    bytes.withUnsafeBytes { raw in
+        guard let base = raw.baseAddress else { return body("", 0) }
+        return body(base.assumingMemoryBound(to: CChar.self), raw.count)
+    }
+}
+
+func pushLuaBytes(_ L: OpaquePointer, _ bytes: [UInt8]) {
+    withCChars(bytes) { lua_pushlstring(L, $0, $1) }
+}
+
 /// The bytes of the string (or number, converted in place as Lua does) at `index`.
 func luaBytes(_ L: OpaquePointer, _ index: Int32) -> [UInt8] {
     var length = 0
@@ -260,13 +283,12 @@ func luaBytes(_ L: OpaquePointer, _ index: Int32) -> [UInt8] {
 // MARK: - C entry points
 
 private let luaHostCallback: atoll_lua_callback = { state, id in
-    guard let L = state, let engine = LuaEngine.active, let host = LuaSandbox.Host(rawValue: id) else { return 0 }
+    guard let L = state, let engine = LuaEngine.owning(L), let host = LuaSandbox.Host(rawValue: id) else { return 0 }
     return LuaHostFunctions(engine: engine, L: L).run(host)
 }
 
-private let luaCountHook: atoll_lua_hook = { state in
-    guard let L = state, let engine = LuaEngine.active, let message = engine.host?.scriptTick() else { return 0 }
-    engine.pushErrorTable(message)
-    _ = L
+let luaCountHook: atoll_lua_hook = { state in
+    guard let L = state, let engine = LuaEngine.owning(L), let message = engine.host?.scriptTick() else { return 0 }
+    pushErrorTable(L, message)
     return 1
 }

@@ -47,19 +47,13 @@ extension LuaEngine {
         if libraries[name.lowercased()] != nil && !replace { return .failure(ScriptError("ERR Library '\(name)' already exists")) }
         var source = code
         source.replaceSubrange(0..<2, with: [45, 45])
-        let status = source.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                atoll_lua_load(L, $0, buf.count, "@user_function")
-            }
-        }
+        let status = withCChars(source) { atoll_lua_load(L, $0, $1, "@user_function") }
         if status != 0 { return .failure(ScriptError("ERR Error compiling function: " + popString())) }
         lua_rawgeti(L, LUA_REGISTRYINDEX, functionGlobalsRef)
         lua_setfenv(L, -2)
         // Run it with the load-time API behind the function globals.
         setFunctionGlobals(to: functionLoadRef)
         registering = []
-        LuaEngine.active = self
-        defer { LuaEngine.active = nil }
         lua_rawgeti(L, LUA_REGISTRYINDEX, errorHandlerRef)
         lua_insert(L, -2)
         let run = atoll_lua_pcall(L, 0, 0, -2)
@@ -69,7 +63,7 @@ extension LuaEngine {
         }
         registering = nil
         if run != 0 {
-            let message = lua_type(L, -1) == LUA_TTABLE ? (stringField("err") ?? "") : String(decoding: bytes(at: -1), as: UTF8.self)
+            let message = String(decoding: lua_type(L, -1) == LUA_TTABLE ? errorText() : bytes(at: -1), as: UTF8.self)
             lua_settop(L, 0)
             release(registered)
             return .failure(ScriptError("ERR Error registering functions: " + message))
@@ -129,7 +123,7 @@ extension LuaEngine {
     /// FCALL: runs `function` with `keys` and `args` as its two arguments.
     public func call(_ function: LuaFunction, keys: ArraySlice<[UInt8]>, args: ArraySlice<[UInt8]>,
                      host: any LuaHost, out: inout ReplyWriter) {
-        invoke(name: function.name, arguments: 2, host: host, out: &out) {
+        invoke(name: Array(function.name.utf8), arguments: 2, host: host, out: &out) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, function.ref)
             pushArray(keys)
             pushArray(args)
@@ -230,7 +224,7 @@ extension LuaHostFunctions {
 
     private func raiseError(_ message: String) -> Int32 {
         lua_settop(L, 0)
-        engine.pushErrorTable(Array(message.utf8))
+        pushErrorTable(L, Array(message.utf8))
         return -1
     }
 }

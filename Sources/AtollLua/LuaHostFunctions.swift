@@ -1,5 +1,5 @@
-/// The `redis` functions scripts call (`redis.call`, `redis.pcall`, `redis.error_reply`, ...)
-/// and the sandbox's two guards (missing global, read-only table), in Swift.
+/// The `redis` functions scripts call (`redis.call`, `redis.pcall`, `redis.error_reply`, ...),
+/// in Swift.
 ///
 /// Each returns the number of results pushed, or -1 with an error value on top of the
 /// stack, which the C trampoline then raises: nothing here may call a Lua function that
@@ -25,48 +25,51 @@ struct LuaHostFunctions {
         case .replicateCommands:
             lua_pushboolean(L, 1)
             return 1
-        case .missingGlobal:
-            let name = lua_type(L, 2) == LUA_TSTRING ? luaBytes(L, 2) : []
-            return raise(Array("Script attempted to access nonexistent global variable '".utf8) + name + [39], withPosition: true)
-        case .readonlyTable:
-            return raise(Array("Attempt to modify a readonly table".utf8), withPosition: true)
         case .breakpoint:
             lua_pushboolean(L, 0)
             return 1
         case .debug:
             return 0
-        case .registerFunction:
-            return registerFunction()
-        case .aclCheckCmd:
-            guard lua_gettop(L) >= 1 else { return raiseTable("ERR Please specify at least one argument for this redis lib call") }
-            lua_pushboolean(L, 1)
-            return 1
+        case .aclCheckCmd: return aclCheckCmd()
+        case .registerFunction: return registerFunction()
         }
     }
 
-    // MARK: - redis.call / redis.pcall
+    // MARK: - redis.call / redis.pcall / redis.acl_check_cmd
 
-    private func command(raise: Bool) -> Int32 {
+    /// The command line a script passes; nil after pushing the error table Redis gives.
+    /// Numbers become text with 17 significant digits, as in Redis.
+    private func arguments() -> [[UInt8]]? {
         let argc = lua_gettop(L)
         guard argc > 0 else {
-            return fail("ERR Please specify at least one argument for this redis lib call", raise: raise)
+            pushErrorTable(L, "ERR Please specify at least one argument for this redis lib call")
+            return nil
         }
         var args: [[UInt8]] = []
         args.reserveCapacity(Int(argc))
         for i in 1...argc {
-            let t = lua_type(L, i)
-            guard t == LUA_TSTRING || t == LUA_TNUMBER else {
-                return fail("ERR Lua redis lib command arguments must be strings or integers", raise: raise)
+            switch lua_type(L, i) {
+            case LUA_TNUMBER: args.append(formattedNumber(lua_tonumber(L, i)))
+            case LUA_TSTRING: args.append(luaBytes(L, i))
+            default:
+                lua_settop(L, 0)
+                pushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers")
+                return nil
             }
-            args.append(luaBytes(L, i))
         }
-        guard let host = engine.host else { return fail("ERR no script host", raise: raise) }
-        let reply = host.runCommand(args, resp3: engine.replyResp3)
         lua_settop(L, 0)
+        return args
+    }
+
+    private func command(raise: Bool) -> Int32 {
+        guard let args = arguments() else { return raise ? -1 : 1 }
+        guard let host = engine.host else {
+            pushErrorTable(L, "ERR redis.call/pcall can only be called inside a script invocation")
+            return -1
+        }
+        let reply = host.runCommand(args, resp3: engine.replyResp3)
         if reply.first == UInt8(ascii: "-") {
-            var message = Array(reply.dropFirst())
-            while let last = message.last, last == 10 || last == 13 { message.removeLast() }
-            engine.pushErrorTable(message)
+            pushCommandError(L, reply.dropLast(2))
             return raise ? -1 : 1
         }
         var decoder = LuaReplyDecoder(L: L, bytes: reply)
@@ -74,10 +77,15 @@ struct LuaHostFunctions {
         return 1
     }
 
-    private func fail(_ message: String, raise: Bool) -> Int32 {
-        lua_settop(L, 0)
-        engine.pushErrorTable(Array(message.utf8))
-        return raise ? -1 : 1
+    private func aclCheckCmd() -> Int32 {
+        guard let args = arguments() else { return -1 }
+        // Atoll has no ACL users: whoever runs the script may run every known command.
+        guard engine.host?.isKnownCommand(args) == true else {
+            pushErrorTable(L, "ERR Invalid command passed to redis.acl_check_cmd()")
+            return -1
+        }
+        lua_pushboolean(L, 1)
+        return 1
     }
 
     // MARK: - Reply helpers
@@ -86,7 +94,7 @@ struct LuaHostFunctions {
     /// pushing the error table Redis returns for anything else.
     private func singleStringArgument() -> [UInt8]? {
         guard lua_gettop(L) == 1, lua_type(L, 1) == LUA_TSTRING else {
-            engine.pushErrorTable(Array("ERR wrong number or type of arguments".utf8))
+            pushErrorTable(L, "ERR wrong number or type of arguments")
             return nil
         }
         let text = luaBytes(L, 1)
@@ -95,13 +103,9 @@ struct LuaHostFunctions {
     }
 
     private func errorReply() -> Int32 {
-        guard var text = singleStringArgument() else { return 1 }
-        // Redis's rule: "-CODE msg" keeps its code; anything else is "CODE msg" already.
-        if text.first == UInt8(ascii: "-") {
-            text.removeFirst()
-            if !text.contains(32) { text = Array("ERR ".utf8) + text }
-        }
-        engine.pushErrorTable(text)
+        guard let text = singleStringArgument() else { return 1 }
+        let message = cString(text)
+        pushRedisError(L, message.first == UInt8(ascii: "-") ? message : [UInt8(ascii: "-")] + message)
         return 1
     }
 
@@ -124,30 +128,30 @@ struct LuaHostFunctions {
     private func log() -> Int32 {
         let argc = lua_gettop(L)
         guard argc >= 2 else { return raiseTable("ERR redis.log() requires two arguments or more.") }
-        guard lua_type(L, 1) == LUA_TNUMBER else { return raiseTable("ERR First argument must be a number (log level).") }
-        let level = Int(lua_tointeger(L, 1))
+        guard lua_isnumber(L, 1) != 0 else { return raiseTable("ERR First argument must be a number (log level).") }
+        let level = cInt(lua_tonumber(L, 1))
         guard (0...3).contains(level) else { return raiseTable("ERR Invalid debug level.") }
         var message: [UInt8] = []
-        for i in 2...argc {
-            if i > 2 { message.append(32) }
+        for i in 2...argc where lua_isstring(L, i) != 0 {
+            if !message.isEmpty { message.append(32) }
             message += luaBytes(L, i)
         }
-        engine.host?.log(level: level, message: message)
+        engine.host?.log(level: Int(level), message: message)
         return 0
     }
 
     private func setresp() -> Int32 {
         guard lua_gettop(L) == 1 else { return raiseTable("ERR redis.setresp() requires one argument.") }
-        let version = lua_tointeger(L, 1)
+        let version = cInt(lua_tonumber(L, 1))
         guard version == 2 || version == 3 else { return raiseTable("ERR RESP version must be 2 or 3.") }
         engine.replyResp3 = version == 3
         return 0
     }
 
     private func setRepl() -> Int32 {
-        guard lua_gettop(L) == 1 else { return raiseTable("ERR redis.set_repl() requires one argument.") }
-        let flags = lua_tointeger(L, 1)
-        guard (0...3).contains(flags) else {
+        // Redis's message says "two" for the one argument it wants.
+        guard lua_gettop(L) == 1 else { return raiseTable("ERR redis.set_repl() requires two arguments.") }
+        guard cInt(lua_tonumber(L, 1)) & ~3 == 0 else {
             return raiseTable("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
         }
         return 0
@@ -155,36 +159,23 @@ struct LuaHostFunctions {
 
     // MARK: - Raising
 
-    /// Raises a plain message, prefixed with the script position as Lua's `error` would.
-    private func raise(_ message: [UInt8], withPosition: Bool) -> Int32 {
-        var text = message
-        if withPosition {
-            var ar = lua_Debug()
-            if lua_getstack(L, 1, &ar) != 0, lua_getinfo(L, "Sl", &ar) != 0, ar.currentline > 0 {
-                let source = withUnsafeBytes(of: ar.short_src) { raw in
-                    Array(raw.prefix(while: { $0 != 0 }))
-                }
-                text = source + Array(":\(ar.currentline): ".utf8) + text
-            }
-        }
-        lua_settop(L, 0)
-        engine.pushBytes(text)
-        return -1
-    }
-
     /// Raises an error table `{err = message}`.
     private func raiseTable(_ message: String) -> Int32 {
         lua_settop(L, 0)
-        engine.pushErrorTable(Array(message.utf8))
+        pushErrorTable(L, message)
         return -1
+    }
+
+    private func formattedNumber(_ value: Double) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let n = Int(atoll_format_number(value, buffer.baseAddress, 64))
+            return [UInt8](UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
+        }
     }
 }
 
-extension LuaEngine {
-    /// Pushes Redis's error table `{err = message}`.
-    func pushErrorTable(_ message: [UInt8]) {
-        lua_createtable(L, 0, 1)
-        pushBytes(message)
-        lua_setfield(L, -2, "err")
-    }
+/// C's `(int)` conversion of a double on x86-64: out-of-range values and NaN give INT_MIN.
+func cInt(_ d: Double) -> Int32 {
+    guard d.isFinite, d > -2147483649.0, d < 2147483648.0 else { return Int32.min }
+    return Int32(d.rounded(.towardZero))
 }

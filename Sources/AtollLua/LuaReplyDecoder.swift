@@ -1,7 +1,8 @@
 /// A command's RESP reply as the Lua value `redis.call` returns, by Redis's rules:
 /// integer → number, bulk → string, null → false (RESP2) or nil (RESP3 `_`), array → table,
-/// status → `{ok=...}`, error → `{err=...}`; and after `redis.setresp(3)` maps → `{map=...}`,
-/// sets → `{set=...}`, doubles → `{double=...}`, booleans, big numbers, verbatim strings.
+/// status → `{ok=...}`, error → `{err=...}` (see `pushCommandError`); and after
+/// `redis.setresp(3)` maps → `{map=...}`, sets → `{set=...}`, doubles → `{double=...}`,
+/// booleans, big numbers, verbatim strings.
 /// The bytes come from our own reply writer, so they are well formed.
 import CLua
 
@@ -23,7 +24,7 @@ struct LuaReplyDecoder {
         let line = readLine()
         switch type {
         case UInt8(ascii: "+"): pushTable(field: "ok", line)
-        case UInt8(ascii: "-"): pushTable(field: "err", line)
+        case UInt8(ascii: "-"): pushCommandError(L, line)
         case UInt8(ascii: ":"): lua_pushnumber(L, Double(number(line)))
         case UInt8(ascii: "$"):
             let n = number(line)

@@ -1,14 +1,16 @@
 /// The value a script returns, as the reply its caller gets, by Redis 7.0's rules: numbers are
-/// truncated to integers, `false` is a null (RESP3: `#f`), `true` is 1 (RESP3: `#t`), tables
-/// with `err` / `ok` are errors / statuses, `{double=}`, `{map=}`, `{set=}`, `{big_number=}` and
-/// `{verbatim_string=}` give RESP3 types, and any other table is an array that stops at its
-/// first nil.
+/// truncated to integers, tables with `err` / `ok` are errors / statuses, `{double=}`,
+/// `{map=}`, `{set=}`, `{big_number=}` and `{verbatim_string=}` give RESP3 types, and any other
+/// table is an array that stops at its first nil. Booleans follow the script's protocol
+/// (`redis.setresp`), not the caller's: under RESP2 `true` is 1 and `false` a null; under
+/// RESP3 they are booleans (which a RESP2 caller sees as 1 and 0).
 import AtollRESP
 import CLua
 import CLuaBridge
 
 struct LuaReplyEncoder {
     let L: OpaquePointer
+    let scriptResp3: Bool
 
     /// Writes the value on top of the stack and pops it.
     func write(_ out: inout ReplyWriter) {
@@ -20,11 +22,16 @@ struct LuaReplyEncoder {
         }
         switch lua_type(L, -1) {
         case LUA_TSTRING:
-            let bytes = luaBytes(L, -1)
-            out.bulk(bytes)
+            out.bulk(luaBytes(L, -1))
         case LUA_TBOOLEAN:
             let value = lua_toboolean(L, -1) != 0
-            if out.resp3 { out.boolean(value) } else if value { out.integer(1) } else { out.null() }
+            if scriptResp3 {
+                if out.resp3 { out.boolean(value) } else { out.integer(value ? 1 : 0) }
+            } else if value {
+                out.integer(1)
+            } else {
+                out.null()
+            }
         case LUA_TNUMBER:
             out.integer(truncatedInteger(lua_tonumber(L, -1)))
         case LUA_TTABLE:
@@ -36,50 +43,31 @@ struct LuaReplyEncoder {
 
     private func writeTable(_ out: inout ReplyWriter) {
         if let err = field("err", type: LUA_TSTRING) {
-            out.error(bytes: err.isEmpty ? [32] : err)
+            out.errorLine([UInt8(ascii: "-")] + cString(err))
             return
         }
         if let ok = field("ok", type: LUA_TSTRING) {
-            out.status(text: String(decoding: ok.map { $0 == 13 || $0 == 10 ? 32 : $0 }, as: UTF8.self))
+            out.buffer.writeInteger(UInt8(ascii: "+"))
+            out.buffer.writeBytes(cString(ok).map(spaceForNewline))
+            out.buffer.writeStaticString("\r\n")
             return
         }
         if fieldType("double") == LUA_TNUMBER {
             lua_getfield(L, -1, "double")
             let d = lua_tonumber(L, -1)
             lua_settop(L, -2)
-            out.double(d)
+            writeDouble(d, &out)
             return
         }
         if let big = field("big_number", type: LUA_TSTRING) {
-            if out.resp3 {
-                out.buffer.writeInteger(UInt8(ascii: "("))
-                out.buffer.writeBytes(big.map { $0 == 13 || $0 == 10 ? 32 : $0 })
-                out.buffer.writeStaticString("\r\n")
-            } else {
-                out.bulk(big)
-            }
+            let digits = big.map(spaceForNewline)
+            guard out.resp3 else { return out.bulk(digits) }
+            out.buffer.writeInteger(UInt8(ascii: "("))
+            out.buffer.writeBytes(digits)
+            out.buffer.writeStaticString("\r\n")
             return
         }
-        if fieldType("verbatim_string") == LUA_TTABLE {
-            lua_getfield(L, -1, "verbatim_string")
-            defer { lua_settop(L, -2) }
-            if let format = field("format", type: LUA_TSTRING), let text = field("string", type: LUA_TSTRING), format.count == 3 {
-                if out.resp3 {
-                    out.buffer.writeInteger(UInt8(ascii: "="))
-                    out.buffer.writeString(String(text.count + 4))
-                    out.buffer.writeStaticString("\r\n")
-                    out.buffer.writeBytes(format)
-                    out.buffer.writeInteger(UInt8(ascii: ":"))
-                    out.buffer.writeBytes(text)
-                    out.buffer.writeStaticString("\r\n")
-                } else {
-                    out.bulk(text)
-                }
-                return
-            }
-            out.null()
-            return
-        }
+        if fieldType("verbatim_string") == LUA_TTABLE, writeVerbatim(&out) { return }
         if fieldType("map") == LUA_TTABLE {
             lua_getfield(L, -1, "map")
             writeMap(&out)
@@ -91,6 +79,41 @@ struct LuaReplyEncoder {
             return
         }
         writeArray(&out)
+    }
+
+    /// Redis prints doubles with printf, so a NaN keeps its sign ("-nan" for Lua's 0/0).
+    private func writeDouble(_ d: Double, _ out: inout ReplyWriter) {
+        guard d.isNaN else { return out.double(d) }
+        let text = d.sign == .minus ? "-nan" : "nan"
+        guard out.resp3 else { return out.bulk(text) }
+        out.buffer.writeInteger(UInt8(ascii: ","))
+        out.buffer.writeString(text)
+        out.buffer.writeStaticString("\r\n")
+    }
+
+    /// `{verbatim_string={format=..., string=...}}`: written when both are strings; the format
+    /// is cut or padded with spaces to three characters. Returns false (nothing written) when
+    /// they are not, and the table is then taken as a map, set or array like any other.
+    private func writeVerbatim(_ out: inout ReplyWriter) -> Bool {
+        lua_getfield(L, -1, "verbatim_string")
+        defer { lua_settop(L, -2) }
+        guard let format = field("format", type: LUA_TSTRING), let text = field("string", type: LUA_TSTRING) else {
+            return false
+        }
+        guard out.resp3 else {
+            out.bulk(text)
+            return true
+        }
+        var ext = Array(cString(format).prefix(3))
+        ext += [UInt8](repeating: 32, count: 3 - ext.count)
+        out.buffer.writeInteger(UInt8(ascii: "="))
+        out.buffer.writeString(String(text.count + 4))
+        out.buffer.writeStaticString("\r\n")
+        out.buffer.writeBytes(ext)
+        out.buffer.writeInteger(UInt8(ascii: ":"))
+        out.buffer.writeBytes(text)
+        out.buffer.writeStaticString("\r\n")
+        return true
     }
 
     private func writeArray(_ out: inout ReplyWriter) {
@@ -157,6 +180,19 @@ struct LuaReplyEncoder {
         defer { lua_settop(L, -2) }
         guard lua_type(L, -1) == type else { return nil }
         return luaBytes(L, -1)
+    }
+}
+
+private func spaceForNewline(_ byte: UInt8) -> UInt8 { byte == 13 || byte == 10 ? 32 : byte }
+
+extension ReplyWriter {
+    /// An error reply from `text` ("-CODE message"), as Redis's formatted errors are written:
+    /// CR and LF at the end are dropped and any others become spaces.
+    mutating func errorLine(_ text: [UInt8]) {
+        var end = text.count
+        while end > 1, text[end - 1] == 13 || text[end - 1] == 10 { end -= 1 }
+        buffer.writeBytes(text[..<end].map(spaceForNewline))
+        buffer.writeStaticString("\r\n")
     }
 }
 

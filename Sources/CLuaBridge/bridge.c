@@ -2,6 +2,9 @@
 #include "CLuaBridge.h"
 #include "script_libraries.h"
 
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <lua5.1/lauxlib.h>
 #include <lua5.1/lualib.h>
@@ -13,6 +16,8 @@ typedef struct {
     size_t limit;
     /* Only while Lua code runs: Swift callbacks must never see an allocation error. */
     int enforce;
+    /* The host's object for this state (atoll_lua_set_context). */
+    void *context;
 } atoll_heap;
 
 static void *atoll_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -54,6 +59,85 @@ size_t atoll_lua_memory_used(lua_State *L) { return heap_of(L)->used; }
 
 void atoll_lua_set_memory_limit(lua_State *L, size_t limit) { heap_of(L)->limit = limit; }
 
+void atoll_lua_set_context(lua_State *L, void *context) { heap_of(L)->context = context; }
+
+void *atoll_lua_context(lua_State *L) { return heap_of(L)->context; }
+
+/* ---- Redis's math.random: the 48-bit linear congruential generator of lrand48, with the
+ * same initial state, so that a seeded script draws the same numbers as under Redis. ---- */
+
+/* One generator for the process, as in Redis (atomic: servers embedded side by side may run
+ * scripts at the same time). */
+static _Atomic uint64_t rand48_state = 0x1234ABCD330EULL;
+
+static int32_t rand48_next(void) {
+    uint64_t next = (0x5DEECE66DULL * rand48_state + 0xB) & 0xFFFFFFFFFFFFULL;
+    rand48_state = next;
+    return (int32_t)(next >> 17);
+}
+
+static int math_random(lua_State *L) {
+    /* Drawn before the arguments are checked, as Redis does. */
+    lua_Number r = (lua_Number)(rand48_next() % INT32_MAX) / (lua_Number)INT32_MAX;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, r);
+        break;
+    case 1: {
+        int upper = luaL_checkint(L, 1);
+        luaL_argcheck(L, 1 <= upper, 1, "interval is empty");
+        lua_pushnumber(L, floor(r * upper) + 1);
+        break;
+    }
+    case 2: {
+        int lower = luaL_checkint(L, 1);
+        int upper = luaL_checkint(L, 2);
+        luaL_argcheck(L, lower <= upper, 2, "interval is empty");
+        lua_pushnumber(L, floor(r * (upper - lower + 1)) + lower);
+        break;
+    }
+    default:
+        return luaL_error(L, "wrong number of arguments");
+    }
+    return 1;
+}
+
+static int math_randomseed(lua_State *L) {
+    int32_t seed = luaL_checkint(L, 1);
+    rand48_state = ((uint64_t)(uint32_t)seed << 16) | 0x330E;
+    return 0;
+}
+
+/* Redis 7's pcall: errors are tables {err=...} there, but pcall hands scripts the message
+ * string, as older versions did. Anything else a failed call raised is returned as is. */
+static int compat_pcall(lua_State *L) {
+    int argc = lua_gettop(L);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    if (lua_pcall(L, argc - 1, LUA_MULTRET, 0) != 0) {
+        lua_remove(L, 1);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "err");
+            /* Without a message the nil stays: Redis then returns it as a third value. */
+            if (lua_isstring(L, -1)) lua_replace(L, -2);
+        }
+        lua_pushboolean(L, 0);
+        lua_insert(L, 1);
+    }
+    return lua_gettop(L);
+}
+
+static void replace_redis_functions(lua_State *L) {
+    lua_pushcfunction(L, compat_pcall);
+    lua_setglobal(L, "pcall");
+    lua_getglobal(L, LUA_MATHLIBNAME);
+    lua_pushcfunction(L, math_random);
+    lua_setfield(L, -2, "random");
+    lua_pushcfunction(L, math_randomseed);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+}
+
 static int open_all(lua_State *L) {
     static const luaL_Reg libs[] = {
         {"", luaopen_base}, {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
@@ -72,6 +156,7 @@ static int open_all(lua_State *L) {
             lua_pop(L, 1);
         }
     }
+    replace_redis_functions(L);
     return 0;
 }
 
@@ -130,4 +215,33 @@ int atoll_lua_load(lua_State *L, const char *code, size_t length, const char *ch
     int status = luaL_loadbuffer(L, code, length, chunkname);
     heap->enforce = 0;
     return status;
+}
+
+int atoll_format_number(double value, char *buffer, int size) {
+    return snprintf(buffer, (size_t)size, "%.17g", value);
+}
+
+static int error_fields(lua_State *L) {
+    static const char *const names[] = {"err", "source", "line"};
+    for (int i = 0; i < 3; i++) {
+        lua_getfield(L, 1, names[i]);
+        if (lua_isstring(L, -1)) {
+            lua_tostring(L, -1);
+        } else {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+        }
+    }
+    return 3;
+}
+
+int atoll_lua_error_fields(lua_State *L) {
+    lua_pushcfunction(L, error_fields);
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 3, 0) == 0) return 0;
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 1;
 }

@@ -23,9 +23,13 @@ lua_State *atoll_lua_open(void);
 void atoll_lua_close(lua_State *L);
 size_t atoll_lua_memory_used(lua_State *L);
 void atoll_lua_set_memory_limit(lua_State *L, size_t limit);
+/* A pointer the host keeps with the state (its engine), found again from any of its threads. */
+void atoll_lua_set_context(lua_State *L, void *context);
+void *atoll_lua_context(lua_State *L);
 
-/* Opens base, table, string, math, debug, cjson and bit, and any libraries the bridge
- * provides itself. Returns 0 on success. */
+/* Opens base, table, string, math, debug, cjson and bit, and replaces what Redis replaces:
+ * `pcall` (hands scripts the message of an error table) and `math.random`/`math.randomseed`
+ * (Redis's own generator). Returns 0 on success. */
 int atoll_lua_open_libraries(lua_State *L);
 
 void atoll_lua_set_callback(atoll_lua_callback callback);
@@ -35,10 +39,25 @@ void atoll_lua_push_host_function(lua_State *L, int function_id);
 /* Installs (count > 0) or removes (count == 0) the instruction-count hook. */
 void atoll_lua_set_hook(lua_State *L, atoll_lua_hook hook, int count);
 
+/* Pushes the sandbox kit (sandbox.c): tables `proxies` (read-only proxy -> real table) and
+ * `apparent` (proxy or metatable -> the metatable getmetatable shows), the metamethods
+ * `refuse_write` and `missing_global`, and wrapper factories `see_through(f)` (f reads the
+ * table behind a proxy), `write_guard(f)` (f refuses proxies), `pairs(next)` and
+ * `getmetatable(f)`. */
+void atoll_lua_push_sandbox_kit(lua_State *L);
+
 /* lua_pcall with the memory limit enforced while Lua code runs. */
 int atoll_lua_pcall(lua_State *L, int nargs, int nresults, int errfunc);
 
 /* luaL_loadbuffer, under the memory limit. */
 int atoll_lua_load(lua_State *L, const char *code, size_t length, const char *chunkname);
+
+/* Formats a Lua number as Redis passes numeric arguments to commands ("%.17g"). */
+int atoll_format_number(double value, char *buffer, int size);
+
+/* Replaces the error table on top of the stack by its fields err, source and line (each a
+ * string, numbers converted, or nil), read with lua_getfield as Redis does but protected:
+ * a failing __index metamethod gives three nils and a non-zero result. */
+int atoll_lua_error_fields(lua_State *L);
 
 #endif
