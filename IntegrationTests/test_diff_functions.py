@@ -227,3 +227,11 @@ def test_restore_policies_and_errors(fdiff):
     d.check("FUNCTION", "RESTORE", payload)
     check_list(d)
     d.check("FCALL", "echo1", "0")
+
+
+def test_functions_survive_script_flush(fdiff):
+    d = fdiff
+    d.check("FUNCTION", "LOAD", SIMPLE)
+    d.check("SCRIPT", "FLUSH")
+    d.check("FCALL", "echo1", "1", "k", "a")
+    check_list(d, "WITHCODE")
