@@ -1,0 +1,46 @@
+/// Byte strings packed one after another into a single `[UInt8]`, each behind its length as
+/// an LEB128 varint: the compact (listpack-like) form small hashes and sorted sets keep, one
+/// heap buffer instead of an array of `Bytes` per collection.
+import AtollBytes
+
+@usableFromInline enum PackedBytes {
+    /// Appends `bytes` with its length prefix.
+    @inlinable static func append(_ bytes: Bytes, to buffer: inout [UInt8]) {
+        appendLength(bytes.count, to: &buffer)
+        bytes.withUnsafeBytes { buffer.append(contentsOf: $0) }
+    }
+
+    @inlinable static func appendLength(_ length: Int, to buffer: inout [UInt8]) {
+        var n = UInt(length)
+        while n >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        buffer.append(UInt8(n))
+    }
+
+    /// The string whose length prefix starts at `offset`, as a range of `buffer`; its end is
+    /// where the next item starts.
+    @inlinable static func item(in buffer: UnsafeRawBufferPointer, at offset: Int) -> Range<Int> {
+        var i = offset
+        var length = 0
+        var shift = 0
+        while true {
+            let byte = buffer[i]
+            i += 1
+            length |= Int(byte & 0x7f) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        return i..<(i + length)
+    }
+
+    /// Whether the string at `range` of `buffer` equals `bytes`.
+    @inlinable static func equals(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        range.count == bytes.count && compareBytes(UnsafeRawBufferPointer(rebasing: buffer[range]), bytes) == 0
+    }
+
+    @inlinable static func bytes(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bytes {
+        Bytes(UnsafeRawBufferPointer(rebasing: buffer[range]))
+    }
+}
