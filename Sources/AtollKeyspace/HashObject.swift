@@ -14,12 +14,18 @@ public final class HashObject: @unchecked Sendable {
     @usableFromInline var packedCount: Int32 = 0
     /// Whether Redis would hold this hash as a listpack (OBJECT ENCODING).
     public private(set) var compact = true
-    /// The pairs once the hash is no longer compact.
-    @usableFromInline var table = SlotMap<Bytes>()
+    /// The pairs once the hash is no longer compact (nil while compact: a reference costs
+    /// fewer words per object than an empty `SlotMap`).
+    @usableFromInline var large: Large?
+
+    @usableFromInline final class Large {
+        @usableFromInline var table: SlotMap<Bytes>
+        init(_ table: SlotMap<Bytes>) { self.table = table }
+    }
 
     public init() {}
 
-    @inlinable public var count: Int { compact ? Int(packedCount) : table.count }
+    @inlinable public var count: Int { compact ? Int(packedCount) : large!.table.count }
 
     /// Where `field`'s pair sits in `packed`: the pair's start, the value's payload, and the
     /// pair's end (where the next pair starts).
@@ -45,13 +51,13 @@ public final class HashObject: @unchecked Sendable {
     }
 
     @inlinable public subscript(field: Bytes) -> Bytes? {
-        guard compact else { return table[field] }
+        guard compact else { return large!.table[field] }
         guard let at = locate(field) else { return nil }
         return packed.withUnsafeBytes { PackedBytes.bytes($0, at.value) }
     }
 
     @inlinable public func contains(_ field: Bytes) -> Bool {
-        compact ? locate(field) != nil : table.contains(field)
+        compact ? locate(field) != nil : large!.table.contains(field)
     }
 
     /// Sets a field, converting as Redis's `hashTypeSet` would (first for a long field or
@@ -61,15 +67,17 @@ public final class HashObject: @unchecked Sendable {
         if compact && (field.count > limits.hashMaxListpackValue || value.count > limits.hashMaxListpackValue) {
             convertToTable()
         }
-        guard compact else { return table.replace(field, value) == nil }
+        guard compact else { return large!.table.replace(field, value) == nil }
         if let at = locate(field) {
             var encoded: [UInt8] = []
             PackedBytes.append(value, to: &encoded)
             // The old value with its length prefix starts where the field ends.
             let oldStart = packed.withUnsafeBytes { PackedBytes.item(in: $0, at: at.start).upperBound }
+            PackedBytes.reserve(encoded.count - (at.value.upperBound - oldStart), in: &packed)
             packed.replaceSubrange(oldStart..<at.value.upperBound, with: encoded)
             return false
         }
+        PackedBytes.reserve(PackedBytes.encodedSize(field.count) + PackedBytes.encodedSize(value.count), in: &packed)
         PackedBytes.append(field, to: &packed)
         PackedBytes.append(value, to: &packed)
         packedCount += 1
@@ -80,7 +88,7 @@ public final class HashObject: @unchecked Sendable {
     /// Removes a field; returns true if it was there.
     @discardableResult
     public func remove(_ field: Bytes) -> Bool {
-        guard compact else { return table.remove(field) != nil }
+        guard compact else { return large!.table.remove(field) != nil }
         guard let at = locate(field) else { return false }
         packed.removeSubrange(at.start..<at.value.upperBound)
         packedCount -= 1
@@ -89,7 +97,7 @@ public final class HashObject: @unchecked Sendable {
 
     /// Every pair: insertion order while compact, else no particular order.
     @inlinable public func forEach(_ body: (Bytes, Bytes) -> Void) {
-        guard compact else { return table.forEach(body) }
+        guard compact else { return large!.table.forEach(body) }
         packed.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -108,7 +116,7 @@ public final class HashObject: @unchecked Sendable {
             forEach(visit)
             return 0
         }
-        return table.scan(from: cursor, count: count, visit)
+        return large!.table.scan(from: cursor, count: count, visit)
     }
 
     // MARK: - Random fields
@@ -135,8 +143,8 @@ public final class HashObject: @unchecked Sendable {
                 return (PackedBytes.bytes(buffer, name), PackedBytes.bytes(buffer, value))
             }
         }
-        let field = table.randomKey(using: &rng)!
-        return (field, table[field]!)
+        let field = large!.table.randomKey(using: &rng)!
+        return (field, large!.table[field]!)
     }
 
     /// `count` distinct random pairs, `count` < `self.count`, in expected O(count) time.
@@ -148,7 +156,7 @@ public final class HashObject: @unchecked Sendable {
                                            draw: { Int.random(in: 0..<size, using: &$0) })
             return positions.map { pairs[$0] }
         }
-        let table = self.table
+        let table = large!.table
         let fields = sampleDistinct(count: count, size: table.count, using: &rng, all: {
             var all: [Bytes] = []
             all.reserveCapacity(table.count)
@@ -163,7 +171,7 @@ public final class HashObject: @unchecked Sendable {
     func convertToTable() {
         var converted = SlotMap<Bytes>()
         forEach { converted.set($0, $1) }
-        table = converted
+        large = Large(converted)
         packed = []
         packedCount = 0
         compact = false
@@ -173,7 +181,7 @@ public final class HashObject: @unchecked Sendable {
         let other = HashObject()
         other.packed = packed
         other.packedCount = packedCount
-        other.table = table
+        other.large = large.map { Large($0.table) }
         other.compact = compact
         return other
     }

@@ -10,6 +10,25 @@ import AtollBytes
         bytes.withUnsafeBytes { buffer.append(contentsOf: $0) }
     }
 
+    /// Makes room for `extra` more bytes, growing by a quarter rather than doubling: a small
+    /// collection's buffer stays close to its exact size (as a listpack's realloc keeps it)
+    /// while appending stays amortised O(1).
+    @inlinable static func reserve(_ extra: Int, in buffer: inout [UInt8]) {
+        let needed = buffer.count + extra
+        if needed > buffer.capacity { buffer.reserveCapacity(max(needed, buffer.count + buffer.count / 4)) }
+    }
+
+    /// The bytes `append` writes for a string of `length` bytes.
+    @inlinable static func encodedSize(_ length: Int) -> Int {
+        var size = 1
+        var n = UInt(length) >> 7
+        while n > 0 {
+            size += 1
+            n >>= 7
+        }
+        return size + length
+    }
+
     @inlinable static func appendLength(_ length: Int, to buffer: inout [UInt8]) {
         var n = UInt(length)
         while n >= 0x80 {

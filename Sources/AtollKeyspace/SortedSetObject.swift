@@ -3,9 +3,9 @@
 /// While `compact` (Redis's listpack case) the entries live in one packed buffer, in order:
 /// each is the score's 8 bytes then the member, length-prefixed (`PackedBytes`). Lookups,
 /// ranks and ranges walk it, which is cheap for a listpack's few entries. Once the set
-/// converts, for good, it has two views of the same members: `scores` (a `SlotMap`) answers
+/// converts, for good, it has two views of the same members: `Large.scores` (a `SlotMap`) answers
 /// "what is this member's score" in O(1) and gives ZSCAN its cursor guarantee and ZRANDMEMBER
-/// its random picks; `tree` (a counted B+tree) keeps the order for ranks and ranges in
+/// its random picks; `Large.tree` (a counted B+tree) keeps the order for ranks and ranges in
 /// O(log n). Change them only through this type's methods, which keep the two in step.
 import AtollBytes
 
@@ -15,16 +15,26 @@ public final class SortedSetObject: @unchecked Sendable {
     var packedCount: Int32 = 0
     /// Whether Redis would still hold this set as a listpack (OBJECT ENCODING).
     public private(set) var compact: Bool
-    /// The member → score map once converted (empty while compact).
-    var scores = SlotMap<Double>()
-    /// The order once converted (nil while compact).
-    var tree: ScoreIndex?
+    /// The views of a converted set (nil while compact, which saves their words per object).
+    var large: Large?
+
+    final class Large {
+        /// Member → score.
+        var scores = SlotMap<Double>()
+        /// The order.
+        var tree: ScoreIndex
+
+        init(scores: SlotMap<Double> = SlotMap(), tree: ScoreIndex = ScoreIndex()) {
+            self.scores = scores
+            self.tree = tree
+        }
+    }
 
     /// An empty set, compact unless Redis would create it converted (a STORE result known to
     /// be too big for a listpack).
     public init(compact: Bool = true) {
         self.compact = compact
-        if !compact { tree = ScoreIndex() }
+        if !compact { large = Large() }
     }
 
     /// A set built from entries already in (score, member) order with distinct members.
@@ -34,12 +44,17 @@ public final class SortedSetObject: @unchecked Sendable {
             for e in entries { Self.appendPacked(ScoredMember(score: Self.listpackScore(e.score), member: e.member), to: &packed) }
             packedCount = Int32(entries.count)
         } else {
-            for e in entries { scores.set(e.member, e.score) }
-            tree = ScoreIndex(sorted: entries)
+            large = Self.converted(entries)
         }
     }
 
-    public var count: Int { compact ? Int(packedCount) : scores.count }
+    private static func converted(_ entries: [ScoredMember]) -> Large {
+        var scores = SlotMap<Double>()
+        for e in entries { scores.set(e.member, e.score) }
+        return Large(scores: scores, tree: ScoreIndex(sorted: entries))
+    }
+
+    public var count: Int { compact ? Int(packedCount) : large!.scores.count }
 
     public func copy() -> SortedSetObject {
         guard compact else { return SortedSetObject(sorted: sortedEntries, compact: false) }
@@ -106,39 +121,39 @@ public final class SortedSetObject: @unchecked Sendable {
         }
         var encoded: [UInt8] = []
         Self.appendPacked(entry, to: &encoded)
+        PackedBytes.reserve(encoded.count, in: &packed)
         packed.insert(contentsOf: encoded, at: position)
         packedCount += 1
     }
 
-    /// Moves the entries to `scores` and `tree`, for good.
+    /// Moves the entries to the `Large` views, for good.
     func convert() {
         let entries = sortedEntries
         packed = []
         packedCount = 0
         compact = false
-        for e in entries { scores.set(e.member, e.score) }
-        tree = ScoreIndex(sorted: entries)
+        large = Self.converted(entries)
     }
 
     // MARK: - Reading
 
     public func score(of member: Bytes) -> Double? {
-        guard compact else { return scores[member] }
+        guard compact else { return large!.scores[member] }
         return locatePacked(member)?.score
     }
 
     /// The member's 0-based rank in ascending order, or nil when absent.
     public func rank(of member: Bytes) -> Int? {
         guard compact else {
-            guard let score = scores[member] else { return nil }
-            return tree!.rank(of: ScoredMember(score: score, member: member))
+            guard let score = large!.scores[member] else { return nil }
+            return large!.tree.rank(of: ScoredMember(score: score, member: member))
         }
         return locatePacked(member)?.rank
     }
 
     /// The entry at a 0-based ascending rank (must be in range).
     public func entry(atRank rank: Int) -> ScoredMember {
-        guard compact else { return tree!.entry(atRank: rank) }
+        guard compact else { return large!.tree.entry(atRank: rank) }
         var found: ScoredMember?
         var r = 0
         walkPacked { _, score, member in
@@ -152,7 +167,7 @@ public final class SortedSetObject: @unchecked Sendable {
     /// How many entries come before the first one `isBefore` rejects (`isBefore` must hold
     /// for a prefix of the order).
     public func partition(_ isBefore: (ScoredMember) -> Bool) -> Int {
-        guard compact else { return tree!.partition(isBefore) }
+        guard compact else { return large!.tree.partition(isBefore) }
         var n = 0
         walkPacked { _, score, member in
             guard isBefore(ScoredMember(score: score, member: Bytes(member))) else { return false }
@@ -165,7 +180,7 @@ public final class SortedSetObject: @unchecked Sendable {
     /// Visits entries from `rank` (which must be in range) up, or down when `reverse`, until
     /// `body` returns false.
     public func visit(fromRank rank: Int, reverse: Bool, _ body: (ScoredMember) -> Bool) {
-        guard compact else { return tree!.visit(fromRank: rank, reverse: reverse, body) }
+        guard compact else { return large!.tree.visit(fromRank: rank, reverse: reverse, body) }
         if reverse {
             let entries = sortedEntries
             for e in entries[...rank].reversed() where !body(e) { return }
@@ -180,7 +195,7 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// Every member with its score: in order while compact, else in no particular order.
     public func forEach(_ body: (Bytes, Double) -> Void) {
-        guard compact else { return scores.forEach(body) }
+        guard compact else { return large!.scores.forEach(body) }
         walkPacked { _, score, member in
             body(Bytes(member), score)
             return true
@@ -189,7 +204,7 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// The entries in order.
     public var sortedEntries: [ScoredMember] {
-        guard compact else { return tree!.sortedEntries }
+        guard compact else { return large!.tree.sortedEntries }
         var all: [ScoredMember] = []
         all.reserveCapacity(count)
         walkPacked { _, score, member in
@@ -201,14 +216,14 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// A random member; the set must not be empty.
     public func randomMember(using rng: inout FastRandom) -> Bytes {
-        guard compact else { return scores.randomKey(using: &rng)! }
+        guard compact else { return large!.scores.randomKey(using: &rng)! }
         return entry(atRank: Int.random(in: 0..<count, using: &rng)).member
     }
 
     /// One ZSCAN step over a converted set: slots are visited from `cursor` (see
     /// `SlotMap.scan`); returns the next cursor.
     public func scan(from cursor: Int, count: Int, _ visit: (Bytes, Double) -> Void) -> Int {
-        guard compact else { return scores.scan(from: cursor, count: count, visit) }
+        guard compact else { return large!.scores.scan(from: cursor, count: count, visit) }
         forEach(visit)
         return 0
     }
@@ -239,15 +254,15 @@ public final class SortedSetObject: @unchecked Sendable {
             convert()
         }
         // Written as if the member were new (one hash lookup), corrected below if it was not.
-        guard let old = scores.replace(member, score) else {
-            tree!.insert(ScoredMember(score: score, member: member))
+        guard let old = large!.scores.replace(member, score) else {
+            large!.tree.insert(ScoredMember(score: score, member: member))
             return nil
         }
         if old == score {
-            if old.bitPattern != score.bitPattern { scores.modify(member) { $0 = old } }
+            if old.bitPattern != score.bitPattern { large!.scores.modify(member) { $0 = old } }
         } else {
-            tree!.remove(ScoredMember(score: old, member: member))
-            tree!.insert(ScoredMember(score: score, member: member))
+            large!.tree.remove(ScoredMember(score: old, member: member))
+            large!.tree.insert(ScoredMember(score: score, member: member))
         }
         return old
     }
@@ -256,8 +271,8 @@ public final class SortedSetObject: @unchecked Sendable {
     @discardableResult
     public func remove(_ member: Bytes) -> Double? {
         guard compact else {
-            guard let old = scores.remove(member) else { return nil }
-            tree!.remove(ScoredMember(score: old, member: member))
+            guard let old = large!.scores.remove(member) else { return nil }
+            large!.tree.remove(ScoredMember(score: old, member: member))
             return old
         }
         guard let at = locatePacked(member) else { return nil }
@@ -289,20 +304,20 @@ public final class SortedSetObject: @unchecked Sendable {
             packedCount -= Int32(removed.count)
             return removed
         }
-        tree!.visit(fromRank: ranks.lowerBound, reverse: false) { entry in
+        large!.tree.visit(fromRank: ranks.lowerBound, reverse: false) { entry in
             guard removed.count < ranks.count else { return false }
             removed.append(entry)
             return true
         }
-        for e in removed { scores.remove(e.member) }
+        for e in removed { large!.scores.remove(e.member) }
         // Removing most of a big set entry by entry would rebalance the tree over and over;
         // rebuilding from what is left is linear.
-        if removed.count > 64 && removed.count * 4 > tree!.count {
-            var kept = tree!.sortedEntries
+        if removed.count > 64 && removed.count * 4 > large!.tree.count {
+            var kept = large!.tree.sortedEntries
             kept.removeSubrange(ranks)
-            tree = ScoreIndex(sorted: kept)
+            large!.tree = ScoreIndex(sorted: kept)
         } else {
-            for e in removed { tree!.remove(e) }
+            for e in removed { large!.tree.remove(e) }
         }
         return removed
     }

@@ -114,10 +114,10 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         #expect(z.count == 200 && z.count == 200)
         #expect(z.sortedEntries.map(\.member) == (expected[..<100] + expected[900...]).map(\.member))
         for e in removed { #expect(z.score(of: e.member) == nil) }
-        checkStructure(z.tree!)
+        checkStructure(z.large!.tree)
         z.removeRanks(0..<5)
         #expect(z.count == 195 && z.count == 195)
-        checkStructure(z.tree!)
+        checkStructure(z.large!.tree)
     }
 
     @Test func copyIsIndependent() {
@@ -127,7 +127,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         other.remove(member("m5"))
         #expect(z.count == 300 && other.count == 299)
         #expect(other.compact == z.compact)
-        checkStructure(other.tree!)
+        checkStructure(other.large!.tree)
     }
 
     /// 200,000 random members checked against a sorted array: ranks, entries by rank, range
@@ -179,7 +179,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
 
     private func verify(_ z: SortedSetObject, _ model: [ScoredMember], _ rng: inout SplitMix64) {
         #expect(z.count == model.count && z.count == model.count)
-        if let tree = z.tree { checkStructure(tree) }
+        if let tree = z.large?.tree { checkStructure(tree) }
         let all = z.sortedEntries
         #expect(all.count == model.count)
         #expect(zip(all, model).allSatisfy { $0.member == $1.member && $0.score == $1.score })
