@@ -42,16 +42,21 @@ import AtollBytes
     /// where the next item starts.
     @inlinable static func item(in buffer: UnsafeRawBufferPointer, at offset: Int) -> Range<Int> {
         var i = offset
-        var length = 0
+        let length = readVarint(buffer, at: &i)
+        return i..<(i + length)
+    }
+
+    /// The LEB128 varint at `offset`, moving `offset` past it.
+    @inlinable static func readVarint(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) -> Int {
+        var value = 0
         var shift = 0
         while true {
-            let byte = buffer[i]
-            i += 1
-            length |= Int(byte & 0x7f) << shift
-            if byte < 0x80 { break }
+            let byte = buffer[offset]
+            offset += 1
+            value |= Int(byte & 0x7f) << shift
+            if byte < 0x80 { return value }
             shift += 7
         }
-        return i..<(i + length)
     }
 
     /// Whether the string at `range` of `buffer` equals `bytes`.

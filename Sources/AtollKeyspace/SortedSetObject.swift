@@ -66,9 +66,33 @@ public final class SortedSetObject: @unchecked Sendable {
 
     // MARK: - The packed form
 
+    /// Appends an entry: the score, then the member. A score that is an integer below 2^53 in
+    /// magnitude (most real scores) is a zigzag varint shifted left, so its first byte is
+    /// even, as a listpack keeps integers small; any other score is the byte 1 and its 8 bytes.
     static func appendPacked(_ entry: ScoredMember, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: entry.score.bitPattern) { buffer.append(contentsOf: $0) }
+        let score = entry.score
+        let isNegativeZero = score == 0 && score.sign == .minus
+        if score.magnitude < 0x1p53 && score.rounded(.towardZero) == score && !isNegativeZero {
+            let n = Int64(score)
+            let zigzag = (n << 1) ^ (n >> 63)
+            PackedBytes.appendLength(Int(zigzag) << 1, to: &buffer)
+        } else {
+            buffer.append(1)
+            withUnsafeBytes(of: score.bitPattern) { buffer.append(contentsOf: $0) }
+        }
         PackedBytes.append(entry.member, to: &buffer)
+    }
+
+    /// The score at `offset` (see `appendPacked`), moving `offset` past it.
+    @inline(__always)
+    static func readScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) -> Double {
+        if buffer[offset] == 1 {
+            let score = Double(bitPattern: buffer.loadUnaligned(fromByteOffset: offset + 1, as: UInt64.self))
+            offset += 9
+            return score
+        }
+        let zigzag = PackedBytes.readVarint(buffer, at: &offset) >> 1
+        return Double((zigzag >> 1) ^ -(zigzag & 1))
     }
 
     /// Walks the packed entries in order, giving each one's byte range, score and member
@@ -78,8 +102,9 @@ public final class SortedSetObject: @unchecked Sendable {
         packed.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let score = Double(bitPattern: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                let member = PackedBytes.item(in: buffer, at: offset + 8)
+                var next = offset
+                let score = Self.readScore(buffer, at: &next)
+                let member = PackedBytes.item(in: buffer, at: next)
                 guard body(offset..<member.upperBound, score, UnsafeRawBufferPointer(rebasing: buffer[member])) else { return }
                 offset = member.upperBound
             }

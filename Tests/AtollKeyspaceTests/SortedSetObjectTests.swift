@@ -200,3 +200,20 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         }
     }
 }
+
+@Suite struct SortedSetPackedScoreTests {
+    /// Scores kept as varints and as raw doubles come back exactly, in order.
+    @Test func packedScoresRoundTrip() {
+        let scores: [Double] = [-.infinity, -0x1p53, -0x1p53 + 1, -1e15, -2.5, -1, 0, 0.1, 1, 63, 64, 127, 128,
+                                1e15, 0x1p53 - 1, 0x1p53, 1e300, .infinity]
+        var limits = EncodingLimits()
+        limits.zsetMaxListpackEntries = 1000
+        let z = SortedSetObject()
+        for (i, s) in scores.enumerated().reversed() { z.set(Bytes(Array("m\(i)".utf8)), s, limits: limits) }
+        #expect(z.compact)
+        #expect(z.sortedEntries.map(\.score) == scores)
+        #expect(z.sortedEntries.map(\.member.text) == scores.indices.map { "m\($0)" })
+        z.set(Bytes(Array("neg".utf8)), -0.0, limits: limits)
+        #expect(z.score(of: Bytes(Array("neg".utf8)))!.sign == .plus)
+    }
+}
