@@ -60,8 +60,17 @@ import AtollBytes
     }
 
     /// Whether the string at `range` of `buffer` equals `bytes`.
+    /// (A plain loop: the strings are short, and most differ early, so it beats a memcmp call.)
     @inlinable static func equals(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        range.count == bytes.count && compareBytes(UnsafeRawBufferPointer(rebasing: buffer[range]), bytes) == 0
+        guard range.count == bytes.count else { return false }
+        var i = 0
+        var j = range.lowerBound
+        while i < bytes.count {
+            if buffer[j] != bytes[i] { return false }
+            i += 1
+            j += 1
+        }
+        return true
     }
 
     @inlinable static func bytes(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bytes {

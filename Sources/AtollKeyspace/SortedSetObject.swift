@@ -83,6 +83,17 @@ public final class SortedSetObject: @unchecked Sendable {
         PackedBytes.append(entry.member, to: &buffer)
     }
 
+    /// Moves `offset` past the score there.
+    @inline(__always)
+    static func skipScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) {
+        if buffer[offset] == 1 {
+            offset += 9
+            return
+        }
+        while buffer[offset] >= 0x80 { offset += 1 }
+        offset += 1
+    }
+
     /// The score at `offset` (see `appendPacked`), moving `offset` past it.
     @inline(__always)
     static func readScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) -> Double {
@@ -118,20 +129,27 @@ public final class SortedSetObject: @unchecked Sendable {
         var rank: Int
     }
 
+    /// Finds a member by comparing members only, decoding just the score of the match.
     func locatePacked(_ member: Bytes) -> PackedLocation? {
-        var found: PackedLocation?
-        var rank = 0
-        member.withUnsafeBytes { wanted in
-            walkPacked { entry, score, bytes in
-                if bytes.count == wanted.count && compareBytes(bytes, wanted) == 0 {
-                    found = PackedLocation(bytes: entry, score: score, rank: rank)
-                    return false
+        packed.withUnsafeBytes { buffer in
+            member.withUnsafeBytes { wanted in
+                var offset = 0
+                var rank = 0
+                while offset < buffer.count {
+                    var next = offset
+                    Self.skipScore(buffer, at: &next)
+                    let bytes = PackedBytes.item(in: buffer, at: next)
+                    if PackedBytes.equals(buffer, bytes, wanted) {
+                        var at = offset
+                        let score = Self.readScore(buffer, at: &at)
+                        return PackedLocation(bytes: offset..<bytes.upperBound, score: score, rank: rank)
+                    }
+                    offset = bytes.upperBound
+                    rank += 1
                 }
-                rank += 1
-                return true
+                return nil
             }
         }
-        return found
     }
 
     /// Inserts an entry whose member is not in the packed form, at its place in the order.
