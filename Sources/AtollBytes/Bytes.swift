@@ -114,3 +114,19 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
 @inlinable public func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {
     a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in compareBytes(pa, pb) } }
 }
+
+extension Bytes {
+    /// A copy of raw bytes (inline when short, with no intermediate array).
+    @inlinable public init(_ raw: UnsafeRawBufferPointer) {
+        let n = raw.count
+        guard n <= Bytes.inlineCapacity else {
+            storage = .large(Array(raw))
+            return
+        }
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        if n > 0 {
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: raw.baseAddress!, byteCount: n) }
+        }
+        storage = .small(words.0, words.1, words.2, UInt8(n))
+    }
+}

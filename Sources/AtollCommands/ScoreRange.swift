@@ -80,8 +80,8 @@ struct ScoreRange {
     /// The ranks of the set's entries inside the interval.
     func ranks(in z: SortedSetObject) -> Range<Int> {
         if min > max || (min == max && (minExclusive || maxExclusive)) { return 0..<0 }
-        let start = z.index.partition { !aboveMin($0.score) }
-        let end = z.index.partition { belowMax($0.score) }
+        let start = z.partition { !aboveMin($0.score) }
+        let end = z.partition { belowMax($0.score) }
         return start < end ? start..<end : start..<start
     }
 }
@@ -158,13 +158,13 @@ struct LexRange {
         let c = Self.compare(min, max)
         if c > 0 || (c == 0 && (minExclusive || maxExclusive)) || z.count == 0 { return 0..<0 }
         if !z.compact {
-            let start = z.index.partition { !aboveMin($0.member) }
-            let end = z.index.partition { belowMax($0.member) }
+            let start = z.partition { !aboveMin($0.member) }
+            let end = z.partition { belowMax($0.member) }
             return start < end ? start..<end : start..<start
         }
         var members: [Bytes] = []
         members.reserveCapacity(z.count)
-        z.index.visit(fromRank: 0, reverse: false) { members.append($0.member); return true }
+        z.visit(fromRank: 0, reverse: false) { members.append($0.member); return true }
         guard aboveMin(members[members.count - 1]), belowMax(members[0]) else { return 0..<0 }
         if reverse {
             guard let top = members.lastIndex(where: belowMax), aboveMin(members[top]) else { return 0..<0 }

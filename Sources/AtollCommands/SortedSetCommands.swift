@@ -278,7 +278,7 @@ enum SortedSetCommands {
         let key = Bytes(c.args[1])
         guard c.args.count >= 3 else {
             guard let z = readOrReply(&c, key, missing: { $0.out.null() }) else { return }
-            let member = z.scores.randomKey(using: &c.keyspace.rng)!
+            let member = z.randomMember(using: &c.keyspace.rng)
             return member.withUnsafeBytes { c.out.bulk($0) }
         }
         guard let n = c.integerArgument(2) else { return }
@@ -295,8 +295,14 @@ enum SortedSetCommands {
         if n < 0 || n == 1 {
             let picks = Int(n.magnitude)
             replyHeader(picks, withScores: withScores, &c)
+            // A compact set is listed once rather than walked for every pick.
+            let listed = z.compact ? z.sortedEntries : []
             for _ in 0..<picks {
-                let member = z.scores.randomKey(using: &c.keyspace.rng)!
+                if !listed.isEmpty {
+                    reply(listed[Int.random(in: 0..<listed.count, using: &c.keyspace.rng)], withScores: withScores, pairs: pairs, &c)
+                    continue
+                }
+                let member = z.randomMember(using: &c.keyspace.rng)
                 reply(ScoredMember(score: z.score(of: member)!, member: member), withScores: withScores, pairs: pairs, &c)
             }
             return
@@ -304,7 +310,7 @@ enum SortedSetCommands {
         // Asking for the whole set returns it highest first, as Redis walks it.
         if n >= z.count {
             replyHeader(z.count, withScores: withScores, &c)
-            z.index.visit(fromRank: z.count - 1, reverse: true) { e in
+            z.visit(fromRank: z.count - 1, reverse: true) { e in
                 reply(e, withScores: withScores, pairs: pairs, &c)
                 return true
             }
@@ -316,14 +322,14 @@ enum SortedSetCommands {
             // Most of the set: shuffle all members and keep a prefix.
             chosen = []
             chosen.reserveCapacity(z.count)
-            z.scores.forEach { member, _ in chosen.append(member) }
+            z.forEach { member, _ in chosen.append(member) }
             for i in 0..<picks { chosen.swapAt(i, Int.random(in: i..<chosen.count, using: &c.keyspace.rng)) }
             chosen.removeSubrange(picks...)
         } else {
             var seen = Set<Bytes>()
             chosen = []
             while chosen.count < picks {
-                let member = z.scores.randomKey(using: &c.keyspace.rng)!
+                let member = z.randomMember(using: &c.keyspace.rng)
                 if seen.insert(member).inserted { chosen.append(member) }
             }
         }
@@ -347,13 +353,13 @@ enum SortedSetCommands {
         let next: Int
         if z.compact {
             // A listpack is scanned whole in one call, in order, as Redis does.
-            z.index.visit(fromRank: 0, reverse: false) { e in
+            z.visit(fromRank: 0, reverse: false) { e in
                 if o.pattern.map({ p in e.member.withUnsafeBytes { globMatch(p, Array($0)) } }) ?? true { found.append(e) }
                 return true
             }
             next = 0
         } else {
-            next = z.scores.scan(from: o.cursor, count: o.count) { member, score in
+            next = z.scan(from: o.cursor, count: o.count) { member, score in
                 if let p = o.pattern, !globMatch(p, member.array) { return }
                 found.append(ScoredMember(score: score, member: member))
             }

@@ -107,7 +107,7 @@ extension SortedSetCommands {
         guard !ranks.isEmpty else { return }
         let pairs = withScores && c.out.resp3
         var left = ranks.count
-        z.index.visit(fromRank: reverse ? ranks.upperBound - 1 : ranks.lowerBound, reverse: reverse) { e in
+        z.visit(fromRank: reverse ? ranks.upperBound - 1 : ranks.lowerBound, reverse: reverse) { e in
             reply(e, withScores: withScores, pairs: pairs, &c)
             left -= 1
             return left > 0
@@ -139,10 +139,9 @@ extension SortedSetCommands {
             return c.out.integer(0)
         }
         let limits = c.encodingLimits
-        let result = SortedSetObject()
-        if knownLength && ranks.count > limits.zsetMaxListpackEntries { result.compact = false }
+        let result = SortedSetObject(compact: !(knownLength && ranks.count > limits.zsetMaxListpackEntries))
         var left = ranks.count
-        z.index.visit(fromRank: reverse ? ranks.upperBound - 1 : ranks.lowerBound, reverse: reverse) { e in
+        z.visit(fromRank: reverse ? ranks.upperBound - 1 : ranks.lowerBound, reverse: reverse) { e in
             result.set(e.member, e.score, limits: limits)
             left -= 1
             return left > 0

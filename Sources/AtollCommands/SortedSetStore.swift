@@ -49,7 +49,7 @@ extension SortedSetCommands {
         func forEach(_ body: (Bytes, Double) -> Void) {
             switch content {
             case .empty: break
-            case .sorted(let z): z.scores.forEach(body)
+            case .sorted(let z): z.forEach(body)
             case .plain(let s): s.forEach { member in body(member, 1) }
             }
         }

@@ -8,26 +8,56 @@
 import AtollBytes
 
 public final class HashObject: @unchecked Sendable {
-    /// The fields while compact, in insertion order; `listValues[i]` belongs to `listFields[i]`.
-    @usableFromInline var listFields: [Bytes] = []
-    @usableFromInline var listValues: [Bytes] = []
-    /// The pairs once the hash is no longer compact.
-    @usableFromInline var table = SlotMap<Bytes>()
+    /// The pairs while compact, in insertion order: field, value, field, value... packed as
+    /// length-prefixed strings (`PackedBytes`) in one buffer.
+    @usableFromInline var packed: [UInt8] = []
+    @usableFromInline var packedCount: Int32 = 0
     /// Whether Redis would hold this hash as a listpack (OBJECT ENCODING).
     public private(set) var compact = true
+    /// The pairs once the hash is no longer compact (nil while compact: a reference costs
+    /// fewer words per object than an empty `SlotMap`).
+    @usableFromInline var large: Large?
+
+    @usableFromInline final class Large {
+        @usableFromInline var table: SlotMap<Bytes>
+        init(_ table: SlotMap<Bytes>) { self.table = table }
+    }
 
     public init() {}
 
-    @inlinable public var count: Int { compact ? listFields.count : table.count }
+    @inlinable public var count: Int { compact ? Int(packedCount) : large!.table.count }
+
+    /// Where `field`'s pair sits in `packed`: the pair's start, the value's payload, and the
+    /// pair's end (where the next pair starts).
+    @usableFromInline struct PairLocation {
+        @usableFromInline var start: Int
+        @usableFromInline var value: Range<Int>
+        @usableFromInline init(start: Int, value: Range<Int>) { self.start = start; self.value = value }
+    }
+
+    @inlinable func locate(_ field: Bytes) -> PairLocation? {
+        packed.withUnsafeBytes { buffer in
+            field.withUnsafeBytes { wanted in
+                var offset = 0
+                while offset < buffer.count {
+                    let name = PackedBytes.item(in: buffer, at: offset)
+                    let value = PackedBytes.item(in: buffer, at: name.upperBound)
+                    if PackedBytes.equals(buffer, name, wanted) { return PairLocation(start: offset, value: value) }
+                    offset = value.upperBound
+                }
+                return nil
+            }
+        }
+    }
 
     @inlinable public subscript(field: Bytes) -> Bytes? {
-        guard compact else { return table[field] }
-        guard let i = listFields.firstIndex(of: field) else { return nil }
-        return listValues[i]
+        guard compact else { return large!.table[field] }
+        guard let at = locate(field) else { return nil }
+        return packed.withUnsafeBytes { PackedBytes.bytes($0, at.value) }
     }
 
     @inlinable public func contains(_ field: Bytes) -> Bool {
-        compact ? listFields.contains(field) : table.contains(field)
+        compact ? locate(field) != nil : large!.table.contains(field)
     }
 
     /// Sets a field, converting as Redis's `hashTypeSet` would (first for a long field or
@@ -37,33 +67,45 @@ public final class HashObject: @unchecked Sendable {
         if compact && (field.count > limits.hashMaxListpackValue || value.count > limits.hashMaxListpackValue) {
             convertToTable()
         }
-        guard compact else { return table.replace(field, value) == nil }
-        if let i = listFields.firstIndex(of: field) {
-            listValues[i] = value
+        guard compact else { return large!.table.replace(field, value) == nil }
+        if let at = locate(field) {
+            var encoded: [UInt8] = []
+            PackedBytes.append(value, to: &encoded)
+            // The old value with its length prefix starts where the field ends.
+            let oldStart = packed.withUnsafeBytes { PackedBytes.item(in: $0, at: at.start).upperBound }
+            PackedBytes.reserve(encoded.count - (at.value.upperBound - oldStart), in: &packed)
+            packed.replaceSubrange(oldStart..<at.value.upperBound, with: encoded)
             return false
         }
-        listFields.append(field)
-        listValues.append(value)
-        if listFields.count > limits.hashMaxListpackEntries { convertToTable() }
+        PackedBytes.reserve(PackedBytes.encodedSize(field.count) + PackedBytes.encodedSize(value.count), in: &packed)
+        PackedBytes.append(field, to: &packed)
+        PackedBytes.append(value, to: &packed)
+        packedCount += 1
+        if packedCount > limits.hashMaxListpackEntries { convertToTable() }
         return true
     }
 
     /// Removes a field; returns true if it was there.
     @discardableResult
     public func remove(_ field: Bytes) -> Bool {
-        guard compact else { return table.remove(field) != nil }
-        guard let i = listFields.firstIndex(of: field) else { return false }
-        listFields.remove(at: i)
-        listValues.remove(at: i)
+        guard compact else { return large!.table.remove(field) != nil }
+        guard let at = locate(field) else { return false }
+        packed.removeSubrange(at.start..<at.value.upperBound)
+        packedCount -= 1
         return true
     }
 
     /// Every pair: insertion order while compact, else no particular order.
     @inlinable public func forEach(_ body: (Bytes, Bytes) -> Void) {
-        if compact {
-            for i in listFields.indices { body(listFields[i], listValues[i]) }
-        } else {
-            table.forEach(body)
+        guard compact else { return large!.table.forEach(body) }
+        packed.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let name = PackedBytes.item(in: buffer, at: offset)
+                let value = PackedBytes.item(in: buffer, at: name.upperBound)
+                body(PackedBytes.bytes(buffer, name), PackedBytes.bytes(buffer, value))
+                offset = value.upperBound
+            }
         }
     }
 
@@ -74,30 +116,47 @@ public final class HashObject: @unchecked Sendable {
             forEach(visit)
             return 0
         }
-        return table.scan(from: cursor, count: count, visit)
+        return large!.table.scan(from: cursor, count: count, visit)
     }
 
     // MARK: - Random fields
 
+    /// The compact pairs in order (random access for HRANDFIELD; at most a listpack's worth).
+    func packedPairs() -> [(field: Bytes, value: Bytes)] {
+        var pairs: [(field: Bytes, value: Bytes)] = []
+        pairs.reserveCapacity(Int(packedCount))
+        forEach { pairs.append(($0, $1)) }
+        return pairs
+    }
+
     /// A random pair; the hash must not be empty.
     public func randomPair(using rng: inout FastRandom) -> (field: Bytes, value: Bytes) {
         if compact {
-            let i = Int.random(in: 0..<listFields.count, using: &rng)
-            return (listFields[i], listValues[i])
+            let wanted = Int.random(in: 0..<Int(packedCount), using: &rng)
+            return packed.withUnsafeBytes { buffer in
+                var offset = 0
+                for _ in 0..<wanted {
+                    offset = PackedBytes.item(in: buffer, at: PackedBytes.item(in: buffer, at: offset).upperBound).upperBound
+                }
+                let name = PackedBytes.item(in: buffer, at: offset)
+                let value = PackedBytes.item(in: buffer, at: name.upperBound)
+                return (PackedBytes.bytes(buffer, name), PackedBytes.bytes(buffer, value))
+            }
         }
-        let field = table.randomKey(using: &rng)!
-        return (field, table[field]!)
+        let field = large!.table.randomKey(using: &rng)!
+        return (field, large!.table[field]!)
     }
 
     /// `count` distinct random pairs, `count` < `self.count`, in expected O(count) time.
     public func randomDistinctPairs(_ count: Int, using rng: inout FastRandom) -> [(field: Bytes, value: Bytes)] {
         if compact {
-            let size = listFields.count
+            let pairs = packedPairs()
+            let size = pairs.count
             let positions = sampleDistinct(count: count, size: size, using: &rng, all: { Array(0..<size) },
                                            draw: { Int.random(in: 0..<size, using: &$0) })
-            return positions.map { (listFields[$0], listValues[$0]) }
+            return positions.map { pairs[$0] }
         }
-        let table = self.table
+        let table = large!.table
         let fields = sampleDistinct(count: count, size: table.count, using: &rng, all: {
             var all: [Bytes] = []
             all.reserveCapacity(table.count)
@@ -111,18 +170,18 @@ public final class HashObject: @unchecked Sendable {
 
     func convertToTable() {
         var converted = SlotMap<Bytes>()
-        for i in listFields.indices { converted.set(listFields[i], listValues[i]) }
-        table = converted
-        listFields = []
-        listValues = []
+        forEach { converted.set($0, $1) }
+        large = Large(converted)
+        packed = []
+        packedCount = 0
         compact = false
     }
 
     public func copy() -> HashObject {
         let other = HashObject()
-        other.listFields = listFields
-        other.listValues = listValues
-        other.table = table
+        other.packed = packed
+        other.packedCount = packedCount
+        other.large = large.map { Large($0.table) }
         other.compact = compact
         return other
     }

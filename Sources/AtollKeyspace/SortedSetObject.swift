@@ -1,58 +1,311 @@
 /// The sorted set type: member → score, ordered by (score, member bytes).
 ///
-/// Two views of the same members: `scores` (a `SlotMap`) answers "what is this member's
-/// score" in O(1) and gives ZSCAN its cursor guarantee and ZRANDMEMBER its random picks;
-/// `index` (a counted B+tree) keeps the order for ranks and ranges in O(log n). Change them
-/// only through this type's methods, which keep the two in step.
+/// While `compact` (Redis's listpack case) the entries live in one packed buffer, in order:
+/// each is the score's 8 bytes then the member, length-prefixed (`PackedBytes`). Lookups,
+/// ranks and ranges walk it, which is cheap for a listpack's few entries. Once the set
+/// converts, for good, it has two views of the same members: `Large.scores` (a `SlotMap`) answers
+/// "what is this member's score" in O(1) and gives ZSCAN its cursor guarantee and ZRANDMEMBER
+/// its random picks; `Large.tree` (a counted B+tree) keeps the order for ranks and ranges in
+/// O(log n). Change them only through this type's methods, which keep the two in step.
 import AtollBytes
 
 public final class SortedSetObject: @unchecked Sendable {
-    public private(set) var scores = SlotMap<Double>()
-    public private(set) var index = ScoreIndex()
+    /// The entries while compact, in (score, member) order.
+    var packed: [UInt8] = []
+    var packedCount: Int32 = 0
     /// Whether Redis would still hold this set as a listpack (OBJECT ENCODING).
-    public var compact = true
+    public private(set) var compact: Bool
+    /// The views of a converted set (nil while compact, which saves their words per object).
+    var large: Large?
 
-    public init() {}
+    final class Large {
+        /// Member → score.
+        var scores = SlotMap<Double>()
+        /// The order.
+        var tree: ScoreIndex
+
+        init(scores: SlotMap<Double> = SlotMap(), tree: ScoreIndex = ScoreIndex()) {
+            self.scores = scores
+            self.tree = tree
+        }
+    }
+
+    /// An empty set, compact unless Redis would create it converted (a STORE result known to
+    /// be too big for a listpack).
+    public init(compact: Bool = true) {
+        self.compact = compact
+        if !compact { large = Large() }
+    }
 
     /// A set built from entries already in (score, member) order with distinct members.
     public init(sorted entries: [ScoredMember], compact: Bool) {
         self.compact = compact
-        var entries = entries
-        if compact { for i in entries.indices { entries[i].score = Self.listpackScore(entries[i].score) } }
-        for e in entries { scores.set(e.member, e.score) }
-        index = ScoreIndex(sorted: entries)
+        if compact {
+            for e in entries { Self.appendPacked(ScoredMember(score: Self.listpackScore(e.score), member: e.member), to: &packed) }
+            packedCount = Int32(entries.count)
+        } else {
+            large = Self.converted(entries)
+        }
     }
 
-    public var count: Int { scores.count }
+    private static func converted(_ entries: [ScoredMember]) -> Large {
+        var scores = SlotMap<Double>()
+        for e in entries { scores.set(e.member, e.score) }
+        return Large(scores: scores, tree: ScoreIndex(sorted: entries))
+    }
+
+    public var count: Int { compact ? Int(packedCount) : large!.scores.count }
 
     public func copy() -> SortedSetObject {
-        SortedSetObject(sorted: index.sortedEntries, compact: compact)
+        guard compact else { return SortedSetObject(sorted: sortedEntries, compact: false) }
+        let other = SortedSetObject()
+        other.packed = packed
+        other.packedCount = packedCount
+        return other
     }
 
-    @inlinable public func score(of member: Bytes) -> Double? { scores[member] }
+    // MARK: - The packed form
+
+    /// Appends an entry: the score, then the member. A score that is an integer below 2^53 in
+    /// magnitude (most real scores) is a zigzag varint shifted left, so its first byte is
+    /// even, as a listpack keeps integers small; any other score is the byte 1 and its 8 bytes.
+    static func appendPacked(_ entry: ScoredMember, to buffer: inout [UInt8]) {
+        let score = entry.score
+        let isNegativeZero = score == 0 && score.sign == .minus
+        if score.magnitude < 0x1p53 && score.rounded(.towardZero) == score && !isNegativeZero {
+            let n = Int64(score)
+            let zigzag = (n << 1) ^ (n >> 63)
+            PackedBytes.appendLength(Int(zigzag) << 1, to: &buffer)
+        } else {
+            buffer.append(1)
+            withUnsafeBytes(of: score.bitPattern) { buffer.append(contentsOf: $0) }
+        }
+        PackedBytes.append(entry.member, to: &buffer)
+    }
+
+    /// Moves `offset` past the score there.
+    @inline(__always)
+    static func skipScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) {
+        if buffer[offset] == 1 {
+            offset += 9
+            return
+        }
+        while buffer[offset] >= 0x80 { offset += 1 }
+        offset += 1
+    }
+
+    /// The score at `offset` (see `appendPacked`), moving `offset` past it.
+    @inline(__always)
+    static func readScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) -> Double {
+        if buffer[offset] == 1 {
+            let score = Double(bitPattern: buffer.loadUnaligned(fromByteOffset: offset + 1, as: UInt64.self))
+            offset += 9
+            return score
+        }
+        let zigzag = PackedBytes.readVarint(buffer, at: &offset) >> 1
+        return Double((zigzag >> 1) ^ -(zigzag & 1))
+    }
+
+    /// Walks the packed entries in order, giving each one's byte range, score and member
+    /// bytes, until `body` returns false.
+    @inline(__always)
+    func walkPacked(_ body: (_ entry: Range<Int>, _ score: Double, _ member: UnsafeRawBufferPointer) -> Bool) {
+        packed.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                var next = offset
+                let score = Self.readScore(buffer, at: &next)
+                let member = PackedBytes.item(in: buffer, at: next)
+                guard body(offset..<member.upperBound, score, UnsafeRawBufferPointer(rebasing: buffer[member])) else { return }
+                offset = member.upperBound
+            }
+        }
+    }
+
+    /// A packed member's position: its entry's byte range, its score and its rank.
+    struct PackedLocation {
+        var bytes: Range<Int>
+        var score: Double
+        var rank: Int
+    }
+
+    /// Finds a member by comparing members only, decoding just the score of the match.
+    func locatePacked(_ member: Bytes) -> PackedLocation? {
+        packed.withUnsafeBytes { buffer in
+            member.withUnsafeBytes { wanted in
+                var offset = 0
+                var rank = 0
+                while offset < buffer.count {
+                    var next = offset
+                    Self.skipScore(buffer, at: &next)
+                    let bytes = PackedBytes.item(in: buffer, at: next)
+                    if PackedBytes.equals(buffer, bytes, wanted) {
+                        var at = offset
+                        let score = Self.readScore(buffer, at: &at)
+                        return PackedLocation(bytes: offset..<bytes.upperBound, score: score, rank: rank)
+                    }
+                    offset = bytes.upperBound
+                    rank += 1
+                }
+                return nil
+            }
+        }
+    }
+
+    /// Inserts an entry whose member is not in the packed form, at its place in the order.
+    func insertPacked(_ entry: ScoredMember) {
+        var position = packed.count
+        entry.member.withUnsafeBytes { wanted in
+            walkPacked { range, score, bytes in
+                if score < entry.score || (score == entry.score && compareBytes(bytes, wanted) < 0) { return true }
+                position = range.lowerBound
+                return false
+            }
+        }
+        var encoded: [UInt8] = []
+        Self.appendPacked(entry, to: &encoded)
+        PackedBytes.reserve(encoded.count, in: &packed)
+        packed.insert(contentsOf: encoded, at: position)
+        packedCount += 1
+    }
+
+    /// Moves the entries to the `Large` views, for good.
+    func convert() {
+        let entries = sortedEntries
+        packed = []
+        packedCount = 0
+        compact = false
+        large = Self.converted(entries)
+    }
+
+    // MARK: - Reading
+
+    public func score(of member: Bytes) -> Double? {
+        guard compact else { return large!.scores[member] }
+        return locatePacked(member)?.score
+    }
+
+    /// The member's 0-based rank in ascending order, or nil when absent.
+    public func rank(of member: Bytes) -> Int? {
+        guard compact else {
+            guard let score = large!.scores[member] else { return nil }
+            return large!.tree.rank(of: ScoredMember(score: score, member: member))
+        }
+        return locatePacked(member)?.rank
+    }
+
+    /// The entry at a 0-based ascending rank (must be in range).
+    public func entry(atRank rank: Int) -> ScoredMember {
+        guard compact else { return large!.tree.entry(atRank: rank) }
+        var found: ScoredMember?
+        var r = 0
+        walkPacked { _, score, member in
+            if r == rank { found = ScoredMember(score: score, member: Bytes(member)) }
+            r += 1
+            return found == nil
+        }
+        return found!
+    }
+
+    /// How many entries come before the first one `isBefore` rejects (`isBefore` must hold
+    /// for a prefix of the order).
+    public func partition(_ isBefore: (ScoredMember) -> Bool) -> Int {
+        guard compact else { return large!.tree.partition(isBefore) }
+        var n = 0
+        walkPacked { _, score, member in
+            guard isBefore(ScoredMember(score: score, member: Bytes(member))) else { return false }
+            n += 1
+            return true
+        }
+        return n
+    }
+
+    /// Visits entries from `rank` (which must be in range) up, or down when `reverse`, until
+    /// `body` returns false.
+    public func visit(fromRank rank: Int, reverse: Bool, _ body: (ScoredMember) -> Bool) {
+        guard compact else { return large!.tree.visit(fromRank: rank, reverse: reverse, body) }
+        if reverse {
+            let entries = sortedEntries
+            for e in entries[...rank].reversed() where !body(e) { return }
+            return
+        }
+        var r = 0
+        walkPacked { _, score, member in
+            defer { r += 1 }
+            return r < rank || body(ScoredMember(score: score, member: Bytes(member)))
+        }
+    }
+
+    /// Every member with its score: in order while compact, else in no particular order.
+    public func forEach(_ body: (Bytes, Double) -> Void) {
+        guard compact else { return large!.scores.forEach(body) }
+        walkPacked { _, score, member in
+            body(Bytes(member), score)
+            return true
+        }
+    }
+
+    /// The entries in order.
+    public var sortedEntries: [ScoredMember] {
+        guard compact else { return large!.tree.sortedEntries }
+        var all: [ScoredMember] = []
+        all.reserveCapacity(count)
+        walkPacked { _, score, member in
+            all.append(ScoredMember(score: score, member: Bytes(member)))
+            return true
+        }
+        return all
+    }
+
+    /// A random member; the set must not be empty.
+    public func randomMember(using rng: inout FastRandom) -> Bytes {
+        guard compact else { return large!.scores.randomKey(using: &rng)! }
+        return entry(atRank: Int.random(in: 0..<count, using: &rng)).member
+    }
+
+    /// One ZSCAN step over a converted set: slots are visited from `cursor` (see
+    /// `SlotMap.scan`); returns the next cursor.
+    public func scan(from cursor: Int, count: Int, _ visit: (Bytes, Double) -> Void) -> Int {
+        guard compact else { return large!.scores.scan(from: cursor, count: count, visit) }
+        forEach(visit)
+        return 0
+    }
+
+    // MARK: - Changes
 
     /// Sets a member's score (adding the member if new), as Redis's `zsetAdd` stores it: a new
     /// member that outgrows the listpack limits converts the set for good, and while the set is
     /// a listpack the score is kept the way the listpack keeps it. Returns the previous score.
     @discardableResult
     public func set(_ member: Bytes, _ score: Double, limits: EncodingLimits) -> Double? {
+        if compact {
+            if let at = locatePacked(member) {
+                // An existing member never converts the set; Redis leaves an equal score
+                // alone (so 0 stays 0 when -0 is set).
+                let updated = Self.listpackScore(score)
+                if at.score != updated {
+                    packed.removeSubrange(at.bytes)
+                    packedCount -= 1
+                    insertPacked(ScoredMember(score: updated, member: member))
+                }
+                return at.score
+            }
+            if count + 1 <= limits.zsetMaxListpackEntries && member.count <= limits.zsetMaxListpackValue {
+                insertPacked(ScoredMember(score: Self.listpackScore(score), member: member))
+                return nil
+            }
+            convert()
+        }
         // Written as if the member were new (one hash lookup), corrected below if it was not.
-        let staysCompact = compact && count + 1 <= limits.zsetMaxListpackEntries
-            && member.count <= limits.zsetMaxListpackValue
-        let stored = staysCompact ? Self.listpackScore(score) : score
-        guard let old = scores.replace(member, stored) else {
-            compact = staysCompact
-            index.insert(ScoredMember(score: stored, member: member))
+        guard let old = large!.scores.replace(member, score) else {
+            large!.tree.insert(ScoredMember(score: score, member: member))
             return nil
         }
-        // An existing member never converts the set; Redis leaves an equal score alone (so
-        // 0 stays 0 when -0 is set).
-        let updated = compact ? Self.listpackScore(score) : score
-        let kept = old == updated ? old : updated
-        if kept.bitPattern != stored.bitPattern { scores.modify(member) { $0 = kept } }
-        if old != updated {
-            index.remove(ScoredMember(score: old, member: member))
-            index.insert(ScoredMember(score: updated, member: member))
+        if old == score {
+            if old.bitPattern != score.bitPattern { large!.scores.modify(member) { $0 = old } }
+        } else {
+            large!.tree.remove(ScoredMember(score: old, member: member))
+            large!.tree.insert(ScoredMember(score: score, member: member))
         }
         return old
     }
@@ -60,39 +313,54 @@ public final class SortedSetObject: @unchecked Sendable {
     /// Removes a member; returns its score, or nil when it was not there.
     @discardableResult
     public func remove(_ member: Bytes) -> Double? {
-        guard let old = scores.remove(member) else { return nil }
-        index.remove(ScoredMember(score: old, member: member))
-        return old
+        guard compact else {
+            guard let old = large!.scores.remove(member) else { return nil }
+            large!.tree.remove(ScoredMember(score: old, member: member))
+            return old
+        }
+        guard let at = locatePacked(member) else { return nil }
+        packed.removeSubrange(at.bytes)
+        packedCount -= 1
+        return at.score
     }
-
-    /// The member's 0-based rank in ascending order, or nil when absent.
-    public func rank(of member: Bytes) -> Int? {
-        guard let score = scores[member] else { return nil }
-        return index.rank(of: ScoredMember(score: score, member: member))
-    }
-
-    /// The entry at a 0-based ascending rank (must be in range).
-    public func entry(atRank rank: Int) -> ScoredMember { index.entry(atRank: rank) }
 
     /// Removes the entries with ranks in `ranks` and returns them in order.
     @discardableResult
     public func removeRanks(_ ranks: Range<Int>) -> [ScoredMember] {
         var removed: [ScoredMember] = []
         removed.reserveCapacity(ranks.count)
-        index.visit(fromRank: ranks.lowerBound, reverse: false) { entry in
+        if compact {
+            var r = 0
+            var first = packed.count
+            var end = packed.count
+            walkPacked { entry, score, member in
+                if r == ranks.lowerBound { first = entry.lowerBound }
+                if r == ranks.upperBound {
+                    end = entry.lowerBound
+                    return false
+                }
+                if r >= ranks.lowerBound { removed.append(ScoredMember(score: score, member: Bytes(member))) }
+                r += 1
+                return true
+            }
+            packed.removeSubrange(first..<end)
+            packedCount -= Int32(removed.count)
+            return removed
+        }
+        large!.tree.visit(fromRank: ranks.lowerBound, reverse: false) { entry in
             guard removed.count < ranks.count else { return false }
             removed.append(entry)
             return true
         }
-        for e in removed { scores.remove(e.member) }
+        for e in removed { large!.scores.remove(e.member) }
         // Removing most of a big set entry by entry would rebalance the tree over and over;
         // rebuilding from what is left is linear.
-        if removed.count > 64 && removed.count * 4 > index.count {
-            var kept = index.sortedEntries
+        if removed.count > 64 && removed.count * 4 > large!.tree.count {
+            var kept = large!.tree.sortedEntries
             kept.removeSubrange(ranks)
-            index = ScoreIndex(sorted: kept)
+            large!.tree = ScoreIndex(sorted: kept)
         } else {
-            for e in removed { index.remove(e) }
+            for e in removed { large!.tree.remove(e) }
         }
         return removed
     }

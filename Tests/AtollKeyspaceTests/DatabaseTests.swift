@@ -341,4 +341,9 @@ private func str(_ s: String) -> Value { .string(Bytes(Array(s.utf8))) }
             #expect(Value.encodedString(Array(s.utf8)).stringBytes == Array(s.utf8))
         }
     }
+
+    /// Every key pays for an `Entry` in the table: the small fields must sit in `value`'s padding.
+    @Test func entryIsFiveWords() {
+        #expect(MemoryLayout<Entry>.stride == 40)
+    }
 }

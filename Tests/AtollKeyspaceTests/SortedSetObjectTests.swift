@@ -68,7 +68,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         z.set(member("ab"), 1, limits: noListpack)
         z.set(member("z"), .infinity, limits: noListpack)
         z.set(member("\u{7f}"), 0.5, limits: noListpack)
-        let order = z.index.sortedEntries.map { $0.member.text }
+        let order = z.sortedEntries.map { $0.member.text }
         #expect(order == ["c", "\u{7f}", "a", "ab", "b", "z"])
         #expect(z.rank(of: member("ab")) == 3)
         #expect(z.rank(of: member("missing")) == nil)
@@ -79,12 +79,12 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         z.set(member("b"), -0.0, limits: noListpack)
         z.set(member("a"), 0.0, limits: noListpack)
         z.set(member("c"), -0.0, limits: noListpack)
-        #expect(z.index.sortedEntries.map { $0.member.text } == ["a", "b", "c"])
+        #expect(z.sortedEntries.map { $0.member.text } == ["a", "b", "c"])
         #expect(z.score(of: member("b"))!.sign == .minus)
         // Setting 0 over -0 is "no change", as Redis compares with !=.
         z.set(member("b"), 0.0, limits: noListpack)
         #expect(z.score(of: member("b"))!.sign == .minus)
-        #expect(z.index.count == 3)
+        #expect(z.count == 3)
     }
 
     @Test func compactSetsKeepScoresAsAListpackDoes() {
@@ -107,17 +107,17 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
 
     @Test func removeRanksKeepsBothViewsInStep() {
         let z = SortedSetObject()
-        for i in 0..<1000 { z.set(member("m\(i)"), Double(i % 10), limits: unlimited) }
-        let expected = z.index.sortedEntries
+        for i in 0..<1000 { z.set(member("m\(i)"), Double(i % 10), limits: noListpack) }
+        let expected = z.sortedEntries
         let removed = z.removeRanks(100..<900)
         #expect(removed.map(\.member) == expected[100..<900].map(\.member))
-        #expect(z.count == 200 && z.index.count == 200)
-        #expect(z.index.sortedEntries.map(\.member) == (expected[..<100] + expected[900...]).map(\.member))
+        #expect(z.count == 200 && z.count == 200)
+        #expect(z.sortedEntries.map(\.member) == (expected[..<100] + expected[900...]).map(\.member))
         for e in removed { #expect(z.score(of: e.member) == nil) }
-        checkStructure(z.index)
+        checkStructure(z.large!.tree)
         z.removeRanks(0..<5)
-        #expect(z.count == 195 && z.index.count == 195)
-        checkStructure(z.index)
+        #expect(z.count == 195 && z.count == 195)
+        checkStructure(z.large!.tree)
     }
 
     @Test func copyIsIndependent() {
@@ -127,32 +127,42 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         other.remove(member("m5"))
         #expect(z.count == 300 && other.count == 299)
         #expect(other.compact == z.compact)
-        checkStructure(other.index)
+        checkStructure(other.large!.tree)
     }
 
     /// 200,000 random members checked against a sorted array: ranks, entries by rank, range
     /// starts by score, reverse walks; after re-scoring a tenth, and again after deleting half.
     @Test func largeRandomSetMatchesASortedArray() {
-        var rng = SplitMix64(seed: 42)
+        checkAgainstModel(size: 200_000, limits: noListpack, seed: 42)
+    }
+
+    /// The same checks on the packed (listpack) form.
+    @Test func compactRandomSetMatchesASortedArray() {
+        checkAgainstModel(size: 500, limits: unlimited, seed: 7)
+    }
+
+    private func checkAgainstModel(size: Int, limits: EncodingLimits, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
         let z = SortedSetObject()
         var model: [ScoredMember] = []
         var seen = Set<Bytes>()
-        while model.count < 200_000 {
+        while model.count < size {
             let length = Int.random(in: 1...30, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let m = Bytes(bytes)
             guard seen.insert(m).inserted else { continue }
             // Few distinct scores, so ties (ordered by member) are common; some -0 and 0.
             let score = Double(Int.random(in: -500...500, using: &rng)) * (Bool.random(using: &rng) ? 1 : -1) / 4
-            z.set(m, score, limits: unlimited)
+            z.set(m, score, limits: limits)
             model.append(ScoredMember(score: score, member: m))
         }
         // Re-score a tenth of them: the old positions must go, the new ones appear.
         for i in stride(from: 0, to: model.count, by: 10) {
             let score = Double(Int.random(in: -500...500, using: &rng)) / 4
-            #expect(z.set(model[i].member, score, limits: unlimited) == model[i].score)
+            #expect(z.set(model[i].member, score, limits: limits) == model[i].score)
             model[i].score = score
         }
+        #expect(z.compact == (limits.zsetMaxListpackEntries >= size))
         model.sort { $0.precedes($1) }
         verify(z, model, &rng)
 
@@ -168,9 +178,9 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
     }
 
     private func verify(_ z: SortedSetObject, _ model: [ScoredMember], _ rng: inout SplitMix64) {
-        #expect(z.count == model.count && z.index.count == model.count)
-        checkStructure(z.index)
-        let all = z.index.sortedEntries
+        #expect(z.count == model.count && z.count == model.count)
+        if let tree = z.large?.tree { checkStructure(tree) }
+        let all = z.sortedEntries
         #expect(all.count == model.count)
         #expect(zip(all, model).allSatisfy { $0.member == $1.member && $0.score == $1.score })
         for _ in 0..<2000 {
@@ -181,12 +191,29 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
             let s = model[r].score
             let atLeast = firstIndex(model) { $0.score < s }
             let above = firstIndex(model) { $0.score <= s }
-            #expect(z.index.partition { $0.score < s } == atLeast)
-            #expect(z.index.partition { $0.score <= s } == above)
+            #expect(z.partition { $0.score < s } == atLeast)
+            #expect(z.partition { $0.score <= s } == above)
             // Reverse walk from r sees the entries below it in reverse.
             var walked: [Bytes] = []
-            z.index.visit(fromRank: r, reverse: true) { walked.append($0.member); return walked.count < 5 }
+            z.visit(fromRank: r, reverse: true) { walked.append($0.member); return walked.count < 5 }
             #expect(walked == model[max(0, r - 4)...r].reversed().map(\.member))
         }
+    }
+}
+
+@Suite struct SortedSetPackedScoreTests {
+    /// Scores kept as varints and as raw doubles come back exactly, in order.
+    @Test func packedScoresRoundTrip() {
+        let scores: [Double] = [-.infinity, -0x1p53, -0x1p53 + 1, -1e15, -2.5, -1, 0, 0.1, 1, 63, 64, 127, 128,
+                                1e15, 0x1p53 - 1, 0x1p53, 1e300, .infinity]
+        var limits = EncodingLimits()
+        limits.zsetMaxListpackEntries = 1000
+        let z = SortedSetObject()
+        for (i, s) in scores.enumerated().reversed() { z.set(Bytes(Array("m\(i)".utf8)), s, limits: limits) }
+        #expect(z.compact)
+        #expect(z.sortedEntries.map(\.score) == scores)
+        #expect(z.sortedEntries.map(\.member.text) == scores.indices.map { "m\($0)" })
+        z.set(Bytes(Array("neg".utf8)), -0.0, limits: limits)
+        #expect(z.score(of: Bytes(Array("neg".utf8)))!.sign == .plus)
     }
 }
