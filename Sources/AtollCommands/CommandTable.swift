@@ -20,7 +20,7 @@ public final class CommandTable: Sendable {
         StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs
             + TransactionCommands.specs + CompareAndSetCommands.specs + ListCommands.specs
             + SortedSetCommands.specs + HashCommands.specs + SetCommands.specs + ScriptingCommands.specs
-            + FunctionCommands.specs)
+            + FunctionCommands.specs + PersistenceCommands.specs)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }

@@ -4,6 +4,7 @@
 /// little-endian). Atoll writes strings uncompressed; it reads Redis's LZF-compressed and
 /// integer-encoded strings too, so payloads move both ways between the two servers.
 import AtollBytes
+import AtollKeyspace
 import AtollLua
 
 enum FunctionPayload {
@@ -15,7 +16,7 @@ enum FunctionPayload {
         var out: [UInt8] = []
         for code in codes {
             out.append(functionOpcode)
-            appendString(code, to: &out)
+            RDBWriter.appendString(code, to: &out)
         }
         out.append(UInt8(rdbVersion & 0xff))
         out.append(UInt8(rdbVersion >> 8))
@@ -44,24 +45,6 @@ enum FunctionPayload {
             codes.append(code)
         }
         return .success(codes)
-    }
-
-    /// An RDB length-prefixed string, uncompressed.
-    static func appendString(_ bytes: [UInt8], to out: inout [UInt8]) {
-        let n = bytes.count
-        if n < 1 << 6 {
-            out.append(UInt8(n))
-        } else if n < 1 << 14 {
-            out.append(UInt8(0x40 | (n >> 8)))
-            out.append(UInt8(n & 0xff))
-        } else if n <= Int(UInt32.max) {
-            out.append(0x80)
-            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> shift)) }
-        } else {
-            out.append(0x81)
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> shift)) }
-        }
-        out.append(contentsOf: bytes)
     }
 }
 

@@ -3,6 +3,13 @@
 /// reads and changes. `ConfigParameter.all` is the single list of parameter names, parsers
 /// and printers used by all three.
 import AtollBytes
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AtollKeyspace
 import AtollRESP
 
@@ -29,6 +36,9 @@ public struct ServerConfiguration: Sendable {
     /// a core to the kernel's network stack — on two cores, one loop measured faster than two.
     public var ioThreads = 0
     public var activeExpireEnabled = true
+    /// Where SAVE writes its snapshot: `dir`/`dbfilename`.
+    public var dir = currentDirectory()
+    public var dbFilename = "dump.rdb"
     /// Milliseconds after which a running script makes other clients get BUSY.
     public var busyReplyThreshold = 5000
     /// Thresholds for the compact encodings OBJECT ENCODING reports.
@@ -133,6 +143,8 @@ public struct ConfigParameter: Sendable {
                  \.encodingLimits.zsetMaxListpackEntries),
         .integer("zset-max-listpack-value", alias: "zset-max-ziplist-value", min: 0, max: Int(Int64.max),
                  \.encodingLimits.zsetMaxListpackValue),
+        .string("dir", \.dir),
+        .string("dbfilename", \.dbFilename),
         // Persistence is not built yet: these report the in-memory truth and refuse anything else.
         .fixed("save", ""),
         .fixed("appendonly", "no"),
@@ -143,6 +155,13 @@ public struct ConfigParameter: Sendable {
             values == [value] || (value.isEmpty && values.isEmpty) ? nil : "persistence is not available in this version of Atoll"
         })
     }
+}
+
+/// The process's working directory (the default `dir`, as in Redis).
+public func currentDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buffer, buffer.count) != nil else { return "." }
+    return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// Redis's `memtoull`: a number with an optional unit (b, k, kb, m, mb, g, gb; any case).

@@ -1,0 +1,68 @@
+/// Persistence commands. So far: SAVE, which writes an RDB snapshot (`RDBWriter`) to
+/// `dir`/`dbfilename` through a temporary file and a rename, so the file is never seen half
+/// written. Loading, BGSAVE and the append-only file are still to come.
+import AtollBytes
+import AtollKeyspace
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum PersistenceCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], acl: ["admin", "slow", "dangerous"], run: save),
+    ]
+
+    static func save(_ c: inout CommandContext) {
+        if let error = writeSnapshot(c.server, now: c.now) {
+            c.server.logHandler?(3, "Failed opening the temp RDB file for saving: \(error)")
+            return c.out.error("ERR")
+        }
+        c.server.dirty = 0
+        c.server.lastSave = c.now / 1000
+        c.out.ok()
+    }
+
+    /// The whole dataset as RDB bytes.
+    static func snapshot(_ server: ServerCore, now: Int64) -> [UInt8] {
+        var writer = RDBWriter()
+        writer.aux("redis-ver", redisCompatibleVersion)
+        writer.aux("redis-bits", "64")
+        writer.aux("ctime", String(now / 1000))
+        writer.aux("atoll-ver", atollVersion)
+        for library in server.scripting.engine.libraries.values.sorted(by: { $0.name < $1.name }) {
+            writer.functionLibrary(library.code)
+        }
+        for (index, db) in server.keyspace.databases.enumerated() { writer.database(index, db, now: now) }
+        return writer.finish()
+    }
+
+    /// Writes the snapshot to `dir/dbfilename`; returns an error description, or nil.
+    static func writeSnapshot(_ server: ServerCore, now: Int64) -> String? {
+        let bytes = snapshot(server, now: now)
+        let directory = server.config.dir
+        let path = directory + "/" + server.config.dbFilename
+        let temporary = directory + "/temp-\(getpid()).rdb"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        var written = 0
+        let ok = bytes.withUnsafeBytes { raw -> Bool in
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                if n <= 0 { return false }
+                written += n
+            }
+            return fsync(fd) == 0
+        }
+        close(fd)
+        guard ok, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            return reason
+        }
+        return nil
+    }
+}

@@ -1,0 +1,132 @@
+/// Writes snapshots in the RDB format Redis 7.0 reads (version 10): the header, auxiliary
+/// fields, function libraries, each database's keys with their expiry times, and the end
+/// marker with the CRC-64 of the whole file.
+///
+/// Values use RDB's plain encodings (strings, and lists, sets, hashes and sorted sets as
+/// counted sequences of strings, sorted-set scores as binary doubles), which every Redis
+/// version since 2.8 loads; Redis converts them to its compact encodings as it loads them.
+import AtollBytes
+
+public struct RDBWriter {
+    /// The format version Redis 7.0 writes.
+    public static let version = 10
+
+    enum Opcode {
+        static let function2: UInt8 = 245
+        static let aux: UInt8 = 250
+        static let resizeDB: UInt8 = 251
+        static let expireTimeMS: UInt8 = 252
+        static let selectDB: UInt8 = 254
+        static let eof: UInt8 = 255
+    }
+
+    enum ValueType {
+        static let string: UInt8 = 0
+        static let list: UInt8 = 1
+        static let set: UInt8 = 2
+        static let hash: UInt8 = 4
+        static let zset2: UInt8 = 5
+    }
+
+    public private(set) var bytes: [UInt8] = Array("REDIS0010".utf8)
+
+    public init() {}
+
+    public mutating func aux(_ key: String, _ value: String) {
+        bytes.append(Opcode.aux)
+        Self.appendString(Array(key.utf8), to: &bytes)
+        Self.appendString(Array(value.utf8), to: &bytes)
+    }
+
+    /// A function library, by its code (RDB_OPCODE_FUNCTION2).
+    public mutating func functionLibrary(_ code: [UInt8]) {
+        bytes.append(Opcode.function2)
+        Self.appendString(code, to: &bytes)
+    }
+
+    /// Database `index`: every key live at `now`, with its expiry.
+    public mutating func database(_ index: Int, _ db: Database, now: Int64) {
+        guard db.count > 0 else { return }
+        bytes.append(Opcode.selectDB)
+        Self.appendLength(index, to: &bytes)
+        bytes.append(Opcode.resizeDB)
+        Self.appendLength(db.count, to: &bytes)
+        Self.appendLength(db.expiresCount, to: &bytes)
+        db.table.forEach { key, entry in
+            if entry.expireAt != noExpiry {
+                if now > entry.expireAt { return }
+                bytes.append(Opcode.expireTimeMS)
+                for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: entry.expireAt >> Int64(8 * i))) }
+            }
+            appendValue(key, entry.value)
+        }
+    }
+
+    /// The end marker and checksum; the finished file.
+    public mutating func finish() -> [UInt8] {
+        bytes.append(Opcode.eof)
+        let crc = CRC64.checksum(bytes)
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: crc >> UInt64(8 * i))) }
+        return bytes
+    }
+
+    private mutating func appendValue(_ key: Bytes, _ value: Value) {
+        switch value {
+        case .string, .int:
+            bytes.append(ValueType.string)
+            appendKey(key)
+            Self.appendString(value.stringBytes, to: &bytes)
+        case .list(let list):
+            bytes.append(ValueType.list)
+            appendKey(key)
+            Self.appendLength(list.count, to: &bytes)
+            for item in list.items { Self.appendString(item.array, to: &bytes) }
+        case .set(let set):
+            bytes.append(ValueType.set)
+            appendKey(key)
+            Self.appendLength(set.count, to: &bytes)
+            set.forEach { Self.appendString($0.array, to: &bytes) }
+        case .hash(let hash):
+            bytes.append(ValueType.hash)
+            appendKey(key)
+            Self.appendLength(hash.count, to: &bytes)
+            hash.forEach { field, value in
+                Self.appendString(field.array, to: &bytes)
+                Self.appendString(value.array, to: &bytes)
+            }
+        case .zset(let zset):
+            bytes.append(ValueType.zset2)
+            appendKey(key)
+            Self.appendLength(zset.count, to: &bytes)
+            zset.forEach { member, score in
+                Self.appendString(member.array, to: &bytes)
+                let bits = score.bitPattern
+                for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * i))) }
+            }
+        }
+    }
+
+    private mutating func appendKey(_ key: Bytes) { Self.appendString(key.array, to: &bytes) }
+
+    /// RDB's length encoding: 6, 14, 32 or 64 bits.
+    public static func appendLength(_ n: Int, to out: inout [UInt8]) {
+        if n < 1 << 6 {
+            out.append(UInt8(n))
+        } else if n < 1 << 14 {
+            out.append(UInt8(0x40 | (n >> 8)))
+            out.append(UInt8(n & 0xff))
+        } else if n <= Int(UInt32.max) {
+            out.append(0x80)
+            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> shift)) }
+        } else {
+            out.append(0x81)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> shift)) }
+        }
+    }
+
+    /// A length-prefixed string, uncompressed.
+    public static func appendString(_ string: [UInt8], to out: inout [UInt8]) {
+        appendLength(string.count, to: &out)
+        out.append(contentsOf: string)
+    }
+}
