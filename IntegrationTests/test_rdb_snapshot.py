@@ -96,3 +96,52 @@ def test_save_in_transaction_is_refused_like_redis(diff):
     diff.check("MULTI")
     diff.check("SAVE")
     diff.check("EXEC")
+
+
+def test_redis_snapshot_loads_in_atoll():
+    """A dump written by redis-server (listpacks, intsets, quicklists, LZF strings) loads in Atoll."""
+    with tempfile.TemporaryDirectory(prefix="atoll-rdb-") as directory:
+        with spawn("redis", "--dir", directory, "--dbfilename", "dump.rdb") as r:
+            c = r.connect(timeout=15)
+            populate(c)
+            c.command("SET", "compressible", "abc" * 500)
+            assert c.command("SAVE") == b"+OK\r\n"
+            expected = contents(c)
+            c.close()
+        with spawn("atoll", "--dir", directory, "--dbfilename", "dump.rdb") as a:
+            c = a.connect(timeout=15)
+            assert contents(c) == expected
+            assert c.command("FCALL", "f1", "0") == b":1\r\n"
+            c.close()
+
+
+def test_atoll_snapshot_survives_a_restart():
+    with tempfile.TemporaryDirectory(prefix="atoll-rdb-") as directory:
+        with spawn("atoll", "--dir", directory) as a:
+            c = a.connect(timeout=15)
+            populate(c)
+            assert c.command("SAVE") == b"+OK\r\n"
+            expected = contents(c)
+            c.close()
+        with spawn("atoll", "--dir", directory) as a:
+            c = a.connect(timeout=15)
+            assert contents(c) == expected
+            c.close()
+
+
+def test_damaged_snapshot_is_refused_with_its_offset():
+    with tempfile.TemporaryDirectory(prefix="atoll-rdb-") as directory:
+        with spawn("atoll", "--dir", directory) as a:
+            c = a.connect(timeout=15)
+            populate(c)
+            assert c.command("SAVE") == b"+OK\r\n"
+            c.close()
+        path = os.path.join(directory, "dump.rdb")
+        data = bytearray(open(path, "rb").read())
+        for damaged in (bytes(data[:len(data) // 2]), bytes(data[:-1]),
+                        bytes(data[:len(data) // 2]) + bytes([data[len(data) // 2] ^ 0x40]) + bytes(data[len(data) // 2 + 1:])):
+            with open(path, "wb") as f:
+                f.write(damaged)
+            with spawn("atoll", "--dir", directory, ready=False) as a:
+                assert a.wait_exit(15) == 1, a.logs()
+                assert "Bad RDB file" in a.logs() and "at offset" in a.logs(), a.logs()

@@ -1,6 +1,6 @@
-/// Persistence commands. So far: SAVE, which writes an RDB snapshot (`RDBWriter`) to
-/// `dir`/`dbfilename` through a temporary file and a rename, so the file is never seen half
-/// written. Loading, BGSAVE and the append-only file are still to come.
+/// Persistence: SAVE writes an RDB snapshot (`RDBWriter`) to `dir`/`dbfilename` through a
+/// temporary file and a rename, so the file is never seen half written; `loadSnapshot` reads
+/// one back at start (`RDBReader`). BGSAVE and the append-only file are still to come.
 import AtollBytes
 import AtollKeyspace
 #if canImport(Glibc)
@@ -11,7 +11,7 @@ import Musl
 import Darwin
 #endif
 
-enum PersistenceCommands {
+public enum PersistenceCommands {
     static let specs: [CommandSpec] = [
         CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], acl: ["admin", "slow", "dangerous"], run: save),
     ]
@@ -24,6 +24,51 @@ enum PersistenceCommands {
         c.server.dirty = 0
         c.server.lastSave = c.now / 1000
         c.out.ok()
+    }
+
+    /// Loads `dir`/`dbfilename` if it exists (call before serving). Returns how many keys were
+    /// loaded, or throws with the offset where a damaged file stopped making sense.
+    public static func loadSnapshot(into server: ServerCore, now: Int64) throws -> Int {
+        let path = server.config.dir + "/" + server.config.dbFilename
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            if errno == ENOENT { return 0 }
+            throw SnapshotError(message: "Can't open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { throw SnapshotError(message: "Can't read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        let contents: RDBContents
+        do {
+            contents = try RDBReader.read(bytes, limits: server.config.encodingLimits)
+        } catch {
+            throw SnapshotError(message: "Bad RDB file \(path): \(error)")
+        }
+        for code in contents.functions {
+            if case .failure(let error) = server.scripting.engine.loadLibrary(code, replace: true) {
+                throw SnapshotError(message: "Can't load a function library from \(path): \(error.message)")
+            }
+        }
+        var loaded = 0
+        for key in contents.keys {
+            // Keys that expired while the server was down are not brought back, as in Redis.
+            guard key.db < server.keyspace.databases.count, key.expireAt == noExpiry || key.expireAt > now else { continue }
+            server.keyspace.databases[key.db].store(key.key, Entry(value: key.value, expireAt: key.expireAt,
+                                                                   lastAccess: server.lruClock))
+            loaded += 1
+        }
+        return loaded
+    }
+
+    public struct SnapshotError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
     }
 
     /// The whole dataset as RDB bytes.

@@ -52,6 +52,8 @@ public final class AtollServer: @unchecked Sendable {
     /// Binds every configured address and starts serving. Throws if an address cannot be bound.
     public func start() throws {
         let shared = self.shared
+        let loaded = try shared.lock.withLock { try PersistenceCommands.loadSnapshot(into: shared.core, now: currentTimeMillis()) }
+        if loaded > 0 { shared.log.notice("DB loaded from disk: \(loaded) keys") }
         shared.scriptThread.start()
         shared.lock.withLock {
             let log = shared.log

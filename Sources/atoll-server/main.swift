@@ -63,6 +63,9 @@ do {
 let server = AtollServer(configuration: configuration)
 do {
     try server.start()
+} catch let error as PersistenceCommands.SnapshotError {
+    printError("\(error.message)\n")
+    exit(1)
 } catch {
     printError("Could not create server TCP listening socket \(configuration.bind.joined(separator: " ")):\(configuration.port): \(error)\n")
     exit(1)

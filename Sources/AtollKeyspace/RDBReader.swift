@@ -1,0 +1,314 @@
+/// Reads RDB files (versions 1 to 10, as Redis 7.0 writes them): strings (plain, integer-
+/// encoded, LZF-compressed), lists as quicklists of listpacks or plain sequences, sets as
+/// intsets or plain, hashes and sorted sets as listpacks or plain, expiry times, databases
+/// and function libraries. A damaged file is refused with the offset where reading failed.
+import AtollBytes
+
+/// What a snapshot holds.
+public struct RDBContents {
+    public struct Key {
+        public let db: Int
+        public let key: Bytes
+        public let value: Value
+        public let expireAt: Int64
+    }
+    public var keys: [Key] = []
+    /// Function library codes (FUNCTION2 records).
+    public var functions: [[UInt8]] = []
+}
+
+public struct RDBError: Error, CustomStringConvertible {
+    public let reason: String
+    public let offset: Int
+    public var description: String { "\(reason) at offset \(offset)" }
+}
+
+public struct RDBReader {
+    let bytes: [UInt8]
+    var position = 0
+    let limits: EncodingLimits
+
+    /// Parses a whole RDB file.
+    public static func read(_ bytes: [UInt8], limits: EncodingLimits) throws(RDBError) -> RDBContents {
+        var reader = RDBReader(bytes: bytes, limits: limits)
+        return try reader.readFile()
+    }
+
+    /// A reader over `bytes` from its start (for payloads made of RDB records, like DUMP's).
+    public init(bytes: [UInt8], limits: EncodingLimits = EncodingLimits()) {
+        self.bytes = bytes
+        self.limits = limits
+    }
+
+    public var atEnd: Bool { position >= bytes.count }
+
+    private func fail(_ reason: String) -> RDBError { RDBError(reason: reason, offset: position) }
+
+    private mutating func readFile() throws(RDBError) -> RDBContents {
+        guard bytes.count >= 9, bytes.starts(with: Array("REDIS".utf8)),
+              let version = Int(String(decoding: bytes[5..<9], as: UTF8.self)) else { throw fail("Wrong signature") }
+        guard version >= 1 && version <= RDBWriter.version else { throw fail("Can't handle RDB format version \(version)") }
+        position = 9
+        var contents = RDBContents()
+        var db = 0
+        var expireAt = noExpiry
+        while true {
+            let type = try byte()
+            switch type {
+            case 0xFF:
+                try verifyChecksum(version: version)
+                return contents
+            case 0xFE: db = try length()
+            case 0xFB:
+                _ = try length()
+                _ = try length()
+            case 0xFA:
+                _ = try string()
+                _ = try string()
+            case 0xFC: expireAt = try littleEndian(8)
+            case 0xFD: expireAt = try littleEndian(4) * 1000
+            case 0xF8: _ = try length()            // LRU idle time
+            case 0xF9: _ = try byte()              // LFU frequency
+            case 0xF5: contents.functions.append(try string())
+            case 0xF6: throw fail("Pre-GA function format not supported")
+            case 0xF7: throw fail("Module auxiliary data is not supported")
+            default:
+                let key = Bytes(try string())
+                let value = try readValue(type)
+                contents.keys.append(.init(db: db, key: key, value: value, expireAt: expireAt))
+                expireAt = noExpiry
+            }
+        }
+    }
+
+    private mutating func verifyChecksum(version: Int) throws(RDBError) {
+        guard version >= 5 else { return }
+        let end = position
+        let stored = try littleEndian(8)
+        // Redis writes 0 when checksums are turned off.
+        if stored != 0 && UInt64(bitPattern: stored) != CRC64.checksum(bytes[0..<end]) {
+            position = end
+            throw fail("Wrong RDB checksum")
+        }
+    }
+
+    // MARK: - Values
+
+    private mutating func readValue(_ type: UInt8) throws(RDBError) -> Value {
+        switch type {
+        case 0: return Value.encodedString(try string())
+        case 1:
+            let list = ListObject()
+            for _ in 0..<(try length()) { list.items.append(Bytes(try string())) }
+            return .list(list)
+        case 2:
+            let set = SetObject()
+            for _ in 0..<(try length()) { set.insert(Bytes(try string()), limits: limits) }
+            return .set(set)
+        case 3, 5:
+            let zset = SortedSetObject()
+            for _ in 0..<(try length()) {
+                let member = Bytes(try string())
+                zset.set(member, type == 5 ? try binaryDouble() : try textDouble(), limits: limits)
+            }
+            return .zset(zset)
+        case 4:
+            let hash = HashObject()
+            for _ in 0..<(try length()) { hash.set(Bytes(try string()), Bytes(try string()), limits: limits) }
+            return .hash(hash)
+        case 11:
+            let set = SetObject()
+            for member in try intset(try string()) { set.insert(Bytes(Array(String(member).utf8)), limits: limits) }
+            return .set(set)
+        case 16:
+            let hash = HashObject()
+            let items = try listpack(try string())
+            guard items.count % 2 == 0 else { throw fail("Odd listpack for a hash") }
+            for i in stride(from: 0, to: items.count, by: 2) { hash.set(Bytes(items[i]), Bytes(items[i + 1]), limits: limits) }
+            return .hash(hash)
+        case 17:
+            let zset = SortedSetObject()
+            let items = try listpack(try string())
+            guard items.count % 2 == 0 else { throw fail("Odd listpack for a sorted set") }
+            for i in stride(from: 0, to: items.count, by: 2) {
+                guard let score = Double(String(decoding: items[i + 1], as: UTF8.self)) else { throw fail("Bad score") }
+                zset.set(Bytes(items[i]), score, limits: limits)
+            }
+            return .zset(zset)
+        case 18:
+            let list = ListObject()
+            for _ in 0..<(try length()) {
+                let container = try length()
+                let blob = try string()
+                if container == 1 {
+                    list.items.append(Bytes(blob))
+                } else {
+                    for item in try listpack(blob) { list.items.append(Bytes(item)) }
+                }
+            }
+            return .list(list)
+        default:
+            throw fail("Unknown or unsupported RDB value type \(type)")
+        }
+    }
+
+    // MARK: - Encoded collections
+
+    private func intset(_ blob: [UInt8]) throws(RDBError) -> [Int64] {
+        guard blob.count >= 8 else { throw fail("Bad intset") }
+        let width = Int(blob[0]) | Int(blob[1]) << 8
+        let count = Int(blob[4]) | Int(blob[5]) << 8 | Int(blob[6]) << 16 | Int(blob[7]) << 24
+        guard width == 2 || width == 4 || width == 8, blob.count == 8 + width * count else { throw fail("Bad intset") }
+        return (0..<count).map { i in
+            var raw: UInt64 = 0
+            for b in 0..<width { raw |= UInt64(blob[8 + i * width + b]) << UInt64(8 * b) }
+            let shift = UInt64(64 - 8 * width)
+            return Int64(bitPattern: raw << shift) >> Int64(shift)
+        }
+    }
+
+    /// The entries of a listpack, integers as their decimal text.
+    private func listpack(_ blob: [UInt8]) throws(RDBError) -> [[UInt8]] {
+        guard blob.count >= 7 else { throw fail("Bad listpack") }
+        var items: [[UInt8]] = []
+        var i = 6
+        func need(_ n: Int) throws(RDBError) { if i + n > blob.count { throw fail("Bad listpack") } }
+        func signed(_ raw: UInt64, bits: Int) -> Int64 {
+            Int64(bitPattern: raw << UInt64(64 - bits)) >> Int64(64 - bits)
+        }
+        func le(_ at: Int, _ n: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for k in 0..<n { v |= UInt64(blob[at + k]) << UInt64(8 * k) }
+            return v
+        }
+        while true {
+            try need(1)
+            let b = blob[i]
+            if b == 0xFF { break }
+            var entryLength: Int
+            if b & 0x80 == 0 {
+                items.append(Array(String(b & 0x7f).utf8))
+                entryLength = 1
+            } else if b & 0xC0 == 0x80 {
+                let n = Int(b & 0x3f)
+                try need(1 + n)
+                items.append(Array(blob[(i + 1)..<(i + 1 + n)]))
+                entryLength = 1 + n
+            } else if b & 0xE0 == 0xC0 {
+                try need(2)
+                items.append(Array(String(signed(UInt64(b & 0x1f) << 8 | UInt64(blob[i + 1]), bits: 13)).utf8))
+                entryLength = 2
+            } else if b & 0xF0 == 0xE0 {
+                try need(2)
+                let n = Int(b & 0x0f) << 8 | Int(blob[i + 1])
+                try need(2 + n)
+                items.append(Array(blob[(i + 2)..<(i + 2 + n)]))
+                entryLength = 2 + n
+            } else {
+                switch b {
+                case 0xF0:
+                    try need(5)
+                    let n = Int(le(i + 1, 4))
+                    try need(5 + n)
+                    items.append(Array(blob[(i + 5)..<(i + 5 + n)]))
+                    entryLength = 5 + n
+                case 0xF1, 0xF2, 0xF3, 0xF4:
+                    let width = [0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8][Int(b)]!
+                    try need(1 + width)
+                    items.append(Array(String(signed(le(i + 1, width), bits: 8 * width)).utf8))
+                    entryLength = 1 + width
+                default:
+                    throw fail("Bad listpack entry")
+                }
+            }
+            // The entry's length again, backwards, in 1 to 5 bytes.
+            let backLength = entryLength < 128 ? 1 : entryLength < 16384 ? 2 : entryLength < 2_097_152 ? 3
+                : entryLength < 268_435_456 ? 4 : 5
+            i += entryLength + backLength
+        }
+        return items
+    }
+
+    // MARK: - Primitives
+
+    public mutating func byte() throws(RDBError) -> UInt8 {
+        guard position < bytes.count else { throw fail("Unexpected end of file") }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    private mutating func littleEndian(_ width: Int) throws(RDBError) -> Int64 {
+        guard position + width <= bytes.count else { throw fail("Unexpected end of file") }
+        var raw: UInt64 = 0
+        for i in 0..<width { raw |= UInt64(bytes[position + i]) << UInt64(8 * i) }
+        position += width
+        return width == 8 ? Int64(bitPattern: raw) : Int64(raw)
+    }
+
+    private mutating func binaryDouble() throws(RDBError) -> Double {
+        Double(bitPattern: UInt64(bitPattern: try littleEndian(8)))
+    }
+
+    /// Version-1 sorted-set scores: a length byte (253 nan, 254 +inf, 255 -inf) and text.
+    private mutating func textDouble() throws(RDBError) -> Double {
+        let n = try byte()
+        switch n {
+        case 253: return .nan
+        case 254: return .infinity
+        case 255: return -.infinity
+        default:
+            guard position + Int(n) <= bytes.count,
+                  let d = Double(String(decoding: bytes[position..<position + Int(n)], as: UTF8.self)) else { throw fail("Bad score") }
+            position += Int(n)
+            return d
+        }
+    }
+
+    mutating func length() throws(RDBError) -> Int {
+        let (n, encoded) = try lengthOrEncoding()
+        if encoded { throw fail("Unexpected string encoding where a length belongs") }
+        return n
+    }
+
+    private mutating func lengthOrEncoding() throws(RDBError) -> (Int, Bool) {
+        let first = try byte()
+        switch first >> 6 {
+        case 0: return (Int(first & 0x3f), false)
+        case 1: return (Int(first & 0x3f) << 8 | Int(try byte()), false)
+        case 2:
+            let width = first == 0x80 ? 4 : (first == 0x81 ? 8 : 0)
+            guard width > 0, position + width <= bytes.count else { throw fail("Bad length") }
+            var n: UInt64 = 0
+            for _ in 0..<width { n = n << 8 | UInt64(try byte()) }
+            guard n <= UInt64(Int32.max) * 4 else { throw fail("Length too large") }
+            return (Int(n), false)
+        default: return (Int(first & 0x3f), true)
+        }
+    }
+
+    /// A string: plain, an integer in 1, 2 or 4 bytes, or LZF-compressed.
+    public mutating func string() throws(RDBError) -> [UInt8] {
+        let (n, encoded) = try lengthOrEncoding()
+        guard encoded else {
+            guard position + n <= bytes.count else { throw fail("Unexpected end of file") }
+            defer { position += n }
+            return Array(bytes[position..<position + n])
+        }
+        switch n {
+        case 0: return Array(String(Int8(truncatingIfNeeded: try littleEndian(1))).utf8)
+        case 1: return Array(String(Int16(truncatingIfNeeded: try littleEndian(2))).utf8)
+        case 2: return Array(String(Int32(truncatingIfNeeded: try littleEndian(4))).utf8)
+        case 3:
+            let compressed = try length()
+            let original = try length()
+            guard position + compressed <= bytes.count,
+                  let out = LZF.decompress(bytes[position..<position + compressed], expectedLength: original) else {
+                throw fail("Bad LZF-compressed string")
+            }
+            position += compressed
+            return out
+        default:
+            throw fail("Unknown string encoding \(n)")
+        }
+    }
+}
