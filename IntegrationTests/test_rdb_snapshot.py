@@ -35,6 +35,11 @@ def populate(c: resp.Conn) -> None:
     c.command("FUNCTION", "LOAD", "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return 1 end)")
 
 
+def assert_redis_accepts(path: str) -> None:
+    check = subprocess.run(["redis-check-rdb", path], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "RDB looks OK" in check.stdout, check.stdout + check.stderr
+
+
 def contents(c: resp.Conn) -> dict:
     """Every key of databases 0..15 with its type, value and expiry time, in comparable form."""
     out = {}
@@ -67,9 +72,7 @@ def test_atoll_snapshot_loads_in_redis():
             assert c.command("SAVE") == b"+OK\r\n"
             expected = contents(c)
             c.close()
-        path = os.path.join(directory, "dump.rdb")
-        check = subprocess.run(["redis-check-rdb", path], capture_output=True, text=True, timeout=60)
-        assert check.returncode == 0 and "RDB looks OK" in check.stdout, check.stdout + check.stderr
+        assert_redis_accepts(os.path.join(directory, "dump.rdb"))
         with spawn("redis", "--dir", directory, "--dbfilename", "dump.rdb") as r:
             c = r.connect(timeout=15)
             assert contents(c) == expected
@@ -145,3 +148,24 @@ def test_damaged_snapshot_is_refused_with_its_offset():
             with spawn("atoll", "--dir", directory, ready=False) as a:
                 assert a.wait_exit(15) == 1, a.logs()
                 assert "Bad RDB file" in a.logs() and "at offset" in a.logs(), a.logs()
+
+
+def test_script_cache_survives_a_restart_and_redis_still_loads_the_file():
+    scripts = ["return 1", "return redis.call('GET', KEYS[1])", "#!lua flags=no-writes\nreturn ARGV[1]"]
+    with tempfile.TemporaryDirectory(prefix="atoll-rdb-") as directory:
+        with spawn("atoll", "--dir", directory) as a:
+            c = a.connect(timeout=15)
+            shas = [resp.parse(c.command("SCRIPT", "LOAD", s)) for s in scripts]
+            c.command("SET", "k", "v")
+            assert c.command("SAVE") == b"+OK\r\n"
+            c.close()
+        with spawn("atoll", "--dir", directory) as a:
+            c = a.connect(timeout=15)
+            assert c.command("SCRIPT", "EXISTS", *shas) == b"*3\r\n:1\r\n:1\r\n:1\r\n"
+            assert c.command("EVALSHA", shas[1], "1", "k") == b"$1\r\nv\r\n"
+            c.close()
+        assert_redis_accepts(os.path.join(directory, "dump.rdb"))
+        with spawn("redis", "--dir", directory, "--dbfilename", "dump.rdb") as r:
+            c = r.connect(timeout=15)
+            assert c.command("GET", "k") == b"$1\r\nv\r\n"
+            c.close()

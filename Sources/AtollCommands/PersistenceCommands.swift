@@ -50,6 +50,11 @@ public enum PersistenceCommands {
         } catch {
             throw SnapshotError(message: "Bad RDB file \(path): \(error)")
         }
+        for body in contents.scripts {
+            if case .failure(let error) = server.scripting.engine.load(body) {
+                throw SnapshotError(message: "Can't load a script from \(path): \(error.message)")
+            }
+        }
         for code in contents.functions {
             if case .failure(let error) = server.scripting.engine.loadLibrary(code, replace: true) {
                 throw SnapshotError(message: "Can't load a function library from \(path): \(error.message)")
@@ -78,6 +83,11 @@ public enum PersistenceCommands {
         writer.aux("redis-bits", "64")
         writer.aux("ctime", String(now / 1000))
         writer.aux("atoll-ver", atollVersion)
+        // Beyond Redis: the script cache survives a restart, so EVALSHA never meets NOSCRIPT
+        // after one. Redis's loader skips auxiliary fields it does not know.
+        for script in server.scripting.engine.scripts.values.sorted(by: { $0.body.lexicographicallyPrecedes($1.body) }) {
+            writer.aux(String(decoding: RDBReader.scriptAuxKey, as: UTF8.self), script.body)
+        }
         for library in server.scripting.engine.libraries.values.sorted(by: { $0.name < $1.name }) {
             writer.functionLibrary(library.code)
         }

@@ -15,6 +15,8 @@ public struct RDBContents {
     public var keys: [Key] = []
     /// Function library codes (FUNCTION2 records).
     public var functions: [[UInt8]] = []
+    /// EVAL script bodies Atoll keeps in `atoll-script` auxiliary fields (Redis skips them).
+    public var scripts: [[UInt8]] = []
 }
 
 public struct RDBError: Error, CustomStringConvertible {
@@ -24,6 +26,9 @@ public struct RDBError: Error, CustomStringConvertible {
 }
 
 public struct RDBReader {
+    /// The auxiliary field that carries an EVAL script's body.
+    public static let scriptAuxKey = Array("atoll-script".utf8)
+
     let bytes: [UInt8]
     var position = 0
     let limits: EncodingLimits
@@ -63,8 +68,9 @@ public struct RDBReader {
                 _ = try length()
                 _ = try length()
             case 0xFA:
-                _ = try string()
-                _ = try string()
+                let key = try string()
+                let value = try string()
+                if key == RDBReader.scriptAuxKey { contents.scripts.append(value) }
             case 0xFC: expireAt = try littleEndian(8)
             case 0xFD: expireAt = try littleEndian(4) * 1000
             case 0xF8: _ = try length()            // LRU idle time

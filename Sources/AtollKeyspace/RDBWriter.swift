@@ -32,10 +32,12 @@ public struct RDBWriter {
 
     public init() {}
 
-    public mutating func aux(_ key: String, _ value: String) {
+    public mutating func aux(_ key: String, _ value: String) { aux(key, Array(value.utf8)) }
+
+    public mutating func aux(_ key: String, _ value: [UInt8]) {
         bytes.append(Opcode.aux)
         Self.appendString(Array(key.utf8), to: &bytes)
-        Self.appendString(Array(value.utf8), to: &bytes)
+        Self.appendString(value, to: &bytes)
     }
 
     /// A function library, by its code (RDB_OPCODE_FUNCTION2).
