@@ -1,6 +1,6 @@
-/// Small pieces the hash and set families share: the "look it up, or reply for a missing key"
-/// step most of their commands start with, HDEL/SREM's removal loop, and bulk replies straight
-/// from `Bytes`.
+/// Small pieces the collection families share: the "look it up, or reply for a missing key"
+/// step most of their commands start with, Redis's index-range rule, HDEL/SREM's removal loop,
+/// and bulk replies straight from `Bytes`.
 import AtollBytes
 import AtollKeyspace
 import AtollRESP
@@ -14,6 +14,18 @@ func existing<T>(_ typed: Typed<T>, _ c: inout CommandContext, orReply missingRe
     case .missing: missingReply(&c)
     }
     return nil
+}
+
+/// Redis's start/end index rules (LRANGE, LTRIM, ZRANGE by rank, ZREMRANGEBYRANK): negative
+/// indexes count from the end, the end is clamped to the last element; nil when nothing is in range.
+func indexRange(start: Int64, end: Int64, count: Int) -> Range<Int>? {
+    let n = Int64(count)
+    var s = start < 0 ? n + start : start
+    var e = end < 0 ? n + end : end
+    if s < 0 { s = 0 }
+    if s > e || s >= n { return nil }
+    if e >= n { e = n - 1 }
+    return Int(s)..<Int(e + 1)
 }
 
 /// Removes each of arguments 2... with `remove` (true when it was there), then, if anything

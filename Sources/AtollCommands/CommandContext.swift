@@ -132,6 +132,12 @@ public struct CommandContext {
     public var commandName: String { command?.name ?? "" }
 }
 
+/// `bytes` with ASCII letters in lower case, without copying when there are none to change.
+func lowercasedASCII(_ bytes: [UInt8]) -> [UInt8] {
+    guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return bytes }
+    return bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+}
+
 /// Compares bytes with a lower-case ASCII word, ignoring case.
 @inlinable public func asciiCaseInsensitiveEquals(_ bytes: [UInt8], _ word: StaticString) -> Bool {
     guard bytes.count == word.utf8CodeUnitCount else { return false }

@@ -113,7 +113,7 @@ public final class CommandSpec: Sendable {
 
     /// Finds a subcommand by its (case-insensitive) name.
     public func subcommand(named bytes: [UInt8]) -> CommandSpec? {
-        let lowered = String(decoding: bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        let lowered = String(decoding: lowercasedASCII(bytes), as: UTF8.self)
         return subcommands.first { $0.shortName == lowered }
     }
 
@@ -149,8 +149,7 @@ public final class CommandSpec: Sendable {
             case .keyword(let word, let from):
                 let lowered = Array(word.lowercased().utf8)
                 let candidates = from >= 0 ? Array(from..<args.count) : Array(stride(from: args.count + from, through: 1, by: -1))
-                guard let at = candidates.first(where: { args[$0].count == lowered.count
-                    && zip(args[$0], lowered).allSatisfy { ($0 >= 65 && $0 <= 90 ? $0 + 32 : $0) == $1 } }) else { continue }
+                guard let at = candidates.first(where: { lowercasedASCII(args[$0]) == lowered }) else { continue }
                 start = at + 1
             case .unknown: continue
             }

@@ -25,7 +25,7 @@ public final class CommandTable: Sendable {
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }
         if let spec = byName[Bytes(name)] { return spec }
-        return byName[Bytes(name.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })]
+        return byName[Bytes(lowercasedASCII(name))]
     }
 
     /// Top-level lookup, then the subcommand for container commands (CONFIG GET, ...).

@@ -75,16 +75,11 @@ enum ListCommands {
             count = n
         }
         let key = Bytes(c.args[1])
-        let list: ListObject
-        switch c.writeList(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return count == nil ? c.out.null() : c.out.nullArray()
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.writeList(key), &c, orReply: { count == nil ? $0.out.null() : $0.out.nullArray() }) else { return }
         guard let count else {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
             removed(&c, key, list, elements: 1)
-            return element.withUnsafeBytes { c.out.bulk($0) }
+            return c.out.bulk(bytes: element)
         }
         if count == 0 { return c.out.arrayHeader(0) }
         popRange(&c, key, list, end, count: Int(min(count, Int64(list.count))))
@@ -95,7 +90,7 @@ enum ListCommands {
         c.out.arrayHeader(count)
         for _ in 0..<count {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
-            element.withUnsafeBytes { c.out.bulk($0) }
+            c.out.bulk(bytes: element)
         }
         removed(&c, key, list, elements: count)
     }
@@ -123,28 +118,12 @@ enum ListCommands {
         }
     }
 
-    /// Redis's index range rules: negatives count from the end, the end is clamped; nil if empty.
-    static func clampedRange(start: Int64, end: Int64, count: Int) -> Range<Int>? {
-        let n = Int64(count)
-        var s = start < 0 ? n + start : start
-        var e = end < 0 ? n + end : end
-        if s < 0 { s = 0 }
-        if s > e || s >= n { return nil }
-        if e >= n { e = n - 1 }
-        return Int(s)..<Int(e + 1)
-    }
-
     static func lrange(_ c: inout CommandContext) {
         guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
-        let list: ListObject
-        switch c.readList(Bytes(c.args[1])) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.arrayHeader(0)
-        case .found(let l): list = l
-        }
-        guard let range = clampedRange(start: start, end: end, count: list.count) else { return c.out.arrayHeader(0) }
+        guard let list = existing(c.readList(Bytes(c.args[1])), &c, orReply: { $0.out.arrayHeader(0) }) else { return }
+        guard let range = indexRange(start: start, end: end, count: list.count) else { return c.out.arrayHeader(0) }
         c.out.arrayHeader(range.count)
-        for element in list.items[range] { element.withUnsafeBytes { c.out.bulk($0) } }
+        for element in list.items[range] { c.out.bulk(bytes: element) }
     }
 
     /// A list index (negative from the end) as a position, or nil when out of range.
@@ -154,15 +133,10 @@ enum ListCommands {
     }
 
     static func lindex(_ c: inout CommandContext) {
-        let list: ListObject
-        switch c.readList(Bytes(c.args[1])) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.null()
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.readList(Bytes(c.args[1])), &c, orReply: { $0.out.null() }) else { return }
         guard let index = c.integerArgument(2) else { return }
         guard let i = position(index, count: list.count) else { return c.out.null() }
-        list.items[i].withUnsafeBytes { c.out.bulk($0) }
+        c.out.bulk(bytes: list.items[i])
     }
 
     static func lpos(_ c: inout CommandContext) {
@@ -187,12 +161,7 @@ enum ListCommands {
             }
             j += 2
         }
-        let list: ListObject
-        switch c.readList(Bytes(c.args[1])) {
-        case .wrongType: return c.wrongType()
-        case .missing: return count == -1 ? c.out.null() : c.out.arrayHeader(0)
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.readList(Bytes(c.args[1])), &c, orReply: { count == -1 ? $0.out.null() : $0.out.arrayHeader(0) }) else { return }
         // Redis 7.0 negates a negative rank in C: RANK -9223372036854775808 stays negative, so
         // every match counts and COUNT's stop test (which overflows too) never ends the scan.
         let fromTail = rank < 0
@@ -225,12 +194,7 @@ enum ListCommands {
 
     static func lset(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
-        let list: ListObject
-        switch c.writeList(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.error("ERR no such key")
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.writeList(key), &c, orReply: { $0.out.error("ERR no such key") }) else { return }
         guard let index = c.integerArgument(2) else { return }
         guard let i = position(index, count: list.count) else { return c.out.error("ERR index out of range") }
         list.items[i] = Bytes(c.args[3])
@@ -242,12 +206,7 @@ enum ListCommands {
         let after: Bool
         if c.argIs(2, "after") { after = true } else if c.argIs(2, "before") { after = false } else { return c.syntaxError() }
         let key = Bytes(c.args[1])
-        let list: ListObject
-        switch c.writeList(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.integer(0)
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.writeList(key), &c, orReply: { $0.out.integer(0) }) else { return }
         let pivot = c.args[3]
         guard let i = list.items.firstIndex(where: { $0.withUnsafeBytes { $0.elementsEqual(pivot) } }) else {
             return c.out.integer(-1)
@@ -260,12 +219,7 @@ enum ListCommands {
     static func lrem(_ c: inout CommandContext) {
         guard let toRemove = c.integerArgument(2) else { return }
         let key = Bytes(c.args[1])
-        let list: ListObject
-        switch c.writeList(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.integer(0)
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.writeList(key), &c, orReply: { $0.out.integer(0) }) else { return }
         let target = c.args[3]
         let limit = toRemove == 0 ? UInt64.max : toRemove.magnitude
         let fromHead = toRemove >= 0
@@ -297,14 +251,9 @@ enum ListCommands {
     static func ltrim(_ c: inout CommandContext) {
         guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
         let key = Bytes(c.args[1])
-        let list: ListObject
-        switch c.writeList(key) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.ok()
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.writeList(key), &c, orReply: { $0.out.ok() }) else { return }
         let before = list.count
-        if let range = clampedRange(start: start, end: end, count: list.count) {
+        if let range = indexRange(start: start, end: end, count: list.count) {
             list.items.removeLast(list.count - range.upperBound)
             list.items.removeFirst(range.lowerBound)
         } else {
@@ -333,12 +282,7 @@ enum ListCommands {
     /// LMOVE's body: pops from args[1] and pushes onto args[2]; replies with the element or null.
     private static func move(_ c: inout CommandContext, _ from: End, _ to: End) {
         let source = Bytes(c.args[1]), destination = Bytes(c.args[2])
-        let list: ListObject
-        switch c.writeList(source) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.null()
-        case .found(let l): list = l
-        }
+        guard let list = existing(c.writeList(source), &c, orReply: { $0.out.null() }) else { return }
         var target: ListObject?
         switch c.writeList(destination) {
         case .wrongType: return c.wrongType()
@@ -355,7 +299,7 @@ enum ListCommands {
         // Pushed before the emptiness check, so rotating a one-element list keeps it.
         removed(&c, source, list, elements: 1)
         changed(&c, destination, elements: 0)
-        element.withUnsafeBytes { c.out.bulk($0) }
+        c.out.bulk(bytes: element)
     }
 
     // MARK: - Multi-key pops
@@ -399,13 +343,13 @@ enum ListCommands {
                 return true
             case .found(let list):
                 c.out.arrayHeader(2)
-                key.withUnsafeBytes { c.out.bulk($0) }
+                c.out.bulk(bytes: key)
                 if let count {
                     popRange(&c, key, list, end, count: Int(min(count, Int64(list.count))))
                 } else {
                     let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
                     removed(&c, key, list, elements: 1)
-                    element.withUnsafeBytes { c.out.bulk($0) }
+                    c.out.bulk(bytes: element)
                 }
                 return true
             }

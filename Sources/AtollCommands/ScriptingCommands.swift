@@ -55,7 +55,7 @@ enum ScriptingCommands {
             case .failure(let error): return c.out.error(error.message)
             case .success(let parsed): flags = parsed
             }
-            switch engine.load(c.args[1]) {
+            switch engine.load(c.args[1], sha: scripting.sha(ofBody: c.args[1])) {
             case .failure(let error): return c.out.error(error.message)
             case .success(let loaded): sha = loaded
             }
@@ -134,12 +134,6 @@ enum ScriptingCommands {
             "    Load a script into the scripts cache without executing it.",
         ])
     }
-}
-
-/// `bytes` with ASCII letters in lower case, without copying when there are none to change.
-func lowercasedASCII(_ bytes: [UInt8]) -> [UInt8] {
-    guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return bytes }
-    return bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
 }
 
 /// The `#!lua flags=...` line a script may start with. The line is split into words as
@@ -247,6 +241,6 @@ final class ScriptRun: LuaHost {
     }
 
     func scriptTick() -> [UInt8]? {
-        server.scripting.tick(self)
+        server.scripting.tick()
     }
 }

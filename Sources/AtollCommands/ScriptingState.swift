@@ -10,8 +10,6 @@ public final class ScriptingState: @unchecked Sendable {
     public let engine = LuaEngine()
     /// Redis's "lua client": commands called from scripts run as it.
     let client: ClientSession
-    /// The script being run, while EVAL runs it.
-    var running: ScriptRun?
     /// Reused for the replies of commands scripts call.
     var replyScratch: ByteBuffer?
     /// The running script as other threads see it (BUSY, SCRIPT KILL).
@@ -20,10 +18,11 @@ public final class ScriptingState: @unchecked Sendable {
     /// the event loop that received them. Others run on the script thread, so that the loops
     /// stay free to answer BUSY and SCRIPT KILL while they run.
     private var quickScripts: Set<Bytes> = []
-    private var lastQuickArgument: [UInt8] = []
-    private var lastQuickSHA: Bytes?
-    private var lastScriptArgument: [UInt8] = []
-    private var lastScript: (Bytes, CachedScript)?
+    /// The last EVALSHA argument, the SHA-1 it names, that script (if cached) and whether it is
+    /// quick: the same EVALSHA again (the common case) then needs no hashing at all.
+    private var lastSHA: (argument: [UInt8], sha: Bytes, script: CachedScript?, quick: Bool)?
+    private var lastBody: [UInt8] = []
+    private var lastBodySHA: Bytes?
     static let quickRunMicros = 1000
 
     init() {
@@ -35,16 +34,14 @@ public final class ScriptingState: @unchecked Sendable {
     /// and how long it took decides whether `name` may later run on an event loop.
     func run(_ c: inout CommandContext, name: Bytes, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
         let run = ScriptRun(c, readOnly: readOnly)
-        running = run
         monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
         body(run, &c.out)
         monitor.scriptEnded()
-        running = nil
         recordRun(name, micros: monotonicMicros() - run.started)
     }
 
     /// Called by the running script's instruction hook: the error that kills it, or nil.
-    func tick(_ run: ScriptRun) -> [UInt8]? {
+    func tick() -> [UInt8]? {
         guard monitor.takeKillRequest() else { return nil }
         return Array("ERR Script killed by user with SCRIPT KILL...".utf8)
     }
@@ -54,18 +51,10 @@ public final class ScriptingState: @unchecked Sendable {
         guard args.count >= 2 else { return true }
         let name = args[0]
         if asciiCaseInsensitiveEquals(name, "evalsha") || asciiCaseInsensitiveEquals(name, "evalsha_ro") {
-            // The same EVALSHA again (the common case) is answered without hashing the SHA-1.
-            if args[1] == lastQuickArgument { return true }
-            let sha = Bytes(lowercasedASCII(args[1]))
-            let quick = quickScripts.contains(sha)
-            if quick {
-                lastQuickArgument = args[1]
-                lastQuickSHA = sha
-            }
-            return quick
+            return remembered(args[1]).quick
         }
         if asciiCaseInsensitiveEquals(name, "eval") || asciiCaseInsensitiveEquals(name, "eval_ro") {
-            return quickScripts.contains(Bytes(sha1Hex(args[1])))
+            return quickScripts.contains(sha(ofBody: args[1]))
         }
         if asciiCaseInsensitiveEquals(name, "fcall") || asciiCaseInsensitiveEquals(name, "fcall_ro") {
             return quickScripts.contains(Bytes(lowercasedASCII(args[1])))
@@ -74,35 +63,45 @@ public final class ScriptingState: @unchecked Sendable {
     }
 
     func recordRun(_ sha: Bytes, micros: Int) {
-        if micros <= ScriptingState.quickRunMicros {
-            // The same quick script again (the common case) needs no hashing.
-            if sha == lastQuickSHA { return }
-            if !quickScripts.contains(sha) { quickScripts.insert(sha) }
-        } else {
-            quickScripts.remove(sha)
-            lastQuickArgument = []
-            lastQuickSHA = nil
+        let quick = micros <= ScriptingState.quickRunMicros
+        if let last = lastSHA, last.sha == sha {
+            if last.quick == quick { return }
+            lastSHA!.quick = quick
         }
+        if quick { quickScripts.insert(sha) } else { quickScripts.remove(sha) }
+    }
+
+    /// The SHA-1 of an EVAL body, through a one-entry cache: the dispatcher (which decides
+    /// where the script runs) and EVAL itself both need it, for the same body.
+    func sha(ofBody body: [UInt8]) -> Bytes {
+        if body == lastBody, let sha = lastBodySHA { return sha }
+        let sha = Bytes(sha1Hex(body))
+        lastBody = body
+        lastBodySHA = sha
+        return sha
     }
 
     /// The cached script EVALSHA `argument` names, looked up through a one-entry cache of
     /// the last SHA-1 argument seen.
     func script(forSHAArgument argument: [UInt8]) -> (Bytes, CachedScript)? {
-        if argument == lastScriptArgument, let last = lastScript { return last }
+        let last = remembered(argument)
+        return last.script.map { (last.sha, $0) }
+    }
+
+    /// `lastSHA` for `argument`, looked up anew when it names another script, or one that was
+    /// not cached when last looked up (EVAL or SCRIPT LOAD may have added it since).
+    private func remembered(_ argument: [UInt8]) -> (argument: [UInt8], sha: Bytes, script: CachedScript?, quick: Bool) {
+        if let last = lastSHA, last.script != nil, last.argument == argument { return last }
         let sha = Bytes(lowercasedASCII(argument))
-        guard let script = engine.scripts[sha] else { return nil }
-        lastScriptArgument = argument
-        lastScript = (sha, script)
-        return (sha, script)
+        let entry = (argument: argument, sha: sha, script: engine.scripts[sha], quick: quickScripts.contains(sha))
+        lastSHA = entry
+        return entry
     }
 
     /// SCRIPT FLUSH: the engine's cache and what this state remembers of it.
     func flushScripts() {
         engine.flush()
-        lastScriptArgument = []
-        lastScript = nil
-        lastQuickArgument = []
-        lastQuickSHA = nil
+        lastSHA = nil
         quickScripts.removeAll()
     }
 }

@@ -81,17 +81,6 @@ enum SortedSetCommands {
         c.out.arrayHeader(withScores && !c.out.resp3 ? count * 2 : count)
     }
 
-    /// Redis's start/end index rules (negative counts from the end, clamped); nil when empty.
-    static func rankSpan(start: Int64, end: Int64, count: Int) -> Range<Int>? {
-        let n = Int64(count)
-        var s = start < 0 ? n + start : start
-        var e = end < 0 ? n + end : end
-        if s < 0 { s = 0 }
-        if s > e || s >= n { return nil }
-        if e >= n { e = n - 1 }
-        return Int(s)..<Int(e + 1)
-    }
-
     /// After removing entries: deletes the key when the set is empty, and records the change.
     static func removed(_ count: Int, from z: SortedSetObject, key: Bytes, _ c: inout CommandContext) {
         guard count > 0 else { return }
@@ -204,7 +193,7 @@ enum SortedSetCommands {
 
     static func zremrangebyrank(_ c: inout CommandContext) {
         guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
-        removeRange(&c) { z in rankSpan(start: start, end: end, count: z.count) ?? 0..<0 }
+        removeRange(&c) { z in indexRange(start: start, end: end, count: z.count) ?? 0..<0 }
     }
 
     static func zremrangebyscore(_ c: inout CommandContext) {

@@ -92,7 +92,7 @@ extension SortedSetCommands {
         switch selection {
         case .rank(let s, let e):
             // Reverse ranks count from the highest entry.
-            let span = rankSpan(start: s, end: e, count: z.count) ?? 0..<0
+            let span = indexRange(start: s, end: e, count: z.count) ?? 0..<0
             ranks = reverse ? (z.count - span.upperBound)..<(z.count - span.lowerBound) : span
         case .score(let r):
             ranks = window(r.ranks(in: z), offset: offset, limit: limit, reverse: reverse)

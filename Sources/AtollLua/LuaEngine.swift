@@ -112,8 +112,9 @@ public final class LuaEngine {
     public func contains(_ sha: Bytes) -> Bool { scripts[sha] != nil }
 
     /// Compiles `body` (unless cached) and returns its SHA-1, or Redis's compile error text.
-    public func load(_ body: [UInt8]) -> Result<Bytes, ScriptError> {
-        let sha = Bytes(sha1Hex(body))
+    /// `sha`, when the caller has it already, must be the SHA-1 of `body`.
+    public func load(_ body: [UInt8], sha known: Bytes? = nil) -> Result<Bytes, ScriptError> {
+        let sha = known ?? Bytes(sha1Hex(body))
         if scripts[sha] != nil { return .success(sha) }
         // A shebang line stays, as a comment, so that line numbers match Redis's.
         var source = body
