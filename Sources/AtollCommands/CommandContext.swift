@@ -25,6 +25,9 @@ public struct CommandContext {
     /// the script thread (`offloadRequested` tells the caller to hand the batch over).
     public var onEventLoop = false
     public var offloadRequested = false
+    /// With the append-only file on: what to record for this command instead of its own
+    /// arguments (a deterministic form: absolute expiry times, the members SPOP took ...).
+    public var loggedAs: [[[UInt8]]]?
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out
@@ -44,6 +47,7 @@ public struct CommandContext {
         if expired > 0 {
             keyspace.stats.expiredKeys += expired
             expiredOrModified(key, db: db)
+            server.aof?.feed.add(db: db, [AppendOnlyFeed.del, key.array])
         }
         return entry
     }
@@ -84,6 +88,27 @@ public struct CommandContext {
     public func expiredOrModified(_ key: Bytes, db: Int) {
         let keyspace = self.keyspace
         server.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
+    }
+
+    // MARK: - Append-only file
+
+    /// True when the append-only file records writes, so a command should say what to log
+    /// when its own arguments would not replay the same (`logAs`).
+    @inlinable public var logsWrites: Bool { server.aof != nil }
+
+    /// Records `args` for this command instead of its own arguments (may be called again to
+    /// record several commands). Only meaningful when `logsWrites`.
+    public mutating func logAs(_ args: [[UInt8]]) {
+        if loggedAs == nil { loggedAs = [args] } else { loggedAs!.append(args) }
+    }
+
+    /// Records `SET key value PXAT ms` (or without the expiry): a string store replayed exactly.
+    public mutating func logStringStore(_ key: [UInt8], _ value: [UInt8], expireAt: Int64) {
+        if expireAt == noExpiry {
+            logAs([AppendOnlyFeed.set, key, value])
+        } else {
+            logAs([AppendOnlyFeed.set, key, value, AppendOnlyFeed.pxat, Array(String(expireAt).utf8)])
+        }
     }
 
     // MARK: - Shared replies

@@ -85,6 +85,8 @@ public final class CommandSpec: Sendable {
     public let subcommands: [CommandSpec]
     /// EVAL and friends: may run long, so the dispatcher may hand them to the script thread.
     public let runsScript: Bool
+    /// EXEC and scripts: the append-only file records the commands they ran, not them.
+    let recordsOwnEffects: Bool
     let handler: CommandHandler?
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String], keys: (Int, Int, Int) = (0, 0, 0),
@@ -99,6 +101,7 @@ public final class CommandSpec: Sendable {
         self.subcommands = subcommands
         self.handler = run
         self.runsScript = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
+        self.recordsOwnEffects = runsScript || name == "exec"
     }
 
     /// The part after `|` for subcommands.

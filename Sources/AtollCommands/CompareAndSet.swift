@@ -102,6 +102,8 @@ enum CompareAndSetCommands {
         guard entry.value.isString else { return c.wrongType() }
         guard condition.holds(for: entry.value) else { return c.out.integer(0) }
         c.delete(key)
+        // Logged as a plain DEL, so Redis's own tools can read the file.
+        if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
         c.out.integer(1)
     }
 

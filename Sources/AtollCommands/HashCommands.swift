@@ -192,6 +192,7 @@ enum HashCommands {
         if result.isNaN || result.isInfinite { return c.out.error("ERR increment would produce NaN or Infinity") }
         let text = formatLongDouble(result)
         storeCounter(&c, key, hash, field, Bytes(text))
+        if c.logsWrites { c.logAs([Array("HSET".utf8), c.args[1], c.args[2], text]) }
         c.out.bulk(text)
     }
 

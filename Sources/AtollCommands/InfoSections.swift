@@ -59,13 +59,7 @@ enum InfoSections {
                      "mem_fragmentation_ratio:\(used > 0 ? String(format2(Double(rss) / Double(used))) : "0.00")",
                      "mem_allocator:libc"]
         case "persistence":
-            lines = ["# Persistence",
-                     "loading:0",
-                     "rdb_changes_since_last_save:\(server.dirty)",
-                     "rdb_bgsave_in_progress:0",
-                     "rdb_last_save_time:\(server.lastSave)",
-                     "aof_enabled:0",
-                     "aof_rewrite_in_progress:0"]
+            lines = persistenceSection(server, now: c.now)
         case "stats":
             lines = ["# Stats",
                      "total_connections_received:\(server.stats.totalConnections)",

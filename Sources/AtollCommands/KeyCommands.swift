@@ -195,8 +195,10 @@ enum KeyCommands {
         if condition.contains(.lt) && current != noExpiry && when >= current { return c.out.integer(0) }
         if when <= c.now {
             c.delete(key)
+            if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
         } else {
             c.setExpiry(key, when)
+            if c.logsWrites { c.logAs([AppendOnlyFeed.pexpireat, c.args[1], Array(String(when).utf8)]) }
         }
         c.out.integer(1)
     }

@@ -344,9 +344,14 @@ enum ListCommands {
             case .found(let list):
                 c.out.arrayHeader(2)
                 c.out.bulk(bytes: key)
+                // Logged as a pop from the key it took from: replayed, it takes the same.
                 if let count {
+                    if c.logsWrites {
+                        c.logAs([Array("LMPOP".utf8), [49], c.args[i], end == .head ? left : right, Array("COUNT".utf8), Array(String(count).utf8)])
+                    }
                     popRange(&c, key, list, end, count: Int(min(count, Int64(list.count))))
                 } else {
+                    if c.logsWrites { c.logAs([end == .head ? Array("LPOP".utf8) : Array("RPOP".utf8), c.args[i]]) }
                     let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
                     removed(&c, key, list, elements: 1)
                     c.out.bulk(bytes: element)
@@ -358,6 +363,8 @@ enum ListCommands {
     }
 
     // MARK: - Blocking
+
+    private static let left = Array("LEFT".utf8), right = Array("RIGHT".utf8)
 
     static func blpop(_ c: inout CommandContext) { blockingPop(&c, .head) }
     static func brpop(_ c: inout CommandContext) { blockingPop(&c, .tail) }
@@ -397,7 +404,9 @@ enum ListCommands {
         guard let deadline = c.timeoutArgument(timeoutIndex) else { return }
         switch c.writeList(Bytes(c.args[1])) {
         case .wrongType: return c.wrongType()
-        case .found: return move(&c, from, to)
+        case .found:
+            if c.logsWrites { c.logAs([Array("LMOVE".utf8), c.args[1], c.args[2], from == .head ? left : right, to == .head ? left : right]) }
+            return move(&c, from, to)
         case .missing:
             if !c.mayBlock { return c.out.null() }
             c.block(on: [Bytes(c.args[1])], waitsFor: .list, deadline: deadline)

@@ -55,11 +55,14 @@ enum ScriptingCommands {
             case .failure(let error): return c.out.error(error.message)
             case .success(let parsed): flags = parsed
             }
-            switch engine.load(c.args[1], sha: scripting.sha(ofBody: c.args[1])) {
+            let bodySHA = scripting.sha(ofBody: c.args[1])
+            let isNew = c.logsWrites && !engine.contains(bodySHA)
+            switch engine.load(c.args[1], sha: bodySHA) {
             case .failure(let error): return c.out.error(error.message)
             case .success(let loaded): sha = loaded
             }
             script = engine.scripts[sha]!
+            if isNew { logScriptLoad(&c, c.args[1]) }
         }
         // A script with a shebang declares whether it writes; *_RO runs only those that don't.
         if readOnly && flags.hasShebang && !flags.noWrites {
@@ -79,10 +82,20 @@ enum ScriptingCommands {
         case .failure(let error): return c.out.error(error.message)
         case .success: break
         }
-        switch c.server.scripting.engine.load(c.args[2]) {
+        let engine = c.server.scripting.engine
+        let count = engine.scripts.count
+        switch engine.load(c.args[2]) {
         case .failure(let error): c.out.error(error.message)
-        case .success(let sha): c.out.bulk(sha.array)
+        case .success(let sha):
+            if engine.scripts.count > count { logScriptLoad(&c, c.args[2]) }
+            c.out.bulk(sha.array)
         }
+    }
+
+    /// Beyond Redis: the append-only file records each script the cache gains, so EVALSHA
+    /// finds it after a restart. Redis replays the line as an ordinary SCRIPT LOAD.
+    private static func logScriptLoad(_ c: inout CommandContext, _ body: [UInt8]) {
+        c.server.aof?.feed.addOutsideUnit([Array("SCRIPT".utf8), Array("LOAD".utf8), body])
     }
 
     static func scriptExists(_ c: inout CommandContext) {
@@ -99,6 +112,7 @@ enum ScriptingCommands {
             return c.out.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
         }
         c.server.scripting.flushScripts()
+        c.server.aof?.feed.addOutsideUnit([Array("SCRIPT".utf8), Array("FLUSH".utf8)])
         c.out.ok()
     }
 
@@ -225,7 +239,7 @@ final class ScriptRun: LuaHost {
         ctx.command = spec
         ctx.now = now
         server.stats.totalCommands += 1
-        spec.handler?(&ctx)
+        server.invoke(spec, &ctx)
         let reply = Array(ctx.out.buffer.readableBytesView)
         scripting.replyScratch = ctx.out.buffer
         return reply

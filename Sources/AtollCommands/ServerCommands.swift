@@ -276,7 +276,19 @@ enum ServerCommands {
                 return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(reason)")
             }
         }
+        let wasAppendOnly = c.server.config.appendOnly
         c.server.config = updated
+        c.server.aof?.fsyncPolicy = updated.appendFsync
+        if updated.appendOnly != wasAppendOnly {
+            if updated.appendOnly {
+                if let error = c.server.startAppendOnly(log: { [server = c.server] level, message in server.logHandler?(level, message) }) {
+                    c.server.config.appendOnly = false
+                    return c.out.error("ERR CONFIG SET failed (possibly related to argument 'appendonly') - \(error)")
+                }
+            } else {
+                c.server.stopAppendOnly()
+            }
+        }
         c.out.ok()
     }
 
@@ -307,13 +319,19 @@ enum ServerCommands {
     static func lastsave(_ c: inout CommandContext) { c.out.integer(c.server.lastSave) }
 
     static func shutdown(_ c: inout CommandContext) {
+        var save: Bool?
+        var force = false
         for j in 1..<c.args.count {
             guard c.argIs(j, "nosave") || c.argIs(j, "save") || c.argIs(j, "now") || c.argIs(j, "force") else {
                 if c.argIs(j, "abort") { return c.out.error("ERR No shutdown in progress.") }
                 return c.syntaxError()
             }
+            if c.argIs(j, "nosave") { save = false } else if c.argIs(j, "save") { save = true } else if c.argIs(j, "force") { force = true }
         }
         guard let handler = c.server.shutdownHandler else { return c.out.error("ERR Errors trying to SHUTDOWN. Check logs.") }
+        if !c.server.prepareForShutdown(save: save, now: c.now) && !force {
+            return c.out.error("ERR Errors trying to SHUTDOWN. Check logs.")
+        }
         c.client.closeAfterReply = true
         handler()
     }

@@ -39,6 +39,20 @@ public struct ServerConfiguration: Sendable {
     /// Where SAVE writes its snapshot: `dir`/`dbfilename`.
     public var dir = currentDirectory()
     public var dbFilename = "dump.rdb"
+    /// `save <seconds> <changes>` rules: a background save starts when one is met. None by
+    /// default (Atoll stays in memory unless persistence is switched on).
+    public var saveRules: [SaveRule] = []
+    /// The append-only file (Redis 7's multi-part layout in `dir`/`appenddirname`).
+    public var appendOnly = false
+    public var appendFsync = AppendOnlyFile.FsyncPolicy.everysec
+    public var appendDirName = "appendonlydir"
+    public var appendFilename = "appendonly.aof"
+    /// Load an append-only file whose last command was cut short (dropping that command).
+    public var aofLoadTruncated = true
+    /// Rewrite automatically once the file grew by this percentage over its size after the
+    /// last rewrite (0 disables), and is at least `autoAofRewriteMinSize` bytes.
+    public var autoAofRewritePercentage = 100
+    public var autoAofRewriteMinSize = 64 * 1024 * 1024
     /// Milliseconds after which a running script makes other clients get BUSY.
     public var busyReplyThreshold = 5000
     /// Thresholds for the compact encodings OBJECT ENCODING reports.
@@ -145,15 +159,49 @@ public struct ConfigParameter: Sendable {
                  \.encodingLimits.zsetMaxListpackValue),
         .string("dir", \.dir),
         .string("dbfilename", \.dbFilename),
-        // Persistence is not built yet: these report the in-memory truth and refuse anything else.
-        .fixed("save", ""),
-        .fixed("appendonly", "no"),
+        ConfigParameter(name: "save", alias: nil, mutable: true, get: { config in
+            config.saveRules.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ")
+        }, set: { config, values in
+            guard let rules = SaveRule.parse(values.joined(separator: " ")) else { return "Invalid save parameters" }
+            config.saveRules = rules
+            return nil
+        }),
+        .yesNo("appendonly", \.appendOnly),
+        ConfigParameter(name: "appendfsync", alias: nil, mutable: true, get: { $0.appendFsync.rawValue }, set: { config, values in
+            guard values.count == 1, let policy = AppendOnlyFile.FsyncPolicy(rawValue: values[0].lowercased()) else {
+                return "argument(s) must be one of the following: always, everysec, no"
+            }
+            config.appendFsync = policy
+            return nil
+        }),
+        .string("appenddirname", mutable: false, \.appendDirName),
+        .string("appendfilename", mutable: false, \.appendFilename),
+        .yesNo("aof-load-truncated", \.aofLoadTruncated),
+        .integer("auto-aof-rewrite-percentage", min: 0, max: Int(Int32.max), \.autoAofRewritePercentage),
+        .memory("auto-aof-rewrite-min-size", min: 0, \.autoAofRewriteMinSize),
     ]
+}
 
-    static func fixed(_ name: String, _ value: String) -> ConfigParameter {
-        ConfigParameter(name: name, alias: nil, mutable: true, get: { _ in value }, set: { _, values in
-            values == [value] || (value.isEmpty && values.isEmpty) ? nil : "persistence is not available in this version of Atoll"
-        })
+/// One `save <seconds> <changes>` rule.
+public struct SaveRule: Sendable, Equatable {
+    public var seconds: Int
+    public var changes: Int
+
+    public init(seconds: Int, changes: Int) {
+        self.seconds = seconds
+        self.changes = changes
+    }
+
+    /// `"3600 1 300 100"` as rules; `""` as none; nil when malformed.
+    static func parse(_ text: String) -> [SaveRule]? {
+        let words = text.split(separator: " ")
+        guard words.count % 2 == 0 else { return nil }
+        var rules: [SaveRule] = []
+        for i in stride(from: 0, to: words.count, by: 2) {
+            guard let seconds = Int(words[i]), let changes = Int(words[i + 1]), seconds >= 1, changes >= 0 else { return nil }
+            rules.append(SaveRule(seconds: seconds, changes: changes))
+        }
+        return rules
     }
 }
 

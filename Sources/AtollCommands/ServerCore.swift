@@ -38,6 +38,17 @@ public final class ServerCore: @unchecked Sendable {
     public var shutdownHandler: (@Sendable () -> Void)?
     /// Seconds clock for access times (OBJECT IDLETIME), refreshed per command batch.
     public var lruClock: UInt32 = 0
+    /// The append-only file, when `appendonly` is on: commands record their effects in it.
+    public var aof: AppendOnlyFile?
+    /// Background saves and rewrites: the running child and what the last ones did.
+    public var persistence = PersistenceState()
+    /// Set once the data is synced and saved for an exit, so it happens once.
+    public var shutdownPrepared = false
+    /// True while the append-only file is replayed at start: nothing expires meanwhile.
+    public var loading = false
+    /// Replies for released blocked clients, held back (with the append-only file on) until
+    /// what served them is written: `writeAppendOnlyFile` sends them.
+    private var heldReleases: [(any ClientConnection, [UInt8])] = []
     private var nextClientID: Int64 = 1
 
     public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
@@ -79,7 +90,7 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Runs `ctx.args` as one command, writing its reply into `ctx.out`.
     public func execute(_ ctx: inout CommandContext) {
-        ctx.now = currentTimeMillis()
+        ctx.now = loading ? 0 : currentTimeMillis()
         var clock: Int?
         run(&ctx, clock: &clock)
         if blocking.hasReady { serveBlockedClients(now: ctx.now) }
@@ -127,11 +138,12 @@ public final class ServerCore: @unchecked Sendable {
                     ctx.command = state.spec
                     ctx.now = now
                     ctx.servedKey = key.key
-                    state.spec.handler?(&ctx)
+                    invoke(state.spec, &ctx)
+                    aof?.feed.commit()
                     if ctx.blockRequested { continue }
                     blocking.release(client)
                     applyReplyMode(client, &ctx.out, from: 0)
-                    client.connection?.unblocked(reply: Array(ctx.out.buffer.readableBytesView))
+                    deliverRelease(client, Array(ctx.out.buffer.readableBytesView))
                 }
             }
         }
@@ -159,7 +171,53 @@ public final class ServerCore: @unchecked Sendable {
             out.nullArray()
         }
         applyReplyMode(client, &out, from: 0)
-        client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
+        deliverRelease(client, Array(out.buffer.readableBytesView))
+    }
+
+    private func deliverRelease(_ client: ClientSession, _ reply: [UInt8]) {
+        guard let connection = client.connection else { return }
+        if aof == nil {
+            connection.unblocked(reply: reply)
+        } else {
+            heldReleases.append((connection, reply))
+        }
+    }
+
+    // MARK: - Append-only file
+
+    /// Runs a command's handler and, with the append-only file on, records what it changed:
+    /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
+    /// EXEC and scripts record nothing themselves: the commands they ran did.
+    func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+        guard let aof else {
+            spec.handler?(&ctx)
+            return
+        }
+        let before = dirty
+        ctx.loggedAs = nil
+        spec.handler?(&ctx)
+        guard dirty != before, !spec.recordsOwnEffects else {
+            ctx.loggedAs = nil
+            return
+        }
+        if let logged = ctx.loggedAs {
+            for args in logged { aof.feed.add(db: ctx.client.db, args) }
+            ctx.loggedAs = nil
+        } else {
+            aof.feed.add(db: ctx.client.db, ctx.args)
+        }
+    }
+
+    /// Called as the keyspace lock is released: writes (and with `appendfsync always`
+    /// syncs) what the commands of this acquisition recorded, then sends the replies of
+    /// clients they released, so no reply acknowledges a write before it is in the file.
+    public func writeAppendOnlyFile() {
+        guard let aof else { return }
+        aof.flush()
+        if !heldReleases.isEmpty {
+            for (connection, reply) in heldReleases { connection.unblocked(reply: reply) }
+            heldReleases.removeAll()
+        }
     }
 
     /// Dispatches one command. Commands flagged `fast` (O(1) by Redis's own definition) are not
@@ -204,14 +262,19 @@ public final class ServerCore: @unchecked Sendable {
                 return
             }
         }
-        guard let handler = spec.handler else { return }
+        guard spec.handler != nil else { return }
         if ctx.onEventLoop && mustLeaveEventLoop(spec, ctx) {
             ctx.offloadRequested = true
             stats.totalCommands -= 1
             return
         }
+        if let aof, aof.writeError != nil, spec.flags.contains(.write) {
+            return reject(&ctx, spec, "MISCONF", "Errors writing to the AOF file: \(aof.writeError!)")
+        }
         ctx.command = spec
         client.lastCommand = spec.name
+        // One top-level command's effects (a whole EXEC, a whole script) go in as one unit.
+        defer { aof?.feed.commit() }
         // Monitors see the command after it ran (so SELECT shows the new database), as in Redis.
         defer {
             if !monitors.isEmpty && !spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
@@ -219,11 +282,11 @@ public final class ServerCore: @unchecked Sendable {
             }
         }
         if spec.flags.contains(.fast) {
-            handler(&ctx)
+            invoke(spec, &ctx)
             return
         }
         let started = previousEnd ?? monotonicMicros()
-        handler(&ctx)
+        invoke(spec, &ctx)
         let finished = monotonicMicros()
         if monitors.isEmpty { clock = finished }
         let elapsed = finished - started

@@ -147,7 +147,10 @@ enum SetCommands {
         reply(&c, member)
         c.deleteIfEmpty(key, count: set.count)
         c.modified(key)
+        if c.logsWrites { c.logAs([srem, c.args[1], member.array]) }
     }
+
+    private static let srem = Array("SREM".utf8)
 
     /// SPOP with a count: distinct members, removed. Popping all but a few leaves the set
     /// encoded as Redis's rebuilt remainder would be.
@@ -160,6 +163,7 @@ enum SetCommands {
             replyAll(&c, set)
             c.deleteIfEmpty(key, count: 0)
             c.modified(key)
+            if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             return
         }
         let count = Int(n)
@@ -173,6 +177,7 @@ enum SetCommands {
         // Redis builds a new set from the few members left when that is cheaper.
         if remaining * 5 <= count { set.reencodeAsRebuilt(c.encodingLimits) }
         c.modified(key)
+        if c.logsWrites { c.logAs([srem, c.args[1]] + popped.map(\.array)) }
     }
 
     static func srandmember(_ c: inout CommandContext) {

@@ -128,6 +128,10 @@ extension SortedSetCommands {
                 if c.servingBlocked { continue }
                 return c.wrongType()
             case .found(let z):
+                // Logged as a pop from the key it took from: replayed, it takes the same.
+                if c.logsWrites {
+                    c.logAs([max ? Array("ZPOPMAX".utf8) : Array("ZPOPMIN".utf8), key.array, Array(String(count == -1 ? 1 : count).utf8)])
+                }
                 return popFrom(&c, key, z, max: max, count: count == -1 ? 1 : Int(clamping: count), shape)
             }
         }

@@ -157,6 +157,7 @@ enum StringCommands {
         // Plain SET (with or without a new expiry) needs nothing from the old value.
         if case .always = options.condition, !options.returnOld && !options.keepTTL {
             c.store(key, .encodedString(c.args[2]), expireAt: expireAt)
+            if expireAt != noExpiry && c.logsWrites { c.logStringStore(c.args[1], c.args[2], expireAt: expireAt) }
             return c.out.ok()
         }
         let existing: Entry?
@@ -192,6 +193,7 @@ enum StringCommands {
         }
         if options.keepTTL, let existing { expireAt = existing.expireAt }
         c.store(key, .encodedString(c.args[2]), expireAt: expireAt)
+        if c.logsWrites { c.logStringStore(c.args[1], c.args[2], expireAt: expireAt) }
         if !options.returnOld { c.out.ok() }
     }
 
@@ -208,6 +210,7 @@ enum StringCommands {
     private static func setWithExpiry(_ c: inout CommandContext, seconds: Bool) {
         guard let at = expireTime(&c, arg: 2, seconds: seconds, absolute: false) else { return }
         c.store(Bytes(c.args[1]), .encodedString(c.args[3]), expireAt: at)
+        if c.logsWrites { c.logStringStore(c.args[1], c.args[3], expireAt: at) }
         c.out.ok()
     }
 
@@ -250,11 +253,14 @@ enum StringCommands {
         if let t = newExpiry {
             if options.expireArg!.absolute && t <= c.now {
                 c.delete(key)
+                if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             } else {
                 c.setExpiry(key, t)
+                if c.logsWrites { c.logAs([AppendOnlyFeed.pexpireat, c.args[1], Array(String(t).utf8)]) }
             }
         } else if options.persist && entry.expireAt != noExpiry {
             c.setExpiry(key, noExpiry)
+            if c.logsWrites { c.logAs([Array("PERSIST".utf8), c.args[1]]) }
         }
     }
 
@@ -368,6 +374,7 @@ enum StringCommands {
         if result.isNaN || result.isInfinite { return c.out.error("ERR increment would produce NaN or Infinity") }
         let text = formatLongDouble(result)
         c.store(key, .string(Bytes(text)), expireAt: expireAt)
+        if c.logsWrites { c.logAs([AppendOnlyFeed.set, c.args[1], text, Array("KEEPTTL".utf8)]) }
         c.out.bulk(text)
     }
 

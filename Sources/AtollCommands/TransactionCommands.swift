@@ -64,7 +64,7 @@ enum TransactionCommands {
         for (spec, args) in queued {
             c.args = args
             c.command = spec
-            spec.handler?(&c)
+            c.server.invoke(spec, &c)
         }
         client.executingTransaction = false
         c.args = savedArgs

@@ -18,7 +18,7 @@ import Darwin
 /// The state every connection shares: the core and the lock that makes each command atomic.
 final class SharedState: Sendable {
     let core: ServerCore
-    let lock = KeyspaceLock()
+    let lock: KeyspaceLock
     let log: Log
     /// Where scripts not yet known to be quick run, so that event loops stay free to answer
     /// BUSY and SCRIPT KILL meanwhile.
@@ -26,6 +26,8 @@ final class SharedState: Sendable {
     init(core: ServerCore, log: Log) {
         self.core = core
         self.log = log
+        // What the commands of one acquisition recorded is written as it ends, before replies.
+        lock = KeyspaceLock(beforeUnlock: { [unowned core] in core.writeAppendOnlyFile() })
     }
 }
 
@@ -52,19 +54,22 @@ public final class AtollServer: @unchecked Sendable {
     /// Binds every configured address and starts serving. Throws if an address cannot be bound.
     public func start() throws {
         let shared = self.shared
-        let loaded = try shared.lock.withLock { try PersistenceCommands.loadSnapshot(into: shared.core, now: currentTimeMillis()) }
-        if loaded > 0 { shared.log.notice("DB loaded from disk: \(loaded) keys") }
+        try shared.lock.withLock {
+            let core = shared.core
+            let log = shared.log
+            if core.config.appendOnly {
+                let file = try AppendOnlyFile.load(for: core) { level, message in log.write(level: level, message) }
+                core.aof = file
+                core.persistence.aofRewriteBaseSize = file.currentSize
+            } else {
+                let loaded = try PersistenceCommands.loadSnapshot(into: core, now: currentTimeMillis())
+                if loaded > 0 { log.notice("DB loaded from disk: \(loaded) keys") }
+            }
+        }
         shared.scriptThread.start()
         shared.lock.withLock {
             let log = shared.log
-            shared.core.logHandler = { level, message in
-                switch level {
-                case 0: log.debug(message)
-                case 1: log.verbose(message)
-                case 2: log.notice(message)
-                default: log.warning(message)
-                }
-            }
+            shared.core.logHandler = { level, message in log.write(level: level, message) }
             shared.core.shutdownHandler = { [weak self] in
                 guard let self else { return }
                 self.shared.log.warning("User requested shutdown...")
@@ -114,8 +119,13 @@ public final class AtollServer: @unchecked Sendable {
                     let keyspace = core.keyspace
                     keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos) { db, key in
                         core.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
+                        if let aof = core.aof {
+                            aof.feed.add(db: db, [AppendOnlyFeed.del, key.array])
+                            aof.feed.commit()
+                        }
                     }
                 }
+                core.persistenceCron(now: now)
                 if checkTimeouts && core.config.timeout > 0 {
                     let limit = Int64(core.config.timeout) * 1000
                     for client in core.clients.values
@@ -138,6 +148,8 @@ public final class AtollServer: @unchecked Sendable {
         cron?.cancel()
         // A script still running (SHUTDOWN NOSAVE while BUSY) is stopped, written or not.
         shared.core.scripting.monitor.abortForShutdown()
+        // SIGTERM and SHUTDOWN alike: sync the append-only file, save if `save` rules say so.
+        shared.lock.withLock { _ = shared.core.prepareForShutdown(save: nil, now: currentTimeMillis()) }
         for channel in channels { try? channel.close().wait() }
         let connections = shared.lock.withLock { shared.core.clients.values.compactMap { $0.connection } }
         for connection in connections { connection.close() }

@@ -11,8 +11,13 @@ import Darwin
 
 final class KeyspaceLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Runs with the lock still held, just before each release.
+    private let beforeUnlock: () -> Void
 
-    init() { pthread_mutex_init(mutex, nil) }
+    init(beforeUnlock: @escaping () -> Void = {}) {
+        self.beforeUnlock = beforeUnlock
+        pthread_mutex_init(mutex, nil)
+    }
 
     deinit {
         pthread_mutex_destroy(mutex)
@@ -20,7 +25,10 @@ final class KeyspaceLock: @unchecked Sendable {
     }
 
     func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    func unlock() {
+        beforeUnlock()
+        pthread_mutex_unlock(mutex)
+    }
     func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
 
     /// Waits at most `milliseconds` for the lock; true if it is now held.

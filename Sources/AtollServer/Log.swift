@@ -23,6 +23,15 @@ public final class Log: @unchecked Sendable {
     public func warning(_ text: String) { write(3, "#", text) }
     public func verbose(_ text: String) { write(1, "-", text) }
     public func debug(_ text: String) { write(0, ".", text) }
+    /// A line at `level` (0 debug … 3 warning), as the core's log handlers pass them.
+    public func write(level: Int, _ text: String) {
+        switch level {
+        case 0: debug(text)
+        case 1: verbose(text)
+        case 2: notice(text)
+        default: warning(text)
+        }
+    }
 
     private func write(_ level: Int, _ mark: String, _ text: String) {
         guard level >= minimum else { return }

@@ -66,6 +66,9 @@ do {
 } catch let error as PersistenceCommands.SnapshotError {
     printError("\(error.message)\n")
     exit(1)
+} catch let error as AOFError {
+    printError("\(error.description)\n")
+    exit(1)
 } catch {
     printError("Could not create server TCP listening socket \(configuration.bind.joined(separator: " ")):\(configuration.port): \(error)\n")
     exit(1)

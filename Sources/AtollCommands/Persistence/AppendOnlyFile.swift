@@ -1,0 +1,282 @@
+/// `AppendOnlyFile`: the open append-only file — Redis 7's multi-part layout in `appenddirname`
+/// (an RDB base, incremental files of RESP commands, and the manifest naming them).
+///
+/// Commands record their effects in `feed` while they run under the keyspace lock; `flush()`
+/// runs as the lock is released, before any reply of that acquisition leaves: it writes the
+/// bytes, and with `appendfsync always` also syncs them, so an acknowledged write is on disk.
+/// With `everysec` a timer syncs once a second; with `no` the kernel decides.
+import AtollBytes
+import AtollKeyspace
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class AppendOnlyFile: @unchecked Sendable {
+    public enum FsyncPolicy: String, Sendable, CaseIterable { case always, everysec, no }
+
+    /// Effects of the commands run since the last flush.
+    public var feed = AppendOnlyFeed()
+    /// `dir`/`appenddirname`.
+    let directory: String
+    /// `appendfilename`, the prefix of every part's name.
+    let fileName: String
+    private(set) var manifest: AOFManifest
+    /// The incremental file being appended to.
+    private var fd: Int32
+    var fsyncPolicy: FsyncPolicy
+    /// Guards `fd` between the lock holder (which switches files) and the everysec timer.
+    private let syncMutex = PlainMutex()
+    private var timer: (any DispatchSourceTimer)?
+    /// Set when a write failed (the bytes are kept and retried); writes are refused meanwhile.
+    public private(set) var writeError: String?
+    private var unwritten: [UInt8] = []
+    /// Bytes in the base and incremental files (INFO `aof_current_size`, `aof_base_size`).
+    public private(set) var currentSize = 0
+    public private(set) var baseSize = 0
+    /// Bytes in the incremental file being appended to.
+    private var fileSize: Int
+
+    init(directory: String, fileName: String, manifest: AOFManifest, fd: Int32, policy: FsyncPolicy,
+         currentSize: Int, baseSize: Int) {
+        fileSize = Int(lseek(fd, 0, SEEK_END))
+        self.directory = directory
+        self.fileName = fileName
+        self.manifest = manifest
+        self.fd = fd
+        self.fsyncPolicy = policy
+        self.currentSize = currentSize
+        self.baseSize = baseSize
+        startTimer()
+    }
+
+    deinit { closeFD(fd) }
+
+    // MARK: - Writing
+
+    /// Writes what the feed holds; with `always`, also syncs it before returning. Called with
+    /// the keyspace lock held, before the replies of that acquisition are sent.
+    public func flush() {
+        feed.commit()
+        guard !feed.bytes.isEmpty || !unwritten.isEmpty else { return }
+        if unwritten.isEmpty {
+            unwritten = feed.take()
+        } else {
+            unwritten += feed.take()
+        }
+        let written = unwritten.withUnsafeBytes { raw -> Int in
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                done += n
+            }
+            return done
+        }
+        if written < unwritten.count {
+            let reason = String(cString: strerror(errno))
+            // A partial command must not stay in the file: cut back to the last whole one.
+            if written > 0 { _ = ftruncate(fd, off_t(fileSize)) }
+            failWrite(reason)
+            return
+        }
+        currentSize += written
+        fileSize += written
+        unwritten.removeAll(keepingCapacity: true)
+        if fsyncPolicy == .always {
+            syncMutex.lock()
+            let synced = fdatasync(fd) == 0
+            syncMutex.unlock()
+            if !synced { failWrite(String(cString: strerror(errno))) }
+        }
+        if writeError != nil {
+            writeError = nil
+            log?(2, "AOF write error looks solved, Redis can write again.")
+        }
+    }
+
+    /// A write that failed: with `always` the acknowledgement promise cannot be kept, so the
+    /// process exits as Redis does; otherwise writes are refused until a retry succeeds.
+    private func failWrite(_ reason: String) {
+        if fsyncPolicy == .always {
+            log?(3, "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
+            exit(1)
+        }
+        if writeError == nil { log?(3, "Error writing to the AOF file: \(reason)") }
+        writeError = reason
+    }
+
+    /// Syncs the current file now (SHUTDOWN, a file switch).
+    public func syncNow() {
+        syncMutex.lock()
+        _ = fdatasync(fd)
+        syncMutex.unlock()
+    }
+
+    /// Where `log` lines go (level 0 debug … 3 warning).
+    var log: ((Int, String) -> Void)?
+
+    private func startTimer() {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        timer.schedule(deadline: .now() + 1, repeating: 1)
+        timer.setEventHandler { [weak self] in
+            guard let self, self.fsyncPolicy == .everysec else { return }
+            self.syncNow()
+        }
+        timer.resume()
+        self.timer = timer
+    }
+
+    /// Stops the timer and syncs (SHUTDOWN, or `appendonly no`).
+    public func close() {
+        flush()
+        timer?.cancel()
+        timer = nil
+        syncNow()
+    }
+
+    // MARK: - Parts and the manifest
+
+    var manifestName: String { fileName + ".manifest" }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    func incrName(_ seq: Int) -> String { "\(fileName).\(seq).incr.aof" }
+    func baseName(_ seq: Int) -> String { "\(fileName).\(seq).base.rdb" }
+
+    /// Starts a new incremental file and appends to it from now on (a rewrite starting: what
+    /// is written after this point is what the new base will not contain).
+    func switchToNewIncr() throws {
+        flush()
+        let seq = manifest.lastIncrSeq + 1
+        let name = incrName(seq)
+        let newFD = try AppendOnlyFile.create(path(name))
+        var updated = manifest
+        updated.incrs.append(.init(name: name, seq: seq, kind: .incr))
+        try AppendOnlyFile.writeManifest(updated, directory: directory, name: manifestName)
+        syncMutex.lock()
+        _ = fdatasync(fd)
+        closeFD(fd)
+        fd = newFD
+        fileSize = 0
+        syncMutex.unlock()
+        manifest = updated
+        feed.startNewFile()
+    }
+
+    /// A rewrite finished: `temporary` (in `directory`) becomes the new base, and the
+    /// incremental files written before the rewrite started are deleted.
+    func installRewrittenBase(temporary: String) throws {
+        let seq = manifest.lastBaseSeq + 1
+        let name = baseName(seq)
+        guard rename(path(temporary), path(name)) == 0 else {
+            throw AOFError("Error trying to rename the temporary AOF base file \(temporary) into \(name): \(String(cString: strerror(errno)))")
+        }
+        let obsolete = (manifest.base.map { [$0] } ?? []) + manifest.incrs.dropLast()
+        var updated = manifest
+        updated.base = .init(name: name, seq: seq, kind: .base)
+        updated.incrs = manifest.incrs.suffix(1)
+        try AppendOnlyFile.writeManifest(updated, directory: directory, name: manifestName)
+        manifest = updated
+        for part in obsolete { unlink(path(part.name)) }
+        baseSize = AppendOnlyFile.fileSize(path(name))
+        currentSize = baseSize + manifest.incrs.reduce(0) { $0 + AppendOnlyFile.fileSize(path($1.name)) }
+    }
+
+    // MARK: - File helpers
+
+    static func create(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { throw AOFError("Can't open the append-only file \(path): \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    /// Writes the manifest through a temporary file, a sync and a rename, so a crash leaves
+    /// either the old manifest or the new one.
+    static func writeManifest(_ manifest: AOFManifest, directory: String, name: String) throws {
+        try writeAtomically(Array(manifest.text.utf8), directory: directory, name: name, temporary: "temp-" + name)
+    }
+
+    static func writeAtomically(_ bytes: [UInt8], directory: String, name: String, temporary: String) throws {
+        let temp = directory + "/" + temporary
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw AOFError("Can't open \(temp): \(String(cString: strerror(errno)))") }
+        let ok = writeAll(fd, bytes) && fsync(fd) == 0
+        closeFD(fd)
+        guard ok, rename(temp, directory + "/" + name) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw AOFError("Can't write \(directory)/\(name): \(reason)")
+        }
+        syncDirectory(directory)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                done += n
+            }
+            return true
+        }
+    }
+
+    /// Makes a rename in `directory` durable.
+    static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        closeFD(fd)
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw AOFError("Can't open \(path): \(String(cString: strerror(errno)))") }
+        defer { closeFD(fd) }
+        let size = fileSize(path)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            done += n
+        }
+        if done < size { bytes.removeLast(size - done) }
+        return bytes
+    }
+}
+
+public struct AOFError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func closeFD(_ fd: Int32) {
+    _ = close(fd)
+}
+
+/// A pthread mutex for the few places outside the keyspace lock that need one.
+final class PlainMutex: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}

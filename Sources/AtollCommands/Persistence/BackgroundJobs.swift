@@ -1,0 +1,255 @@
+/// Background saves and append-only rewrites, as Redis does them: a forked child writes the
+/// snapshot while the parent keeps serving. The child sees the dataset exactly as it was at
+/// the fork (taken with the keyspace lock held, between two commands); the kernel copies a
+/// page only when the parent changes it. The server's cron reaps the child and finishes the
+/// job (`persistenceCron`), and starts saves that `save` rules or the AOF's growth call for.
+import AtollBytes
+import AtollKeyspace
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the persistence machinery has done, for INFO and for deciding what to do next.
+public struct PersistenceState {
+    public enum Job: Sendable { case snapshot, rewrite }
+
+    /// The running child: its pid, job, start (Unix ms) and `dirty` when it forked.
+    public struct Child {
+        let pid: pid_t
+        let job: Job
+        let startedAt: Int64
+        let dirtyAtFork: Int
+        /// The rewrite's temporary base, in the append-only directory.
+        let temporary: String
+    }
+
+    public var child: Child?
+    public var lastBgsaveOK = true
+    public var lastBgsaveSeconds = -1
+    public var lastBgsaveTry: Int64 = 0
+    public var rdbSaves = 0
+    public var lastRewriteOK = true
+    public var lastRewriteSeconds = -1
+    public var rewrites = 0
+    public var rewriteScheduled = false
+    public var bgsaveScheduled = false
+    /// The AOF's size after the last rewrite (or at start): the base for automatic rewrites.
+    public var aofRewriteBaseSize = 0
+    public init() {}
+}
+
+extension ServerCore {
+    /// Starts a background save; returns an error text (Redis's) or nil.
+    func startBackgroundSave(now: Int64) -> String? {
+        if let child = persistence.child {
+            return child.job == .snapshot ? "Background save already in progress"
+                : "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+        }
+        persistence.lastBgsaveTry = now
+        let pid = forkChild { PersistenceCommands.writeSnapshot(self, now: now) == nil }
+        guard pid > 0 else {
+            persistence.lastBgsaveOK = false
+            let reason = String(cString: strerror(errno))
+            logHandler?(3, "Can't save in background: fork: \(reason)")
+            return "Can't save in background: fork: \(reason)"
+        }
+        persistence.child = .init(pid: pid, job: .snapshot, startedAt: now, dirtyAtFork: dirty, temporary: "")
+        logHandler?(2, "Background saving started by pid \(pid)")
+        return nil
+    }
+
+    /// Starts a background rewrite of the append-only file: from now on writes go to a new
+    /// incremental file, and a child writes the dataset as a new base. Returns an error text.
+    func startRewrite(now: Int64) -> String? {
+        if let child = persistence.child {
+            if child.job == .rewrite { return "Background append only file rewriting already in progress" }
+            persistence.rewriteScheduled = true
+            return nil
+        }
+        guard let aof else { return "Background AOF rewrite is only possible with appendonly yes" }
+        do {
+            try aof.switchToNewIncr()
+        } catch {
+            persistence.lastRewriteOK = false
+            logHandler?(3, "\(error)")
+            return "\(error)"
+        }
+        let directory = aof.directory
+        let pid = forkChild {
+            let temporary = "temp-rewriteaof-bg-\(getpid()).aof"
+            do {
+                try AppendOnlyFile.writeAtomically(PersistenceCommands.snapshot(self, now: now), directory: directory,
+                                                   name: temporary, temporary: "temp-" + temporary)
+                return true
+            } catch {
+                return false
+            }
+        }
+        guard pid > 0 else {
+            persistence.lastRewriteOK = false
+            let reason = String(cString: strerror(errno))
+            logHandler?(3, "Can't rewrite append only file in background: fork: \(reason)")
+            return "Can't rewrite append only file in background: fork: \(reason)"
+        }
+        persistence.rewriteScheduled = false
+        persistence.child = .init(pid: pid, job: .rewrite, startedAt: now, dirtyAtFork: dirty,
+                                  temporary: "temp-rewriteaof-bg-\(pid).aof")
+        logHandler?(2, "Background append only file rewriting started by pid \(pid)")
+        return nil
+    }
+
+    /// Forks; the child runs `work` and exits with status 0 when it returns true.
+    private func forkChild(_ work: () -> Bool) -> pid_t {
+        let pid = fork()
+        if pid == 0 { _exit(work() ? 0 : 1) }
+        return pid
+    }
+
+    /// Called by the server's cron with the keyspace lock held: reaps a finished child, then
+    /// starts what is due (a scheduled job, a `save` rule met, an automatic AOF rewrite).
+    public func persistenceCron(now: Int64) {
+        if let child = persistence.child {
+            var status: Int32 = 0
+            let reaped = waitpid(child.pid, &status, WNOHANG)
+            guard reaped == child.pid || reaped < 0 else { return }
+            // WIFEXITED and WEXITSTATUS, spelled out: the macros do not come through to Swift.
+            let ok = reaped == child.pid && (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0
+            persistence.child = nil
+            finish(child, ok: ok, now: now)
+        }
+        guard persistence.child == nil else { return }
+        if persistence.rewriteScheduled {
+            _ = startRewrite(now: now)
+            return
+        }
+        if persistence.bgsaveScheduled {
+            persistence.bgsaveScheduled = false
+            _ = startBackgroundSave(now: now)
+            return
+        }
+        // After a failed save, rules wait 5 seconds before trying again, as in Redis.
+        let mayRetry = persistence.lastBgsaveOK || now - persistence.lastBgsaveTry > 5000
+        if mayRetry, let rule = config.saveRules.first(where: { dirty >= $0.changes && dirty > 0 && now / 1000 - lastSave >= Int64($0.seconds) }) {
+            logHandler?(2, "\(rule.changes) changes in \(rule.seconds) seconds. Saving...")
+            _ = startBackgroundSave(now: now)
+            return
+        }
+        if let aof, config.autoAofRewritePercentage > 0, aof.currentSize >= config.autoAofRewriteMinSize {
+            let base = max(persistence.aofRewriteBaseSize, 1)
+            let growth = (aof.currentSize - base) * 100 / base
+            if growth >= config.autoAofRewritePercentage {
+                logHandler?(2, "Starting automatic rewriting of AOF on \(growth)% growth")
+                _ = startRewrite(now: now)
+            }
+        }
+    }
+
+    private func finish(_ child: PersistenceState.Child, ok: Bool, now: Int64) {
+        let seconds = Int((now - child.startedAt) / 1000)
+        switch child.job {
+        case .snapshot:
+            persistence.lastBgsaveSeconds = seconds
+            persistence.lastBgsaveOK = ok
+            if ok {
+                persistence.rdbSaves += 1
+                dirty -= child.dirtyAtFork
+                lastSave = now / 1000
+                logHandler?(2, "Background saving terminated with success")
+            } else {
+                unlink(config.dir + "/temp-\(child.pid).rdb")
+                logHandler?(3, "Background saving error")
+            }
+        case .rewrite:
+            persistence.lastRewriteSeconds = seconds
+            guard ok, let aof else {
+                persistence.lastRewriteOK = false
+                if let aof { unlink(aof.path(child.temporary)) }
+                logHandler?(3, "Background AOF rewrite terminated with error")
+                return
+            }
+            do {
+                try aof.installRewrittenBase(temporary: child.temporary)
+                persistence.lastRewriteOK = true
+                persistence.rewrites += 1
+                persistence.aofRewriteBaseSize = aof.currentSize
+                logHandler?(2, "Background AOF rewrite terminated with success")
+                logHandler?(2, "Background AOF rewrite finished successfully")
+            } catch {
+                persistence.lastRewriteOK = false
+                unlink(aof.path(child.temporary))
+                logHandler?(3, "\(error)")
+            }
+        }
+    }
+
+    /// Stops a running child (SHUTDOWN, FLUSHALL's implicit save, `appendonly no`) and removes
+    /// its temporary file.
+    func killChild() {
+        guard let child = persistence.child else { return }
+        kill(child.pid, SIGUSR1)
+        var status: Int32 = 0
+        _ = waitpid(child.pid, &status, 0)
+        persistence.child = nil
+        if child.job == .snapshot {
+            unlink(config.dir + "/temp-\(child.pid).rdb")
+        } else if let aof {
+            unlink(aof.path(child.temporary))
+            unlink(aof.path("temp-" + child.temporary))
+        }
+    }
+
+    // MARK: - Switching the append-only file on and off, shutting down
+
+    /// `appendonly yes` while running: writes the dataset as a new base and starts logging.
+    func startAppendOnly(log: @escaping (Int, String) -> Void) -> String? {
+        guard aof == nil else { return nil }
+        if persistence.child?.job == .rewrite { killChild() }
+        do {
+            let file = try AppendOnlyFile.startFresh(for: self, log: log)
+            aof = file
+            persistence.aofRewriteBaseSize = file.currentSize
+            return nil
+        } catch {
+            log(3, "\(error)")
+            return "\(error)"
+        }
+    }
+
+    /// `appendonly no`: the file is synced and closed; nothing more is recorded.
+    func stopAppendOnly() {
+        guard let file = aof else { return }
+        if persistence.child?.job == .rewrite { killChild() }
+        file.close()
+        aof = nil
+        persistence.rewriteScheduled = false
+    }
+
+    /// Before the process exits (SHUTDOWN, SIGTERM): stops a child, syncs the append-only file
+    /// and saves a snapshot when `save` rules are set (or `save` says so, `false` never).
+    /// Returns false when a save that was due failed.
+    public func prepareForShutdown(save: Bool?, now: Int64) -> Bool {
+        if shutdownPrepared { return true }
+        killChild()
+        if let aof {
+            aof.close()
+            logHandler?(2, "Calling fsync() on the AOF file.")
+        }
+        let wantsSave = save ?? !config.saveRules.isEmpty
+        guard wantsSave else {
+            shutdownPrepared = true
+            return true
+        }
+        logHandler?(2, "Saving the final RDB snapshot before exiting.")
+        if let error = PersistenceCommands.writeSnapshot(self, now: now) {
+            logHandler?(3, "Error trying to save the DB, can't exit: \(error)")
+            return false
+        }
+        logHandler?(2, "DB saved on disk")
+        shutdownPrepared = true
+        return true
+    }
+}

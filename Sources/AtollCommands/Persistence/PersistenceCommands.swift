@@ -1,0 +1,195 @@
+/// Persistence commands: SAVE and BGSAVE write an RDB snapshot (`RDBWriter`) to
+/// `dir`/`dbfilename` through a temporary file and a rename, so the file is never seen half
+/// written; BGREWRITEAOF rewrites the append-only file; DEBUG RELOAD and DEBUG LOADAOF reload
+/// the dataset from disk (for tests). `loadSnapshot` reads a snapshot back at start.
+import AtollBytes
+import AtollKeyspace
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum PersistenceCommands {
+    static let specs: [CommandSpec] = [
+        CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], acl: ["admin", "slow", "dangerous"], run: save),
+        CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], acl: ["admin", "slow", "dangerous"], run: bgsave),
+        CommandSpec("bgrewriteaof", arity: 1, flags: [.admin, .noscript, .noAsyncLoading], acl: ["admin", "slow", "dangerous"], run: bgrewriteaof),
+        CommandSpec("debug", arity: -2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: debug),
+    ]
+
+    static func bgsave(_ c: inout CommandContext) {
+        var schedule = false
+        if c.args.count > 1 {
+            guard c.args.count == 2, c.argIs(1, "schedule") else { return c.syntaxError() }
+            schedule = true
+        }
+        if let child = c.server.persistence.child {
+            if child.job == .snapshot { return c.out.error("ERR Background save already in progress") }
+            guard schedule else {
+                return c.out.error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+            }
+            c.server.persistence.bgsaveScheduled = true
+            return c.out.status("Background saving scheduled")
+        }
+        if let error = c.server.startBackgroundSave(now: c.now) { return c.out.error("ERR " + error) }
+        c.out.status("Background saving started")
+    }
+
+    static func bgrewriteaof(_ c: inout CommandContext) {
+        let busyWithSnapshot = c.server.persistence.child?.job == .snapshot
+        if let error = c.server.startRewrite(now: c.now) { return c.out.error("ERR " + error) }
+        c.out.status(busyWithSnapshot ? "Background append only file rewriting scheduled" : "Background append only file rewriting started")
+    }
+
+    /// DEBUG RELOAD (save, empty the dataset, load the snapshot back) and DEBUG LOADAOF (sync
+    /// the append-only file, empty, replay it): what tests use to check that what is on disk
+    /// is the dataset.
+    static func debug(_ c: inout CommandContext) {
+        if c.argIs(1, "reload") {
+            guard c.args.count == 2 else { return c.out.error("ERR DEBUG RELOAD only supports plain reloads in Atoll") }
+            if let error = writeSnapshot(c.server, now: c.now) {
+                return c.out.error("ERR Error trying to save the DB: \(error)")
+            }
+            c.server.dirty = 0
+            c.server.lastSave = c.now / 1000
+            emptyForReload(c.server)
+            do {
+                _ = try loadSnapshot(into: c.server, now: c.now)
+            } catch {
+                return c.out.error("ERR Error trying to load the RDB dump, check server logs.")
+            }
+            c.server.logHandler?(2, "DB reloaded by DEBUG RELOAD")
+            return c.out.ok()
+        }
+        if c.argIs(1, "loadaof") {
+            guard let aof = c.server.aof else { return c.out.ok() }
+            aof.close()
+            let log = aof.log ?? { _, _ in }
+            emptyForReload(c.server)
+            c.server.aof = nil
+            do {
+                c.server.aof = try AppendOnlyFile.load(for: c.server, log: log)
+            } catch {
+                c.server.logHandler?(3, "\(error)")
+                return c.out.error("ERR Error loading the AOF, check server logs.")
+            }
+            c.server.logHandler?(2, "Append Only File loaded by DEBUG LOADAOF")
+            return c.out.ok()
+        }
+        if c.argIs(1, "help") {
+            return replyHelp(&c, "DEBUG", [
+                "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
+                "RELOAD", "    Save the RDB on disk and reload it back to memory.",
+            ])
+        }
+        c.out.error("ERR unknown subcommand '\(cText(c.args[1], max: 128))'. Try DEBUG HELP.")
+    }
+
+    /// Empties every database and the script and function caches before a reload.
+    private static func emptyForReload(_ server: ServerCore) {
+        server.keyspace.flushAll()
+        server.scripting.flushScripts()
+        server.scripting.engine.flushLibraries()
+    }
+
+    static func save(_ c: inout CommandContext) {
+        if c.server.persistence.child?.job == .snapshot { return c.out.error("ERR Background save already in progress") }
+        if let error = writeSnapshot(c.server, now: c.now) {
+            c.server.logHandler?(3, "Failed opening the temp RDB file for saving: \(error)")
+            return c.out.error("ERR")
+        }
+        c.server.dirty = 0
+        c.server.lastSave = c.now / 1000
+        c.out.ok()
+    }
+
+    /// Loads `dir`/`dbfilename` if it exists (call before serving). Returns how many keys were
+    /// loaded, or throws with the offset where a damaged file stopped making sense.
+    public static func loadSnapshot(into server: ServerCore, now: Int64) throws -> Int {
+        let path = server.config.dir + "/" + server.config.dbFilename
+        guard access(path, F_OK) == 0 else { return 0 }
+        let bytes: [UInt8]
+        do {
+            bytes = try AppendOnlyFile.readFile(path)
+        } catch {
+            throw SnapshotError(message: "\(error)")
+        }
+        do {
+            return try loadRDB(bytes, into: server, keepExpired: false, now: now)
+        } catch let error as SnapshotError {
+            throw SnapshotError(message: "\(error.message) (\(path))")
+        }
+    }
+
+    /// Loads RDB bytes into `server`: scripts, function libraries and keys. Keys already
+    /// expired are dropped unless `keepExpired` (an append-only file's base: its later
+    /// commands must find them, and they expire once loading is over).
+    @discardableResult
+    static func loadRDB(_ bytes: [UInt8], into server: ServerCore, keepExpired: Bool, now: Int64 = currentTimeMillis()) throws -> Int {
+        let contents: RDBContents
+        do {
+            contents = try RDBReader.read(bytes, limits: server.config.encodingLimits)
+        } catch {
+            throw SnapshotError(message: "Bad RDB file: \(error)")
+        }
+        for body in contents.scripts {
+            if case .failure(let error) = server.scripting.engine.load(body) {
+                throw SnapshotError(message: "Can't load a script: \(error.message)")
+            }
+        }
+        for code in contents.functions {
+            if case .failure(let error) = server.scripting.engine.loadLibrary(code, replace: true) {
+                throw SnapshotError(message: "Can't load a function library: \(error.message)")
+            }
+        }
+        var loaded = 0
+        for key in contents.keys {
+            // Keys that expired while the server was down are not brought back, as in Redis.
+            guard key.db < server.keyspace.databases.count else { continue }
+            guard keepExpired || key.expireAt == noExpiry || key.expireAt > now else { continue }
+            server.keyspace.databases[key.db].store(key.key, Entry(value: key.value, expireAt: key.expireAt,
+                                                                   lastAccess: server.lruClock))
+            loaded += 1
+        }
+        return loaded
+    }
+
+    public struct SnapshotError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// The whole dataset as RDB bytes.
+    static func snapshot(_ server: ServerCore, now: Int64) -> [UInt8] {
+        var writer = RDBWriter()
+        writer.aux("redis-ver", redisCompatibleVersion)
+        writer.aux("redis-bits", "64")
+        writer.aux("ctime", String(now / 1000))
+        writer.aux("atoll-ver", atollVersion)
+        // Beyond Redis: the script cache survives a restart, so EVALSHA never meets NOSCRIPT
+        // after one. Redis's loader skips auxiliary fields it does not know.
+        for script in server.scripting.engine.scripts.values.sorted(by: { $0.body.lexicographicallyPrecedes($1.body) }) {
+            writer.aux(String(decoding: RDBReader.scriptAuxKey, as: UTF8.self), script.body)
+        }
+        for library in server.scripting.engine.libraries.values.sorted(by: { $0.name < $1.name }) {
+            writer.functionLibrary(library.code)
+        }
+        for (index, db) in server.keyspace.databases.enumerated() { writer.database(index, db, now: now) }
+        return writer.finish()
+    }
+
+    /// Writes the snapshot to `dir/dbfilename`; returns an error description, or nil.
+    static func writeSnapshot(_ server: ServerCore, now: Int64) -> String? {
+        do {
+            // The temporary name carries the writer's pid, as Redis's does (a BGSAVE child's own).
+            try AppendOnlyFile.writeAtomically(snapshot(server, now: now), directory: server.config.dir,
+                                               name: server.config.dbFilename, temporary: "temp-\(getpid()).rdb")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+}
