@@ -6,14 +6,18 @@ and Atoll's ratio per test. Both servers listen on free loopback ports; nothing 
 Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--requests N]
                         [--pipeline 1,16] [--rounds 3] [--markdown]
                         [--command 'NAME=COMMAND ARGS...'] [--setup 'COMMAND ARGS...']
+                        [--server-args '--appendonly yes --appendfsync always']
 --command benchmarks any command line (repeatable; redis-benchmark's __rand_int__ works);
 --setup runs a command on both servers first (repeatable), e.g. to SCRIPT LOAD a script.
+--server-args go to both servers (each works in its own temporary directory), e.g. to compare
+write throughput with the append-only file on.
 """
 import argparse
 import csv
 import io
 import os
 import shlex
+import shutil
 import socket
 import statistics
 import subprocess
@@ -77,6 +81,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--atoll-args", default="", help="extra atoll-server flags, e.g. '--io-threads 1'")
+    ap.add_argument("--server-args", default="", help="flags for both servers, e.g. '--appendonly yes'")
     ap.add_argument("--command", action="append", default=[], help="NAME=COMMAND ARGS... to benchmark")
     ap.add_argument("--setup", action="append", default=[], help="command run on both servers before the runs")
     ap.add_argument("--pin", action="store_true",
@@ -87,10 +92,13 @@ def main():
         PIN_SERVER.extend(["taskset", "-c", "0"])
         PIN_CLIENT.extend(["taskset", "-c", "1"])
     rport, aport = free_port(), free_port()
-    tmp = tempfile.mkdtemp(prefix="atoll-bench-")
+    redis_dir = tempfile.mkdtemp(prefix="redis-bench-")
+    atoll_dir = tempfile.mkdtemp(prefix="atoll-bench-")
+    both = shlex.split(args.server_args)
     redis = start([*PIN_SERVER, "redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", tmp], rport)
-    atoll = start([*PIN_SERVER, args.atoll, "--port", str(aport), "--bind", "127.0.0.1", *args.atoll_args.split()], aport)
+                   "--appendonly", "no", "--dir", redis_dir, *both], rport)
+    atoll = start([*PIN_SERVER, args.atoll, "--port", str(aport), "--bind", "127.0.0.1", "--dir", atoll_dir,
+                   *args.atoll_args.split(), *both], aport)
     try:
         for port in (rport, aport):
             for line in args.setup:
@@ -128,6 +136,8 @@ def main():
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for directory in (redis_dir, atoll_dir):
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,8 @@ public final class ServerCore: @unchecked Sendable {
     public var shutdownPrepared = false
     /// True while the append-only file is replayed at start: nothing expires meanwhile.
     public var loading = false
-    /// Replies for released blocked clients, held back (with the append-only file on) until
-    /// what served them is written: `writeAppendOnlyFile` sends them.
-    private var heldReleases: [(any ClientConnection, [UInt8])] = []
+    /// With `appendfsync always`: what connections sync through before flushing replies.
+    public let aofSync = AOFSyncGate()
     private var nextClientID: Int64 = 1
 
     public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
@@ -143,7 +142,7 @@ public final class ServerCore: @unchecked Sendable {
                     if ctx.blockRequested { continue }
                     blocking.release(client)
                     applyReplyMode(client, &ctx.out, from: 0)
-                    deliverRelease(client, Array(ctx.out.buffer.readableBytesView))
+                    client.connection?.unblocked(reply: Array(ctx.out.buffer.readableBytesView))
                 }
             }
         }
@@ -171,16 +170,7 @@ public final class ServerCore: @unchecked Sendable {
             out.nullArray()
         }
         applyReplyMode(client, &out, from: 0)
-        deliverRelease(client, Array(out.buffer.readableBytesView))
-    }
-
-    private func deliverRelease(_ client: ClientSession, _ reply: [UInt8]) {
-        guard let connection = client.connection else { return }
-        if aof == nil {
-            connection.unblocked(reply: reply)
-        } else {
-            heldReleases.append((connection, reply))
-        }
+        client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
     }
 
     // MARK: - Append-only file
@@ -208,16 +198,11 @@ public final class ServerCore: @unchecked Sendable {
         }
     }
 
-    /// Called as the keyspace lock is released: writes (and with `appendfsync always`
-    /// syncs) what the commands of this acquisition recorded, then sends the replies of
-    /// clients they released, so no reply acknowledges a write before it is in the file.
+    /// Called as the keyspace lock is released: writes what the commands of this acquisition
+    /// recorded, before any of their replies can leave (with `appendfsync always` those
+    /// wait for `aofSync` too).
     public func writeAppendOnlyFile() {
-        guard let aof else { return }
-        aof.flush()
-        if !heldReleases.isEmpty {
-            for (connection, reply) in heldReleases { connection.unblocked(reply: reply) }
-            heldReleases.removeAll()
-        }
+        aof?.flush()
     }
 
     /// Dispatches one command. Commands flagged `fast` (O(1) by Redis's own definition) are not

@@ -75,6 +75,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         decoder.unauthenticated = !session.authenticated
         if pending != nil {
             processInput(context: context)
+            shared.core.aofSync.syncPending()
             context.flush()
         }
     }
@@ -221,6 +222,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         decoder.unauthenticated = !session.authenticated
         if closeAfter {
             closing = true
+            shared.core.aofSync.syncPending()
             context.writeAndFlush(wrapOutboundOut(output)).whenComplete { _ in context.close(promise: nil) }
             return
         }
@@ -264,6 +266,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             return released(reply: reply, context: context)
         }
         processInput(context: context)
+        shared.core.aofSync.syncPending()
         context.flush()
         if !parked && !offloaded && context.channel.isWritable {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
@@ -298,6 +301,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         commands.removeAll()
         nextCommand = 0
+        // Replies written before the script started may still await their sync.
+        shared.core.aofSync.syncPending()
         if let failure = deferredFailure {
             out.writeString("-ERR \(failure.message)\r\n")
             closing = true
@@ -345,6 +350,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         buffer.writeBytes(reply)
         context.write(wrapOutboundOut(buffer), promise: nil)
         processInput(context: context)
+        shared.core.aofSync.syncPending()
         context.flush()
         if !parked && !offloaded && context.channel.isWritable {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
@@ -352,8 +358,17 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Flushes the replies of the read burst. With `appendfsync always` writes still awaiting
+    /// their sync hold the flush back to a task that runs after the event loop has served
+    /// every ready connection: one sync then covers all of them (Redis's group commit).
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        let gate = shared.core.aofSync
+        guard gate.needsSync else { return context.flush() }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            gate.syncPending()
+            bound.value.flush()
+        }
     }
 
     /// Back-pressure: a client that does not read its replies stops being read from, so its

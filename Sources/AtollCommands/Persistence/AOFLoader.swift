@@ -68,7 +68,7 @@ extension AppendOnlyFile {
         let baseSize = current.base.map { fileSize(directory + "/" + $0.name) } ?? 0
         let total = baseSize + current.incrs.reduce(0) { $0 + fileSize(directory + "/" + $1.name) }
         let file = AppendOnlyFile(directory: directory, fileName: config.appendFilename, manifest: current, fd: fd,
-                                  policy: config.appendFsync, currentSize: total, baseSize: baseSize)
+                                  policy: config.appendFsync, currentSize: total, baseSize: baseSize, gate: server.aofSync)
         file.log = log
         return file
     }
@@ -101,7 +101,7 @@ extension AppendOnlyFile {
         }
         let baseSize = fileSize(directory + "/" + baseName)
         let file = AppendOnlyFile(directory: directory, fileName: config.appendFilename, manifest: manifest, fd: fd,
-                                  policy: config.appendFsync, currentSize: baseSize, baseSize: baseSize)
+                                  policy: config.appendFsync, currentSize: baseSize, baseSize: baseSize, gate: server.aofSync)
         file.log = log
         return file
     }

@@ -2,9 +2,10 @@
 /// (an RDB base, incremental files of RESP commands, and the manifest naming them).
 ///
 /// Commands record their effects in `feed` while they run under the keyspace lock; `flush()`
-/// runs as the lock is released, before any reply of that acquisition leaves: it writes the
-/// bytes, and with `appendfsync always` also syncs them, so an acknowledged write is on disk.
-/// With `everysec` a timer syncs once a second; with `no` the kernel decides.
+/// writes them as the lock is released, before any reply of that acquisition leaves. With
+/// `appendfsync always` connections then sync through `gate` before flushing their replies
+/// (one sync for every client served in an event-loop pass), so an acknowledged write is on
+/// disk. With `everysec` a timer syncs once a second; with `no` the kernel decides.
 import AtollBytes
 import AtollKeyspace
 import Dispatch
@@ -29,8 +30,8 @@ public final class AppendOnlyFile: @unchecked Sendable {
     /// The incremental file being appended to.
     private var fd: Int32
     var fsyncPolicy: FsyncPolicy
-    /// Guards `fd` between the lock holder (which switches files) and the everysec timer.
-    private let syncMutex = PlainMutex()
+    /// Syncs the file from any thread (connections, the everysec timer).
+    let gate: AOFSyncGate
     private var timer: (any DispatchSourceTimer)?
     /// Set when a write failed (the bytes are kept and retried); writes are refused meanwhile.
     public private(set) var writeError: String?
@@ -42,8 +43,10 @@ public final class AppendOnlyFile: @unchecked Sendable {
     private var fileSize: Int
 
     init(directory: String, fileName: String, manifest: AOFManifest, fd: Int32, policy: FsyncPolicy,
-         currentSize: Int, baseSize: Int) {
+         currentSize: Int, baseSize: Int, gate: AOFSyncGate) {
         fileSize = Int(lseek(fd, 0, SEEK_END))
+        self.gate = gate
+        gate.use(fd)
         self.directory = directory
         self.fileName = fileName
         self.manifest = manifest
@@ -58,8 +61,8 @@ public final class AppendOnlyFile: @unchecked Sendable {
 
     // MARK: - Writing
 
-    /// Writes what the feed holds; with `always`, also syncs it before returning. Called with
-    /// the keyspace lock held, before the replies of that acquisition are sent.
+    /// Writes what the feed holds. Called with the keyspace lock held, before the replies of
+    /// that acquisition are sent; with `always` they wait for `gate.syncPending()`.
     public func flush() {
         feed.commit()
         guard !feed.bytes.isEmpty || !unwritten.isEmpty else { return }
@@ -88,12 +91,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
         currentSize += written
         fileSize += written
         unwritten.removeAll(keepingCapacity: true)
-        if fsyncPolicy == .always {
-            syncMutex.lock()
-            let synced = fdatasync(fd) == 0
-            syncMutex.unlock()
-            if !synced { failWrite(String(cString: strerror(errno))) }
-        }
+        if fsyncPolicy == .always { gate.wrote(written) }
         if writeError != nil {
             writeError = nil
             log?(2, "AOF write error looks solved, Redis can write again.")
@@ -111,12 +109,8 @@ public final class AppendOnlyFile: @unchecked Sendable {
         writeError = reason
     }
 
-    /// Syncs the current file now (SHUTDOWN, a file switch).
-    public func syncNow() {
-        syncMutex.lock()
-        _ = fdatasync(fd)
-        syncMutex.unlock()
-    }
+    /// Syncs the current file now (SHUTDOWN, the everysec timer).
+    public func syncNow() { gate.syncAll() }
 
     /// Where `log` lines go (level 0 debug … 3 warning).
     var log: ((Int, String) -> Void)?
@@ -132,12 +126,12 @@ public final class AppendOnlyFile: @unchecked Sendable {
         self.timer = timer
     }
 
-    /// Stops the timer and syncs (SHUTDOWN, or `appendonly no`).
+    /// Stops the timer, syncs, and leaves the gate (SHUTDOWN, `appendonly no`, a reload).
     public func close() {
         flush()
         timer?.cancel()
         timer = nil
-        syncNow()
+        gate.use(-1)
     }
 
     // MARK: - Parts and the manifest
@@ -159,12 +153,10 @@ public final class AppendOnlyFile: @unchecked Sendable {
         var updated = manifest
         updated.incrs.append(.init(name: name, seq: seq, kind: .incr))
         try AppendOnlyFile.writeManifest(updated, directory: directory, name: manifestName)
-        syncMutex.lock()
-        _ = fdatasync(fd)
+        gate.use(newFD)
         closeFD(fd)
         fd = newFD
         fileSize = 0
-        syncMutex.unlock()
         manifest = updated
         feed.startNewFile()
     }

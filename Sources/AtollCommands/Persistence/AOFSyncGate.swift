@@ -1,0 +1,69 @@
+/// `AOFSyncGate`: group commit for `appendfsync always`, as Redis does it before each sleep.
+///
+/// Commands write their effects to the file with the keyspace lock held, but do not sync
+/// there. A connection whose replies may acknowledge such a write calls `syncPending()` before
+/// it flushes them: the first caller syncs everything written so far, and connections served
+/// in the same event-loop pass find their writes already on disk. No reply leaves before the
+/// write it acknowledges is synced; one sync covers every client of the pass.
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class AOFSyncGate: Sendable {
+    private let mutex = PlainMutex()
+    /// The file being appended to; only touched with `mutex` held.
+    private nonisolated(unsafe) var fd: Int32 = -1
+    /// Bytes written that must be synced before their replies leave, and bytes synced.
+    private let written = Atomic<Int>(0)
+    private let synced = Atomic<Int>(0)
+
+    public init() {}
+
+    /// True while some write awaits its sync.
+    public var needsSync: Bool { synced.load(ordering: .acquiring) < written.load(ordering: .acquiring) }
+
+    /// Counts bytes just written to the file (keyspace lock held, `always` only).
+    func wrote(_ count: Int) {
+        written.add(count, ordering: .releasing)
+    }
+
+    /// Syncs what was written and not yet synced. From any thread, without the keyspace lock.
+    public func syncPending() {
+        guard needsSync else { return }
+        mutex.lock()
+        defer { mutex.unlock() }
+        let target = written.load(ordering: .acquiring)
+        guard synced.load(ordering: .acquiring) < target else { return }
+        if fd >= 0 && fdatasync(fd) != 0 {
+            // The promise behind every pending reply cannot be kept: exit before sending one.
+            let reason = String(cString: strerror(errno))
+            let line = Array("Can't recover from AOF fsync error when the AOF fsync policy is 'always' (\(reason)). Exiting...\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            exit(1)
+        }
+        synced.store(target, ordering: .releasing)
+    }
+
+    /// Syncs the whole file now (the everysec timer, a file switch, shutdown).
+    func syncAll() {
+        mutex.lock()
+        defer { mutex.unlock() }
+        let target = written.load(ordering: .acquiring)
+        if fd >= 0 { _ = fdatasync(fd) }
+        synced.store(target, ordering: .releasing)
+    }
+
+    /// Makes `fd` the file to sync, after syncing the one it replaces (-1: none any more).
+    func use(_ newFD: Int32) {
+        mutex.lock()
+        defer { mutex.unlock() }
+        if fd >= 0 { _ = fdatasync(fd) }
+        fd = newFD
+        synced.store(written.load(ordering: .acquiring), ordering: .releasing)
+    }
+}
