@@ -390,3 +390,21 @@ def test_bgsave_under_write_load_writes_a_consistent_snapshot():
             assert resp.parse(c.command("LLEN", "list")) == n
             assert resp.parse(c.command("DBSIZE")) == 100_002
             c.close()
+
+
+def test_the_file_is_rewritten_by_itself_once_it_has_grown():
+    with tempfile.TemporaryDirectory(prefix="atoll-aof-") as directory:
+        with spawn("atoll", "--dir", directory, *AOF, "--auto-aof-rewrite-percentage", "100",
+                   "--auto-aof-rewrite-min-size", "64kb") as a:
+            c = a.connect(timeout=15)
+            for base in range(0, 2000, 500):
+                c.pipeline([("SET", f"k{i}", "x" * 100) for i in range(base, base + 500)])
+            wait_field(c, "persistence", "aof_rewrites", "1", timeout=20)
+            c.command("SET", "after", "1")
+            c.close()
+            assert "Starting automatic rewriting of AOF on" in a.logs()
+        assert "appendonly.aof.2.base.rdb" in manifest(directory)
+        with spawn("atoll", "--dir", directory, *AOF) as a:
+            c = a.connect(timeout=15)
+            assert resp.parse(c.command("DBSIZE")) == 2001
+            c.close()

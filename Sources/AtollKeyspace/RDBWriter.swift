@@ -74,7 +74,11 @@ public struct RDBWriter {
 
     private mutating func appendValue(_ key: Bytes, _ value: Value) {
         switch value {
-        case .string, .int:
+        case .string(let string):
+            bytes.append(ValueType.string)
+            appendKey(key)
+            appendBytes(string)
+        case .int:
             bytes.append(ValueType.string)
             appendKey(key)
             Self.appendString(value.stringBytes, to: &bytes)
@@ -82,33 +86,39 @@ public struct RDBWriter {
             bytes.append(ValueType.list)
             appendKey(key)
             Self.appendLength(list.count, to: &bytes)
-            for item in list.items { Self.appendString(item.array, to: &bytes) }
+            for item in list.items { appendBytes(item) }
         case .set(let set):
             bytes.append(ValueType.set)
             appendKey(key)
             Self.appendLength(set.count, to: &bytes)
-            set.forEach { Self.appendString($0.array, to: &bytes) }
+            set.forEach { appendBytes($0) }
         case .hash(let hash):
             bytes.append(ValueType.hash)
             appendKey(key)
             Self.appendLength(hash.count, to: &bytes)
             hash.forEach { field, value in
-                Self.appendString(field.array, to: &bytes)
-                Self.appendString(value.array, to: &bytes)
+                appendBytes(field)
+                appendBytes(value)
             }
         case .zset(let zset):
             bytes.append(ValueType.zset2)
             appendKey(key)
             Self.appendLength(zset.count, to: &bytes)
             zset.forEach { member, score in
-                Self.appendString(member.array, to: &bytes)
+                appendBytes(member)
                 let bits = score.bitPattern
                 for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * i))) }
             }
         }
     }
 
-    private mutating func appendKey(_ key: Bytes) { Self.appendString(key.array, to: &bytes) }
+    private mutating func appendKey(_ key: Bytes) { appendBytes(key) }
+
+    /// A length-prefixed string, copied straight from its storage.
+    private mutating func appendBytes(_ string: Bytes) {
+        Self.appendLength(string.count, to: &bytes)
+        string.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
 
     /// RDB's length encoding: 6, 14, 32 or 64 bits.
     public static func appendLength(_ n: Int, to out: inout [UInt8]) {

@@ -102,11 +102,37 @@ extension ServerCore {
         return nil
     }
 
-    /// Forks; the child runs `work` and exits with status 0 when it returns true.
+    /// Forks; the child runs `work` and exits with status 0 when it returns true. The child
+    /// first closes what it inherited (sockets, the append-only file): a connection the parent
+    /// closes must not stay open through the child's copy for as long as the child runs.
     private func forkChild(_ work: () -> Bool) -> pid_t {
         let pid = fork()
-        if pid == 0 { _exit(work() ? 0 : 1) }
+        if pid == 0 {
+            closeInheritedDescriptors()
+            _exit(work() ? 0 : 1)
+        }
         return pid
+    }
+
+    /// Closes every descriptor above standard error, as listed in /proc/self/fd (Linux).
+    private func closeInheritedDescriptors() {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        let own = dirfd(directory)
+        var open: [Int32] = []
+        while let entry = readdir(directory) {
+            let fd = withUnsafeBytes(of: entry.pointee.d_name) { name -> Int32? in
+                var n: Int32 = 0
+                for byte in name {
+                    if byte == 0 { break }
+                    guard byte >= 48 && byte <= 57 else { return nil }
+                    n = n * 10 + Int32(byte - 48)
+                }
+                return n
+            }
+            if let fd, fd > 2, fd != own { open.append(fd) }
+        }
+        closedir(directory)
+        for fd in open { close(fd) }
     }
 
     /// Called by the server's cron with the keyspace lock held: reaps a finished child, then
