@@ -408,3 +408,24 @@ def test_the_file_is_rewritten_by_itself_once_it_has_grown():
             c = a.connect(timeout=15)
             assert resp.parse(c.command("DBSIZE")) == 2001
             c.close()
+
+
+def test_a_failed_background_save_refuses_writes_until_a_save_succeeds():
+    with tempfile.TemporaryDirectory(prefix="atoll-aof-") as directory:
+        target = os.path.join(directory, "data")
+        os.makedirs(target)
+        with spawn("atoll", "--dir", target, "--save", "3600 1") as a:
+            c = a.connect(timeout=15)
+            c.command("SET", "k", "v")
+            # The snapshot cannot be written once its directory is gone.
+            os.rmdir(target)
+            assert c.command("BGSAVE") == b"+Background saving started\r\n"
+            wait_field(c, "persistence", "rdb_last_bgsave_status", "err", timeout=10)
+            refusal = c.command("SET", "k", "w")
+            assert refusal.startswith(b"-MISCONF Redis is configured to save RDB snapshots"), refusal
+            assert c.command("PING").startswith(b"-MISCONF")
+            assert c.command("GET", "k") == b"$1\r\nv\r\n"
+            os.makedirs(target)
+            assert c.command("SAVE") == b"+OK\r\n"
+            assert c.command("SET", "k", "w") == b"+OK\r\n"
+            c.close()

@@ -47,6 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var appendFsync = AppendOnlyFile.FsyncPolicy.everysec
     public var appendDirName = "appendonlydir"
     public var appendFilename = "appendonly.aof"
+    /// Refuse writes while the last background save failed (and `save` rules are set).
+    public var stopWritesOnBgsaveError = true
     /// Load an append-only file whose last command was cut short (dropping that command).
     public var aofLoadTruncated = true
     /// Rewrite automatically once the file grew by this percentage over its size after the
@@ -166,6 +168,7 @@ public struct ConfigParameter: Sendable {
             config.saveRules = rules
             return nil
         }),
+        .yesNo("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         .yesNo("appendonly", \.appendOnly),
         ConfigParameter(name: "appendfsync", alias: nil, mutable: true, get: { $0.appendFsync.rawValue }, set: { config, values in
             guard values.count == 1, let policy = AppendOnlyFile.FsyncPolicy(rawValue: values[0].lowercased()) else {

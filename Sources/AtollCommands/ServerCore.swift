@@ -175,6 +175,16 @@ public final class ServerCore: @unchecked Sendable {
 
     // MARK: - Append-only file
 
+    /// Why writes (and PING, so clients notice) are refused after a failed save or AOF write,
+    /// as Redis refuses them: acknowledging writes that cannot reach the disk would lose them.
+    private var diskErrorRefusal: String? {
+        if !persistence.lastBgsaveOK && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty {
+            return "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+        }
+        if let error = aof?.writeError { return "Errors writing to the AOF file: \(error)" }
+        return nil
+    }
+
     /// Runs a command's handler and, with the append-only file on, records what it changed:
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
     /// EXEC and scripts record nothing themselves: the commands they ran did.
@@ -253,8 +263,9 @@ public final class ServerCore: @unchecked Sendable {
             stats.totalCommands -= 1
             return
         }
-        if let aof, aof.writeError != nil, spec.flags.contains(.write) {
-            return reject(&ctx, spec, "MISCONF", "Errors writing to the AOF file: \(aof.writeError!)")
+        if !persistence.lastBgsaveOK || aof?.writeError != nil, spec.flags.contains(.write) || spec.name == "ping",
+           let refusal = diskErrorRefusal {
+            return reject(&ctx, spec, "MISCONF", refusal)
         }
         ctx.command = spec
         client.lastCommand = spec.name

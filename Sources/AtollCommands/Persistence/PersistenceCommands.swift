@@ -103,6 +103,8 @@ public enum PersistenceCommands {
         }
         c.server.dirty = 0
         c.server.lastSave = c.now / 1000
+        // A good save clears a failed background save's refusal of writes, as in Redis.
+        c.server.persistence.lastBgsaveOK = true
         c.out.ok()
     }
 
