@@ -425,7 +425,73 @@ def test_a_failed_background_save_refuses_writes_until_a_save_succeeds():
             assert refusal.startswith(b"-MISCONF Redis is configured to save RDB snapshots"), refusal
             assert c.command("PING").startswith(b"-MISCONF")
             assert c.command("GET", "k") == b"$1\r\nv\r\n"
+            # Nor through a transaction or a script.
+            assert c.command("MULTI") == b"+OK\r\n"
+            assert c.command("SET", "k", "w").startswith(b"-MISCONF")
+            assert c.command("EXEC").startswith(b"-EXECABORT")
+            assert c.command("EVAL", "return redis.call('SET', 'k', 'w')", "0").startswith(b"-MISCONF")
             os.makedirs(target)
             assert c.command("SAVE") == b"+OK\r\n"
             assert c.command("SET", "k", "w") == b"+OK\r\n"
+            c.close()
+
+
+def test_keys_that_expired_before_a_write_are_logged_as_deleted():
+    """INCR (and RANDOMKEY) meeting an expired key: a reload, which expires nothing while it
+    loads, must still see the old key gone before the new write."""
+    with tempfile.TemporaryDirectory(prefix="atoll-aof-") as directory:
+        with spawn("atoll", "--dir", directory, *AOF, "--active-expire-enabled", "no") as a:
+            c = a.connect(timeout=15)
+            c.command("SET", "counter", "41", "PX", "20")
+            c.command("SET", "other", "x", "PX", "20")
+            time.sleep(0.05)  # the keys' 20 ms must pass; nothing else to wait for
+            assert c.command("INCR", "counter") == b":1\r\n"
+            assert c.command("RANDOMKEY") == b"$7\r\ncounter\r\n"
+            assert c.command("RPUSH", "other", "y") == b":1\r\n"
+            c.close()
+        with spawn("atoll", "--dir", directory, *AOF) as a:
+            c = a.connect(timeout=15)
+            assert c.command("GET", "counter") == b"$1\r\n1\r\n"
+            assert c.command("PTTL", "counter") == b":-1\r\n"
+            assert c.command("LRANGE", "other", "0", "-1") == b"*1\r\n$1\r\ny\r\n"
+            c.close()
+
+
+def test_save_is_not_logged_and_flushall_with_save_rules_empties_the_snapshot():
+    with tempfile.TemporaryDirectory(prefix="atoll-aof-") as directory:
+        with spawn("atoll", "--dir", directory, *AOF, "--save", "3600 1") as a:
+            c = a.connect(timeout=15)
+            c.command("SET", "k", "v")
+            assert c.command("SAVE") == b"+OK\r\n"
+            assert c.command("MULTI") == b"+OK\r\n"
+            c.command("BGSAVE")
+            assert c.command("EXEC") == b"*1\r\n+Background saving scheduled\r\n"
+            wait_field(c, "persistence", "rdb_bgsave_in_progress", "0", timeout=10)
+            assert c.command("FLUSHALL") == b"+OK\r\n"
+            c.close()
+        with open(incr_path(directory), "rb") as f:
+            log = f.read()
+        assert b"SAVE" not in log.upper().replace(b"BGSAVE", b"") and b"FLUSHALL" in log
+        # The snapshot was emptied by FLUSHALL itself.
+        with spawn("atoll", "--dir", directory) as a:
+            c = a.connect(timeout=15)
+            assert c.command("DBSIZE") == b":0\r\n"
+            c.close()
+
+
+def test_a_failed_final_save_keeps_the_server_and_its_append_only_file_going():
+    with tempfile.TemporaryDirectory(prefix="atoll-aof-") as directory:
+        flags = ("--dir", directory, *AOF, "--appendfsync", "always")
+        with spawn("atoll", *flags) as a:
+            c = a.connect(timeout=15)
+            c.command("SET", "before", "1")
+            # A directory in the snapshot's place makes the final save's rename fail.
+            os.makedirs(os.path.join(directory, "dump.rdb", "x"))
+            assert c.command("SHUTDOWN", "SAVE") == b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+            assert c.command("SET", "after", "2") == b"+OK\r\n"
+            os.kill(a.pid, 9)
+            assert a.wait_exit(10) is not None
+        with spawn("atoll", *flags) as a:
+            c = a.connect(timeout=15)
+            assert c.pipeline([("GET", "before"), ("GET", "after")]) == [b"$1\r\n1\r\n", b"$1\r\n2\r\n"]
             c.close()

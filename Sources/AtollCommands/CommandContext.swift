@@ -28,6 +28,9 @@ public struct CommandContext {
     /// With the append-only file on: what to record for this command instead of its own
     /// arguments (a deterministic form: absolute expiry times, the members SPOP took ...).
     public var loggedAs: [[[UInt8]]]?
+    /// Set by commands the append-only file records even when they changed nothing
+    /// (FLUSHALL and FLUSHDB, as Redis forces their propagation).
+    public var forceLogged = false
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out
@@ -44,12 +47,16 @@ public struct CommandContext {
         let db = db ?? client.db
         var expired = 0
         let entry = keyspace.databases[db].lookup(key, now: now, expired: &expired, touch: touch)
-        if expired > 0 {
-            keyspace.stats.expiredKeys += expired
-            expiredOrModified(key, db: db)
-            server.aof?.feed.add(db: db, [AppendOnlyFeed.del, key.array])
-        }
+        if expired > 0 { noteExpired(key, db: db) }
         return entry
+    }
+
+    /// A key lazy expiry just deleted: counted, its watchers touched, and a DEL recorded in
+    /// the append-only file (a reload does not expire keys, so it must see the deletion).
+    public func noteExpired(_ key: Bytes, db: Int) {
+        keyspace.stats.expiredKeys += 1
+        expiredOrModified(key, db: db)
+        server.aof?.feed.add(db: db, [AppendOnlyFeed.del, key.array])
     }
 
     /// Lookup for reading: counts hits and misses and refreshes the access time.

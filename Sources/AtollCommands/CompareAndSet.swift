@@ -94,6 +94,8 @@ enum CompareAndSetCommands {
     static func delex(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         if c.args.count == 2 {
+            // Logged as a plain DEL, so Redis's own tools can read the file.
+            if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             return c.out.integer(c.delete(key) ? 1 : 0)
         }
         guard c.args.count == 4, let kind = ValueCondition.Kind(keyword: c.args[2]) else { return c.syntaxError() }
@@ -102,7 +104,6 @@ enum CompareAndSetCommands {
         guard entry.value.isString else { return c.wrongType() }
         guard condition.holds(for: entry.value) else { return c.out.integer(0) }
         c.delete(key)
-        // Logged as a plain DEL, so Redis's own tools can read the file.
         if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
         c.out.integer(1)
     }

@@ -321,8 +321,9 @@ enum KeyCommands {
 
     static func randomkey(_ c: inout CommandContext) {
         var expired = 0
-        let key = c.keyspace.databases[c.client.db].randomKey(now: c.now, expired: &expired, using: &c.keyspace.rng)
-        c.keyspace.stats.expiredKeys += expired
+        var gone: [Bytes] = []
+        let key = c.keyspace.databases[c.client.db].randomKey(now: c.now, expired: &expired, using: &c.keyspace.rng) { gone.append($0) }
+        for expiredKey in gone { c.noteExpired(expiredKey, db: c.client.db) }
         guard let key else { return c.out.null() }
         c.out.bulk(key.array)
     }
@@ -347,6 +348,7 @@ enum KeyCommands {
         touchWatchedKeys(&c, inDB: c.client.db, replacedBy: nil)
         c.server.dirty += c.keyspace.databases[c.client.db].count
         c.keyspace.databases[c.client.db].removeAll()
+        c.forceLogged = true
         c.out.ok()
     }
 
@@ -357,6 +359,19 @@ enum KeyCommands {
             c.server.dirty += c.keyspace.databases[db].count
         }
         c.keyspace.flushAll()
+        c.forceLogged = true
+        // With save rules, the snapshot is made empty at once, as Redis does: a running BGSAVE
+        // would otherwise write the flushed data back, and a restart would bring it back.
+        if !c.server.config.saveRules.isEmpty {
+            c.server.killChild(only: .snapshot)
+            if let error = PersistenceCommands.writeSnapshot(c.server, now: c.now) {
+                c.server.logHandler?(3, "FLUSHALL could not save the empty dataset: \(error)")
+            } else {
+                c.server.lastSave = c.now / 1000
+                c.server.dirty = 0
+            }
+            c.server.dirty += 1
+        }
         c.out.ok()
     }
 

@@ -229,6 +229,7 @@ final class ScriptRun: LuaHost {
         }
         if spec.flags.contains(.write) {
             if readOnly { return Array("-ERR Write commands are not allowed from read-only scripts.\r\n".utf8) }
+            if let refusal = server.diskErrorRefusal { return Array("-MISCONF \(refusal)\r\n".utf8) }
             server.scripting.monitor.scriptWrote()
         }
         let scripting = server.scripting

@@ -92,7 +92,8 @@ public final class ServerCore: @unchecked Sendable {
         ctx.now = loading ? 0 : currentTimeMillis()
         var clock: Int?
         run(&ctx, clock: &clock)
-        if blocking.hasReady { serveBlockedClients(now: ctx.now) }
+        // Replayed pushes wait: clients are served from the loaded data, with their pops logged.
+        if blocking.hasReady && !loading { serveBlockedClients(now: ctx.now) }
     }
 
     /// Runs the commands one read delivered, in order, stopping after one that closes the
@@ -177,12 +178,20 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Why writes (and PING, so clients notice) are refused after a failed save or AOF write,
     /// as Redis refuses them: acknowledging writes that cannot reach the disk would lose them.
-    private var diskErrorRefusal: String? {
+    var diskErrorRefusal: String? {
+        if loading { return nil }
         if !persistence.lastBgsaveOK && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty {
             return "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
         }
         if let error = aof?.writeError { return "Errors writing to the AOF file: \(error)" }
+        if let error = aofSync.syncError { return "Errors writing to the AOF file: \(error)" }
         return nil
+    }
+
+    /// What MISCONF refuses: writes, EXEC with queued writes, and PING (so clients notice).
+    private func refusedOnDiskError(_ spec: CommandSpec, _ client: ClientSession) -> Bool {
+        spec.flags.contains(.write) || spec.name == "ping"
+            || (spec.name == "exec" && client.queued?.contains { $0.spec.flags.contains(.write) } == true)
     }
 
     /// Runs a command's handler and, with the append-only file on, records what it changed:
@@ -195,8 +204,10 @@ public final class ServerCore: @unchecked Sendable {
         }
         let before = dirty
         ctx.loggedAs = nil
+        ctx.forceLogged = false
         spec.handler?(&ctx)
-        guard dirty != before, !spec.recordsOwnEffects else {
+        // `dirty` only grows with changes (SAVE resetting it to 0 is not one).
+        guard dirty > before || ctx.forceLogged, !spec.recordsOwnEffects else {
             ctx.loggedAs = nil
             return
         }
@@ -224,6 +235,11 @@ public final class ServerCore: @unchecked Sendable {
         clock = nil
         ctx.blockRequested = false
         let client = ctx.client
+        // After the final save and sync nothing more may be acknowledged: close instead.
+        if shutdownPrepared {
+            client.closeAfterReply = true
+            return
+        }
         client.lastInteraction = ctx.now
         stats.totalCommands += 1
         let replyMark = ctx.out.buffer.writerIndex
@@ -247,6 +263,10 @@ public final class ServerCore: @unchecked Sendable {
         if !client.authenticated && !spec.flags.contains(.noAuth) {
             return reject(&ctx, spec, "NOAUTH", "Authentication required.")
         }
+        if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
+           let refusal = diskErrorRefusal {
+            return reject(&ctx, spec, "MISCONF", refusal)
+        }
         if client.inTransaction {
             if spec.flags.contains(.noMulti) {
                 return reject(&ctx, spec, "ERR", "Command not allowed inside a transaction")
@@ -262,10 +282,6 @@ public final class ServerCore: @unchecked Sendable {
             ctx.offloadRequested = true
             stats.totalCommands -= 1
             return
-        }
-        if !persistence.lastBgsaveOK || aof?.writeError != nil, spec.flags.contains(.write) || spec.name == "ping",
-           let refusal = diskErrorRefusal {
-            return reject(&ctx, spec, "MISCONF", refusal)
         }
         ctx.command = spec
         client.lastCommand = spec.name

@@ -334,10 +334,7 @@ enum StringCommands {
             entry.rawEncoding = false
             return .done(result)
         }
-        if expired > 0 {
-            c.keyspace.stats.expiredKeys += expired
-            c.expiredOrModified(key, db: c.client.db)
-        }
+        if expired > 0 { c.noteExpired(key, db: c.client.db) }
         switch outcome {
         case .done(let n)?:
             c.modified(key)

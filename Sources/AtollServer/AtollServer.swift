@@ -167,8 +167,16 @@ public final class AtollServer: @unchecked Sendable {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in
-                self?.shared.log.warning("Received signal \(number), scheduling shutdown...")
-                self?.stop()
+                guard let self else { return }
+                self.shared.log.warning("Received signal \(number), scheduling shutdown...")
+                // A final save that fails keeps the server running, as in Redis: exiting would
+                // lose what the save was for.
+                let shared = self.shared
+                guard shared.lock.withLock({ shared.core.prepareForShutdown(save: nil, now: currentTimeMillis()) }) else {
+                    shared.log.warning("Received signal \(number) but errors trying to shut down the server, check the logs for more information")
+                    return
+                }
+                self.stop()
             }
             source.resume()
             return source

@@ -61,7 +61,7 @@ extension AppendOnlyFile {
         if current.incrs.isEmpty {
             let name = "\(config.appendFilename).\(current.lastIncrSeq + 1).incr.aof"
             current.incrs.append(.init(name: name, seq: current.lastIncrSeq + 1, kind: .incr))
-            closeFD(try create(directory + "/" + name))
+            closeFD(try create(directory + "/" + name, truncating: true))
             try writeManifest(current, directory: directory, name: manifestName)
         }
         let fd = try create(directory + "/" + current.incrs.last!.name)
@@ -90,8 +90,7 @@ extension AppendOnlyFile {
         try writeAtomically(PersistenceCommands.snapshot(server, now: currentTimeMillis()), directory: directory,
                             name: baseName, temporary: "temp-" + baseName)
         log(2, "Creating AOF base file \(baseName) on server start")
-        let fd = try create(directory + "/" + incrName)
-        _ = ftruncate(fd, 0)
+        let fd = try create(directory + "/" + incrName, truncating: true)
         log(2, "Creating AOF incr file \(incrName) on server start")
         let manifest = AOFManifest(base: .init(name: baseName, seq: (old?.lastBaseSeq ?? 0) + 1, kind: .base),
                                    incrs: [.init(name: incrName, seq: incrSeq, kind: .incr)])
@@ -195,7 +194,8 @@ struct AOFCommandReader {
         guard let count = header(&position, UInt8(ascii: "*")) else { return failure(position) }
         guard count >= 1 else { return .badFormat(offset: commandStart) }
         var args: [[UInt8]] = []
-        args.reserveCapacity(count)
+        // A damaged count must not reserve gigabytes: each argument takes at least 4 bytes.
+        args.reserveCapacity(min(count, (bytes.count - position) / 4 + 1))
         for _ in 0..<count {
             guard let length = header(&position, UInt8(ascii: "$")) else { return failure(position) }
             guard position + length + 2 <= bytes.count else { return .truncated }

@@ -21,6 +21,9 @@ public final class AOFSyncGate: Sendable {
     /// Bytes written that must be synced before their replies leave, and bytes synced.
     private let written = Atomic<Int>(0)
     private let synced = Atomic<Int>(0)
+    /// The errno of the last failed sync (0: none since the last good one). Writes are
+    /// refused with MISCONF meanwhile, as Redis refuses them after a failed fsync.
+    private let lastErrno = Atomic<Int32>(0)
 
     public init() {}
 
@@ -49,21 +52,44 @@ public final class AOFSyncGate: Sendable {
         synced.store(target, ordering: .releasing)
     }
 
-    /// Syncs the whole file now (the everysec timer, a file switch, shutdown).
+    /// Why syncing failed, while it does.
+    public var syncError: String? {
+        let code = lastErrno.load(ordering: .relaxed)
+        return code == 0 ? nil : String(cString: strerror(code))
+    }
+
+    /// Syncs the whole file now (the everysec timer, shutdown).
     func syncAll() {
         mutex.lock()
         defer { mutex.unlock() }
         let target = written.load(ordering: .acquiring)
-        if fd >= 0 { _ = fdatasync(fd) }
+        guard syncLocked() else { return }
         synced.store(target, ordering: .releasing)
     }
 
     /// Makes `fd` the file to sync, after syncing the one it replaces (-1: none any more).
-    func use(_ newFD: Int32) {
+    /// With `always`, replies may wait on the old file's bytes: if they cannot be synced the
+    /// process exits rather than send them, as Redis does.
+    func use(_ newFD: Int32, exitOnFailure: Bool) {
         mutex.lock()
         defer { mutex.unlock() }
-        if fd >= 0 { _ = fdatasync(fd) }
+        if !syncLocked() && exitOnFailure {
+            let line = Array("Can't recover from AOF fsync error when the AOF fsync policy is 'always'. Exiting...\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            exit(1)
+        }
         fd = newFD
         synced.store(written.load(ordering: .acquiring), ordering: .releasing)
+    }
+
+    /// Syncs `fd` (mutex held), recording the outcome for `syncError`.
+    private func syncLocked() -> Bool {
+        guard fd >= 0 else { return true }
+        if fdatasync(fd) == 0 {
+            lastErrno.store(0, ordering: .relaxed)
+            return true
+        }
+        lastErrno.store(errno, ordering: .relaxed)
+        return false
     }
 }

@@ -46,7 +46,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
          currentSize: Int, baseSize: Int, gate: AOFSyncGate) {
         fileSize = Int(lseek(fd, 0, SEEK_END))
         self.gate = gate
-        gate.use(fd)
+        gate.use(fd, exitOnFailure: policy == .always)
         self.directory = directory
         self.fileName = fileName
         self.manifest = manifest
@@ -131,7 +131,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
         flush()
         timer?.cancel()
         timer = nil
-        gate.use(-1)
+        gate.use(-1, exitOnFailure: fsyncPolicy == .always)
     }
 
     // MARK: - Parts and the manifest
@@ -147,13 +147,21 @@ public final class AppendOnlyFile: @unchecked Sendable {
     /// is written after this point is what the new base will not contain).
     func switchToNewIncr() throws {
         flush()
+        // Bytes a failed write left behind belong to the old file (and its SELECT state).
+        guard unwritten.isEmpty else { throw AOFError("Can't switch to a new AOF file while writes to the current one fail") }
         let seq = manifest.lastIncrSeq + 1
         let name = incrName(seq)
-        let newFD = try AppendOnlyFile.create(path(name))
+        let newFD = try AppendOnlyFile.create(path(name), truncating: true)
         var updated = manifest
         updated.incrs.append(.init(name: name, seq: seq, kind: .incr))
-        try AppendOnlyFile.writeManifest(updated, directory: directory, name: manifestName)
-        gate.use(newFD)
+        do {
+            try AppendOnlyFile.writeManifest(updated, directory: directory, name: manifestName)
+        } catch {
+            closeFD(newFD)
+            unlink(path(name))
+            throw error
+        }
+        gate.use(newFD, exitOnFailure: fsyncPolicy == .always)
         closeFD(fd)
         fd = newFD
         fileSize = 0
@@ -182,8 +190,10 @@ public final class AppendOnlyFile: @unchecked Sendable {
 
     // MARK: - File helpers
 
-    static func create(_ path: String) throws -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    /// Opens a part for appending; a new part (`truncating`) starts empty even if a file of
+    /// that name survived an earlier crash.
+    static func create(_ path: String, truncating: Bool = false) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | (truncating ? O_TRUNC : 0), 0o644)
         guard fd >= 0 else { throw AOFError("Can't open the append-only file \(path): \(String(cString: strerror(errno)))") }
         return fd
     }

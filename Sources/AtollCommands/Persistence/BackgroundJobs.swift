@@ -36,6 +36,9 @@ public struct PersistenceState {
     public var lastRewriteSeconds = -1
     public var rewrites = 0
     public var rewriteScheduled = false
+    /// Rewrites failed in a row, and when the last one was tried: automatic rewrites back off.
+    public var rewriteFailures = 0
+    public var lastRewriteTry: Int64 = 0
     public var bgsaveScheduled = false
     /// The AOF's size after the last rewrite (or at start): the base for automatic rewrites.
     public var aofRewriteBaseSize = 0
@@ -65,18 +68,19 @@ extension ServerCore {
     /// Starts a background rewrite of the append-only file: from now on writes go to a new
     /// incremental file, and a child writes the dataset as a new base. Returns an error text.
     func startRewrite(now: Int64) -> String? {
+        guard let aof else { return "Background AOF rewrite is only possible with appendonly yes" }
         if let child = persistence.child {
             if child.job == .rewrite { return "Background append only file rewriting already in progress" }
             persistence.rewriteScheduled = true
             return nil
         }
-        guard let aof else { return "Background AOF rewrite is only possible with appendonly yes" }
+        persistence.lastRewriteTry = now
         do {
             try aof.switchToNewIncr()
         } catch {
-            persistence.lastRewriteOK = false
+            rewriteFailed()
             logHandler?(3, "\(error)")
-            return "\(error)"
+            return Self.rewriteFailure
         }
         let directory = aof.directory
         let pid = forkChild {
@@ -90,16 +94,22 @@ extension ServerCore {
             }
         }
         guard pid > 0 else {
-            persistence.lastRewriteOK = false
-            let reason = String(cString: strerror(errno))
-            logHandler?(3, "Can't rewrite append only file in background: fork: \(reason)")
-            return "Can't rewrite append only file in background: fork: \(reason)"
+            rewriteFailed()
+            logHandler?(3, "Can't rewrite append only file in background: fork: \(String(cString: strerror(errno)))")
+            return Self.rewriteFailure
         }
         persistence.rewriteScheduled = false
         persistence.child = .init(pid: pid, job: .rewrite, startedAt: now, dirtyAtFork: dirty,
                                   temporary: "temp-rewriteaof-bg-\(pid).aof")
         logHandler?(2, "Background append only file rewriting started by pid \(pid)")
         return nil
+    }
+
+    static let rewriteFailure = "Can't execute an AOF background rewriting. Please check the server logs for more information."
+
+    private func rewriteFailed() {
+        persistence.lastRewriteOK = false
+        persistence.rewriteFailures += 1
     }
 
     /// Forks; the child runs `work` and exits with status 0 when it returns true. The child
@@ -164,7 +174,10 @@ extension ServerCore {
             _ = startBackgroundSave(now: now)
             return
         }
-        if let aof, config.autoAofRewritePercentage > 0, aof.currentSize >= config.autoAofRewriteMinSize {
+        // After failures, automatic rewrites wait a minute (explicit BGREWRITEAOF does not):
+        // retrying at every tick would only pile up incremental files.
+        let rewriteMayRetry = persistence.rewriteFailures == 0 || now - persistence.lastRewriteTry > 60_000
+        if rewriteMayRetry, let aof, config.autoAofRewritePercentage > 0, aof.currentSize >= config.autoAofRewriteMinSize {
             let base = max(persistence.aofRewriteBaseSize, 1)
             let growth = (aof.currentSize - base) * 100 / base
             if growth >= config.autoAofRewritePercentage {
@@ -192,20 +205,24 @@ extension ServerCore {
         case .rewrite:
             persistence.lastRewriteSeconds = seconds
             guard ok, let aof else {
-                persistence.lastRewriteOK = false
-                if let aof { unlink(aof.path(child.temporary)) }
+                rewriteFailed()
+                if let aof {
+                    unlink(aof.path(child.temporary))
+                    unlink(aof.path("temp-" + child.temporary))
+                }
                 logHandler?(3, "Background AOF rewrite terminated with error")
                 return
             }
             do {
                 try aof.installRewrittenBase(temporary: child.temporary)
                 persistence.lastRewriteOK = true
+                persistence.rewriteFailures = 0
                 persistence.rewrites += 1
                 persistence.aofRewriteBaseSize = aof.currentSize
                 logHandler?(2, "Background AOF rewrite terminated with success")
                 logHandler?(2, "Background AOF rewrite finished successfully")
             } catch {
-                persistence.lastRewriteOK = false
+                rewriteFailed()
                 unlink(aof.path(child.temporary))
                 logHandler?(3, "\(error)")
             }
@@ -214,8 +231,8 @@ extension ServerCore {
 
     /// Stops a running child (SHUTDOWN, FLUSHALL's implicit save, `appendonly no`) and removes
     /// its temporary file.
-    func killChild() {
-        guard let child = persistence.child else { return }
+    func killChild(only job: PersistenceState.Job? = nil) {
+        guard let child = persistence.child, job == nil || child.job == job else { return }
         kill(child.pid, SIGUSR1)
         var status: Int32 = 0
         _ = waitpid(child.pid, &status, 0)
@@ -257,24 +274,25 @@ extension ServerCore {
     /// Before the process exits (SHUTDOWN, SIGTERM): stops a child, syncs the append-only file
     /// and saves a snapshot when `save` rules are set (or `save` says so, `false` never).
     /// Returns false when a save that was due failed.
+    /// After it returns true the server acknowledges nothing more (`run` closes connections).
     public func prepareForShutdown(save: Bool?, now: Int64) -> Bool {
         if shutdownPrepared { return true }
         killChild()
         if let aof {
-            aof.close()
+            aof.flush()
+            aof.syncNow()
             logHandler?(2, "Calling fsync() on the AOF file.")
         }
-        let wantsSave = save ?? !config.saveRules.isEmpty
-        guard wantsSave else {
-            shutdownPrepared = true
-            return true
+        if save ?? !config.saveRules.isEmpty {
+            logHandler?(2, "Saving the final RDB snapshot before exiting.")
+            if let error = PersistenceCommands.writeSnapshot(self, now: now) {
+                // The server goes on serving, with its append-only file still open.
+                logHandler?(3, "Error trying to save the DB, can't exit: \(error)")
+                return false
+            }
+            logHandler?(2, "DB saved on disk")
         }
-        logHandler?(2, "Saving the final RDB snapshot before exiting.")
-        if let error = PersistenceCommands.writeSnapshot(self, now: now) {
-            logHandler?(3, "Error trying to save the DB, can't exit: \(error)")
-            return false
-        }
-        logHandler?(2, "DB saved on disk")
+        aof?.close()
         shutdownPrepared = true
         return true
     }

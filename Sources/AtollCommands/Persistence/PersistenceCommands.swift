@@ -26,8 +26,13 @@ public enum PersistenceCommands {
             guard c.args.count == 2, c.argIs(1, "schedule") else { return c.syntaxError() }
             schedule = true
         }
-        if let child = c.server.persistence.child {
-            if child.job == .snapshot { return c.out.error("ERR Background save already in progress") }
+        if c.server.persistence.child?.job == .snapshot { return c.out.error("ERR Background save already in progress") }
+        // Inside EXEC the fork waits for the cron, so it never splits a transaction.
+        if c.client.executingTransaction && c.server.persistence.child == nil {
+            c.server.persistence.bgsaveScheduled = true
+            return c.out.status("Background saving scheduled")
+        }
+        if c.server.persistence.child != nil {
             guard schedule else {
                 return c.out.error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
             }
@@ -39,6 +44,12 @@ public enum PersistenceCommands {
     }
 
     static func bgrewriteaof(_ c: inout CommandContext) {
+        // Inside EXEC the switch to a new file waits for the cron: it must not split the
+        // transaction's effects between two files.
+        if c.client.executingTransaction && c.server.aof != nil && c.server.persistence.child == nil {
+            c.server.persistence.rewriteScheduled = true
+            return c.out.status("Background append only file rewriting scheduled")
+        }
         let busyWithSnapshot = c.server.persistence.child?.job == .snapshot
         if let error = c.server.startRewrite(now: c.now) { return c.out.error("ERR " + error) }
         c.out.status(busyWithSnapshot ? "Background append only file rewriting scheduled" : "Background append only file rewriting started")
@@ -74,6 +85,7 @@ public enum PersistenceCommands {
                 c.server.aof = try AppendOnlyFile.load(for: c.server, log: log)
             } catch {
                 c.server.logHandler?(3, "\(error)")
+                c.server.config.appendOnly = false
                 return c.out.error("ERR Error loading the AOF, check server logs.")
             }
             c.server.logHandler?(2, "Append Only File loaded by DEBUG LOADAOF")
