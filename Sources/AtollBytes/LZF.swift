@@ -7,7 +7,9 @@ public enum LZF {
     /// The decompressed bytes, or nil if `input` is not valid LZF for `expectedLength` bytes.
     public static func decompress(_ input: ArraySlice<UInt8>, expectedLength: Int) -> [UInt8]? {
         var out: [UInt8] = []
-        out.reserveCapacity(expectedLength)
+        // The claimed length comes from the input: reserve no more than the input can expand
+        // to (a two-byte back-reference yields at most 264 bytes).
+        out.reserveCapacity(min(expectedLength, input.count * 132 + 32))
         var i = input.startIndex
         while i < input.endIndex {
             let control = Int(input[i])

@@ -115,7 +115,9 @@ public struct RDBReader {
             let zset = SortedSetObject()
             for _ in 0..<(try length()) {
                 let member = Bytes(try string())
-                zset.set(member, type == 5 ? try binaryDouble() : try textDouble(), limits: limits)
+                let score = type == 5 ? try binaryDouble() : try textDouble()
+                guard !score.isNaN else { throw fail("Zset with NAN score detected") }
+                zset.set(member, score, limits: limits)
             }
             return .zset(zset)
         case 4:
@@ -137,7 +139,7 @@ public struct RDBReader {
             let items = try listpack(try string())
             guard items.count % 2 == 0 else { throw fail("Odd listpack for a sorted set") }
             for i in stride(from: 0, to: items.count, by: 2) {
-                guard let score = Double(String(decoding: items[i + 1], as: UTF8.self)) else { throw fail("Bad score") }
+                guard let score = Double(String(decoding: items[i + 1], as: UTF8.self)), !score.isNaN else { throw fail("Bad score") }
                 zset.set(Bytes(items[i]), score, limits: limits)
             }
             return .zset(zset)
