@@ -49,6 +49,8 @@ public final class ServerCore: @unchecked Sendable {
     /// With `appendfsync always`: what connections sync through before flushing replies.
     public let aofSync = AOFSyncGate()
     private var nextClientID: Int64 = 1
+    /// The last command name resolved to a command without subcommands, and its spec.
+    private var lastResolved: (name: [UInt8], spec: CommandSpec)?
 
     public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
         self.config = config
@@ -107,7 +109,9 @@ public final class ServerCore: @unchecked Sendable {
         var i = start
         while i < commands.count {
             ctx.args.removeAll(keepingCapacity: true)
-            ctx.args.append(contentsOf: commands[i])
+            // One append per argument: `append(contentsOf:)` of a slice of arrays goes through
+            // unspecialized value witnesses.
+            for argument in commands[i] { ctx.args.append(argument) }
             run(&ctx, clock: &clock)
             if ctx.offloadRequested { break }
             i += 1
@@ -246,16 +250,24 @@ public final class ServerCore: @unchecked Sendable {
         // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
         defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
         let spec: CommandSpec
-        switch table.resolve(ctx.args) {
-        case .found(let s): spec = s
-        case .unknownCommand:
-            if client.inTransaction { client.transactionFailed = true }
-            ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
-            return
-        case .unknownSubcommand(let parent):
-            if client.inTransaction { client.transactionFailed = true }
-            ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
-            return
+        // A pipeline repeats its command: the name the decoder shared last time (same array, so
+        // `==` is a pointer check) skips the table's hashing.
+        if let last = lastResolved, ctx.args[0] == last.name {
+            spec = last.spec
+        } else {
+            switch table.resolve(ctx.args) {
+            case .found(let s):
+                spec = s
+                if s.subcommands.isEmpty && !s.name.contains("|") { lastResolved = (ctx.args[0], s) }
+            case .unknownCommand:
+                if client.inTransaction { client.transactionFailed = true }
+                ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
+                return
+            case .unknownSubcommand(let parent):
+                if client.inTransaction { client.transactionFailed = true }
+                ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
+                return
+            }
         }
         guard spec.arityMatches(ctx.args.count) else {
             return reject(&ctx, spec, "ERR", "wrong number of arguments for '\(spec.name)' command")
