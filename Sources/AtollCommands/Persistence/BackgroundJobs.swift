@@ -292,7 +292,9 @@ extension ServerCore {
             }
             logHandler?(2, "DB saved on disk")
         }
+        // Closed and dropped: nothing (not even active expiry) writes to it after the last sync.
         aof?.close()
+        aof = nil
         shutdownPrepared = true
         return true
     }
