@@ -45,14 +45,17 @@ public enum CRC64 {
         }
     }
 
+    /// Continues `crc` over an array's bytes.
     public static func update(_ crc: UInt64, _ bytes: [UInt8]) -> UInt64 {
         bytes.withUnsafeBytes { update(crc, $0) }
     }
 
+    /// Continues `crc` over a slice's bytes.
     public static func update(_ crc: UInt64, _ bytes: ArraySlice<UInt8>) -> UInt64 {
         bytes.withUnsafeBytes { update(crc, $0) }
     }
 
+    /// The checksum of `bytes`, from the initial value 0.
     public static func checksum(_ bytes: [UInt8]) -> UInt64 { update(0, bytes) }
     public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 { update(0, bytes) }
 }

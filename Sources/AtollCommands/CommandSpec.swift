@@ -86,7 +86,7 @@ public final class CommandSpec: Sendable {
     /// EVAL and friends: may run long, so the dispatcher may hand them to the script thread.
     public let runsScript: Bool
     /// EXEC and scripts: the append-only file records the commands they ran, not them.
-    let recordsOwnEffects: Bool
+    let loggedThroughItsCommands: Bool
     let handler: CommandHandler?
 
     public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String], keys: (Int, Int, Int) = (0, 0, 0),
@@ -101,7 +101,7 @@ public final class CommandSpec: Sendable {
         self.subcommands = subcommands
         self.handler = run
         self.runsScript = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
-        self.recordsOwnEffects = runsScript || name == "exec"
+        self.loggedThroughItsCommands = runsScript || name == "exec"
     }
 
     /// The part after `|` for subcommands.

@@ -8,8 +8,11 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 }
 
 extension ServerConfiguration {
-    /// Applies every directive in `text`, in order; later lines win. Unknown names are errors.
+    /// Applies every directive in `text`, in order; later lines win, except `save` lines,
+    /// which add up as in Redis (the first one replaces the default, `save ""` clears them).
+    /// Unknown names are errors.
     public mutating func load(_ text: String) throws {
+        var sawSave = false
         let lines = text.utf8.split(separator: 10, omittingEmptySubsequences: false).map { bytes in
             String(decoding: bytes.last == 13 ? bytes.dropLast() : bytes[...], as: UTF8.self)
         }
@@ -26,6 +29,15 @@ extension ServerConfiguration {
             }
             if values.isEmpty {
                 throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nwrong number of arguments")
+            }
+            if parameter.name == "save" {
+                guard let rules = SaveRule.parse(values.joined(separator: " ")) else {
+                    throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nInvalid save parameters")
+                }
+                if !sawSave || rules.isEmpty { saveRules = [] }
+                saveRules += rules
+                sawSave = true
+                continue
             }
             if let reason = parameter.apply(Array(values), to: &self) {
                 throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\n\(reason)")

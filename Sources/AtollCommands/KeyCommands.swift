@@ -320,9 +320,8 @@ enum KeyCommands {
     }
 
     static func randomkey(_ c: inout CommandContext) {
-        var expired = 0
         var gone: [Bytes] = []
-        let key = c.keyspace.databases[c.client.db].randomKey(now: c.now, expired: &expired, using: &c.keyspace.rng) { gone.append($0) }
+        let key = c.keyspace.databases[c.client.db].randomKey(now: c.now, using: &c.keyspace.rng) { gone.append($0) }
         for expiredKey in gone { c.noteExpired(expiredKey, db: c.client.db) }
         guard let key else { return c.out.null() }
         c.out.bulk(key.array)
@@ -364,11 +363,8 @@ enum KeyCommands {
         // would otherwise write the flushed data back, and a restart would bring it back.
         if !c.server.config.saveRules.isEmpty {
             c.server.killChild(only: .snapshot)
-            if let error = PersistenceCommands.writeSnapshot(c.server, now: c.now) {
+            if let error = c.server.saveNow(c.now) {
                 c.server.logHandler?(3, "FLUSHALL could not save the empty dataset: \(error)")
-            } else {
-                c.server.lastSave = c.now / 1000
-                c.server.dirty = 0
             }
             c.server.dirty += 1
         }

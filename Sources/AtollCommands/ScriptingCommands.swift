@@ -82,12 +82,13 @@ enum ScriptingCommands {
         case .failure(let error): return c.out.error(error.message)
         case .success: break
         }
-        let engine = c.server.scripting.engine
-        let count = engine.scripts.count
-        switch engine.load(c.args[2]) {
+        let scripting = c.server.scripting
+        let sha = scripting.sha(ofBody: c.args[2])
+        let isNew = c.logsWrites && !scripting.engine.contains(sha)
+        switch scripting.engine.load(c.args[2], sha: sha) {
         case .failure(let error): c.out.error(error.message)
         case .success(let sha):
-            if engine.scripts.count > count { logScriptLoad(&c, c.args[2]) }
+            if isNew { logScriptLoad(&c, c.args[2]) }
             c.out.bulk(sha.array)
         }
     }

@@ -36,7 +36,7 @@ public struct ServerConfiguration: Sendable {
     /// a core to the kernel's network stack — on two cores, one loop measured faster than two.
     public var ioThreads = 0
     public var activeExpireEnabled = true
-    /// Where SAVE writes its snapshot: `dir`/`dbfilename`.
+    /// Where snapshots (`dbfilename`) and the append-only directory (`appenddirname`) live.
     public var dir = currentDirectory()
     public var dbFilename = "dump.rdb"
     /// `save <seconds> <changes>` rules: a background save starts when one is met. None by

@@ -46,7 +46,9 @@ public final class ServerCore: @unchecked Sendable {
     public var shutdownPrepared = false
     /// True while the append-only file is replayed at start: nothing expires meanwhile.
     public var loading = false
-    /// With `appendfsync always`: what connections sync through before flushing replies.
+    /// Syncs the append-only file: connections wait on it before flushing replies (with
+    /// `appendfsync always`), the everysec timer and shutdown sync through it, and a failed
+    /// sync makes writes get MISCONF.
     public let aofSync = AOFSyncGate()
     private var nextClientID: Int64 = 1
     /// The last command name resolved to a command without subcommands, and its spec.
@@ -211,7 +213,7 @@ public final class ServerCore: @unchecked Sendable {
         ctx.forceLogged = false
         spec.handler?(&ctx)
         // `dirty` only grows with changes (SAVE resetting it to 0 is not one).
-        guard dirty > before || ctx.forceLogged, !spec.recordsOwnEffects else {
+        guard dirty > before || ctx.forceLogged, !spec.loggedThroughItsCommands else {
             ctx.loggedAs = nil
             return
         }
@@ -275,6 +277,7 @@ public final class ServerCore: @unchecked Sendable {
         if !client.authenticated && !spec.flags.contains(.noAuth) {
             return reject(&ctx, spec, "NOAUTH", "Authentication required.")
         }
+        // The cheap tests first: the refusal text is only built when some disk error is set.
         if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
            let refusal = diskErrorRefusal {
             return reject(&ctx, spec, "MISCONF", refusal)

@@ -141,11 +141,12 @@ public struct Database: Sendable {
         return (sampled, expired)
     }
 
-    /// A random live key, or nil when empty. Expired keys met on the way are deleted, counted
-    /// in `expired` and passed to `onExpired`.
-    public mutating func randomKey<G: RandomNumberGenerator>(now: Int64, expired: inout Int, using rng: inout G,
+    /// A random live key, or nil when empty. Expired keys met on the way are deleted and
+    /// passed to `onExpired`.
+    public mutating func randomKey<G: RandomNumberGenerator>(now: Int64, using rng: inout G,
                                                              onExpired: (Bytes) -> Void = { _ in }) -> Bytes? {
         // Bounded: if every key sampled has expired, keep deleting them; at worst the storage empties.
+        var expired = 0
         for _ in 0..<(storage.count + 1) {
             guard let key = storage.randomKey(using: &rng) else { return nil }
             let before = expired

@@ -14,7 +14,7 @@ final class KeyspaceLock: @unchecked Sendable {
     /// Runs with the lock still held, just before each release.
     private let beforeUnlock: () -> Void
 
-    init(beforeUnlock: @escaping () -> Void = {}) {
+    init(beforeUnlock: @escaping () -> Void) {
         self.beforeUnlock = beforeUnlock
         pthread_mutex_init(mutex, nil)
     }

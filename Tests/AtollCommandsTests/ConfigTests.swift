@@ -228,3 +228,15 @@ import Testing
         #expect(parseMemory("") == nil)
     }
 }
+
+@Suite struct SaveRuleConfigTests {
+    @Test func saveLinesAddUpAsInRedis() throws {
+        var config = ServerConfiguration()
+        try config.load("save 3600 1\nsave 300 100 60 10000\n")
+        #expect(config.saveRules == [SaveRule(seconds: 3600, changes: 1), SaveRule(seconds: 300, changes: 100),
+                                     SaveRule(seconds: 60, changes: 10000)])
+        try config.load("save \"\"\n")
+        #expect(config.saveRules.isEmpty)
+        #expect(throws: ConfigError.self) { try config.load("save 10\n") }
+    }
+}

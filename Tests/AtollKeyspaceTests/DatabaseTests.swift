@@ -168,7 +168,7 @@ private func str(_ s: String) -> Value { .string(Bytes(Array(s.utf8))) }
         var expired = 0
         var seen = Set<Bytes>()
         for _ in 0..<300 {
-            guard let k = db.randomKey(now: 100, expired: &expired, using: &rng) else {
+            guard let k = db.randomKey(now: 100, using: &rng, onExpired: { _ in expired += 1 }) else {
                 Issue.record("randomKey returned nil with live keys present")
                 break
             }
@@ -188,7 +188,7 @@ private func str(_ s: String) -> Value { .string(Bytes(Array(s.utf8))) }
         var expired = 0
         var result: Bytes? = key("sentinel")
         for _ in 0..<100 {
-            result = db.randomKey(now: 20, expired: &expired, using: &rng)
+            result = db.randomKey(now: 20, using: &rng, onExpired: { _ in expired += 1 })
             if result == nil { break }
         }
         #expect(result == nil)

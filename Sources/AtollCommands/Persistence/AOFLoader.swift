@@ -53,8 +53,7 @@ extension AppendOnlyFile {
                 }
                 continue
             }
-            try replayer.replay(bytes, name: part.name, path: path, isLast: index == parts.count - 1,
-                                manifestName: manifestName, log: log)
+            try replayer.replay(bytes, name: part.name, path: path, isLast: index == parts.count - 1, log: log)
         }
         log(2, "DB loaded from append only file: \(server.keyspace.databases.reduce(0) { $0 + $1.count }) keys")
         var current = manifest
@@ -118,8 +117,7 @@ struct AOFReplayer {
         ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: client, server: server)
     }
 
-    mutating func replay(_ bytes: [UInt8], name: String, path: String, isLast: Bool, manifestName: String,
-                         log: (Int, String) -> Void) throws {
+    mutating func replay(_ bytes: [UInt8], name: String, path: String, isLast: Bool, log: (Int, String) -> Void) throws {
         var reader = AOFCommandReader(bytes: bytes)
         /// The end of the last command outside a transaction: where a damaged tail is cut.
         var validUpTo = 0

@@ -2,10 +2,10 @@
 /// `appenddirname` as `<appendfilename>.manifest` and lists one line per file:
 /// `file <name> seq <n> type <b|h|i>` — the base (an RDB snapshot), the incremental files
 /// replayed after it in order, and history files a rewrite made obsolete.
-struct AOFManifest: Equatable {
+struct AOFManifest {
     enum Kind: String { case base = "b", history = "h", incr = "i" }
 
-    struct Part: Equatable {
+    struct Part {
         var name: String
         var seq: Int
         var kind: Kind
@@ -15,7 +15,7 @@ struct AOFManifest: Equatable {
     var incrs: [Part] = []
     var history: [Part] = []
 
-    /// The highest sequence number used by any file, base or incremental.
+    /// The base file's sequence number (0 without one), and the highest incremental one.
     var lastBaseSeq: Int { base?.seq ?? 0 }
     var lastIncrSeq: Int { incrs.last?.seq ?? history.filter { $0.name.hasSuffix(".incr.aof") }.map(\.seq).max() ?? 0 }
 

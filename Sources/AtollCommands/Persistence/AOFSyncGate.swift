@@ -1,4 +1,6 @@
-/// `AOFSyncGate`: group commit for `appendfsync always`, as Redis does it before each sleep.
+/// `AOFSyncGate`: syncing the append-only file from any thread — group commit for
+/// `appendfsync always` (as Redis does it before each sleep), the everysec timer's and
+/// shutdown's syncs, and the last sync error (writes get MISCONF while it is set).
 ///
 /// Commands write their effects to the file with the keyspace lock held, but do not sync
 /// there. A connection whose replies may acknowledge such a write calls `syncPending()` before
@@ -42,13 +44,8 @@ public final class AOFSyncGate: Sendable {
         defer { mutex.unlock() }
         let target = written.load(ordering: .acquiring)
         guard synced.load(ordering: .acquiring) < target else { return }
-        if fd >= 0 && fdatasync(fd) != 0 {
-            // The promise behind every pending reply cannot be kept: exit before sending one.
-            let reason = String(cString: strerror(errno))
-            let line = Array("Can't recover from AOF fsync error when the AOF fsync policy is 'always' (\(reason)). Exiting...\n".utf8)
-            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            exit(1)
-        }
+        // The promise behind every pending reply cannot be kept: exit before sending one.
+        if fd >= 0 && fdatasync(fd) != 0 { Self.exitOnSyncFailure() }
         synced.store(target, ordering: .releasing)
     }
 
@@ -73,13 +70,16 @@ public final class AOFSyncGate: Sendable {
     func use(_ newFD: Int32, exitOnFailure: Bool) {
         mutex.lock()
         defer { mutex.unlock() }
-        if !syncLocked() && exitOnFailure {
-            let line = Array("Can't recover from AOF fsync error when the AOF fsync policy is 'always'. Exiting...\n".utf8)
-            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            exit(1)
-        }
+        if !syncLocked() && exitOnFailure { Self.exitOnSyncFailure() }
         fd = newFD
         synced.store(written.load(ordering: .acquiring), ordering: .releasing)
+    }
+
+    /// Redis's exit when `always` cannot keep its promise (written straight to standard error).
+    private static func exitOnSyncFailure() -> Never {
+        let line = Array("Can't recover from AOF fsync error when the AOF fsync policy is 'always' (\(String(cString: strerror(errno)))). Exiting...\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        exit(1)
     }
 
     /// Syncs `fd` (mutex held), recording the outcome for `syncError`.

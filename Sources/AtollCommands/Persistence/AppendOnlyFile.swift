@@ -18,7 +18,8 @@ import Darwin
 #endif
 
 public final class AppendOnlyFile: @unchecked Sendable {
-    public enum FsyncPolicy: String, Sendable, CaseIterable { case always, everysec, no }
+    /// `appendfsync`: when written commands are synced to disk.
+    public enum FsyncPolicy: String, Sendable { case always, everysec, no }
 
     /// Effects of the commands run since the last flush.
     public var feed = AppendOnlyFeed()
@@ -40,11 +41,11 @@ public final class AppendOnlyFile: @unchecked Sendable {
     public private(set) var currentSize = 0
     public private(set) var baseSize = 0
     /// Bytes in the incremental file being appended to.
-    private var fileSize: Int
+    private var incrFileSize: Int
 
     init(directory: String, fileName: String, manifest: AOFManifest, fd: Int32, policy: FsyncPolicy,
          currentSize: Int, baseSize: Int, gate: AOFSyncGate) {
-        fileSize = Int(lseek(fd, 0, SEEK_END))
+        incrFileSize = Int(lseek(fd, 0, SEEK_END))
         self.gate = gate
         gate.use(fd, exitOnFailure: policy == .always)
         self.directory = directory
@@ -84,12 +85,12 @@ public final class AppendOnlyFile: @unchecked Sendable {
         if written < unwritten.count {
             let reason = String(cString: strerror(errno))
             // A partial command must not stay in the file: cut back to the last whole one.
-            if written > 0 { _ = ftruncate(fd, off_t(fileSize)) }
+            if written > 0 { _ = ftruncate(fd, off_t(incrFileSize)) }
             failWrite(reason)
             return
         }
         currentSize += written
-        fileSize += written
+        incrFileSize += written
         unwritten.removeAll(keepingCapacity: true)
         if fsyncPolicy == .always { gate.wrote(written) }
         if writeError != nil {
@@ -164,7 +165,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
         gate.use(newFD, exitOnFailure: fsyncPolicy == .always)
         closeFD(fd)
         fd = newFD
-        fileSize = 0
+        incrFileSize = 0
         manifest = updated
         feed.startNewFile()
     }
@@ -262,6 +263,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
     }
 }
 
+/// Why the append-only file could not be opened, loaded or switched.
 public struct AOFError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }

@@ -15,6 +15,7 @@ import Darwin
 
 /// What the persistence machinery has done, for INFO and for deciding what to do next.
 public struct PersistenceState {
+    /// What a child writes: an RDB snapshot (BGSAVE) or a new append-only base (rewrite).
     public enum Job: Sendable { case snapshot, rewrite }
 
     /// The running child: its pid, job, start (Unix ms) and `dirty` when it forked.
@@ -28,17 +29,24 @@ public struct PersistenceState {
     }
 
     public var child: Child?
+    /// How the last background save ended (false also refuses writes, with save rules set).
     public var lastBgsaveOK = true
+    /// Seconds the last background save took (-1 before the first).
     public var lastBgsaveSeconds = -1
+    /// Unix ms of the last background save attempt (failed saves retry after 5 s).
     public var lastBgsaveTry: Int64 = 0
+    /// Background saves that succeeded.
     public var rdbSaves = 0
+    /// How the last rewrite ended, and the seconds it took (-1 before the first).
     public var lastRewriteOK = true
     public var lastRewriteSeconds = -1
+    /// Rewrites that succeeded.
     public var rewrites = 0
-    public var rewriteScheduled = false
     /// Rewrites failed in a row, and when the last one was tried: automatic rewrites back off.
     public var rewriteFailures = 0
     public var lastRewriteTry: Int64 = 0
+    /// Jobs asked for while another child ran (or inside EXEC), started by the cron.
+    public var rewriteScheduled = false
     public var bgsaveScheduled = false
     /// The AOF's size after the last rewrite (or at start): the base for automatic rewrites.
     public var aofRewriteBaseSize = 0
@@ -46,6 +54,17 @@ public struct PersistenceState {
 }
 
 extension ServerCore {
+    /// Writes the snapshot now, with the lock held (SAVE, FLUSHALL, DEBUG RELOAD, shutdown).
+    /// A good save resets the change count and clears a failed background save's refusal of
+    /// writes, as in Redis. Returns an error description, or nil.
+    func saveNow(_ now: Int64) -> String? {
+        if let error = PersistenceCommands.writeSnapshot(self, now: now) { return error }
+        dirty = 0
+        lastSave = now / 1000
+        persistence.lastBgsaveOK = true
+        return nil
+    }
+
     /// Starts a background save; returns an error text (Redis's) or nil.
     func startBackgroundSave(now: Int64) -> String? {
         if let child = persistence.child {
@@ -285,7 +304,7 @@ extension ServerCore {
         }
         if save ?? !config.saveRules.isEmpty {
             logHandler?(2, "Saving the final RDB snapshot before exiting.")
-            if let error = PersistenceCommands.writeSnapshot(self, now: now) {
+            if let error = saveNow(now) {
                 // The server goes on serving, with its append-only file still open.
                 logHandler?(3, "Error trying to save the DB, can't exit: \(error)")
                 return false

@@ -61,11 +61,9 @@ public enum PersistenceCommands {
     static func debug(_ c: inout CommandContext) {
         if c.argIs(1, "reload") {
             guard c.args.count == 2 else { return c.out.error("ERR DEBUG RELOAD only supports plain reloads in Atoll") }
-            if let error = writeSnapshot(c.server, now: c.now) {
+            if let error = c.server.saveNow(c.now) {
                 return c.out.error("ERR Error trying to save the DB: \(error)")
             }
-            c.server.dirty = 0
-            c.server.lastSave = c.now / 1000
             emptyForReload(c.server)
             do {
                 _ = try loadSnapshot(into: c.server, now: c.now)
@@ -109,14 +107,10 @@ public enum PersistenceCommands {
 
     static func save(_ c: inout CommandContext) {
         if c.server.persistence.child?.job == .snapshot { return c.out.error("ERR Background save already in progress") }
-        if let error = writeSnapshot(c.server, now: c.now) {
+        if let error = c.server.saveNow(c.now) {
             c.server.logHandler?(3, "Failed opening the temp RDB file for saving: \(error)")
             return c.out.error("ERR")
         }
-        c.server.dirty = 0
-        c.server.lastSave = c.now / 1000
-        // A good save clears a failed background save's refusal of writes, as in Redis.
-        c.server.persistence.lastBgsaveOK = true
         c.out.ok()
     }
 

@@ -33,7 +33,7 @@ extension InfoSections {
                      "aof_current_rewrite_time_sec:\(rewriting ? elapsed : "-1")",
                      "aof_last_bgrewrite_status:\(state.lastRewriteOK ? "ok" : "err")",
                      "aof_rewrites:\(state.rewrites)",
-                     "aof_rewrites_consecutive_failures:0",
+                     "aof_rewrites_consecutive_failures:\(state.rewriteFailures)",
                      "aof_last_write_status:\(server.aof?.writeError == nil ? "ok" : "err")",
                      "aof_last_cow_size:0",
                      "module_fork_in_progress:0",
