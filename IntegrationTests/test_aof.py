@@ -495,3 +495,31 @@ def test_a_failed_final_save_keeps_the_server_and_its_append_only_file_going():
             c = a.connect(timeout=15)
             assert c.pipeline([("GET", "before"), ("GET", "after")]) == [b"$1\r\n1\r\n", b"$1\r\n2\r\n"]
             c.close()
+
+
+def test_switching_on_at_run_time_writes_the_base_in_the_background_and_replaces_an_old_file():
+    with tempfile.TemporaryDirectory(prefix="atoll-aof-") as directory:
+        # An old append-only file with data that must not come back.
+        with spawn("atoll", "--dir", directory, *AOF) as a:
+            c = a.connect(timeout=15)
+            c.command("SET", "stale", "1")
+            c.close()
+        old_parts = set(os.listdir(aof_dir(directory)))
+        with spawn("atoll", "--dir", directory, "--appendonly", "no") as a:
+            c = a.connect(timeout=30)
+            assert c.command("FLUSHALL") == b"+OK\r\n"
+            load_dataset(c, 50_000)
+            assert c.command("CONFIG", "SET", "appendonly", "yes") == b"+OK\r\n"
+            # Writes go on while the base is written; they are in the file from the start.
+            c.command("SET", "during", "1")
+            wait_field(c, "persistence", "aof_rewrite_in_progress", "0", timeout=30)
+            assert info_field(c, "persistence", "aof_last_bgrewrite_status") == "ok"
+            c.command("SET", "after", "1")
+            os.kill(a.pid, 9)
+            assert a.wait_exit(10) is not None
+        assert not old_parts & {name for name in os.listdir(aof_dir(directory)) if name.startswith("appendonly.aof.")} - {"appendonly.aof.manifest"}
+        with spawn("atoll", "--dir", directory, *AOF) as a:
+            c = a.connect(timeout=30)
+            assert resp.parse(c.command("DBSIZE")) == 50_002
+            assert c.command("EXISTS", "stale", "during", "after") == b":2\r\n"
+            c.close()

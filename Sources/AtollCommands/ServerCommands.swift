@@ -281,7 +281,7 @@ enum ServerCommands {
         c.server.aof?.fsyncPolicy = updated.appendFsync
         if updated.appendOnly != wasAppendOnly {
             if updated.appendOnly {
-                if let error = c.server.startAppendOnly(log: { [server = c.server] level, message in server.logHandler?(level, message) }) {
+                if let error = c.server.startAppendOnly(now: c.now, log: { [server = c.server] level, message in server.logHandler?(level, message) }) {
                     c.server.config.appendOnly = false
                     return c.out.error("ERR CONFIG SET failed (possibly related to argument 'appendonly') - \(error)")
                 }

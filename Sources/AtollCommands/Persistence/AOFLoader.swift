@@ -72,10 +72,37 @@ extension AppendOnlyFile {
         return file
     }
 
-    /// A new layout holding the current dataset: a base (an RDB snapshot) and an empty
-    /// incremental file, numbered after the parts of any manifest already there, which are
-    /// then deleted (`appendonly yes` switched on while running replaces an old file).
+    /// The first layout, at start when the directory has no manifest yet: base 1 (an RDB
+    /// snapshot of the dataset, written before serving, as Redis does) and an empty incr 1.
     static func startFresh(for server: ServerCore, log: @escaping (Int, String) -> Void) throws -> AppendOnlyFile {
+        let config = server.config
+        let directory = config.dir + "/" + config.appendDirName
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw AOFError("Can't open or create append-only dir \(directory): \(String(cString: strerror(errno)))")
+        }
+        let baseName = "\(config.appendFilename).1.base.rdb"
+        let incrName = "\(config.appendFilename).1.incr.aof"
+        try writeAtomically(PersistenceCommands.snapshot(server, now: currentTimeMillis()), directory: directory,
+                            name: baseName, temporary: "temp-" + baseName)
+        log(2, "Creating AOF base file \(baseName) on server start")
+        let fd = try create(directory + "/" + incrName, truncating: true)
+        log(2, "Creating AOF incr file \(incrName) on server start")
+        let manifest = AOFManifest(base: .init(name: baseName, seq: 1, kind: .base),
+                                   incrs: [.init(name: incrName, seq: 1, kind: .incr)])
+        try writeManifest(manifest, directory: directory, name: config.appendFilename + ".manifest")
+        let baseSize = fileSize(directory + "/" + baseName)
+        let file = AppendOnlyFile(directory: directory, fileName: config.appendFilename, manifest: manifest, fd: fd,
+                                  policy: config.appendFsync, currentSize: baseSize, baseSize: baseSize, gate: server.aofSync)
+        file.log = log
+        return file
+    }
+}
+
+extension AppendOnlyFile {
+    /// `appendonly yes` at run time: a new incremental file takes the writes from now on, and
+    /// the base is written by a background child (`ServerCore.startRewrite`). Parts of an old
+    /// manifest in the directory are replaced once that base is installed.
+    static func startAwaitingBase(for server: ServerCore, log: @escaping (Int, String) -> Void) throws -> AppendOnlyFile {
         let config = server.config
         let directory = config.dir + "/" + config.appendDirName
         let manifestName = config.appendFilename + ".manifest"
@@ -83,23 +110,16 @@ extension AppendOnlyFile {
             throw AOFError("Can't open or create append-only dir \(directory): \(String(cString: strerror(errno)))")
         }
         let old = (try? readFile(directory + "/" + manifestName)).flatMap { try? AOFManifest.parse(String(decoding: $0, as: UTF8.self)) }
-        let baseName = "\(config.appendFilename).\((old?.lastBaseSeq ?? 0) + 1).base.rdb"
         let incrSeq = (old?.lastIncrSeq ?? 0) + 1
         let incrName = "\(config.appendFilename).\(incrSeq).incr.aof"
-        try writeAtomically(PersistenceCommands.snapshot(server, now: currentTimeMillis()), directory: directory,
-                            name: baseName, temporary: "temp-" + baseName)
-        log(2, "Creating AOF base file \(baseName) on server start")
         let fd = try create(directory + "/" + incrName, truncating: true)
-        log(2, "Creating AOF incr file \(incrName) on server start")
-        let manifest = AOFManifest(base: .init(name: baseName, seq: (old?.lastBaseSeq ?? 0) + 1, kind: .base),
-                                   incrs: [.init(name: incrName, seq: incrSeq, kind: .incr)])
-        try writeManifest(manifest, directory: directory, name: manifestName)
-        if let old {
-            for part in (old.base.map { [$0] } ?? []) + old.history + old.incrs { unlink(directory + "/" + part.name) }
-        }
-        let baseSize = fileSize(directory + "/" + baseName)
+        log(2, "Creating AOF incr file \(incrName) on background rewrite")
+        // The old base stays in the manifest kept in memory only so the new one is numbered after it.
+        let manifest = AOFManifest(base: old?.base, incrs: [.init(name: incrName, seq: incrSeq, kind: .incr)])
         let file = AppendOnlyFile(directory: directory, fileName: config.appendFilename, manifest: manifest, fd: fd,
-                                  policy: config.appendFsync, currentSize: baseSize, baseSize: baseSize, gate: server.aofSync)
+                                  policy: config.appendFsync, currentSize: 0, baseSize: 0, gate: server.aofSync)
+        file.awaitingBase = true
+        file.replacedParts = old.map { ($0.base.map { [$0] } ?? []) + $0.history + $0.incrs }?.map(\.name) ?? []
         file.log = log
         return file
     }

@@ -28,6 +28,11 @@ public final class AppendOnlyFile: @unchecked Sendable {
     /// `appendfilename`, the prefix of every part's name.
     let fileName: String
     private(set) var manifest: AOFManifest
+    /// True from `appendonly yes` at run time until the first base is written: writes go to
+    /// the new incremental file, but no manifest names it yet (the old one, if any, stays
+    /// until `installRewrittenBase`, which also deletes `replacedParts`).
+    var awaitingBase = false
+    var replacedParts: [String] = []
     /// The incremental file being appended to.
     private var fd: Int32
     var fsyncPolicy: FsyncPolicy
@@ -178,13 +183,15 @@ public final class AppendOnlyFile: @unchecked Sendable {
         guard rename(path(temporary), path(name)) == 0 else {
             throw AOFError("Error trying to rename the temporary AOF base file \(temporary) into \(name): \(String(cString: strerror(errno)))")
         }
-        let obsolete = (manifest.base.map { [$0] } ?? []) + manifest.incrs.dropLast()
+        let obsolete = awaitingBase ? replacedParts : ((manifest.base.map { [$0] } ?? []) + manifest.incrs.dropLast()).map(\.name)
         var updated = manifest
         updated.base = .init(name: name, seq: seq, kind: .base)
         updated.incrs = manifest.incrs.suffix(1)
         try AppendOnlyFile.writeManifest(updated, directory: directory, name: manifestName)
         manifest = updated
-        for part in obsolete { unlink(path(part.name)) }
+        awaitingBase = false
+        replacedParts = []
+        for name in obsolete { unlink(path(name)) }
         baseSize = AppendOnlyFile.fileSize(path(name))
         currentSize = baseSize + manifest.incrs.reduce(0) { $0 + AppendOnlyFile.fileSize(path($1.name)) }
     }

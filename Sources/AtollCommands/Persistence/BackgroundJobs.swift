@@ -95,7 +95,8 @@ extension ServerCore {
         }
         persistence.lastRewriteTry = now
         do {
-            try aof.switchToNewIncr()
+            // Switched on at run time, the file already writes to an incremental file of its own.
+            if !aof.awaitingBase { try aof.switchToNewIncr() }
         } catch {
             rewriteFailed()
             logHandler?(3, "\(error)")
@@ -177,7 +178,10 @@ extension ServerCore {
             finish(child, ok: ok, now: now)
         }
         guard persistence.child == nil else { return }
-        if persistence.rewriteScheduled {
+        // After failures, automatic rewrites wait a minute (explicit BGREWRITEAOF does not):
+        // retrying at every tick would only pile up incremental files.
+        let rewriteMayRetry = persistence.rewriteFailures == 0 || now - persistence.lastRewriteTry > 60_000
+        if persistence.rewriteScheduled && rewriteMayRetry {
             _ = startRewrite(now: now)
             return
         }
@@ -193,9 +197,6 @@ extension ServerCore {
             _ = startBackgroundSave(now: now)
             return
         }
-        // After failures, automatic rewrites wait a minute (explicit BGREWRITEAOF does not):
-        // retrying at every tick would only pile up incremental files.
-        let rewriteMayRetry = persistence.rewriteFailures == 0 || now - persistence.lastRewriteTry > 60_000
         if rewriteMayRetry, let aof, config.autoAofRewritePercentage > 0, aof.currentSize >= config.autoAofRewriteMinSize {
             let base = max(persistence.aofRewriteBaseSize, 1)
             let growth = (aof.currentSize - base) * 100 / base
@@ -228,6 +229,8 @@ extension ServerCore {
                 if let aof {
                     unlink(aof.path(child.temporary))
                     unlink(aof.path("temp-" + child.temporary))
+                    // Without a base the file is not durable yet: try again (after the backoff).
+                    if aof.awaitingBase { persistence.rewriteScheduled = true }
                 }
                 logHandler?(3, "Background AOF rewrite terminated with error")
                 return
@@ -266,19 +269,32 @@ extension ServerCore {
 
     // MARK: - Switching the append-only file on and off, shutting down
 
-    /// `appendonly yes` while running: writes the dataset as a new base and starts logging.
-    func startAppendOnly(log: @escaping (Int, String) -> Void) -> String? {
+    /// `appendonly yes` while running: logging starts at once, and the dataset is written as
+    /// the first base in the background (after a running BGSAVE, if there is one), as Redis does.
+    func startAppendOnly(now: Int64, log: @escaping (Int, String) -> Void) -> String? {
         guard aof == nil else { return nil }
         if persistence.child?.job == .rewrite { killChild() }
         do {
-            let file = try AppendOnlyFile.startFresh(for: self, log: log)
-            aof = file
-            persistence.aofRewriteBaseSize = file.currentSize
-            return nil
+            aof = try AppendOnlyFile.startAwaitingBase(for: self, log: log)
         } catch {
             log(3, "\(error)")
             return "\(error)"
         }
+        if startRewrite(now: now) != nil { persistence.rewriteScheduled = true }
+        return nil
+    }
+
+    /// Writes the first base now, with the lock held, if it is still awaited (shutdown, DEBUG
+    /// LOADAOF): without it the file would not hold the dataset.
+    func completeAwaitedBase(now: Int64) throws {
+        guard let aof, aof.awaitingBase else { return }
+        killChild(only: .rewrite)
+        let temporary = "temp-rewriteaof-\(getpid()).aof"
+        try AppendOnlyFile.writeAtomically(PersistenceCommands.snapshot(self, now: now), directory: aof.directory,
+                                           name: temporary, temporary: "temp-" + temporary)
+        try aof.installRewrittenBase(temporary: temporary)
+        persistence.rewriteScheduled = false
+        persistence.aofRewriteBaseSize = aof.currentSize
     }
 
     /// `appendonly no`: the file is synced and closed; nothing more is recorded.
@@ -296,6 +312,12 @@ extension ServerCore {
     /// After it returns true the server acknowledges nothing more (`run` closes connections).
     public func prepareForShutdown(save: Bool?, now: Int64) -> Bool {
         if shutdownPrepared { return true }
+        do {
+            try completeAwaitedBase(now: now)
+        } catch {
+            logHandler?(3, "Error writing the first AOF base, can't exit: \(error)")
+            return false
+        }
         killChild()
         if let aof {
             aof.flush()

@@ -75,6 +75,12 @@ public enum PersistenceCommands {
         }
         if c.argIs(1, "loadaof") {
             guard let aof = c.server.aof else { return c.out.ok() }
+            do {
+                try c.server.completeAwaitedBase(now: c.now)
+            } catch {
+                c.server.logHandler?(3, "\(error)")
+                return c.out.error("ERR Error loading the AOF, check server logs.")
+            }
             aof.close()
             let log = aof.log ?? { _, _ in }
             emptyForReload(c.server)
