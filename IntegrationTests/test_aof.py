@@ -305,6 +305,12 @@ class Writer(threading.Thread):
         self.worst = 0.0
         self.error = None
 
+    def wait_for(self, acked: int, timeout: float = 10.0) -> None:
+        """Waits (bounded) until `acked` transactions were acknowledged."""
+        deadline = time.monotonic() + timeout
+        while self.acked < acked and time.monotonic() < deadline:
+            time.sleep(0.01)  # short poll interval inside a bounded loop
+
     def run(self):
         try:
             while not self.stop.is_set() and self.acked < 1_000_000:
@@ -330,15 +336,10 @@ def test_bgrewriteaof_under_write_load_keeps_every_write():
             writer = Writer(a.port)
             writer.start()
             try:
-                deadline = time.monotonic() + 10
-                while writer.acked < 100 and time.monotonic() < deadline:
-                    time.sleep(0.01)  # let the load start (bounded)
+                writer.wait_for(100)  # let the load start
                 assert c.command("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
                 wait_field(c, "persistence", "aof_rewrites", "1")
-                before = writer.acked
-                deadline = time.monotonic() + 10
-                while writer.acked < before + 100 and time.monotonic() < deadline:
-                    time.sleep(0.01)  # writes after the rewrite too (bounded)
+                writer.wait_for(writer.acked + 100)  # writes after the rewrite too
             finally:
                 writer.stop.set()
                 writer.join(30)
@@ -366,9 +367,7 @@ def test_bgsave_under_write_load_writes_a_consistent_snapshot():
             writer = Writer(a.port)
             writer.start()
             try:
-                deadline = time.monotonic() + 10
-                while writer.acked < 100 and time.monotonic() < deadline:
-                    time.sleep(0.01)  # let the load start (bounded)
+                writer.wait_for(100)  # let the load start
                 assert c.command("BGSAVE") == b"+Background saving started\r\n"
                 wait_field(c, "persistence", "rdb_saves", "1")
             finally:
