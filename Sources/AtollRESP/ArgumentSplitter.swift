@@ -4,8 +4,10 @@
 /// A NUL byte ends the line, as it does for the C original. Returns nil for unbalanced quotes.
 import AtollBytes
 public func splitArguments(_ line: UnsafeRawBufferPointer) -> [[UInt8]]? {
-    if !line.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == 0 }) {
-        return splitUnquoted(line)
+    if !needsQuoteRules(line) {
+        var result: [[UInt8]] = []
+        forEachUnquotedWord(line) { result.append(Array(UnsafeRawBufferPointer(rebasing: line[$0]))) }
+        return result
     }
     let n = line.count
     @inline(__always) func at(_ i: Int) -> UInt8 { i < n ? line[i] : 0 }
@@ -76,18 +78,22 @@ public func splitArguments(_ line: UnsafeRawBufferPointer) -> [[UInt8]]? {
     }
 }
 
-/// The same rules for a line without quotes or NUL bytes (every inline command a benchmark or
-/// telnet user sends), copying each word out in one piece.
-private func splitUnquoted(_ line: UnsafeRawBufferPointer) -> [[UInt8]] {
+/// Whether `line` has quotes or a NUL byte; without them a line splits at white space alone.
+@inlinable public func needsQuoteRules(_ line: UnsafeRawBufferPointer) -> Bool {
+    line.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == 0 })
+}
+
+/// The words of a line without quotes or NUL bytes (every inline command a benchmark or telnet
+/// user sends), as ranges of `line`, under the same rules as `splitArguments`.
+@inlinable public func forEachUnquotedWord(_ line: UnsafeRawBufferPointer, _ body: (Range<Int>) -> Void) {
     let n = line.count
-    var result: [[UInt8]] = []
     var p = 0
     while true {
         while p < n && (line[p] == 32 || (line[p] >= 9 && line[p] <= 13)) { p += 1 }
-        if p == n { return result }
+        if p == n { return }
         let start = p
         while p < n && line[p] != 32 && line[p] != 10 && line[p] != 13 && line[p] != 9 { p += 1 }
-        result.append(Array(UnsafeRawBufferPointer(rebasing: line[start..<p])))
+        body(start..<p)
     }
 }
 

@@ -96,11 +96,25 @@ public struct RequestDecoder: Sendable {
                     }
                     var lineEnd = nl
                     if lineEnd > pos && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-                    guard let inlineArgs = splitArguments(UnsafeRawBufferPointer(rebasing: raw[pos..<lineEnd])) else {
-                        throw Failure(value: ProtocolError("Protocol error: unbalanced quotes in request"), consumed: pos)
+                    let line = UnsafeRawBufferPointer(rebasing: raw[pos..<lineEnd])
+                    if needsQuoteRules(line) {
+                        guard let inlineArgs = splitArguments(line) else {
+                            throw Failure(value: ProtocolError("Protocol error: unbalanced quotes in request"), consumed: pos)
+                        }
+                        if !inlineArgs.isEmpty { commands.append(inlineArgs) }
+                    } else {
+                        // Words copied straight into the reused argument list, the name shared.
+                        let base = pos
+                        forEachUnquotedWord(line) { word in
+                            let start = base + word.lowerBound
+                            args.append(args.isEmpty && word.count <= Self.nameCacheMaxLength
+                                ? cachedName(raw, from: start, count: word.count)
+                                : Self.copyBytes(raw, from: start, count: word.count))
+                        }
+                        if !args.isEmpty { commands.append(args) }
+                        args.removeAll(keepingCapacity: true)
                     }
                     pos = nl + 1
-                    if !inlineArgs.isEmpty { commands.append(inlineArgs) }
                     continue
                 }
             }
@@ -174,14 +188,13 @@ public struct RequestDecoder: Sendable {
         return name
     }
 
-    /// One argument's bytes as a new array, copied with memcpy.
+    /// One argument's bytes as a new array, copied with memcpy. (Not through
+    /// `Array(unsafeUninitializedCapacity:)`: that calls the standard library's unspecialized
+    /// allocator, which looks the array's type metadata up in a locked table on every call.)
     @inline(__always)
     static func copyBytes(_ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
         if count == 0 { return [] }
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: raw.baseAddress! + start, byteCount: count)
-            initialized = count
-        }
+        return Array(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
     }
 
     static func find(_ byte: UInt8, in raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
