@@ -200,37 +200,53 @@ struct ScriptFlags {
 }
 
 /// One running script: the `LuaHost` its `redis.*` calls reach.
+/// One object serves every run (see `ScriptingState.run`), prepared afresh by `prepare`.
 final class ScriptRun: LuaHost {
     let server: ServerCore
+    /// The script client commands run as.
     let client: ClientSession
-    let readOnly: Bool
-    let now: Int64
-    let started = monotonicMicros()
+    private(set) var readOnly = false
+    /// The calling command's time: every command the script calls sees the same clock.
+    private(set) var now: Int64 = 0
+    /// Monotonic microseconds at which this run started.
+    private(set) var started = 0
 
-    init(_ c: CommandContext, readOnly: Bool) {
-        server = c.server
-        client = c.server.scripting.client
-        client.db = c.client.db
-        client.resp3 = false
-        self.readOnly = readOnly
-        now = c.now
+    init(server: ServerCore, client: ClientSession) {
+        self.server = server
+        self.client = client
     }
 
-    func runCommand(_ args: [[UInt8]], resp3: Bool) -> [UInt8] {
+    func prepare(db: Int, readOnly: Bool, now: Int64, started: Int) {
+        client.db = db
+        client.resp3 = false
+        self.readOnly = readOnly
+        self.now = now
+        self.started = started
+    }
+
+    func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void) {
         let spec: CommandSpec
-        switch server.table.resolve(args) {
-        case .found(let s): spec = s
-        case .unknownCommand, .unknownSubcommand: return Array("-ERR Unknown Redis command called from script\r\n".utf8)
+        // Scripts repeat their commands, and pass the same name array again (see
+        // `LuaEngine.lastCallName`), so `==` is a pointer check that skips the table's hashing.
+        if let last = lastCall, args[0] == last.name {
+            spec = last.spec
+        } else {
+            switch server.table.resolve(args) {
+            case .found(let s): spec = s
+            case .unknownCommand, .unknownSubcommand:
+                return Self.refuse("-ERR Unknown Redis command called from script\r\n", reply)
+            }
+            if spec.subcommands.isEmpty && !spec.name.contains("|") { lastCall = (args[0], spec) }
         }
         guard spec.arityMatches(args.count) else {
-            return Array("-ERR Wrong number of args calling Redis command from script\r\n".utf8)
+            return Self.refuse("-ERR Wrong number of args calling Redis command from script\r\n", reply)
         }
         if spec.flags.contains(.noscript) {
-            return Array("-ERR This Redis command is not allowed from script\r\n".utf8)
+            return Self.refuse("-ERR This Redis command is not allowed from script\r\n", reply)
         }
         if spec.flags.contains(.write) {
-            if readOnly { return Array("-ERR Write commands are not allowed from read-only scripts.\r\n".utf8) }
-            if let refusal = server.diskErrorRefusal { return Array("-MISCONF \(refusal)\r\n".utf8) }
+            if readOnly { return Self.refuse("-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
+            if let refusal = server.diskErrorRefusal { return Array("-MISCONF \(refusal)\r\n".utf8).withUnsafeBytes(reply) }
             server.scripting.monitor.scriptWrote()
         }
         let scripting = server.scripting
@@ -242,9 +258,15 @@ final class ScriptRun: LuaHost {
         ctx.now = now
         server.stats.totalCommands += 1
         server.invoke(spec, &ctx)
-        let reply = Array(ctx.out.buffer.readableBytesView)
+        ctx.out.buffer.withUnsafeReadableBytes(reply)
         scripting.replyScratch = ctx.out.buffer
-        return reply
+    }
+
+    /// The last command a script called, by its name array.
+    private var lastCall: (name: [UInt8], spec: CommandSpec)?
+
+    private static func refuse(_ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {
+        reply(UnsafeRawBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))
     }
 
     func isKnownCommand(_ args: [[UInt8]]) -> Bool {

@@ -5,6 +5,13 @@ import AtollKeyspace
 import AtollLua
 import AtollRESP
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public final class ScriptingState: @unchecked Sendable {
     public let engine = LuaEngine()
@@ -20,7 +27,10 @@ public final class ScriptingState: @unchecked Sendable {
     private var quickScripts: Set<Bytes> = []
     /// The last EVALSHA argument, the SHA-1 it names, that script (if cached) and whether it is
     /// quick: the same EVALSHA again (the common case) then needs no hashing at all.
-    private var lastSHA: (argument: [UInt8], sha: Bytes, script: CachedScript?, quick: Bool)?
+    private var lastSHA: RememberedSHA?
+    /// The one `ScriptRun`, prepared afresh for each script (scripts cannot nest: EVAL and
+    /// FCALL are not allowed from scripts).
+    private var currentRun: ScriptRun?
     private var lastBody: [UInt8] = []
     private var lastBodySHA: Bytes?
     static let quickRunMicros = 1000
@@ -33,11 +43,16 @@ public final class ScriptingState: @unchecked Sendable {
     /// Runs a script or function (`body`) as the current script: BUSY and SCRIPT KILL see it,
     /// and how long it took decides whether `name` may later run on an event loop.
     func run(_ c: inout CommandContext, name: Bytes, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
-        let run = ScriptRun(c, readOnly: readOnly)
+        let run = currentRun ?? ScriptRun(server: c.server, client: client)
+        currentRun = run
+        run.prepare(db: c.client.db, readOnly: readOnly, now: c.now,
+                    started: c.startedMicros != 0 ? c.startedMicros : monotonicMicros())
         monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
         body(run, &c.out)
         monitor.scriptEnded()
-        recordRun(name, micros: monotonicMicros() - run.started)
+        let finished = monotonicMicros()
+        if c.startedMicros != 0 { c.finishedMicros = finished }
+        recordRun(name, micros: finished - run.started)
     }
 
     /// Called by the running script's instruction hook: the error that kills it, or nil.
@@ -66,7 +81,7 @@ public final class ScriptingState: @unchecked Sendable {
         let quick = micros <= ScriptingState.quickRunMicros
         if let last = lastSHA, last.sha == sha {
             if last.quick == quick { return }
-            lastSHA!.quick = quick
+            last.quick = quick
         }
         if quick { quickScripts.insert(sha) } else { quickScripts.remove(sha) }
     }
@@ -90,10 +105,10 @@ public final class ScriptingState: @unchecked Sendable {
 
     /// `lastSHA` for `argument`, looked up anew when it names another script, or one that was
     /// not cached when last looked up (EVAL or SCRIPT LOAD may have added it since).
-    private func remembered(_ argument: [UInt8]) -> (argument: [UInt8], sha: Bytes, script: CachedScript?, quick: Bool) {
-        if let last = lastSHA, last.script != nil, last.argument == argument { return last }
+    private func remembered(_ argument: [UInt8]) -> RememberedSHA {
+        if let last = lastSHA, last.script != nil, last.matches(argument) { return last }
         let sha = Bytes(lowercasedASCII(argument))
-        let entry = (argument: argument, sha: sha, script: engine.scripts[sha], quick: quickScripts.contains(sha))
+        let entry = RememberedSHA(argument: argument, sha: sha, script: engine.scripts[sha], quick: quickScripts.contains(sha))
         lastSHA = entry
         return entry
     }
@@ -103,5 +118,28 @@ public final class ScriptingState: @unchecked Sendable {
         engine.flush()
         lastSHA = nil
         quickScripts.removeAll()
+    }
+}
+
+/// One EVALSHA argument and what it named when last looked up (see `ScriptingState.lastSHA`);
+/// a class, so that checking it again costs one reference, not a copy of every field.
+final class RememberedSHA {
+    let argument: [UInt8]
+    let sha: Bytes
+    let script: CachedScript?
+    var quick: Bool
+
+    init(argument: [UInt8], sha: Bytes, script: CachedScript?, quick: Bool) {
+        self.argument = argument
+        self.sha = sha
+        self.script = script
+        self.quick = quick
+    }
+
+    /// Whether `other` is the same argument, byte for byte (one memcmp).
+    func matches(_ other: [UInt8]) -> Bool {
+        argument.count == other.count && argument.withUnsafeBytes { a in
+            other.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+        }
     }
 }

@@ -313,8 +313,11 @@ public final class ServerCore: @unchecked Sendable {
             return
         }
         let started = previousEnd ?? monotonicMicros()
+        ctx.startedMicros = started
+        ctx.finishedMicros = 0
         invoke(spec, &ctx)
-        let finished = monotonicMicros()
+        let finished = ctx.finishedMicros != 0 ? ctx.finishedMicros : monotonicMicros()
+        ctx.startedMicros = 0
         if monitors.isEmpty { clock = finished }
         let elapsed = finished - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {

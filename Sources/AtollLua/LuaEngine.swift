@@ -11,9 +11,10 @@ import CLuaBridge
 
 /// What scripts reach through the `redis` table; implemented by the command layer.
 public protocol LuaHost: AnyObject {
-    /// Runs one command for `redis.call`/`redis.pcall`; returns its raw RESP reply (an error
-    /// reply for commands scripts may not run), in RESP3 when `resp3` is set.
-    func runCommand(_ args: [[UInt8]], resp3: Bool) -> [UInt8]
+    /// Runs one command for `redis.call`/`redis.pcall` and hands its raw RESP reply (an error
+    /// reply for commands scripts may not run), in RESP3 when `resp3` is set, to `reply`. The
+    /// bytes are only valid during that call.
+    func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void)
     /// Whether `args` name a command (and subcommand) the server knows: `redis.acl_check_cmd`.
     func isKnownCommand(_ args: [[UInt8]]) -> Bool
     /// `redis.log(level, message)`.
@@ -55,6 +56,11 @@ public final class LuaEngine {
     /// Functions registered by the library being loaded; nil when no load is in progress.
     var registering: [LuaFunction]?
     private var callsSinceCollection = 0
+    /// The argument list of `redis.call`, reused from call to call.
+    var callArguments: [[UInt8]] = []
+    /// The command name of the last `redis.call`: a script calling the same command again
+    /// passes the same array, so the host's one-entry command cache matches by identity.
+    var lastCallName: [UInt8] = []
 
     public init(memoryLimit: Int = LuaEngine.memoryLimit) {
         self.memoryLimit = memoryLimit

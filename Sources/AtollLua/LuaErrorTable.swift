@@ -36,7 +36,7 @@ func pushRedisError(_ L: OpaquePointer, _ text: [UInt8]) {
 
 /// Pushes the error table for a failed command's error reply (without its CRLF); Redis marks
 /// those as already counted in the error statistics.
-func pushCommandError(_ L: OpaquePointer, _ reply: ArraySlice<UInt8>) {
+func pushCommandError<Reply: Collection<UInt8>>(_ L: OpaquePointer, _ reply: Reply) {
     pushRedisError(L, Array(reply))
     lua_pushboolean(L, 1)
     lua_setfield(L, -2, "ignore_error_stats_update")

@@ -45,12 +45,14 @@ struct LuaHostFunctions {
             pushErrorTable(L, "ERR Please specify at least one argument for this redis lib call")
             return nil
         }
-        var args: [[UInt8]] = []
+        var args = engine.callArguments
+        engine.callArguments = []
+        args.removeAll(keepingCapacity: true)
         args.reserveCapacity(Int(argc))
         for i in 1...argc {
             switch lua_type(L, i) {
             case LUA_TNUMBER: args.append(formattedNumber(lua_tonumber(L, i)))
-            case LUA_TSTRING: args.append(luaBytes(L, i))
+            case LUA_TSTRING: args.append(i == 1 ? commandName() : luaBytes(L, i))
             default:
                 lua_settop(L, 0)
                 pushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers")
@@ -61,20 +63,34 @@ struct LuaHostFunctions {
         return args
     }
 
+    /// The string at index 1 as an array: the last call's name array when it is the same.
+    private func commandName() -> [UInt8] {
+        var length = 0
+        guard let p = lua_tolstring(L, 1, &length) else { return [] }
+        let name = UnsafeRawBufferPointer(start: p, count: length)
+        let same = engine.lastCallName.withUnsafeBytes { $0.elementsEqual(name) }
+        if !same { engine.lastCallName = [UInt8](name) }
+        return engine.lastCallName
+    }
+
     private func command(raise: Bool) -> Int32 {
         guard let args = arguments() else { return raise ? -1 : 1 }
         guard let host = engine.host else {
             pushErrorTable(L, "ERR redis.call/pcall can only be called inside a script invocation")
             return -1
         }
-        let reply = host.runCommand(args, resp3: engine.replyResp3)
-        if reply.first == UInt8(ascii: "-") {
-            pushCommandError(L, reply.dropLast(2))
-            return raise ? -1 : 1
+        var failed = false
+        host.runCommand(args, resp3: engine.replyResp3) { reply in
+            if reply.first == UInt8(ascii: "-") {
+                pushCommandError(L, reply.dropLast(2))
+                failed = true
+            } else {
+                var decoder = LuaReplyDecoder(L: L, bytes: reply)
+                decoder.push()
+            }
         }
-        var decoder = LuaReplyDecoder(L: L, bytes: reply)
-        decoder.push()
-        return 1
+        engine.callArguments = args
+        return failed && raise ? -1 : 1
     }
 
     private func aclCheckCmd() -> Int32 {

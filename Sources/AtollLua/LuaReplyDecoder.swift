@@ -8,10 +8,10 @@ import CLua
 
 struct LuaReplyDecoder {
     let L: OpaquePointer
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     var position = 0
 
-    init(L: OpaquePointer, bytes: [UInt8]) {
+    init(L: OpaquePointer, bytes: UnsafeRawBufferPointer) {
         self.L = L
         self.bytes = bytes
     }
@@ -80,7 +80,7 @@ struct LuaReplyDecoder {
         }
     }
 
-    private mutating func readLine() -> ArraySlice<UInt8> {
+    private mutating func readLine() -> Slice<UnsafeRawBufferPointer> {
         let start = position
         while position + 1 < bytes.count && !(bytes[position] == 13 && bytes[position + 1] == 10) { position += 1 }
         let line = bytes[start..<position]
@@ -88,7 +88,7 @@ struct LuaReplyDecoder {
         return line
     }
 
-    private func number(_ line: ArraySlice<UInt8>) -> Int {
+    private func number(_ line: Slice<UnsafeRawBufferPointer>) -> Int {
         var n = 0, negative = false
         for c in line {
             if c == UInt8(ascii: "-") { negative = true } else { n = n &* 10 &+ Int(c &- 48) }
@@ -96,21 +96,16 @@ struct LuaReplyDecoder {
         return negative ? -n : n
     }
 
-    private func parseDouble(_ line: ArraySlice<UInt8>) -> Double {
+    private func parseDouble(_ line: Slice<UnsafeRawBufferPointer>) -> Double {
         Double(String(decoding: line, as: UTF8.self)) ?? 0
     }
 
-    private func pushString(_ slice: ArraySlice<UInt8>) {
-        slice.withUnsafeBufferPointer { buf in
-            if let base = buf.baseAddress {
-                base.withMemoryRebound(to: CChar.self, capacity: buf.count) { lua_pushlstring(L, $0, buf.count) }
-            } else {
-                lua_pushlstring(L, "", 0)
-            }
-        }
+    private func pushString(_ slice: Slice<UnsafeRawBufferPointer>) {
+        guard let base = slice.base.baseAddress, !slice.isEmpty else { return lua_pushlstring(L, "", 0) }
+        lua_pushlstring(L, (base + slice.startIndex).assumingMemoryBound(to: CChar.self), slice.count)
     }
 
-    private func pushTable(field: String, _ value: ArraySlice<UInt8>) {
+    private func pushTable(field: String, _ value: Slice<UnsafeRawBufferPointer>) {
         lua_createtable(L, 0, 1)
         pushString(value)
         lua_setfield(L, -2, field)

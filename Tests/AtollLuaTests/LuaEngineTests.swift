@@ -12,11 +12,11 @@ final class FakeHost: LuaHost {
     /// What `scriptTick` returns: a message kills the running script.
     var killMessage: String?
 
-    func runCommand(_ args: [[UInt8]], resp3: Bool) -> [UInt8] {
+    func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void) {
         let words = args.map { String(decoding: $0, as: UTF8.self) }
         calls.append(words)
-        let reply = replies[words[0]] ?? "-ERR Unknown Redis command called from script\r\n"
-        return Array(reply.utf8)
+        let canned = replies[words[0]] ?? "-ERR Unknown Redis command called from script\r\n"
+        Array(canned.utf8).withUnsafeBytes(reply)
     }
 
     func isKnownCommand(_ args: [[UInt8]]) -> Bool { replies[String(decoding: args[0], as: UTF8.self)] != nil }
