@@ -21,6 +21,13 @@ public struct RequestDecoder: Sendable {
 
     /// Arguments of the multibulk being read.
     private var args: [[UInt8]] = []
+    /// The arguments of the last multibulk command: an argument equal to the one in the same
+    /// position there (an EVALSHA's SHA-1, a repeated key or option) shares its array instead
+    /// of allocating one. Only short ones are kept and compared.
+    private var previousArgs: [[UInt8]] = []
+    static let sharedArgumentMaxLength = 64
+    /// Whether the multibulk being read has an argument longer than that.
+    private var hasLongArgument = false
     /// Arguments still to read in the current multibulk; 0 when between commands.
     private var argsRemaining = 0
     /// Length of the bulk string being waited for, or -1 while its `$len` line is not yet read.
@@ -144,8 +151,12 @@ public struct RequestDecoder: Sendable {
                 if end - pos < bulkLength + 2 { return pos }
                 if args.isEmpty && bulkLength <= Self.nameCacheMaxLength {
                     args.append(cachedName(raw, from: pos, count: bulkLength))
+                } else if args.count < previousArgs.count, bulkLength <= Self.sharedArgumentMaxLength,
+                          Self.equals(previousArgs[args.count], raw, from: pos, count: bulkLength) {
+                    args.append(previousArgs[args.count])
                 } else {
                     args.append(Self.copyBytes(raw, from: pos, count: bulkLength))
+                    if bulkLength > Self.sharedArgumentMaxLength { hasLongArgument = true }
                 }
                 pendingArgumentBytes += bulkLength + Self.argumentOverhead
                 pos += bulkLength + 2
@@ -153,7 +164,13 @@ public struct RequestDecoder: Sendable {
                 argsRemaining -= 1
             }
             commands.append(args)
+            swap(&args, &previousArgs)
             args.removeAll(keepingCapacity: true)
+            if hasLongArgument {
+                // Not kept alive for the next command: a value may be up to 512 MB.
+                for i in previousArgs.indices where previousArgs[i].count > Self.sharedArgumentMaxLength { previousArgs[i] = [] }
+                hasLongArgument = false
+            }
             pendingArgumentBytes = 0
         }
         return pos
@@ -186,6 +203,12 @@ public struct RequestDecoder: Sendable {
             nameCacheNext = (nameCacheNext + 1) % Self.nameCacheSize
         }
         return name
+    }
+
+    /// Whether `array` holds exactly the `count` bytes at `start` of `raw`.
+    @inline(__always)
+    static func equals(_ array: [UInt8], _ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> Bool {
+        array.count == count && array.withUnsafeBytes { count == 0 || memcmp($0.baseAddress!, raw.baseAddress! + start, count) == 0 }
     }
 
     /// One argument's bytes as a new array, copied with memcpy. (Not through

@@ -65,6 +65,28 @@ private func decodeInPieces(_ pieces: [ArraySlice<UInt8>]) throws(ProtocolError)
         #expect(result.leftover == 0)
     }
 
+    /// Arguments equal to those in the same place of the previous command share its arrays;
+    /// the decoded values must still be exactly what each command sent, in every position
+    /// and across reads, long arguments included.
+    @Test func repeatedArgumentsDecodeToTheirOwnValues() throws {
+        let long = String(repeating: "v", count: 100)
+        let sent = [
+            command("EVALSHA", "a9993e364706816aba3e25717850c26c9cd0d89d", "1", "counter"),
+            command("EVALSHA", "a9993e364706816aba3e25717850c26c9cd0d89d", "1", "counter"),
+            command("EVALSHA", "a9993e364706816aba3e25717850c26c9cd0d89e", "1", "counter2"),
+            command("SET", "counter2", long),
+            command("SET", "counter2", long),
+            command("SET", "counter2", ""),
+            command("GET", "", "x"),
+            command("GET"),
+            command("GET", "counter2"),
+        ]
+        let input = sent.flatMap(multibulk)
+        #expect(decodeAll(input).commands == sent)
+        let split = input.count / 2
+        #expect(try decodeInPieces([input[..<split], input[split...]]).commands == sent)
+    }
+
     @Test func multibulkWithEmptyAndBinaryArguments() {
         let binary: [UInt8] = [0, 13, 10, 255, 36, 42, 13, 10]
         let args: [[UInt8]] = [bytes("SET"), [], binary]
