@@ -44,6 +44,25 @@ public struct CommandContext {
         self.keyspace = server.keyspace
     }
 
+    /// Readies a context kept from command to command (a script's) for the next one: every
+    /// per-command field back to its initial value, the reply buffer emptied. Keep in step with
+    /// the fields above.
+    mutating func reset(args: [[UInt8]], command: CommandSpec, now: Int64, resp3: Bool) {
+        self.args = args
+        self.command = command
+        self.now = now
+        out.buffer.clear()
+        out.resp3 = resp3
+        startedMicros = 0
+        finishedMicros = 0
+        blockRequested = false
+        servedKey = nil
+        onEventLoop = false
+        offloadRequested = false
+        loggedAs = nil
+        forceLogged = false
+    }
+
     // MARK: - Keyspace access
 
     /// Live entry for a key in the client's database, or in `db` (lazy expiry applies, and a

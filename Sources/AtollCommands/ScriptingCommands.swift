@@ -214,6 +214,7 @@ final class ScriptRun: LuaHost {
     init(server: ServerCore, client: ClientSession) {
         self.server = server
         self.client = client
+        context = CommandContext(out: ReplyWriter(buffer: ByteBuffer()), client: client, server: server)
     }
 
     func prepare(db: Int, readOnly: Bool, now: Int64, started: Int) {
@@ -227,7 +228,7 @@ final class ScriptRun: LuaHost {
     func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void) {
         let spec: CommandSpec
         // Scripts repeat their commands, and pass the same name array again (see
-        // `LuaEngine.lastCallName`), so `==` is a pointer check that skips the table's hashing.
+        // `LuaHostFunctions.arguments`), so `==` is a pointer check that skips the table's hashing.
         if let last = lastCall, args[0] == last.name {
             spec = last.spec
         } else {
@@ -249,18 +250,19 @@ final class ScriptRun: LuaHost {
             if let refusal = server.diskErrorRefusal { return Array("-MISCONF \(refusal)\r\n".utf8).withUnsafeBytes(reply) }
             server.scripting.monitor.scriptWrote()
         }
-        let scripting = server.scripting
-        var buffer = scripting.replyScratch.take() ?? ByteBuffer()
-        buffer.clear()
-        var ctx = CommandContext(out: ReplyWriter(buffer: buffer, resp3: resp3), client: client, server: server)
-        ctx.args = args
-        ctx.command = spec
-        ctx.now = now
+        context.reset(args: args, command: spec, now: now, resp3: resp3)
         server.stats.totalCommands += 1
-        server.invoke(spec, &ctx)
-        ctx.out.buffer.withUnsafeReadableBytes(reply)
-        scripting.replyScratch = ctx.out.buffer
+        server.invoke(spec, &context)
+        // The caller reuses its argument list: no second reference may stay here.
+        context.args = []
+        context.out.buffer.withUnsafeReadableBytes(reply)
+        if context.out.buffer.capacity > Self.keptReplyCapacity { context.out.buffer = ByteBuffer() }
     }
+
+    /// The context every called command runs in, kept from call to call (with its reply buffer).
+    private var context: CommandContext
+    /// A reply buffer grown past this (a huge reply) is not kept.
+    private static let keptReplyCapacity = 1 << 20
 
     /// The last command a script called, by its name array.
     private var lastCall: (name: [UInt8], spec: CommandSpec)?

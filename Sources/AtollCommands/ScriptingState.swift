@@ -17,8 +17,6 @@ public final class ScriptingState: @unchecked Sendable {
     public let engine = LuaEngine()
     /// Redis's "lua client": commands called from scripts run as it.
     let client: ClientSession
-    /// Reused for the replies of commands scripts call.
-    var replyScratch: ByteBuffer?
     /// The running script as other threads see it (BUSY, SCRIPT KILL).
     public let monitor = ScriptMonitor()
     /// Scripts (by SHA-1) whose every run so far ended within `quickRunMicros`: they run on

@@ -56,11 +56,10 @@ public final class LuaEngine {
     /// Functions registered by the library being loaded; nil when no load is in progress.
     var registering: [LuaFunction]?
     private var callsSinceCollection = 0
-    /// The argument list of `redis.call`, reused from call to call.
+    /// The argument list of `redis.call`, reused from call to call (see
+    /// `LuaHostFunctions.arguments`).
     var callArguments: [[UInt8]] = []
-    /// The command name of the last `redis.call`: a script calling the same command again
-    /// passes the same array, so the host's one-entry command cache matches by identity.
-    var lastCallName: [UInt8] = []
+    static let reusedArgumentMaxLength = 64
 
     public init(memoryLimit: Int = LuaEngine.memoryLimit) {
         self.memoryLimit = memoryLimit

@@ -7,6 +7,13 @@
 import AtollBytes
 import CLua
 import CLuaBridge
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct LuaHostFunctions {
     let engine: LuaEngine
@@ -39,6 +46,10 @@ struct LuaHostFunctions {
 
     /// The command line a script passes; nil after pushing the error table Redis gives.
     /// Numbers become text with 17 significant digits, as in Redis.
+    ///
+    /// The list is the previous call's, reused: a short string equal to the one in the same
+    /// place last time keeps that array (scripts repeat their commands, names and keys), so it
+    /// costs no allocation, and the host's command cache matches the name by identity.
     private func arguments() -> [[UInt8]]? {
         let argc = lua_gettop(L)
         guard argc > 0 else {
@@ -47,30 +58,37 @@ struct LuaHostFunctions {
         }
         var args = engine.callArguments
         engine.callArguments = []
-        args.removeAll(keepingCapacity: true)
-        args.reserveCapacity(Int(argc))
         for i in 1...argc {
+            let index = Int(i) - 1
+            let value: [UInt8]
             switch lua_type(L, i) {
-            case LUA_TNUMBER: args.append(formattedNumber(lua_tonumber(L, i)))
-            case LUA_TSTRING: args.append(i == 1 ? commandName() : luaBytes(L, i))
+            case LUA_TNUMBER:
+                value = formattedNumber(lua_tonumber(L, i))
+            case LUA_TSTRING:
+                var length = 0
+                let text = UnsafeRawBufferPointer(start: lua_tolstring(L, i, &length), count: length)
+                if index < args.count, length <= LuaEngine.reusedArgumentMaxLength, args[index].count == length,
+                   length == 0 || args[index].withUnsafeBytes({ memcmp($0.baseAddress!, text.baseAddress!, length) == 0 }) {
+                    continue
+                }
+                value = [UInt8](text)
             default:
                 lua_settop(L, 0)
                 pushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers")
                 return nil
             }
+            if index < args.count { args[index] = value } else { args.append(value) }
         }
+        if args.count > Int(argc) { args.removeLast(args.count - Int(argc)) }
         lua_settop(L, 0)
         return args
     }
 
-    /// The string at index 1 as an array: the last call's name array when it is the same.
-    private func commandName() -> [UInt8] {
-        var length = 0
-        guard let p = lua_tolstring(L, 1, &length) else { return [] }
-        let name = UnsafeRawBufferPointer(start: p, count: length)
-        let same = engine.lastCallName.withUnsafeBytes { $0.elementsEqual(name) }
-        if !same { engine.lastCallName = [UInt8](name) }
-        return engine.lastCallName
+    /// Keeps `args` for the next call, without holding on to long values.
+    private func keepForNextCall(_ args: [[UInt8]]) {
+        var args = args
+        for i in args.indices where args[i].count > LuaEngine.reusedArgumentMaxLength { args[i] = [] }
+        engine.callArguments = args
     }
 
     private func command(raise: Bool) -> Int32 {
@@ -89,7 +107,7 @@ struct LuaHostFunctions {
                 decoder.push()
             }
         }
-        engine.callArguments = args
+        keepForNextCall(args)
         return failed && raise ? -1 : 1
     }
 

@@ -26,6 +26,10 @@ public struct RequestDecoder: Sendable {
     /// of allocating one. Only short ones are kept and compared.
     private var previousArgs: [[UInt8]] = []
     static let sharedArgumentMaxLength = 64
+    /// The last short inline line without quotes and the arguments it split into: the same
+    /// line again reuses them.
+    private var previousInlineLine: [UInt8] = []
+    private var previousInlineArgs: [[UInt8]] = []
     /// Whether the multibulk being read has an argument longer than that.
     private var hasLongArgument = false
     /// Arguments still to read in the current multibulk; 0 when between commands.
@@ -104,7 +108,10 @@ public struct RequestDecoder: Sendable {
                     var lineEnd = nl
                     if lineEnd > pos && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
                     let line = UnsafeRawBufferPointer(rebasing: raw[pos..<lineEnd])
-                    if needsQuoteRules(line) {
+                    if !previousInlineArgs.isEmpty, Self.equals(previousInlineLine, raw, from: pos, count: line.count) {
+                        // The same line again (a repeated inline command): the same arguments.
+                        commands.append(previousInlineArgs)
+                    } else if needsQuoteRules(line) {
                         guard let inlineArgs = splitArguments(line) else {
                             throw Failure(value: ProtocolError("Protocol error: unbalanced quotes in request"), consumed: pos)
                         }
@@ -119,6 +126,10 @@ public struct RequestDecoder: Sendable {
                                 : Self.copyBytes(raw, from: start, count: word.count))
                         }
                         if !args.isEmpty { commands.append(args) }
+                        if line.count <= Self.sharedArgumentMaxLength {
+                            previousInlineLine = [UInt8](line)
+                            swap(&args, &previousInlineArgs)
+                        }
                         args.removeAll(keepingCapacity: true)
                     }
                     pos = nl + 1

@@ -87,6 +87,16 @@ private func decodeInPieces(_ pieces: [ArraySlice<UInt8>]) throws(ProtocolError)
         #expect(try decodeInPieces([input[..<split], input[split...]]).commands == sent)
     }
 
+    /// A repeated inline line reuses the previous line's arguments; any other line, quoted
+    /// or not, is split anew.
+    @Test func repeatedInlineLinesDecodeToTheirOwnValues() {
+        let input = bytes("PING\r\nPING\r\nPING x\r\nPING x\nPING \"x y\"\r\nPING \"x y\"\r\n\r\nPING\r\nGET k\r\n")
+        #expect(decodeAll(input).commands == [
+            command("PING"), command("PING"), command("PING", "x"), command("PING", "x"),
+            command("PING", "x y"), command("PING", "x y"), command("PING"), command("GET", "k"),
+        ])
+    }
+
     @Test func multibulkWithEmptyAndBinaryArguments() {
         let binary: [UInt8] = [0, 13, 10, 255, 36, 42, 13, 10]
         let args: [[UInt8]] = [bytes("SET"), [], binary]
