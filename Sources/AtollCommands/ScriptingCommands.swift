@@ -44,12 +44,11 @@ enum ScriptingCommands {
         let script: CachedScript
         let flags: ScriptFlags
         if bySHA {
-            guard let found = scripting.script(forSHAArgument: c.args[1]) else {
+            let found = scripting.remembered(c.args[1])
+            guard let cached = found.script else {
                 return c.out.staticError("-NOSCRIPT No matching script. Please use EVAL.\r\n")
             }
-            (sha, script) = found
-            // Its shebang was accepted when it was loaded.
-            flags = (try? ScriptFlags.parse(script.body).get()) ?? ScriptFlags()
+            (sha, script, flags) = (found.sha, cached, found.flags)
         } else {
             switch ScriptFlags.parse(c.args[1]) {
             case .failure(let error): return c.out.error(error.message)

@@ -41,8 +41,8 @@ public final class ScriptingState: @unchecked Sendable {
     /// Runs a script or function (`body`) as the current script: BUSY and SCRIPT KILL see it,
     /// and how long it took decides whether `name` may later run on an event loop.
     func run(_ c: inout CommandContext, name: Bytes, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
-        let run = currentRun ?? ScriptRun(server: c.server, client: client)
-        currentRun = run
+        if currentRun == nil { currentRun = ScriptRun(server: c.server, client: client) }
+        let run = currentRun!
         run.prepare(db: c.client.db, readOnly: readOnly, now: c.now,
                     started: c.startedMicros != 0 ? c.startedMicros : monotonicMicros())
         monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
@@ -94,16 +94,11 @@ public final class ScriptingState: @unchecked Sendable {
         return sha
     }
 
-    /// The cached script EVALSHA `argument` names, looked up through a one-entry cache of
-    /// the last SHA-1 argument seen.
-    func script(forSHAArgument argument: [UInt8]) -> (Bytes, CachedScript)? {
-        let last = remembered(argument)
-        return last.script.map { (last.sha, $0) }
-    }
-
-    /// `lastSHA` for `argument`, looked up anew when it names another script, or one that was
-    /// not cached when last looked up (EVAL or SCRIPT LOAD may have added it since).
-    private func remembered(_ argument: [UInt8]) -> RememberedSHA {
+    /// What the EVALSHA `argument` names (its `script` is nil when none is cached), through a
+    /// one-entry cache of the last SHA-1 argument seen: looked up anew when it names another
+    /// script, or one that was not cached when last looked up (EVAL or SCRIPT LOAD may have
+    /// added it since).
+    func remembered(_ argument: [UInt8]) -> RememberedSHA {
         if let last = lastSHA, last.script != nil, last.matches(argument) { return last }
         let sha = Bytes(lowercasedASCII(argument))
         let entry = RememberedSHA(argument: argument, sha: sha, script: engine.scripts[sha], quick: quickScripts.contains(sha))
@@ -125,6 +120,8 @@ final class RememberedSHA {
     let argument: [UInt8]
     let sha: Bytes
     let script: CachedScript?
+    /// The script's shebang flags (accepted when it was loaded).
+    let flags: ScriptFlags
     var quick: Bool
 
     init(argument: [UInt8], sha: Bytes, script: CachedScript?, quick: Bool) {
@@ -132,6 +129,7 @@ final class RememberedSHA {
         self.sha = sha
         self.script = script
         self.quick = quick
+        flags = script.flatMap { try? ScriptFlags.parse($0.body).get() } ?? ScriptFlags()
     }
 
     /// Whether `other` is the same argument, byte for byte (one memcmp).

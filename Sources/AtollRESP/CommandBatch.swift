@@ -17,7 +17,9 @@ public struct CommandBatch: Sendable {
     }
 
     public mutating func append<C: Collection>(_ command: C) where C.Element == [UInt8] {
-        arguments.append(contentsOf: command)
+        // One append per argument: `append(contentsOf:)` copies arrays of arrays through the
+        // runtime's generic value witnesses.
+        for argument in command { arguments.append(argument) }
         ends.append(arguments.count)
     }
 
