@@ -228,15 +228,15 @@ final class ScriptRun: LuaHost {
         let spec: CommandSpec
         // Scripts repeat their commands, and pass the same name array again (see
         // `LuaHostFunctions.arguments`), so `==` is a pointer check that skips the table's hashing.
-        if let last = lastCall, args[0] == last.name {
-            spec = last.spec
+        if let cached = lastCallSpec, args[0] == lastCallName {
+            spec = cached
         } else {
             switch server.table.resolve(args) {
             case .found(let s): spec = s
             case .unknownCommand, .unknownSubcommand:
                 return Self.refuse("-ERR Unknown Redis command called from script\r\n", reply)
             }
-            if spec.subcommands.isEmpty && !spec.name.contains("|") { lastCall = (args[0], spec) }
+            if spec.subcommands.isEmpty && !spec.name.contains("|") { (lastCallName, lastCallSpec) = (args[0], spec) }
         }
         guard spec.arityMatches(args.count) else {
             return Self.refuse("-ERR Wrong number of args calling Redis command from script\r\n", reply)
@@ -264,7 +264,8 @@ final class ScriptRun: LuaHost {
     private static let keptReplyCapacity = 1 << 20
 
     /// The last command a script called, by its name array.
-    private var lastCall: (name: [UInt8], spec: CommandSpec)?
+    private var lastCallName: [UInt8] = []
+    private var lastCallSpec: CommandSpec?
 
     private static func refuse(_ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {
         reply(UnsafeRawBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))

@@ -52,7 +52,8 @@ public final class ServerCore: @unchecked Sendable {
     public let aofSync = AOFSyncGate()
     private var nextClientID: Int64 = 1
     /// The last command name resolved to a command without subcommands, and its spec.
-    private var lastResolved: (name: [UInt8], spec: CommandSpec)?
+    private var lastResolvedName: [UInt8] = []
+    private var lastResolvedSpec: CommandSpec?
 
     public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
         self.config = config
@@ -254,13 +255,13 @@ public final class ServerCore: @unchecked Sendable {
         let spec: CommandSpec
         // A pipeline repeats its command: the name the decoder shared last time (same array, so
         // `==` is a pointer check) skips the table's hashing.
-        if let last = lastResolved, ctx.args[0] == last.name {
-            spec = last.spec
+        if let cached = lastResolvedSpec, ctx.args[0] == lastResolvedName {
+            spec = cached
         } else {
             switch table.resolve(ctx.args) {
             case .found(let s):
                 spec = s
-                if s.subcommands.isEmpty && !s.name.contains("|") { lastResolved = (ctx.args[0], s) }
+                if s.subcommands.isEmpty && !s.name.contains("|") { (lastResolvedName, lastResolvedSpec) = (ctx.args[0], s) }
             case .unknownCommand:
                 if client.inTransaction { client.transactionFailed = true }
                 ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
