@@ -741,3 +741,34 @@ def test_big_value_set_get_append(kind):
         replies = c.pipeline([("PING",), ("SET", "big2", big), ("STRLEN", "big2"), ("PING",)])
         assert replies == [b"+PONG\r\n", b"+OK\r\n", b":%d\r\n" % len(big), b"+PONG\r\n"]
         assert answers_ping(p.port) == b"+PONG\r\n"
+
+
+# ---------------------------------------------------------------------------
+# end of input: what was read is answered before the connection closes
+# ---------------------------------------------------------------------------
+
+def _pipeline_then_half_close(port: int, payload: bytes, timeout: float = 10.0) -> bytes:
+    """Sends ``payload``, closes the sending side, and returns every byte until the server
+    closes (bounded by ``timeout``)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        received = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            received.append(chunk)
+        return b"".join(received)
+
+
+@pytest.mark.parametrize("count", [1, 100, 20_000])
+def test_replies_to_a_pipeline_arrive_before_the_close_after_the_client_half_closes(ref_port, atoll_port, count):
+    """A client pipes commands and closes its side (`nc -N` style), so the server can read the
+    last bytes and the end of input in one go. Redis answers every command before closing;
+    so must Atoll, whose replies wait for a flush deferred to the end of the event-loop pass."""
+    payload = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nk%d\r\n$1\r\nv\r\n" % (len(b"k%d" % i), i) for i in range(count))
+    expected = b"+OK\r\n" * count
+    assert _pipeline_then_half_close(ref_port, payload) == expected
+    assert _pipeline_then_half_close(atoll_port, payload) == expected

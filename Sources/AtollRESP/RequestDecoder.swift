@@ -26,6 +26,7 @@ public struct RequestDecoder: Sendable {
     /// of allocating one. Only short ones are kept and compared.
     private var previousArgs: [[UInt8]] = []
     static let sharedArgumentMaxLength = 64
+    static let sharedArgumentsMaxCount = 32
     /// The last short inline line without quotes and the arguments it split into: the same
     /// line again reuses them.
     private var previousInlineLine: [UInt8] = []
@@ -175,7 +176,12 @@ public struct RequestDecoder: Sendable {
                 argsRemaining -= 1
             }
             commands.append(args)
-            swap(&args, &previousArgs)
+            if args.count > Self.sharedArgumentsMaxCount {
+                // A long command's arguments are not kept alive for the next one.
+                previousArgs = []
+            } else {
+                swap(&args, &previousArgs)
+            }
             args.removeAll(keepingCapacity: true)
             if hasLongArgument {
                 // Not kept alive for the next command: a value may be up to 512 MB.

@@ -80,6 +80,18 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// The client closed its side. What it sent has run; its replies may still wait for the
+    /// deferred flush (see `channelReadComplete`), so the connection closes once they are out,
+    /// as Redis answers what it read before it sees the end of input.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? ChannelEvent, event == .inputClosed else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         timeoutTask = nil
