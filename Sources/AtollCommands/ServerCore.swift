@@ -118,7 +118,10 @@ public final class ServerCore: @unchecked Sendable {
             run(&ctx, clock: &clock)
             if ctx.offloadRequested { break }
             i += 1
-            if blocking.hasReady { serveBlockedClients(now: ctx.now) }
+            if blocking.hasReady {
+                serveBlockedClients(now: ctx.now)
+                clock = nil  // the next command's time must not include serving them
+            }
             if ctx.client.closeAfterReply || ctx.client.blocked != nil { break }
         }
         return i - start
