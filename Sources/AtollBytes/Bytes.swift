@@ -110,6 +110,11 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
     return a.count - b.count
 }
 
+/// Whether `array` holds exactly the bytes of `raw` (lengths first, then one memcmp).
+@inlinable public func sameBytes(_ array: [UInt8], _ raw: UnsafeRawBufferPointer) -> Bool {
+    array.count == raw.count && (raw.count == 0 || array.withUnsafeBytes { memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 })
+}
+
 /// memcmp over the common prefix, then the shorter sorts first.
 @inlinable public func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {
     a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in compareBytes(pa, pb) } }

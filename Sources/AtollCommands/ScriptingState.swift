@@ -5,13 +5,6 @@ import AtollKeyspace
 import AtollLua
 import AtollRESP
 import NIOCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 public final class ScriptingState: @unchecked Sendable {
     public let engine = LuaEngine()
@@ -132,10 +125,8 @@ final class RememberedSHA {
         flags = script.flatMap { try? ScriptFlags.parse($0.body).get() } ?? ScriptFlags()
     }
 
-    /// Whether `other` is the same argument, byte for byte (one memcmp).
+    /// Whether `other` is the same argument, byte for byte.
     func matches(_ other: [UInt8]) -> Bool {
-        argument.count == other.count && argument.withUnsafeBytes { a in
-            other.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
-        }
+        other.withUnsafeBytes { sameBytes(argument, $0) }
     }
 }

@@ -7,13 +7,6 @@
 import AtollBytes
 import CLua
 import CLuaBridge
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 struct LuaHostFunctions {
     let engine: LuaEngine
@@ -67,8 +60,7 @@ struct LuaHostFunctions {
             case LUA_TSTRING:
                 var length = 0
                 let text = UnsafeRawBufferPointer(start: lua_tolstring(L, i, &length), count: length)
-                if index < args.count, length <= LuaEngine.reusedArgumentMaxLength, args[index].count == length,
-                   length == 0 || args[index].withUnsafeBytes({ memcmp($0.baseAddress!, text.baseAddress!, length) == 0 }) {
+                if index < args.count, length <= LuaEngine.reusedArgumentMaxLength, sameBytes(args[index], text) {
                     continue
                 }
                 value = [UInt8](text)

@@ -109,7 +109,7 @@ public struct RequestDecoder: Sendable {
                     var lineEnd = nl
                     if lineEnd > pos && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
                     let line = UnsafeRawBufferPointer(rebasing: raw[pos..<lineEnd])
-                    if !previousInlineArgs.isEmpty, Self.equals(previousInlineLine, raw, from: pos, count: line.count) {
+                    if !previousInlineArgs.isEmpty, sameBytes(previousInlineLine, line) {
                         // The same line again (a repeated inline command): the same arguments.
                         commands.append(previousInlineArgs)
                     } else if needsQuoteRules(line) {
@@ -164,7 +164,7 @@ public struct RequestDecoder: Sendable {
                 if args.isEmpty && bulkLength <= Self.nameCacheMaxLength {
                     args.append(cachedName(raw, from: pos, count: bulkLength))
                 } else if args.count < previousArgs.count, bulkLength <= Self.sharedArgumentMaxLength,
-                          Self.equals(previousArgs[args.count], raw, from: pos, count: bulkLength) {
+                          sameBytes(previousArgs[args.count], UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])) {
                     args.append(previousArgs[args.count])
                 } else {
                     args.append(Self.copyBytes(raw, from: pos, count: bulkLength))
@@ -220,12 +220,6 @@ public struct RequestDecoder: Sendable {
             nameCacheNext = (nameCacheNext + 1) % Self.nameCacheSize
         }
         return name
-    }
-
-    /// Whether `array` holds exactly the `count` bytes at `start` of `raw`.
-    @inline(__always)
-    static func equals(_ array: [UInt8], _ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> Bool {
-        array.count == count && array.withUnsafeBytes { count == 0 || memcmp($0.baseAddress!, raw.baseAddress! + start, count) == 0 }
     }
 
     /// One argument's bytes as a new array, copied with memcpy. (Not through
