@@ -14,11 +14,6 @@ public struct CommandContext {
     public let keyspace: Keyspace
     /// The command's time, Unix milliseconds; fixed for the whole command.
     public var now: Int64 = 0
-    /// Monotonic microseconds at which a timed (not `fast`) command started, and at which a
-    /// script it ran ended (0: not known): the script's timing reuses the slow log's clock
-    /// reads instead of making its own.
-    public var startedMicros = 0
-    public var finishedMicros = 0
     /// The command (or subcommand) being run.
     public var command: CommandSpec?
     /// Set by `block(...)`: the command parked the client instead of replying.
@@ -53,8 +48,6 @@ public struct CommandContext {
         self.now = now
         out.buffer.clear()
         out.resp3 = resp3
-        startedMicros = 0
-        finishedMicros = 0
         blockRequested = false
         servedKey = nil
         onEventLoop = false

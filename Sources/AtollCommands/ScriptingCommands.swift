@@ -216,12 +216,12 @@ final class ScriptRun: LuaHost {
         context = CommandContext(out: ReplyWriter(buffer: ByteBuffer()), client: client, server: server)
     }
 
-    func prepare(db: Int, readOnly: Bool, now: Int64, started: Int) {
+    func prepare(db: Int, readOnly: Bool, now: Int64) {
         client.db = db
         client.resp3 = false
         self.readOnly = readOnly
         self.now = now
-        self.started = started
+        started = monotonicMicros()
     }
 
     func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void) {

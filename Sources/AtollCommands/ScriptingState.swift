@@ -36,14 +36,11 @@ public final class ScriptingState: @unchecked Sendable {
     func run(_ c: inout CommandContext, name: Bytes, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
         if currentRun == nil { currentRun = ScriptRun(server: c.server, client: client) }
         let run = currentRun!
-        run.prepare(db: c.client.db, readOnly: readOnly, now: c.now,
-                    started: c.startedMicros != 0 ? c.startedMicros : monotonicMicros())
+        run.prepare(db: c.client.db, readOnly: readOnly, now: c.now)
         monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
         body(run, &c.out)
         monitor.scriptEnded()
-        let finished = monotonicMicros()
-        if c.startedMicros != 0 { c.finishedMicros = finished }
-        recordRun(name, micros: finished - run.started)
+        recordRun(name, micros: monotonicMicros() - run.started)
     }
 
     /// Called by the running script's instruction hook: the error that kills it, or nil.

@@ -317,11 +317,8 @@ public final class ServerCore: @unchecked Sendable {
             return
         }
         let started = previousEnd ?? monotonicMicros()
-        ctx.startedMicros = started
-        ctx.finishedMicros = 0
         invoke(spec, &ctx)
-        let finished = ctx.finishedMicros != 0 ? ctx.finishedMicros : monotonicMicros()
-        ctx.startedMicros = 0
+        let finished = monotonicMicros()
         if monitors.isEmpty { clock = finished }
         let elapsed = finished - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {

@@ -59,10 +59,6 @@ enum TransactionCommands {
         endTransaction(client, c.server)
         c.server.stats.transactions += 1
         let (savedArgs, savedCommand) = (c.args, c.command)
-        // Scripts inside the transaction time themselves (EXEC's start is not theirs).
-        let savedStart = c.startedMicros
-        c.startedMicros = 0
-        defer { c.startedMicros = savedStart }
         c.out.arrayHeader(queued.count)
         client.executingTransaction = true
         for (spec, args) in queued {
