@@ -43,3 +43,21 @@ public final class CommandTable: Sendable {
         case unknownSubcommand(CommandSpec)
     }
 }
+
+/// A one-entry cache in front of `CommandTable.resolve` for callers that repeat a command: a
+/// pipeline (the decoder shares the name array) or a script (`redis.call` reuses it), so `==`
+/// is usually a pointer check that skips the table's hashing. Only commands without
+/// subcommands are remembered.
+struct RecentCommand {
+    private var name: [UInt8] = []
+    private var spec: CommandSpec?
+
+    mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
+        if let spec, args[0] == name { return .found(spec) }
+        let resolution = table.resolve(args)
+        if case .found(let found) = resolution, found.subcommands.isEmpty && !found.name.contains("|") {
+            (name, spec) = (args[0], found)
+        }
+        return resolution
+    }
+}

@@ -226,17 +226,10 @@ final class ScriptRun: LuaHost {
 
     func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void) {
         let spec: CommandSpec
-        // Scripts repeat their commands, and pass the same name array again (see
-        // `LuaHostFunctions.arguments`), so `==` is a pointer check that skips the table's hashing.
-        if let cached = lastCallSpec, args[0] == lastCallName {
-            spec = cached
-        } else {
-            switch server.table.resolve(args) {
-            case .found(let s): spec = s
-            case .unknownCommand, .unknownSubcommand:
-                return Self.refuse("-ERR Unknown Redis command called from script\r\n", reply)
-            }
-            if spec.subcommands.isEmpty && !spec.name.contains("|") { (lastCallName, lastCallSpec) = (args[0], spec) }
+        switch recentCommand.resolve(args, in: server.table) {
+        case .found(let s): spec = s
+        case .unknownCommand, .unknownSubcommand:
+            return Self.refuse("-ERR Unknown Redis command called from script\r\n", reply)
         }
         guard spec.arityMatches(args.count) else {
             return Self.refuse("-ERR Wrong number of args calling Redis command from script\r\n", reply)
@@ -263,9 +256,9 @@ final class ScriptRun: LuaHost {
     /// A reply buffer grown past this (a huge reply) is not kept.
     private static let keptReplyCapacity = 1 << 20
 
-    /// The last command a script called, by its name array.
-    private var lastCallName: [UInt8] = []
-    private var lastCallSpec: CommandSpec?
+    /// The last command a script called (`redis.call` passes the same name array again, see
+    /// `LuaHostFunctions.arguments`).
+    private var recentCommand = RecentCommand()
 
     private static func refuse(_ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {
         reply(UnsafeRawBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))

@@ -51,9 +51,8 @@ public final class ServerCore: @unchecked Sendable {
     /// sync makes writes get MISCONF.
     public let aofSync = AOFSyncGate()
     private var nextClientID: Int64 = 1
-    /// The last command name resolved to a command without subcommands, and its spec.
-    private var lastResolvedName: [UInt8] = []
-    private var lastResolvedSpec: CommandSpec?
+    /// The last command resolved by `run`.
+    private var recentCommand = RecentCommand()
 
     public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
         self.config = config
@@ -256,24 +255,17 @@ public final class ServerCore: @unchecked Sendable {
         // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
         defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
         let spec: CommandSpec
-        // A pipeline repeats its command: the name the decoder shared last time (same array, so
-        // `==` is a pointer check) skips the table's hashing.
-        if let cached = lastResolvedSpec, ctx.args[0] == lastResolvedName {
-            spec = cached
-        } else {
-            switch table.resolve(ctx.args) {
-            case .found(let s):
-                spec = s
-                if s.subcommands.isEmpty && !s.name.contains("|") { (lastResolvedName, lastResolvedSpec) = (ctx.args[0], s) }
-            case .unknownCommand:
-                if client.inTransaction { client.transactionFailed = true }
-                ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
-                return
-            case .unknownSubcommand(let parent):
-                if client.inTransaction { client.transactionFailed = true }
-                ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
-                return
-            }
+        switch recentCommand.resolve(ctx.args, in: table) {
+        case .found(let s):
+            spec = s
+        case .unknownCommand:
+            if client.inTransaction { client.transactionFailed = true }
+            ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
+            return
+        case .unknownSubcommand(let parent):
+            if client.inTransaction { client.transactionFailed = true }
+            ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
+            return
         }
         guard spec.arityMatches(ctx.args.count) else {
             return reject(&ctx, spec, "ERR", "wrong number of arguments for '\(spec.name)' command")
