@@ -32,15 +32,16 @@ enum HashCommands {
         existing(c.readHash(Bytes(c.args[1])), &c, orReply: missingReply)
     }
 
-    /// The hash under `key` for a write, created empty when missing; nil after WRONGTYPE.
-    private static func writable(_ c: inout CommandContext, _ key: Bytes) -> HashObject? {
+    /// The hash under `key` for a write, created empty when missing (with room for
+    /// `packedBytes` of pairs); nil after WRONGTYPE.
+    private static func writable(_ c: inout CommandContext, _ key: Bytes, packedBytes: Int = 0) -> HashObject? {
         switch c.writeHash(key) {
         case .found(let hash): return hash
         case .wrongType:
             c.wrongType()
             return nil
         case .missing:
-            let hash = HashObject()
+            let hash = HashObject.make(bytes: packedBytes)
             c.create(key, .hash(hash))
             return hash
         }
@@ -56,7 +57,11 @@ enum HashCommands {
             return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command")
         }
         let key = Bytes(c.args[1])
-        guard let hash = writable(&c, key) else { return }
+        var packedBytes = 0
+        for i in stride(from: 2, to: c.args.count, by: 2) {
+            packedBytes += HashObject.packedSize(fieldLength: c.args[i].count, valueLength: c.args[i + 1].count)
+        }
+        guard let hash = writable(&c, key, packedBytes: packedBytes) else { return }
         let limits = c.encodingLimits
         var added = 0
         for i in stride(from: 2, to: c.args.count, by: 2) where hash.set(Bytes(c.args[i]), Bytes(c.args[i + 1]), limits: limits) {

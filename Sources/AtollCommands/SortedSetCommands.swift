@@ -133,7 +133,11 @@ enum SortedSetCommands {
         case .found(let existing): z = existing
         case .missing:
             if o.xx { return o.incr ? c.out.null() : c.out.integer(0) }
-            z = SortedSetObject()
+            var bytes = 0
+            for (j, score) in scores.enumerated() {
+                bytes += SortedSetObject.packedSize(member: Bytes(c.args[first + 1 + 2 * j]), score: score)
+            }
+            z = SortedSetObject.make(bytes: bytes)
             c.create(key, .zset(z))
         }
         let limits = c.encodingLimits

@@ -139,7 +139,7 @@ extension SortedSetCommands {
             return c.out.integer(0)
         }
         let limits = c.encodingLimits
-        let result = SortedSetObject(compact: !(knownLength && ranks.count > limits.zsetMaxListpackEntries))
+        let result = SortedSetObject.make(compact: !(knownLength && ranks.count > limits.zsetMaxListpackEntries))
         var left = ranks.count
         z.visit(fromRank: reverse ? ranks.upperBound - 1 : ranks.lowerBound, reverse: reverse) { e in
             result.set(e.member, e.score, limits: limits)

@@ -150,7 +150,7 @@ extension SortedSetCommands {
         let limits = c.encodingLimits
         let longest = entries.reduce(0) { max($0, $1.member.count) }
         let compact = entries.count <= limits.zsetMaxListpackEntries && longest <= limits.zsetMaxListpackValue
-        replaceWithResult(&c, destination, SortedSetObject(sorted: entries, compact: compact))
+        replaceWithResult(&c, destination, SortedSetObject.make(sorted: entries, compact: compact))
         c.out.integer(entries.count)
     }
 

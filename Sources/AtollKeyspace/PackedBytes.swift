@@ -18,10 +18,11 @@ import AtollBytes
         if needed > buffer.capacity { buffer.reserveCapacity(max(needed, buffer.count + buffer.count / 4)) }
     }
 
-    /// The bytes `append` writes for a string of `length` bytes.
-    @inlinable static func encodedSize(_ length: Int) -> Int {
+    /// The bytes `append` writes for a string of `length` bytes (with `prefix` in place of
+    /// the length, the bytes of that varint plus `length`).
+    @inlinable static func encodedSize(_ length: Int, prefix: Int? = nil) -> Int {
         var size = 1
-        var n = UInt(length) >> 7
+        var n = UInt(prefix ?? length) >> 7
         while n > 0 {
             size += 1
             n >>= 7
@@ -36,6 +37,28 @@ import AtollBytes
             n >>= 7
         }
         buffer.append(UInt8(n))
+    }
+
+    /// Writes `bytes` with its length prefix at the start of `destination`, which must be
+    /// `encodedSize(bytes.count)` bytes long.
+    @inlinable static func write(_ bytes: Bytes, to destination: UnsafeMutableRawBufferPointer) {
+        let start = writeLength(bytes.count, to: destination)
+        bytes.withUnsafeBytes {
+            if $0.count > 0 { (destination.baseAddress! + start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+    }
+
+    /// Writes a length prefix at the start of `destination`; returns the bytes it took.
+    @inlinable static func writeLength(_ length: Int, to destination: UnsafeMutableRawBufferPointer) -> Int {
+        var n = UInt(length)
+        var i = 0
+        while n >= 0x80 {
+            destination[i] = UInt8(truncatingIfNeeded: n) | 0x80
+            n >>= 7
+            i += 1
+        }
+        destination[i] = UInt8(n)
+        return i + 1
     }
 
     /// The string whose length prefix starts at `offset`, as a range of `buffer`; its end is

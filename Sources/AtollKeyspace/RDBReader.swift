@@ -112,7 +112,7 @@ public struct RDBReader {
             for _ in 0..<(try length()) { set.insert(Bytes(try string()), limits: limits) }
             return .set(set)
         case 3, 5:
-            let zset = SortedSetObject()
+            let zset = SortedSetObject.make()
             for _ in 0..<(try length()) {
                 let member = Bytes(try string())
                 let score = type == 5 ? try binaryDouble() : try textDouble()
@@ -121,7 +121,7 @@ public struct RDBReader {
             }
             return .zset(zset)
         case 4:
-            let hash = HashObject()
+            let hash = HashObject.make()
             for _ in 0..<(try length()) { hash.set(Bytes(try string()), Bytes(try string()), limits: limits) }
             return .hash(hash)
         case 11:
@@ -129,13 +129,13 @@ public struct RDBReader {
             for member in try intset(try string()) { set.insert(Bytes(Array(String(member).utf8)), limits: limits) }
             return .set(set)
         case 16:
-            let hash = HashObject()
+            let hash = HashObject.make()
             let items = try listpack(try string())
             guard items.count % 2 == 0 else { throw fail("Odd listpack for a hash") }
             for i in stride(from: 0, to: items.count, by: 2) { hash.set(Bytes(items[i]), Bytes(items[i + 1]), limits: limits) }
             return .hash(hash)
         case 17:
-            let zset = SortedSetObject()
+            let zset = SortedSetObject.make()
             let items = try listpack(try string())
             guard items.count % 2 == 0 else { throw fail("Odd listpack for a sorted set") }
             for i in stride(from: 0, to: items.count, by: 2) {

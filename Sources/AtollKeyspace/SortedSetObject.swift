@@ -1,23 +1,16 @@
 /// The sorted set type: member → score, ordered by (score, member bytes).
 ///
-/// While `compact` (Redis's listpack case) the entries live in one packed buffer, in order:
-/// each is the score's 8 bytes then the member, length-prefixed (`PackedBytes`). Lookups,
-/// ranks and ranges walk it, which is cheap for a listpack's few entries. Once the set
-/// converts, for good, it has two views of the same members: `Large.scores` (a `SlotMap`) answers
-/// "what is this member's score" in O(1) and gives ZSCAN its cursor guarantee and ZRANDMEMBER
+/// While `compact` (Redis's listpack case) the entries are packed in order in the object's own
+/// allocation (`PackedObject`): each is the score (see `encodeEntry`) then the member,
+/// length-prefixed (`PackedBytes`). Lookups, ranks and ranges walk them, which is cheap for a
+/// listpack's few entries. Once the set converts, for good, it has two views of the same
+/// members: `Large.scores` (a `SlotMap`) answers "what is this member's score" in O(1) and gives ZSCAN its cursor guarantee and ZRANDMEMBER
 /// its random picks; `Large.tree` (a counted B+tree) keeps the order for ranks and ranges in
 /// O(log n). Change them only through this type's methods, which keep the two in step.
 import AtollBytes
 
-public final class SortedSetObject: @unchecked Sendable {
-    /// The entries while compact, in (score, member) order.
-    var packed: [UInt8] = []
-    var packedCount: Int32 = 0
-    /// Whether Redis would still hold this set as a listpack (OBJECT ENCODING).
-    public private(set) var compact: Bool
-    /// The views of a converted set (nil while compact, which saves their words per object).
-    var large: Large?
-
+public final class SortedSetObject: PackedObject {
+    /// The views of a converted set.
     final class Large {
         /// Member → score.
         var scores = SlotMap<Double>()
@@ -31,21 +24,39 @@ public final class SortedSetObject: @unchecked Sendable {
     }
 
     /// An empty set, compact unless Redis would create it converted (a STORE result known to
-    /// be too big for a listpack).
-    public init(compact: Bool = true) {
-        self.compact = compact
-        if !compact { large = Large() }
+    /// be too big for a listpack), with room for `bytes` packed bytes (`packedSize`).
+    public static func make(compact: Bool = true, bytes: Int = 0) -> SortedSetObject {
+        let made = make(capacity: bytes)
+        if !compact { made.setTail(Large(), mode: .converted) }
+        return made
     }
 
     /// A set built from entries already in (score, member) order with distinct members.
-    public init(sorted entries: [ScoredMember], compact: Bool) {
-        self.compact = compact
-        if compact {
-            for e in entries { Self.appendPacked(ScoredMember(score: Self.listpackScore(e.score), member: e.member), to: &packed) }
-            packedCount = Int32(entries.count)
-        } else {
-            large = Self.converted(entries)
+    public static func make(sorted entries: [ScoredMember], compact: Bool) -> SortedSetObject {
+        guard compact else {
+            let made = make(capacity: 0)
+            made.setTail(converted(entries), mode: .converted)
+            return made
         }
+        var packed: [UInt8] = []
+        for e in entries { encodeEntry(ScoredMember(score: listpackScore(e.score), member: e.member), to: &packed) }
+        let made = make(capacity: packed.count)
+        packed.withUnsafeBytes { made.appendPacked($0, entries: entries.count) }
+        return made
+    }
+
+    /// The packed bytes an entry takes (see `encodeEntry`).
+    public static func packedSize(member: Bytes, score: Double) -> Int {
+        (integralScore(score).map { PackedBytes.encodedSize(0, prefix: $0) } ?? 9) + PackedBytes.encodedSize(member.count)
+    }
+
+    /// The varint that stands for `score` when it is a listpack-style integer: the zigzag
+    /// code shifted left, so its first byte is even.
+    static func integralScore(_ score: Double) -> Int? {
+        let isNegativeZero = score == 0 && score.sign == .minus
+        guard score.magnitude < 0x1p53 && score.rounded(.towardZero) == score && !isNegativeZero else { return nil }
+        let n = Int64(score)
+        return Int((n << 1) ^ (n >> 63)) << 1
     }
 
     private static func converted(_ entries: [ScoredMember]) -> Large {
@@ -54,31 +65,29 @@ public final class SortedSetObject: @unchecked Sendable {
         return Large(scores: scores, tree: ScoreIndex(sorted: entries))
     }
 
-    public var count: Int { compact ? Int(packedCount) : large!.scores.count }
+    /// Whether Redis would still hold this set as a listpack (OBJECT ENCODING).
+    public var compact: Bool { !isConverted }
+
+    var large: Large { unsafeDowncast(tailObject, to: Large.self) }
+
+    public var count: Int { isConverted ? large.scores.count : packedCount }
 
     public func copy() -> SortedSetObject {
-        guard compact else { return SortedSetObject(sorted: sortedEntries, compact: false) }
-        let other = SortedSetObject()
-        other.packed = packed
-        other.packedCount = packedCount
-        return other
+        guard !isConverted else { return SortedSetObject.make(sorted: sortedEntries, compact: false) }
+        return copyPacked()
     }
 
     // MARK: - The packed form
 
-    /// Appends an entry: the score, then the member. A score that is an integer below 2^53 in
+    /// Appends an entry's packed bytes: the score, then the member. A score that is an integer below 2^53 in
     /// magnitude (most real scores) is a zigzag varint shifted left, so its first byte is
     /// even, as a listpack keeps integers small; any other score is the byte 1 and its 8 bytes.
-    static func appendPacked(_ entry: ScoredMember, to buffer: inout [UInt8]) {
-        let score = entry.score
-        let isNegativeZero = score == 0 && score.sign == .minus
-        if score.magnitude < 0x1p53 && score.rounded(.towardZero) == score && !isNegativeZero {
-            let n = Int64(score)
-            let zigzag = (n << 1) ^ (n >> 63)
-            PackedBytes.appendLength(Int(zigzag) << 1, to: &buffer)
+    static func encodeEntry(_ entry: ScoredMember, to buffer: inout [UInt8]) {
+        if let code = integralScore(entry.score) {
+            PackedBytes.appendLength(code, to: &buffer)
         } else {
             buffer.append(1)
-            withUnsafeBytes(of: score.bitPattern) { buffer.append(contentsOf: $0) }
+            withUnsafeBytes(of: entry.score.bitPattern) { buffer.append(contentsOf: $0) }
         }
         PackedBytes.append(entry.member, to: &buffer)
     }
@@ -94,7 +103,7 @@ public final class SortedSetObject: @unchecked Sendable {
         offset += 1
     }
 
-    /// The score at `offset` (see `appendPacked`), moving `offset` past it.
+    /// The score at `offset` (see `encodeEntry`), moving `offset` past it.
     @inline(__always)
     static func readScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) -> Double {
         if buffer[offset] == 1 {
@@ -110,7 +119,7 @@ public final class SortedSetObject: @unchecked Sendable {
     /// bytes, until `body` returns false.
     @inline(__always)
     func walkPacked(_ body: (_ entry: Range<Int>, _ score: Double, _ member: UnsafeRawBufferPointer) -> Bool) {
-        packed.withUnsafeBytes { buffer in
+        withPacked { buffer in
             var offset = 0
             while offset < buffer.count {
                 var next = offset
@@ -131,7 +140,7 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// Finds a member by comparing members only, decoding just the score of the match.
     func locatePacked(_ member: Bytes) -> PackedLocation? {
-        packed.withUnsafeBytes { buffer in
+        withPacked { buffer in
             member.withUnsafeBytes { wanted in
                 var offset = 0
                 var rank = 0
@@ -154,7 +163,7 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// Inserts an entry whose member is not in the packed form, at its place in the order.
     func insertPacked(_ entry: ScoredMember) {
-        var position = packed.count
+        var position = packedByteCount
         entry.member.withUnsafeBytes { wanted in
             walkPacked { range, score, bytes in
                 if score < entry.score || (score == entry.score && compareBytes(bytes, wanted) < 0) { return true }
@@ -163,40 +172,36 @@ public final class SortedSetObject: @unchecked Sendable {
             }
         }
         var encoded: [UInt8] = []
-        Self.appendPacked(entry, to: &encoded)
-        PackedBytes.reserve(encoded.count, in: &packed)
-        packed.insert(contentsOf: encoded, at: position)
-        packedCount += 1
+        Self.encodeEntry(entry, to: &encoded)
+        replacePacked(position..<position, length: encoded.count, countChange: 1) { destination in
+            encoded.withUnsafeBytes { destination.copyMemory(from: $0) }
+        }
     }
 
     /// Moves the entries to the `Large` views, for good.
     func convert() {
-        let entries = sortedEntries
-        packed = []
-        packedCount = 0
-        compact = false
-        large = Self.converted(entries)
+        setTail(Self.converted(sortedEntries), mode: .converted)
     }
 
     // MARK: - Reading
 
     public func score(of member: Bytes) -> Double? {
-        guard compact else { return large!.scores[member] }
+        guard !isConverted else { return large.scores[member] }
         return locatePacked(member)?.score
     }
 
     /// The member's 0-based rank in ascending order, or nil when absent.
     public func rank(of member: Bytes) -> Int? {
-        guard compact else {
-            guard let score = large!.scores[member] else { return nil }
-            return large!.tree.rank(of: ScoredMember(score: score, member: member))
+        guard !isConverted else {
+            guard let score = large.scores[member] else { return nil }
+            return large.tree.rank(of: ScoredMember(score: score, member: member))
         }
         return locatePacked(member)?.rank
     }
 
     /// The entry at a 0-based ascending rank (must be in range).
     public func entry(atRank rank: Int) -> ScoredMember {
-        guard compact else { return large!.tree.entry(atRank: rank) }
+        guard !isConverted else { return large.tree.entry(atRank: rank) }
         var found: ScoredMember?
         var r = 0
         walkPacked { _, score, member in
@@ -210,7 +215,7 @@ public final class SortedSetObject: @unchecked Sendable {
     /// How many entries come before the first one `isBefore` rejects (`isBefore` must hold
     /// for a prefix of the order).
     public func partition(_ isBefore: (ScoredMember) -> Bool) -> Int {
-        guard compact else { return large!.tree.partition(isBefore) }
+        guard !isConverted else { return large.tree.partition(isBefore) }
         var n = 0
         walkPacked { _, score, member in
             guard isBefore(ScoredMember(score: score, member: Bytes(member))) else { return false }
@@ -223,7 +228,7 @@ public final class SortedSetObject: @unchecked Sendable {
     /// Visits entries from `rank` (which must be in range) up, or down when `reverse`, until
     /// `body` returns false.
     public func visit(fromRank rank: Int, reverse: Bool, _ body: (ScoredMember) -> Bool) {
-        guard compact else { return large!.tree.visit(fromRank: rank, reverse: reverse, body) }
+        guard !isConverted else { return large.tree.visit(fromRank: rank, reverse: reverse, body) }
         if reverse {
             let entries = sortedEntries
             for e in entries[...rank].reversed() where !body(e) { return }
@@ -238,7 +243,7 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// Every member with its score: in order while compact, else in no particular order.
     public func forEach(_ body: (Bytes, Double) -> Void) {
-        guard compact else { return large!.scores.forEach(body) }
+        guard !isConverted else { return large.scores.forEach(body) }
         walkPacked { _, score, member in
             body(Bytes(member), score)
             return true
@@ -247,7 +252,7 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// The entries in order.
     public var sortedEntries: [ScoredMember] {
-        guard compact else { return large!.tree.sortedEntries }
+        guard !isConverted else { return large.tree.sortedEntries }
         var all: [ScoredMember] = []
         all.reserveCapacity(count)
         walkPacked { _, score, member in
@@ -259,14 +264,14 @@ public final class SortedSetObject: @unchecked Sendable {
 
     /// A random member; the set must not be empty.
     public func randomMember(using rng: inout FastRandom) -> Bytes {
-        guard compact else { return large!.scores.randomKey(using: &rng)! }
+        guard !isConverted else { return large.scores.randomKey(using: &rng)! }
         return entry(atRank: Int.random(in: 0..<count, using: &rng)).member
     }
 
     /// One ZSCAN step over a converted set: slots are visited from `cursor` (see
     /// `SlotMap.scan`); returns the next cursor.
     public func scan(from cursor: Int, count: Int, _ visit: (Bytes, Double) -> Void) -> Int {
-        guard compact else { return large!.scores.scan(from: cursor, count: count, visit) }
+        guard !isConverted else { return large.scores.scan(from: cursor, count: count, visit) }
         forEach(visit)
         return 0
     }
@@ -278,14 +283,13 @@ public final class SortedSetObject: @unchecked Sendable {
     /// a listpack the score is kept the way the listpack keeps it. Returns the previous score.
     @discardableResult
     public func set(_ member: Bytes, _ score: Double, limits: EncodingLimits) -> Double? {
-        if compact {
+        if !isConverted {
             if let at = locatePacked(member) {
                 // An existing member never converts the set; Redis leaves an equal score
                 // alone (so 0 stays 0 when -0 is set).
                 let updated = Self.listpackScore(score)
                 if at.score != updated {
-                    packed.removeSubrange(at.bytes)
-                    packedCount -= 1
+                    removePacked(at.bytes, entries: 1)
                     insertPacked(ScoredMember(score: updated, member: member))
                 }
                 return at.score
@@ -297,15 +301,15 @@ public final class SortedSetObject: @unchecked Sendable {
             convert()
         }
         // Written as if the member were new (one hash lookup), corrected below if it was not.
-        guard let old = large!.scores.replace(member, score) else {
-            large!.tree.insert(ScoredMember(score: score, member: member))
+        guard let old = large.scores.replace(member, score) else {
+            large.tree.insert(ScoredMember(score: score, member: member))
             return nil
         }
         if old == score {
-            if old.bitPattern != score.bitPattern { large!.scores.modify(member) { $0 = old } }
+            if old.bitPattern != score.bitPattern { large.scores.modify(member) { $0 = old } }
         } else {
-            large!.tree.remove(ScoredMember(score: old, member: member))
-            large!.tree.insert(ScoredMember(score: score, member: member))
+            large.tree.remove(ScoredMember(score: old, member: member))
+            large.tree.insert(ScoredMember(score: score, member: member))
         }
         return old
     }
@@ -313,14 +317,13 @@ public final class SortedSetObject: @unchecked Sendable {
     /// Removes a member; returns its score, or nil when it was not there.
     @discardableResult
     public func remove(_ member: Bytes) -> Double? {
-        guard compact else {
-            guard let old = large!.scores.remove(member) else { return nil }
-            large!.tree.remove(ScoredMember(score: old, member: member))
+        guard !isConverted else {
+            guard let old = large.scores.remove(member) else { return nil }
+            large.tree.remove(ScoredMember(score: old, member: member))
             return old
         }
         guard let at = locatePacked(member) else { return nil }
-        packed.removeSubrange(at.bytes)
-        packedCount -= 1
+        removePacked(at.bytes, entries: 1)
         return at.score
     }
 
@@ -329,10 +332,10 @@ public final class SortedSetObject: @unchecked Sendable {
     public func removeRanks(_ ranks: Range<Int>) -> [ScoredMember] {
         var removed: [ScoredMember] = []
         removed.reserveCapacity(ranks.count)
-        if compact {
+        if !isConverted {
             var r = 0
-            var first = packed.count
-            var end = packed.count
+            var first = packedByteCount
+            var end = packedByteCount
             walkPacked { entry, score, member in
                 if r == ranks.lowerBound { first = entry.lowerBound }
                 if r == ranks.upperBound {
@@ -343,24 +346,23 @@ public final class SortedSetObject: @unchecked Sendable {
                 r += 1
                 return true
             }
-            packed.removeSubrange(first..<end)
-            packedCount -= Int32(removed.count)
+            removePacked(first..<end, entries: removed.count)
             return removed
         }
-        large!.tree.visit(fromRank: ranks.lowerBound, reverse: false) { entry in
+        large.tree.visit(fromRank: ranks.lowerBound, reverse: false) { entry in
             guard removed.count < ranks.count else { return false }
             removed.append(entry)
             return true
         }
-        for e in removed { large!.scores.remove(e.member) }
+        for e in removed { large.scores.remove(e.member) }
         // Removing most of a big set entry by entry would rebalance the tree over and over;
         // rebuilding from what is left is linear.
-        if removed.count > 64 && removed.count * 4 > large!.tree.count {
-            var kept = large!.tree.sortedEntries
+        if removed.count > 64 && removed.count * 4 > large.tree.count {
+            var kept = large.tree.sortedEntries
             kept.removeSubrange(ranks)
-            large!.tree = ScoreIndex(sorted: kept)
+            large.tree = ScoreIndex(sorted: kept)
         } else {
-            for e in removed { large!.tree.remove(e) }
+            for e in removed { large.tree.remove(e) }
         }
         return removed
     }

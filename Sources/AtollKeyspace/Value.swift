@@ -8,8 +8,10 @@ import AtollBytes
 ///
 /// Collections are reference types: a command looks the key up once and changes the object
 /// in place, with no copy of the collection. They are only touched under the keyspace guard.
-/// COPY (and anything else that must not share) uses `deepCopy()`.
-public enum Value: Sendable {
+/// COPY (and anything else that must not share) uses `deepCopy()`. (Unchecked: hashes and
+/// sorted sets are `ManagedBuffer`s, which cannot be `Sendable`; the guard is what makes
+/// sharing safe.)
+public enum Value: @unchecked Sendable {
     case string(Bytes)
     case int(Int64)
     case hash(HashObject)

@@ -61,7 +61,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
 
 @Suite struct SortedSetObjectTests {
     @Test func ordersByScoreThenMemberBytes() {
-        let z = SortedSetObject()
+        let z = SortedSetObject.make()
         z.set(member("b"), 1, limits: noListpack)
         z.set(member("a"), 1, limits: noListpack)
         z.set(member("c"), -.infinity, limits: noListpack)
@@ -75,7 +75,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
     }
 
     @Test func negativeZeroEqualsZeroAndOrdersByMember() {
-        let z = SortedSetObject()
+        let z = SortedSetObject.make()
         z.set(member("b"), -0.0, limits: noListpack)
         z.set(member("a"), 0.0, limits: noListpack)
         z.set(member("c"), -0.0, limits: noListpack)
@@ -91,7 +91,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         var limits = EncodingLimits()
         limits.zsetMaxListpackEntries = 2
         limits.zsetMaxListpackValue = 3
-        let z = SortedSetObject()
+        let z = SortedSetObject.make()
         z.set(member("a"), -0.0, limits: limits)
         #expect(z.compact)
         #expect(z.score(of: member("a"))!.sign == .plus)
@@ -100,13 +100,13 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         z.set(member("c"), -0.0, limits: limits)   // a third member converts the set
         #expect(!z.compact)
         #expect(z.score(of: member("c"))!.sign == .minus)
-        let long = SortedSetObject()
+        let long = SortedSetObject.make()
         long.set(member("abcd"), 1, limits: limits)
         #expect(!long.compact)
     }
 
     @Test func removeRanksKeepsBothViewsInStep() {
-        let z = SortedSetObject()
+        let z = SortedSetObject.make()
         for i in 0..<1000 { z.set(member("m\(i)"), Double(i % 10), limits: noListpack) }
         let expected = z.sortedEntries
         let removed = z.removeRanks(100..<900)
@@ -114,20 +114,20 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
         #expect(z.count == 200 && z.count == 200)
         #expect(z.sortedEntries.map(\.member) == (expected[..<100] + expected[900...]).map(\.member))
         for e in removed { #expect(z.score(of: e.member) == nil) }
-        checkStructure(z.large!.tree)
+        checkStructure(z.large.tree)
         z.removeRanks(0..<5)
         #expect(z.count == 195 && z.count == 195)
-        checkStructure(z.large!.tree)
+        checkStructure(z.large.tree)
     }
 
     @Test func copyIsIndependent() {
-        let z = SortedSetObject()
+        let z = SortedSetObject.make()
         for i in 0..<300 { z.set(member("m\(i)"), Double(i), limits: EncodingLimits()) }
         let other = z.copy()
         other.remove(member("m5"))
         #expect(z.count == 300 && other.count == 299)
         #expect(other.compact == z.compact)
-        checkStructure(other.large!.tree)
+        checkStructure(other.large.tree)
     }
 
     /// 200,000 random members checked against a sorted array: ranks, entries by rank, range
@@ -143,7 +143,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
 
     private func checkAgainstModel(size: Int, limits: EncodingLimits, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
-        let z = SortedSetObject()
+        let z = SortedSetObject.make()
         var model: [ScoredMember] = []
         var seen = Set<Bytes>()
         while model.count < size {
@@ -179,7 +179,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
 
     private func verify(_ z: SortedSetObject, _ model: [ScoredMember], _ rng: inout SplitMix64) {
         #expect(z.count == model.count && z.count == model.count)
-        if let tree = z.large?.tree { checkStructure(tree) }
+        if z.isConverted { checkStructure(z.large.tree) }
         let all = z.sortedEntries
         #expect(all.count == model.count)
         #expect(zip(all, model).allSatisfy { $0.member == $1.member && $0.score == $1.score })
@@ -208,7 +208,7 @@ private func firstIndex(_ model: [ScoredMember], notSatisfying isBefore: (Scored
                                 1e15, 0x1p53 - 1, 0x1p53, 1e300, .infinity]
         var limits = EncodingLimits()
         limits.zsetMaxListpackEntries = 1000
-        let z = SortedSetObject()
+        let z = SortedSetObject.make()
         for (i, s) in scores.enumerated().reversed() { z.set(Bytes(Array("m\(i)".utf8)), s, limits: limits) }
         #expect(z.compact)
         #expect(z.sortedEntries.map(\.score) == scores)
