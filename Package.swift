@@ -24,9 +24,11 @@ let package = Package(
         // RESP2/RESP3 codec: request parsing and reply encoding. NIOCore only.
         .target(name: "AtollRESP", dependencies: ["AtollBytes", .product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: swiftSettings),
+        // The CPU's cache prefetch hint, which Swift has no spelling for.
+        .target(name: "CPrefetch", path: "Sources/CPrefetch"),
         // Databases, values and expiry. No protocol, no NIO.
         .target(name: "AtollKeyspace", dependencies: [
-            "AtollBytes", .product(name: "DequeModule", package: "swift-collections"),
+            "AtollBytes", "CPrefetch", .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: swiftSettings),
         // The system's Lua 5.1 with cjson and bit (Debian packages), and our C side of the bridge.
         .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.1"),

@@ -57,12 +57,21 @@ enum HashCommands {
             return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command")
         }
         let key = Bytes(c.args[1])
+        let limits = c.encodingLimits
+        // Room for every pair when they all fit the compact form (a hash that will convert
+        // would only keep the room unused).
         var packedBytes = 0
-        for i in stride(from: 2, to: c.args.count, by: 2) {
-            packedBytes += HashObject.packedSize(fieldLength: c.args[i].count, valueLength: c.args[i + 1].count)
+        if (c.args.count - 2) / 2 <= limits.hashMaxListpackEntries {
+            for i in stride(from: 2, to: c.args.count, by: 2) {
+                let field = c.args[i].count, value = c.args[i + 1].count
+                guard field <= limits.hashMaxListpackValue && value <= limits.hashMaxListpackValue else {
+                    packedBytes = 0
+                    break
+                }
+                packedBytes += HashObject.packedSize(fieldLength: field, valueLength: value)
+            }
         }
         guard let hash = writable(&c, key, packedBytes: packedBytes) else { return }
-        let limits = c.encodingLimits
         var added = 0
         for i in stride(from: 2, to: c.args.count, by: 2) where hash.set(Bytes(c.args[i]), Bytes(c.args[i + 1]), limits: limits) {
             added += 1

@@ -53,6 +53,7 @@ public final class ServerCore: @unchecked Sendable {
     private var nextClientID: Int64 = 1
     /// The last command resolved by `run`.
     private var recentCommand = RecentCommand()
+    private var keyPrefetch = KeyPrefetch()
 
     public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
         self.config = config
@@ -107,6 +108,7 @@ public final class ServerCore: @unchecked Sendable {
     public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int = 0) -> Int {
         if ctx.client.killed { return commands.count - start }
         ctx.now = currentTimeMillis()
+        keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
         var clock: Int?
         var i = start
         while i < commands.count {

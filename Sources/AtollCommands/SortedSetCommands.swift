@@ -127,20 +127,28 @@ enum SortedSetCommands {
         }
 
         let key = Bytes(c.args[1])
+        let limits = c.encodingLimits
         let z: SortedSetObject
         switch c.writeSortedSet(key) {
         case .wrongType: return c.wrongType()
         case .found(let existing): z = existing
         case .missing:
             if o.xx { return o.incr ? c.out.null() : c.out.integer(0) }
+            // Room for every entry when they all fit the compact form (see HSET).
             var bytes = 0
-            for (j, score) in scores.enumerated() {
-                bytes += SortedSetObject.packedSize(member: Bytes(c.args[first + 1 + 2 * j]), score: score)
+            if scores.count <= limits.zsetMaxListpackEntries {
+                for (j, score) in scores.enumerated() {
+                    let length = c.args[first + 1 + 2 * j].count
+                    guard length <= limits.zsetMaxListpackValue else {
+                        bytes = 0
+                        break
+                    }
+                    bytes += SortedSetObject.packedSize(memberLength: length, score: score)
+                }
             }
             z = SortedSetObject.make(bytes: bytes)
             c.create(key, .zset(z))
         }
-        let limits = c.encodingLimits
         var added = 0, updated = 0, processed = 0
         var lastScore = 0.0
         for (j, given) in scores.enumerated() {

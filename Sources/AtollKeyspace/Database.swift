@@ -66,6 +66,10 @@ public struct Database: Sendable {
         return result ?? nil
     }
 
+    /// See `SlotMap.prefetchBucket` and `prefetchSlot`: warm the cache for lookups to come.
+    @inlinable public func prefetchBucket(_ key: Bytes) -> Int { storage.prefetchBucket(key) }
+    @inlinable public func prefetchSlot(bucket: Int) { storage.prefetchSlot(bucket: bucket) }
+
     /// Whether the entry exists and is live, without deleting it (for read-only peeks).
     @inlinable public func peek(_ key: Bytes, now: Int64) -> Entry? {
         guard let entry = storage[key] else { return nil }

@@ -16,7 +16,7 @@ public final class HashObject: PackedObject {
     }
 
     /// An empty hash with room for `bytes` bytes of packed pairs (`packedSize`), so that a
-    /// hash created with all its fields at once is one exactly sized block.
+    /// hash created with all its fields at once is one block of about their size.
     public static func make(bytes: Int = 0) -> HashObject { make(capacity: bytes) }
 
     /// The packed bytes one field and its value take.

@@ -12,6 +12,8 @@
 /// (active expiry, RANDOMKEY). Freed slots are reused, so the slot array never grows past
 /// the largest size the map has had.
 import AtollBytes
+import CPrefetch
+
 public struct SlotMap<Value> {
     /// The value comes first. For the key space that puts the key inside one cache line of a
     /// large slot array (whose elements start 48 bytes into a line with glibc), so a probe's
@@ -59,6 +61,28 @@ public struct SlotMap<Value> {
         return nil
     }
 
+    /// The first of two prefetch steps for a lookup of `key` that comes soon: starts loading
+    /// its chain head and returns it for `prefetchSlot`, or -1 when the map is empty.
+    @inlinable public func prefetchBucket(_ key: Bytes) -> Int {
+        guard !buckets.isEmpty else { return -1 }
+        let b = bucket(key)
+        buckets.withUnsafeBufferPointer { atoll_prefetch($0.baseAddress! + b) }
+        return b
+    }
+
+    /// The second step: once the chain head has had time to arrive, starts loading the first
+    /// slot of that chain (both cache lines a slot may span).
+    @inlinable public func prefetchSlot(bucket b: Int) {
+        guard b >= 0 && b < buckets.count else { return }
+        let link = Int(buckets[b])
+        guard link != 0 && link <= slots.count else { return }
+        slots.withUnsafeBufferPointer {
+            let slot = UnsafeRawPointer($0.baseAddress! + (link - 1))
+            atoll_prefetch(slot)
+            atoll_prefetch(slot + (MemoryLayout<Slot?>.size - 1))
+        }
+    }
+
     @inlinable public subscript(key: Bytes) -> Value? {
         guard let slot = find(key) else { return nil }
         return slots[slot].unsafelyUnwrapped.value
@@ -98,7 +122,7 @@ public struct SlotMap<Value> {
             slots[slot] = Slot(key: key, next: buckets[b], value: value)
         } else {
             slot = slots.count
-            precondition(slot < Int(UInt32.max), "SlotMap: too many slots")
+            precondition(slot < Int(Int32.max), "SlotMap: too many slots")
             slots.append(Slot(key: key, next: buckets[b], value: value))
         }
         buckets[b] = UInt32(truncatingIfNeeded: slot &+ 1)

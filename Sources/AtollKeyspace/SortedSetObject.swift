@@ -46,8 +46,9 @@ public final class SortedSetObject: PackedObject {
     }
 
     /// The packed bytes an entry takes (see `encodeEntry`).
-    public static func packedSize(member: Bytes, score: Double) -> Int {
-        (integralScore(score).map { PackedBytes.encodedSize(0, prefix: $0) } ?? 9) + PackedBytes.encodedSize(member.count)
+    public static func packedSize(memberLength: Int, score: Double) -> Int {
+        (integralScore(listpackScore(score)).map { PackedBytes.encodedSize(0, prefix: $0) } ?? 9)
+            + PackedBytes.encodedSize(memberLength)
     }
 
     /// The varint that stands for `score` when it is a listpack-style integer: the zigzag

@@ -20,6 +20,25 @@ import Testing
         #expect(h.run("HSTRLEN", "h", "e") == int(1))
     }
 
+    /// HSET creating a hash makes its block big enough for the pairs given, unless the hash
+    /// will convert (a long value, too many fields): then no room is kept that stays unused.
+    @Test func creationSizesTheBlockOnlyForACompactHash() {
+        let h = Harness()
+        h.run("HSET", "small", "field1", "value1", "field2", "value2")
+        guard case .hash(let small)? = h.db.peek(Bytes(Array("small".utf8)), now: 0)?.value else {
+            Issue.record("no hash")
+            return
+        }
+        #expect(small.compact && small.capacity >= 28 && small.capacity < 64)
+        h.run("HSET", "long", "f", String(repeating: "v", count: 100_000))
+        guard case .hash(let long)? = h.db.peek(Bytes(Array("long".utf8)), now: 0)?.value else {
+            Issue.record("no hash")
+            return
+        }
+        #expect(!long.compact && long.capacity < 64)
+        #expect(h.run("HSTRLEN", "long", "f") == int(100_000))
+    }
+
     @Test func smallHashesKeepInsertionOrder() {
         let h = Harness()
         h.run("HSET", "h", "z", "1", "a", "2", "m", "3")

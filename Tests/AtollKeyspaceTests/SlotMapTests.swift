@@ -36,6 +36,23 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(map.count == 1)
     }
 
+    /// Prefetching is a hint: on an empty map, for absent keys, and for buckets out of range
+    /// it does nothing, and lookups after it find what they found before.
+    @Test func prefetchChangesNothing() {
+        var map = SlotMap<Int>()
+        #expect(map.prefetchBucket(key("a")) == -1)
+        map.prefetchSlot(bucket: -1)
+        for i in 0..<100 { map.set(key("k\(i)"), i) }
+        for i in 0..<120 {
+            let bucket = map.prefetchBucket(key("k\(i)"))
+            #expect(bucket >= 0)
+            map.prefetchSlot(bucket: bucket)
+            #expect(map[key("k\(i)")] == (i < 100 ? i : nil))
+        }
+        map.prefetchSlot(bucket: Int.max)
+        #expect(map.count == 100)
+    }
+
     @Test func binaryAndEmptyKeys() {
         var map = SlotMap<Int>()
         map.set(Bytes([]), 1)
