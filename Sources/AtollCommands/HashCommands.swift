@@ -32,16 +32,16 @@ enum HashCommands {
         existing(c.readHash(Bytes(c.args[1])), &c, orReply: missingReply)
     }
 
-    /// The hash under `key` for a write, created empty when missing (with room for
-    /// `packedBytes` of pairs); nil after WRONGTYPE.
-    private static func writable(_ c: inout CommandContext, _ key: Bytes, packedBytes: Int = 0) -> HashObject? {
+    /// The hash under `key` for a write, created empty when missing (with room for `pairs`,
+    /// field, value, ..., when they fit the compact form); nil after WRONGTYPE.
+    private static func writable(_ c: inout CommandContext, _ key: Bytes, pairs: ArraySlice<[UInt8]> = []) -> HashObject? {
         switch c.writeHash(key) {
         case .found(let hash): return hash
         case .wrongType:
             c.wrongType()
             return nil
         case .missing:
-            let hash = HashObject.make(bytes: packedBytes)
+            let hash = HashObject.make(bytes: HashObject.compactSize(pairs: pairs, limits: c.encodingLimits))
             c.create(key, .hash(hash))
             return hash
         }
@@ -57,21 +57,8 @@ enum HashCommands {
             return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command")
         }
         let key = Bytes(c.args[1])
+        guard let hash = writable(&c, key, pairs: c.args[2...]) else { return }
         let limits = c.encodingLimits
-        // Room for every pair when they all fit the compact form (a hash that will convert
-        // would only keep the room unused).
-        var packedBytes = 0
-        if (c.args.count - 2) / 2 <= limits.hashMaxListpackEntries {
-            for i in stride(from: 2, to: c.args.count, by: 2) {
-                let field = c.args[i].count, value = c.args[i + 1].count
-                guard field <= limits.hashMaxListpackValue && value <= limits.hashMaxListpackValue else {
-                    packedBytes = 0
-                    break
-                }
-                packedBytes += HashObject.packedSize(fieldLength: field, valueLength: value)
-            }
-        }
-        guard let hash = writable(&c, key, packedBytes: packedBytes) else { return }
         var added = 0
         for i in stride(from: 2, to: c.args.count, by: 2) where hash.set(Bytes(c.args[i]), Bytes(c.args[i + 1]), limits: limits) {
             added += 1

@@ -24,6 +24,19 @@ public final class HashObject: PackedObject {
         PackedBytes.encodedSize(fieldLength) + PackedBytes.encodedSize(valueLength)
     }
 
+    /// The packed bytes of `pairs` (field, value, ...) when all of them fit the compact form,
+    /// else 0: a hash that will convert would only keep the room unused.
+    public static func compactSize(pairs: ArraySlice<[UInt8]>, limits: EncodingLimits) -> Int {
+        guard pairs.count / 2 <= limits.hashMaxListpackEntries else { return 0 }
+        var bytes = 0
+        for i in stride(from: pairs.startIndex, to: pairs.endIndex - 1, by: 2) {
+            let field = pairs[i].count, value = pairs[i + 1].count
+            guard field <= limits.hashMaxListpackValue && value <= limits.hashMaxListpackValue else { return 0 }
+            bytes += packedSize(fieldLength: field, valueLength: value)
+        }
+        return bytes
+    }
+
     /// Whether Redis would hold this hash as a listpack (OBJECT ENCODING).
     @inlinable public var compact: Bool { !isConverted }
 
