@@ -183,6 +183,17 @@ func sha(_ script: String) -> String { String(decoding: sha1Hex(Array(script.utf
         #expect(eval(engine, pcalled) == "*2\r\n$-1\r\n$1\r\nx\r\n")
     }
 
+    @Test func garbageABigScriptLeavesIsReclaimedWithinTwoPeriods() {
+        let engine = LuaEngine()
+        // The full collection while the table is live sets Lua's own threshold at twice its size:
+        // the small scripts after it allocate far too little to start another cycle.
+        let big = "local t = {} for i = 1, 300000 do t[i] = i end collectgarbage('collect') return #t"
+        #expect(eval(engine, big) == ":300000\r\n")
+        #expect(engine.memoryUsed > 4 * LuaEngine.forcedCollectionFloor)
+        for _ in 0..<(2 * LuaEngine.collectionPeriod) { _ = eval(engine, "return 1") }
+        #expect(engine.memoryUsed < LuaEngine.forcedCollectionFloor)
+    }
+
     @Test func memoryLimitGivesAnErrorAndTheEngineStaysUsable() {
         let small = LuaEngine(memoryLimit: 8 * 1024 * 1024)
         let script = "local t = {} for i = 1, 1e8 do t[i] = i end"
