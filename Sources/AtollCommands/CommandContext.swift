@@ -31,6 +31,12 @@ public struct CommandContext {
     /// Set by commands the append-only file records even when they changed nothing
     /// (FLUSHALL and FLUSHDB, as Redis forces their propagation).
     public var forceLogged = false
+    /// Monotonic microseconds at which the dispatcher started timing this script command, so
+    /// that the script need not read the clock again; 0 when there is none (a script inside
+    /// EXEC reads its own). The script sets `scriptEndedMicros` when it ends, for the
+    /// dispatcher's timing in turn. The dispatcher clears both after the command.
+    var scriptStartedMicros = 0
+    var scriptEndedMicros = 0
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out
@@ -54,6 +60,8 @@ public struct CommandContext {
         offloadRequested = false
         loggedAs = nil
         forceLogged = false
+        scriptStartedMicros = 0
+        scriptEndedMicros = 0
     }
 
     // MARK: - Keyspace access

@@ -207,8 +207,6 @@ final class ScriptRun: LuaHost {
     private(set) var readOnly = false
     /// The calling command's time: every command the script calls sees the same clock.
     private(set) var now: Int64 = 0
-    /// Monotonic microseconds at which this run started.
-    private(set) var started = 0
 
     init(server: ServerCore, client: ClientSession) {
         self.server = server
@@ -221,7 +219,6 @@ final class ScriptRun: LuaHost {
         client.resp3 = false
         self.readOnly = readOnly
         self.now = now
-        started = monotonicMicros()
     }
 
     func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void) {

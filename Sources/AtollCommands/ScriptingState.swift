@@ -33,14 +33,20 @@ public final class ScriptingState: @unchecked Sendable {
 
     /// Runs a script or function (`body`) as the current script: BUSY and SCRIPT KILL see it,
     /// and how long it took decides whether `name` may later run on an event loop.
+    /// The start and end times are shared with the dispatcher's (see
+    /// `CommandContext.scriptStartedMicros`).
     func run(_ c: inout CommandContext, name: Bytes, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
         if currentRun == nil { currentRun = ScriptRun(server: c.server, client: client) }
         let run = currentRun!
+        let started = c.scriptStartedMicros != 0 ? c.scriptStartedMicros : monotonicMicros()
+        c.scriptStartedMicros = 0
         run.prepare(db: c.client.db, readOnly: readOnly, now: c.now)
-        monitor.scriptStarted(now: run.started, thresholdMillis: c.server.config.busyReplyThreshold)
+        monitor.scriptStarted(now: started, thresholdMillis: c.server.config.busyReplyThreshold)
         body(run, &c.out)
         monitor.scriptEnded()
-        recordRun(name, micros: monotonicMicros() - run.started)
+        let ended = monotonicMicros()
+        c.scriptEndedMicros = ended
+        recordRun(name, micros: ended - started)
     }
 
     /// Called by the running script's instruction hook: the error that kills it, or nil.

@@ -311,8 +311,11 @@ public final class ServerCore: @unchecked Sendable {
             return
         }
         let started = previousEnd ?? monotonicMicros()
+        if spec.runsScript { ctx.scriptStartedMicros = started }
         invoke(spec, &ctx)
-        let finished = monotonicMicros()
+        let finished = ctx.scriptEndedMicros != 0 ? ctx.scriptEndedMicros : monotonicMicros()
+        ctx.scriptStartedMicros = 0
+        ctx.scriptEndedMicros = 0
         if monitors.isEmpty { clock = finished }
         let elapsed = finished - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
