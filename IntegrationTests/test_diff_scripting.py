@@ -369,6 +369,32 @@ def test_keys_and_argv(diff):
     ev(diff, "return KEYS[1]")  # the previous script's KEYS are gone
 
 
+KEYS_ARGV_MUTATIONS = [
+    "KEYS[1] = 'changed'", "KEYS[1] = nil", "KEYS[3] = 'x'", "KEYS.field = 1",
+    "table.insert(ARGV, 'extra')", "ARGV[1] = nil ARGV[2] = 'y'",
+    "setmetatable(KEYS, {__index = function() return 'meta' end})",
+    "for i = 1, 100 do ARGV[i] = i end for i = 1, 100 do ARGV[i] = nil end",
+    "rawset(KEYS, 'field', 2) return {pcall(error, KEYS)}",
+]
+KEYS_ARGV_CHECK = (
+    "local n, m = 0, 0 for _ in pairs(KEYS) do n = n + 1 end for _ in pairs(ARGV) do m = m + 1 end "
+    "return {n, m, KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tostring(getmetatable(KEYS)), "
+    "tostring(rawget(KEYS, 'field')), tostring(KEYS[9])}"
+)
+
+
+@pytest.mark.parametrize("mutation", KEYS_ARGV_MUTATIONS, ids=script_ids(KEYS_ARGV_MUTATIONS))
+def test_keys_and_argv_start_afresh_after_a_script_changed_them(diff, mutation):
+    """Each run's KEYS and ARGV hold exactly its own arguments, whatever the last run did to
+    its tables, and however many keys and arguments either run had."""
+    diff.check("SCRIPT", "LOAD", KEYS_ARGV_CHECK)
+    for keys, args in [(["a", "b"], ["u"]), ([], []), (["p"], ["v", "w"]), (["a", "b", "c"], [])]:
+        ev(diff, mutation, *args, keys=keys)
+        for _ in range(2):
+            diff.check("EVALSHA", sha1(KEYS_ARGV_CHECK), str(len(keys)), *keys, *args)
+        diff.check("EVALSHA", sha1(KEYS_ARGV_CHECK), "1", "z")
+
+
 def test_numkeys_errors(diff):
     diff.run([
         ("EVAL", "return 1", "-1"), ("EVAL", "return 1", "abc"), ("EVAL", "return 1", "1.5"),

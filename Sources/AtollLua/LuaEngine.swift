@@ -158,8 +158,8 @@ public final class LuaEngine {
     public func run(_ sha: Bytes, _ script: CachedScript, keys: ArraySlice<[UInt8]>, argv: ArraySlice<[UInt8]>,
                     host: any LuaHost, out: inout ReplyWriter) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, realGlobalsRef)
-        setGlobalArray("KEYS", keys)
-        setGlobalArray("ARGV", argv)
+        setGlobalArray("KEYS", keys, &keysTable)
+        setGlobalArray("ARGV", argv, &argvTable)
         lua_settop(L, 0)
         invoke(name: sha.array, arguments: 0, host: host, out: &out) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref)
@@ -247,13 +247,68 @@ public final class LuaEngine {
         lua_isstring(L, index) != 0 ? cString(bytes(at: index)) : []
     }
 
-    /// Sets `name` in the real globals table (the globals table is on top of the stack).
-    private func setGlobalArray(_ name: String, _ items: ArraySlice<[UInt8]>) {
-        pushArray(items)
-        lua_pushstring(L, name)
-        lua_insert(L, -2)
+    /// Sets `name` in the real globals table (on top of the stack) to an array of `items`.
+    /// The last run's table is filled again when the script left it a plain array: scripts
+    /// cannot keep a reference past their run (every table they can reach that outlives it is
+    /// read-only), so no one can tell, and a short script then allocates nothing and leaves
+    /// no garbage to collect.
+    private func setGlobalArray(_ name: StaticString, _ items: ArraySlice<[UInt8]>, _ kept: inout KeptArray) {
+        lua_pushstring(L, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self))
+        lua_pushvalue(L, -1)
+        lua_rawget(L, -3)
+        if kept.refills < KeptArray.maxRefills && refill(items, lastCount: kept.count) {
+            kept.refills += 1
+        } else {
+            lua_settop(L, -2)
+            pushArray(items)
+            kept.refills = 0
+        }
+        kept.count = items.count
         lua_rawset(L, -3)
     }
+
+    /// Fills the table on top of the stack with `items` in place, provided it is a table
+    /// without a metatable holding nothing but the last run's `lastCount` items (changed or
+    /// not); otherwise returns false, with the value left on top.
+    private func refill(_ items: ArraySlice<[UInt8]>, lastCount: Int) -> Bool {
+        guard lua_type(L, -1) == LUA_TTABLE else { return false }
+        if lua_getmetatable(L, -1) != 0 {
+            lua_settop(L, -2)
+            return false
+        }
+        var i: Int32 = 1
+        for item in items {
+            pushBytes(item)
+            lua_rawseti(L, -2, i)
+            i += 1
+        }
+        while i <= lastCount {
+            lua_pushnil(L)
+            lua_rawseti(L, -2, i)
+            i += 1
+        }
+        // Anything else the script put in (a field, an element past the end) is a next key.
+        // The key given to `lua_next` is present: it was just set to a string.
+        if items.isEmpty { lua_pushnil(L) } else { lua_pushinteger(L, items.count) }
+        if lua_next(L, -2) != 0 {
+            lua_settop(L, -3)
+            return false
+        }
+        return true
+    }
+
+    /// What `setGlobalArray` knows of the table it last set: how many items it got, and how
+    /// many runs in a row have refilled it. A table is refilled at most `maxRefills` times:
+    /// Lua never shrinks a table's array part, so one a script grew and emptied again would
+    /// make every check walk its empty slots; a new table bounds that.
+    struct KeptArray {
+        var count = 0
+        var refills = 0
+        static let maxRefills = 1000
+    }
+
+    private var keysTable = KeptArray()
+    private var argvTable = KeptArray()
 
     // MARK: - Stack helpers
 
