@@ -375,6 +375,8 @@ KEYS_ARGV_MUTATIONS = [
     "setmetatable(KEYS, {__index = function() return 'meta' end})",
     "for i = 1, 100 do ARGV[i] = i end for i = 1, 100 do ARGV[i] = nil end",
     "rawset(KEYS, 'field', 2) return {pcall(error, KEYS)}",
+    "KEYS[2] = 'stale' KEYS[4] = 's2' KEYS.a = 1", "KEYS.c = 1 KEYS.x = 1 KEYS.q = 1",
+    "ARGV[3] = 'stale' ARGV.c = 1",
 ]
 KEYS_ARGV_CHECK = (
     "local n, m = 0, 0 for _ in pairs(KEYS) do n = n + 1 end for _ in pairs(ARGV) do m = m + 1 end "
@@ -388,11 +390,16 @@ def test_keys_and_argv_start_afresh_after_a_script_changed_them(diff, mutation):
     """Each run's KEYS and ARGV hold exactly its own arguments, whatever the last run did to
     its tables, and however many keys and arguments either run had."""
     diff.check("SCRIPT", "LOAD", KEYS_ARGV_CHECK)
-    for keys, args in [(["a", "b"], ["u"]), ([], []), (["p"], ["v", "w"]), (["a", "b", "c"], [])]:
-        ev(diff, mutation, *args, keys=keys)
-        for _ in range(2):
-            diff.check("EVALSHA", sha1(KEYS_ARGV_CHECK), str(len(keys)), *keys, *args)
-        diff.check("EVALSHA", sha1(KEYS_ARGV_CHECK), "1", "z")
+    shapes = [([], []), (["a", "b"], ["u"]), (["p"], ["v", "w"]), (["a", "b", "c"], [])]
+    for keys, args in shapes:
+        for check_keys, check_args in shapes:
+            # A table of its own first (one with a metatable is never reused), so that the
+            # mutation meets a table of exactly this shape.
+            ev(diff, "setmetatable(KEYS, {}) setmetatable(ARGV, {})")
+            ev(diff, "return 1", *args, keys=keys)
+            ev(diff, mutation, *args, keys=keys)
+            for _ in range(2):
+                diff.check("EVALSHA", sha1(KEYS_ARGV_CHECK), str(len(check_keys)), *check_keys, *check_args)
 
 
 def test_numkeys_errors(diff):

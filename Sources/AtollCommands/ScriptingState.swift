@@ -38,14 +38,15 @@ public final class ScriptingState: @unchecked Sendable {
     func run(_ c: inout CommandContext, name: Bytes, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
         if currentRun == nil { currentRun = ScriptRun(server: c.server, client: client) }
         let run = currentRun!
-        let started = c.scriptStartedMicros != 0 ? c.scriptStartedMicros : monotonicMicros()
+        let timedByDispatcher = c.scriptStartedMicros != 0
+        let started = timedByDispatcher ? c.scriptStartedMicros : monotonicMicros()
         c.scriptStartedMicros = 0
         run.prepare(db: c.client.db, readOnly: readOnly, now: c.now)
         monitor.scriptStarted(now: started, thresholdMillis: c.server.config.busyReplyThreshold)
         body(run, &c.out)
         monitor.scriptEnded()
         let ended = monotonicMicros()
-        c.scriptEndedMicros = ended
+        if timedByDispatcher { c.scriptEndedMicros = ended }
         recordRun(name, micros: ended - started)
     }
 

@@ -313,7 +313,7 @@ public final class ServerCore: @unchecked Sendable {
         let started = previousEnd ?? monotonicMicros()
         if spec.runsScript { ctx.scriptStartedMicros = started }
         invoke(spec, &ctx)
-        let finished = ctx.scriptEndedMicros != 0 ? ctx.scriptEndedMicros : monotonicMicros()
+        let finished = spec.runsScript && ctx.scriptEndedMicros != 0 ? ctx.scriptEndedMicros : monotonicMicros()
         ctx.scriptStartedMicros = 0
         ctx.scriptEndedMicros = 0
         if monitors.isEmpty { clock = finished }

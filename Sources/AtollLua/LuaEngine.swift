@@ -253,7 +253,7 @@ public final class LuaEngine {
     /// read-only), so no one can tell, and a short script then allocates nothing and leaves
     /// no garbage to collect.
     private func setGlobalArray(_ name: StaticString, _ items: ArraySlice<[UInt8]>, _ kept: inout KeptArray) {
-        lua_pushstring(L, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self))
+        lua_pushlstring(L, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self), name.utf8CodeUnitCount)
         lua_pushvalue(L, -1)
         lua_rawget(L, -3)
         if kept.refills < KeptArray.maxRefills && refill(items, lastCount: kept.count) {
@@ -287,24 +287,30 @@ public final class LuaEngine {
             lua_rawseti(L, -2, i)
             i += 1
         }
-        // Anything else the script put in (a field, an element past the end) is a next key.
-        // The key given to `lua_next` is present: it was just set to a string.
-        if items.isEmpty { lua_pushnil(L) } else { lua_pushinteger(L, items.count) }
-        if lua_next(L, -2) != 0 {
-            lua_settop(L, -3)
-            return false
+        // Anything else the script put in (a field, an element past the end) makes the count
+        // exceed the items. The whole table is walked: a walk from the last item would miss
+        // keys in hash slots before it, where Lua keeps integer keys beyond the array part.
+        var entries = 0
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            lua_settop(L, -2)
+            entries += 1
+            if entries > items.count {
+                lua_settop(L, -2)
+                return false
+            }
         }
-        return true
+        return entries == items.count
     }
 
     /// What `setGlobalArray` knows of the table it last set: how many items it got, and how
     /// many runs in a row have refilled it. A table is refilled at most `maxRefills` times:
-    /// Lua never shrinks a table's array part, so one a script grew and emptied again would
-    /// make every check walk its empty slots; a new table bounds that.
+    /// refilling never makes Lua resize it, so a table a script grew and emptied again keeps
+    /// its empty slots, and every check walks them; a new table bounds that.
     struct KeptArray {
         var count = 0
         var refills = 0
-        static let maxRefills = 1000
+        static let maxRefills = 100
     }
 
     private var keysTable = KeptArray()
