@@ -141,9 +141,15 @@ def test_runtime_errors_and_environment(fdiff):
         "redis.register_function('redisenv', function() local t = {} for k in pairs(redis) do t[#t + 1] = k end table.sort(t) return t end)",
         "redis.register_function('version', function() return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM} end)",
         "redis.register_function('resp3', function() redis.setresp(3) return redis.call('hello') ~= nil end)",
+        # Chunks a function loads see the functions' globals, never the scripts' KEYS and ARGV.
+        "redis.register_function('loadkeys', function() return loadstring('return KEYS')() end)",
+        "redis.register_function('loadargv', function() return load(function() return nil end)() or ARGV end)",
+        "redis.register_function('loadenv', function() return loadstring('return redis.REDIS_VERSION, x')() end)",
     ])))
     d.check("SET", "str", "abc")
-    for name in ("helper", "oops", "glob", "keysglobal", "callerr", "pcallerr", "env", "redisenv", "version"):
+    d.check("EVAL", "return 1", "1", "from-eval", "argv-from-eval")
+    for name in ("helper", "oops", "glob", "keysglobal", "callerr", "pcallerr", "env", "redisenv", "version",
+                 "loadkeys", "loadargv", "loadenv"):
         d.check("FCALL", name, "0")
 
 

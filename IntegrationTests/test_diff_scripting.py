@@ -235,6 +235,8 @@ ERROR_SCRIPTS = [
     # compile errors
     "return 1 +", "return 'unfinished", "\n\nreturn 1 +", "x(", "local", "return end",
     "for", "return 1 1", "return {", "--[[ unfinished comment",
+    # a body that starts like a precompiled chunk is still parsed as text
+    "\x1bLuaQ\x00\x01\x04", "\x1b\nreturn 1",
     # runtime errors
     "local t = nil; return t.x", "return 1 + {}", "return #nil", "return ('x')()",
     "return nosuch()", "return ('x'):nosuch()", "return {} < {}", "return 'a' .. {}",
@@ -524,6 +526,17 @@ def test_sandbox_listings(diff, table):
 
 
 SANDBOX = [
+    # Chunks load as source text only: bytecode fails to compile, as in Redis's Lua.
+    "local f, e = loadstring(string.dump(function() return 1 end)) return {type(f), e}",
+    "local f, e = loadstring(string.dump(function() return 1 end), 'nm') return {type(f), e}",
+    "local n = 0 local f, e = load(function() n = n + 1 if n == 1 then return string.dump(function() return 7 end) end end) return {type(f), e}",
+    "local f, e = loadstring('\\27') return {type(f), e}", "local f, e = loadstring('  \\27Lua') return {type(f), e}",
+    "local f, e = loadstring('\\27\\nreturn 1') return {type(f), e}",
+    "local n = 0 local f, e = load(function() n = n + 1 if n == 1 then return '' elseif n == 2 then return '\\27' end end) return {type(f), e}",
+    "local n = 0 return load(function() n = n + 1 if n == 1 then return 'return ' elseif n == 2 then return '42' end end)()",
+    "return {pcall(load, function() return {} end)}",
+    "return {pcall(loadstring)}", "return {pcall(load)}", "return {pcall(loadstring, 'x(', 'name')}",
+    "return loadstring('return ...')(5)", "return {loadstring('return 1', 'n')()}",
     "local t = {} for k in next, _G do if " + NOT_YET + " then t[#t + 1] = k end end table.sort(t) return t",
     "local n = 0 table.foreach(string, function() n = n + 1 end) return n",
     "return {type(os), type(io), type(print), type(dofile), type(loadfile), type(require)}",

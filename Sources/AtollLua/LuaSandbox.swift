@@ -74,6 +74,8 @@ enum LuaSandbox {
     real.rawset = kit.write_guard(rawset)
     real.setmetatable = kit.write_guard(setmetatable)
     real.getmetatable = kit.getmetatable(getmetatable)
+    -- Source text only: a chunk starting with ESC is not loaded as bytecode (as in Redis).
+    real.loadstring, real.load = kit.text_loaders()
 
     for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'cjson', 'bit', 'struct', 'cmsgpack'}) do
       if real[name] then real[name] = readonly(real[name]) end
@@ -116,6 +118,9 @@ enum LuaSandbox {
     local fglobals = setmetatable({}, fmeta)
     proxies[fglobals] = fruntime
     fruntime._G = fglobals
+    -- Chunks that functions load get the functions' globals, not the state's (the scripts'):
+    -- Redis runs functions in a Lua state of their own.
+    fruntime.loadstring, fruntime.load = kit.text_loaders(fglobals)
     return globals, real, fglobals, fmeta, fruntime, fload
     """
 }

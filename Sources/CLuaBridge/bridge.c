@@ -212,7 +212,7 @@ int atoll_lua_pcall(lua_State *L, int nargs, int nresults, int errfunc) {
 int atoll_lua_load(lua_State *L, const char *code, size_t length, const char *chunkname) {
     atoll_heap *heap = heap_of(L);
     heap->enforce = 1;
-    int status = luaL_loadbuffer(L, code, length, chunkname);
+    int status = atoll_lua_load_text(L, code, length, chunkname);
     heap->enforce = 0;
     return status;
 }

@@ -137,4 +137,6 @@ void atoll_lua_push_sandbox_kit(lua_State *L) {
     lua_setfield(L, -2, "refuse_write");
     lua_pushcfunction(L, missing_global);
     lua_setfield(L, -2, "missing_global");
+    lua_pushcfunction(L, atoll_lua_text_loaders);
+    lua_setfield(L, -2, "text_loaders");
 }

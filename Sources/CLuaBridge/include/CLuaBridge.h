@@ -49,8 +49,15 @@ void atoll_lua_push_sandbox_kit(lua_State *L);
 /* lua_pcall with the memory limit enforced while Lua code runs. */
 int atoll_lua_pcall(lua_State *L, int nargs, int nresults, int errfunc);
 
-/* luaL_loadbuffer, under the memory limit. */
+/* luaL_loadbuffer, under the memory limit, for source text only (see textload.c). */
 int atoll_lua_load(lua_State *L, const char *code, size_t length, const char *chunkname);
+
+/* luaL_loadbuffer for source text only: a chunk starting with ESC fails to compile instead
+ * of loading as bytecode (textload.c). */
+int atoll_lua_load_text(lua_State *L, const char *code, size_t length, const char *chunkname);
+
+/* kit.text_loaders([env]) (textload.c). */
+int atoll_lua_text_loaders(lua_State *L);
 
 /* Formats a Lua number as Redis passes numeric arguments to commands ("%.17g"). */
 int atoll_format_number(double value, char *buffer, int size);
