@@ -85,6 +85,8 @@ public final class CommandSpec: Sendable {
     public let subcommands: [CommandSpec]
     /// EVAL and friends: may run long, so the dispatcher may hand them to the script thread.
     public let runsScript: Bool
+    /// A subcommand (`parent|child`).
+    public let isSubcommand: Bool
     /// EXEC and scripts: the append-only file records the commands they ran, not them.
     let loggedThroughItsCommands: Bool
     let handler: CommandHandler?
@@ -102,6 +104,7 @@ public final class CommandSpec: Sendable {
         self.handler = run
         self.runsScript = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
         self.loggedThroughItsCommands = runsScript || name == "exec"
+        self.isSubcommand = name.contains("|")
     }
 
     /// The part after `|` for subcommands.

@@ -44,19 +44,29 @@ public final class CommandTable: Sendable {
     }
 }
 
-/// A one-entry cache in front of `CommandTable.resolve` for callers that repeat a command: a
-/// pipeline (the decoder shares the name array) or a script (`redis.call` reuses it), so `==`
-/// is usually a pointer check that skips the table's hashing. Only commands without
-/// subcommands are remembered.
+/// A small cache in front of `CommandTable.resolve` for callers that repeat a few commands: a
+/// pipeline (the decoder shares name arrays) or a script (`redis.call` reuses them, see
+/// `CallArgumentPool`), so `==` is usually a pointer check that skips the table's hashing.
+/// Only commands without subcommands are remembered.
 struct RecentCommand {
-    private var name: [UInt8] = []
-    private var spec: CommandSpec?
+    private var names: [[UInt8]] = []
+    private var specs: [CommandSpec] = []
+    private var next = 0
+    static let size = 4
 
     mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
-        if let spec, args[0] == name { return .found(spec) }
+        let name = args[0]
+        for i in names.indices where names[i] == name { return .found(specs[i]) }
         let resolution = table.resolve(args)
-        if case .found(let found) = resolution, found.subcommands.isEmpty && !found.name.contains("|") {
-            (name, spec) = (args[0], found)
+        if case .found(let found) = resolution, found.subcommands.isEmpty && !found.isSubcommand {
+            if names.count < Self.size {
+                names.append(name)
+                specs.append(found)
+            } else {
+                names[next] = name
+                specs[next] = found
+                next = (next + 1) % Self.size
+            }
         }
         return resolution
     }

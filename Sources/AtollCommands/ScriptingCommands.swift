@@ -253,8 +253,8 @@ final class ScriptRun: LuaHost {
     /// A reply buffer grown past this (a huge reply) is not kept.
     private static let keptReplyCapacity = 1 << 20
 
-    /// The last command a script called (`redis.call` passes the same name array again, see
-    /// `LuaHostFunctions.arguments`).
+    /// The last few commands scripts called (`redis.call` passes the same name arrays again,
+    /// see `CallArgumentPool`).
     private var recentCommand = RecentCommand()
 
     private static func refuse(_ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {

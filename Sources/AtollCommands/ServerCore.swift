@@ -51,7 +51,7 @@ public final class ServerCore: @unchecked Sendable {
     /// sync makes writes get MISCONF.
     public let aofSync = AOFSyncGate()
     private var nextClientID: Int64 = 1
-    /// The last command resolved by `run`.
+    /// The last few commands resolved by `run`.
     private var recentCommand = RecentCommand()
     private var keyPrefetch = KeyPrefetch()
 

@@ -60,10 +60,10 @@ public final class LuaEngine {
     /// Functions registered by the library being loaded; nil when no load is in progress.
     var registering: [LuaFunction]?
     private var callsSinceCollection = 0
-    /// The argument list of `redis.call`, reused from call to call (see
-    /// `LuaHostFunctions.arguments`).
+    /// The argument list of `redis.call`, emptied after each call but keeping its capacity,
+    /// and the arrays its arguments were copied into (see `LuaHostFunctions.arguments`).
     var callArguments: [[UInt8]] = []
-    static let reusedArgumentMaxLength = 64
+    var argumentPool = CallArgumentPool()
 
     public init(memoryLimit: Int = LuaEngine.memoryLimit) {
         self.memoryLimit = memoryLimit

@@ -38,11 +38,9 @@ struct LuaHostFunctions {
     // MARK: - redis.call / redis.pcall / redis.acl_check_cmd
 
     /// The command line a script passes; nil after pushing the error table Redis gives.
-    /// Numbers become text with 17 significant digits, as in Redis.
-    ///
-    /// The list is the previous call's, reused: a short string equal to the one in the same
-    /// place last time keeps that array (scripts repeat their commands, names and keys), so it
-    /// costs no allocation, and the host's command cache matches the name by identity.
+    /// Numbers become text with 17 significant digits, as in Redis. Strings come from the
+    /// engine's `CallArgumentPool`, so repeated ones cost no allocation; the list itself is
+    /// the previous call's storage.
     private func arguments() -> [[UInt8]]? {
         let argc = lua_gettop(L)
         guard argc > 0 else {
@@ -52,39 +50,25 @@ struct LuaHostFunctions {
         var args = engine.callArguments
         engine.callArguments = []
         for i in 1...argc {
-            let index = Int(i) - 1
-            let value: [UInt8]
             switch lua_type(L, i) {
             case LUA_TNUMBER:
-                value = formattedNumber(lua_tonumber(L, i))
+                args.append(formattedNumber(lua_tonumber(L, i)))
             case LUA_TSTRING:
                 var length = 0
                 let text = UnsafeRawBufferPointer(start: lua_tolstring(L, i, &length), count: length)
-                if index < args.count, length <= LuaEngine.reusedArgumentMaxLength, sameBytes(args[index], text) {
-                    continue
-                }
-                value = [UInt8](text)
+                args.append(engine.argumentPool.array(for: text, at: Int(i) - 1))
             default:
                 lua_settop(L, 0)
                 pushErrorTable(L, "ERR Lua redis lib command arguments must be strings or integers")
                 return nil
             }
-            if index < args.count { args[index] = value } else { args.append(value) }
         }
-        if args.count > Int(argc) { args.removeLast(args.count - Int(argc)) }
         lua_settop(L, 0)
         return args
     }
 
-    /// Keeps `args` for the next call, without holding on to long values.
-    private func keepForNextCall(_ args: [[UInt8]]) {
-        var args = args
-        for i in args.indices where args[i].count > LuaEngine.reusedArgumentMaxLength { args[i] = [] }
-        engine.callArguments = args
-    }
-
     private func command(raise: Bool) -> Int32 {
-        guard let args = arguments() else { return raise ? -1 : 1 }
+        guard var args = arguments() else { return raise ? -1 : 1 }
         guard let host = engine.host else {
             pushErrorTable(L, "ERR redis.call/pcall can only be called inside a script invocation")
             return -1
@@ -99,7 +83,10 @@ struct LuaHostFunctions {
                 decoder.push()
             }
         }
-        keepForNextCall(args)
+        // The list's storage stays for the next call (the host no longer holds it), none of
+        // its arguments.
+        args.removeAll(keepingCapacity: true)
+        engine.callArguments = args
         return failed && raise ? -1 : 1
     }
 

@@ -198,28 +198,12 @@ public struct RequestDecoder: Sendable {
         parseStrictInt64(UnsafeRawBufferPointer(rebasing: raw[from..<to])).map { Int($0) }
     }
 
-    /// Recently seen command names. A pipeline repeats a handful of names, so sharing their
-    /// arrays saves an allocation and a free per command.
-    private var nameCache: [[UInt8]] = []
-    private var nameCacheNext = 0
+    /// Recently seen command names (a pipeline repeats a handful of them).
+    private var nameCache = RecentArrays(capacity: 8)
     static let nameCacheMaxLength = 16
-    static let nameCacheSize = 8
 
     private mutating func cachedName(_ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
-        for name in nameCache where name.count == count {
-            let candidate = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])
-            let same = name.withUnsafeBytes { $0.elementsEqual(candidate) }
-            if same { return name }
-        }
-        let name = Self.copyBytes(raw, from: start, count: count)
-        if count == 0 { return name }
-        if nameCache.count < Self.nameCacheSize {
-            nameCache.append(name)
-        } else {
-            nameCache[nameCacheNext] = name
-            nameCacheNext = (nameCacheNext + 1) % Self.nameCacheSize
-        }
-        return name
+        nameCache.array(for: UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
     }
 
     /// One argument's bytes as a new array, copied with memcpy. (Not through
