@@ -109,6 +109,11 @@ static int text_load(lua_State *L) {
     const char *chunkname = luaL_optstring(L, 2, "=(load)");
     luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_settop(L, 3);
+    /* The parser makes the chunk name a Lua string that nothing holds until its function
+     * exists, and the reader runs Lua code (a collection) in between: the string would be
+     * freed while in use (CVE-2025-49844). Held at index 4 it stays alive. */
+    lua_pushstring(L, chunkname);
+    chunkname = lua_tostring(L, 4);
     function_chunk chunk = {1, 0};
     return loaded(L, lua_load(L, read_function_chunk, &chunk, chunkname));
 }

@@ -3,6 +3,9 @@ import AtollBytes
 import AtollRESP
 import NIOCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `LuaHost` that answers `redis.call(name, ...)` with a canned raw reply per command name.
 final class FakeHost: LuaHost {
@@ -244,6 +247,30 @@ func sha(_ script: String) -> String { String(decoding: sha1Hex(Array(script.utf
 
     @Test func randomIsRedissGenerator() {
         #expect(eval(engine, "math.randomseed(5) return {math.random(1000), math.random(1000)}") == "*2\r\n:525\r\n:273\r\n")
+    }
+}
+
+@Suite struct LoadTests {
+    /// `load`'s chunk name stays alive while its reader runs a collection (CVE-2025-49844).
+    /// Freed memory is filled with 'Z' meanwhile (glibc's M_PERTURB), so that a name read
+    /// after it was freed shows.
+    @Test func chunkNameSurvivesACollectionInTheReader() {
+        let engine = LuaEngine()
+        // mallopt(M_PERTURB, 'Z'); not in the Glibc module, so looked up by name.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mallopt = unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt"), to: Mallopt.self)
+        _ = mallopt(-6, 90)
+        defer { _ = mallopt(-6, 0) }
+        let script = """
+            local n = 0
+            local f, e = load(function()
+              n = n + 1
+              if n == 2 then collectgarbage() collectgarbage() end
+              if n == 1 then return '' elseif n == 2 then return 'x(' end
+            end)
+            return e
+            """
+        #expect(eval(engine, script) == "$40\r\n(load):1: unexpected symbol near '<eof>'\r\n")
     }
 }
 
