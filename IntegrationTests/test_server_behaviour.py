@@ -772,3 +772,26 @@ def test_replies_to_a_pipeline_arrive_before_the_close_after_the_client_half_clo
     expected = b"+OK\r\n" * count
     assert _pipeline_then_half_close(ref_port, payload) == expected
     assert _pipeline_then_half_close(atoll_port, payload) == expected
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_slow_end_of_an_exec_is_not_charged_to_the_next_script(kind):
+    """A quick script pipelined after an EXEC is timed from the EXEC's end, not from the end
+    of the last script inside it: the slow command after that script (a big SCRIPT LOAD that
+    takes tens of milliseconds to compile) must not land the next script in the slow log."""
+    slow = "if false then\n" + "a = 1\n" * 400000 + "end\nreturn 1"
+    with spawn(kind, "--slowlog-log-slower-than", "20000") as p:
+        c = p.connect(timeout=30)
+        try:
+            batch = [("MULTI",), ("EVAL", "return 'inside'", "0"), ("SCRIPT", "LOAD", slow), ("EXEC",),
+                     ("EVAL", "return 'after'", "0")]
+            started = time.monotonic()
+            c.send_raw(b"".join(resp.encode(*command) for command in batch))
+            replies = [c.read_reply() for _ in batch]
+            elapsed = time.monotonic() - started
+            assert replies[-1] == b"$5\r\nafter\r\n"
+            assert elapsed > 0.02, "the compile was too quick to show anything"
+            log = c.command("SLOWLOG", "GET", "-1")
+            assert b"return 'after'" not in log
+        finally:
+            c.close()
