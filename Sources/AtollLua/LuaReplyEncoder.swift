@@ -12,6 +12,15 @@ struct LuaReplyEncoder {
     let L: OpaquePointer
     let scriptResp3: Bool
 
+    /// The string on top of the stack as a bulk string, written from Lua's own bytes. Kept out
+    /// of `write`, which recurses once per nesting level: its frame stays small.
+    @inline(never)
+    private func writeString(_ out: inout ReplyWriter) {
+        var length = 0
+        let bytes = lua_tolstring(L, -1, &length)
+        out.bulk(UnsafeRawBufferPointer(start: bytes, count: length))
+    }
+
     /// Writes the value on top of the stack and pops it.
     func write(_ out: inout ReplyWriter) {
         defer { lua_settop(L, -2) }
@@ -22,7 +31,7 @@ struct LuaReplyEncoder {
         }
         switch lua_type(L, -1) {
         case LUA_TSTRING:
-            out.bulk(luaBytes(L, -1))
+            writeString(&out)
         case LUA_TBOOLEAN:
             let value = lua_toboolean(L, -1) != 0
             if scriptResp3 {
