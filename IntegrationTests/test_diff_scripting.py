@@ -215,7 +215,9 @@ def test_resp_to_lua(diff, script, resp3_script, resp3_caller):
 
 
 def test_arguments_numbers_use_17_digits(diff):
-    for value in ["3.5", "0.1", "1e20", "100", "-0", "1/0", "-1/0", "0/0", "2^53 + 1", "1/3", "-1e-300"]:
+    for value in ["3.5", "0.1", "1e20", "100", "-0", "1/0", "-1/0", "0/0", "2^53 + 1", "1/3", "-1e-300",
+                  "0", "-7", "1e15", "1e16", "1e17 - 16", "1e17", "-1e17 + 16", "-1e17", "2^63", "-2^63",
+                  "123456789012345", "-0.5", "4.0"]:
         ev(diff, f"redis.call('set', 'k', {value}) return redis.call('get', 'k')")
     ev(diff, "return redis.call('echo', 12345678901234567890)")
     ev(diff, "return redis.call('incrby', 'n', 2.7)")

@@ -52,7 +52,7 @@ struct LuaHostFunctions {
         for i in 1...argc {
             switch lua_type(L, i) {
             case LUA_TNUMBER:
-                args.append(formattedNumber(lua_tonumber(L, i)))
+                args.append(formattedNumber(lua_tonumber(L, i), at: Int(i) - 1))
             case LUA_TSTRING:
                 var length = 0
                 let text = UnsafeRawBufferPointer(start: lua_tolstring(L, i, &length), count: length)
@@ -179,10 +179,16 @@ struct LuaHostFunctions {
         return -1
     }
 
-    private func formattedNumber(_ value: Double) -> [UInt8] {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+    /// A number passed as argument `index` of a call, as Redis formats it (`%.17g`), through
+    /// the argument pool. `%.17g` writes an integral value below 10^17 as its plain digits:
+    /// those (nearly every number a script passes) skip printf. -0 ("-0") does not.
+    private func formattedNumber(_ value: Double, at index: Int) -> [UInt8] {
+        if value.rounded(.towardZero) == value, abs(value) < 1e17, !(value == 0 && value.sign == .minus) {
+            return Bytes(decimal: Int64(value)).withUnsafeBytes { engine.argumentPool.array(for: $0, at: index) }
+        }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
             let n = Int(atoll_format_number(value, buffer.baseAddress, 64))
-            return [UInt8](UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
+            return engine.argumentPool.array(for: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), at: index)
         }
     }
 }
