@@ -83,8 +83,11 @@ public final class CommandSpec: Sendable {
     public let tips: [String]
     public let keySpecs: [KeySpec]
     public let subcommands: [CommandSpec]
-    /// EVAL and friends: may run long, so the dispatcher may hand them to the script thread.
+    /// EVAL, FCALL and their *_RO forms.
     public let runsScript: Bool
+    /// Scripts, and FUNCTION LOAD and RESTORE (which run a library's code): Lua code may run
+    /// long, so these always run on the script thread, never on an event loop.
+    public let runsLua: Bool
     /// A subcommand (`parent|child`).
     public let isSubcommand: Bool
     /// EXEC and scripts: the append-only file records the commands they ran, not them.
@@ -103,6 +106,7 @@ public final class CommandSpec: Sendable {
         self.subcommands = subcommands
         self.handler = run
         self.runsScript = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
+        self.runsLua = runsScript || name == "function|load" || name == "function|restore"
         self.loggedThroughItsCommands = runsScript || name == "exec"
         self.isSubcommand = name.contains("|")
     }

@@ -69,7 +69,7 @@ enum ScriptingCommands {
         }
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
-        scripting.run(&c, name: sha, readOnly: readOnly || flags.noWrites) { run, out in
+        scripting.run(&c, isFunction: false, readOnly: readOnly || flags.noWrites) { run, out in
             engine.run(sha, script, keys: args[3..<keyEnd], argv: args[keyEnd...], host: run, out: &out)
         }
     }
