@@ -288,7 +288,7 @@ enum SortedSetCommands {
         }
         if c.args.count > 4 || (c.args.count == 4 && !c.argIs(3, "withscores")) { return c.syntaxError() }
         let withScores = c.args.count == 4
-        if withScores && (n < Int64.min / 2 || n > Int64.max / 2) { return c.out.error("ERR value is out of range") }
+        if withScores && (n < -Int64.max / 2 || n > Int64.max / 2) { return c.out.error("ERR value is out of range") }
         guard let z = readOrReply(&c, key, missing: { $0.out.arrayHeader(0) }) else { return }
         if n == 0 { return c.out.arrayHeader(0) }
         let pairs = withScores && c.out.resp3

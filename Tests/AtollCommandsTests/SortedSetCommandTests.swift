@@ -28,6 +28,17 @@ import Testing
         #expect(h.run("ZINCRBY", "z", "-inf", "a") == err("ERR resulting score is not a number (NaN)"))
     }
 
+    @Test func randomMemberCountsAtTheWithScoresBound() {
+        let h = Harness()
+        h.run("ZADD", "z", "1", "a")
+        // Redis's bound is ±LONG_MAX/2: -2^62 is one past it (doubling it would overflow).
+        #expect(h.run("ZRANDMEMBER", "z", "-4611686018427387904", "WITHSCORES") == err("ERR value is out of range"))
+        #expect(h.run("ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES") == err("ERR value is out of range"))
+        #expect(h.run("ZRANDMEMBER", "z", "-9223372036854775808")
+            == err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"))
+        #expect(h.run("ZRANDMEMBER", "z", "4611686018427387903", "WITHSCORES") == array(bulk("a"), bulk("1")))
+    }
+
     @Test func negativeZeroIsStoredAsZeroWhileCompact() {
         let h = Harness()
         h.run("ZADD", "z", "-0", "m")
