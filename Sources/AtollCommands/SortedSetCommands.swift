@@ -299,6 +299,7 @@ enum SortedSetCommands {
             // A compact set is listed once rather than walked for every pick.
             let listed = z.compact ? z.sortedEntries : []
             for _ in 0..<picks {
+                if c.out.overflowed { break }
                 if !listed.isEmpty {
                     reply(listed[Int.random(in: 0..<listed.count, using: &c.keyspace.rng)], withScores: withScores, pairs: pairs, &c)
                     continue

@@ -39,6 +39,20 @@ import Testing
         #expect(h.run("ZRANDMEMBER", "z", "4611686018427387903", "WITHSCORES") == array(bulk("a"), bulk("1")))
     }
 
+    @Test func repeatingRandomMembersStopAtTheReplyLimit() {
+        let h = Harness()
+        h.run("ZADD", "z", "1", "a")
+        h.ctx.out.limit = 1000
+        // Past the bound the header alone cannot fit: nothing is written.
+        h.run("ZRANDMEMBER", "z", "-4611686018427387903", "WITHSCORES")
+        #expect(h.ctx.out.overflowed && h.ctx.out.buffer.readableBytes == 0)
+        h.ctx.out.clearOverflow()
+        // 100 pairs fit their header, not their elements: the loop stops at the limit.
+        let reply = h.run("ZRANDMEMBER", "z", "-100", "WITHSCORES")
+        #expect(h.ctx.out.overflowed)
+        #expect(reply.hasPrefix("*200\r\n$1\r\na\r\n$1\r\n1\r\n") && reply.utf8.count < 1100)
+    }
+
     @Test func negativeZeroIsStoredAsZeroWhileCompact() {
         let h = Harness()
         h.run("ZADD", "z", "-0", "m")
