@@ -176,6 +176,8 @@ public final class CommandSpec: Sendable {
                 }
             case .keynum(let index, let firstKey, let step):
                 guard start + index < args.count, let n = parseStrictInt64(args[start + index]), n >= 0 else { return nil }
+                // More keys than arguments can never fit (and would overflow the arithmetic below).
+                guard n <= Int64(args.count) else { return nil }
                 let first = start + firstKey
                 let last = first + (Int(n) - 1) * step
                 guard n == 0 || last < args.count else { return nil }

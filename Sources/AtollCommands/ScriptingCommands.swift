@@ -244,7 +244,12 @@ final class ScriptRun: LuaHost {
         server.invoke(spec, &context)
         // The caller reuses its argument list: no second reference may stay here.
         context.args = []
-        context.out.buffer.withUnsafeReadableBytes(reply)
+        if context.out.overflowed {
+            // A reply past the writer's cap (SRANDMEMBER with -2^62) reaches the script as an error.
+            Self.refuse("-ERR The reply of the command called from script is too large\r\n", reply)
+        } else {
+            context.out.buffer.withUnsafeReadableBytes(reply)
+        }
         if context.out.buffer.capacity > Self.keptReplyCapacity { context.out.buffer = ByteBuffer() }
     }
 

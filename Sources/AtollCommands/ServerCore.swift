@@ -123,7 +123,8 @@ public final class ServerCore: @unchecked Sendable {
                 serveBlockedClients(now: ctx.now)
                 clock = nil  // the next command's time must not include serving them
             }
-            if ctx.client.closeAfterReply || ctx.client.blocked != nil { break }
+            // A batch whose replies passed the cap closes the client: the rest is not run.
+            if ctx.client.closeAfterReply || ctx.client.blocked != nil || ctx.out.overflowed { break }
         }
         return i - start
     }

@@ -251,6 +251,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         ctx.args = []
         argumentScratch.removeAll(keepingCapacity: true)
         decoder.unauthenticated = !session.authenticated
+        if ctx.out.overflowed {
+            // The replies passed the writer's cap: they are dropped, not sent cut short.
+            shared.log.warning("Client id=\(session.id) addr=\(session.address) laddr=\(session.localAddress) scheduled to be closed ASAP for overcoming of output buffer limits.")
+            closing = true
+            context.close(promise: nil)
+            return
+        }
         if closeAfter {
             closing = true
             shared.core.aofSync.syncPending()
