@@ -36,10 +36,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// no longer holds it, so clearing it does not allocate.
     private var replyBuffer: ByteBuffer?
 
-    /// True while reading is paused because a client not yet registered sent this much.
-    private var pausedBeforeRegistration = false
-    /// What a client not yet registered may send before reading pauses until it is.
-    static let unregisteredInputLimit = 64 * 1024
+    /// Whether the channel reads (its autoRead option); see `updateReading`.
+    private var reading = true
+    /// What a client may send while its input waits (on registration, or on its batch on the
+    /// script thread) before reading pauses.
+    static let waitingInputLimit = 64 * 1024
 
     init(shared: SharedState) {
         self.shared = shared
@@ -85,13 +86,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             shared.core.aofSync.syncPending()
             context.flush()
         }
-        if pausedBeforeRegistration {
-            pausedBeforeRegistration = false
-            if !parked && !offloaded && !closing && context.channel.isWritable {
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-                context.read()
-            }
-        }
+        updateReading(context)
     }
 
     /// The client closed its side. What it sent has run; its replies may still wait for the
@@ -139,14 +134,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         // more than a little.
         guard session != nil else {
             answerBusy(context: context)
-            if !pausedBeforeRegistration, let pending, pending.readableBytes > Self.unregisteredInputLimit {
-                pausedBeforeRegistration = true
-                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-            }
-            return
+            return updateReading(context)
         }
-        // A parked client's input waits (reading is paused; this is what was already read).
-        if parked || offloaded { return }
+        // A parked client's input waits (reading is paused; this is what was already read), as
+        // does the input that comes while its batch is on the script thread.
+        if parked || offloaded { return updateReading(context) }
         processInput(context: context)
     }
 
@@ -273,7 +265,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Hands the rest of the batch to the script thread; input waits until it is done.
     private func offload(_ ctx: CommandContext, context: ChannelHandlerContext) {
         offloaded = true
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         var ctx = ctx
         ctx.onEventLoop = false
         ctx.offloadRequested = false
@@ -306,10 +297,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         processInput(context: context)
         shared.core.aofSync.syncPending()
         context.flush()
-        if !parked && !offloaded && context.channel.isWritable {
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            context.read()
-        }
+        updateReading(context)
     }
 
     /// While a script is busy: every buffered command is answered without the keyspace lock,
@@ -352,7 +340,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func parkedUntil(_ deadline: Int64, context: ChannelHandlerContext) {
         // A re-arm can arrive after the client was released: reading must go on then.
         guard parked else { return }
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        updateReading(context)
         timeoutTask?.cancel()
         timeoutTask = nil
         guard deadline != 0, let session else { return }
@@ -384,10 +372,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         processInput(context: context)
         shared.core.aofSync.syncPending()
         context.flush()
-        if !parked && !offloaded && context.channel.isWritable {
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            context.read()
-        }
+        updateReading(context)
     }
 
     /// Flushes the replies of the read burst from a task that runs after the event loop has
@@ -409,10 +394,22 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Back-pressure: a client that does not read its replies stops being read from, so its
     /// pending output cannot grow without bound; reading resumes once the socket drains.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let writable = context.channel.isWritable && !parked && !offloaded
-        context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
-        if writable { context.read() }
+        updateReading(context)
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Reads while the client can be served: not while it is parked (its input waits), not
+    /// while the socket does not drain (back-pressure), and not while input waits on its
+    /// registration or its batch on the script thread once more than `waitingInputLimit` is
+    /// buffered. The option changes only when that answer does (each change is a system call,
+    /// so a script's trip to the script thread does not pay two).
+    private func updateReading(_ context: ChannelHandlerContext) {
+        let waiting = (session == nil || offloaded) && (pending?.readableBytes ?? 0) > Self.waitingInputLimit
+        let wanted = !closing && !parked && !waiting && context.channel.isWritable
+        guard wanted != reading else { return }
+        reading = wanted
+        context.channel.setOption(ChannelOptions.autoRead, value: wanted).whenFailure { _ in }
+        if wanted { context.read() }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
