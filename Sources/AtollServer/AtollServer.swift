@@ -20,8 +20,8 @@ final class SharedState: Sendable {
     let core: ServerCore
     let lock: KeyspaceLock
     let log: Log
-    /// Where scripts not yet known to be quick run, so that event loops stay free to answer
-    /// BUSY and SCRIPT KILL meanwhile.
+    /// Where Lua code runs (see `ScriptQueue`), so that event loops stay free to answer BUSY
+    /// and SCRIPT KILL meanwhile.
     let scriptThread = NIOThreadPool(numberOfThreads: 1)
     init(core: ServerCore, log: Log) {
         self.core = core
@@ -77,6 +77,10 @@ public final class AtollServer: @unchecked Sendable {
                 detachStop(self)
             }
         }
+        // One queue per event loop, each used only on its loop.
+        let scriptQueues = UncheckedSendable(Dictionary(uniqueKeysWithValues: group.makeIterator().map {
+            (ObjectIdentifier($0), ScriptQueue(shared: shared, eventLoop: $0))
+        }))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(configuration.tcpBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -87,7 +91,8 @@ public final class AtollServer: @unchecked Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 4 * 1024 * 1024, high: 16 * 1024 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared))
+                    let queue = scriptQueues.value[ObjectIdentifier(channel.eventLoop)]!
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, scriptQueue: queue))
                 }
             }
         var bound: [any Channel] = []

@@ -11,6 +11,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let shared: SharedState
+    /// Where this loop's batches go to the script thread.
+    private let scriptQueue: ScriptQueue
     private var decoder: RequestDecoder
     private var pending: ByteBuffer?
     private var commands = CommandBatch()
@@ -42,8 +44,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// script thread) before reading pauses.
     static let waitingInputLimit = 64 * 1024
 
-    init(shared: SharedState) {
+    init(shared: SharedState, scriptQueue: ScriptQueue) {
         self.shared = shared
+        self.scriptQueue = scriptQueue
         self.decoder = RequestDecoder(maxBulkLength: shared.core.config.protoMaxBulkLen)
         // Until the server has registered the client, it is read as an unauthenticated one.
         decoder.unauthenticated = true
@@ -211,7 +214,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// The part of a batch that runs with the lock held, on a loop or on the script thread.
-    private static func execute(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int,
+    static func execute(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int,
                                 failure: ProtocolError?, shared: SharedState) -> (ran: Int, parked: Bool) {
         let core = shared.core
         let ran = core.executeBatch(&ctx, commands, from: start)
@@ -268,23 +271,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         var ctx = ctx
         ctx.onEventLoop = false
         ctx.offloadRequested = false
-        let job = OffloadedBatch(ctx: ctx, commands: commands, start: nextCommand, failure: deferredFailure)
-        let shared = self.shared
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        shared.scriptThread.submit { _ in
-            var job = job
-            shared.lock.lock()
-            let (ran, parkedNow) = ConnectionHandler.execute(&job.ctx, job.commands, from: job.start, failure: job.failure,
-                                                             shared: shared)
-            shared.lock.unlock()
-            let result = OffloadedResult(ctx: job.ctx, ran: ran, parked: parkedNow)
-            eventLoop.execute { bound.value.offloadFinished(result, context: boundContext.value) }
-        }
+        scriptQueue.add(OffloadedBatch(ctx: ctx, commands: commands, start: nextCommand, failure: deferredFailure),
+                        handler: self, context: context)
     }
 
-    private func offloadFinished(_ result: OffloadedResult, context: ChannelHandlerContext) {
+    /// The batch came back from the script thread (see `ScriptQueue`). On the loop.
+    func offloadFinished(_ result: OffloadedResult, context: ChannelHandlerContext) {
         offloaded = false
         guard let session, !closing else { return }
         nextCommand += result.ran
@@ -476,18 +468,4 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
             handler?.released(reply: reply, context: context)
         }
     }
-}
-
-/// A batch on its way to the script thread, and what comes back.
-private struct OffloadedBatch: @unchecked Sendable {
-    var ctx: CommandContext
-    let commands: CommandBatch
-    let start: Int
-    let failure: ProtocolError?
-}
-
-private struct OffloadedResult: @unchecked Sendable {
-    let ctx: CommandContext
-    let ran: Int
-    let parked: Bool
 }
