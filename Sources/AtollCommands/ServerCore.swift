@@ -272,6 +272,10 @@ public final class ServerCore: @unchecked Sendable {
         guard spec.arityMatches(ctx.args.count) else {
             return reject(&ctx, spec, "ERR", "wrong number of arguments for '\(spec.name)' command")
         }
+        // Before authentication, as in Redis.
+        if spec.flags.contains(.protected) && !config.enableDebugCommand.allows(client) {
+            return reject(&ctx, spec, "ERR", Self.debugNotAllowed)
+        }
         if !client.authenticated && !spec.flags.contains(.noAuth) {
             return reject(&ctx, spec, "NOAUTH", "Authentication required.")
         }
@@ -335,6 +339,8 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused
     /// EXEC ends it at once with `EXECABORT ... because of: <reason>`, as Redis does.
+    private static let debugNotAllowed = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
     private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
         let client = ctx.client
         if client.inTransaction { client.transactionFailed = true }
