@@ -180,6 +180,24 @@ public struct ConfigParameter: Sendable {
         })
     }
 
+    /// Atoll has no memory limit yet: `maxmemory` takes only 0 and `maxmemory-policy` only
+    /// `noeviction` (Redis's defaults), so that a configured limit is refused rather than
+    /// silently not enforced. Other valid Redis values get Atoll's own error.
+    static let memoryLimitParameters = [
+        ConfigParameter(name: "maxmemory", alias: nil, mutable: true, get: { _ in "0" }, set: { _, values in
+            guard values.count == 1, let n = parseMemory(values[0]) else { return "argument must be a memory value" }
+            return n == 0 ? nil : "Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"
+        }),
+        ConfigParameter(name: "maxmemory-policy", alias: nil, mutable: true, get: { _ in "noeviction" }, set: { _, values in
+            let policies = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
+                            "allkeys-random", "noeviction"]
+            guard values.count == 1, policies.contains(values[0].lowercased()) else {
+                return "argument(s) must be one of the following: \(policies.joined(separator: ", "))"
+            }
+            return values[0].lowercased() == "noeviction" ? nil : "Atoll does not implement eviction yet; only noeviction is accepted"
+        }),
+    ]
+
     public static let all: [ConfigParameter] = [
         .integer("port", mutable: false, min: 0, max: 65535, \.port),
         ConfigParameter(name: "bind", alias: nil, mutable: false, get: { $0.bind.joined(separator: " ") }, set: { config, values in
@@ -239,7 +257,7 @@ public struct ConfigParameter: Sendable {
         .memory("auto-aof-rewrite-min-size", min: 0, \.autoAofRewriteMinSize),
         .protectedAccess("enable-protected-configs", \.enableProtectedConfigs),
         .protectedAccess("enable-debug-command", \.enableDebugCommand),
-    ]
+    ] + memoryLimitParameters
 }
 
 /// Sets `dir` as Redis's `chdir` would take it, without changing the process's directory:

@@ -328,3 +328,23 @@ import Testing
     }
 }
 
+@Suite struct MemoryLimitConfigTests {
+    @Test func onlyNoLimitAndNoevictionAreAccepted() throws {
+        let h = Harness()
+        #expect(h.run("CONFIG", "GET", "maxmemory") == array(bulk("maxmemory"), bulk("0")))
+        #expect(h.run("CONFIG", "GET", "maxmemory-policy") == array(bulk("maxmemory-policy"), bulk("noeviction")))
+        #expect(h.run("CONFIG", "SET", "maxmemory", "0mb", "maxmemory-policy", "NOEVICTION") == ok)
+        #expect(h.run("CONFIG", "SET", "maxmemory", "1mb")
+                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"))
+        #expect(h.run("CONFIG", "SET", "maxmemory", "-1")
+                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"))
+        #expect(h.run("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Atoll does not implement eviction yet; only noeviction is accepted"))
+        #expect(h.run("CONFIG", "GET", "maxmemory") == array(bulk("maxmemory"), bulk("0")))
+        let info = h.run("INFO", "memory")
+        #expect(info.contains("maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n"))
+        var config = ServerConfiguration()
+        try config.load("maxmemory 0\nmaxmemory-policy noeviction\n")
+        #expect(throws: ConfigError.self) { try config.load("maxmemory 100mb") }
+    }
+}
