@@ -53,6 +53,7 @@ public struct CommandContext {
         self.command = command
         self.now = now
         out.buffer.clear()
+        out.clearOverflow()
         out.resp3 = resp3
         blockRequested = false
         servedKey = nil

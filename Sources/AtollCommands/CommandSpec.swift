@@ -86,8 +86,11 @@ public final class CommandSpec: Sendable {
     public let tips: [String]
     public let keySpecs: [KeySpec]
     public let subcommands: [CommandSpec]
-    /// EVAL and friends: may run long, so the dispatcher may hand them to the script thread.
+    /// EVAL, FCALL and their *_RO forms.
     public let runsScript: Bool
+    /// Scripts, and FUNCTION LOAD and RESTORE (which run a library's code): Lua code may run
+    /// long, so these always run on the script thread, never on an event loop.
+    public let runsLua: Bool
     /// A subcommand (`parent|child`).
     public let isSubcommand: Bool
     /// EXEC and scripts: the append-only file records the commands they ran, not them.
@@ -106,6 +109,7 @@ public final class CommandSpec: Sendable {
         self.subcommands = subcommands
         self.handler = run
         self.runsScript = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
+        self.runsLua = runsScript || name == "function|load" || name == "function|restore"
         self.loggedThroughItsCommands = runsScript || name == "exec"
         self.isSubcommand = name.contains("|")
     }
@@ -175,6 +179,8 @@ public final class CommandSpec: Sendable {
                 }
             case .keynum(let index, let firstKey, let step):
                 guard start + index < args.count, let n = parseStrictInt64(args[start + index]), n >= 0 else { return nil }
+                // More keys than arguments can never fit (and would overflow the arithmetic below).
+                guard n <= Int64(args.count) else { return nil }
                 let first = start + firstKey
                 let last = first + (Int(n) - 1) * step
                 guard n == 0 || last < args.count else { return nil }

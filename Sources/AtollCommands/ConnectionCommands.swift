@@ -36,7 +36,7 @@ enum ConnectionCommands {
     static func echo(_ c: inout CommandContext) { c.out.bulk(c.args[1]) }
 
     static func select(_ c: inout CommandContext) {
-        guard let n = parseStrictInt64(c.args[1]), n >= Int64(Int32.min), n <= Int64(Int32.max) else { return c.notInteger() }
+        guard let n = c.rangedArgument(1, Int64(Int32.min), Int64(Int32.max)) else { return }
         guard n >= 0 && n < Int64(c.keyspace.databases.count) else { return c.out.error("ERR DB index is out of range") }
         c.client.db = Int(n)
         c.out.ok()

@@ -43,7 +43,7 @@ enum FunctionCommands {
         }
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
-        scripting.run(&c, name: Bytes(Array(function.name.lowercased().utf8)), readOnly: readOnly || function.noWrites) { run, out in
+        scripting.run(&c, isFunction: true, readOnly: readOnly || function.noWrites) { run, out in
             scripting.engine.call(function, keys: args[3..<keyEnd], args: args[keyEnd...], host: run, out: &out)
         }
     }

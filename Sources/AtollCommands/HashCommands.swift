@@ -231,6 +231,7 @@ enum HashCommands {
             let count = Int(n.magnitude)
             header(&c, count)
             for _ in 0..<count {
+                if c.out.overflowed { break }
                 let (field, value) = hash.randomPair(using: &c.keyspace.rng)
                 pair(&c, field, value)
             }

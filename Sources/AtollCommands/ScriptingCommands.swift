@@ -69,7 +69,7 @@ enum ScriptingCommands {
         }
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
-        scripting.run(&c, name: sha, readOnly: readOnly || flags.noWrites) { run, out in
+        scripting.run(&c, isFunction: false, readOnly: readOnly || flags.noWrites) { run, out in
             engine.run(sha, script, keys: args[3..<keyEnd], argv: args[keyEnd...], host: run, out: &out)
         }
     }
@@ -244,7 +244,12 @@ final class ScriptRun: LuaHost {
         server.invoke(spec, &context)
         // The caller reuses its argument list: no second reference may stay here.
         context.args = []
-        context.out.buffer.withUnsafeReadableBytes(reply)
+        if context.out.overflowed {
+            // A reply past the writer's cap (SRANDMEMBER with -2^62) reaches the script as an error.
+            Self.refuse("-ERR The reply of the command called from script is too large\r\n", reply)
+        } else {
+            context.out.buffer.withUnsafeReadableBytes(reply)
+        }
         if context.out.buffer.capacity > Self.keptReplyCapacity { context.out.buffer = ByteBuffer() }
     }
 

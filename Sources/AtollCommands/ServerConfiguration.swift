@@ -70,14 +70,15 @@ public struct ServerConfiguration: Sendable {
 
 /// `enable-protected-configs` and `enable-debug-command`: nobody, everyone, or only clients
 /// on a loopback address (or a Unix socket), as Redis's `islocalClient` decides.
-public enum ProtectedAccess: String, Sendable, CaseIterable {
+public enum ProtectedAccess: String, Sendable {
     case no, yes, local
 
-    public func allows(_ client: ClientSession) -> Bool {
+    /// A nil client (a connection not registered yet) is allowed only by `yes`.
+    public func allows(_ client: ClientSession?) -> Bool {
         switch self {
         case .no: return false
         case .yes: return true
-        case .local: return Self.isLocal(address: client.address)
+        case .local: return client.map { Self.isLocal(address: $0.address) } ?? false
         }
     }
 

@@ -123,7 +123,8 @@ public final class ServerCore: @unchecked Sendable {
                 serveBlockedClients(now: ctx.now)
                 clock = nil  // the next command's time must not include serving them
             }
-            if ctx.client.closeAfterReply || ctx.client.blocked != nil { break }
+            // A batch whose replies passed the cap closes the client: the rest is not run.
+            if ctx.client.closeAfterReply || ctx.client.blocked != nil || ctx.out.overflowed { break }
         }
         return i - start
     }
@@ -257,27 +258,15 @@ public final class ServerCore: @unchecked Sendable {
         // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
         defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
         let spec: CommandSpec
-        switch recentCommand.resolve(ctx.args, in: table) {
-        case .found(let s):
+        switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
+        case .admitted(let s):
             spec = s
-        case .unknownCommand:
+        case .unknown(let error):
             if client.inTransaction { client.transactionFailed = true }
-            ctx.out.error("ERR unknown command '\(cText(ctx.args[0], max: 128))', with args beginning with: \(argsPreview(ctx.args))")
+            ctx.out.error(error)
             return
-        case .unknownSubcommand(let parent):
-            if client.inTransaction { client.transactionFailed = true }
-            ctx.out.error("ERR unknown subcommand '\(cText(ctx.args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
-            return
-        }
-        guard spec.arityMatches(ctx.args.count) else {
-            return reject(&ctx, spec, "ERR", "wrong number of arguments for '\(spec.name)' command")
-        }
-        // Before authentication, as in Redis.
-        if spec.flags.contains(.protected) && !config.enableDebugCommand.allows(client) {
-            return reject(&ctx, spec, "ERR", Self.debugNotAllowed)
-        }
-        if !client.authenticated && !spec.flags.contains(.noAuth) {
-            return reject(&ctx, spec, "NOAUTH", "Authentication required.")
+        case .refused(let s, let code, let message):
+            return reject(&ctx, s, code, message)
         }
         // The cheap tests first: the refusal text is only built when some disk error is set.
         if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
@@ -327,12 +316,13 @@ public final class ServerCore: @unchecked Sendable {
         }
     }
 
-    /// A script not yet known to be quick (or an EXEC that would run one) must run on the
-    /// script thread, so that event loops stay free to answer BUSY while it runs.
+    /// Lua code (a script, a library being loaded, or an EXEC that would run either) runs on
+    /// the script thread, so that the event loops stay free to answer BUSY, SCRIPT KILL and
+    /// SHUTDOWN NOSAVE while it runs, whatever it does.
     private func mustLeaveEventLoop(_ spec: CommandSpec, _ ctx: CommandContext) -> Bool {
-        if spec.runsScript { return !scripting.runsInline(ctx.args) }
+        if spec.runsLua { return true }
         if spec.name == "exec", let queued = ctx.client.queued {
-            return queued.contains { $0.spec.runsScript && !scripting.runsInline($0.args) }
+            return queued.contains { $0.spec.runsLua }
         }
         return false
     }
@@ -399,6 +389,39 @@ public final class ServerCore: @unchecked Sendable {
         }
         line += [13, 10]
         for monitor in monitors { monitor.connection?.send(line) }
+    }
+
+    /// The outcome of the checks every command meets first, busy script or not.
+    enum Admission {
+        case admitted(CommandSpec)
+        /// An unknown command or subcommand: the error text.
+        case unknown(String)
+        /// A known command refused with an error code and message.
+        case refused(CommandSpec, code: String, message: String)
+    }
+
+    /// The checks every command meets first, in Redis's order: the command (and subcommand)
+    /// exists, its arity, whether `client` may run DEBUG (`enable-debug-command`), and
+    /// authentication. The same checks run while a script is busy (`client` is nil for a
+    /// connection not registered yet).
+    func admit(_ resolution: CommandTable.Resolution, _ args: [[UInt8]], authenticated: Bool, client: ClientSession?) -> Admission {
+        switch resolution {
+        case .unknownCommand:
+            return .unknown("ERR unknown command '\(cText(args[0], max: 128))', with args beginning with: \(argsPreview(args))")
+        case .unknownSubcommand(let parent):
+            return .unknown("ERR unknown subcommand '\(cText(args[1], max: 128))'. Try \(parent.name.uppercased()) HELP.")
+        case .found(let spec):
+            guard spec.arityMatches(args.count) else {
+                return .refused(spec, code: "ERR", message: "wrong number of arguments for '\(spec.name)' command")
+            }
+            if spec.flags.contains(.protected) && !config.enableDebugCommand.allows(client) {
+                return .refused(spec, code: "ERR", message: Self.debugNotAllowed)
+            }
+            if !authenticated && !spec.flags.contains(.noAuth) {
+                return .refused(spec, code: "NOAUTH", message: "Authentication required.")
+            }
+            return .admitted(spec)
+        }
     }
 
     /// `'a' 'b' ` — the start of the arguments, for the unknown-command error.

@@ -198,6 +198,7 @@ enum SetCommands {
             let count = Int(n.magnitude)
             c.out.arrayHeader(count)
             for _ in 0..<count {
+                if c.out.overflowed { break }
                 let member = set.randomMember(using: &c.keyspace.rng)
                 reply(&c, member)
             }

@@ -288,7 +288,7 @@ enum SortedSetCommands {
         }
         if c.args.count > 4 || (c.args.count == 4 && !c.argIs(3, "withscores")) { return c.syntaxError() }
         let withScores = c.args.count == 4
-        if withScores && (n < Int64.min / 2 || n > Int64.max / 2) { return c.out.error("ERR value is out of range") }
+        if withScores && (n < -Int64.max / 2 || n > Int64.max / 2) { return c.out.error("ERR value is out of range") }
         guard let z = readOrReply(&c, key, missing: { $0.out.arrayHeader(0) }) else { return }
         if n == 0 { return c.out.arrayHeader(0) }
         let pairs = withScores && c.out.resp3
@@ -299,6 +299,7 @@ enum SortedSetCommands {
             // A compact set is listed once rather than walked for every pick.
             let listed = z.compact ? z.sortedEntries : []
             for _ in 0..<picks {
+                if c.out.overflowed { break }
                 if !listed.isEmpty {
                     reply(listed[Int.random(in: 0..<listed.count, using: &c.keyspace.rng)], withScores: withScores, pairs: pairs, &c)
                     continue

@@ -59,6 +59,11 @@ public final class LuaEngine {
     public internal(set) var functions: [String: LuaFunction] = [:]
     /// Functions registered by the library being loaded; nil when no load is in progress.
     var registering: [LuaFunction]?
+    /// While a library's code runs (FUNCTION LOAD), when it must have finished: it is
+    /// stopped with Redis's `FUNCTION LOAD timeout` past `LuaEngine.loadTimeout`.
+    var loadDeadline: ContinuousClock.Instant?
+    /// How long a library's code may run when it is loaded (Redis's LOAD_TIMEOUT_MS).
+    static let loadTimeout = Duration.milliseconds(500)
     private var callsSinceCollection = 0
     /// The argument list of `redis.call`, emptied after each call but keeping its capacity,
     /// and the arrays its arguments were copied into (see `LuaHostFunctions.arguments`).
@@ -178,12 +183,14 @@ public final class LuaEngine {
         push()
         atoll_lua_set_hook(L, luaCountHook, LuaEngine.hookInterval)
         let status = atoll_lua_pcall(L, arguments, 1, -(arguments + 2))
-        atoll_lua_set_hook(L, luaCountHook, 0)
+        // The hook stays armed while the result is read: reading an error table may run
+        // its metamethods, which must stay killable like the rest of the script.
         if status != 0 {
             writeScriptError(name: name(), out: &out)
         } else {
             LuaReplyEncoder(L: L, scriptResp3: replyResp3).write(&out)
         }
+        atoll_lua_set_hook(L, luaCountHook, 0)
         lua_settop(L, 0)
         collectGarbage(after: status)
     }
@@ -214,7 +221,12 @@ public final class LuaEngine {
             out.errorLine(Array("-ERR Error running script ".utf8) + name + [44, 32] + message)
             return
         }
-        atoll_lua_error_fields(L)
+        if atoll_lua_error_fields(L) != 0 && atoll_lua_killed(L) != 0 {
+            // Killed while its fields were read (an __index that loops): report the kill.
+            lua_settop(L, -4)
+            atoll_lua_push_kill_error(L)
+            return writeScriptError(name: name, out: &out)
+        }
         var text = [UInt8(ascii: "-")] + optionalString(at: -3)
         if lua_isstring(L, -1) != 0, lua_isstring(L, -2) != 0 {
             text += Array(" script: ".utf8) + name + Array(", on ".utf8) + optionalString(at: -2)
@@ -368,7 +380,13 @@ private let luaHostCallback: atoll_lua_callback = { state, id in
 }
 
 let luaCountHook: atoll_lua_hook = { state in
-    guard let L = state, let engine = LuaEngine.owning(L), let message = engine.host?.scriptTick() else { return 0 }
+    guard let L = state, let engine = LuaEngine.owning(L) else { return 0 }
+    if let deadline = engine.loadDeadline {
+        guard ContinuousClock.now > deadline else { return 0 }
+        pushErrorTable(L, "ERR FUNCTION LOAD timeout")
+        return 1
+    }
+    guard let message = engine.host?.scriptTick() else { return 0 }
     pushErrorTable(L, message)
     return 1
 }

@@ -56,7 +56,11 @@ extension LuaEngine {
         registering = []
         lua_rawgeti(L, LUA_REGISTRYINDEX, errorHandlerRef)
         lua_insert(L, -2)
+        loadDeadline = .now + LuaEngine.loadTimeout
+        atoll_lua_set_hook(L, luaCountHook, LuaEngine.hookInterval)
         let run = atoll_lua_pcall(L, 0, 0, -2)
+        atoll_lua_set_hook(L, luaCountHook, 0)
+        loadDeadline = nil
         setFunctionGlobals(to: functionRuntimeRef)
         let registered = (registering ?? []).map {
             LuaFunction(name: $0.name, library: name, description: $0.description, flags: $0.flags, ref: $0.ref)

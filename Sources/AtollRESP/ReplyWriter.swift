@@ -2,6 +2,13 @@
 ///
 /// Commands say what they mean (a null, a map, a double); only this type knows how the
 /// negotiated protocol version spells it, as Redis's `addReply*` functions do.
+///
+/// The buffer is capped at `limit` bytes (plus the one element that crosses it): past it every
+/// write is dropped and `overflowed` is set, so a count a client chose (SRANDMEMBER with
+/// -2^62) cannot grow the buffer to NIO's 4 GiB maximum, where `ByteBuffer` traps. Loops whose
+/// length comes from a client's number stop once `overflowed` is set; the connection then
+/// closes the client instead of sending the partial reply, as Redis closes clients over their
+/// output buffer limits.
 import AtollBytes
 import NIOCore
 
@@ -9,10 +16,32 @@ public struct ReplyWriter {
     public var buffer: ByteBuffer
     /// True once the client negotiated RESP3 with `HELLO 3`.
     public var resp3: Bool
+    /// The most bytes the buffer takes before writes are dropped (see `overflowed`).
+    public var limit: Int
+    /// True once a reply went past `limit`, or an array header announced more elements than
+    /// could fit below it: the output is incomplete and must not be sent.
+    public var overflowed: Bool { overflowMark }
+    @usableFromInline var overflowMark = false
 
-    public init(buffer: ByteBuffer, resp3: Bool = false) {
+    /// The default `limit`: 1 GiB, well below `ByteBuffer`'s 4 GiB even when the element that
+    /// crosses it is a 512 MB string and the buffer doubles its capacity for it.
+    public static let defaultLimit = 1 << 30
+
+    public init(buffer: ByteBuffer, resp3: Bool = false, limit: Int = ReplyWriter.defaultLimit) {
         self.buffer = buffer
         self.resp3 = resp3
+        self.limit = limit
+    }
+
+    /// Forgets an overflow, for a writer reused after its output was thrown away.
+    public mutating func clearOverflow() { overflowMark = false }
+
+    /// False, after setting `overflowed`, when the buffer is already past `limit`: the one
+    /// comparison every write makes.
+    @inlinable mutating func hasRoom() -> Bool {
+        if buffer.writerIndex <= limit { return true }
+        overflowMark = true
+        return false
     }
 
     // MARK: - Simple replies
@@ -25,6 +54,7 @@ public struct ReplyWriter {
 
     /// A status line built at run time (CR and LF become spaces).
     public mutating func status(text: String) {
+        guard hasRoom() else { return }
         buffer.writeInteger(UInt8(ascii: "+"))
         buffer.writeString(sanitized(text))
         writeStatic("\r\n")
@@ -33,6 +63,7 @@ public struct ReplyWriter {
     /// An error reply. `message` starts with its code (`ERR ...`, `WRONGTYPE ...`);
     /// CR and LF are replaced by spaces, as Redis does, so the reply stays one line.
     public mutating func error(_ message: String) {
+        guard hasRoom() else { return }
         buffer.writeInteger(UInt8(ascii: "-"))
         buffer.writeString(sanitized(message))
         writeStatic("\r\n")
@@ -40,6 +71,7 @@ public struct ReplyWriter {
 
     /// An error reply from raw bytes (script errors may hold any bytes); CR and LF become spaces.
     public mutating func error(bytes message: [UInt8]) {
+        guard hasRoom() else { return }
         buffer.writeInteger(UInt8(ascii: "-"))
         buffer.writeBytes(message.map { $0 == 13 || $0 == 10 ? 32 : $0 })
         writeStatic("\r\n")
@@ -84,6 +116,7 @@ public struct ReplyWriter {
     /// A verbatim string (RESP3 `=`, format `txt`), or a bulk string in RESP2.
     public mutating func verbatim(_ text: String) {
         guard resp3 else { return bulk(text) }
+        guard hasRoom() else { return }
         let utf8 = Array(text.utf8)
         writeFrame(UInt8(ascii: "="), Int64(utf8.count + 4), nil)
         writeStatic("txt:")
@@ -109,6 +142,7 @@ public struct ReplyWriter {
 
     /// A double as Redis 7.0 sends it: `%.17g` text, `inf`/`-inf`; a bulk string in RESP2, `,` in RESP3.
     public mutating func double(_ value: Double) {
+        guard hasRoom() else { return }
         // Integers below 1e17 are their own %.17g text: no printf, no String.
         if value.magnitude < 1e17, value == value.rounded(.towardZero), !(value == 0 && value.sign == .minus) {
             if resp3 {
@@ -132,7 +166,13 @@ public struct ReplyWriter {
 
     // MARK: - Aggregates
 
+    /// An array of `count` elements. Each element takes at least 3 bytes, so a count that
+    /// cannot fit below `limit` marks the writer `overflowed` at once, before any is made.
     @inlinable public mutating func arrayHeader(_ count: Int) {
+        if count > (limit &- buffer.writerIndex) / 3 {
+            overflowMark = true
+            return
+        }
         writeFrame(UInt8(ascii: "*"), Int64(count), nil)
     }
 
@@ -160,6 +200,7 @@ public struct ReplyWriter {
     /// Writes `type`, the decimal `number`, CRLF and, when given, `payload` and CRLF, with one
     /// capacity check: the shape of every integer, bulk and aggregate header.
     @inlinable mutating func writeFrame(_ type: UInt8, _ number: Int64, _ payload: UnsafeRawBufferPointer?) {
+        guard hasRoom() else { return }
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &scratch) { digits in
             let n = Self.formatDecimal(number, into: digits)
@@ -185,6 +226,7 @@ public struct ReplyWriter {
     /// (NIO's `writeStaticString` is not inlined here and makes a runtime exclusivity check on
     /// every call: a few percent of the server's time for PING.)
     @inlinable mutating func writeStatic(_ text: StaticString, prefix: UInt8? = nil, crlf: Bool = false) {
+        guard hasRoom() else { return }
         let count = text.utf8CodeUnitCount
         let total = count + (prefix == nil ? 0 : 1) + (crlf ? 2 : 0)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
@@ -217,6 +259,7 @@ public struct ReplyWriter {
 
     /// The decimal digits of `value`, with no framing.
     @inlinable public mutating func writeDecimal(_ value: Int64) {
+        guard hasRoom() else { return }
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &scratch) { digits in
             let n = Self.formatDecimal(value, into: digits)

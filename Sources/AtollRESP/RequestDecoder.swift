@@ -16,7 +16,9 @@ public struct ProtocolError: Error, Equatable, Sendable {
 public struct RequestDecoder: Sendable {
     /// Largest accepted bulk string (`proto-max-bulk-len`).
     public var maxBulkLength: Int
-    /// When true the stricter limits Redis applies before AUTH hold (10 arguments, 16 KiB bulks).
+    /// When true the stricter limits Redis applies before AUTH hold (10 arguments, 16 KiB bulks),
+    /// and `decode` stops after each command, so that the caller can run it (it may be the
+    /// AUTH) and say whether the limits still hold before the next one is read.
     public var unauthenticated = false
 
     /// Arguments of the multibulk being read.
@@ -83,7 +85,11 @@ public struct RequestDecoder: Sendable {
     private mutating func decode(_ raw: UnsafeRawBufferPointer, into commands: inout CommandBatch) throws(Failure) -> Int {
         var pos = 0
         let end = raw.count
+        let decodedBefore = commands.count
         while pos < end {
+            // Before AUTH, one command at a time: the limits for unauthenticated clients apply
+            // only to what is read before an AUTH in the same input has run, as in Redis.
+            if unauthenticated && commands.count > decodedBefore { return pos }
             if argsRemaining == 0 && bulkLength == -1 && args.isEmpty {
                 if raw[pos] == UInt8(ascii: "*") {
                     guard let cr = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
@@ -160,7 +166,8 @@ public struct RequestDecoder: Sendable {
                     bulkLength = length
                 }
                 // Payload plus its two terminator bytes (which Redis skips without checking).
-                if end - pos < bulkLength + 2 { return pos }
+                // (Subtracted on the left: a `proto-max-bulk-len` up to 2^63-1 admits any length.)
+                if end - pos - 2 < bulkLength { return pos }
                 if args.isEmpty && bulkLength <= Self.nameCacheMaxLength {
                     args.append(cachedName(raw, from: pos, count: bulkLength))
                 } else if args.count < previousArgs.count, bulkLength <= Self.sharedArgumentMaxLength,

@@ -159,9 +159,14 @@ public final class AtollServer: @unchecked Sendable {
         guard first else { return }
         cron?.cancel()
         // A script still running (SHUTDOWN NOSAVE while BUSY) is stopped, written or not.
-        shared.core.scripting.monitor.abortForShutdown()
-        // SIGTERM and SHUTDOWN alike: sync the append-only file, save if `save` rules say so.
-        shared.lock.withLock { _ = shared.core.prepareForShutdown(save: nil, now: currentTimeMillis()) }
+        let monitor = shared.core.scripting.monitor
+        monitor.abortForShutdown()
+        // SIGTERM and SHUTDOWN alike: sync the append-only file, save if `save` rules say so
+        // (and SHUTDOWN NOSAVE did not say otherwise while a script was busy).
+        let save: Bool? = monitor.shutdownWithoutSave ? false : nil
+        lockForShutdown()
+        _ = shared.core.prepareForShutdown(save: save, now: currentTimeMillis())
+        shared.lock.unlock()
         for channel in channels { try? channel.close().wait() }
         let connections = shared.lock.withLock { shared.core.clients.values.compactMap { $0.connection } }
         for connection in connections { connection.close() }
@@ -184,7 +189,13 @@ public final class AtollServer: @unchecked Sendable {
                 // A final save that fails keeps the server running, as in Redis: exiting would
                 // lose what the save was for.
                 let shared = self.shared
-                guard shared.lock.withLock({ shared.core.prepareForShutdown(save: nil, now: currentTimeMillis()) }) else {
+                // A running script holds the lock: it is killed first (written or not).
+                shared.core.scripting.monitor.abortForShutdown()
+                self.lockForShutdown()
+                let prepared = shared.core.prepareForShutdown(save: nil, now: currentTimeMillis())
+                shared.lock.unlock()
+                guard prepared else {
+                    shared.core.scripting.monitor.shutdownAbandoned()
                     shared.log.warning("Received signal \(number) but errors trying to shut down the server, check the logs for more information")
                     return
                 }
@@ -194,6 +205,17 @@ public final class AtollServer: @unchecked Sendable {
             return source
         }
     }
+
+    /// Takes the lock once the running script (already told to stop) has ended. A script
+    /// stuck inside one long C call of Lua (a pathological string pattern) never sees the
+    /// kill: after `shutdownScriptGraceMillis` the process exits without saving rather than hang.
+    private func lockForShutdown() {
+        if shared.lock.lock(waitingAtMost: Self.shutdownScriptGraceMillis) { return }
+        shared.log.warning("The running script did not stop within \(Self.shutdownScriptGraceMillis / 1000) seconds: exiting without saving")
+        exit(1)
+    }
+
+    static let shutdownScriptGraceMillis = 10_000
 
     /// Blocks until `stop()` ran (from SHUTDOWN, a signal handler or another thread).
     public func waitUntilStopped() {

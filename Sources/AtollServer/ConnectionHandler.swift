@@ -36,9 +36,16 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// no longer holds it, so clearing it does not allocate.
     private var replyBuffer: ByteBuffer?
 
+    /// True while reading is paused because a client not yet registered sent this much.
+    private var pausedBeforeRegistration = false
+    /// What a client not yet registered may send before reading pauses until it is.
+    static let unregisteredInputLimit = 64 * 1024
+
     init(shared: SharedState) {
         self.shared = shared
         self.decoder = RequestDecoder(maxBulkLength: shared.core.config.protoMaxBulkLen)
+        // Until the server has registered the client, it is read as an unauthenticated one.
+        decoder.unauthenticated = true
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -73,10 +80,17 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         self.session = session
         decoder.unauthenticated = !session.authenticated
-        if pending != nil {
+        if pending != nil || !commands.isEmpty {
             processInput(context: context)
             shared.core.aofSync.syncPending()
             context.flush()
+        }
+        if pausedBeforeRegistration {
+            pausedBeforeRegistration = false
+            if !parked && !offloaded && !closing && context.channel.isWritable {
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                context.read()
+            }
         }
     }
 
@@ -121,9 +135,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             pending!.writeBuffer(&incoming)
         }
-        // Not registered yet (a busy script holds the lock): answer BUSY or wait.
+        // Not registered yet (a script holds the lock): answer BUSY, or wait without reading
+        // more than a little.
         guard session != nil else {
             answerBusy(context: context)
+            if !pausedBeforeRegistration, let pending, pending.readableBytes > Self.unregisteredInputLimit {
+                pausedBeforeRegistration = true
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            }
             return
         }
         // A parked client's input waits (reading is paused; this is what was already read).
@@ -232,6 +251,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         ctx.args = []
         argumentScratch.removeAll(keepingCapacity: true)
         decoder.unauthenticated = !session.authenticated
+        if ctx.out.overflowed {
+            // The replies passed the writer's cap: they are dropped, not sent cut short.
+            shared.log.warning("Client id=\(session.id) addr=\(session.address) laddr=\(session.localAddress) scheduled to be closed ASAP for overcoming of output buffer limits.")
+            closing = true
+            context.close(promise: nil)
+            return
+        }
         if closeAfter {
             closing = true
             shared.core.aofSync.syncPending()
@@ -286,35 +312,29 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// While a script is busy: every buffered command gets BUSY, except SCRIPT KILL and
-    /// FUNCTION KILL (which ask the script to stop) and SHUTDOWN NOSAVE, as in Redis.
+    /// While a script is busy: every buffered command is answered without the keyspace lock,
+    /// with the checks every command meets first (see `ServerCore.replyWhileBusy`).
     private func answerBusy(context: ChannelHandlerContext) {
-        let monitor = shared.core.scripting.monitor
-        guard monitor.isBusy(now: monotonicMicros()) else { return }
-        if commands.isEmpty && deferredFailure == nil {
-            guard decodePending(context: context) else { return }
-        }
+        let core = shared.core
+        guard core.scripting.monitor.isBusy(now: monotonicMicros()) else { return }
+        // A client not yet registered is authenticated only when no password is set (which
+        // cannot change meanwhile: scripts may not run CONFIG).
+        if session == nil { decoder.unauthenticated = !core.config.requirePass.isEmpty }
         var out = context.channel.allocator.buffer(capacity: 128)
-        for i in nextCommand..<commands.count {
-            let args = Array(commands[i])
-            if args.count == 2 && (asciiCaseInsensitiveEquals(args[0], "script") || asciiCaseInsensitiveEquals(args[0], "function"))
-                && asciiCaseInsensitiveEquals(args[1], "kill") {
-                switch monitor.requestKill() {
-                case .killed: out.writeStaticString("+OK\r\n")
-                case .notBusy: out.writeStaticString("-NOTBUSY No scripts in execution right now.\r\n")
-                case .unkillable:
-                    out.writeStaticString("-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.\r\n")
-                }
-            } else if args.count == 2 && asciiCaseInsensitiveEquals(args[0], "shutdown") && asciiCaseInsensitiveEquals(args[1], "nosave") {
-                shared.core.shutdownHandler?()
-            } else {
-                out.writeStaticString("-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n")
+        while !closing {
+            if commands.isEmpty && deferredFailure == nil {
+                guard decodePending(context: context) else { return }
+                if commands.isEmpty && deferredFailure == nil { break }
             }
+            for i in nextCommand..<commands.count {
+                core.replyWhileBusy(Array(commands[i]), client: session, out: &out)
+            }
+            commands.removeAll()
+            nextCommand = 0
+            if deferredFailure != nil { break }
         }
-        commands.removeAll()
-        nextCommand = 0
         // Replies written before the script started may still await their sync.
-        shared.core.aofSync.syncPending()
+        core.aofSync.syncPending()
         if let failure = deferredFailure {
             out.writeString("-ERR \(failure.message)\r\n")
             closing = true

@@ -18,7 +18,31 @@ typedef struct {
     int enforce;
     /* The host's object for this state (atoll_lua_set_context). */
     void *context;
+    /* Set once the hook has aborted the running script (SCRIPT KILL, shutdown, a load
+     * timeout): from then on pcall and xpcall pass the error on, and every later hook call
+     * raises it again (a coroutine that died of it returns to a caller that goes on), so
+     * that a script cannot survive its kill. Cleared when the hook is armed. */
+    int killed;
 } atoll_heap;
+
+static atoll_heap *heap_of(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+/* Where the error that killed the script is kept, to be raised again. */
+static const char *const kill_error_key = "atoll.kill_error";
+
+/* Raises the kill error again (the one saved by the hook). */
+static int raise_kill(lua_State *L) {
+    lua_getfield(L, LUA_REGISTRYINDEX, kill_error_key);
+    return lua_error(L);
+}
+
+int atoll_lua_killed(lua_State *L) { return heap_of(L)->killed; }
+
+void atoll_lua_push_kill_error(lua_State *L) { lua_getfield(L, LUA_REGISTRYINDEX, kill_error_key); }
 
 static void *atoll_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     atoll_heap *heap = ud;
@@ -33,12 +57,6 @@ static void *atoll_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     void *p = realloc(ptr, nsize);
     if (p) heap->used = heap->used - osize + nsize;
     return p;
-}
-
-static atoll_heap *heap_of(lua_State *L) {
-    void *ud = NULL;
-    lua_getallocf(L, &ud);
-    return ud;
 }
 
 lua_State *atoll_lua_open(void) {
@@ -115,6 +133,7 @@ static int compat_pcall(lua_State *L) {
     lua_pushboolean(L, 1);
     lua_insert(L, 1);
     if (lua_pcall(L, argc - 1, LUA_MULTRET, 0) != 0) {
+        if (heap_of(L)->killed) return lua_error(L);
         lua_remove(L, 1);
         if (lua_istable(L, -1)) {
             lua_getfield(L, -1, "err");
@@ -127,9 +146,35 @@ static int compat_pcall(lua_State *L) {
     return lua_gettop(L);
 }
 
+/* The message handler xpcall installs around the script's own (upvalue 1). An error raised
+ * by the hook reaches the handler while Lua runs no hooks (until the error is caught), so a
+ * script's handler that looped then could never be stopped: after a kill it is skipped. */
+static int xpcall_handler(lua_State *L) {
+    if (heap_of(L)->killed) return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* xpcall(f, handler), which a killed script cannot use to survive either. */
+static int guarded_xpcall(lua_State *L) {
+    luaL_checkany(L, 2);
+    lua_settop(L, 2);
+    lua_pushcclosure(L, xpcall_handler, 1);
+    lua_insert(L, 1);
+    int status = lua_pcall(L, 0, LUA_MULTRET, 1);
+    if (status != 0 && heap_of(L)->killed) return lua_error(L);
+    lua_pushboolean(L, status == 0);
+    lua_replace(L, 1);
+    return lua_gettop(L);
+}
+
 static void replace_redis_functions(lua_State *L) {
     lua_pushcfunction(L, compat_pcall);
     lua_setglobal(L, "pcall");
+    lua_pushcfunction(L, guarded_xpcall);
+    lua_setglobal(L, "xpcall");
     lua_getglobal(L, LUA_MATHLIBNAME);
     lua_pushcfunction(L, math_random);
     lua_setfield(L, -2, "random");
@@ -189,15 +234,24 @@ static atoll_lua_hook count_hook;
 static void hook_trampoline(lua_State *L, lua_Debug *ar) {
     (void)ar;
     atoll_heap *heap = heap_of(L);
+    /* Killed, yet still running: something caught the error (an error handler that loops, a
+     * metamethod run while the error is rendered). Raise it again. */
+    if (heap->killed) raise_kill(L);
     int enforced = heap->enforce;
     heap->enforce = 0;
     int abort = count_hook(L);
+    if (abort) {
+        heap->killed = 1;
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, kill_error_key);
+    }
     heap->enforce = enforced;
     if (abort) lua_error(L);
 }
 
 void atoll_lua_set_hook(lua_State *L, atoll_lua_hook hook, int count) {
     count_hook = hook;
+    if (count > 0) heap_of(L)->killed = 0;
     lua_sethook(L, count > 0 ? hook_trampoline : NULL, count > 0 ? LUA_MASKCOUNT : 0, count);
 }
 

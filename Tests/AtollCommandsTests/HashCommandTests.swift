@@ -138,6 +138,17 @@ import Testing
         #expect(h.run("HRANDFIELD", "h", "1", "WITHVALUES").hasPrefix("*1\r\n*2\r\n"))
     }
 
+    @Test func repeatingFieldsStopAtTheReplyLimit() {
+        let h = Harness()
+        h.run("HSET", "h", "f", "v")
+        h.ctx.out.limit = 1000
+        let reply = h.run("HRANDFIELD", "h", "-100", "WITHVALUES")
+        #expect(h.ctx.out.overflowed)
+        #expect(reply.hasPrefix("*200\r\n$1\r\nf\r\n$1\r\nv\r\n") && reply.utf8.count < 1010)
+        h.ctx.out.clearOverflow()
+        #expect(h.run("HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES").isEmpty && h.ctx.out.overflowed)
+    }
+
     @Test func hscan() {
         let h = Harness()
         h.run("HSET", "h", "a", "1", "b", "2", "ab", "3")

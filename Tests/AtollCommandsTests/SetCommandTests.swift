@@ -137,6 +137,17 @@ import Testing
         #expect(h.run("SCARD", "s") == int(3))
     }
 
+    @Test func repeatingPicksStopAtTheReplyLimit() {
+        let h = Harness()
+        h.run("SADD", "s", "a")
+        h.ctx.out.limit = 1000
+        let reply = h.run("SRANDMEMBER", "s", "-300")
+        #expect(h.ctx.out.overflowed)
+        #expect(reply.hasPrefix("*300\r\n$1\r\na\r\n") && reply.utf8.count < 1010)
+        h.ctx.out.clearOverflow()
+        #expect(h.run("SRANDMEMBER", "s", "-4611686018427387904").isEmpty && h.ctx.out.overflowed)
+    }
+
     @Test func resp3Sets() {
         let h = Harness()
         h.run("HELLO", "3")

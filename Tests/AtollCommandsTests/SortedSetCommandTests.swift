@@ -28,6 +28,31 @@ import Testing
         #expect(h.run("ZINCRBY", "z", "-inf", "a") == err("ERR resulting score is not a number (NaN)"))
     }
 
+    @Test func randomMemberCountsAtTheWithScoresBound() {
+        let h = Harness()
+        h.run("ZADD", "z", "1", "a")
+        // Redis's bound is ±LONG_MAX/2: -2^62 is one past it (doubling it would overflow).
+        #expect(h.run("ZRANDMEMBER", "z", "-4611686018427387904", "WITHSCORES") == err("ERR value is out of range"))
+        #expect(h.run("ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES") == err("ERR value is out of range"))
+        #expect(h.run("ZRANDMEMBER", "z", "-9223372036854775808")
+            == err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"))
+        #expect(h.run("ZRANDMEMBER", "z", "4611686018427387903", "WITHSCORES") == array(bulk("a"), bulk("1")))
+    }
+
+    @Test func repeatingRandomMembersStopAtTheReplyLimit() {
+        let h = Harness()
+        h.run("ZADD", "z", "1", "a")
+        h.ctx.out.limit = 1000
+        // Past the bound the header alone cannot fit: nothing is written.
+        h.run("ZRANDMEMBER", "z", "-4611686018427387903", "WITHSCORES")
+        #expect(h.ctx.out.overflowed && h.ctx.out.buffer.readableBytes == 0)
+        h.ctx.out.clearOverflow()
+        // 100 pairs fit their header, not their elements: the loop stops at the limit.
+        let reply = h.run("ZRANDMEMBER", "z", "-100", "WITHSCORES")
+        #expect(h.ctx.out.overflowed)
+        #expect(reply.hasPrefix("*200\r\n$1\r\na\r\n$1\r\n1\r\n") && reply.utf8.count < 1100)
+    }
+
     @Test func negativeZeroIsStoredAsZeroWhileCompact() {
         let h = Harness()
         h.run("ZADD", "z", "-0", "m")

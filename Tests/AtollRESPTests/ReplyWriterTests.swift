@@ -169,3 +169,37 @@ private func writtenBytes(resp3: Bool = false, _ body: (inout ReplyWriter) -> Vo
         }
     }
 }
+
+@Suite struct ReplyWriterLimitTests {
+    @Test func writesPastTheLimitAreDroppedAndMarkTheWriter() {
+        var writer = ReplyWriter(buffer: ByteBuffer(), limit: 20)
+        writer.bulk(Array("0123456789".utf8))
+        #expect(!writer.overflowed)
+        // This one crosses the limit: it is written, and the next write finds no room.
+        writer.bulk(Array("0123456789".utf8))
+        #expect(!writer.overflowed)
+        let size = writer.buffer.readableBytes
+        writer.integer(1)
+        writer.ok()
+        writer.error("ERR x")
+        writer.double(1.5)
+        #expect(writer.overflowed)
+        #expect(writer.buffer.readableBytes == size)
+        writer.buffer.clear()
+        writer.clearOverflow()
+        writer.ok()
+        #expect(!writer.overflowed && writer.buffer.readableBytes == 5)
+    }
+
+    @Test func anArrayThatCannotFitIsRefusedBeforeItsElements() {
+        var writer = ReplyWriter(buffer: ByteBuffer(), limit: 30)
+        writer.arrayHeader(10)
+        #expect(!writer.overflowed)
+        writer.arrayHeader(10)
+        #expect(writer.overflowed)
+        #expect(writer.buffer.readableBytes == 5)
+        var huge = ReplyWriter(buffer: ByteBuffer())
+        huge.arrayHeader(Int(Int64.max))
+        #expect(huge.overflowed && huge.buffer.readableBytes == 0)
+    }
+}

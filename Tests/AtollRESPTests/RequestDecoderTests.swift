@@ -206,12 +206,40 @@ private func decodeInPieces(_ pieces: [ArraySlice<UInt8>]) throws(ProtocolError)
         #expect(result.commands == [args])
     }
 
-    @Test func unauthenticatedAtTheLimitsIsAccepted() {
+    @Test func unauthenticatedAtTheLimitsIsAccepted() throws {
         let ten = (0..<10).map { bytes("a\($0)") }
         let big = [UInt8](repeating: 120, count: 16384)
-        let result = decodeAll(multibulk(ten) + multibulk([bytes("AUTH"), big])) { $0.unauthenticated = true }
+        var decoder = RequestDecoder()
+        decoder.unauthenticated = true
+        var buffer = ByteBuffer(bytes: multibulk(ten) + multibulk([bytes("AUTH"), big]))
+        var commands: [[[UInt8]]] = []
+        for _ in 0..<3 { try decoder.decode(&buffer, into: &commands) }
+        #expect(commands == [ten, [bytes("AUTH"), big]])
+        #expect(buffer.readableBytes == 0)
+    }
+
+    /// Before AUTH each call stops after one command, so that the caller can run it (it may be
+    /// the AUTH) before the next is read under the unauthenticated limits or not.
+    @Test func unauthenticatedDecodesOneCommandAtATime() throws {
+        var decoder = RequestDecoder()
+        decoder.unauthenticated = true
+        let eleven = (0..<11).map { bytes("a\($0)") }
+        var buffer = ByteBuffer(bytes: multibulk([bytes("AUTH"), bytes("pw")]) + multibulk(eleven))
+        var commands: [[[UInt8]]] = []
+        try decoder.decode(&buffer, into: &commands)
+        #expect(commands == [[bytes("AUTH"), bytes("pw")]])
+        decoder.unauthenticated = false
+        try decoder.decode(&buffer, into: &commands)
+        #expect(commands == [[bytes("AUTH"), bytes("pw")], eleven])
+        #expect(buffer.readableBytes == 0)
+    }
+
+    /// With `proto-max-bulk-len` at its largest, a header announcing 2^63-1 bytes waits for
+    /// them instead of overflowing.
+    @Test func largestBulkLengthWaitsForData() {
+        let result = decodeAll(bytes("*1\r\n$9223372036854775807\r\nabc")) { $0.maxBulkLength = Int.max }
         #expect(result.error == nil)
-        #expect(result.commands == [ten, [bytes("AUTH"), big]])
+        #expect(result.commands.isEmpty)
     }
 
     @Test func pendingArgumentBytesTracksPartialCommand() throws {

@@ -1,0 +1,144 @@
+"""The same checks on every path, and numbers from configuration that cannot trap: while a
+script is busy, clients that have not authenticated get NOAUTH and are read with the
+unauthenticated limits, also before the server registered them; AUTH in the same write as a
+long command lifts the limits for that command; busy-reply-threshold and proto-max-bulk-len
+accept their whole range (up to 2^63-1) without an overflow anywhere. Each against Atoll and
+redis-server with the same expectations, except where Redis itself misbehaves."""
+import socket
+import time
+
+import pytest
+
+import resp
+from procs import spawn
+
+PASSWORD = "s3cret"
+BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+LOOP = "while true do end"
+
+
+def wait_busy(conn: resp.Conn, deadline_s: float = 10.0) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        reply = conn.command("PING")
+        if reply == BUSY:
+            return
+        assert reply == b"+PONG\r\n", reply
+    pytest.fail("the server never answered BUSY")
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_auth_then_a_long_command_in_one_write(kind):
+    """The unauthenticated limits apply only to what is read before AUTH has run."""
+    with spawn(kind, "--requirepass", PASSWORD) as p:
+        with p.connect(timeout=10) as c:
+            c.send_raw(resp.encode("AUTH", PASSWORD) + resp.encode("MSET", *[f"k{i}" for i in range(10)])
+                       + resp.encode("SET", "big", "x" * 20000) + resp.encode("STRLEN", "big"))
+            assert c.read_reply() == b"+OK\r\n"
+            assert c.read_reply() == b"+OK\r\n"
+            assert c.read_reply() == b"+OK\r\n"
+            assert c.read_reply() == b":20000\r\n"
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_unauthenticated_limits_hold_before_auth(kind):
+    with spawn(kind, "--requirepass", PASSWORD) as p:
+        with p.connect(timeout=10) as c:
+            c.send_raw(resp.encode("MSET", *[f"k{i}" for i in range(10)]))
+            assert c.read_reply() == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+        with p.connect(timeout=10) as c:
+            c.send_raw(b"*2\r\n$4\r\nECHO\r\n$200000000\r\n")
+            assert c.read_reply() == b"-ERR Protocol error: unauthenticated bulk length\r\n"
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_busy_server_checks_auth_first(kind):
+    """While a script is busy: NOAUTH for a client that has not authenticated (also one that
+    connected during the script), unknown command and arity errors as always, BUSY for the
+    rest; the unauthenticated limits hold for the new client; SCRIPT KILL from it changes
+    nothing."""
+    with spawn(kind, "--requirepass", PASSWORD, "--busy-reply-threshold", "100") as p:
+        runner, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
+        stranger = None
+        try:
+            runner.send_raw(resp.encode("EVAL", LOOP, "0"))
+            wait_busy(other)
+            stranger = p.connect(timeout=10)
+            for command in (("PING",), ("SCRIPT", "KILL"), ("SHUTDOWN", "NOSAVE"), ("GET", "k")):
+                assert stranger.command(*command) == b"-NOAUTH Authentication required.\r\n", command
+            assert stranger.command("NOSUCH") == \
+                b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
+            assert other.command("GET") == b"-ERR wrong number of arguments for 'get' command\r\n"
+            assert other.command("GET", "k") == BUSY
+            assert other.command("SHUTDOWN") == BUSY
+            # A big bulk from the unauthenticated client is refused, not buffered.
+            stranger.send_raw(b"*2\r\n$4\r\nECHO\r\n$200000000\r\n")
+            assert stranger.read_reply() == b"-ERR Protocol error: unauthenticated bulk length\r\n"
+            assert p.alive()
+            assert other.command("SCRIPT", "KILL") == b"+OK\r\n"
+            assert runner.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+        finally:
+            for c in (runner, other, stranger):
+                if c is not None:
+                    c.close()
+
+
+def test_busy_transaction_is_doomed():
+    """Inside MULTI a command refused with BUSY makes EXEC fail and SCRIPT KILL is queued (it
+    kills nothing), as in Redis."""
+    for kind in ("atoll", "redis"):
+        with spawn(kind, "--busy-reply-threshold", "100") as p:
+            runner, other, killer = p.connect(timeout=10), p.connect(timeout=10), p.connect(timeout=10)
+            try:
+                assert other.command("MULTI") == b"+OK\r\n"
+                runner.send_raw(resp.encode("EVAL", LOOP, "0"))
+                end = time.monotonic() + 10
+                while other.command("SET", "k", "v") != BUSY:
+                    assert time.monotonic() < end, "never BUSY"
+                assert other.command("SCRIPT", "KILL") == b"+QUEUED\r\n"
+                assert killer.command("PING") == BUSY
+                assert killer.command("SCRIPT", "KILL") == b"+OK\r\n"
+                assert runner.read_reply().startswith(b"-ERR Script killed")
+                assert other.command("EXEC") == \
+                    b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+            finally:
+                for c in (runner, other, killer):
+                    c.close()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_largest_busy_reply_threshold(kind):
+    """2^63-1 ms is accepted; a script that runs a while then leaves no one BUSY, nothing traps."""
+    with spawn(kind) as p:
+        runner, other = p.connect(timeout=20), p.connect(timeout=20)
+        try:
+            assert other.command("CONFIG", "SET", "busy-reply-threshold", "9223372036854775807") == b"+OK\r\n"
+            assert other.command("CONFIG", "GET", "busy-reply-threshold") == \
+                b"*2\r\n$20\r\nbusy-reply-threshold\r\n$19\r\n9223372036854775807\r\n"
+            runner.send_raw(resp.encode("EVAL", "local t = 0 for i = 1, 2e7 do t = t + i end return 1", "0"))
+            assert other.command("PING") == b"+PONG\r\n"
+            assert runner.read_reply() == b":1\r\n"
+            assert p.alive()
+        finally:
+            runner.close()
+            other.close()
+
+
+def test_largest_proto_max_bulk_len():
+    """With proto-max-bulk-len at 2^63-1 a header announcing 2^63-1 bytes cannot overflow:
+    the server waits for the bytes (bounded by client-query-buffer-limit) and serves others.
+    (Not compared with Redis, which sizes its buffer from the header.)"""
+    with spawn("atoll") as p:
+        with p.connect(timeout=10) as admin:
+            assert admin.command("CONFIG", "SET", "proto-max-bulk-len", "9223372036854775807") == b"+OK\r\n"
+            sock = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+            try:
+                sock.sendall(b"*2\r\n$4\r\nECHO\r\n$9223372036854775807\r\nabc")
+                assert admin.command("PING") == b"+PONG\r\n"
+                sock.sendall(b"\r\n" * 1000)
+                assert admin.command("PING") == b"+PONG\r\n"
+            finally:
+                sock.close()
+            assert admin.command("CONFIG", "SET", "proto-max-bulk-len", "512mb") == b"+OK\r\n"
+            assert admin.command("ECHO", "x") == b"$1\r\nx\r\n"
+        assert p.alive()

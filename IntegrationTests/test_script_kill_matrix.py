@@ -1,0 +1,229 @@
+"""No script freezes the server: every looping shape, run by EVAL, EVALSHA and FCALL, leaves
+the other clients answered with BUSY once it passes busy-reply-threshold, and each of SCRIPT
+KILL / FUNCTION KILL, SHUTDOWN NOSAVE and SIGTERM ends it, whatever the script does (pcall,
+xpcall, coroutines, error handlers, metamethods). An unauthenticated client gets NOAUTH for
+all of it and changes nothing. FUNCTION LOAD of a looping library stops after 500 ms.
+
+Atoll only where Redis itself hangs or crashes (Redis 7.0.15 cannot kill a loop inside pcall,
+panics on a looping error object, and ignores SIGTERM while a script is busy); where Redis
+behaves, the same expectations run against it too."""
+import hashlib
+import signal
+import time
+
+import pytest
+
+import resp
+from procs import spawn
+
+PASSWORD = "s3cret"
+THRESHOLD_MS = "100"
+EVAL_BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+FUNCTION_BUSY = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+NOAUTH = b"-NOAUTH Authentication required.\r\n"
+
+# Each shape loops for ever when ARGV[1] (or the function's first argument) is '1'; with '0'
+# it returns at once, so a script can first be run quick, then slow.
+SHAPES = {
+    "plain": "while true do end",
+    "pcall": "while true do pcall(function() while true do end end) end",
+    "xpcall": "while true do xpcall(function() while true do end end, function() while true do end end) end",
+    "coroutine": ("while true do local co = coroutine.create(function() while true do end end) "
+                  "coroutine.resume(co) end"),
+    "wrapped-coroutine": ("while true do pcall(function() coroutine.wrap(function() while true do end end)() end) end"),
+    "error-index": "error(setmetatable({}, {__index = function() while true do end end}))",
+    "error-newindex": "error(setmetatable({}, {__newindex = function() while true do end end}))",
+    "pcall-error-object": ("while true do pcall(error, setmetatable({}, {__index = function() "
+                           "while true do end end})) end"),
+}
+# Shapes Redis 7.0.15 itself cannot stop (it keeps running, or panics).
+REDIS_CANNOT = {"pcall", "xpcall", "wrapped-coroutine", "error-index", "pcall-error-object", "coroutine"}
+
+
+def eval_body(shape: str) -> str:
+    return f"if ARGV[1] == '1' then {SHAPES[shape]} end return 1"
+
+
+def library(shape: str) -> str:
+    return (f"#!lua name=lib_{shape.replace('-', '_')}\n"
+            f"redis.register_function('f_{shape.replace('-', '_')}', function(keys, args) "
+            f"if args[1] == '1' then {SHAPES[shape]} end return 1 end)")
+
+
+def start_script(conn: resp.Conn, runner: str, shape: str) -> bytes:
+    """Runs the shape quick three times, then sends the looping run; returns its BUSY text."""
+    body = eval_body(shape)
+    sha = hashlib.sha1(body.encode()).hexdigest()
+    fname = f"f_{shape.replace('-', '_')}"
+    if runner == "fcall":
+        assert conn.command("FUNCTION", "LOAD", "REPLACE", library(shape)).startswith(b"$")
+        call = ("FCALL", fname, "0")
+    elif runner == "evalsha":
+        assert conn.command("SCRIPT", "LOAD", body) == b"$40\r\n" + sha.encode() + b"\r\n"
+        call = ("EVALSHA", sha, "0")
+    else:
+        call = ("EVAL", body, "0")
+    for _ in range(3):
+        assert conn.command(*call, "0") == b":1\r\n"
+    conn.send_raw(resp.encode(*call, "1"))
+    return FUNCTION_BUSY if runner == "fcall" else EVAL_BUSY
+
+
+def wait_busy(conn: resp.Conn, busy: bytes, deadline_s: float = 10.0) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        reply = conn.command("PING")
+        if reply == busy:
+            return
+        assert reply == b"+PONG\r\n", reply
+    pytest.fail("the server never answered BUSY")
+
+
+def check_unauthenticated_changes_nothing(p, busy: bytes) -> None:
+    """A client that never authenticated: NOAUTH for everything, the script goes on."""
+    stranger = p.connect(timeout=10)
+    try:
+        for command in (("PING",), ("SCRIPT", "KILL"), ("FUNCTION", "KILL"), ("SHUTDOWN", "NOSAVE"),
+                        ("GET", "k")):
+            assert stranger.command(*command) == NOAUTH, command
+    finally:
+        stranger.close()
+    assert p.alive()
+
+
+RUNNERS = ["eval", "evalsha", "fcall"]
+
+
+def kinds_for(shape: str) -> list[str]:
+    return ["atoll"] if shape in REDIS_CANNOT else ["atoll", "redis"]
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_kill_ends_every_shape(shape, runner):
+    for kind in kinds_for(shape):
+        with spawn(kind, "--busy-reply-threshold", THRESHOLD_MS, "--requirepass", PASSWORD) as p:
+            conn, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
+            try:
+                busy = start_script(conn, runner, shape)
+                wait_busy(other, busy)
+                check_unauthenticated_changes_nothing(p, busy)
+                assert other.command("GET", "k") == busy
+                # The other kind of KILL is refused with the BUSY text, as in Redis.
+                wrong, right = (("SCRIPT", "KILL"), ("FUNCTION", "KILL")) if runner == "fcall" \
+                    else (("FUNCTION", "KILL"), ("SCRIPT", "KILL"))
+                assert other.command(*wrong) == busy
+                assert other.command(*right) == b"+OK\r\n"
+                reply = conn.read_reply()
+                assert reply.startswith(b"-ERR Script killed by user with SCRIPT KILL..."), (kind, reply)
+                assert other.command("PING") == b"+PONG\r\n"
+                assert conn.command("PING") == b"+PONG\r\n"
+            finally:
+                conn.close()
+                other.close()
+
+
+@pytest.mark.parametrize("stopper", ["shutdown-nosave", "sigterm", "sigint"])
+@pytest.mark.parametrize("runner", RUNNERS)
+@pytest.mark.parametrize("shape", ["plain", "pcall", "xpcall", "error-index"])
+def test_shutdown_and_signals_stop_a_busy_server(shape, runner, stopper):
+    # Redis 7.0.15 does not act on SIGTERM or SIGINT while a script is busy.
+    for kind in kinds_for(shape) if stopper == "shutdown-nosave" else ["atoll"]:
+        with spawn(kind, "--busy-reply-threshold", THRESHOLD_MS, "--requirepass", PASSWORD) as p:
+            conn, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
+            try:
+                busy = start_script(conn, runner, shape)
+                wait_busy(other, busy)
+                check_unauthenticated_changes_nothing(p, busy)
+                if stopper == "shutdown-nosave":
+                    other.send_raw(resp.encode("SHUTDOWN", "NOSAVE"))
+                else:
+                    p.proc.send_signal(signal.SIGTERM if stopper == "sigterm" else signal.SIGINT)
+                assert p.wait_exit(10) is not None, f"{kind} did not exit after {stopper}"
+            finally:
+                conn.close()
+                other.close()
+
+
+def test_script_that_wrote_then_loops_still_leaves_busy_and_shutdown():
+    """Quick three times, then it writes and loops: other clients get BUSY (the script no longer
+    runs on an event loop because it was quick), KILL is refused, SHUTDOWN NOSAVE works and
+    saves nothing."""
+    for kind in ("atoll", "redis"):
+        with spawn(kind, "--busy-reply-threshold", THRESHOLD_MS, "--save", "3600 1") as p:
+            conn, other = p.connect(timeout=10), p.connect(timeout=10)
+            try:
+                body = "redis.call('INCR', 'n') if ARGV[1] == '1' then while true do end end return 1"
+                for _ in range(3):
+                    assert conn.command("EVAL", body, "0", "0") == b":1\r\n"
+                conn.send_raw(resp.encode("EVAL", body, "0", "1"))
+                wait_busy(other, EVAL_BUSY)
+                assert other.command("SCRIPT", "KILL").startswith(b"-UNKILLABLE ")
+                assert other.command("SHUTDOWN") == EVAL_BUSY
+                other.send_raw(resp.encode("SHUTDOWN", "NOSAVE"))
+                assert p.wait_exit(10) is not None
+                assert "DB saved on disk" not in p.logs()
+            finally:
+                conn.close()
+                other.close()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_function_load_of_a_looping_library_times_out(kind):
+    with spawn(kind) as p:
+        conn, other = p.connect(timeout=10), p.connect(timeout=10)
+        try:
+            started = time.monotonic()
+            reply = conn.command("FUNCTION", "LOAD", "#!lua name=lib1\nwhile true do end")
+            assert reply == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
+            assert time.monotonic() - started < 5
+            assert other.command("PING") == b"+PONG\r\n"
+            assert conn.command("FUNCTION", "LIST") == b"*0\r\n"
+        finally:
+            conn.close()
+            other.close()
+
+
+def crc64(data: bytes) -> int:
+    """Redis's CRC-64 (Jones polynomial, reflected), bit by bit."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x95AC9329AC4BC9B5 if crc & 1 else 0)
+    return crc
+
+
+def function_payload(code: bytes) -> bytes:
+    """A FUNCTION DUMP payload: the function opcode, the code as an RDB string, the RDB
+    version (10) and the CRC-64 of all that."""
+    n = len(code)
+    length = bytes([n]) if n < 64 else bytes([0x40 | (n >> 8), n & 0xFF]) if n < 16384 \
+        else b"\x80" + n.to_bytes(4, "big")
+    body = bytes([245]) + length + code + (10).to_bytes(2, "little")
+    return body + crc64(body).to_bytes(8, "little")
+
+
+def test_function_restore_of_a_looping_library_times_out():
+    """FUNCTION RESTORE runs the library's code too, and stops it after 500 ms like FUNCTION
+    LOAD (Redis 7.0.15 applies no limit there and hangs for ever)."""
+    assert crc64(b"123456789") == 0xE9C6D914C4B8D9CA
+    quick = b"#!lua name=lib2\nredis.register_function('f', function() return 1 end)"
+    looping = b"#!lua name=lib3\nwhile true do end"
+    for kind in ("redis", "atoll"):
+        with spawn(kind) as p:
+            conn, other = p.connect(timeout=10), p.connect(timeout=10)
+            try:
+                assert conn.command("FUNCTION", "LOAD", quick) == b"$4\r\nlib2\r\n"
+                # The builder makes exactly what each server dumps.
+                assert resp.parse(conn.command("FUNCTION", "DUMP")) == function_payload(quick)
+                if kind == "redis":
+                    continue
+                started = time.monotonic()
+                reply = conn.command("FUNCTION", "RESTORE", function_payload(looping))
+                assert reply == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
+                assert time.monotonic() - started < 5
+                assert other.command("FCALL", "f", "0") == b":1\r\n"
+            finally:
+                conn.close()
+                other.close()
