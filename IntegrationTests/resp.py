@@ -63,12 +63,15 @@ def encode(*args) -> bytes:
 class Conn:
     """A blocking connection that reads one raw RESP reply at a time."""
 
-    def __init__(self, port: int, host: str = HOST, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, port: int, host: str = HOST, timeout: float = DEFAULT_TIMEOUT,
+                 source: str | None = None):
+        """``source``: a local address to connect from (another loopback one, e.g. 127.0.0.2)."""
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("tests only talk to loopback")
         self.port = port
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.settimeout(timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""

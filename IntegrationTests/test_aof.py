@@ -234,7 +234,8 @@ def test_config_set_appendonly_writes_the_dataset_and_keeps_later_writes():
 
 def test_debug_reload_and_loadaof_keep_the_dataset():
     with tempfile.TemporaryDirectory(prefix="atoll-aof-") as directory:
-        with spawn("atoll", "--dir", directory, *AOF) as a:
+        # DEBUG needs enable-debug-command, in Atoll as in Redis 7.
+        with spawn("atoll", "--dir", directory, *AOF, "--enable-debug-command", "yes") as a:
             c = a.connect(timeout=15)
             populate(c)
             more_writes(c)

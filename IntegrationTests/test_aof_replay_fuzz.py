@@ -874,7 +874,8 @@ def test_random_writes_replay_from_the_append_only_file():
     rng = random.Random(SEED)
     log: list = []
     with tempfile.TemporaryDirectory(prefix="atoll-aof-fuzz-") as directory:
-        with spawn("atoll", "--dir", directory, *AOF) as a:
+        # DEBUG needs enable-debug-command, in Atoll as in Redis 7.
+        with spawn("atoll", "--dir", directory, *AOF, "--enable-debug-command", "yes") as a:
             c = a.connect(timeout=15)
             blocker = a.connect(timeout=15)
             fuzz = Fuzzer(rng, c, blocker, log)

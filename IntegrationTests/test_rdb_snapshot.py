@@ -81,7 +81,8 @@ def test_atoll_snapshot_loads_in_redis():
 
 def test_save_updates_lastsave_and_dirty():
     with tempfile.TemporaryDirectory(prefix="atoll-rdb-") as directory:
-        with spawn("atoll", "--dir", directory) as a:
+        # dbfilename is a protected config, as in Redis 7.
+        with spawn("atoll", "--dir", directory, "--enable-protected-configs", "yes") as a:
             c = a.connect(timeout=15)
             c.command("SET", "k", "v")
             before = resp.parse(c.command("LASTSAVE"))
@@ -89,7 +90,7 @@ def test_save_updates_lastsave_and_dirty():
             assert resp.parse(c.command("LASTSAVE")) >= before
             assert os.path.exists(os.path.join(directory, "dump.rdb"))
             assert c.command("CONFIG", "GET", "dbfilename") == b"*2\r\n$10\r\ndbfilename\r\n$8\r\ndump.rdb\r\n"
-            c.command("CONFIG", "SET", "dbfilename", "other.rdb")
+            assert c.command("CONFIG", "SET", "dbfilename", "other.rdb") == b"+OK\r\n"
             assert c.command("SAVE") == b"+OK\r\n"
             assert os.path.exists(os.path.join(directory, "other.rdb"))
             c.close()

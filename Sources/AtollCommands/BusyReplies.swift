@@ -6,8 +6,8 @@ import NIOCore
 
 extension ServerCore {
     /// Writes the reply to `args` while a script is busy. The checks are the ones every
-    /// command meets (unknown command, arity, NOAUTH: an unauthenticated client gets nothing
-    /// else), then Redis's busy rule: only commands flagged `allow_busy` get past it. Of
+    /// command meets (unknown command, arity, DEBUG's permission, NOAUTH: an unauthenticated
+    /// client gets nothing else), then Redis's busy rule: only commands flagged `allow_busy` get past it. Of
     /// those, SCRIPT KILL and FUNCTION KILL ask the script to stop and SHUTDOWN NOSAVE stops
     /// the server; the others need the keyspace and get BUSY too. Inside MULTI a refused
     /// command dooms the transaction and an allowed one is queued, as in Redis. `client` is nil for a connection the server
@@ -15,7 +15,7 @@ extension ServerCore {
     public func replyWhileBusy(_ args: [[UInt8]], client: ClientSession?, out: inout ByteBuffer) {
         let monitor = scripting.monitor
         let authenticated = client?.authenticated ?? config.requirePass.isEmpty
-        switch admit(table.resolve(args), args, authenticated: authenticated) {
+        switch admit(table.resolve(args), args, authenticated: authenticated, client: client) {
         case .unknown(let error):
             refuse("-" + error + "\r\n", client, &out)
         case .refused(_, let code, let message):

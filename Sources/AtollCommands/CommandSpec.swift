@@ -33,6 +33,9 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noMulti = CommandFlags(rawValue: 1 << 18)
     public static let movablekeys = CommandFlags(rawValue: 1 << 19)
     public static let allowBusy = CommandFlags(rawValue: 1 << 20)
+    /// Redis's CMD_PROTECTED (DEBUG): refused unless `enable-debug-command` allows the client.
+    /// COMMAND INFO does not list it, as in Redis 7.0.
+    public static let protected = CommandFlags(rawValue: 1 << 21)
 
     /// Names in the order COMMAND INFO lists them.
     static let names: [(CommandFlags, StaticString)] = [

@@ -257,22 +257,28 @@ enum ServerCommands {
 
     static func configSet(_ c: inout CommandContext) {
         guard c.args.count % 2 == 0 else { return c.syntaxError() }
-        var updated = c.server.config
-        var seen = Set<String>()
+        // Every name first, as in Redis: an unknown, immutable, protected or repeated parameter
+        // is refused before any value is parsed.
+        var changes: [(parameter: ConfigParameter, name: String, value: String)] = []
         for i in stride(from: 2, to: c.args.count, by: 2) {
             let name = String(decoding: c.args[i], as: UTF8.self)
             guard let parameter = ConfigParameter.named(name) else {
                 return c.out.error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
             }
-            guard seen.insert(parameter.name).inserted else {
-                return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
-            }
             guard parameter.mutable else {
                 return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
             }
-            let value = String(decoding: c.args[i + 1], as: UTF8.self)
-            let values = parameter.name == "bind" ? value.split(separator: " ").map(String.init) : [value]
-            if let reason = parameter.apply(values, to: &updated) {
+            guard !parameter.isProtected || c.server.config.enableProtectedConfigs.allows(c.client) else {
+                return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set protected config")
+            }
+            guard !changes.contains(where: { $0.parameter.name == parameter.name }) else {
+                return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
+            }
+            changes.append((parameter, name, String(decoding: c.args[i + 1], as: UTF8.self)))
+        }
+        var updated = c.server.config
+        for (parameter, name, value) in changes {
+            if let reason = parameter.apply([value], to: &updated) {
                 return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(reason)")
             }
         }

@@ -57,10 +57,38 @@ public struct ServerConfiguration: Sendable {
     public var autoAofRewriteMinSize = 64 * 1024 * 1024
     /// Milliseconds after which a running script makes other clients get BUSY.
     public var busyReplyThreshold = 5000
+    /// Who may change the protected parameters (`dir`, `dbfilename`) with CONFIG SET, and who
+    /// may run DEBUG. Nobody by default, as in Redis 7: a client that could move `dir` and
+    /// `dbfilename` could make SAVE write a file of its choosing anywhere the server may write.
+    public var enableProtectedConfigs = ProtectedAccess.no
+    public var enableDebugCommand = ProtectedAccess.no
     /// Thresholds for the compact encodings OBJECT ENCODING reports.
     public var encodingLimits = EncodingLimits()
 
     public init() {}
+}
+
+/// `enable-protected-configs` and `enable-debug-command`: nobody, everyone, or only clients
+/// on a loopback address (or a Unix socket), as Redis's `islocalClient` decides.
+public enum ProtectedAccess: String, Sendable {
+    case no, yes, local
+
+    /// A nil client (a connection not registered yet) is allowed only by `yes`.
+    public func allows(_ client: ClientSession?) -> Bool {
+        switch self {
+        case .no: return false
+        case .yes: return true
+        case .local: return client.map { Self.isLocal(address: $0.address) } ?? false
+        }
+    }
+
+    /// `address` is `ip:port` or `unix:path`; Redis compares the IP with 127.0.0.1 and ::1 only.
+    static func isLocal(address: String) -> Bool {
+        if address.hasPrefix("unix:") { return true }
+        guard let colon = address.lastIndex(of: ":") else { return false }
+        let ip = address[..<colon]
+        return ip == "127.0.0.1" || ip == "::1"
+    }
 }
 
 /// One configuration parameter: how to print it and how to parse a new value.
@@ -69,6 +97,8 @@ public struct ConfigParameter: Sendable {
     public let alias: String?
     /// False for parameters that only a file or flag can set (CONFIG SET refuses them).
     public let mutable: Bool
+    /// CONFIG SET changes it only for clients `enable-protected-configs` allows.
+    public var isProtected = false
     let get: @Sendable (ServerConfiguration) -> String
     /// Returns an error reason, or nil on success.
     let set: @Sendable (inout ServerConfiguration, [String]) -> String?
@@ -128,6 +158,47 @@ public struct ConfigParameter: Sendable {
         })
     }
 
+    /// A file or directory name inside `dir`; like Redis, refuses one with a path separator,
+    /// so that it cannot lead out of `dir`.
+    static func baseName(_ name: String, mutable: Bool, isProtected: Bool = false, noun: String = "filename",
+                         _ path: any WritableKeyPath<ServerConfiguration, String> & Sendable) -> ConfigParameter {
+        ConfigParameter(name: name, alias: nil, mutable: mutable, isProtected: isProtected, get: { $0[keyPath: path] }, set: { config, values in
+            guard values.count == 1 else { return "wrong number of arguments" }
+            guard !values[0].contains(where: { $0 == "/" || $0 == "\\" }) else { return "\(name) can't be a path, just a \(noun)" }
+            config[keyPath: path] = values[0]
+            return nil
+        })
+    }
+
+    /// `no`, `yes` or `local`; set in the file or flags only, as in Redis.
+    static func protectedAccess(_ name: String, _ path: any WritableKeyPath<ServerConfiguration, ProtectedAccess> & Sendable) -> ConfigParameter {
+        ConfigParameter(name: name, alias: nil, mutable: false, get: { $0[keyPath: path].rawValue }, set: { config, values in
+            guard values.count == 1, let access = ProtectedAccess(rawValue: values[0].lowercased()) else {
+                return "argument(s) must be one of the following: no, yes, local"
+            }
+            config[keyPath: path] = access
+            return nil
+        })
+    }
+
+    /// Atoll has no memory limit yet: `maxmemory` takes only 0 and `maxmemory-policy` only
+    /// `noeviction` (Redis's defaults), so that a configured limit is refused rather than
+    /// silently not enforced. Other valid Redis values get Atoll's own error.
+    static let memoryLimitParameters = [
+        ConfigParameter(name: "maxmemory", alias: nil, mutable: true, get: { _ in "0" }, set: { _, values in
+            guard values.count == 1, let n = parseMemory(values[0]) else { return "argument must be a memory value" }
+            return n == 0 ? nil : "Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"
+        }),
+        ConfigParameter(name: "maxmemory-policy", alias: nil, mutable: true, get: { _ in "noeviction" }, set: { _, values in
+            let policies = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
+                            "allkeys-random", "noeviction"]
+            guard values.count == 1, policies.contains(values[0].lowercased()) else {
+                return "argument(s) must be one of the following: \(policies.joined(separator: ", "))"
+            }
+            return values[0].lowercased() == "noeviction" ? nil : "Atoll does not implement eviction yet; only noeviction is accepted"
+        }),
+    ]
+
     public static let all: [ConfigParameter] = [
         .integer("port", mutable: false, min: 0, max: 65535, \.port),
         ConfigParameter(name: "bind", alias: nil, mutable: false, get: { $0.bind.joined(separator: " ") }, set: { config, values in
@@ -159,8 +230,11 @@ public struct ConfigParameter: Sendable {
                  \.encodingLimits.zsetMaxListpackEntries),
         .integer("zset-max-listpack-value", alias: "zset-max-ziplist-value", min: 0, max: Int(Int64.max),
                  \.encodingLimits.zsetMaxListpackValue),
-        .string("dir", \.dir),
-        .string("dbfilename", \.dbFilename),
+        ConfigParameter(name: "dir", alias: nil, mutable: true, isProtected: true, get: { $0.dir }, set: { config, values in
+            guard values.count == 1 else { return "wrong number of arguments" }
+            return setDirectory(values[0], &config)
+        }),
+        .baseName("dbfilename", mutable: true, isProtected: true, \.dbFilename),
         ConfigParameter(name: "save", alias: nil, mutable: true, get: { config in
             config.saveRules.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ")
         }, set: { config, values in
@@ -177,12 +251,28 @@ public struct ConfigParameter: Sendable {
             config.appendFsync = policy
             return nil
         }),
-        .string("appenddirname", mutable: false, \.appendDirName),
-        .string("appendfilename", mutable: false, \.appendFilename),
+        .baseName("appenddirname", mutable: false, noun: "dirname", \.appendDirName),
+        .baseName("appendfilename", mutable: false, \.appendFilename),
         .yesNo("aof-load-truncated", \.aofLoadTruncated),
         .integer("auto-aof-rewrite-percentage", min: 0, max: Int(Int32.max), \.autoAofRewritePercentage),
         .memory("auto-aof-rewrite-min-size", min: 0, \.autoAofRewriteMinSize),
-    ]
+        .protectedAccess("enable-protected-configs", \.enableProtectedConfigs),
+        .protectedAccess("enable-debug-command", \.enableDebugCommand),
+    ] + memoryLimitParameters
+}
+
+/// Sets `dir` as Redis's `chdir` would take it, without changing the process's directory:
+/// an existing directory, kept as its absolute canonical path (what CONFIG GET dir shows in
+/// Redis); otherwise the OS error's text, e.g. "No such file or directory".
+func setDirectory(_ path: String, _ config: inout ServerConfiguration) -> String? {
+    guard let resolved = realpath(path, nil) else { return String(cString: strerror(errno)) }
+    defer { free(resolved) }
+    var info = stat()
+    guard stat(resolved, &info) == 0 else { return String(cString: strerror(errno)) }
+    guard info.st_mode & S_IFMT == S_IFDIR else { return String(cString: strerror(ENOTDIR)) }
+    guard access(resolved, X_OK) == 0 else { return String(cString: strerror(errno)) }
+    config.dir = String(cString: resolved)
+    return nil
 }
 
 /// One `save <seconds> <changes>` rule.

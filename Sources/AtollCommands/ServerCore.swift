@@ -258,7 +258,7 @@ public final class ServerCore: @unchecked Sendable {
         // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
         defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
         let spec: CommandSpec
-        switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated) {
+        switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
         case .admitted(let s):
             spec = s
         case .unknown(let error):
@@ -329,6 +329,8 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused
     /// EXEC ends it at once with `EXECABORT ... because of: <reason>`, as Redis does.
+    private static let debugNotAllowed = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
     private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
         let client = ctx.client
         if client.inTransaction { client.transactionFailed = true }
@@ -399,8 +401,10 @@ public final class ServerCore: @unchecked Sendable {
     }
 
     /// The checks every command meets first, in Redis's order: the command (and subcommand)
-    /// exists, its arity, and authentication. The same checks run while a script is busy.
-    func admit(_ resolution: CommandTable.Resolution, _ args: [[UInt8]], authenticated: Bool) -> Admission {
+    /// exists, its arity, whether `client` may run DEBUG (`enable-debug-command`), and
+    /// authentication. The same checks run while a script is busy (`client` is nil for a
+    /// connection not registered yet).
+    func admit(_ resolution: CommandTable.Resolution, _ args: [[UInt8]], authenticated: Bool, client: ClientSession?) -> Admission {
         switch resolution {
         case .unknownCommand:
             return .unknown("ERR unknown command '\(cText(args[0], max: 128))', with args beginning with: \(argsPreview(args))")
@@ -409,6 +413,9 @@ public final class ServerCore: @unchecked Sendable {
         case .found(let spec):
             guard spec.arityMatches(args.count) else {
                 return .refused(spec, code: "ERR", message: "wrong number of arguments for '\(spec.name)' command")
+            }
+            if spec.flags.contains(.protected) && !config.enableDebugCommand.allows(client) {
+                return .refused(spec, code: "ERR", message: Self.debugNotAllowed)
             }
             if !authenticated && !spec.flags.contains(.noAuth) {
                 return .refused(spec, code: "NOAUTH", message: "Authentication required.")

@@ -51,12 +51,14 @@ public final class AtollServer: @unchecked Sendable {
         shared = SharedState(core: ServerCore(config: configuration), log: Log(path: configuration.logFile, level: configuration.logLevel))
     }
 
-    /// Binds every configured address and starts serving. Throws if an address cannot be bound.
+    /// Binds every configured address and starts serving. Throws if an address cannot be bound,
+    /// or if the open-file limit leaves no room for a single client.
     public func start() throws {
         let shared = self.shared
         try shared.lock.withLock {
             let core = shared.core
             let log = shared.log
+            core.config.maxClients = try adjustOpenFilesLimit(maxClients: core.config.maxClients, log: log)
             if core.config.appendOnly {
                 let file = try AppendOnlyFile.load(for: core) { level, message in log.write(level: level, message) }
                 core.aof = file
@@ -84,6 +86,13 @@ public final class AtollServer: @unchecked Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(configuration.tcpBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Without descriptors to spare, accept fails until one is closed: try again a second
+            // later instead of at once (which would spin), and say why.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(AcceptBackoffHandler(), AcceptErrorLogger(log: shared.log))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // End of input arrives as an event, so the replies to what was read go out first.
@@ -217,6 +226,72 @@ public final class AtollServer: @unchecked Sendable {
     public func waitUntilStopped() {
         finished.lock(whenValue: 1)
         finished.unlock()
+    }
+}
+
+/// Descriptors Redis keeps for itself beyond one per client (CONFIG_MIN_RESERVED_FDS).
+let reservedDescriptors = 32
+
+public struct OpenFilesLimitError: Error {}
+
+#if canImport(Glibc)
+private let openFilesResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+private let openFilesResource = RLIMIT_NOFILE
+#endif
+
+/// Redis's `adjustOpenFilesLimit`: makes room for `maxClients` connections plus the reserved
+/// descriptors, raising RLIMIT_NOFILE if needed. If the system refuses, takes the highest
+/// limit it allows (16 fewer each try) and returns the `maxclients` that fits, with Redis's
+/// warnings; throws when not even one client fits.
+func adjustOpenFilesLimit(maxClients: Int, log: Log) throws -> Int {
+    let wanted = rlim_t(maxClients + reservedDescriptors)
+    var limit = rlimit()
+    guard getrlimit(openFilesResource, &limit) == 0 else {
+        log.warning("Unable to obtain the current NOFILE limit (\(String(cString: strerror(errno)))), assuming 1024 and setting the max clients configuration accordingly.")
+        return 1024 - reservedDescriptors
+    }
+    let original = limit.rlim_cur
+    guard original < wanted else { return maxClients }
+    var best = wanted
+    var setError: Int32 = 0
+    while best > original {
+        limit.rlim_cur = best
+        limit.rlim_max = best
+        if setrlimit(openFilesResource, &limit) == 0 { break }
+        setError = errno
+        guard best >= 16 else {
+            best = original
+            break
+        }
+        best -= 16
+    }
+    best = max(best, original)
+    if best >= wanted {
+        log.notice("Increased maximum number of open files to \(wanted) (it was originally set to \(original)).")
+        return maxClients
+    }
+    if best <= rlim_t(reservedDescriptors) {
+        log.warning("Your current 'ulimit -n' of \(original) is not enough for the server to start. Please increase your open file limit to at least \(wanted). Exiting.")
+        throw OpenFilesLimitError()
+    }
+    let reduced = Int(best) - reservedDescriptors
+    log.warning("You requested maxclients of \(maxClients) requiring at least \(wanted) max file descriptors.")
+    log.warning("Server can't set maximum open files to \(wanted) because of OS error: \(String(cString: strerror(setError))).")
+    log.warning("Current maximum open files is \(best). maxclients has been reduced to \(reduced) to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.")
+    return reduced
+}
+
+/// Logs a failed accept (Redis's "Accepting client connection" warning); `AcceptBackoffHandler`
+/// before it has already postponed the next attempt.
+private final class AcceptErrorLogger: ChannelInboundHandler, Sendable {
+    typealias InboundIn = any Channel
+    let log: Log
+    init(log: Log) { self.log = log }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+        log.warning("Accepting client connection: accept: \(reason)")
     }
 }
 

@@ -69,6 +69,8 @@ do {
 } catch let error as AOFError {
     printError("\(error.description)\n")
     exit(1)
+} catch is OpenFilesLimitError {
+    exit(1)  // the log says why
 } catch {
     printError("Could not create server TCP listening socket \(configuration.bind.joined(separator: " ")):\(configuration.port): \(error)\n")
     exit(1)

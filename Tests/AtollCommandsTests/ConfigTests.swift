@@ -240,3 +240,111 @@ import Testing
         #expect(throws: ConfigError.self) { try config.load("save 10\n") }
     }
 }
+
+@Suite struct ProtectedConfigTests {
+    let protectedError = { (name: String) in err("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set protected config") }
+    let debugRefused = err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
+
+    @Test func dirAndDbfilenameAreRefusedByDefault() {
+        let h = Harness()
+        #expect(h.run("CONFIG", "SET", "dir", "/tmp") == protectedError("dir"))
+        #expect(h.run("CONFIG", "SET", "dbfilename", "evil.sh") == protectedError("dbfilename"))
+        #expect(h.core.config.dbFilename == "dump.rdb")
+        // Names are checked before any value: the protected one is named, not hz's bad value.
+        #expect(h.run("CONFIG", "SET", "hz", "abc", "dir", "/tmp") == protectedError("dir"))
+        #expect(h.run("CONFIG", "SET", "hz", "20", "dbfilename", "x.rdb") == protectedError("dbfilename"))
+        #expect(h.core.config.hz == 10)
+    }
+
+    @Test func allowedDirMustBeADirectoryAndDbfilenameAName() {
+        let h = Harness { $0.enableProtectedConfigs = .yes }
+        #expect(h.run("CONFIG", "SET", "dir", "/tmp/../tmp") == ok)
+        #expect(h.run("CONFIG", "GET", "dir") == array(bulk("dir"), bulk("/tmp")))
+        #expect(h.run("CONFIG", "SET", "dir", "/nonexistent")
+                == err("ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory"))
+        #expect(h.run("CONFIG", "SET", "dir", "/etc/passwd")
+                == err("ERR CONFIG SET failed (possibly related to argument 'dir') - Not a directory"))
+        for name in ["../x.rdb", "/etc/cron.d/x", "a\\b"] {
+            #expect(h.run("CONFIG", "SET", "dbfilename", name)
+                    == err("ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be a path, just a filename"))
+        }
+        #expect(h.run("CONFIG", "SET", "dbfilename", "x.rdb") == ok)
+        #expect(h.core.config.dir == "/tmp")
+        #expect(h.core.config.dbFilename == "x.rdb")
+    }
+
+    @Test func localAdmitsLoopbackClientsOnly() {
+        func client(_ address: String) -> ClientSession {
+            ClientSession(id: 1, authenticated: true, address: address, localAddress: "127.0.0.1:6379", now: 0, connection: nil)
+        }
+        for address in ["127.0.0.1:5000", "::1:5000", "unix:/tmp/atoll.sock"] {
+            #expect(ProtectedAccess.local.allows(client(address)), "\(address)")
+            #expect(!ProtectedAccess.no.allows(client(address)), "\(address)")
+        }
+        for address in ["127.0.0.2:5000", "10.0.0.1:6379", "::ffff:127.0.0.1:5000"] {
+            #expect(!ProtectedAccess.local.allows(client(address)), "\(address)")
+            #expect(ProtectedAccess.yes.allows(client(address)), "\(address)")
+        }
+    }
+
+    @Test func debugNeedsEnableDebugCommand() {
+        let refused = Harness()
+        #expect(refused.run("DEBUG", "HELP") == debugRefused)
+        // Before authentication and arity of subcommands, as in Redis; arity itself comes first.
+        #expect(Harness(authenticated: false).run("DEBUG", "HELP") == debugRefused)
+        #expect(refused.run("DEBUG") == err("ERR wrong number of arguments for 'debug' command"))
+        let allowed = Harness { $0.enableDebugCommand = .yes }
+        #expect(allowed.run("DEBUG", "HELP").hasPrefix("*"))
+    }
+
+    @Test func enableSettingsAreImmutable() {
+        let h = Harness()
+        for name in ["enable-protected-configs", "enable-debug-command"] {
+            #expect(h.run("CONFIG", "SET", name, "yes")
+                    == err("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config"))
+            #expect(h.run("CONFIG", "GET", name) == array(bulk(name), bulk("no")))
+        }
+    }
+
+    @Test func fileAcceptsTheDirectivesAsRedis() throws {
+        var config = ServerConfiguration()
+        try config.load("enable-protected-configs LOCAL\nenable-debug-command yes\ndbfilename x.rdb\nappenddirname ..\n")
+        #expect(config.enableProtectedConfigs == .local)
+        #expect(config.enableDebugCommand == .yes)
+        #expect(config.dbFilename == "x.rdb")
+        #expect(config.appendDirName == "..")  // Redis only refuses separators
+        let refusals = [
+            "enable-debug-command maybe": "argument(s) must be one of the following: no, yes, local",
+            "dbfilename ../x.rdb": "dbfilename can't be a path, just a filename",
+            "appendfilename a/b": "appendfilename can't be a path, just a filename",
+            "appenddirname a/b": "appenddirname can't be a path, just a dirname",
+            "dir /nonexistent": "No such file or directory",
+        ]
+        for (line, reason) in refusals {
+            var config = ServerConfiguration()
+            #expect(throws: ConfigError.self, "\(line)") { try config.load(line) }
+            do { try config.load(line) } catch { #expect("\(error)".hasSuffix("\n\(reason)"), "\(line): \(error)") }
+        }
+    }
+}
+
+@Suite struct MemoryLimitConfigTests {
+    @Test func onlyNoLimitAndNoevictionAreAccepted() throws {
+        let h = Harness()
+        #expect(h.run("CONFIG", "GET", "maxmemory") == array(bulk("maxmemory"), bulk("0")))
+        #expect(h.run("CONFIG", "GET", "maxmemory-policy") == array(bulk("maxmemory-policy"), bulk("noeviction")))
+        #expect(h.run("CONFIG", "SET", "maxmemory", "0mb", "maxmemory-policy", "NOEVICTION") == ok)
+        #expect(h.run("CONFIG", "SET", "maxmemory", "1mb")
+                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"))
+        #expect(h.run("CONFIG", "SET", "maxmemory", "-1")
+                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"))
+        #expect(h.run("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Atoll does not implement eviction yet; only noeviction is accepted"))
+        #expect(h.run("CONFIG", "GET", "maxmemory") == array(bulk("maxmemory"), bulk("0")))
+        let info = h.run("INFO", "memory")
+        #expect(info.contains("maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n"))
+        var config = ServerConfiguration()
+        try config.load("maxmemory 0\nmaxmemory-policy noeviction\n")
+        #expect(throws: ConfigError.self) { try config.load("maxmemory 100mb") }
+    }
+}

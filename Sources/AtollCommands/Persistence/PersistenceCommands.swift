@@ -17,7 +17,7 @@ public enum PersistenceCommands {
         CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], acl: ["admin", "slow", "dangerous"], run: save),
         CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], acl: ["admin", "slow", "dangerous"], run: bgsave),
         CommandSpec("bgrewriteaof", arity: 1, flags: [.admin, .noscript, .noAsyncLoading], acl: ["admin", "slow", "dangerous"], run: bgrewriteaof),
-        CommandSpec("debug", arity: -2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: debug),
+        CommandSpec("debug", arity: -2, flags: [.admin, .noscript, .loading, .stale, .protected], acl: ["admin", "slow", "dangerous"], run: debug),
     ]
 
     static func bgsave(_ c: inout CommandContext) {
