@@ -7,11 +7,12 @@ import NIOCore
 extension ServerCore {
     /// Writes the reply to `args` while a script is busy. The checks are the ones every
     /// command meets (unknown command, arity, DEBUG's permission, NOAUTH: an unauthenticated
-    /// client gets nothing else), then Redis's busy rule: only commands flagged `allow_busy` get past it. Of
-    /// those, SCRIPT KILL and FUNCTION KILL ask the script to stop and SHUTDOWN NOSAVE stops
-    /// the server; the others need the keyspace and get BUSY too. Inside MULTI a refused
-    /// command dooms the transaction and an allowed one is queued, as in Redis. `client` is nil for a connection the server
-    /// has not registered yet (it is authenticated only when no password is set).
+    /// client gets nothing else), then Redis's busy rule: only commands flagged `allow_busy`
+    /// get past it. Of those, SCRIPT KILL and FUNCTION KILL ask the script to stop and
+    /// SHUTDOWN NOSAVE stops the server; the others need the keyspace and get BUSY too. Inside
+    /// MULTI a refused command dooms the transaction and an allowed one is queued, as in Redis.
+    /// `client` is nil for a connection the server has not registered yet (it is
+    /// authenticated only when no password is set).
     public func replyWhileBusy(_ args: [[UInt8]], client: ClientSession?, out: inout ByteBuffer) {
         let monitor = scripting.monitor
         let authenticated = client?.authenticated ?? config.requirePass.isEmpty

@@ -327,10 +327,11 @@ public final class ServerCore: @unchecked Sendable {
         return false
     }
 
-    /// Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused
-    /// EXEC ends it at once with `EXECABORT ... because of: <reason>`, as Redis does.
+    /// Redis's refusal of DEBUG to a client `enable-debug-command` does not allow.
     private static let debugNotAllowed = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 
+    /// Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused
+    /// EXEC ends it at once with `EXECABORT ... because of: <reason>`, as Redis does.
     private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
         let client = ctx.client
         if client.inTransaction { client.transactionFailed = true }
