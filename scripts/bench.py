@@ -11,6 +11,10 @@ Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--r
 --setup runs a command on both servers first (repeatable), e.g. to SCRIPT LOAD a script.
 --server-args go to both servers (each works in its own temporary directory), e.g. to compare
 write throughput with the append-only file on.
+--cpu also reads each server's user and system CPU time from /proc/PID/stat around every run
+(one redis-benchmark run per test then) and prints the server CPU per request and Redis's CPU
+per request divided by Atoll's (above 1: Atoll spends less), which machine noise moves far less
+than ops/s.
 """
 import argparse
 import csv
@@ -44,6 +48,13 @@ def wait_ready(port: int, deadline_s: float = 10.0) -> None:
             pass
         time.sleep(0.05)
     raise RuntimeError(f"server on port {port} did not answer PING")
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (fields 14 and 15 of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(argv, port):
@@ -80,6 +91,7 @@ def main():
     ap.add_argument("--pipeline", default="1,16")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--cpu", action="store_true", help="also report each server's CPU time per request")
     ap.add_argument("--atoll-args", default="", help="extra atoll-server flags, e.g. '--io-threads 1'")
     ap.add_argument("--server-args", default="", help="flags for both servers, e.g. '--appendonly yes'")
     ap.add_argument("--command", action="append", default=[], help="NAME=COMMAND ARGS... to benchmark")
@@ -107,28 +119,45 @@ def main():
         lines = []
         for pipeline in [int(p) for p in args.pipeline.split(",")]:
             samples = {"redis": {}, "atoll": {}}
+            cpu = {"redis": {}, "atoll": {}}
+            requests = args.requests * (5 if pipeline > 1 else 1)
+            # With --cpu each test runs alone, so that the CPU time read around it is its own.
+            runs = [(test, test, None) for test in args.tests.split(",") if test] if args.cpu \
+                else ([(None, args.tests, None)] if args.tests else [])
+            runs += [(label, None, command) for label, command in custom]
             for _ in range(args.rounds):
-                for name, port in (("redis", rport), ("atoll", aport)):
-                    requests = args.requests * (5 if pipeline > 1 else 1)
-                    if args.tests:
-                        for test, ops in run_benchmark(port, args.tests, args.clients, requests, pipeline).items():
-                            samples[name].setdefault(test, []).append(ops)
-                    for label, command in custom:
-                        for ops in run_benchmark(port, None, args.clients, requests, pipeline, command).values():
-                            samples[name].setdefault(label, []).append(ops)
+                for name, port, proc in (("redis", rport, redis), ("atoll", aport, atoll)):
+                    for label, tests, command in runs:
+                        before = server_cpu_seconds(proc.pid)
+                        results = run_benchmark(port, tests, args.clients, requests, pipeline, command)
+                        spent = server_cpu_seconds(proc.pid) - before
+                        for test, ops in results.items():
+                            key = label if command else test
+                            samples[name].setdefault(key, []).append(ops)
+                            if label is not None:
+                                cpu[name].setdefault(key, []).append(spent / requests * 1e6)
             for test in samples["redis"]:
                 r = statistics.median(samples["redis"][test])
                 a = statistics.median(samples["atoll"].get(test, [0.0]))
-                lines.append((pipeline, test, r, a, a / r if r else 0.0))
+                rc = statistics.median(cpu["redis"].get(test, [0.0]))
+                ac = statistics.median(cpu["atoll"].get(test, [0.0]))
+                lines.append((pipeline, test, r, a, a / r if r else 0.0, rc, ac, rc / ac if ac else 0.0))
         if args.markdown:
-            print("| -P | test | redis ops/s | atoll ops/s | atoll / redis |")
-            print("| --- | --- | ---: | ---: | ---: |")
-            for p, t, r, a, ratio in lines:
-                print(f"| {p} | {t} | {r:,.0f} | {a:,.0f} | {ratio:.2f} |")
+            if args.cpu:
+                print("| -P | test | redis ops/s | atoll ops/s | atoll / redis | redis CPU µs/req | atoll CPU µs/req | redis CPU / atoll CPU |")
+                print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+            else:
+                print("| -P | test | redis ops/s | atoll ops/s | atoll / redis |")
+                print("| --- | --- | ---: | ---: | ---: |")
+            for p, t, r, a, ratio, rc, ac, cpu_ratio in lines:
+                extra = f" {rc:.2f} | {ac:.2f} | {cpu_ratio:.2f} |" if args.cpu else ""
+                print(f"| {p} | {t} | {r:,.0f} | {a:,.0f} | {ratio:.2f} |{extra}")
         else:
-            print(f"{'-P':>3} {'test':<28} {'redis ops/s':>14} {'atoll ops/s':>14} {'ratio':>7}")
-            for p, t, r, a, ratio in lines:
-                print(f"{p:>3} {t:<28} {r:>14,.0f} {a:>14,.0f} {ratio:>7.2f}")
+            extra = f" {'redis µs':>9} {'atoll µs':>9} {'cpu ratio':>9}" if args.cpu else ""
+            print(f"{'-P':>3} {'test':<28} {'redis ops/s':>14} {'atoll ops/s':>14} {'ratio':>7}{extra}")
+            for p, t, r, a, ratio, rc, ac, cpu_ratio in lines:
+                extra = f" {rc:>9.2f} {ac:>9.2f} {cpu_ratio:>9.2f}" if args.cpu else ""
+                print(f"{p:>3} {t:<28} {r:>14,.0f} {a:>14,.0f} {ratio:>7.2f}{extra}")
     finally:
         for proc in (redis, atoll):
             proc.terminate()
