@@ -3,9 +3,6 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    // Every access to shared state happens under the server's one lock, so the runtime
-    // exclusivity checks on class properties only cost time in release builds.
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -32,8 +29,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         // The system's Lua 5.1 with cjson and bit (Debian packages), and our C side of the bridge.
         .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.1"),
-        .target(name: "CLuaBridge", dependencies: ["CLua"], path: "Sources/CLuaBridge",
-                cSettings: [.unsafeFlags(["-I/usr/include/lua5.1"])]),
+        .target(name: "CLuaBridge", dependencies: ["CLua"], path: "Sources/CLuaBridge"),
         // The Lua VM for scripts: sandbox, script cache, Lua <-> RESP conversions.
         .target(name: "AtollLua", dependencies: ["AtollBytes", "AtollRESP", "CLua", "CLuaBridge"],
                 swiftSettings: swiftSettings),

@@ -142,3 +142,94 @@ def test_largest_proto_max_bulk_len():
             assert admin.command("CONFIG", "SET", "proto-max-bulk-len", "512mb") == b"+OK\r\n"
             assert admin.command("ECHO", "x") == b"$1\r\nx\r\n"
         assert p.alive()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_transactions_and_connection_commands_while_busy(kind):
+    """Redis's allow_busy commands that touch only the client run while a script is busy:
+    MULTI, DISCARD, UNWATCH, AUTH, HELLO, QUIT; EXEC is refused with EXECABORT and discards
+    the transaction (its WATCHes go too)."""
+    with spawn(kind, "--requirepass", PASSWORD, "--busy-reply-threshold", "100") as p:
+        runner, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
+        late_auth, quitter = p.connect(timeout=10), p.connect(PASSWORD, timeout=10)
+        try:
+            assert other.command("SET", "w", "1") == b"+OK\r\n"
+            assert other.command("WATCH", "w") == b"+OK\r\n"
+            runner.send_raw(resp.encode("EVAL", LOOP, "0"))
+            wait_busy(other)
+            assert late_auth.command("AUTH", PASSWORD) == b"+OK\r\n"
+            assert late_auth.command("PING") == BUSY
+            assert late_auth.command("HELLO", "2").startswith(b"*14\r\n$6\r\nserver\r\n")
+            assert other.command("MULTI") == b"+OK\r\n"
+            assert other.command("INCR", "n") == BUSY
+            assert other.command("SCRIPT", "KILL") == b"+QUEUED\r\n"
+            assert other.command("EXEC") == b"-EXECABORT Transaction discarded because of: " + BUSY[1:]
+            assert other.command("DISCARD") == b"-ERR DISCARD without MULTI\r\n"
+            assert other.command("UNWATCH") == b"+OK\r\n"
+            assert quitter.command("QUIT") == b"+OK\r\n"
+            assert other.command("SCRIPT", "KILL") == b"+OK\r\n"
+            assert runner.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+            # The WATCH on w went with the discarded transaction: a change to w no longer
+            # aborts this client's next transaction.
+            assert runner.command("SET", "w", "2") == b"+OK\r\n"
+            assert other.command("MULTI") == b"+OK\r\n"
+            assert other.command("INCR", "n") == b"+QUEUED\r\n"
+            assert other.command("EXEC") == b"*1\r\n:1\r\n"
+        finally:
+            for c in (runner, other, late_auth, quitter):
+                c.close()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_blocked_client_times_out_while_busy(kind):
+    """A blocked client's timeout falls while a script is busy: the server still answers
+    BUSY and takes SCRIPT KILL, and the blocked client gets its timeout reply afterwards."""
+    with spawn(kind, "--busy-reply-threshold", "100") as p:
+        blocked, runner, other = p.connect(timeout=10), p.connect(timeout=10), p.connect(timeout=10)
+        try:
+            blocked.send_raw(resp.encode("BLPOP", "nokey", "0.3"))
+            runner.send_raw(resp.encode("EVAL", LOOP, "0"))
+            wait_busy(other)
+            time.sleep(0.5)  # let the blocked client's deadline pass while the script runs
+            for _ in range(20):
+                assert other.command("PING") == BUSY
+            assert other.command("SCRIPT", "KILL") == b"+OK\r\n"
+            assert runner.read_reply().startswith(b"-ERR Script killed")
+            assert blocked.read_reply() == b"*-1\r\n"
+            assert other.command("PING") == b"+PONG\r\n"
+        finally:
+            for c in (blocked, runner, other):
+                c.close()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+@pytest.mark.parametrize("churn", ["open", "close"])
+def test_connections_opening_and_closing_while_busy(kind, churn):
+    """Connections that open (and send nothing) or close during a busy script must not stop
+    the server answering BUSY and SCRIPT KILL at once."""
+    with spawn(kind, "--busy-reply-threshold", "100") as p:
+        runner, other = p.connect(timeout=10), p.connect(timeout=10)
+        idle = [] if churn == "open" else [socket.create_connection(("127.0.0.1", p.port), timeout=10)
+                                           for _ in range(20)]
+        try:
+            if idle:
+                assert other.command("PING") == b"+PONG\r\n"  # the idle ones are registered by now
+            runner.send_raw(resp.encode("EVAL", LOOP, "0"))
+            wait_busy(other)
+            if churn == "open":
+                idle = [socket.create_connection(("127.0.0.1", p.port), timeout=10) for _ in range(20)]
+            else:
+                for s in idle:
+                    s.close()
+                idle = []
+            started = time.monotonic()
+            for _ in range(20):
+                assert other.command("PING") == BUSY
+            assert other.command("SCRIPT", "KILL") == b"+OK\r\n"
+            assert time.monotonic() - started < 2
+            assert runner.read_reply().startswith(b"-ERR Script killed")
+        finally:
+            for s in idle:
+                s.close()
+            runner.close()
+            other.close()

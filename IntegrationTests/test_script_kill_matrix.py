@@ -30,6 +30,9 @@ SHAPES = {
     "xpcall": "while true do xpcall(function() while true do end end, function() while true do end end) end",
     "coroutine": ("while true do local co = coroutine.create(function() while true do end end) "
                   "coroutine.resume(co) end"),
+    "nested-coroutines": ("local function inner() while true do end end "
+                          "local function mid() while true do coroutine.resume(coroutine.create(inner)) end end "
+                          "while true do coroutine.resume(coroutine.create(mid)) end"),
     "wrapped-coroutine": ("while true do pcall(function() coroutine.wrap(function() while true do end end)() end) end"),
     "error-index": "error(setmetatable({}, {__index = function() while true do end end}))",
     "error-newindex": "error(setmetatable({}, {__newindex = function() while true do end end}))",
@@ -37,7 +40,8 @@ SHAPES = {
                            "while true do end end})) end"),
 }
 # Shapes Redis 7.0.15 itself cannot stop (it keeps running, or panics).
-REDIS_CANNOT = {"pcall", "xpcall", "wrapped-coroutine", "error-index", "pcall-error-object", "coroutine"}
+REDIS_CANNOT = {"pcall", "xpcall", "wrapped-coroutine", "error-index", "pcall-error-object", "coroutine",
+                "nested-coroutines"}
 
 
 def eval_body(shape: str) -> str:
@@ -125,7 +129,7 @@ def test_kill_ends_every_shape(shape, runner):
 
 @pytest.mark.parametrize("stopper", ["shutdown-nosave", "sigterm", "sigint"])
 @pytest.mark.parametrize("runner", RUNNERS)
-@pytest.mark.parametrize("shape", ["plain", "pcall", "xpcall", "error-index"])
+@pytest.mark.parametrize("shape", ["plain", "pcall", "xpcall", "error-index", "nested-coroutines"])
 def test_shutdown_and_signals_stop_a_busy_server(shape, runner, stopper):
     # Redis 7.0.15 does not act on SIGTERM or SIGINT while a script is busy.
     for kind in kinds_for(shape) if stopper == "shutdown-nosave" else ["atoll"]:

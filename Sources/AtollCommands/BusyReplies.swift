@@ -2,17 +2,21 @@
 /// `busy-reply-threshold`). The script holds the keyspace lock, so these are decided without
 /// it, from what may be read meanwhile: the command table, the configuration (scripts cannot
 /// change it), the client's own session and the `ScriptMonitor`.
+import AtollRESP
 import NIOCore
 
 extension ServerCore {
     /// Writes the reply to `args` while a script is busy. The checks are the ones every
     /// command meets (unknown command, arity, DEBUG's permission, NOAUTH: an unauthenticated
     /// client gets nothing else), then Redis's busy rule: only commands flagged `allow_busy`
-    /// get past it. Of those, SCRIPT KILL and FUNCTION KILL ask the script to stop and
-    /// SHUTDOWN NOSAVE stops the server; the others need the keyspace and get BUSY too. Inside
-    /// MULTI a refused command dooms the transaction and an allowed one is queued, as in Redis.
-    /// `client` is nil for a connection the server has not registered yet (it is
-    /// authenticated only when no password is set).
+    /// get past it. Of those, the ones flagged `clientOnly` (MULTI, AUTH, HELLO, QUIT) run;
+    /// DISCARD and UNWATCH run, leaving the WATCH registry to the client's next batch; SCRIPT
+    /// KILL and FUNCTION KILL ask the script to stop and SHUTDOWN NOSAVE stops the server; the
+    /// others (WATCH, RESET, FUNCTION STATS) need the keyspace and get BUSY too. EXEC is
+    /// refused with EXECABORT and discards the transaction, as in Redis. Inside MULTI a refused
+    /// command dooms the transaction and an allowed one is queued, as in Redis. `client` is
+    /// nil for a connection the server has not registered yet: it is authenticated only when
+    /// no password is set, and has no state for AUTH, HELLO or QUIT to change (BUSY).
     public func replyWhileBusy(_ args: [[UInt8]], client: ClientSession?, out: inout ByteBuffer) {
         let monitor = scripting.monitor
         let authenticated = client?.authenticated ?? config.requirePass.isEmpty
@@ -22,6 +26,12 @@ extension ServerCore {
         case .refused(_, let code, let message):
             refuse("-\(code) \(message)\r\n", client, &out)
         case .admitted(let spec):
+            if spec.name == "exec", let client, client.inTransaction {
+                // Refused, and Redis discards the transaction.
+                client.discardTransactionLater()
+                out.writeString("-EXECABORT Transaction discarded because of: " + String(monitor.busyError.description.dropFirst()))
+                return
+            }
             guard spec.flags.contains(.allowBusy) else { return refuse(monitor.busyError, client, &out) }
             // Inside MULTI an allowed command is queued, as at any other time.
             if let client, client.inTransaction, !TransactionCommands.runImmediately.contains(spec.name) {
@@ -30,10 +40,31 @@ extension ServerCore {
                 out.writeStaticString("+QUEUED\r\n")
                 return
             }
-            switch spec.name {
-            case "script|kill": out.writeStaticString(monitor.requestKill(byFunctionKill: false))
-            case "function|kill": out.writeStaticString(monitor.requestKill(byFunctionKill: true))
-            case "shutdown" where args.dropFirst().contains(where: { asciiCaseInsensitiveEquals($0, "nosave") }):
+            if spec.flags.contains(.clientOnly) {
+                // MULTI, AUTH, HELLO, QUIT: the client's own state only, so they run now.
+                guard let client else { return refuse(monitor.busyError, nil, &out) }
+                var ctx = CommandContext(out: ReplyWriter(buffer: out, resp3: client.resp3), client: client, server: self)
+                out = ByteBuffer()
+                ctx.args = args
+                ctx.command = spec
+                spec.handler?(&ctx)
+                out = ctx.out.buffer
+                return
+            }
+            switch (spec.name, client) {
+            case ("discard", let client?):
+                if client.inTransaction {
+                    client.discardTransactionLater()
+                    out.writeStaticString("+OK\r\n")
+                } else {
+                    out.writeStaticString("-ERR DISCARD without MULTI\r\n")
+                }
+            case ("unwatch", let client?):
+                client.unwatchPending = true
+                out.writeStaticString("+OK\r\n")
+            case ("script|kill", _): out.writeStaticString(monitor.requestKill(byFunctionKill: false))
+            case ("function|kill", _): out.writeStaticString(monitor.requestKill(byFunctionKill: true))
+            case ("shutdown", _) where args.dropFirst().contains(where: { asciiCaseInsensitiveEquals($0, "nosave") }):
                 monitor.abortForShutdownWithoutSave()
                 shutdownHandler?()
             default: refuse(monitor.busyError, client, &out)

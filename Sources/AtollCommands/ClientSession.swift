@@ -57,6 +57,17 @@ public final class ClientSession: @unchecked Sendable {
     public var watchedKeys: [(key: WatchedKey, expiredWhenWatched: Bool)] = []
     /// A watched key was touched: EXEC must return the null array.
     public var watchTouched = false
+    /// DISCARD, UNWATCH or a refused EXEC while a script was busy dropped the client's
+    /// WATCHes, but they live in the registry, which only the keyspace lock's holder may
+    /// change: they go when the client's next batch runs, before anything else.
+    var unwatchPending = false
+
+    /// Ends the transaction while a script is busy: its WATCHes go with the next batch.
+    func discardTransactionLater() {
+        queued = nil
+        transactionFailed = false
+        unwatchPending = true
+    }
     public var inTransaction: Bool { queued != nil }
     /// True while EXEC runs the queue (commands that would block or subscribe are refused).
     public var executingTransaction = false

@@ -36,6 +36,10 @@ public struct CommandFlags: OptionSet, Sendable {
     /// Redis's CMD_PROTECTED (DEBUG): refused unless `enable-debug-command` allows the client.
     /// COMMAND INFO does not list it, as in Redis 7.0.
     public static let protected = CommandFlags(rawValue: 1 << 21)
+    /// Touches only the calling client's own state (and reads the configuration), never the
+    /// keyspace: with `allowBusy`, it runs while a script is busy, without the keyspace lock.
+    /// Atoll's own; COMMAND INFO does not list it.
+    public static let clientOnly = CommandFlags(rawValue: 1 << 22)
 
     /// Names in the order COMMAND INFO lists them.
     static let names: [(CommandFlags, StaticString)] = [

@@ -7,10 +7,10 @@ enum ConnectionCommands {
     static let specs: [CommandSpec] = [
         CommandSpec("ping", arity: -1, flags: [.fast], acl: ["fast", "connection"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: ping),
         CommandSpec("echo", arity: 2, flags: [.loading, .stale, .fast], acl: ["fast", "connection"], run: echo),
-        CommandSpec("hello", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: hello),
-        CommandSpec("auth", arity: -2, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: auth),
+        CommandSpec("hello", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy, .clientOnly], acl: ["fast", "connection"], run: hello),
+        CommandSpec("auth", arity: -2, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy, .clientOnly], acl: ["fast", "connection"], run: auth),
         CommandSpec("select", arity: 2, flags: [.loading, .stale, .fast], acl: ["fast", "connection"], run: select),
-        CommandSpec("quit", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: quit),
+        CommandSpec("quit", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy, .clientOnly], acl: ["fast", "connection"], run: quit),
         CommandSpec("reset", arity: 1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: reset),
         CommandSpec("client", arity: -2, flags: [], acl: ["slow"], subcommands: [
             CommandSpec("client|info", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output"], run: clientInfo),

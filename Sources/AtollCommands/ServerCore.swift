@@ -107,6 +107,10 @@ public final class ServerCore: @unchecked Sendable {
     @discardableResult
     public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int = 0) -> Int {
         if ctx.client.killed { return commands.count - start }
+        if ctx.client.unwatchPending {
+            watches.unwatchAll(ctx.client)
+            ctx.client.unwatchPending = false
+        }
         ctx.now = currentTimeMillis()
         keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
         var clock: Int?

@@ -12,7 +12,7 @@ import AtollRESP
 
 enum TransactionCommands {
     static let specs: [CommandSpec] = [
-        CommandSpec("multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], run: multi),
+        CommandSpec("multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy, .clientOnly], acl: ["fast", "transaction"], run: multi),
         CommandSpec("exec", arity: 1, flags: [.noscript, .loading, .stale, .skipSlowlog], acl: ["slow", "transaction"], run: exec),
         CommandSpec("discard", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], run: discard),
         CommandSpec("watch", arity: -2, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], keys: (1, -1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: watch),

@@ -29,6 +29,19 @@ final class SharedState: Sendable {
         // What the commands of one acquisition recorded is written as it ends, before replies.
         lock = KeyspaceLock(beforeUnlock: { [unowned core] in core.writeAppendOnlyFile() })
     }
+
+    /// Takes the keyspace lock on an event loop: waits while the holder is an ordinary command
+    /// or a script not yet past `busy-reply-threshold`, and gives up at once, returning false,
+    /// once a script is busy (the caller answers BUSY or tries again later). An event loop
+    /// never waits on a busy script, or every client it serves would wait with it.
+    func lockUnlessBusy() -> Bool {
+        if lock.tryLock() { return true }
+        let monitor = core.scripting.monitor
+        while !monitor.isBusy(now: monotonicMicros()) {
+            if lock.lock(waitingAtMost: 5) { return true }
+        }
+        return false
+    }
 }
 
 public final class AtollServer: @unchecked Sendable {

@@ -63,7 +63,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// little later; input meanwhile waits, or is answered BUSY.
     private func register(context: ChannelHandlerContext) {
         guard !closing, session == nil, let connection else { return }
-        guard acquireLock() else {
+        guard shared.lockUnlessBusy() else {
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
             let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: .milliseconds(10)) { bound.value.register(context: boundContext.value) }
@@ -116,7 +116,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Removes a client from the server, later if a busy script holds the lock.
     private static func disconnect(_ session: ClientSession, shared: SharedState, eventLoop: any EventLoop) {
-        if shared.lock.tryLock() || shared.lock.lock(waitingAtMost: 5) {
+        if shared.lockUnlessBusy() {
             shared.core.disconnect(session)
             shared.lock.unlock()
         } else {
@@ -180,21 +180,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         return true
     }
 
-    /// Takes the keyspace lock on the event loop. Returns false, without the lock, when a
-    /// script has held it past `busy-reply-threshold`: the caller then answers BUSY.
-    private func acquireLock() -> Bool {
-        if shared.lock.tryLock() { return true }
-        let monitor = shared.core.scripting.monitor
-        while true {
-            if shared.lock.lock(waitingAtMost: 5) { return true }
-            if monitor.isBusy(now: monotonicMicros()) { return false }
-        }
-    }
-
     /// Runs the decoded commands from `nextCommand` in one acquisition of the lock and writes
     /// their replies.
     private func runCommands(context: ChannelHandlerContext, session: ClientSession) {
-        guard acquireLock() else { return answerBusy(context: context) }
+        guard shared.lockUnlessBusy() else { return answerBusy(context: context) }
         // The writer takes the reused buffer by move, so the first write does not copy it.
         var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
                                                   resp3: session.resp3),
@@ -306,17 +295,22 @@ final class ConnectionHandler: ChannelInboundHandler {
                 guard decodePending(context: context) else { return }
                 if commands.isEmpty && deferredFailure == nil { break }
             }
-            for i in nextCommand..<commands.count {
+            for i in nextCommand..<commands.count where session?.closeAfterReply != true {
                 core.replyWhileBusy(Array(commands[i]), client: session, out: &out)
             }
             commands.removeAll()
             nextCommand = 0
-            if deferredFailure != nil { break }
+            // An AUTH that ran lifts the limits for what is read next.
+            if let session { decoder.unauthenticated = !session.authenticated }
+            if deferredFailure != nil || session?.closeAfterReply == true { break }
         }
         // Replies written before the script started may still await their sync.
         core.aofSync.syncPending()
         if let failure = deferredFailure {
             out.writeString("-ERR \(failure.message)\r\n")
+        }
+        // A protocol error, or QUIT: the replies go out, then the connection closes.
+        if deferredFailure != nil || session?.closeAfterReply == true {
             closing = true
             context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
             return
@@ -340,10 +334,26 @@ final class ConnectionHandler: ChannelInboundHandler {
         let delay = min(max(deadline - currentTimeMillis(), 0) + 1, Int64.max / 1_000_000)
         let shared = self.shared
         let connection = self.connection
-        timeoutTask = context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
-            let pending = shared.lock.withLock { shared.core.blockTimedOut(session, now: currentTimeMillis()) }
-            if let pending { connection?.blocked(until: pending) }
+        let eventLoop = context.eventLoop
+        timeoutTask = eventLoop.scheduleTask(in: .milliseconds(delay)) {
+            Self.timeOut(session, shared: shared, connection: connection, eventLoop: eventLoop)
         }
+    }
+
+    /// A parked client's deadline came: release it with the timeout reply, or re-arm if the
+    /// wall clock says it is early. Tried again a little later while a busy script holds the
+    /// lock (the client is then released once the script ends, as in Redis).
+    private static func timeOut(_ session: ClientSession, shared: SharedState, connection: ChannelConnection?,
+                                eventLoop: any EventLoop) {
+        guard shared.lockUnlessBusy() else {
+            eventLoop.scheduleTask(in: .milliseconds(10)) {
+                timeOut(session, shared: shared, connection: connection, eventLoop: eventLoop)
+            }
+            return
+        }
+        let pending = shared.core.blockTimedOut(session, now: currentTimeMillis())
+        shared.lock.unlock()
+        if let pending { connection?.blocked(until: pending) }
     }
 
     /// The client was released with `reply`: send it, then go on with its input. On the loop.

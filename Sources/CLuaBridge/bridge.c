@@ -19,9 +19,9 @@ typedef struct {
     /* The host's object for this state (atoll_lua_set_context). */
     void *context;
     /* Set once the hook has aborted the running script (SCRIPT KILL, shutdown, a load
-     * timeout): from then on pcall and xpcall pass the error on, and every later hook call
-     * raises it again (a coroutine that died of it returns to a caller that goes on), so
-     * that a script cannot survive its kill. Cleared when the hook is armed. */
+     * timeout): from then on pcall, xpcall and coroutine.resume pass the error on, and every
+     * later hook call raises it again, so that a script cannot survive its kill. Cleared when
+     * the hook is armed. */
     int killed;
 } atoll_heap;
 
@@ -170,11 +170,28 @@ static int guarded_xpcall(lua_State *L) {
     return lua_gettop(L);
 }
 
+/* coroutine.resume, whose original is upvalue 1: a coroutine that died of the kill passes it
+ * on at once instead of returning it to a caller that may loop (with coroutines nested a few
+ * deep, waiting for each caller's own next hook call took hours). The original is called as
+ * a plain C function in this same call frame, not through lua_call, so that its argument
+ * errors name 'resume' and the script's line exactly as before. */
+static int guarded_resume(lua_State *L) {
+    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    int results = original(L);
+    if (heap_of(L)->killed && lua_gettop(L) >= results && !lua_toboolean(L, -results)) return raise_kill(L);
+    return results;
+}
+
 static void replace_redis_functions(lua_State *L) {
     lua_pushcfunction(L, compat_pcall);
     lua_setglobal(L, "pcall");
     lua_pushcfunction(L, guarded_xpcall);
     lua_setglobal(L, "xpcall");
+    lua_getglobal(L, LUA_COLIBNAME);
+    lua_getfield(L, -1, "resume");
+    lua_pushcclosure(L, guarded_resume, 1);
+    lua_setfield(L, -2, "resume");
+    lua_pop(L, 1);
     lua_getglobal(L, LUA_MATHLIBNAME);
     lua_pushcfunction(L, math_random);
     lua_setfield(L, -2, "random");

@@ -29,8 +29,8 @@ void *atoll_lua_context(lua_State *L);
 
 /* Opens base, table, string, math, debug, cjson and bit, and replaces what Redis replaces:
  * `pcall` (hands scripts the message of an error table) and `math.random`/`math.randomseed`
- * (Redis's own generator); `xpcall` is replaced too, so that a killed script cannot catch
- * its kill. Returns 0 on success. */
+ * (Redis's own generator); `xpcall` and `coroutine.resume` are wrapped too, so that a killed
+ * script cannot catch its kill. Returns 0 on success. */
 int atoll_lua_open_libraries(lua_State *L);
 
 void atoll_lua_set_callback(atoll_lua_callback callback);
@@ -39,8 +39,8 @@ void atoll_lua_push_host_function(lua_State *L, int function_id);
 
 /* Installs (count > 0) or removes (count == 0) the instruction-count hook. Installing it
  * clears the killed state. Once the hook aborts a script, the state is killed: pcall, xpcall
- * pass the error on instead of catching it, and every later hook call raises it again (in
- * any coroutine), until the hook is installed anew for the next script. */
+ * and coroutine.resume pass the error on instead of catching it, and every later hook call
+ * raises it again (in any coroutine), until the hook is installed anew for the next script. */
 void atoll_lua_set_hook(lua_State *L, atoll_lua_hook hook, int count);
 /* Whether the hook has aborted the running script, and the error it raised. */
 int atoll_lua_killed(lua_State *L);
