@@ -19,11 +19,9 @@
  *   %z matches a NUL in the subject.
  * - Subjects are Lua strings, so the byte at `end` is a readable NUL: %f and %b read it at
  *   the end of the subject, as Lua does. */
-#define _GNU_SOURCE
 #include "CLuaBridge.h"
 #include "script_libraries.h"
 
-#include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 #include <lua5.1/lauxlib.h>
@@ -83,24 +81,40 @@ static inline void spend(matcher *m, ptrdiff_t cost) {
 
 // MARK: - single-character items
 
-/* Whether byte c is in class %cl (a letter names a class, its upper case the complement;
- * any other byte stands for itself). Uses the C library's ctype, as Lua does. */
-static int class_matches(int c, int cl) {
-    int hit;
-    switch (tolower(cl)) {
-    case 'a': hit = isalpha(c); break;
-    case 'c': hit = iscntrl(c); break;
-    case 'd': hit = isdigit(c); break;
-    case 'l': hit = islower(c); break;
-    case 'p': hit = ispunct(c); break;
-    case 's': hit = isspace(c); break;
-    case 'u': hit = isupper(c); break;
-    case 'w': hit = isalnum(c); break;
-    case 'x': hit = isxdigit(c); break;
-    case 'z': hit = (c == 0); break;
-    default: return cl == c;
-    }
-    return isupper(cl) ? !hit : hit != 0;
+/* The classes of each byte as the C library's ctype has them in the C locale, which is the
+ * locale Redis runs its Lua in (it sets only LC_COLLATE): Lua 5.1 asks ctype, and a table
+ * gives the same answers without a call per byte, whatever this process's locale is. */
+enum {
+    CTRL = 1, SPACE = 2, PUNCT = 4, DIGIT = 8, HEX = 16, UPPER = 32, LOWER = 64, NUL = 128,
+};
+
+static const unsigned char byte_classes[256] = {
+    [0] = CTRL | NUL, [1 ... 8] = CTRL, [9 ... 13] = CTRL | SPACE, [14 ... 31] = CTRL,
+    [' '] = SPACE, [127] = CTRL,
+    ['!' ... '/'] = PUNCT, [':' ... '@'] = PUNCT, ['[' ... '`'] = PUNCT, ['{' ... '~'] = PUNCT,
+    ['0' ... '9'] = DIGIT | HEX,
+    ['A' ... 'F'] = UPPER | HEX, ['G' ... 'Z'] = UPPER,
+    ['a' ... 'f'] = LOWER | HEX, ['g' ... 'z'] = LOWER,
+};
+
+/* The classes a letter after '%' names (the upper-case letter names the complement); 0 for
+ * any other byte, which then stands for itself. */
+static const unsigned char class_letters[256] = {
+    ['a'] = UPPER | LOWER, ['c'] = CTRL, ['d'] = DIGIT, ['l'] = LOWER, ['p'] = PUNCT,
+    ['s'] = SPACE, ['u'] = UPPER, ['w'] = UPPER | LOWER | DIGIT, ['x'] = HEX, ['z'] = NUL,
+    ['A'] = UPPER | LOWER, ['C'] = CTRL, ['D'] = DIGIT, ['L'] = LOWER, ['P'] = PUNCT,
+    ['S'] = SPACE, ['U'] = UPPER, ['W'] = UPPER | LOWER | DIGIT, ['X'] = HEX, ['Z'] = NUL,
+};
+
+/* '0'-'9', as isdigit has them in the C locale (back-references and replacements). */
+#define is_digit(c) ((c) >= '0' && (c) <= '9')
+
+/* Whether byte c is in class %cl. */
+static inline int class_matches(int c, int cl) {
+    unsigned char classes = class_letters[cl];
+    if (!classes) return cl == c;
+    int hit = (byte_classes[c] & classes) != 0;
+    return cl < 'a' ? !hit : hit;
 }
 
 /* Whether byte c is in the set that opens at `open` ('[') and closes at `close` (']'). A
@@ -160,8 +174,9 @@ static inline int item_matches(int c, const char *p, const char *ep) {
 
 static const char *match_here(matcher *m, const char *s, const char *p);
 
-/* Every recursive step goes through here: it is what is counted and bounded. */
-static const char *descend(matcher *m, const char *s, const char *p) {
+/* Every recursive step goes through here: it is what is counted and bounded. Inlined, so
+ * that the recursion costs one call per step as in Lua's matcher. */
+static inline __attribute__((always_inline)) const char *descend(matcher *m, const char *s, const char *p) {
     spend(m, 1);
     if (++m->depth > MAX_DEPTH) luaL_error(m->L, "pattern too complex");
     const char *result = match_here(m, s, p);
@@ -278,7 +293,7 @@ static const char *match_here(matcher *m, const char *s, const char *p) {
                 p = ep;
                 continue;
             }
-            if (isdigit((unsigned char)p[1])) {
+            if (is_digit(p[1])) {
                 s = back_reference(m, s, (unsigned char)p[1]);
                 if (!s) return NULL;
                 p += 2;
@@ -317,15 +332,58 @@ static const char *match_at(matcher *m, const char *s, const char *p) {
     return descend(m, s, p);
 }
 
-/* When a pattern (its anchor removed) must start with one fixed byte, that byte: a match
- * can then only start where memchr finds it, and trying anywhere else fails at once without
- * reading further into the pattern (so without raising any error it might hold). -1 when
- * the first item is not a plain byte, or may match nothing ('*', '?', '-'). */
-static int leading_byte(const char *p) {
-    unsigned char c = (unsigned char)p[0];
-    if (c == '\0' || strchr(SPECIALS ")", c)) return -1;
-    if (p[1] == '*' || p[1] == '?' || p[1] == '-') return -1;
-    return c;
+/* What a match's first byte must be, so that the loops over start positions can skip the
+ * starts where the match would fail at once: a fixed byte (found with memchr) or a class or
+ * set. Found only once a start has failed: the matcher has then read the same item (so any
+ * error in it is raised already), and a loop whose first try matches pays nothing. */
+typedef struct {
+    enum { FIRST_UNKNOWN, FIRST_ANY, FIRST_BYTE, FIRST_CLASS } kind;
+    int byte;
+    const char *p, *ep;
+} first_item;
+
+static void first_item_find(matcher *m, first_item *f, const char *p) {
+    f->kind = FIRST_ANY;
+    /* Captures, anchors, %b, %f and back-references are not single-byte items. */
+    switch (p[0]) {
+    case '\0': case '(': case ')':
+        return;
+    case '$':
+        if (p[1] == '\0') return;
+        break;
+    case '%':
+        if (p[1] == 'b' || p[1] == 'f' || is_digit(p[1])) return;
+        break;
+    }
+    const char *ep = item_end(m, p);
+    /* An item that may match nothing says nothing about the first byte. */
+    if (*ep == '*' || *ep == '?' || *ep == '-') return;
+    f->p = p;
+    f->ep = ep;
+    if (p[0] == '.' || p[0] == '%' || p[0] == '[') {
+        f->kind = FIRST_CLASS;
+    } else {
+        f->kind = FIRST_BYTE;
+        f->byte = (unsigned char)p[0];
+    }
+}
+
+/* The first start at or after s where a match may begin (given the first item), or NULL
+ * when there is none, the end of the subject included (the first item needs a byte). */
+static const char *next_start(matcher *m, first_item *f, const char *s, const char *p) {
+    if (f->kind == FIRST_UNKNOWN) first_item_find(m, f, p);
+    switch (f->kind) {
+    case FIRST_BYTE:
+        return memchr(s, f->byte, (size_t)(m->end - s));
+    case FIRST_CLASS:
+        for (; s < m->end; s++) {
+            if (item_matches((unsigned char)*s, f->p, f->ep)) return s;
+            spend(m, 1);
+        }
+        return NULL;
+    default:
+        return s;
+    }
 }
 
 // MARK: - results
@@ -366,6 +424,27 @@ static size_t start_offset(lua_State *L, size_t length) {
     return (size_t)pos - 1 > length ? length : (size_t)pos - 1;
 }
 
+/* The first occurrence of the needle in the haystack (an empty needle is at its start):
+ * candidates by memchr on the first byte, each compared in full. That is quadratic at
+ * worst (a needle of many 'a's and a 'b' in a long run of 'a's), so it polls too. */
+static const char *plain_search(lua_State *L, const char *hay, size_t hlen, const char *needle, size_t nlen) {
+    if (nlen == 0) return hay;
+    if (nlen > hlen) return NULL;
+    const char *last = hay + (hlen - nlen);
+    ptrdiff_t budget = POLL_INTERVAL;
+    for (const char *s = hay; s <= last; s++) {
+        s = memchr(s, needle[0], (size_t)(last - s) + 1);
+        if (!s) return NULL;
+        if (memcmp(s + 1, needle + 1, nlen - 1) == 0) return s;
+        budget -= 1 + (ptrdiff_t)(nlen >> 6);
+        if (budget < 0) {
+            budget = POLL_INTERVAL;
+            atoll_lua_poll(L);
+        }
+    }
+    return NULL;
+}
+
 static int find_or_match(lua_State *L, int find) {
     size_t slen, plen;
     const char *subject = luaL_checklstring(L, 1, &slen);
@@ -374,8 +453,7 @@ static int find_or_match(lua_State *L, int find) {
     /* strpbrk stops at the pattern's first NUL, as Lua's check does; the plain search then
      * looks for the whole pattern, NULs included. */
     if (find && (lua_toboolean(L, 4) || strpbrk(pattern, SPECIALS) == NULL)) {
-        /* glibc's memmem is linear in the subject, so this needs no polling. */
-        const char *hit = memmem(subject + offset, slen - offset, pattern, plen);
+        const char *hit = plain_search(L, subject + offset, slen - offset, pattern, plen);
         if (!hit) {
             lua_pushnil(L);
             return 1;
@@ -388,13 +466,9 @@ static int find_or_match(lua_State *L, int find) {
     matcher_init(&m, L, subject, slen);
     int anchored = *pattern == '^';
     if (anchored) pattern++;
-    int lead = anchored ? -1 : leading_byte(pattern);
+    first_item first = {.kind = FIRST_UNKNOWN};
     /* Every start from the offset through the end of the subject (an empty match there). */
-    for (const char *s = subject + offset; s <= m.end; s++) {
-        if (lead >= 0) {
-            s = memchr(s, lead, (size_t)(m.end - s));
-            if (!s) break;
-        }
+    for (const char *s = subject + offset;;) {
         const char *e = match_at(&m, s, pattern);
         if (e) {
             if (!find) return push_captures(&m, s, e);
@@ -402,7 +476,9 @@ static int find_or_match(lua_State *L, int find) {
             lua_pushinteger(L, e - subject);
             return 2 + push_captures(&m, NULL, NULL);
         }
-        if (anchored) break;
+        if (anchored || s == m.end) break;
+        s = next_start(&m, &first, s + 1, pattern);
+        if (!s) break;
     }
     lua_pushnil(L);
     return 1;
@@ -423,18 +499,18 @@ static int gmatch_next(lua_State *L) {
     const char *pattern = lua_tostring(L, lua_upvalueindex(2));
     matcher m;
     matcher_init(&m, L, subject, slen);
-    int lead = leading_byte(pattern);
-    for (const char *s = subject + (size_t)lua_tointeger(L, lua_upvalueindex(3)); s <= m.end; s++) {
-        if (lead >= 0) {
-            s = memchr(s, lead, (size_t)(m.end - s));
-            if (!s) break;
-        }
+    first_item first = {.kind = FIRST_UNKNOWN};
+    const char *s = subject + (size_t)lua_tointeger(L, lua_upvalueindex(3));
+    while (s <= m.end) {
         const char *e = match_at(&m, s, pattern);
         if (e) {
             lua_pushinteger(L, e - subject + (e == s));
             lua_replace(L, lua_upvalueindex(3));
             return push_captures(&m, s, e);
         }
+        if (s == m.end) break;
+        s = next_start(&m, &first, s + 1, pattern);
+        if (!s) break;
     }
     return 0;
 }
@@ -463,7 +539,7 @@ static void add_template(matcher *m, luaL_Buffer *b, const char *s, const char *
         }
         i++;
         unsigned char c = (unsigned char)text[i];
-        if (!isdigit(c)) {
+        if (!is_digit(c)) {
             luaL_addchar(b, (char)c);
         } else if (c == '0') {
             luaL_addlstring(b, s, (size_t)(e - s));
@@ -511,7 +587,7 @@ static int pattern_gsub(lua_State *L) {
                   "string/function/table expected");
     int anchored = *pattern == '^';
     if (anchored) pattern++;
-    int lead = anchored ? -1 : leading_byte(pattern);
+    first_item first = {.kind = FIRST_UNKNOWN};
     matcher m;
     matcher_init(&m, L, subject, slen);
     luaL_Buffer b;
@@ -519,13 +595,6 @@ static int pattern_gsub(lua_State *L) {
     const char *s = subject;
     int count = 0;
     while (count < limit) {
-        if (lead >= 0) {
-            /* Bytes before the next possible start are copied as they are. */
-            const char *next = memchr(s, lead, (size_t)(m.end - s));
-            if (!next) break;
-            luaL_addlstring(&b, s, (size_t)(next - s));
-            s = next;
-        }
         const char *e = match_at(&m, s, pattern);
         if (e) {
             count++;
@@ -535,6 +604,13 @@ static int pattern_gsub(lua_State *L) {
             s = e;
         } else if (s < m.end) {
             luaL_addchar(&b, *s++);
+            if (!e && !anchored) {
+                /* Bytes before the next possible start are copied as they are. */
+                const char *next = next_start(&m, &first, s, pattern);
+                if (!next) break;
+                luaL_addlstring(&b, s, (size_t)(next - s));
+                s = next;
+            }
         } else {
             break;
         }
