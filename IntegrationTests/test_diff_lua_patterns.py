@@ -15,6 +15,8 @@ import random
 
 import pytest
 
+import resp
+
 PRELUDE = r"""
 local function show(v)
   if type(v) == 'string' then return string.format('%q', v) end
@@ -35,6 +37,16 @@ local function each(f, s, p, limit)
   return n .. ' [' .. table.concat(out, '; ') .. ']'
 end
 """
+
+
+@pytest.fixture(autouse=True, scope="module")
+def reset_slowlog(redis_ref, atoll):
+    """The long-subject and random batches can pass SLOWLOG's 10 ms; later modules expect it
+    empty."""
+    yield
+    for port in (redis_ref.port, atoll.port):
+        with resp.Conn(port) as c:
+            assert c.command("SLOWLOG", "RESET") == b"+OK\r\n"
 
 
 def lua(diff, body, *argv, ok=None):
