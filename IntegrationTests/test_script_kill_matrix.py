@@ -1,12 +1,13 @@
-"""No script freezes the server: every looping shape, run by EVAL, EVALSHA and FCALL, leaves
-the other clients answered with BUSY once it passes busy-reply-threshold, and each of SCRIPT
-KILL / FUNCTION KILL, SHUTDOWN NOSAVE and SIGTERM ends it, whatever the script does (pcall,
-xpcall, coroutines, error handlers, metamethods). An unauthenticated client gets NOAUTH for
-all of it and changes nothing. FUNCTION LOAD of a looping library stops after 500 ms.
+"""No script freezes the server: every looping shape (and pattern calls that never return),
+run by EVAL, EVALSHA and FCALL, leaves the other clients answered with BUSY once it passes
+busy-reply-threshold, and each of SCRIPT KILL / FUNCTION KILL, SHUTDOWN NOSAVE and SIGTERM
+ends it, whatever the script does (pcall, xpcall, coroutines, error handlers, metamethods).
+An unauthenticated client gets NOAUTH for all of it and changes nothing. FUNCTION LOAD of a
+looping library (or one stuck in a pattern call) stops after 500 ms.
 
-Atoll only where Redis itself hangs or crashes (Redis 7.0.15 cannot kill a loop inside pcall,
-panics on a looping error object, and ignores SIGTERM while a script is busy); where Redis
-behaves, the same expectations run against it too."""
+Atoll only where Redis itself hangs or crashes (Redis 7.0.15 cannot kill a loop inside pcall
+or a pattern call, panics on a looping error object, and ignores SIGTERM while a script is
+busy); where Redis behaves, the same expectations run against it too."""
 import hashlib
 import signal
 import time
@@ -39,9 +40,24 @@ SHAPES = {
     "pcall-error-object": ("while true do pcall(error, setmetatable({}, {__index = function() "
                            "while true do end end})) end"),
 }
+# One C call that runs for ever: string pattern functions backtracking exponentially
+# (40 optional a's before 40 a's) or trying every split of a long subject ('.-' four times).
+# The count hook never fires inside them; Atoll's matcher polls the same check.
+BACKTRACK = "string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40)"
+LAZY = "string.rep('a', 300000), '.-.-.-.-b'"
+PATTERN_SHAPES = {
+    "pattern-find": f"string.find({BACKTRACK})",
+    "pattern-find-lazy": f"string.find({LAZY})",
+    "pattern-match": f"string.match({BACKTRACK})",
+    "pattern-gmatch": f"for _ in string.gmatch({LAZY}) do end",
+    "pattern-gsub": f"string.gsub({LAZY}, 'x')",
+    "pattern-method": "(string.rep('a', 40)):find(string.rep('a?', 40) .. string.rep('a', 40))",
+    "pattern-pcall": f"while true do pcall(string.find, {BACKTRACK}) end",
+}
+SHAPES.update(PATTERN_SHAPES)
 # Shapes Redis 7.0.15 itself cannot stop (it keeps running, or panics).
 REDIS_CANNOT = {"pcall", "xpcall", "wrapped-coroutine", "error-index", "pcall-error-object", "coroutine",
-                "nested-coroutines"}
+                "nested-coroutines", *PATTERN_SHAPES}
 
 
 def eval_body(shape: str) -> str:
@@ -129,7 +145,7 @@ def test_kill_ends_every_shape(shape, runner):
 
 @pytest.mark.parametrize("stopper", ["shutdown-nosave", "sigterm", "sigint"])
 @pytest.mark.parametrize("runner", RUNNERS)
-@pytest.mark.parametrize("shape", ["plain", "pcall", "xpcall", "error-index", "nested-coroutines"])
+@pytest.mark.parametrize("shape", ["plain", "pcall", "xpcall", "error-index", "nested-coroutines", "pattern-find"])
 def test_shutdown_and_signals_stop_a_busy_server(shape, runner, stopper):
     # Redis 7.0.15 does not act on SIGTERM or SIGINT while a script is busy.
     for kind in kinds_for(shape) if stopper == "shutdown-nosave" else ["atoll"]:
@@ -181,6 +197,31 @@ def test_function_load_of_a_looping_library_times_out(kind):
             reply = conn.command("FUNCTION", "LOAD", "#!lua name=lib1\nwhile true do end")
             assert reply == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
             assert time.monotonic() - started < 5
+            assert other.command("PING") == b"+PONG\r\n"
+            assert conn.command("FUNCTION", "LIST") == b"*0\r\n"
+        finally:
+            conn.close()
+            other.close()
+
+
+# The `string` global does not exist while a library loads; the method forms reach the
+# same functions through the string metatable.
+@pytest.mark.parametrize("body", [
+    "local _ = ('a'):rep(40):find(('a?'):rep(40) .. ('a'):rep(40))",
+    "local _ = ('a'):rep(300000):gsub('.-.-.-.-b', 'x')",
+    "for _ in ('a'):rep(300000):gmatch('.-.-.-.-b') do end",
+])
+def test_function_load_of_a_pathological_pattern_times_out(body):
+    """A library whose body is stuck in one pattern call fails with the load timeout after
+    about 500 ms (Redis 7.0.15 hangs there)."""
+    with spawn("atoll") as p:
+        conn, other = p.connect(timeout=10), p.connect(timeout=10)
+        try:
+            started = time.monotonic()
+            reply = conn.command("FUNCTION", "LOAD", f"#!lua name=lib1\n{body}")
+            elapsed = time.monotonic() - started
+            assert reply == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
+            assert 0.4 < elapsed < 2, elapsed
             assert other.command("PING") == b"+PONG\r\n"
             assert conn.command("FUNCTION", "LIST") == b"*0\r\n"
         finally:

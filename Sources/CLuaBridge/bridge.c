@@ -23,6 +23,10 @@ typedef struct {
      * later hook call raises it again, so that a script cannot survive its kill. Cleared when
      * the hook is armed. */
     int killed;
+    /* Whether the count hook is installed, so that atoll_lua_poll may run its check. Kept
+     * here rather than read with lua_gethook: a coroutine carries the hook it was created
+     * with, and one kept from an earlier call may have none. */
+    int armed;
 } atoll_heap;
 
 static atoll_heap *heap_of(lua_State *L) {
@@ -192,6 +196,10 @@ static void replace_redis_functions(lua_State *L) {
     lua_pushcclosure(L, guarded_resume, 1);
     lua_setfield(L, -2, "resume");
     lua_pop(L, 1);
+    /* Pattern functions that SCRIPT KILL can stop (patterns.c). */
+    lua_getglobal(L, LUA_STRLIBNAME);
+    atoll_lua_open_patterns(L);
+    lua_pop(L, 1);
     lua_getglobal(L, LUA_MATHLIBNAME);
     lua_pushcfunction(L, math_random);
     lua_setfield(L, -2, "random");
@@ -248,12 +256,9 @@ void atoll_lua_push_host_function(lua_State *L, int function_id) {
 
 static atoll_lua_hook count_hook;
 
-static void hook_trampoline(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    atoll_heap *heap = heap_of(L);
-    /* Killed, yet still running: something caught the error (an error handler that loops, a
-     * metamethod run while the error is rendered). Raise it again. */
-    if (heap->killed) raise_kill(L);
+/* Runs the host's check; when it asks to abort, marks the state killed, keeps the error
+ * to raise again, and raises it. */
+static void run_count_hook(lua_State *L, atoll_heap *heap) {
     int enforced = heap->enforce;
     heap->enforce = 0;
     int abort = count_hook(L);
@@ -266,9 +271,27 @@ static void hook_trampoline(lua_State *L, lua_Debug *ar) {
     if (abort) lua_error(L);
 }
 
+static void hook_trampoline(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    atoll_heap *heap = heap_of(L);
+    /* Killed, yet still running: something caught the error (an error handler that loops, a
+     * metamethod run while the error is rendered). Raise it again. */
+    if (heap->killed) raise_kill(L);
+    run_count_hook(L, heap);
+}
+
+void atoll_lua_poll(lua_State *L) {
+    atoll_heap *heap = heap_of(L);
+    if (heap->killed) raise_kill(L);
+    /* The check pushes an error table; without room for it, the next poll checks. */
+    if (!heap->armed || !lua_checkstack(L, 4)) return;
+    run_count_hook(L, heap);
+}
+
 void atoll_lua_set_hook(lua_State *L, atoll_lua_hook hook, int count) {
     count_hook = hook;
     if (count > 0) heap_of(L)->killed = 0;
+    heap_of(L)->armed = count > 0;
     lua_sethook(L, count > 0 ? hook_trampoline : NULL, count > 0 ? LUA_MASKCOUNT : 0, count);
 }
 

@@ -11,4 +11,8 @@ int luaopen_cmsgpack(lua_State *L);
 /* Binary structures: pack, unpack, size (struct.c). */
 int luaopen_struct(lua_State *L);
 
+/* Replaces find, match, gmatch (and gfind, when it names gmatch) and gsub in the string
+ * library table on top of the stack by patterns.c's interruptible ones. */
+void atoll_lua_open_patterns(lua_State *L);
+
 #endif

@@ -30,7 +30,8 @@ void *atoll_lua_context(lua_State *L);
 /* Opens base, table, string, math, debug, cjson and bit, and replaces what Redis replaces:
  * `pcall` (hands scripts the message of an error table) and `math.random`/`math.randomseed`
  * (Redis's own generator); `xpcall` and `coroutine.resume` are wrapped too, so that a killed
- * script cannot catch its kill. Returns 0 on success. */
+ * script cannot catch its kill, and string.find, match, gmatch (and gfind) and gsub are
+ * replaced by a matcher that polls the hook's check (patterns.c). Returns 0 on success. */
 int atoll_lua_open_libraries(lua_State *L);
 
 void atoll_lua_set_callback(atoll_lua_callback callback);
@@ -42,6 +43,12 @@ void atoll_lua_push_host_function(lua_State *L, int function_id);
  * and coroutine.resume pass the error on instead of catching it, and every later hook call
  * raises it again (in any coroutine), until the hook is installed anew for the next script. */
 void atoll_lua_set_hook(lua_State *L, atoll_lua_hook hook, int count);
+/* The hook's check for long C calls (the pattern matcher in patterns.c), called every few
+ * thousand steps: raises the kill error if the script was killed already; otherwise, while
+ * the hook is installed, runs the same check as the hook and, when it aborts, kills the
+ * state and raises the error exactly as the hook does. Returns when the call may go on. The
+ * caller must hold no memory that the raised error would leak. */
+void atoll_lua_poll(lua_State *L);
 /* Whether the hook has aborted the running script, and the error it raised. */
 int atoll_lua_killed(lua_State *L);
 void atoll_lua_push_kill_error(lua_State *L);
