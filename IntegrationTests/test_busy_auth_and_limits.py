@@ -10,21 +10,11 @@ import time
 import pytest
 
 import resp
+from busy import EVAL_BUSY as BUSY, wait_busy
 from procs import spawn
 
 PASSWORD = "s3cret"
-BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
 LOOP = "while true do end"
-
-
-def wait_busy(conn: resp.Conn, deadline_s: float = 10.0) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        reply = conn.command("PING")
-        if reply == BUSY:
-            return
-        assert reply == b"+PONG\r\n", reply
-    pytest.fail("the server never answered BUSY")
 
 
 @pytest.mark.parametrize("kind", ["atoll", "redis"])

@@ -8,6 +8,7 @@ looping library (or one stuck in a pattern call) stops after 500 ms.
 Atoll only where Redis itself hangs or crashes (Redis 7.0.15 cannot kill a loop inside pcall
 or a pattern call, panics on a looping error object, and ignores SIGTERM while a script is
 busy); where Redis behaves, the same expectations run against it too."""
+import contextlib
 import hashlib
 import signal
 import time
@@ -15,12 +16,11 @@ import time
 import pytest
 
 import resp
+from busy import EVAL_BUSY, FUNCTION_BUSY, wait_busy
 from procs import spawn
 
 PASSWORD = "s3cret"
 THRESHOLD_MS = "100"
-EVAL_BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
-FUNCTION_BUSY = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
 NOAUTH = b"-NOAUTH Authentication required.\r\n"
 
 # Each shape loops for ever when ARGV[1] (or the function's first argument) is '1'; with '0'
@@ -89,16 +89,6 @@ def start_script(conn: resp.Conn, runner: str, shape: str) -> bytes:
     return FUNCTION_BUSY if runner == "fcall" else EVAL_BUSY
 
 
-def wait_busy(conn: resp.Conn, busy: bytes, deadline_s: float = 10.0) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        reply = conn.command("PING")
-        if reply == busy:
-            return
-        assert reply == b"+PONG\r\n", reply
-    pytest.fail("the server never answered BUSY")
-
-
 def check_unauthenticated_changes_nothing(p, busy: bytes) -> None:
     """A client that never authenticated: NOAUTH for everything, the script goes on."""
     stranger = p.connect(timeout=10)
@@ -114,6 +104,23 @@ def check_unauthenticated_changes_nothing(p, busy: bytes) -> None:
 RUNNERS = ["eval", "evalsha", "fcall"]
 
 
+@contextlib.contextmanager
+def busy_server(kind: str, runner: str, shape: str):
+    """A server with a password whose script `shape` (run by `runner`) is busy; checks that an
+    unauthenticated client changes nothing, then yields (proc, the script's connection,
+    another authenticated one, the BUSY text)."""
+    with spawn(kind, "--busy-reply-threshold", THRESHOLD_MS, "--requirepass", PASSWORD) as p:
+        conn, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
+        try:
+            busy = start_script(conn, runner, shape)
+            wait_busy(other, busy)
+            check_unauthenticated_changes_nothing(p, busy)
+            yield p, conn, other, busy
+        finally:
+            conn.close()
+            other.close()
+
+
 def kinds_for(shape: str) -> list[str]:
     return ["atoll"] if shape in REDIS_CANNOT else ["atoll", "redis"]
 
@@ -122,25 +129,17 @@ def kinds_for(shape: str) -> list[str]:
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_kill_ends_every_shape(shape, runner):
     for kind in kinds_for(shape):
-        with spawn(kind, "--busy-reply-threshold", THRESHOLD_MS, "--requirepass", PASSWORD) as p:
-            conn, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
-            try:
-                busy = start_script(conn, runner, shape)
-                wait_busy(other, busy)
-                check_unauthenticated_changes_nothing(p, busy)
-                assert other.command("GET", "k") == busy
-                # The other kind of KILL is refused with the BUSY text, as in Redis.
-                wrong, right = (("SCRIPT", "KILL"), ("FUNCTION", "KILL")) if runner == "fcall" \
-                    else (("FUNCTION", "KILL"), ("SCRIPT", "KILL"))
-                assert other.command(*wrong) == busy
-                assert other.command(*right) == b"+OK\r\n"
-                reply = conn.read_reply()
-                assert reply.startswith(b"-ERR Script killed by user with SCRIPT KILL..."), (kind, reply)
-                assert other.command("PING") == b"+PONG\r\n"
-                assert conn.command("PING") == b"+PONG\r\n"
-            finally:
-                conn.close()
-                other.close()
+        with busy_server(kind, runner, shape) as (p, conn, other, busy):
+            assert other.command("GET", "k") == busy
+            # The other kind of KILL is refused with the BUSY text, as in Redis.
+            wrong, right = (("SCRIPT", "KILL"), ("FUNCTION", "KILL")) if runner == "fcall" \
+                else (("FUNCTION", "KILL"), ("SCRIPT", "KILL"))
+            assert other.command(*wrong) == busy
+            assert other.command(*right) == b"+OK\r\n"
+            reply = conn.read_reply()
+            assert reply.startswith(b"-ERR Script killed by user with SCRIPT KILL..."), (kind, reply)
+            assert other.command("PING") == b"+PONG\r\n"
+            assert conn.command("PING") == b"+PONG\r\n"
 
 
 @pytest.mark.parametrize("stopper", ["shutdown-nosave", "sigterm", "sigint"])
@@ -149,20 +148,12 @@ def test_kill_ends_every_shape(shape, runner):
 def test_shutdown_and_signals_stop_a_busy_server(shape, runner, stopper):
     # Redis 7.0.15 does not act on SIGTERM or SIGINT while a script is busy.
     for kind in kinds_for(shape) if stopper == "shutdown-nosave" else ["atoll"]:
-        with spawn(kind, "--busy-reply-threshold", THRESHOLD_MS, "--requirepass", PASSWORD) as p:
-            conn, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
-            try:
-                busy = start_script(conn, runner, shape)
-                wait_busy(other, busy)
-                check_unauthenticated_changes_nothing(p, busy)
-                if stopper == "shutdown-nosave":
-                    other.send_raw(resp.encode("SHUTDOWN", "NOSAVE"))
-                else:
-                    p.proc.send_signal(signal.SIGTERM if stopper == "sigterm" else signal.SIGINT)
-                assert p.wait_exit(10) is not None, f"{kind} did not exit after {stopper}"
-            finally:
-                conn.close()
-                other.close()
+        with busy_server(kind, runner, shape) as (p, conn, other, busy):
+            if stopper == "shutdown-nosave":
+                other.send_raw(resp.encode("SHUTDOWN", "NOSAVE"))
+            else:
+                p.proc.send_signal(signal.SIGTERM if stopper == "sigterm" else signal.SIGINT)
+            assert p.wait_exit(10) is not None, f"{kind} did not exit after {stopper}"
 
 
 def test_script_that_wrote_then_loops_still_leaves_busy_and_shutdown():
