@@ -223,3 +223,21 @@ def test_connections_opening_and_closing_while_busy(kind, churn):
                 s.close()
             runner.close()
             other.close()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_script_kill_pipelined_behind_the_script_waits_its_turn(kind):
+    """SCRIPT KILL sent on the script's own connection, right behind it, runs only after the
+    script (that client's input waits, as in Redis); another client's kill ends the script."""
+    with spawn(kind, "--busy-reply-threshold", "100") as p:
+        runner, other = p.connect(timeout=10), p.connect(timeout=10)
+        try:
+            runner.send_raw(resp.encode("EVAL", LOOP, "0") + resp.encode("SCRIPT", "KILL") + resp.encode("PING"))
+            wait_busy(other)
+            assert other.command("SCRIPT", "KILL") == b"+OK\r\n"
+            assert runner.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+            assert runner.read_reply() == b"-NOTBUSY No scripts in execution right now.\r\n"
+            assert runner.read_reply() == b"+PONG\r\n"
+        finally:
+            runner.close()
+            other.close()

@@ -17,7 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PACKAGES=(redis-server redis-tools liblua5.1-0-dev lua-cjson-dev lua-bitop-dev python3-venv)
+PACKAGES=(redis-server redis-tools liblua5.1-0-dev lua-cjson-dev lua-bitop-dev pkg-config python3-venv)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
