@@ -241,3 +241,58 @@ def test_script_kill_pipelined_behind_the_script_waits_its_turn(kind):
         finally:
             runner.close()
             other.close()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_new_connection_authenticates_and_kills_while_busy(kind):
+    """With a password, a connection opened while the script is busy can AUTH (and HELLO) and
+    then kill it: the way `redis-cli -a pw SCRIPT KILL` stops a runaway script."""
+    with spawn(kind, "--requirepass", PASSWORD, "--busy-reply-threshold", "100") as p:
+        runner, other = p.connect(PASSWORD, timeout=10), p.connect(PASSWORD, timeout=10)
+        late = None
+        try:
+            runner.send_raw(resp.encode("EVAL", LOOP, "0"))
+            wait_busy(other)
+            late = p.connect(timeout=10)
+            assert late.command("SCRIPT", "KILL") == b"-NOAUTH Authentication required.\r\n"
+            assert late.command("AUTH", PASSWORD) == b"+OK\r\n"
+            assert late.command("HELLO", "2").startswith(b"*14\r\n$6\r\nserver\r\n")
+            assert late.command("PING") == BUSY
+            assert late.command("SCRIPT", "KILL") == b"+OK\r\n"
+            assert runner.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+            assert late.command("PING") == b"+PONG\r\n"
+            assert late.command("CLIENT", "SETNAME", "late") == b"+OK\r\n"
+            assert b"name=late" in resp.parse(other.command("CLIENT", "LIST"))
+        finally:
+            for c in (runner, other, late):
+                if c is not None:
+                    c.close()
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_script_queued_behind_a_busy_script_gets_busy(kind):
+    """Two scripts sent at the same moment from two connections: while the first is busy the
+    second is answered BUSY (it does not wait silently behind it)."""
+    with spawn(kind, "--busy-reply-threshold", "100") as p:
+        first, second, other = p.connect(timeout=10), p.connect(timeout=10), p.connect(timeout=10)
+        try:
+            replies = []
+            # The second script may now and then be read first and simply run (":7"): then
+            # try again; it must be answered BUSY, never left waiting, when it comes second.
+            for _ in range(5):
+                first.send_raw(resp.encode("EVAL", "local i = 0 while true do i = i + 1 end", "0"))
+                second.send_raw(resp.encode("EVAL", "return 7", "0"))
+                started = time.monotonic()
+                replies.append(second.read_reply())
+                assert time.monotonic() - started < 5
+                assert replies[-1] in (BUSY, b":7\r\n")
+                wait_busy(other)
+                assert other.command("SCRIPT", "KILL") == b"+OK\r\n"
+                assert first.read_reply().startswith(b"-ERR Script killed")
+                if replies[-1] == BUSY:
+                    break
+            assert replies[-1] == BUSY, replies
+            assert second.command("EVAL", "return 7", "0") == b":7\r\n"
+        finally:
+            for c in (first, second, other):
+                c.close()

@@ -14,19 +14,17 @@ extension ServerCore {
     /// KILL and FUNCTION KILL ask the script to stop and SHUTDOWN NOSAVE stops the server; the
     /// others (WATCH, RESET, FUNCTION STATS) need the keyspace and get BUSY too. EXEC is
     /// refused with EXECABORT and discards the transaction, as in Redis. Inside MULTI a refused
-    /// command dooms the transaction and an allowed one is queued, as in Redis. `client` is
-    /// nil for a connection the server has not registered yet: it is authenticated only when
-    /// no password is set, and has no state for AUTH, HELLO or QUIT to change (BUSY).
-    public func replyWhileBusy(_ args: [[UInt8]], client: ClientSession?, out: inout ByteBuffer) {
+    /// command dooms the transaction and an allowed one is queued, as in Redis. `client` may be
+    /// a session the server has not registered yet (see `makeSession`).
+    public func replyWhileBusy(_ args: [[UInt8]], client: ClientSession, out: inout ByteBuffer) {
         let monitor = scripting.monitor
-        let authenticated = client?.authenticated ?? config.requirePass.isEmpty
-        switch admit(table.resolve(args), args, authenticated: authenticated, client: client) {
+        switch admit(table.resolve(args), args, authenticated: client.authenticated, client: client) {
         case .unknown(let error):
             refuse("-" + error + "\r\n", client, &out)
         case .refused(_, let code, let message):
             refuse("-\(code) \(message)\r\n", client, &out)
         case .admitted(let spec):
-            if spec.name == "exec", let client, client.inTransaction {
+            if spec.name == "exec" && client.inTransaction {
                 // Refused, and Redis discards the transaction.
                 client.discardTransactionLater()
                 out.writeString("-EXECABORT Transaction discarded because of: " + String(monitor.busyError.description.dropFirst()))
@@ -34,7 +32,7 @@ extension ServerCore {
             }
             guard spec.flags.contains(.allowBusy) else { return refuse(monitor.busyError, client, &out) }
             // Inside MULTI an allowed command is queued, as at any other time.
-            if let client, client.inTransaction, !TransactionCommands.runImmediately.contains(spec.name) {
+            if client.inTransaction && !TransactionCommands.runImmediately.contains(spec.name) {
                 if spec.flags.contains(.noMulti) { return refuse("-ERR Command not allowed inside a transaction\r\n", client, &out) }
                 if !client.transactionFailed { client.queued!.append((spec, args)) }
                 out.writeStaticString("+QUEUED\r\n")
@@ -42,7 +40,6 @@ extension ServerCore {
             }
             if spec.flags.contains(.clientOnly) {
                 // MULTI, AUTH, HELLO, QUIT: the client's own state only, so they run now.
-                guard let client else { return refuse(monitor.busyError, nil, &out) }
                 var ctx = CommandContext(out: ReplyWriter(buffer: out, resp3: client.resp3), client: client, server: self)
                 out = ByteBuffer()
                 ctx.args = args
@@ -51,20 +48,20 @@ extension ServerCore {
                 out = ctx.out.buffer
                 return
             }
-            switch (spec.name, client) {
-            case ("discard", let client?):
+            switch spec.name {
+            case "discard":
                 if client.inTransaction {
                     client.discardTransactionLater()
                     out.writeStaticString("+OK\r\n")
                 } else {
                     out.writeStaticString("-ERR DISCARD without MULTI\r\n")
                 }
-            case ("unwatch", let client?):
+            case "unwatch":
                 client.unwatchPending = true
                 out.writeStaticString("+OK\r\n")
-            case ("script|kill", _): out.writeStaticString(monitor.requestKill(byFunctionKill: false))
-            case ("function|kill", _): out.writeStaticString(monitor.requestKill(byFunctionKill: true))
-            case ("shutdown", _) where args.dropFirst().contains(where: { asciiCaseInsensitiveEquals($0, "nosave") }):
+            case "script|kill": out.writeStaticString(monitor.requestKill(byFunctionKill: false))
+            case "function|kill": out.writeStaticString(monitor.requestKill(byFunctionKill: true))
+            case "shutdown" where args.dropFirst().contains(where: { asciiCaseInsensitiveEquals($0, "nosave") }):
                 monitor.abortForShutdownWithoutSave()
                 shutdownHandler?()
             default: refuse(monitor.busyError, client, &out)
@@ -72,13 +69,13 @@ extension ServerCore {
         }
     }
 
-    private func refuse(_ error: String, _ client: ClientSession?, _ out: inout ByteBuffer) {
-        if let client, client.inTransaction { client.transactionFailed = true }
+    private func refuse(_ error: String, _ client: ClientSession, _ out: inout ByteBuffer) {
+        if client.inTransaction { client.transactionFailed = true }
         out.writeString(error)
     }
 
-    private func refuse(_ error: StaticString, _ client: ClientSession?, _ out: inout ByteBuffer) {
-        if let client, client.inTransaction { client.transactionFailed = true }
+    private func refuse(_ error: StaticString, _ client: ClientSession, _ out: inout ByteBuffer) {
+        if client.inTransaction { client.transactionFailed = true }
         out.writeStaticString(error)
     }
 }

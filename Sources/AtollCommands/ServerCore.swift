@@ -6,6 +6,7 @@ import AtollBytes
 import AtollKeyspace
 import AtollRESP
 import NIOCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -50,7 +51,7 @@ public final class ServerCore: @unchecked Sendable {
     /// `appendfsync always`), the everysec timer and shutdown sync through it, and a failed
     /// sync makes writes get MISCONF.
     public let aofSync = AOFSyncGate()
-    private var nextClientID: Int64 = 1
+    private let nextClientID = Atomic<Int64>(1)
     /// The last few commands resolved by `run`.
     private var recentCommand = RecentCommand()
     private var keyPrefetch = KeyPrefetch()
@@ -71,16 +72,29 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Registers a new connection; returns nil when `maxclients` is reached.
     public func connect(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession? {
+        let session = makeSession(address: address, localAddress: localAddress, now: now, connection: connection)
+        return register(session) ? session : nil
+    }
+
+    /// A session for a new connection, not yet registered. Needs no lock: a connection that
+    /// arrives while a script is busy gets its session (its id, and state for AUTH, HELLO and
+    /// MULTI) at once and is registered once the script is done. Reads `requirepass`, so it is
+    /// called under the lock or while a script is busy (scripts cannot change the config).
+    public func makeSession(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession {
+        let id = nextClientID.add(1, ordering: .relaxed).oldValue
+        return ClientSession(id: id, authenticated: config.requirePass.isEmpty, address: address,
+                             localAddress: localAddress, now: now, connection: connection)
+    }
+
+    /// Adds a session to the server's clients; false when `maxclients` is reached.
+    public func register(_ session: ClientSession) -> Bool {
         stats.totalConnections += 1
         guard clients.count < config.maxClients else {
             stats.rejectedConnections += 1
-            return nil
+            return false
         }
-        let session = ClientSession(id: nextClientID, authenticated: config.requirePass.isEmpty,
-                                    address: address, localAddress: localAddress, now: now, connection: connection)
-        nextClientID += 1
         clients[session.id] = session
-        return session
+        return true
     }
 
     public func disconnect(_ session: ClientSession) {

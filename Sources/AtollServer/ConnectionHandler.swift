@@ -18,7 +18,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var commands = CommandBatch()
     /// Argument list reused from command to command (see `ServerCore.executeBatch`).
     private var argumentScratch: [[UInt8]] = []
+    /// The client's session once the server has registered it.
     private var session: ClientSession?
+    /// The session of a connection that arrived while a script was busy, before it could be
+    /// registered: AUTH, HELLO, MULTI and QUIT act on it meanwhile, and it is the one
+    /// registered later.
+    private var unregistered: ClientSession?
     private var connection: ChannelConnection?
     private var closing = false
     /// Index in `commands` of the next command to run (non-zero while parked mid-batch).
@@ -70,12 +75,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             if pending != nil { answerBusy(context: context) }
             return
         }
-        let channel = context.channel
-        let session = shared.core.connect(address: Self.describe(channel.remoteAddress),
-                                          localAddress: Self.describe(channel.localAddress),
-                                          now: currentTimeMillis(), connection: connection)
+        let session = unregistered ?? makeSession(context: context, connection: connection)
+        let registered = shared.core.register(session)
         shared.lock.unlock()
-        guard let session else {
+        unregistered = nil
+        guard registered else {
             var buffer = context.channel.allocator.buffer(capacity: 64)
             buffer.writeStaticString("-ERR max number of clients reached\r\n")
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
@@ -90,6 +94,15 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.flush()
         }
         updateReading(context)
+    }
+
+    /// A new session for this connection (see `ServerCore.makeSession`: under the lock, or
+    /// while a script is busy).
+    private func makeSession(context: ChannelHandlerContext, connection: ChannelConnection) -> ClientSession {
+        let channel = context.channel
+        return shared.core.makeSession(address: Self.describe(channel.remoteAddress),
+                                       localAddress: Self.describe(channel.localAddress),
+                                       now: currentTimeMillis(), connection: connection)
     }
 
     /// The client closed its side. What it sent has run; its replies may still wait for the
@@ -281,28 +294,51 @@ final class ConnectionHandler: ChannelInboundHandler {
         updateReading(context)
     }
 
+    /// The batch waited on the script thread behind a busy script and was taken back before it
+    /// started (see `ScriptQueue`): what ran before it on the loop keeps its replies, and its
+    /// commands from the first that needed the script thread are answered as while busy. On
+    /// the loop.
+    func offloadAnsweredBusy(_ batch: OffloadedBatch, context: ChannelHandlerContext) {
+        offloaded = false
+        guard let session, !closing else { return }
+        var ctx = batch.ctx
+        for i in batch.start..<batch.commands.count where !session.closeAfterReply {
+            shared.core.replyWhileBusy(Array(batch.commands[i]), client: session, out: &ctx.out.buffer)
+        }
+        if let failure = batch.failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
+        nextCommand = batch.commands.count
+        finishBatch(ctx, parkedNow: false, context: context, session: session)
+        processInput(context: context)
+        shared.core.aofSync.syncPending()
+        context.flush()
+        updateReading(context)
+    }
+
     /// While a script is busy: every buffered command is answered without the keyspace lock,
     /// with the checks every command meets first (see `ServerCore.replyWhileBusy`).
     private func answerBusy(context: ChannelHandlerContext) {
         let core = shared.core
-        guard core.scripting.monitor.isBusy(now: monotonicMicros()) else { return }
-        // A client not yet registered is authenticated only when no password is set (which
-        // cannot change meanwhile: scripts may not run CONFIG).
-        if session == nil { decoder.unauthenticated = !core.config.requirePass.isEmpty }
+        guard core.scripting.monitor.isBusy(now: monotonicMicros()), let connection else { return }
+        // A connection not yet registered gets its session now (safe while a script is busy).
+        if session == nil && unregistered == nil {
+            unregistered = makeSession(context: context, connection: connection)
+            decoder.unauthenticated = !unregistered!.authenticated
+        }
+        guard let client = session ?? unregistered else { return }
         var out = context.channel.allocator.buffer(capacity: 128)
         while !closing {
             if commands.isEmpty && deferredFailure == nil {
                 guard decodePending(context: context) else { return }
                 if commands.isEmpty && deferredFailure == nil { break }
             }
-            for i in nextCommand..<commands.count where session?.closeAfterReply != true {
-                core.replyWhileBusy(Array(commands[i]), client: session, out: &out)
+            for i in nextCommand..<commands.count where !client.closeAfterReply {
+                core.replyWhileBusy(Array(commands[i]), client: client, out: &out)
             }
             commands.removeAll()
             nextCommand = 0
             // An AUTH that ran lifts the limits for what is read next.
-            if let session { decoder.unauthenticated = !session.authenticated }
-            if deferredFailure != nil || session?.closeAfterReply == true { break }
+            decoder.unauthenticated = !client.authenticated
+            if deferredFailure != nil || client.closeAfterReply { break }
         }
         // Replies written before the script started may still await their sync.
         core.aofSync.syncPending()
@@ -310,7 +346,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             out.writeString("-ERR \(failure.message)\r\n")
         }
         // A protocol error, or QUIT: the replies go out, then the connection closes.
-        if deferredFailure != nil || session?.closeAfterReply == true {
+        if deferredFailure != nil || client.closeAfterReply {
             closing = true
             context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
             return
