@@ -38,12 +38,14 @@ let package = Package(
 # Starts a server on a free port, prints the port, and stops the server when stdin closes.
 CONSUMER_MAIN = """import AtollServer
 import AtollCommands
+import Glibc
 
 var config = ServerConfiguration()
 config.port = 0
 let server = AtollServer(configuration: config)
 try server.start()
 print("port", server.port)
+fflush(nil)  // stdout is a pipe here: without this the line waits in the buffer
 while readLine() != nil {}
 server.stop()
 print("stopped")
@@ -108,3 +110,8 @@ def test_package_builds_as_a_dependency_and_serves():
                 proc.wait(timeout=10)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        # SwiftPM's lock files for the scratch path, left in the temporary directory.
+        locks = os.path.dirname(tmp)
+        for name in os.listdir(locks):
+            if name.startswith(tmp.replace("/", "_")):
+                os.remove(os.path.join(locks, name))
