@@ -2,8 +2,8 @@
 repository at HEAD (by a file:// git URL, as another project would by its https one) builds,
 embeds the server as the README's "Embedding" shows, and the server answers PING.
 
-SwiftPM refuses a dependency whose targets use `unsafeFlags`, so this fails as soon as one
-comes back into Package.swift. The Swift packages Atoll depends on resolve from the local
+SwiftPM refuses a versioned dependency whose targets use `unsafeFlags`, so this fails as soon
+as one comes back into Package.swift (the commit is tagged in the clone and required exactly). The Swift packages Atoll depends on resolve from the local
 mirror (git reads github.com URLs from /opt/swift-packages here), so no network is needed.
 The debug build of the dependencies (swift-nio above all) takes a few minutes.
 
@@ -18,6 +18,8 @@ import time
 import resp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The tag given to the commit under test in the throwaway clone.
+VERSION = "99.0.0"
 
 CONSUMER_MANIFEST = """// swift-tools-version:6.0
 import PackageDescription
@@ -25,7 +27,7 @@ import PackageDescription
 let package = Package(
     name: "AtollConsumer",
     dependencies: [
-        .package(url: "file://{clone}", revision: "{revision}"),
+        .package(url: "file://{clone}", exact: "{version}"),
     ],
     targets: [
         .executableTarget(name: "atoll-consumer", dependencies: [
@@ -79,10 +81,14 @@ def test_package_builds_as_a_dependency_and_serves():
         clone = os.path.join(tmp, "atoll")
         result = run(["git", "clone", "--quiet", "--no-checkout", ROOT, clone], 120)
         assert result.returncode == 0, result.stdout
+        # By version, as other projects depend on releases: SwiftPM lets a branch or revision
+        # dependency use unsafeFlags, but not a versioned one.
+        result = run(["git", "-C", clone, "tag", VERSION, revision], 30)
+        assert result.returncode == 0, result.stdout
         consumer = os.path.join(tmp, "consumer")
         os.makedirs(os.path.join(consumer, "Sources", "atoll-consumer"))
         with open(os.path.join(consumer, "Package.swift"), "w") as f:
-            f.write(CONSUMER_MANIFEST.format(clone=clone, revision=revision))
+            f.write(CONSUMER_MANIFEST.format(clone=clone, version=VERSION))
         with open(os.path.join(consumer, "Sources", "atoll-consumer", "main.swift"), "w") as f:
             f.write(CONSUMER_MAIN)
         scratch = os.path.join(tmp, "scratch")
