@@ -28,10 +28,11 @@ public struct BlockState {
 }
 
 public final class BlockingRegistry: @unchecked Sendable {
+    // Unchecked (`@exclusivity`): `ready` is tested after every command, only under the keyspace lock.
     /// Waiters per key, oldest first.
     var waiting: [WatchedKey: [ClientSession]] = [:]
     /// Keys signalled since the last serve, in signal order, without repeats.
-    var ready: [WatchedKey] = []
+    @exclusivity(unchecked) var ready: [WatchedKey] = []
     var readySet: Set<WatchedKey> = []
     public private(set) var blockedClients = 0
     /// Parked clients with a deadline (INFO `clients_in_timeout_table`).

@@ -25,34 +25,50 @@ public struct WatchedKey: Hashable, Sendable {
 }
 
 public final class ClientSession: @unchecked Sendable {
+    // Unchecked (`@exclusivity`): read by every command, only under the keyspace lock (or by the
+    // connection's own loop, answering BUSY, while the lock is held elsewhere); no access re-enters.
+    // The attribute only counts in this module: what the server module reads goes through
+    // inlinable accessors, whose access stays unchecked.
     public enum ReplyMode: Sendable { case on, off, skipNext, skipThis }
 
     public let id: Int64
-    public var db = 0
-    public var resp3 = false
+    @exclusivity(unchecked) public var db = 0
+    @exclusivity(unchecked) @usableFromInline var storedResp3: Bool = false
+    @inlinable public var resp3: Bool {
+        _read { yield storedResp3 }
+        _modify { yield &storedResp3 }
+    }
     public var name: [UInt8] = []
-    public var authenticated: Bool
-    public var replyMode = ReplyMode.on
+    @exclusivity(unchecked) @usableFromInline var storedAuthenticated: Bool
+    @inlinable public var authenticated: Bool {
+        _read { yield storedAuthenticated }
+        _modify { yield &storedAuthenticated }
+    }
+    @exclusivity(unchecked) public var replyMode = ReplyMode.on
     public var noEvict = false
-    public var noTouch = false
+    @exclusivity(unchecked) public var noTouch = false
     public var isMonitor = false
     /// Set by QUIT and friends: reply, then close.
-    public var closeAfterReply = false
+    @exclusivity(unchecked) @usableFromInline var storedCloseAfterReply: Bool = false
+    @inlinable public var closeAfterReply: Bool {
+        _read { yield storedCloseAfterReply }
+        _modify { yield &storedCloseAfterReply }
+    }
     /// Removed by CLIENT KILL; its connection is closing and runs nothing more.
-    public var killed = false
+    @exclusivity(unchecked) public var killed = false
     public let address: String
     public let localAddress: String
     public let createdAt: Int64
-    public var lastInteraction: Int64
-    public var lastCommand = "NULL"
+    @exclusivity(unchecked) public var lastInteraction: Int64
+    @exclusivity(unchecked) public var lastCommand = "NULL"
     public weak var connection: (any ClientConnection)?
 
     // MARK: Transactions
 
     /// Commands queued since MULTI; nil outside a transaction.
-    public var queued: [(spec: CommandSpec, args: [[UInt8]])]?
+    @exclusivity(unchecked) public var queued: [(spec: CommandSpec, args: [[UInt8]])]?
     /// A command was refused while queueing: EXEC must fail with EXECABORT.
-    public var transactionFailed = false
+    @exclusivity(unchecked) public var transactionFailed = false
     /// Keys this client WATCHes, with whether each was already expired when watched.
     public var watchedKeys: [(key: WatchedKey, expiredWhenWatched: Bool)] = []
     /// A watched key was touched: EXEC must return the null array.
@@ -60,7 +76,7 @@ public final class ClientSession: @unchecked Sendable {
     /// DISCARD, UNWATCH or a refused EXEC while a script was busy dropped the client's
     /// WATCHes, but they live in the registry, which only the keyspace lock's holder may
     /// change: they go when the client's next batch runs, before anything else.
-    var unwatchPending = false
+    @exclusivity(unchecked) var unwatchPending = false
 
     /// Ends the transaction while a script is busy: its WATCHes go with the next batch.
     func discardTransactionLater() {
@@ -78,12 +94,16 @@ public final class ClientSession: @unchecked Sendable {
     // MARK: Blocking
 
     /// Set while a blocking command has the client parked.
-    public var blocked: BlockState?
+    @exclusivity(unchecked) @usableFromInline var storedBlocked: BlockState?
+    @inlinable public var blocked: BlockState? {
+        _read { yield storedBlocked }
+        _modify { yield &storedBlocked }
+    }
 
     public init(id: Int64, authenticated: Bool, address: String, localAddress: String, now: Int64,
                 connection: (any ClientConnection)?) {
         self.id = id
-        self.authenticated = authenticated
+        self.storedAuthenticated = authenticated
         self.address = address
         self.localAddress = localAddress
         self.createdAt = now

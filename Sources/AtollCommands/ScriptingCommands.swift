@@ -201,12 +201,14 @@ struct ScriptFlags {
 /// One running script: the `LuaHost` its `redis.*` calls reach.
 /// One object serves every run (see `ScriptingState.run`), prepared afresh by `prepare`.
 final class ScriptRun: LuaHost {
+    // Unchecked (`@exclusivity`): used by every `redis.call`, under the keyspace lock on the one
+    // script thread; a called command cannot call back into the script (no nesting).
     let server: ServerCore
     /// The script client commands run as.
     let client: ClientSession
-    private(set) var readOnly = false
+    @exclusivity(unchecked) private(set) var readOnly = false
     /// The calling command's time: every command the script calls sees the same clock.
-    private(set) var now: Int64 = 0
+    @exclusivity(unchecked) private(set) var now: Int64 = 0
 
     init(server: ServerCore, client: ClientSession) {
         self.server = server
@@ -254,13 +256,13 @@ final class ScriptRun: LuaHost {
     }
 
     /// The context every called command runs in, kept from call to call (with its reply buffer).
-    private var context: CommandContext
+    @exclusivity(unchecked) private var context: CommandContext
     /// A reply buffer grown past this (a huge reply) is not kept.
     private static let keptReplyCapacity = 1 << 20
 
     /// The last few commands scripts called (`redis.call` passes the same name arrays again,
     /// see `CallArgumentPool`).
-    private var recentCommand = RecentCommand()
+    @exclusivity(unchecked) private var recentCommand = RecentCommand()
 
     private static func refuse(_ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {
         reply(UnsafeRawBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))

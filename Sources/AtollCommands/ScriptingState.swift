@@ -7,6 +7,8 @@ import AtollRESP
 import NIOCore
 
 public final class ScriptingState: @unchecked Sendable {
+    // Unchecked (`@exclusivity`): read on every EVALSHA, only under the keyspace lock; scripts
+    // cannot nest, so no access re-enters.
     public let engine = LuaEngine()
     /// Redis's "lua client": commands called from scripts run as it.
     let client: ClientSession
@@ -14,12 +16,12 @@ public final class ScriptingState: @unchecked Sendable {
     public let monitor = ScriptMonitor()
     /// The last EVALSHA argument, the SHA-1 it names and that script (if cached): the same
     /// EVALSHA again (the common case) then needs no hashing at all.
-    private var lastSHA: RememberedSHA?
+    @exclusivity(unchecked) private var lastSHA: RememberedSHA?
     /// The one `ScriptRun`, prepared afresh for each script (scripts cannot nest: EVAL and
     /// FCALL are not allowed from scripts).
-    private var currentRun: ScriptRun?
-    private var lastBody: [UInt8] = []
-    private var lastBodySHA: Bytes?
+    @exclusivity(unchecked) private var currentRun: ScriptRun?
+    @exclusivity(unchecked) private var lastBody: [UInt8] = []
+    @exclusivity(unchecked) private var lastBodySHA: Bytes?
 
     init() {
         client = ClientSession(id: 0, authenticated: true, address: "lua", localAddress: "lua", now: 0, connection: nil)

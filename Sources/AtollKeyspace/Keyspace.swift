@@ -5,13 +5,25 @@
 /// of them atomic.
 import AtollBytes
 public final class Keyspace: @unchecked Sendable {
-    public var databases: [Database]
-    public var stats = KeyspaceStats()
+    // Unchecked (`@exclusivity`): every key access goes through these, always under the server's
+    // keyspace lock, and no access re-enters; the runtime check was pure cost. The attribute
+    // only counts in this module, so other modules reach the storage through these inlinable
+    // accessors (a direct access from them would be checked).
+    @exclusivity(unchecked) @usableFromInline var storedDatabases: [Database]
+    @exclusivity(unchecked) @usableFromInline var storedStats = KeyspaceStats()
+    @inlinable public var databases: [Database] {
+        _read { yield storedDatabases }
+        _modify { yield &storedDatabases }
+    }
+    @inlinable public var stats: KeyspaceStats {
+        _read { yield storedStats }
+        _modify { yield &storedStats }
+    }
     /// Random source for sampling; any generator will do, keys are not secrets.
     public var rng = FastRandom()
 
     public init(databaseCount: Int = 16) {
-        databases = Array(repeating: Database(), count: max(1, databaseCount))
+        storedDatabases = Array(repeating: Database(), count: max(1, databaseCount))
     }
 
     /// Active expiry, as Redis's `activeExpireCycle`: per database, sample 20 keys with a TTL,

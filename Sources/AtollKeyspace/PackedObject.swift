@@ -81,17 +81,22 @@ public class PackedObject: ManagedBuffer<PackedHeader, UInt8> {
         old?.release()
     }
 
-    @inlinable final var isConverted: Bool { header.mode == .converted }
+    /// The header, read through its pointer: `ManagedBuffer.header` is a class stored property,
+    /// so reading it makes a runtime exclusivity check, on every packed hash field access.
+    /// Objects are only touched under the keyspace lock, so there is nothing to check.
+    @inlinable final var headerValue: PackedHeader { withUnsafeMutablePointerToHeader { $0.pointee } }
+
+    @inlinable final var isConverted: Bool { headerValue.mode == .converted }
 
     /// The object holding the packed bytes: this one, or the one they moved to.
     @inlinable final var holder: PackedObject {
-        header.mode == .moved ? unsafeDowncast(tailObject, to: PackedObject.self) : self
+        headerValue.mode == .moved ? unsafeDowncast(tailObject, to: PackedObject.self) : self
     }
 
     // MARK: - The packed bytes (not converted)
 
-    @inlinable final var packedCount: Int { Int(holder.header.count) }
-    @inlinable final var packedByteCount: Int { Int(holder.header.used) }
+    @inlinable final var packedCount: Int { Int(holder.headerValue.count) }
+    @inlinable final var packedByteCount: Int { Int(holder.headerValue.used) }
 
     /// Calls `body` with the packed bytes.
     @inlinable final func withPacked<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -106,7 +111,7 @@ public class PackedObject: ManagedBuffer<PackedHeader, UInt8> {
     @usableFromInline final func replacePacked(_ range: Range<Int>, length: Int, countChange: Int,
                                                _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
         var target = holder
-        let used = Int(target.header.used)
+        let used = Int(target.headerValue.used)
         let newUsed = used - range.count + length
         if newUsed > target.capacity {
             let bigger = PackedObject.make(capacity: max(newUsed, used + used / 4))

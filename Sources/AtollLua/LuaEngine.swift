@@ -25,6 +25,8 @@ public protocol LuaHost: AnyObject {
 }
 
 public final class LuaEngine {
+    // Unchecked (`@exclusivity`): touched on every script run and `redis.call`, only under the
+    // keyspace lock on the script thread; none of these accesses spans a call into Lua.
     /// Bytes the Lua heap may grow to while scripts run; allocations beyond fail the script.
     public static let memoryLimit = 512 * 1024 * 1024
     /// Instructions between two calls of `LuaHost.scriptTick`.
@@ -35,19 +37,19 @@ public final class LuaEngine {
     static let forcedCollectionFloor = 1 << 20
 
     /// The VM; SCRIPT FLUSH replaces it with a fresh one, as Redis does.
-    private(set) var L: OpaquePointer
+    @exclusivity(unchecked) private(set) var L: OpaquePointer
     private let memoryLimit: Int
     /// The caller of the script being run; set only for the duration of a call.
-    var host: (any LuaHost)?
+    @exclusivity(unchecked) var host: (any LuaHost)?
     /// `redis.setresp`: the protocol of replies handed to the script.
-    var replyResp3 = false
+    @exclusivity(unchecked) var replyResp3 = false
     /// Cached scripts by SHA-1 (EVALSHA, SCRIPT EXISTS, persistence).
     public private(set) var scripts: [Bytes: CachedScript] = [:]
     /// The read-only globals proxy every script function runs with.
     private var globalsRef: Int32 = 0
     /// The table behind that proxy, where KEYS and ARGV are set.
-    private var realGlobalsRef: Int32 = 0
-    var errorHandlerRef: Int32 = 0
+    @exclusivity(unchecked) private var realGlobalsRef: Int32 = 0
+    @exclusivity(unchecked) var errorHandlerRef: Int32 = 0
     /// Function libraries' globals, its metatable, and the two tables its __index switches
     /// between (see LuaSandbox).
     var functionGlobalsRef: Int32 = 0
@@ -64,11 +66,11 @@ public final class LuaEngine {
     var loadDeadline: ContinuousClock.Instant?
     /// How long a library's code may run when it is loaded (Redis's LOAD_TIMEOUT_MS).
     static let loadTimeout = Duration.milliseconds(500)
-    private var callsSinceCollection = 0
+    @exclusivity(unchecked) private var callsSinceCollection = 0
     /// The argument list of `redis.call`, emptied after each call but keeping its capacity,
     /// and the arrays its arguments were copied into (see `LuaHostFunctions.arguments`).
-    var callArguments: [[UInt8]] = []
-    var argumentPool = CallArgumentPool()
+    @exclusivity(unchecked) var callArguments: [[UInt8]] = []
+    @exclusivity(unchecked) var argumentPool = CallArgumentPool()
 
     public init(memoryLimit: Int = LuaEngine.memoryLimit) {
         self.memoryLimit = memoryLimit
@@ -325,8 +327,8 @@ public final class LuaEngine {
         static let maxRefills = 100
     }
 
-    private var keysTable = KeptArray()
-    private var argvTable = KeptArray()
+    @exclusivity(unchecked) private var keysTable = KeptArray()
+    @exclusivity(unchecked) private var argvTable = KeptArray()
 
     // MARK: - Stack helpers
 

@@ -7,44 +7,46 @@ import AtollRESP
 import NIOCore
 
 final class ConnectionHandler: ChannelInboundHandler {
+    // Unchecked (`@exclusivity`): a handler's state is touched only on its own event loop (the
+    // script thread gets copies), and no access re-enters; the checks cost on every read.
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let shared: SharedState
     /// Where this loop's batches go to the script thread.
     private let scriptQueue: ScriptQueue
-    private var decoder: RequestDecoder
-    private var pending: ByteBuffer?
-    private var commands = CommandBatch()
+    @exclusivity(unchecked) private var decoder: RequestDecoder
+    @exclusivity(unchecked) private var pending: ByteBuffer?
+    @exclusivity(unchecked) private var commands = CommandBatch()
     /// Argument list reused from command to command (see `ServerCore.executeBatch`).
-    private var argumentScratch: [[UInt8]] = []
+    @exclusivity(unchecked) private var argumentScratch: [[UInt8]] = []
     /// The client's session once the server has registered it.
-    private var session: ClientSession?
+    @exclusivity(unchecked) private var session: ClientSession?
     /// The session of a connection that arrived while a script was busy, before it could be
     /// registered: AUTH, HELLO, MULTI and QUIT act on it meanwhile, and it is the one
     /// registered later.
     private var unregistered: ClientSession?
     private var connection: ChannelConnection?
-    private var closing = false
+    @exclusivity(unchecked) private var closing = false
     /// Index in `commands` of the next command to run (non-zero while parked mid-batch).
-    private var nextCommand = 0
+    @exclusivity(unchecked) private var nextCommand = 0
     /// A protocol error met after the decoded commands: replied once they have all run.
-    private var deferredFailure: ProtocolError?
+    @exclusivity(unchecked) private var deferredFailure: ProtocolError?
     /// True while a blocking command has the client parked.
-    private var parked = false
+    @exclusivity(unchecked) private var parked = false
     /// True while the script thread runs this client's batch.
-    private var offloaded = false
+    @exclusivity(unchecked) private var offloaded = false
     /// A blocked command's reply that arrived while the batch was still on the script thread.
     private var earlyRelease: [UInt8]?
     private var timeoutTask: Scheduled<Void>?
     /// Bytes read and not yet counted in the input statistics.
-    private var received = 0
+    @exclusivity(unchecked) private var received = 0
     /// The reply buffer, reused from read to read: once the socket write has completed, NIO
     /// no longer holds it, so clearing it does not allocate.
-    private var replyBuffer: ByteBuffer?
+    @exclusivity(unchecked) private var replyBuffer: ByteBuffer?
 
     /// Whether the channel reads (its autoRead option); see `updateReading`.
-    private var reading = true
+    @exclusivity(unchecked) private var reading = true
     /// What a client may send while its input waits (on registration, or on its batch on the
     /// script thread) before reading pauses.
     static let waitingInputLimit = 64 * 1024
