@@ -48,8 +48,8 @@ public final class ClientSession: @unchecked Sendable {
     public var noEvict = false
     @exclusivity(unchecked) public var noTouch = false
     public var isMonitor = false
-    /// Set by QUIT and friends: reply, then close.
     @exclusivity(unchecked) @usableFromInline var storedCloseAfterReply: Bool = false
+    /// Set by QUIT and friends: reply, then close.
     @inlinable public var closeAfterReply: Bool {
         _read { yield storedCloseAfterReply }
         _modify { yield &storedCloseAfterReply }
