@@ -45,6 +45,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// no longer holds it, so clearing it does not allocate.
     @exclusivity(unchecked) private var replyBuffer: ByteBuffer?
 
+    /// The last command name `nextRunsLua` looked up, and its answer.
+    private var lastLookedUp: (name: [UInt8], runsLua: Bool) = ([], false)
     /// Whether the channel reads (its autoRead option); see `updateReading`.
     @exclusivity(unchecked) private var reading = true
     /// What a client may send while its input waits (on registration, or on its batch on the
@@ -198,14 +200,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Runs the decoded commands from `nextCommand` in one acquisition of the lock and writes
     /// their replies.
     private func runCommands(context: ChannelHandlerContext, session: ClientSession) {
+        // A batch that starts with Lua code goes to the script thread at once: taking the lock
+        // here first would wait while the script thread runs earlier batches, to run nothing.
+        if nextRunsLua(session) { return offload(makeContext(session, context), context: context) }
         guard shared.lockUnlessBusy() else { return answerBusy(context: context) }
-        // The writer takes the reused buffer by move, so the first write does not copy it.
-        var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
-                                                  resp3: session.resp3),
-                                 client: session, server: shared.core)
-        ctx.args = argumentScratch
-        argumentScratch = []
-        ctx.out.buffer.clear()
+        var ctx = makeContext(session, context)
         ctx.onEventLoop = true
         let bytes = received
         received = 0
@@ -215,6 +214,32 @@ final class ConnectionHandler: ChannelInboundHandler {
         nextCommand += ran
         if ctx.offloadRequested { return offload(ctx, context: context) }
         finishBatch(ctx, parkedNow: parkedNow, context: context, session: session)
+    }
+
+    /// The context a batch runs in, with the reused reply buffer and argument list.
+    private func makeContext(_ session: ClientSession, _ context: ChannelHandlerContext) -> CommandContext {
+        // The writer takes the reused buffer by move, so the first write does not copy it.
+        var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
+                                                  resp3: session.resp3),
+                                 client: session, server: shared.core)
+        ctx.args = argumentScratch
+        argumentScratch = []
+        ctx.out.buffer.clear()
+        return ctx
+    }
+
+    /// Whether the next command is a script (EVAL, EVALSHA, FCALL and their *_RO forms),
+    /// outside MULTI. The table is immutable, so it is read without the lock; the last name
+    /// looked up is remembered (the decoder shares repeated names, so `==` is usually a
+    /// pointer check).
+    private func nextRunsLua(_ session: ClientSession) -> Bool {
+        guard !session.inTransaction, nextCommand < commands.count, let name = commands[nextCommand].first else {
+            return false
+        }
+        if name == lastLookedUp.name { return lastLookedUp.runsLua }
+        let runsLua = shared.core.table.lookup(name)?.runsLua ?? false
+        lastLookedUp = (name, runsLua)
+        return runsLua
     }
 
     /// The part of a batch that runs with the lock held, on a loop or on the script thread.
