@@ -7,20 +7,11 @@ import time
 import pytest
 
 import resp
+from busy import EVAL_BUSY as BUSY, wait_busy
 from procs import spawn
 
-BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
 LOOP = "while true do end"
 LOOP_SHA = "694a5fe1ddb97a4c6a1bf299d9537c7d3d0f84e7"
-
-
-def wait_busy(conn: resp.Conn, deadline_s: float = 10.0) -> None:
-    """PING until the server answers BUSY (bounded)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if conn.command("PING") == BUSY:
-            return
-    pytest.fail("the server never answered BUSY")
 
 
 @pytest.mark.parametrize("kind", ["atoll", "redis"])

@@ -69,6 +69,14 @@ extension ServerCore {
         }
     }
 
+    /// Answers a batch's commands from `start` as while busy, up to one that closes the client
+    /// (QUIT).
+    public func replyWhileBusy(_ commands: CommandBatch, from start: Int, client: ClientSession, out: inout ByteBuffer) {
+        for i in start..<commands.count where !client.closeAfterReply {
+            replyWhileBusy(Array(commands[i]), client: client, out: &out)
+        }
+    }
+
     private func refuse(_ error: String, _ client: ClientSession, _ out: inout ByteBuffer) {
         if client.inTransaction { client.transactionFailed = true }
         out.writeString(error)

@@ -329,9 +329,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         offloaded = false
         guard let session, !closing else { return }
         var ctx = batch.ctx
-        for i in batch.start..<batch.commands.count where !session.closeAfterReply {
-            shared.core.replyWhileBusy(Array(batch.commands[i]), client: session, out: &ctx.out.buffer)
-        }
+        shared.core.replyWhileBusy(batch.commands, from: batch.start, client: session, out: &ctx.out.buffer)
         if let failure = batch.failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
         nextCommand = batch.commands.count
         finishBatch(ctx, parkedNow: false, context: context, session: session)
@@ -358,9 +356,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 guard decodePending(context: context) else { return }
                 if commands.isEmpty && deferredFailure == nil { break }
             }
-            for i in nextCommand..<commands.count where !client.closeAfterReply {
-                core.replyWhileBusy(Array(commands[i]), client: client, out: &out)
-            }
+            core.replyWhileBusy(commands, from: nextCommand, client: client, out: &out)
             commands.removeAll()
             nextCommand = 0
             // An AUTH that ran lifts the limits for what is read next.
