@@ -24,7 +24,7 @@ extension ServerCore {
         case .refused(_, let code, let message):
             refuse("-\(code) \(message)\r\n", client, &out)
         case .admitted(let spec):
-            if spec.name == "exec" && client.inTransaction {
+            if spec.behaviour.contains(.runsTransaction) && client.inTransaction {
                 // Refused, and Redis discards the transaction.
                 client.discardTransactionLater()
                 out.writeString("-EXECABORT Transaction discarded because of: " + String(monitor.busyError.description.dropFirst()))
@@ -32,13 +32,13 @@ extension ServerCore {
             }
             guard spec.flags.contains(.allowBusy) else { return refuse(monitor.busyError, client, &out) }
             // Inside MULTI an allowed command is queued, as at any other time.
-            if client.inTransaction && !TransactionCommands.runImmediately.contains(spec.name) {
+            if client.inTransaction && !spec.behaviour.contains(.actsInsideMulti) {
                 if spec.flags.contains(.noMulti) { return refuse("-ERR Command not allowed inside a transaction\r\n", client, &out) }
                 if !client.transactionFailed { client.queued!.append((spec, args)) }
                 out.writeStaticString("+QUEUED\r\n")
                 return
             }
-            if spec.flags.contains(.clientOnly) {
+            if spec.behaviour.contains(.clientOnly) {
                 // MULTI, AUTH, HELLO, QUIT: the client's own state only, so they run now.
                 var ctx = CommandContext(out: ReplyWriter(buffer: out, resp3: client.resp3), client: client, server: self)
                 out = ByteBuffer()

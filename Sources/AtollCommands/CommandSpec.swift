@@ -1,8 +1,8 @@
-/// The one declaration of a command: name, arity, flags, ACL categories, key positions, key
-/// specs, tips and subcommands, plus the function that runs it. Dispatch, arity errors,
-/// COMMAND output and (later) MULTI, script and cluster checks all read this one record.
-/// The data was first taken from the reference server's COMMAND INFO (see
-/// scripts/dev/gen-command-specs.py) and is checked against it by the differential tests.
+/// A command as the dispatcher sees it: the reference server's facts about it (name, arity,
+/// flags, ACL categories, key positions, key specs, tips, docs; see `CommandFacts`), Atoll's
+/// behaviour flags, its handler and its subcommands. Dispatch, arity errors, COMMAND output and
+/// the MULTI, script and persistence rules all read this one record. The table builds it from
+/// each family's `CommandBinding`s.
 import AtollBytes
 
 /// Runs one command. Arity and authentication were checked before it is called.
@@ -33,13 +33,6 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noMulti = CommandFlags(rawValue: 1 << 18)
     public static let movablekeys = CommandFlags(rawValue: 1 << 19)
     public static let allowBusy = CommandFlags(rawValue: 1 << 20)
-    /// Redis's CMD_PROTECTED (DEBUG): refused unless `enable-debug-command` allows the client.
-    /// COMMAND INFO does not list it, as in Redis 7.0.
-    public static let protected = CommandFlags(rawValue: 1 << 21)
-    /// Touches only the calling client's own state (and reads the configuration), never the
-    /// keyspace: with `allowBusy`, it runs while a script is busy, without the keyspace lock.
-    /// Atoll's own; COMMAND INFO does not list it.
-    public static let clientOnly = CommandFlags(rawValue: 1 << 22)
 
     /// Names in the order COMMAND INFO lists them.
     static let names: [(CommandFlags, StaticString)] = [
@@ -78,45 +71,90 @@ public struct KeySpec: Sendable {
     }
 }
 
-public final class CommandSpec: Sendable {
-    /// Lower-case name; `parent|child` for subcommands.
+/// What Atoll does differently for a command, beyond what its reference flags say. Declared
+/// in the command's `CommandBinding`; code asks these, never a command's name.
+public struct CommandBehaviour: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Runs a Lua script (EVAL, FCALL and their forms): the slow log counts the script's time.
+    public static let runsScript = CommandBehaviour(rawValue: 1 << 0)
+    /// Runs Lua code, which may take long (scripts, FUNCTION LOAD and RESTORE): always on the
+    /// script thread, never on an event loop.
+    public static let runsLua = CommandBehaviour(rawValue: 1 << 1)
+    /// The append-only file records the commands it ran, not the command itself (EXEC, scripts).
+    public static let loggedThroughItsCommands = CommandBehaviour(rawValue: 1 << 2)
+    /// Runs the calling client's queued transaction (EXEC).
+    public static let runsTransaction = CommandBehaviour(rawValue: 1 << 3)
+    /// Acts at once inside MULTI instead of being queued (MULTI EXEC DISCARD WATCH QUIT RESET).
+    public static let actsInsideMulti = CommandBehaviour(rawValue: 1 << 4)
+    /// Refused with MISCONF while persistence is failing, though it writes nothing (PING, so
+    /// that clients notice).
+    public static let refusedOnDiskError = CommandBehaviour(rawValue: 1 << 5)
+    /// Redis's CMD_PROTECTED (DEBUG): refused unless `enable-debug-command` allows the client.
+    /// COMMAND INFO does not list it, as in Redis 7.0.
+    public static let protected = CommandBehaviour(rawValue: 1 << 6)
+    /// Touches only the calling client's own state (and reads the configuration), never the
+    /// keyspace: with the reference flag `allow_busy`, it runs while a script is busy, without
+    /// the keyspace lock.
+    public static let clientOnly = CommandBehaviour(rawValue: 1 << 7)
+
+    /// A script command: EVAL, EVALSHA, FCALL and their read-only forms.
+    public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]
+}
+
+/// Binds a command (by its full name, `config|get` for a subcommand) to its handler and
+/// behaviour. Each family lists one per command; the facts come from `CommandFacts.reference`.
+public struct CommandBinding: Sendable {
     public let name: String
-    /// Argument count including the name; negative means "at least -arity".
-    public let arity: Int
-    public let flags: CommandFlags
-    public let aclCategories: [String]
-    /// Legacy (first, last, step) key positions; (0, 0, 0) when the command takes no keys.
-    public let keyPositions: (first: Int, last: Int, step: Int)
-    public let tips: [String]
-    public let keySpecs: [KeySpec]
+    public let behaviour: CommandBehaviour
+    let handler: CommandHandler
+
+    public init(_ name: String, _ behaviour: CommandBehaviour, _ handler: @escaping CommandHandler) {
+        self.name = name
+        self.behaviour = behaviour
+        self.handler = handler
+    }
+
+    public init(_ name: String, _ handler: @escaping CommandHandler) {
+        self.init(name, [], handler)
+    }
+}
+
+public final class CommandSpec: Sendable {
+    /// What the reference server says about the command.
+    public let facts: CommandFacts
+    public let behaviour: CommandBehaviour
     public let subcommands: [CommandSpec]
-    /// EVAL, FCALL and their *_RO forms.
-    public let runsScript: Bool
-    /// Scripts, and FUNCTION LOAD and RESTORE (which run a library's code): Lua code may run
-    /// long, so these always run on the script thread, never on an event loop.
-    public let runsLua: Bool
     /// A subcommand (`parent|child`).
     public let isSubcommand: Bool
-    /// EXEC and scripts: the append-only file records the commands they ran, not them.
-    let loggedThroughItsCommands: Bool
     let handler: CommandHandler?
 
-    public init(_ name: String, arity: Int, flags: CommandFlags, acl: [String], keys: (Int, Int, Int) = (0, 0, 0),
-                tips: [String] = [], keySpecs: [KeySpec] = [], run: CommandHandler? = nil, subcommands: [CommandSpec] = []) {
-        self.name = name
-        self.arity = arity
-        self.flags = flags
-        self.aclCategories = acl
-        self.keyPositions = keys
-        self.tips = tips
-        self.keySpecs = keySpecs
+    /// A command from its facts, its binding (nil for a container that has no handler of its
+    /// own) and its bound subcommands.
+    init(_ facts: CommandFacts, _ binding: CommandBinding?, subcommands: [CommandSpec] = []) {
+        self.facts = facts
+        self.behaviour = binding?.behaviour ?? []
         self.subcommands = subcommands
-        self.handler = run
-        self.runsScript = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"].contains(name)
-        self.runsLua = runsScript || name == "function|load" || name == "function|restore"
-        self.loggedThroughItsCommands = runsScript || name == "exec"
-        self.isSubcommand = name.contains("|")
+        self.handler = binding?.handler
+        self.isSubcommand = facts.name.contains("|")
     }
+
+    /// Lower-case name; `parent|child` for subcommands.
+    @inlinable public var name: String { facts.name }
+    /// Argument count including the name; negative means "at least -arity".
+    @inlinable public var arity: Int { facts.arity }
+    @inlinable public var flags: CommandFlags { facts.flags }
+    @inlinable public var aclCategories: [String] { facts.aclCategories }
+    /// Legacy (first, last, step) key positions; (0, 0, 0) when the command takes no keys.
+    @inlinable public var keyPositions: (first: Int, last: Int, step: Int) { facts.keyPositions }
+    @inlinable public var tips: [String] { facts.tips }
+    @inlinable public var keySpecs: [KeySpec] { facts.keySpecs }
+    @inlinable public var docs: CommandDocs { facts.docs }
+    /// EVAL, FCALL and their forms.
+    @inlinable public var runsScript: Bool { behaviour.contains(.runsScript) }
+    /// Runs Lua code: always on the script thread.
+    @inlinable public var runsLua: Bool { behaviour.contains(.runsLua) }
 
     /// The part after `|` for subcommands.
     public var shortName: String {

@@ -1,14 +1,35 @@
-/// The table of every command Atoll serves, built once from the families' declarations,
-/// with a case-insensitive lookup that does not allocate for names sent in one case.
+/// The table of every command Atoll serves: each family's bindings joined with the reference
+/// facts, with a case-insensitive lookup that does not allocate for names sent in one case.
+/// A command nobody binds is not in the table (a container is, when one of its subcommands is).
 import AtollBytes
 public final class CommandTable: Sendable {
+    /// Top-level commands sorted by name, each with its bound subcommands sorted by name.
     public let all: [CommandSpec]
     private let byName: [Bytes: CommandSpec]
 
-    public init(_ specs: [CommandSpec]) {
-        all = specs
+    /// Traps on a binding without reference facts or a name bound twice: both are mistakes in
+    /// the source that the first test run shows.
+    public init(_ bindings: [CommandBinding]) {
+        var topLevel: [String: CommandBinding] = [:]
+        var subcommands: [String: [CommandBinding]] = [:]
+        var seen = Set<String>()
+        for binding in bindings {
+            precondition(CommandFacts.byName[binding.name] != nil, "no reference facts for \(binding.name)")
+            precondition(seen.insert(binding.name).inserted, "\(binding.name) is bound twice")
+            if let bar = binding.name.firstIndex(of: "|") {
+                subcommands[String(binding.name[..<bar]), default: []].append(binding)
+            } else {
+                topLevel[binding.name] = binding
+            }
+        }
+        let names = Set(topLevel.keys).union(subcommands.keys).sorted()
+        all = names.map { name in
+            let subs = (subcommands[name] ?? []).sorted { $0.name < $1.name }
+            return CommandSpec(CommandFacts.byName[name]!, topLevel[name],
+                               subcommands: subs.map { CommandSpec(CommandFacts.byName[$0.name]!, $0) })
+        }
         var map: [Bytes: CommandSpec] = [:]
-        for spec in specs {
+        for spec in all {
             map[Bytes(Array(spec.name.utf8))] = spec
             map[Bytes(Array(spec.name.uppercased().utf8))] = spec
         }
@@ -17,10 +38,10 @@ public final class CommandTable: Sendable {
 
     /// Every family's commands.
     public static let standard = CommandTable(
-        StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs
-            + TransactionCommands.specs + CompareAndSetCommands.specs + ListCommands.specs
-            + SortedSetCommands.specs + HashCommands.specs + SetCommands.specs + ScriptingCommands.specs
-            + FunctionCommands.specs + PersistenceCommands.specs)
+        StringCommands.commands + KeyCommands.commands + ConnectionCommands.commands + ServerCommands.commands
+            + TransactionCommands.commands + CompareAndSetCommands.commands + ListCommands.commands
+            + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
+            + FunctionCommands.commands + PersistenceCommands.commands)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }

@@ -85,9 +85,9 @@ func stringDigest(_ value: Value) -> UInt64 {
 }
 
 enum CompareAndSetCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("delex", arity: -2, flags: [.write, .fast], acl: ["write", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete", "variable_flags"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: delex),
-        CommandSpec("digest", arity: 2, flags: [.readonly, .fast], acl: ["read", "string", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: digest),
+    static let commands: [CommandBinding] = [
+        .init("delex", delex),
+        .init("digest", digest),
     ]
 
     /// `DELEX key [IFEQ v | IFNE v | IFDEQ d | IFDNE d]`: 1 if the key was deleted, else 0.

@@ -4,27 +4,25 @@ import AtollKeyspace
 import AtollRESP
 
 enum ConnectionCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("ping", arity: -1, flags: [.fast], acl: ["fast", "connection"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: ping),
-        CommandSpec("echo", arity: 2, flags: [.loading, .stale, .fast], acl: ["fast", "connection"], run: echo),
-        CommandSpec("hello", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy, .clientOnly], acl: ["fast", "connection"], run: hello),
-        CommandSpec("auth", arity: -2, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy, .clientOnly], acl: ["fast", "connection"], run: auth),
-        CommandSpec("select", arity: 2, flags: [.loading, .stale, .fast], acl: ["fast", "connection"], run: select),
-        CommandSpec("quit", arity: -1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy, .clientOnly], acl: ["fast", "connection"], run: quit),
-        CommandSpec("reset", arity: 1, flags: [.noscript, .loading, .stale, .fast, .noAuth, .allowBusy], acl: ["fast", "connection"], run: reset),
-        CommandSpec("client", arity: -2, flags: [], acl: ["slow"], subcommands: [
-            CommandSpec("client|info", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output"], run: clientInfo),
-            CommandSpec("client|reply", arity: 3, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientReply),
-            CommandSpec("client|setname", arity: 3, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientSetname),
-            CommandSpec("client|kill", arity: -3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientKill),
-            CommandSpec("client|no-evict", arity: 3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientNoEvict),
-            CommandSpec("client|no-touch", arity: 3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientNoTouch),
-            CommandSpec("client|id", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientId),
-            CommandSpec("client|getname", arity: 2, flags: [.noscript, .loading, .stale], acl: ["slow", "connection"], run: clientGetname),
-            CommandSpec("client|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: clientHelp),
-            CommandSpec("client|unblock", arity: -3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], run: clientUnblock),
-            CommandSpec("client|list", arity: -2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous", "connection"], tips: ["nondeterministic_output"], run: clientList),
-        ]),
+    static let commands: [CommandBinding] = [
+        .init("ping", .refusedOnDiskError, ping),
+        .init("echo", echo),
+        .init("hello", .clientOnly, hello),
+        .init("auth", .clientOnly, auth),
+        .init("select", select),
+        .init("quit", [.actsInsideMulti, .clientOnly], quit),
+        .init("reset", .actsInsideMulti, reset),
+        .init("client|info", clientInfo),
+        .init("client|reply", clientReply),
+        .init("client|setname", clientSetname),
+        .init("client|kill", clientKill),
+        .init("client|no-evict", clientNoEvict),
+        .init("client|no-touch", clientNoTouch),
+        .init("client|id", clientId),
+        .init("client|getname", clientGetname),
+        .init("client|help", clientHelp),
+        .init("client|unblock", clientUnblock),
+        .init("client|list", clientList),
     ]
 
     static func ping(_ c: inout CommandContext) {

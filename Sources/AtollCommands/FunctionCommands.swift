@@ -9,20 +9,18 @@ import AtollLua
 import AtollRESP
 
 enum FunctionCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("fcall", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")], run: fcall),
-        CommandSpec("fcall_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")], run: fcallRo),
-        CommandSpec("function", arity: -2, flags: [], acl: ["slow"], subcommands: [
-            CommandSpec("function|flush", arity: -2, flags: [.write, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionFlush),
-            CommandSpec("function|kill", arity: 2, flags: [.noscript, .allowBusy], acl: ["slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:one_succeeded"], run: functionKill),
-            CommandSpec("function|load", arity: -3, flags: [.write, .denyoom, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionLoad),
-            CommandSpec("function|stats", arity: 2, flags: [.noscript, .allowBusy], acl: ["slow", "scripting"], tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], run: functionStats),
-            CommandSpec("function|restore", arity: -3, flags: [.write, .denyoom, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionRestore),
-            CommandSpec("function|dump", arity: 2, flags: [.noscript], acl: ["slow", "scripting"], run: functionDump),
-            CommandSpec("function|delete", arity: 3, flags: [.write, .noscript], acl: ["write", "slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"], run: functionDelete),
-            CommandSpec("function|list", arity: -2, flags: [.noscript], acl: ["slow", "scripting"], tips: ["nondeterministic_output_order"], run: functionList),
-            CommandSpec("function|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "scripting"], run: functionHelp),
-        ]),
+    static let commands: [CommandBinding] = [
+        .init("fcall", .script, fcall),
+        .init("fcall_ro", .script, fcallRo),
+        .init("function|flush", functionFlush),
+        .init("function|kill", functionKill),
+        .init("function|load", .runsLua, functionLoad),
+        .init("function|stats", functionStats),
+        .init("function|restore", .runsLua, functionRestore),
+        .init("function|dump", functionDump),
+        .init("function|delete", functionDelete),
+        .init("function|list", functionList),
+        .init("function|help", functionHelp),
     ]
 
     // MARK: - FCALL

@@ -8,23 +8,23 @@ import AtollBytes
 import AtollKeyspace
 
 enum HashCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("hset", arity: -4, flags: [.write, .denyoom, .fast], acl: ["write", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hset),
-        CommandSpec("hsetnx", arity: 4, flags: [.write, .denyoom, .fast], acl: ["write", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hsetnx),
-        CommandSpec("hget", arity: 3, flags: [.readonly, .fast], acl: ["read", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hget),
-        CommandSpec("hmget", arity: -3, flags: [.readonly, .fast], acl: ["read", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hmget),
-        CommandSpec("hmset", arity: -4, flags: [.write, .denyoom, .fast], acl: ["write", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hmset),
-        CommandSpec("hgetall", arity: 2, flags: [.readonly], acl: ["read", "hash", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output_order"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hgetall),
-        CommandSpec("hdel", arity: -3, flags: [.write, .fast], acl: ["write", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hdel),
-        CommandSpec("hexists", arity: 3, flags: [.readonly, .fast], acl: ["read", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hexists),
-        CommandSpec("hlen", arity: 2, flags: [.readonly, .fast], acl: ["read", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hlen),
-        CommandSpec("hkeys", arity: 2, flags: [.readonly], acl: ["read", "hash", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output_order"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hkeys),
-        CommandSpec("hvals", arity: 2, flags: [.readonly], acl: ["read", "hash", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output_order"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hvals),
-        CommandSpec("hincrby", arity: 4, flags: [.write, .denyoom, .fast], acl: ["write", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hincrby),
-        CommandSpec("hincrbyfloat", arity: 4, flags: [.write, .denyoom, .fast], acl: ["write", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hincrbyfloat),
-        CommandSpec("hstrlen", arity: 3, flags: [.readonly, .fast], acl: ["read", "hash", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hstrlen),
-        CommandSpec("hrandfield", arity: -2, flags: [.readonly], acl: ["read", "hash", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hrandfield),
-        CommandSpec("hscan", arity: -3, flags: [.readonly], acl: ["read", "hash", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: hscan),
+    static let commands: [CommandBinding] = [
+        .init("hset", hset),
+        .init("hsetnx", hsetnx),
+        .init("hget", hget),
+        .init("hmget", hmget),
+        .init("hmset", hmset),
+        .init("hgetall", hgetall),
+        .init("hdel", hdel),
+        .init("hexists", hexists),
+        .init("hlen", hlen),
+        .init("hkeys", hkeys),
+        .init("hvals", hvals),
+        .init("hincrby", hincrby),
+        .init("hincrbyfloat", hincrbyfloat),
+        .init("hstrlen", hstrlen),
+        .init("hrandfield", hrandfield),
+        .init("hscan", hscan),
     ]
 
     /// The hash under argument 1 for a read: nil after replying WRONGTYPE or `missingReply`.

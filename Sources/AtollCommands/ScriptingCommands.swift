@@ -12,19 +12,17 @@ import AtollRESP
 import NIOCore
 
 enum ScriptingCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("eval", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")], run: eval),
-        CommandSpec("evalsha", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: evalsha),
-        CommandSpec("eval_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")], run: evalRo),
-        CommandSpec("evalsha_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: evalshaRo),
-        CommandSpec("script", arity: -2, flags: [], acl: ["slow"], subcommands: [
-            CommandSpec("script|exists", arity: -3, flags: [.noscript], acl: ["slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:agg_logical_and"], run: scriptExists),
-            CommandSpec("script|debug", arity: 3, flags: [.noscript], acl: ["slow", "scripting"], run: scriptDebug),
-            CommandSpec("script|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "scripting"], run: scriptHelp),
-            CommandSpec("script|flush", arity: -2, flags: [.noscript], acl: ["slow", "scripting"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: scriptFlush),
-            CommandSpec("script|kill", arity: 2, flags: [.noscript, .allowBusy], acl: ["slow", "scripting"], tips: ["request_policy:all_shards", "response_policy:one_succeeded"], run: scriptKill),
-            CommandSpec("script|load", arity: 3, flags: [.noscript, .stale], acl: ["slow", "scripting"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: scriptLoad),
-        ]),
+    static let commands: [CommandBinding] = [
+        .init("eval", .script, eval),
+        .init("evalsha", .script, evalsha),
+        .init("eval_ro", .script, evalRo),
+        .init("evalsha_ro", .script, evalshaRo),
+        .init("script|exists", scriptExists),
+        .init("script|debug", scriptDebug),
+        .init("script|help", scriptHelp),
+        .init("script|flush", scriptFlush),
+        .init("script|kill", scriptKill),
+        .init("script|load", scriptLoad),
     ]
 
     static func eval(_ c: inout CommandContext) { evalGeneric(&c, bySHA: false, readOnly: false) }

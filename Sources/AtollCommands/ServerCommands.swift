@@ -11,39 +11,32 @@ import Darwin
 #endif
 
 enum ServerCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("command", arity: -1, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: command, subcommands: [
-            CommandSpec("command|getkeys", arity: -4, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandGetkeys),
-            CommandSpec("command|info", arity: -2, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: commandInfo),
-            CommandSpec("command|help", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandHelp),
-            CommandSpec("command|list", arity: -2, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: commandList),
-            CommandSpec("command|count", arity: 2, flags: [.loading, .stale], acl: ["slow", "connection"], run: commandCount),
-            CommandSpec("command|docs", arity: -2, flags: [.loading, .stale], acl: ["slow", "connection"], tips: ["nondeterministic_output_order"], run: commandDocs),
-        ]),
-        CommandSpec("info", arity: -1, flags: [.loading, .stale], acl: ["slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], run: info),
-        CommandSpec("config", arity: -2, flags: [], acl: ["slow"], subcommands: [
-            CommandSpec("config|get", arity: -3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: configGet),
-            CommandSpec("config|help", arity: 2, flags: [.loading, .stale], acl: ["slow"], run: configHelp),
-            CommandSpec("config|set", arity: -4, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: configSet),
-            CommandSpec("config|resetstat", arity: 2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: configResetstat),
-        ]),
-        CommandSpec("time", arity: 1, flags: [.loading, .stale, .fast], acl: ["fast"], tips: ["nondeterministic_output"], run: time),
-        CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], acl: ["admin", "fast", "dangerous"], tips: ["nondeterministic_output"], run: lastsave),
-        CommandSpec("shutdown", arity: -1, flags: [.admin, .noscript, .loading, .stale, .noMulti, .allowBusy], acl: ["admin", "slow", "dangerous"], run: shutdown),
-        CommandSpec("slowlog", arity: -2, flags: [], acl: ["slow"], subcommands: [
-            CommandSpec("slowlog|reset", arity: 2, flags: [.admin, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: slowlogReset),
-            CommandSpec("slowlog|len", arity: 2, flags: [.admin, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"], run: slowlogLen),
-            CommandSpec("slowlog|help", arity: 2, flags: [.loading, .stale], acl: ["slow"], run: slowlogHelp),
-            CommandSpec("slowlog|get", arity: -2, flags: [.admin, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "nondeterministic_output"], run: slowlogGet),
-        ]),
-        CommandSpec("latency", arity: -2, flags: [], acl: ["slow"], subcommands: [
-            CommandSpec("latency|help", arity: 2, flags: [.loading, .stale], acl: ["slow"], run: latencyHelp),
-            CommandSpec("latency|doctor", arity: 2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], run: latencyDoctor),
-            CommandSpec("latency|latest", arity: 2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], run: latencyLatest),
-            CommandSpec("latency|history", arity: 3, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], run: latencyHistory),
-            CommandSpec("latency|reset", arity: -2, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], run: latencyReset),
-        ]),
-        CommandSpec("monitor", arity: 1, flags: [.admin, .noscript, .loading, .stale], acl: ["admin", "slow", "dangerous"], run: monitor),
+    static let commands: [CommandBinding] = [
+        .init("command", command),
+        .init("command|getkeys", commandGetkeys),
+        .init("command|info", commandInfo),
+        .init("command|help", commandHelp),
+        .init("command|list", commandList),
+        .init("command|count", commandCount),
+        .init("command|docs", commandDocs),
+        .init("info", info),
+        .init("config|get", configGet),
+        .init("config|help", configHelp),
+        .init("config|set", configSet),
+        .init("config|resetstat", configResetstat),
+        .init("time", time),
+        .init("lastsave", lastsave),
+        .init("shutdown", shutdown),
+        .init("slowlog|reset", slowlogReset),
+        .init("slowlog|len", slowlogLen),
+        .init("slowlog|help", slowlogHelp),
+        .init("slowlog|get", slowlogGet),
+        .init("latency|help", latencyHelp),
+        .init("latency|doctor", latencyDoctor),
+        .init("latency|latest", latencyLatest),
+        .init("latency|history", latencyHistory),
+        .init("latency|reset", latencyReset),
+        .init("monitor", monitor),
     ]
 
     // MARK: - COMMAND
@@ -94,7 +87,8 @@ enum ServerCommands {
         for tip in spec.tips { out.bulk(tip) }
         out.setHeader(spec.keySpecs.count)
         for keySpec in spec.keySpecs { writeKeySpec(keySpec, &out) }
-        out.setHeader(spec.subcommands.count)
+        // Redis 7.0 replies an empty set for none and an array otherwise.
+        if spec.subcommands.isEmpty { out.setHeader(0) } else { out.arrayHeader(spec.subcommands.count) }
         for sub in spec.subcommands { writeInfo(sub, &out) }
     }
 
@@ -143,12 +137,36 @@ enum ServerCommands {
         for spec in specs { writeDocs(spec, &c.out) }
     }
 
-    /// A minimal COMMAND DOCS entry: the group, and the subcommands' entries.
+    /// One COMMAND DOCS entry, with Redis 7.0's fields in its order; the subcommands are the
+    /// ones Atoll serves.
     static func writeDocs(_ spec: CommandSpec, _ out: inout ReplyWriter) {
+        let docs = spec.docs
         out.bulk(spec.name)
-        out.mapHeader(spec.subcommands.isEmpty ? 1 : 2)
-        out.bulk("group")
-        out.bulk(group(of: spec))
+        let optional: [Bool] = [docs.summary != nil, docs.since != nil, docs.complexity != nil, !docs.docFlags.isEmpty,
+                                docs.deprecatedSince != nil, docs.replacedBy != nil, !docs.history.isEmpty,
+                                docs.arguments != nil, !spec.subcommands.isEmpty]
+        out.mapHeader(1 + optional.filter { $0 }.count)
+        writeField("summary", docs.summary, &out)
+        writeField("since", docs.since, &out)
+        writeField("group", docs.group, &out)
+        writeField("complexity", docs.complexity, &out)
+        writeStatusSet("doc_flags", docs.docFlags, &out)
+        writeField("deprecated_since", docs.deprecatedSince, &out)
+        writeField("replaced_by", docs.replacedBy, &out)
+        if !docs.history.isEmpty {
+            // A set in RESP3, as Redis 7.0 replies.
+            out.bulk("history")
+            out.setHeader(docs.history.count)
+            for (version, change) in docs.history {
+                out.arrayHeader(2)
+                out.bulk(version)
+                out.bulk(change)
+            }
+        }
+        if let arguments = docs.arguments {
+            out.bulk("arguments")
+            writeArguments(arguments, &out)
+        }
         if !spec.subcommands.isEmpty {
             out.bulk("subcommands")
             out.mapHeader(spec.subcommands.count)
@@ -156,12 +174,42 @@ enum ServerCommands {
         }
     }
 
-    static func group(of spec: CommandSpec) -> String {
-        let categories = spec.aclCategories
-        if categories.contains("string") { return "string" }
-        if categories.contains("keyspace") { return "generic" }
-        if categories.contains("connection") { return "connection" }
-        return "server"
+    private static func writeArguments(_ arguments: [CommandArgument], _ out: inout ReplyWriter) {
+        out.arrayHeader(arguments.count)
+        for argument in arguments {
+            let optional: [Bool] = [argument.keySpecIndex != nil, argument.token != nil, argument.summary != nil,
+                                    argument.since != nil, argument.deprecatedSince != nil, !argument.flags.isEmpty,
+                                    argument.arguments != nil]
+            out.mapHeader(2 + optional.filter { $0 }.count)
+            writeField("name", argument.name, &out)
+            writeField("type", argument.type, &out)
+            if let index = argument.keySpecIndex {
+                out.bulk("key_spec_index")
+                out.integer(index)
+            }
+            writeField("token", argument.token, &out)
+            writeField("summary", argument.summary, &out)
+            writeField("since", argument.since, &out)
+            writeField("deprecated_since", argument.deprecatedSince, &out)
+            writeStatusSet("flags", argument.flags, &out)
+            if let parts = argument.arguments {
+                out.bulk("arguments")
+                writeArguments(parts, &out)
+            }
+        }
+    }
+
+    private static func writeField(_ name: String, _ value: String?, _ out: inout ReplyWriter) {
+        guard let value else { return }
+        out.bulk(name)
+        out.bulk(value)
+    }
+
+    private static func writeStatusSet(_ name: String, _ values: [String], _ out: inout ReplyWriter) {
+        guard !values.isEmpty else { return }
+        out.bulk(name)
+        out.setHeader(values.count)
+        for value in values { out.status(text: value) }
     }
 
     static func commandList(_ c: inout CommandContext) {

@@ -233,8 +233,8 @@ public final class ServerCore: @unchecked Sendable {
 
     /// What MISCONF refuses: writes, EXEC with queued writes, and PING (so clients notice).
     private func refusedOnDiskError(_ spec: CommandSpec, _ client: ClientSession) -> Bool {
-        spec.flags.contains(.write) || spec.name == "ping"
-            || (spec.name == "exec" && client.queued?.contains { $0.spec.flags.contains(.write) } == true)
+        spec.flags.contains(.write) || spec.behaviour.contains(.refusedOnDiskError)
+            || (spec.behaviour.contains(.runsTransaction) && client.queued?.contains { $0.spec.flags.contains(.write) } == true)
     }
 
     /// Runs a command's handler and, with the append-only file on, records what it changed:
@@ -250,7 +250,7 @@ public final class ServerCore: @unchecked Sendable {
         ctx.forceLogged = false
         spec.handler?(&ctx)
         // `dirty` only grows with changes (SAVE resetting it to 0 is not one).
-        guard dirty > before || ctx.forceLogged, !spec.loggedThroughItsCommands else {
+        guard dirty > before || ctx.forceLogged, !spec.behaviour.contains(.loggedThroughItsCommands) else {
             ctx.loggedAs = nil
             return
         }
@@ -308,7 +308,7 @@ public final class ServerCore: @unchecked Sendable {
             if spec.flags.contains(.noMulti) {
                 return reject(&ctx, spec, "ERR", "Command not allowed inside a transaction")
             }
-            if !TransactionCommands.runImmediately.contains(spec.name) {
+            if !spec.behaviour.contains(.actsInsideMulti) {
                 if !client.transactionFailed { client.queued!.append((spec, Array(ctx.args))) }
                 ctx.out.status("QUEUED")
                 return
@@ -352,7 +352,7 @@ public final class ServerCore: @unchecked Sendable {
     /// SHUTDOWN NOSAVE while it runs, whatever it does.
     private func mustLeaveEventLoop(_ spec: CommandSpec, _ ctx: CommandContext) -> Bool {
         if spec.runsLua { return true }
-        if spec.name == "exec", let queued = ctx.client.queued {
+        if spec.behaviour.contains(.runsTransaction), let queued = ctx.client.queued {
             return queued.contains { $0.spec.runsLua }
         }
         return false
@@ -366,7 +366,7 @@ public final class ServerCore: @unchecked Sendable {
     private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
         let client = ctx.client
         if client.inTransaction { client.transactionFailed = true }
-        if spec.name == "exec" {
+        if spec.behaviour.contains(.runsTransaction) {
             TransactionCommands.endTransaction(client, self)
             let reason = code == "ERR" ? message : "\(code) \(message)"
             ctx.out.error("EXECABORT Transaction discarded because of: \(reason)")
@@ -446,7 +446,7 @@ public final class ServerCore: @unchecked Sendable {
             guard spec.arityMatches(args.count) else {
                 return .refused(spec, code: "ERR", message: "wrong number of arguments for '\(spec.name)' command")
             }
-            if spec.flags.contains(.protected) && !config.enableDebugCommand.allows(client) {
+            if spec.behaviour.contains(.protected) && !config.enableDebugCommand.allows(client) {
                 return .refused(spec, code: "ERR", message: Self.debugNotAllowed)
             }
             if !authenticated && !spec.flags.contains(.noAuth) {

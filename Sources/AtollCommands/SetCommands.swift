@@ -7,24 +7,24 @@ import AtollBytes
 import AtollKeyspace
 
 enum SetCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("sadd", arity: -3, flags: [.write, .denyoom, .fast], acl: ["write", "set", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "insert"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: sadd),
-        CommandSpec("srem", arity: -3, flags: [.write, .fast], acl: ["write", "set", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RW", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: srem),
-        CommandSpec("smembers", arity: 2, flags: [.readonly], acl: ["read", "set", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output_order"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: smembers),
-        CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], acl: ["read", "set", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: sismember),
-        CommandSpec("smismember", arity: -3, flags: [.readonly, .fast], acl: ["read", "set", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: smismember),
-        CommandSpec("scard", arity: 2, flags: [.readonly, .fast], acl: ["read", "set", "fast"], keys: (1, 1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: scard),
-        CommandSpec("spop", arity: -2, flags: [.write, .fast], acl: ["write", "set", "fast"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: spop),
-        CommandSpec("srandmember", arity: -2, flags: [.readonly], acl: ["read", "set", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: srandmember),
-        CommandSpec("smove", arity: 4, flags: [.write, .fast], acl: ["write", "set", "fast"], keys: (1, 2, 1), keySpecs: [KeySpec(flags: ["RW", "access", "delete"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RW", "insert"], begin: .index(2), find: .range(lastKey: 0, step: 1, limit: 0))], run: smove),
-        CommandSpec("sinter", arity: -2, flags: [.readonly], acl: ["read", "set", "slow"], keys: (1, -1, 1), tips: ["nondeterministic_output_order"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: sinter),
-        CommandSpec("sintercard", arity: -3, flags: [.readonly, .movablekeys], acl: ["read", "set", "slow"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .keynum(index: 0, firstKey: 1, step: 1))], run: sintercard),
-        CommandSpec("sunion", arity: -2, flags: [.readonly], acl: ["read", "set", "slow"], keys: (1, -1, 1), tips: ["nondeterministic_output_order"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: sunion),
-        CommandSpec("sdiff", arity: -2, flags: [.readonly], acl: ["read", "set", "slow"], keys: (1, -1, 1), tips: ["nondeterministic_output_order"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: sdiff),
-        CommandSpec("sinterstore", arity: -3, flags: [.write, .denyoom], acl: ["write", "set", "slow"], keys: (1, -1, 1), keySpecs: [KeySpec(flags: ["RW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RO", "access"], begin: .index(2), find: .range(lastKey: -1, step: 1, limit: 0))], run: sinterstore),
-        CommandSpec("sunionstore", arity: -3, flags: [.write, .denyoom], acl: ["write", "set", "slow"], keys: (1, -1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RO", "access"], begin: .index(2), find: .range(lastKey: -1, step: 1, limit: 0))], run: sunionstore),
-        CommandSpec("sdiffstore", arity: -3, flags: [.write, .denyoom], acl: ["write", "set", "slow"], keys: (1, -1, 1), keySpecs: [KeySpec(flags: ["OW", "update"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0)), KeySpec(flags: ["RO", "access"], begin: .index(2), find: .range(lastKey: -1, step: 1, limit: 0))], run: sdiffstore),
-        CommandSpec("sscan", arity: -3, flags: [.readonly], acl: ["read", "set", "slow"], keys: (1, 1, 1), tips: ["nondeterministic_output"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(1), find: .range(lastKey: 0, step: 1, limit: 0))], run: sscan),
+    static let commands: [CommandBinding] = [
+        .init("sadd", sadd),
+        .init("srem", srem),
+        .init("smembers", smembers),
+        .init("sismember", sismember),
+        .init("smismember", smismember),
+        .init("scard", scard),
+        .init("spop", spop),
+        .init("srandmember", srandmember),
+        .init("smove", smove),
+        .init("sinter", sinter),
+        .init("sintercard", sintercard),
+        .init("sunion", sunion),
+        .init("sdiff", sdiff),
+        .init("sinterstore", sinterstore),
+        .init("sunionstore", sunionstore),
+        .init("sdiffstore", sdiffstore),
+        .init("sscan", sscan),
     ]
 
     /// The set under argument 1 for a read: nil after replying WRONGTYPE or `missingReply`.

@@ -11,16 +11,13 @@ import AtollKeyspace
 import AtollRESP
 
 enum TransactionCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("multi", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy, .clientOnly], acl: ["fast", "transaction"], run: multi),
-        CommandSpec("exec", arity: 1, flags: [.noscript, .loading, .stale, .skipSlowlog], acl: ["slow", "transaction"], run: exec),
-        CommandSpec("discard", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], run: discard),
-        CommandSpec("watch", arity: -2, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], keys: (1, -1, 1), keySpecs: [KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0))], run: watch),
-        CommandSpec("unwatch", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy], acl: ["fast", "transaction"], run: unwatch),
+    static let commands: [CommandBinding] = [
+        .init("multi", [.actsInsideMulti, .clientOnly], multi),
+        .init("exec", [.actsInsideMulti, .runsTransaction, .loggedThroughItsCommands], exec),
+        .init("discard", .actsInsideMulti, discard),
+        .init("watch", .actsInsideMulti, watch),
+        .init("unwatch", unwatch),
     ]
-
-    /// Commands that act at once even inside MULTI, as in Redis.
-    static let runImmediately: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
 
     static func multi(_ c: inout CommandContext) {
         if c.client.inTransaction { return c.out.error("ERR MULTI calls can not be nested") }

@@ -13,11 +13,11 @@ import Darwin
 #endif
 
 public enum PersistenceCommands {
-    static let specs: [CommandSpec] = [
-        CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], acl: ["admin", "slow", "dangerous"], run: save),
-        CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], acl: ["admin", "slow", "dangerous"], run: bgsave),
-        CommandSpec("bgrewriteaof", arity: 1, flags: [.admin, .noscript, .noAsyncLoading], acl: ["admin", "slow", "dangerous"], run: bgrewriteaof),
-        CommandSpec("debug", arity: -2, flags: [.admin, .noscript, .loading, .stale, .protected], acl: ["admin", "slow", "dangerous"], run: debug),
+    static let commands: [CommandBinding] = [
+        .init("save", save),
+        .init("bgsave", bgsave),
+        .init("bgrewriteaof", bgrewriteaof),
+        .init("debug", .protected, debug),
     ]
 
     static func bgsave(_ c: inout CommandContext) {
