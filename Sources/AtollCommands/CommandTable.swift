@@ -38,7 +38,8 @@ public final class CommandTable: Sendable {
 
     /// Every family's commands.
     public static let standard = CommandTable(
-        StringCommands.commands + KeyCommands.commands + ConnectionCommands.commands + ServerCommands.commands
+        StringCommands.commands + BitmapCommands.commands + BitfieldCommands.commands + KeyCommands.commands
+            + ConnectionCommands.commands + ServerCommands.commands
             + TransactionCommands.commands + CompareAndSetCommands.commands + ListCommands.commands
             + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
             + FunctionCommands.commands + PersistenceCommands.commands)
