@@ -42,7 +42,8 @@ public final class CommandTable: Sendable {
             + ConnectionCommands.commands + ServerCommands.commands
             + TransactionCommands.commands + CompareAndSetCommands.commands + ListCommands.commands
             + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
-            + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands)
+            + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
+            + HyperLogLogCommands.commands)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }

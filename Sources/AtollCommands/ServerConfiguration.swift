@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     /// Seconds of inactivity before a client is closed; 0 disables.
     public var timeout = 0
     public var protoMaxBulkLen = 512 * 1024 * 1024
+    /// Past this size a sparse HyperLogLog is converted to the dense form.
+    public var hllSparseMaxBytes = 3000
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
     /// Background task frequency (active expiry, timeouts), per second.
     public var hz = 10
@@ -225,6 +227,7 @@ public struct ConfigParameter: Sendable {
                  \.encodingLimits.hashMaxListpackEntries),
         .integer("hash-max-listpack-value", alias: "hash-max-ziplist-value", min: 0, max: Int(Int64.max),
                  \.encodingLimits.hashMaxListpackValue),
+        .memory("hll-sparse-max-bytes", min: 0, \.hllSparseMaxBytes),
         .integer("set-max-intset-entries", min: 0, max: Int(Int64.max), \.encodingLimits.setMaxIntsetEntries),
         .integer("zset-max-listpack-entries", alias: "zset-max-ziplist-entries", min: 0, max: Int(Int64.max),
                  \.encodingLimits.zsetMaxListpackEntries),

@@ -1,0 +1,199 @@
+/// HyperLogLog commands: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST, on string values in Redis's
+/// layout (see `HyperLogLog`). A value that is not a HyperLogLog gets Redis's WRONGTYPE text;
+/// a damaged one `INVALIDOBJ`, never a crash.
+import AtollBytes
+import AtollKeyspace
+import AtollRESP
+
+enum HyperLogLogCommands {
+    static let commands: [CommandBinding] = [
+        .init("pfadd", pfadd),
+        .init("pfcount", pfcount),
+        .init("pfmerge", pfmerge),
+        .init("pfdebug", pfdebug),
+        .init("pfselftest", pfselftest),
+    ]
+
+    static let invalid = "INVALIDOBJ Corrupted HLL object detected"
+
+    /// Whether `key` holds a HyperLogLog: `.some(false)` when missing, nil after an error
+    /// reply. Nothing of the value is kept, so that `modify` then changes it in place.
+    static func check(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> Bool? {
+        let found: Value? = (forWriting ? c.lookup(key) : c.lookupRead(key))?.value
+        guard let found else { return false }
+        guard found.isString else {
+            c.wrongType()
+            return nil
+        }
+        guard HyperLogLog.isValid(found.stringBytes) else {
+            c.out.error("WRONGTYPE Key is not a valid HyperLogLog string value.")
+            return nil
+        }
+        return true
+    }
+
+    /// Runs `body` on the HyperLogLog at `key` (checked first), in place; the key counts as
+    /// modified when `body` says it changed the value.
+    static func modify<R>(_ key: Bytes, _ c: inout CommandContext, _ body: (inout HyperLogLog) -> (R, changed: Bool)) -> R {
+        var outcome: (R, changed: Bool)?
+        c.keyspace.databases[c.client.db].updateValueInPlace(key) { value in
+            var hll = HyperLogLog(bytes: value.stringBytes)
+            value = .int(0)   // drop the table's reference so the change is in place
+            outcome = body(&hll)
+            value = .string(Bytes(hll.bytes))
+        }
+        if outcome!.changed { c.modified(key) }
+        return outcome!.0
+    }
+
+    /// The HyperLogLog at `key` to read: `.some(nil)` when missing, nil after an error reply.
+    static func read(_ key: Bytes, _ c: inout CommandContext) -> HyperLogLog?? {
+        guard let exists = check(key, &c) else { return nil }
+        return .some(exists ? HyperLogLog(bytes: c.lookup(key)!.value.stringBytes) : nil)
+    }
+
+    static func pfadd(_ c: inout CommandContext) {
+        let key = Bytes(c.args[1])
+        guard let exists = check(key, &c, forWriting: true) else { return }
+        if !exists { c.store(key, .string(Bytes(HyperLogLog.empty().bytes)), raw: true) }
+        let sparseMax = c.server.config.hllSparseMaxBytes
+        let args = c.args
+        let updated: Bool? = modify(key, &c) { hll in
+            var updated = !exists
+            for i in 2..<args.count {
+                let (register, value) = HyperLogLog.registerAndValue(args[i])
+                // A damaged value keeps what was done before the damage was met, as in Redis.
+                guard let changed = hll.raise(register, to: value, sparseMaxBytes: sparseMax) else { return (nil, false) }
+                if changed == 1 { updated = true }
+            }
+            if updated { hll.invalidateCache() }
+            return (updated, updated && exists)
+        }
+        guard let updated else { return c.out.error(invalid) }
+        c.out.integer(updated ? 1 : 0)
+    }
+
+    static func pfcount(_ c: inout CommandContext) {
+        if c.args.count > 2 {
+            var union = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+            for i in 1..<c.args.count {
+                guard let found = read(Bytes(c.args[i]), &c) else { return }
+                guard let hll = found else { continue }
+                guard merge(hll, into: &union) else { return c.out.error(invalid) }
+            }
+            return c.out.integer(Int(HyperLogLog.estimate(HyperLogLog.histogram(of: union))))
+        }
+        let key = Bytes(c.args[1])
+        guard let exists = check(key, &c) else { return }
+        guard exists else { return c.out.integer(0) }
+        // The cache is part of the value: PFCOUNT writes it (and is logged like a write).
+        let cardinality: UInt64? = modify(key, &c) { hll in
+            if let cached = hll.cachedCardinality { return (cached, false) }
+            guard let histogram = hll.histogram() else { return (nil, false) }
+            let cardinality = HyperLogLog.estimate(histogram)
+            hll.cache(cardinality)
+            return (cardinality, true)
+        }
+        guard let cardinality else { return c.out.error(invalid) }
+        c.out.integer(Int(truncatingIfNeeded: cardinality))
+    }
+
+    /// Redis's `hllMerge`: each register of `into` becomes the larger of the two. False for a
+    /// damaged sparse form.
+    static func merge(_ hll: HyperLogLog, into union: inout [UInt8]) -> Bool {
+        guard let registers = hll.registers() else { return false }
+        for i in 0..<HyperLogLog.registerCount where registers[i] > union[i] { union[i] = registers[i] }
+        return true
+    }
+
+    static func pfmerge(_ c: inout CommandContext) {
+        var union = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+        var anyDense = false
+        for i in 1..<c.args.count {
+            guard let found = read(Bytes(c.args[i]), &c) else { return }
+            guard let hll = found else { continue }
+            if !hll.isSparse { anyDense = true }
+            guard merge(hll, into: &union) else { return c.out.error(invalid) }
+        }
+        let key = Bytes(c.args[1])
+        if c.lookup(key) == nil { c.store(key, .string(Bytes(HyperLogLog.empty().bytes)), raw: true) }
+        let sparseMax = c.server.config.hllSparseMaxBytes
+        let converted: Bool = modify(key, &c) { hll in
+            if anyDense && !hll.convertToDense() { return (false, false) }
+            for i in 0..<HyperLogLog.registerCount where union[i] != 0 {
+                // A damaged destination was refused by the merge above (it is also a source).
+                _ = hll.raise(i, to: union[i], sparseMaxBytes: sparseMax)
+            }
+            hll.invalidateCache()
+            return (true, true)
+        }
+        guard converted else { return c.out.error(invalid) }
+        c.out.ok()
+    }
+
+    static func pfdebug(_ c: inout CommandContext) {
+        let key = Bytes(c.args[2])
+        guard let exists = check(key, &c, forWriting: true) else { return }
+        guard exists else { return c.out.error("ERR The specified key does not exist") }
+        if c.argIs(1, "getreg") || c.argIs(1, "todense") {
+            let converted: Bool? = modify(key, &c) { hll in
+                guard hll.isSparse else { return (false, false) }
+                guard hll.convertToDense() else { return (nil, false) }
+                return (true, true)
+            }
+            guard let converted else { return c.out.error(invalid) }
+            guard c.argIs(1, "getreg") else { return c.out.integer(converted ? 1 : 0) }
+            let bytes = c.lookup(key)!.value.stringBytes
+            c.out.arrayHeader(HyperLogLog.registerCount)
+            for i in 0..<HyperLogLog.registerCount { c.out.integer(Int(HyperLogLog.denseRegister(bytes, i))) }
+            return
+        }
+        let hll = HyperLogLog(bytes: c.lookup(key)!.value.stringBytes)
+        if c.argIs(1, "decode") {
+            guard hll.isSparse else { return c.out.error("ERR HLL encoding is not sparse") }
+            var parts: [String] = []
+            var at = HyperLogLog.headerSize
+            while at < hll.bytes.count {
+                let op = HyperLogLog.opcode(hll.bytes, at)
+                switch op {
+                case .zero(let n): parts.append("z:\(n)")
+                case .xzero(let n): parts.append("Z:\(n)")
+                case .val(let value, let n): parts.append("v:\(value),\(n)")
+                }
+                at += op.size
+            }
+            c.out.bulk(parts.joined(separator: " "))
+        } else if c.argIs(1, "encoding") {
+            c.out.status(text: hll.isSparse ? "sparse" : "dense")
+        } else {
+            c.out.error("ERR Unknown PFDEBUG subcommand '\(String(decoding: c.args[1].prefix { $0 != 0 }, as: UTF8.self))'")
+        }
+    }
+
+    /// Checks the register packing and that the sparse and dense forms count alike.
+    static func pfselftest(_ c: inout CommandContext) {
+        var rng = FastRandom()
+        var dense = [UInt8](repeating: 0, count: HyperLogLog.denseSize)
+        var expected = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+        for i in 0..<HyperLogLog.registerCount {
+            expected[i] = UInt8(rng.next() & UInt64(HyperLogLog.maxRegister))
+            HyperLogLog.setDenseRegister(&dense, i, expected[i])
+        }
+        for i in 0..<HyperLogLog.registerCount where HyperLogLog.denseRegister(dense, i) != expected[i] {
+            return c.out.error("ERR TESTFAILED Register error at \(i)")
+        }
+        var sparse = HyperLogLog.empty()
+        var denseTwin = HyperLogLog.empty()
+        _ = denseTwin.convertToDense()
+        for n in 0..<20_000 {
+            let (register, value) = HyperLogLog.registerAndValue(Array("element:\(n):\(rng.next())".utf8))
+            _ = sparse.raise(register, to: value, sparseMaxBytes: Int.max)
+            _ = denseTwin.raise(register, to: value, sparseMaxBytes: Int.max)
+        }
+        guard sparse.registers() == denseTwin.registers(), let a = sparse.histogram(), let b = denseTwin.histogram(),
+              HyperLogLog.estimate(a) == HyperLogLog.estimate(b) else {
+            return c.out.error("ERR TESTFAILED sparse and dense forms differ")
+        }
+        c.out.ok()
+    }
+}
