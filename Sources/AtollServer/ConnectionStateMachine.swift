@@ -222,6 +222,10 @@ struct ConnectionStateMachine {
         switch state {
         case .parked:
             return true
+        case .offloaded(let session, early: nil):
+            // It parked on the script thread: armed once the batch is back (see `batchEnded`).
+            state = .offloaded(session, early: .deadline(deadline))
+            return false
         default:
             // Released already (a late re-arm), or closing.
             return false

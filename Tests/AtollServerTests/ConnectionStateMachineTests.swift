@@ -218,6 +218,27 @@ private let badLength = ProtocolError("Protocol error: invalid bulk length")
         #expect(machine.released(reply: []) == .resume)
     }
 
+    @Test func aDeadlineSetOnTheScriptThreadIsArmedWhenTheBatchIsBack() {
+        var machine = serving(makeSession())
+        _ = machine.offloaded(after: 1)
+        // The script thread parked the client: its deadline comes before the batch does.
+        #expect(machine.parkedUntil(1_234) == false)
+        #expect(machine.batchEnded(ran: 2, parked: true, closeAfterReply: false, overflowed: false)
+                == .writeAndArm(deadline: 1_234))
+        #expect(phase(machine).name == "parked")
+        #expect(machine.nextCommand == 3)
+    }
+
+    @Test func aReleaseAfterTheDeadlineWinsOverIt() {
+        var machine = serving(makeSession())
+        _ = machine.offloaded(after: 0)
+        #expect(machine.parkedUntil(1_234) == false)
+        #expect(machine.released(reply: [42]) == .ignore)
+        #expect(machine.batchEnded(ran: 1, parked: true, closeAfterReply: false, overflowed: false)
+                == .writeAndResume(reply: [42]))
+        #expect(machine.isServing)
+    }
+
     @Test func earlyReleaseWhileOffloadedIsWrittenWhenTheBatchIsBack() {
         var machine = serving(makeSession())
         _ = machine.offloaded(after: 1)
