@@ -15,29 +15,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let shared: SharedState
     /// Where this loop's batches go to the script thread.
     private let scriptQueue: ScriptQueue
+    /// Registration, parking, the script thread, closing, reading: every decision about them.
+    @exclusivity(unchecked) private var state = ConnectionStateMachine()
     @exclusivity(unchecked) private var decoder: RequestDecoder
     @exclusivity(unchecked) private var pending: ByteBuffer?
     @exclusivity(unchecked) private var commands = CommandBatch()
     /// Argument list reused from command to command (see `ServerCore.executeBatch`).
     @exclusivity(unchecked) private var argumentScratch: [[UInt8]] = []
-    /// The client's session once the server has registered it.
-    @exclusivity(unchecked) private var session: ClientSession?
-    /// The session of a connection that arrived while a script was busy, before it could be
-    /// registered: AUTH, HELLO, MULTI and QUIT act on it meanwhile, and it is the one
-    /// registered later.
-    private var unregistered: ClientSession?
     private var connection: ChannelConnection?
-    @exclusivity(unchecked) private var closing = false
-    /// Index in `commands` of the next command to run (non-zero while parked mid-batch).
-    @exclusivity(unchecked) private var nextCommand = 0
-    /// A protocol error met after the decoded commands: replied once they have all run.
-    @exclusivity(unchecked) private var deferredFailure: ProtocolError?
-    /// True while a blocking command has the client parked.
-    @exclusivity(unchecked) private var parked = false
-    /// True while the script thread runs this client's batch.
-    @exclusivity(unchecked) private var offloaded = false
-    /// A blocked command's reply that arrived while the batch was still on the script thread.
-    private var earlyRelease: [UInt8]?
+    /// A parked client's timeout, armed when the state machine says so.
     private var timeoutTask: Scheduled<Void>?
     /// Bytes read and not yet counted in the input statistics.
     @exclusivity(unchecked) private var received = 0
@@ -47,11 +33,6 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// The last command name `nextRunsLua` looked up, and its answer.
     private var lastLookedUp: (name: [UInt8], runsLua: Bool) = ([], false)
-    /// Whether the channel reads (its autoRead option); see `updateReading`.
-    @exclusivity(unchecked) private var reading = true
-    /// What a client may send while its input waits (on registration, or on its batch on the
-    /// script thread) before reading pauses.
-    static let waitingInputLimit = 64 * 1024
 
     init(shared: SharedState, scriptQueue: ScriptQueue) {
         self.shared = shared
@@ -71,7 +52,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Adds the client to the server. While a busy script holds the lock this is retried a
     /// little later; input meanwhile waits, or is answered BUSY.
     private func register(context: ChannelHandlerContext) {
-        guard !closing, session == nil, let connection else { return }
+        guard case .registering(let provisional) = state.state, let connection else { return }
         guard shared.lockUnlessBusy() else {
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
             let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -79,18 +60,17 @@ final class ConnectionHandler: ChannelInboundHandler {
             if pending != nil { answerBusy(context: context) }
             return
         }
-        let session = unregistered ?? makeSession(context: context, connection: connection)
+        let session = provisional ?? makeSession(context: context, connection: connection)
         let registered = shared.core.register(session)
         shared.lock.unlock()
-        unregistered = nil
         guard registered else {
             var buffer = context.channel.allocator.buffer(capacity: 64)
             buffer.writeStaticString("-ERR max number of clients reached\r\n")
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
-            closing = true
+            state.closeStarted()
             return
         }
-        self.session = session
+        state.registered(session)
         decoder.unauthenticated = !session.authenticated
         if pending != nil || !commands.isEmpty {
             processInput(context: context)
@@ -125,9 +105,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         timeoutTask?.cancel()
         timeoutTask = nil
         connection?.detach()
-        closing = true
-        if let session { Self.disconnect(session, shared: shared, eventLoop: context.eventLoop) }
-        session = nil
+        if let session = state.channelClosed() { Self.disconnect(session, shared: shared, eventLoop: context.eventLoop) }
         context.fireChannelInactive()
     }
 
@@ -142,7 +120,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        let action = state.inputArrived()
+        if action == .discard { return }
         var incoming = unwrapInboundIn(data)
         received += incoming.readableBytes
         if pending == nil {
@@ -150,27 +129,30 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             pending!.writeBuffer(&incoming)
         }
-        // Not registered yet (a script holds the lock): answer BUSY, or wait without reading
-        // more than a little.
-        guard session != nil else {
+        switch action {
+        case .run:
+            processInput(context: context)
+        case .answerBusy:
             answerBusy(context: context)
-            return updateReading(context)
+            updateReading(context)
+        case .wait:
+            // Parked, or the batch is on the script thread: what was read waits (reading may
+            // pause).
+            updateReading(context)
+        case .discard:
+            break
         }
-        // A parked client's input waits (reading is paused; this is what was already read), as
-        // does the input that comes while its batch is on the script thread.
-        if parked || offloaded { return updateReading(context) }
-        processInput(context: context)
     }
 
     /// Decodes what is buffered and runs it, until the input is used up, the client is
     /// parked by a blocking command or its batch went to the script thread, or the
     /// connection is closing.
     private func processInput(context: ChannelHandlerContext) {
-        guard let session else { return }
-        while !closing && !parked && !offloaded {
-            if commands.isEmpty && deferredFailure == nil {
+        guard case .serving(let session) = state.state else { return }
+        while state.isServing {
+            if commands.isEmpty && state.protocolError == nil {
                 guard decodePending(context: context) else { return }
-                if commands.isEmpty && deferredFailure == nil { break }
+                if commands.isEmpty && state.protocolError == nil { break }
             }
             runCommands(context: context, session: session)
         }
@@ -182,7 +164,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         do {
             try decoder.decode(&pending!, into: &commands)
         } catch {
-            deferredFailure = error
+            state.protocolErrorMet(error)
         }
         if pending!.readableBytes == 0 {
             pending = nil
@@ -197,23 +179,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         return true
     }
 
-    /// Runs the decoded commands from `nextCommand` in one acquisition of the lock and writes
-    /// their replies.
+    /// Runs the decoded commands from `state.nextCommand` in one acquisition of the lock and
+    /// writes their replies.
     private func runCommands(context: ChannelHandlerContext, session: ClientSession) {
         // A batch that starts with Lua code goes to the script thread at once: taking the lock
         // here first would wait while the script thread runs earlier batches, to run nothing.
-        if nextRunsLua(session) { return offload(makeContext(session, context), context: context) }
+        if nextRunsLua(session) { return offload(makeContext(session, context), ran: 0, context: context) }
         guard shared.lockUnlessBusy() else { return answerBusy(context: context) }
         var ctx = makeContext(session, context)
         ctx.onEventLoop = true
         let bytes = received
         received = 0
         shared.core.stats.netInputBytes += bytes
-        let (ran, parkedNow) = Self.execute(&ctx, commands, from: nextCommand, failure: deferredFailure, shared: shared)
+        let (ran, parkedNow) = Self.execute(&ctx, commands, from: state.nextCommand, failure: state.protocolError,
+                                            shared: shared)
         shared.lock.unlock()
-        nextCommand += ran
-        if ctx.offloadRequested { return offload(ctx, context: context) }
-        finishBatch(ctx, parkedNow: parkedNow, context: context, session: session)
+        if ctx.offloadRequested { return offload(ctx, ran: ran, context: context) }
+        finishBatch(ctx, ran: ran, parked: parkedNow, context: context, session: session)
     }
 
     /// The context a batch runs in, with the reused reply buffer and argument list.
@@ -233,7 +215,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// looked up is remembered (the decoder shares repeated names, so `==` is usually a
     /// pointer check).
     private func nextRunsLua(_ session: ClientSession) -> Bool {
-        guard !session.inTransaction, nextCommand < commands.count, let name = commands[nextCommand].first else {
+        let next = state.nextCommand
+        guard !session.inTransaction, next < commands.count, let name = commands[next].first else {
             return false
         }
         if name == lastLookedUp.name { return lastLookedUp.runsLua }
@@ -257,68 +240,70 @@ final class ConnectionHandler: ChannelInboundHandler {
         return (ran, session.blocked != nil && !session.closeAfterReply)
     }
 
-    /// After a batch (or its part up to a parking command) ran: write the replies, close if
-    /// asked to, and keep the rest of the batch while parked.
-    private func finishBatch(_ ctx: CommandContext, parkedNow: Bool, context: ChannelHandlerContext, session: ClientSession) {
+    /// After `ran` commands of a batch ran (up to a parking command, or to its end): write the
+    /// replies and do what the state machine says (go on, wait parked, close). The caller
+    /// goes on with the input.
+    private func finishBatch(_ ctx: CommandContext, ran: Int, parked: Bool, context: ChannelHandlerContext,
+                             session: ClientSession) {
         var ctx = ctx
-        var closeAfter = session.closeAfterReply
-        if parkedNow {
-            parked = true
-        } else {
-            if deferredFailure != nil { closeAfter = true }
-            commands.removeAll()
-            nextCommand = 0
-            deferredFailure = nil
-        }
+        let action = state.batchEnded(ran: ran, parked: parked, closeAfterReply: session.closeAfterReply,
+                                      overflowed: ctx.out.overflowed)
         let output = ctx.out.buffer
         argumentScratch = ctx.args
         ctx.args = []
         argumentScratch.removeAll(keepingCapacity: true)
         decoder.unauthenticated = !session.authenticated
-        if ctx.out.overflowed {
-            // The replies passed the writer's cap: they are dropped, not sent cut short.
-            shared.log.warning("Client id=\(session.id) addr=\(session.address) laddr=\(session.localAddress) scheduled to be closed ASAP for overcoming of output buffer limits.")
-            closing = true
-            context.close(promise: nil)
-            return
-        }
-        if closeAfter {
-            closing = true
+        switch action {
+        case .write:
+            commands.removeAll()
+        case .writeAndWait:
+            break
+        case .writeAndArm(let deadline):
+            armTimeout(deadline, context: context)
+        case .writeAndResume:
+            break
+        case .writeAndClose:
             shared.core.aofSync.syncPending()
             context.writeAndFlush(wrapOutboundOut(output)).whenComplete { _ in context.close(promise: nil) }
             return
+        case .close:
+            // The replies passed the writer's cap: they are dropped, not sent cut short.
+            shared.log.warning("Client id=\(session.id) addr=\(session.address) laddr=\(session.localAddress) scheduled to be closed ASAP for overcoming of output buffer limits.")
+            context.close(promise: nil)
+            return
         }
         if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
+        if case .writeAndResume(let reply) = action { writeReleased(reply, context: context) }
         if output.capacity <= 64 * 1024 { replyBuffer = output }
+    }
+
+    /// Goes on with the input after the client waited (on its release, its batch on the script
+    /// thread, or its registration), and sends what that wrote.
+    private func resumeInput(context: ChannelHandlerContext) {
+        processInput(context: context)
+        shared.core.aofSync.syncPending()
+        context.flush()
+        updateReading(context)
     }
 
     // MARK: - Scripts (the script thread, BUSY)
 
-    /// Hands the rest of the batch to the script thread; input waits until it is done.
-    private func offload(_ ctx: CommandContext, context: ChannelHandlerContext) {
-        offloaded = true
+    /// Hands the rest of the batch, after the `ran` commands that ran here, to the script
+    /// thread; input waits until it is done.
+    private func offload(_ ctx: CommandContext, ran: Int, context: ChannelHandlerContext) {
+        let start = state.offloaded(after: ran)
         var ctx = ctx
         ctx.onEventLoop = false
         ctx.offloadRequested = false
-        scriptQueue.add(OffloadedBatch(ctx: ctx, commands: commands, start: nextCommand, failure: deferredFailure),
+        scriptQueue.add(OffloadedBatch(ctx: ctx, commands: commands, start: start, failure: state.protocolError),
                         handler: self, context: context)
     }
 
     /// The batch came back from the script thread (see `ScriptQueue`). On the loop.
     func offloadFinished(_ result: OffloadedResult, context: ChannelHandlerContext) {
-        offloaded = false
-        guard let session, !closing else { return }
-        nextCommand += result.ran
-        finishBatch(result.ctx, parkedNow: result.parked, context: context, session: session)
-        if parked, let reply = earlyRelease {
-            // Served while the script thread still held the batch.
-            earlyRelease = nil
-            return released(reply: reply, context: context)
-        }
-        processInput(context: context)
-        shared.core.aofSync.syncPending()
-        context.flush()
-        updateReading(context)
+        guard case .offloaded(let session, _) = state.state else { return }
+        finishBatch(result.ctx, ran: result.ran, parked: result.parked, context: context, session: session)
+        resumeInput(context: context)
     }
 
     /// The batch waited on the script thread behind a busy script and was taken back before it
@@ -326,17 +311,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// commands from the first that needed the script thread are answered as while busy. On
     /// the loop.
     func offloadAnsweredBusy(_ batch: OffloadedBatch, context: ChannelHandlerContext) {
-        offloaded = false
-        guard let session, !closing else { return }
+        guard case .offloaded(let session, _) = state.state else { return }
         var ctx = batch.ctx
         shared.core.replyWhileBusy(batch.commands, from: batch.start, client: session, out: &ctx.out.buffer)
         if let failure = batch.failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
-        nextCommand = batch.commands.count
-        finishBatch(ctx, parkedNow: false, context: context, session: session)
-        processInput(context: context)
-        shared.core.aofSync.syncPending()
-        context.flush()
-        updateReading(context)
+        finishBatch(ctx, ran: batch.commands.count - batch.start, parked: false, context: context, session: session)
+        resumeInput(context: context)
     }
 
     /// While a script is busy: every buffered command is answered without the keyspace lock,
@@ -345,50 +325,55 @@ final class ConnectionHandler: ChannelInboundHandler {
         let core = shared.core
         guard core.scripting.monitor.isBusy(now: monotonicMicros()), let connection else { return }
         // A connection not yet registered gets its session now (safe while a script is busy).
-        if session == nil && unregistered == nil {
-            unregistered = makeSession(context: context, connection: connection)
-            decoder.unauthenticated = !unregistered!.authenticated
+        guard let client = state.busyClient(makeSession: { makeSession(context: context, connection: connection) }) else {
+            return
         }
-        guard let client = session ?? unregistered else { return }
+        decoder.unauthenticated = !client.authenticated
         var out = context.channel.allocator.buffer(capacity: 128)
-        while !closing {
-            if commands.isEmpty && deferredFailure == nil {
+        var closeAfter = false
+        while true {
+            if commands.isEmpty && state.protocolError == nil {
                 guard decodePending(context: context) else { return }
-                if commands.isEmpty && deferredFailure == nil { break }
+                if commands.isEmpty && state.protocolError == nil { break }
             }
-            core.replyWhileBusy(commands, from: nextCommand, client: client, out: &out)
+            core.replyWhileBusy(commands, from: state.nextCommand, client: client, out: &out)
             commands.removeAll()
-            nextCommand = 0
             // An AUTH that ran lifts the limits for what is read next.
             decoder.unauthenticated = !client.authenticated
-            if deferredFailure != nil || client.closeAfterReply { break }
+            // A protocol error, or QUIT: the replies go out, then the connection closes.
+            if case .closeAfter(let failure) = state.answeredBusy(closeAfterReply: client.closeAfterReply) {
+                if let failure { out.writeString("-ERR \(failure.message)\r\n") }
+                closeAfter = true
+                break
+            }
         }
         // Replies written before the script started may still await their sync.
         core.aofSync.syncPending()
-        if let failure = deferredFailure {
-            out.writeString("-ERR \(failure.message)\r\n")
-        }
-        // A protocol error, or QUIT: the replies go out, then the connection closes.
-        if deferredFailure != nil || client.closeAfterReply {
-            closing = true
+        if closeAfter {
             context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
-            return
+        } else {
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         }
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
     }
 
     // MARK: - Parking (blocking commands)
 
-    /// The client was parked: stop reading and arm its timeout. On the channel's loop.
-    /// The timer runs on the monotonic clock and deadlines are wall-clock times, so a check
-    /// that comes early parks the client again until the deadline left.
+    /// The server parked the client until `deadline`; the state machine says whether to arm
+    /// the timeout now (parked here), later (parked on the script thread: once the batch is
+    /// back) or not at all (released meanwhile, or closing). On the channel's loop.
     func parkedUntil(_ deadline: Int64, context: ChannelHandlerContext) {
-        // A re-arm can arrive after the client was released: reading must go on then.
-        guard parked else { return }
+        guard state.parkedUntil(deadline) else { return }
+        armTimeout(deadline, context: context)
+    }
+
+    /// Stops reading and arms the parked client's timeout. The timer runs on the monotonic
+    /// clock and deadlines are wall-clock times, so a check that comes early parks the client
+    /// again until the deadline left.
+    private func armTimeout(_ deadline: Int64, context: ChannelHandlerContext) {
         updateReading(context)
         timeoutTask?.cancel()
         timeoutTask = nil
-        guard deadline != 0, let session else { return }
+        guard deadline != 0, case .parked(let session) = state.state else { return }
         // Capped so the conversion to nanoseconds cannot overflow (a far deadline re-arms).
         let delay = min(max(deadline - currentTimeMillis(), 0) + 1, Int64.max / 1_000_000)
         let shared = self.shared
@@ -419,21 +404,16 @@ final class ConnectionHandler: ChannelInboundHandler {
     func released(reply: [UInt8], context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         timeoutTask = nil
-        guard !closing else { return }
-        guard parked else {
-            // The script thread parked the client and another loop served it before the
-            // batch came back here: keep the reply until `offloadFinished` sees the parking.
-            if offloaded { earlyRelease = reply }
-            return
-        }
-        parked = false
+        guard state.released(reply: reply) == .resume else { return }
+        writeReleased(reply, context: context)
+        resumeInput(context: context)
+    }
+
+    /// Writes the reply a parked client was released with.
+    private func writeReleased(_ reply: [UInt8], context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: reply.count)
         buffer.writeBytes(reply)
         context.write(wrapOutboundOut(buffer), promise: nil)
-        processInput(context: context)
-        shared.core.aofSync.syncPending()
-        context.flush()
-        updateReading(context)
     }
 
     /// Flushes the replies of the read burst from a task that runs after the event loop has
@@ -459,16 +439,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    /// Reads while the client can be served: not while it is parked (its input waits), not
-    /// while the socket does not drain (back-pressure), and not while input waits on its
-    /// registration or its batch on the script thread once more than `waitingInputLimit` is
-    /// buffered. The option changes only when that answer does (each change is a system call,
-    /// so a script's trip to the script thread does not pay two).
+    /// Sets the channel's autoRead option to what the state machine wants, when that changed
+    /// (see `ConnectionStateMachine.readingChange`).
     private func updateReading(_ context: ChannelHandlerContext) {
-        let waiting = (session == nil || offloaded) && (pending?.readableBytes ?? 0) > Self.waitingInputLimit
-        let wanted = !closing && !parked && !waiting && context.channel.isWritable
-        guard wanted != reading else { return }
-        reading = wanted
+        guard let wanted = state.readingChange(bufferedInput: pending?.readableBytes ?? 0,
+                                               writable: context.channel.isWritable) else { return }
         context.channel.setOption(ChannelOptions.autoRead, value: wanted).whenFailure { _ in }
         if wanted { context.read() }
     }
@@ -479,7 +454,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func closeForQueryBuffer(_ context: ChannelHandlerContext) {
         shared.log.warning("Closing client that reached max query buffer length")
-        closing = true
+        state.closeStarted()
         context.close(promise: nil)
     }
 

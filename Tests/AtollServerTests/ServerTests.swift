@@ -330,6 +330,18 @@ func withServer(_ configure: (inout ServerConfiguration) -> Void = { _ in },
         }
     }
 
+    @Test func blockingTimeoutAfterAScriptInTheSameBatch() throws {
+        try withServer { server in
+            let c = try RawClient(port: server.port)
+            // The batch goes to the script thread, where BLPOP parks: its timeout is armed once
+            // the batch is back on the loop.
+            try c.transmit(resp("EVAL", "return 1", "0") + resp("BLPOP", "nokey", "0.1"))
+            #expect(c.read(like: ":1\r\n*-1\r\n", timeout: .seconds(5)) == ":1\r\n*-1\r\n")
+            try c.transmit(resp("PING"))
+            #expect(c.read(like: "+PONG\r\n") == "+PONG\r\n")
+        }
+    }
+
     @Test func stopClosesConnections() throws {
         var config = ServerConfiguration()
         config.port = 0
