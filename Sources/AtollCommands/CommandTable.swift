@@ -43,7 +43,7 @@ public final class CommandTable: Sendable {
             + TransactionCommands.commands + CompareAndSetCommands.commands + ListCommands.commands
             + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
-            + HyperLogLogCommands.commands)
+            + HyperLogLogCommands.commands + GeoCommands.commands)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }

@@ -164,6 +164,15 @@ public struct ReplyWriter {
         }
     }
 
+    /// A double already formatted (GEOPOS's `%.17Lf`): a bulk string in RESP2, `,` in RESP3.
+    public mutating func double(text: [UInt8]) {
+        guard resp3 else { return bulk(text) }
+        guard hasRoom() else { return }
+        buffer.writeInteger(UInt8(ascii: ","))
+        buffer.writeBytes(text)
+        writeStatic("\r\n")
+    }
+
     // MARK: - Aggregates
 
     /// An array of `count` elements. Each element takes at least 3 bytes, so a count that

@@ -1,0 +1,145 @@
+"""Differential tests for the geo commands: scores, coordinates, hashes and distances byte for
+byte against redis-server, every search option, random points and searches (replies in Redis's
+own order, even unsorted), STORE/STOREDIST, errors, RESP2 and RESP3."""
+import random
+
+import pytest
+
+PLACES = [
+    ("13.361389", "38.115556", "Palermo"), ("15.087269", "37.502669", "Catania"),
+    ("12.758489", "38.788135", "edge1"), ("12.496366", "41.902782", "Rome"),
+    ("-122.27652", "37.805186", "Oakland"), ("-122.2674626", "37.8062344", "Berkeley"),
+    ("-122.2469854", "37.8104049", "Piedmont"), ("0", "0", "origin"), ("179.9999", "85.05", "corner"),
+    ("-180", "-85.05112878", "south"), ("180", "85.05112878", "north"),
+]
+
+
+@pytest.fixture
+def geo(diff):
+    diff.check("GEOADD", "g", *[x for p in PLACES for x in p])
+    return diff
+
+
+@pytest.mark.parametrize("protocol", ["2", "3"])
+def test_positions_hashes_distances(geo, protocol):
+    names = [p[2] for p in PLACES]
+    geo.both("HELLO", protocol)
+    geo.run([
+        ("GEOPOS", "g", *names, "missing"), ("GEOHASH", "g", *names, "missing"), "GEOPOS nokey a",
+        "GEOHASH nokey a", "GEOPOS g", "GEOHASH g", "ZRANGE g 0 -1 WITHSCORES",
+        "GEODIST g Palermo Catania", "GEODIST g Palermo Catania km", "GEODIST g Palermo Catania MI",
+        "GEODIST g Palermo Catania ft", "GEODIST g Palermo Palermo", "GEODIST g Palermo missing",
+        "GEODIST nokey a b", "GEODIST g Palermo Catania xx", "GEODIST g Palermo Catania km x",
+        "GEODIST g Oakland Berkeley", "GEODIST g south north", "GEODIST g origin corner km",
+        "GEODIST g Oakland Piedmont ft",
+    ])
+
+
+def test_geoadd_options_and_errors(diff):
+    diff.run([
+        "GEOADD g 13.361389 38.115556 Palermo", "GEOADD g NX 13 38 Palermo 15 37 Catania", "ZSCORE g Palermo",
+        "GEOADD g XX 1 1 Palermo 2 2 New", "ZSCORE g New", "GEOADD g XX CH 1 1 Palermo", "GEOADD g CH 5 5 Palermo 6 6 x",
+        "GEOADD g NX XX 1 1 a", "GEOADD g 1 1", "GEOADD g 1 1 a 2", "GEOADD g x 1 a", "GEOADD g 1 x a",
+        "GEOADD g 181 1 a", "GEOADD g 1 85.06 a", "GEOADD g -180.5 -86 a", "GEOADD g inf 1 a",
+        "GEOADD g GT 1 1 a", "SET s x", "GEOADD s 1 1 a", "GEOADD g 1e2 1.5e1 sci", "GEOPOS g sci",
+        "GEOADD g '' 1 a", "GEOADD g ' 1' 1 a", "GEOADD", "GEOADD g", "GEOADD g 1 1",
+        "ZADD z 1.5 a -3 b 9007199254740993 c", "GEOPOS z a b c", "GEOHASH z a b c", "GEODIST z a b",
+    ])
+
+
+SEARCHES = [
+    "GEORADIUS g 15 37 200 km", "GEORADIUS g 15 37 200 km ASC", "GEORADIUS g 15 37 200 km DESC",
+    "GEORADIUS g 15 37 200 km WITHDIST WITHCOORD WITHHASH", "GEORADIUS g 15 37 200 km COUNT 1",
+    "GEORADIUS g 15 37 200 km COUNT 1 DESC", "GEORADIUS g 15 37 200 km COUNT 2 ANY",
+    "GEORADIUS g 15 37 5000 km", "GEORADIUS g 15 37 20000 km", "GEORADIUS g -122.27 37.8 5 km WITHDIST",
+    "GEORADIUS g 15 37 0 km", "GEORADIUS g 15 37 200 mi", "GEORADIUS g 15 37 200000 m", "GEORADIUS g 15 37 656168 ft",
+    "GEORADIUS_RO g 15 37 200 km WITHDIST", "GEORADIUSBYMEMBER g Palermo 200 km WITHDIST",
+    "GEORADIUSBYMEMBER g Palermo 200 km COUNT 1 WITHCOORD", "GEORADIUSBYMEMBER_RO g Oakland 10 km",
+    "GEORADIUSBYMEMBER g missing 10 km", "GEORADIUSBYMEMBER nokey missing 10 km",
+    "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km ASC", "GEOSEARCH g FROMMEMBER Palermo BYRADIUS 200 km WITHDIST",
+    "GEOSEARCH g FROMLONLAT 15 37 BYBOX 400 400 km ASC WITHCOORD", "GEOSEARCH g FROMMEMBER Oakland BYBOX 10 10 km",
+    "GEOSEARCH g FROMLONLAT 0 0 BYBOX 1 1 m WITHHASH", "GEOSEARCH g FROMLONLAT -122.27 37.8 BYRADIUS 3 km",
+    "GEOSEARCH g FROMLONLAT 179 85 BYRADIUS 500 km WITHDIST", "GEOSEARCH g FROMLONLAT -179 -85 BYBOX 1000 1000 km",
+    "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km COUNT 1 ANY DESC", "GEOSEARCH nokey FROMLONLAT 15 37 BYRADIUS 1 km",
+    "GEOSEARCH nokey FROMMEMBER x BYRADIUS 1 km",
+]
+
+
+@pytest.mark.parametrize("protocol", ["2", "3"])
+def test_searches(geo, protocol):
+    geo.both("HELLO", protocol)
+    geo.run(SEARCHES)
+
+
+def test_search_errors(geo):
+    geo.run([
+        "GEORADIUS g 15 37 -1 km", "GEORADIUS g 15 37 x km", "GEORADIUS g 15 37 1 parsec", "GEORADIUS g 200 37 1 km",
+        "GEORADIUS g 15 37 1 km COUNT 0", "GEORADIUS g 15 37 1 km COUNT x", "GEORADIUS g 15 37 1 km COUNT",
+        "GEORADIUS g 15 37 1 km ANY", "GEORADIUS g 15 37 1 km FOO", "GEORADIUS g 15 37 1 km STORE d WITHDIST",
+        "GEORADIUS_RO g 15 37 1 km STORE d", "GEORADIUS g 15 37 1 km FROMLONLAT 1 1",
+        "GEOSEARCH g BYRADIUS 1 km", "GEOSEARCH g FROMLONLAT 1 1", "geosearch g FROMLONLAT 1 1",
+        "GEOSEARCH g FROMLONLAT 1 1 FROMMEMBER Palermo BYRADIUS 1 km", "GEOSEARCH g FROMMEMBER x BYRADIUS 1 km",
+        "GEOSEARCH g FROMLONLAT 1 1 BYRADIUS 1 km BYBOX 1 1 km", "GEOSEARCH g FROMLONLAT 1 1 BYBOX -1 1 km",
+        "GEOSEARCH g FROMLONLAT 1 1 BYBOX x 1 km", "GEOSEARCH g FROMLONLAT 1 1 BYBOX 1 x km",
+        "GEOSEARCH g FROMLONLAT 1 1 BYBOX 1 1 parsec", "GEOSEARCH g FROMLONLAT 1 1 BYRADIUS 1 km STORE d",
+        "GEOSEARCH g FROMLONLAT 1 1 BYRADIUS 1 km STOREDIST", "GEOSEARCHSTORE d g FROMLONLAT 1 1 BYRADIUS 1 km WITHDIST",
+        "GEOSEARCHSTORE d g FROMLONLAT 1 BYRADIUS 1 km", "SET s x", "GEOSEARCH s FROMLONLAT 1 1 BYRADIUS 1 km",
+        "GEORADIUS s 1 1 1 km", "GEOPOS s a", "GEODIST s a b", "GEOHASH s a", "GEORADIUSBYMEMBER g", "GEOSEARCH g",
+    ])
+
+
+def test_store(geo):
+    geo.run([
+        "GEORADIUS g 15 37 200 km STORE d", "ZRANGE d 0 -1 WITHSCORES", "GEORADIUS g 15 37 200 km STOREDIST d",
+        "ZRANGE d 0 -1 WITHSCORES", "GEORADIUS g 15 37 200 km COUNT 1 STOREDIST d", "ZRANGE d 0 -1 WITHSCORES",
+        "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km", "ZRANGE d 0 -1 WITHSCORES",
+        "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYBOX 400 400 km STOREDIST", "ZRANGE d 0 -1 WITHSCORES",
+        "OBJECT ENCODING d", "GEOSEARCHSTORE d g FROMLONLAT 0 -50 BYRADIUS 1 km", "EXISTS d",
+        "SET d x", "GEOSEARCHSTORE d nokey FROMLONLAT 0 0 BYRADIUS 1 km", "EXISTS d",
+        "GEORADIUSBYMEMBER g Rome 1000 km STORE d2", "ZRANGE d2 0 -1 WITHSCORES",
+    ])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_points_and_searches(diff, seed):
+    rng = random.Random(seed)
+    lon0, lat0 = rng.uniform(-170, 170), rng.uniform(-80, 80)
+    spread = rng.choice([0.01, 0.5, 5, 40])
+    points = []
+    for i in range(300):
+        lon = max(-180.0, min(180.0, lon0 + rng.uniform(-spread, spread)))
+        lat = max(-85.0, min(85.0, lat0 + rng.uniform(-spread, spread)))
+        points += [repr(lon), repr(lat), f"p{i}"]
+    diff.check("GEOADD", "g", *points)
+    for _ in range(40):
+        lon = repr(max(-180.0, min(180.0, lon0 + rng.uniform(-spread, spread))))
+        lat = repr(max(-85.0, min(85.0, lat0 + rng.uniform(-spread, spread))))
+        dist = repr(round(rng.uniform(0, spread * 120), 3))
+        unit = rng.choice(["m", "km", "mi", "ft"])
+        extra = rng.sample(["WITHDIST", "WITHCOORD", "WITHHASH", "ASC", "DESC"], rng.randint(0, 3))
+        if "ASC" in extra and "DESC" in extra:
+            extra.remove("DESC")
+        if rng.random() < 0.3:
+            extra += ["COUNT", str(rng.randint(1, 20))]
+        kind = rng.randrange(4)
+        if kind == 0:
+            diff.check("GEORADIUS", "g", lon, lat, dist, unit, *extra)
+        elif kind == 1:
+            diff.check("GEORADIUSBYMEMBER", "g", f"p{rng.randrange(300)}", dist, unit, *extra)
+        elif kind == 2:
+            diff.check("GEOSEARCH", "g", "FROMLONLAT", lon, lat, "BYBOX", dist, repr(round(rng.uniform(0, spread * 120), 3)),
+                       unit, *extra)
+        else:
+            diff.check("GEOSEARCH", "g", "FROMMEMBER", f"p{rng.randrange(300)}", "BYRADIUS", dist, unit, *extra)
+        a, b = rng.sample(range(300), 2)
+        diff.check("GEODIST", "g", f"p{a}", f"p{b}", unit)
+
+
+def test_inside_multi_and_scripts(diff):
+    diff.run([
+        "MULTI", "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "GEODIST g Palermo Catania",
+        "GEOSEARCHSTORE d g FROMMEMBER Palermo BYRADIUS 300 km", "EXEC",
+        ("EVAL", "return redis.call('GEOPOS', KEYS[1], 'Palermo')", "1", "g"),
+        ("EVAL", "return redis.call('GEORADIUS_RO', KEYS[1], 15, 37, 200, 'km', 'WITHDIST')", "1", "g"),
+        ("EVAL", "return redis.pcall('GEOADD', KEYS[1], 200, 1, 'x')", "1", "g"),
+    ])
