@@ -3,6 +3,7 @@
 /// and flush once when the read burst completes. Protocol errors reply `-ERR Protocol error`
 /// after the commands before them ran, then close, as Redis does.
 import AtollCommands
+import AtollCore
 import AtollRESP
 import NIOCore
 
@@ -343,7 +344,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// with the checks every command meets first (see `ServerCore.replyWhileBusy`).
     private func answerBusy(context: ChannelHandlerContext) {
         let core = shared.core
-        guard core.scripting.monitor.isBusy(now: monotonicMicros()), let connection else { return }
+        guard core.scriptMonitor.isBusy(now: monotonicMicros()), let connection else { return }
         // A connection not yet registered gets its session now (safe while a script is busy).
         if session == nil && unregistered == nil {
             unregistered = makeSession(context: context, connection: connection)

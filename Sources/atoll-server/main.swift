@@ -2,6 +2,8 @@
 /// first, then flags, as redis-server does), starts the server, and stops it cleanly on
 /// SIGTERM or SIGINT.
 import AtollCommands
+import AtollCore
+import AtollPersistence
 import AtollServer
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import AtollCommands
+import AtollCore
 import AtollServer
 import Testing
 #if canImport(Glibc)

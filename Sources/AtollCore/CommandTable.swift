@@ -1,5 +1,6 @@
-/// The table of every command Atoll serves, built once from the families' declarations,
-/// with a case-insensitive lookup that does not allocate for names sent in one case.
+/// A table of commands, built once from the families' declarations (the full one is
+/// `CommandTable.standard`, in AtollCommands), with a case-insensitive lookup that does not
+/// allocate for names sent in one case.
 import AtollBytes
 public final class CommandTable: Sendable {
     public let all: [CommandSpec]
@@ -14,13 +15,6 @@ public final class CommandTable: Sendable {
         }
         byName = map
     }
-
-    /// Every family's commands.
-    public static let standard = CommandTable(
-        StringCommands.specs + KeyCommands.specs + ConnectionCommands.specs + ServerCommands.specs
-            + TransactionCommands.specs + CompareAndSetCommands.specs + ListCommands.specs
-            + SortedSetCommands.specs + HashCommands.specs + SetCommands.specs + ScriptingCommands.specs
-            + FunctionCommands.specs + PersistenceCommands.specs)
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }
@@ -48,13 +42,15 @@ public final class CommandTable: Sendable {
 /// pipeline (the decoder shares name arrays) or a script (`redis.call` reuses them, see
 /// `CallArgumentPool`), so `==` is usually a pointer check that skips the table's hashing.
 /// Only commands without subcommands are remembered.
-struct RecentCommand {
+package struct RecentCommand {
     private var names: [[UInt8]] = []
     private var specs: [CommandSpec] = []
     private var next = 0
     static let size = 4
 
-    mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
+    package init() {}
+
+    package mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
         let name = args[0]
         for i in names.indices where names[i] == name { return .found(specs[i]) }
         let resolution = table.resolve(args)

@@ -6,13 +6,14 @@
 /// scripts) and runs them as the server's script client, whose database starts as the
 /// caller's.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollLua
 import AtollRESP
 import NIOCore
 
-enum ScriptingCommands {
-    static let specs: [CommandSpec] = [
+package enum ScriptingCommands {
+    package static let specs: [CommandSpec] = [
         CommandSpec("eval", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")], run: eval),
         CommandSpec("evalsha", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1))], run: evalsha),
         CommandSpec("eval_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")], run: evalRo),

@@ -4,12 +4,13 @@
 /// runs like a script, under the keyspace guard, with its flags deciding whether it may write.
 /// FUNCTION DUMP and RESTORE move libraries as Redis's payloads (see `FunctionPayload`).
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollLua
 import AtollRESP
 
-enum FunctionCommands {
-    static let specs: [CommandSpec] = [
+package enum FunctionCommands {
+    package static let specs: [CommandSpec] = [
         CommandSpec("fcall", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RW", "access", "update"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")], run: fcall),
         CommandSpec("fcall_ro", arity: -3, flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movablekeys], acl: ["slow", "scripting"], keySpecs: [KeySpec(flags: ["RO", "access"], begin: .index(2), find: .keynum(index: 0, firstKey: 1, step: 1), notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")], run: fcallRo),
         CommandSpec("function", arity: -2, flags: [], acl: ["slow"], subcommands: [

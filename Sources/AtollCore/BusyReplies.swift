@@ -17,7 +17,7 @@ extension ServerCore {
     /// command dooms the transaction and an allowed one is queued, as in Redis. `client` may be
     /// a session the server has not registered yet (see `makeSession`).
     public func replyWhileBusy(_ args: [[UInt8]], client: ClientSession, out: inout ByteBuffer) {
-        let monitor = scripting.monitor
+        let monitor = scriptMonitor
         switch admit(table.resolve(args), args, authenticated: client.authenticated, client: client) {
         case .unknown(let error):
             refuse("-" + error + "\r\n", client, &out)
@@ -32,7 +32,7 @@ extension ServerCore {
             }
             guard spec.flags.contains(.allowBusy) else { return refuse(monitor.busyError, client, &out) }
             // Inside MULTI an allowed command is queued, as at any other time.
-            if client.inTransaction && !TransactionCommands.runImmediately.contains(spec.name) {
+            if client.inTransaction && !Self.runImmediately.contains(spec.name) {
                 if spec.flags.contains(.noMulti) { return refuse("-ERR Command not allowed inside a transaction\r\n", client, &out) }
                 if !client.transactionFailed { client.queued!.append((spec, args)) }
                 out.writeStaticString("+QUEUED\r\n")
