@@ -2,7 +2,6 @@
 /// run them all in one acquisition of the keyspace lock, write the replies as one buffer,
 /// and flush once when the read burst completes. Protocol errors reply `-ERR Protocol error`
 /// after the commands before them ran, then close, as Redis does.
-import AtollCommands
 import AtollCore
 import AtollRESP
 import NIOCore

@@ -11,7 +11,6 @@
 /// `stallCheckMillis`: once a script is busy, every batch not yet started is taken back and
 /// its commands are answered as while busy (`ConnectionHandler.offloadAnsweredBusy`); the
 /// script thread skips it.
-import AtollCommands
 import AtollCore
 import AtollRESP
 import NIOCore

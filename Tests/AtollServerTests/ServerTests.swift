@@ -1,4 +1,3 @@
-import AtollCommands
 import AtollCore
 import AtollServer
 import Testing
