@@ -3,6 +3,8 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // Each file imports every module whose members it uses.
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -23,7 +25,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // The CPU's cache prefetch hint, which Swift has no spelling for.
         .target(name: "CPrefetch", path: "Sources/CPrefetch"),
-        // Databases, values and expiry. No protocol, no NIO.
+        // Databases, values and expiry. No protocol, no NIO, no file formats.
         .target(name: "AtollKeyspace", dependencies: [
             "AtollBytes", "CPrefetch", .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: swiftSettings),
@@ -31,38 +33,73 @@ let package = Package(
         .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.1"),
         .target(name: "CLuaBridge", dependencies: ["CLua"], path: "Sources/CLuaBridge"),
         // The Lua VM for scripts: sandbox, script cache, Lua <-> RESP conversions.
-        .target(name: "AtollLua", dependencies: ["AtollBytes", "AtollRESP", "CLua", "CLuaBridge"],
-                swiftSettings: swiftSettings),
-        // The command table and one file per command family.
+        .target(name: "AtollLua", dependencies: [
+            "AtollBytes", "AtollRESP", "CLua", "CLuaBridge", .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        // The core: the server state (`ServerCore`), the dispatcher that runs commands against it,
+        // the command table's types, client sessions, the WATCH and blocking registries, the
+        // slow log, BUSY replies and the configuration. Knows no family, no file and no Lua: the
+        // scripting and persistence layers reach it through the small state it keeps for them
+        // (the script monitor, the append-only feed, the background jobs' outcome).
+        .target(name: "AtollCore", dependencies: [
+            "AtollBytes", "AtollRESP", "AtollKeyspace", .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        // Redis's RDB encoding: values to bytes and back. Snapshots and the append-only base use
+        // it, and so does FUNCTION DUMP / RESTORE's payload.
+        .target(name: "AtollRDB", dependencies: [
+            "AtollBytes", "AtollKeyspace", .product(name: "DequeModule", package: "swift-collections"),
+        ], swiftSettings: swiftSettings),
+        // Scripting beside the Lua engine: the scripting state, EVAL / SCRIPT and FUNCTION / FCALL.
+        .target(name: "AtollScripting", dependencies: [
+            "AtollBytes", "AtollCore", "AtollKeyspace", "AtollLua", "AtollRDB", "AtollRESP",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        // Persistence: RDB snapshots, SAVE / BGSAVE, the append-only file (writer, loader, manifest)
+        // and the forked background jobs. Snapshots hold the scripts and libraries too, hence scripting.
+        .target(name: "AtollPersistence", dependencies: [
+            "AtollBytes", "AtollCore", "AtollKeyspace", "AtollLua", "AtollRDB", "AtollRESP", "AtollScripting",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        // The command families, one file each, and the full command table built from every family
+        // (scripting's and persistence's too: INFO, CONFIG SET appendonly and SHUTDOWN reach them).
         .target(name: "AtollCommands", dependencies: [
-            "AtollBytes", "AtollRESP", "AtollKeyspace", "AtollLua", .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "DequeModule", package: "swift-collections"),
-        ],
-                swiftSettings: swiftSettings),
-        // The NIO server: connections, sessions, the keyspace guard. Also the embeddable library.
+            "AtollBytes", "AtollCore", "AtollKeyspace", "AtollLua", "AtollPersistence", "AtollRESP", "AtollScripting",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "DequeModule", package: "swift-collections"),
+        ], swiftSettings: swiftSettings),
+        // The NIO server: connections, the keyspace lock, background tasks. Also the embeddable library.
         .target(name: "AtollServer", dependencies: [
-            "AtollCommands",
+            "AtollBytes", "AtollCommands", "AtollCore", "AtollKeyspace", "AtollPersistence", "AtollRESP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
-        .executableTarget(name: "atoll-server", dependencies: ["AtollServer"], swiftSettings: swiftSettings),
+        // The executable: configuration file and flags, signals.
+        .executableTarget(name: "atoll-server", dependencies: ["AtollCore", "AtollPersistence", "AtollServer"],
+                          swiftSettings: swiftSettings),
 
-        .testTarget(name: "AtollBytesTests", dependencies: ["AtollBytes"]),
-        .testTarget(name: "AtollRESPTests", dependencies: ["AtollBytes", "AtollRESP"]),
-        .testTarget(name: "AtollKeyspaceTests", dependencies: ["AtollBytes", "AtollKeyspace"]),
+        // What more than one test target needs (a seeded random generator).
+        .target(name: "AtollTestSupport", swiftSettings: swiftSettings),
+
+        .testTarget(name: "AtollBytesTests", dependencies: ["AtollBytes"], swiftSettings: swiftSettings),
+        .testTarget(name: "AtollRESPTests", dependencies: [
+            "AtollBytes", "AtollRESP", "AtollTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "AtollKeyspaceTests", dependencies: ["AtollBytes", "AtollKeyspace", "AtollTestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "AtollLuaTests", dependencies: [
             "AtollBytes", "AtollLua", "AtollRESP", .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "AtollPersistenceTests", dependencies: [
+            "AtollBytes", "AtollCore", "AtollKeyspace", "AtollPersistence", "AtollRDB", "AtollTestSupport",
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "AtollCommandsTests", dependencies: [
-            "AtollBytes",
-            "AtollCommands",
+            "AtollBytes", "AtollCommands", "AtollCore", "AtollKeyspace", "AtollRESP",
             .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "AtollServerTests", dependencies: [
-            "AtollServer",
+            "AtollCore", "AtollServer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        ], swiftSettings: swiftSettings),
     ]
 )

@@ -39,7 +39,7 @@ let package = Package(
 
 # Starts a server on a free port, prints the port, and stops the server when stdin closes.
 CONSUMER_MAIN = """import AtollServer
-import AtollCommands
+import AtollCore
 import Glibc
 
 var config = ServerConfiguration()

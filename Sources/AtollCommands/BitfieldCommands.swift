@@ -1,6 +1,7 @@
 /// BITFIELD and BITFIELD_RO: signed and unsigned integers of 1 to 64 (unsigned: 63) bits at
 /// any bit offset of a string, read, set or incremented with Redis's overflow rules
 /// (WRAP, SAT, FAIL). All arguments are checked before the key is touched.
+import AtollCore
 import AtollBytes
 import AtollKeyspace
 import AtollRESP

@@ -1,6 +1,7 @@
 /// Bitmap commands on string values: SETBIT GETBIT BITCOUNT BITPOS BITOP. Bit 0 is the most
 /// significant bit of the first byte, as in Redis; a missing key reads as zero bits. BITFIELD
 /// is in BitfieldCommands.swift.
+import AtollCore
 import AtollBytes
 import AtollKeyspace
 import AtollRESP

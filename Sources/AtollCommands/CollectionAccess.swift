@@ -2,6 +2,7 @@
 /// look a key up, check its type (the caller replies WRONGTYPE), create it on first write,
 /// and delete it when a command leaves it empty, as Redis never keeps an empty collection.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 
 /// What a typed lookup found.

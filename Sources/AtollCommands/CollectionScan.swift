@@ -2,7 +2,9 @@
 /// the cursor first, then the key (a missing key is an empty scan, whatever options follow),
 /// then COUNT and MATCH (TYPE belongs to SCAN only), then the reply.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 
 enum CollectionScan {
     /// False after replying "invalid cursor"; argument 2 is the cursor.

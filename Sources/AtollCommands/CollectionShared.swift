@@ -2,6 +2,7 @@
 /// step most of their commands start with, Redis's index-range rule, HDEL/SREM's removal loop,
 /// and bulk replies straight from `Bytes`.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 

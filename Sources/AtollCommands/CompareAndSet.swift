@@ -4,7 +4,9 @@
 /// A digest given by a client must be exactly 16 hex digits and is compared without regard
 /// to case. IFEQ and IFDEQ never match a missing key; IFNE and IFDNE always do.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 
 /// One parsed condition on a key's current string value.
 struct ValueCondition {

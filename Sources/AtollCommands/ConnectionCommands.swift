@@ -1,5 +1,6 @@
 /// Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET and CLIENT.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 
@@ -47,7 +48,7 @@ enum ConnectionCommands {
 
     static func reset(_ c: inout CommandContext) {
         let client = c.client
-        TransactionCommands.endTransaction(client, c.server)
+        c.server.endTransaction(client)
         client.db = 0
         client.resp3 = false
         c.out.resp3 = false
@@ -352,8 +353,3 @@ enum ConnectionCommands {
         ])
     }
 }
-
-/// The Redis version Atoll reports so that clients enable the features it implements.
-public let redisCompatibleVersion = "7.0.15"
-/// Atoll's own version (INFO `atoll_version`).
-public let atollVersion = "0.1.0"

@@ -2,6 +2,7 @@
 /// GEODIST GEOHASH GEOPOS GEORADIUS GEORADIUSBYMEMBER (and `_RO`) GEOSEARCH GEOSEARCHSTORE.
 /// Searches scan the sorted set in the score ranges of Redis's nine boxes, in Redis's order,
 /// so even unsorted replies come in the same order as Redis's.
+import AtollCore
 import AtollBytes
 import AtollKeyspace
 import AtollRESP

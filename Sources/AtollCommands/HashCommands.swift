@@ -5,7 +5,9 @@
 /// so), and nothing creates a key before every argument was found valid, so an error never
 /// leaves an empty hash behind. The last HDEL deletes the key.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 
 enum HashCommands {
     static let commands: [CommandBinding] = [

@@ -1,6 +1,7 @@
 /// HyperLogLog commands: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST, on string values in Redis's
 /// layout (see `HyperLogLog`). A value that is not a HyperLogLog gets Redis's WRONGTYPE text;
 /// a damaged one `INVALIDOBJ`, never a crash.
+import AtollCore
 import AtollBytes
 import AtollKeyspace
 import AtollRESP

@@ -1,7 +1,10 @@
 /// The text of each INFO section, with the field names clients and monitoring tools read.
 /// `redis_version` is the Redis version whose behaviour Atoll matches; `atoll_version` is ours.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollLua
+import AtollScripting
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

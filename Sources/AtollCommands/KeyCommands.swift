@@ -2,7 +2,9 @@
 /// PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL
 /// SWAPDB TOUCH OBJECT.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollPersistence
 import AtollRESP
 
 enum KeyCommands {
@@ -446,11 +448,4 @@ enum KeyCommands {
             "    Return the number of references to the value at <key>.",
         ])
     }
-}
-
-/// The HELP reply every container command gives: a title, the lines, and the HELP line.
-func replyHelp(_ c: inout CommandContext, _ command: String, _ lines: [String]) {
-    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Prints this help."]
-    c.out.arrayHeader(all.count)
-    for line in all { c.out.status(text: line) }
 }

@@ -5,7 +5,9 @@
 /// since that order decides which error a client sees. A list never stays empty: the last pop
 /// deletes the key. A new list key wakes clients blocked on it (`CommandContext.create`).
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 import DequeModule
 
 enum ListCommands {

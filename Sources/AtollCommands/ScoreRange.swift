@@ -2,7 +2,9 @@
 /// exclusive bounds, and lexicographic intervals (`-`, `+`, `[x`, `(x`), plus where such an
 /// interval starts and ends in a sorted set's order.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

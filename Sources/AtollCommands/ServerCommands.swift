@@ -1,6 +1,8 @@
 /// Server commands: COMMAND INFO CONFIG TIME LASTSAVE SHUTDOWN SLOWLOG LATENCY MONITOR.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollPersistence
 import AtollRESP
 #if canImport(Glibc)
 import Glibc
@@ -332,7 +334,7 @@ enum ServerCommands {
         }
         let wasAppendOnly = c.server.config.appendOnly
         c.server.config = updated
-        c.server.aof?.fsyncPolicy = updated.appendFsync
+        c.server.appendOnlyFile?.fsyncPolicy = updated.appendFsync
         if updated.appendOnly != wasAppendOnly {
             if updated.appendOnly {
                 if let error = c.server.startAppendOnly(now: c.now, log: { [server = c.server] level, message in server.logHandler?(level, message) }) {

@@ -5,7 +5,9 @@
 /// deletes it when the result is empty. Results are built the way Redis builds them, so
 /// their encoding (and, for integer sets, their order) is Redis's.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 
 extension SetCommands {
     /// The sets under `c.args[keys]`, nil where a key is missing; nil after replying WRONGTYPE.

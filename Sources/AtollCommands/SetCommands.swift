@@ -4,7 +4,9 @@
 /// Checks come in Redis 7.0's order, and a set never stays empty: the last removal deletes
 /// the key. Which encoding OBJECT ENCODING reports follows Redis's rules (see `SetObject`).
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 
 enum SetCommands {
     static let commands: [CommandBinding] = [

@@ -1,9 +1,11 @@
 /// SORT and SORT_RO on lists, sets and sorted sets: numeric or ALPHA order, BY a pattern
 /// (`weight_*`, `h_*->field`, or a constant for no sorting), GET patterns and `#`, LIMIT,
 /// ASC/DESC, and (SORT only) STORE into a list. Scores are read with C's strtod, as Redis does.
+import AtollCore
 import AtollBytes
 import AtollKeyspace
 import AtollRESP
+import DequeModule
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

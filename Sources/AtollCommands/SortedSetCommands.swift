@@ -3,6 +3,7 @@
 /// (ZRANGE ...) in SortedSetRange.swift, the pops in SortedSetPop.swift, and the set algebra
 /// (ZUNION, ZINTER, ZDIFF ...) in SortedSetStore.swift.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 

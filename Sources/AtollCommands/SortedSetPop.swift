@@ -1,6 +1,7 @@
 /// Popping the lowest or highest entries: ZPOPMIN ZPOPMAX ZMPOP, and the blocking BZPOPMIN
 /// BZPOPMAX BZMPOP, which park the client when every key is empty (see Blocking.swift).
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 

@@ -2,6 +2,7 @@
 /// ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZREVRANGE, all through one
 /// parser with Redis's option rules and error order.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 

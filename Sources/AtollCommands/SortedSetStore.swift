@@ -2,6 +2,7 @@
 /// ZINTER ZDIFF, their STORE forms, and ZINTERCARD, following Redis's
 /// `zunionInterDiffGenericCommand` down to the order in which scores are combined.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 

@@ -7,6 +7,7 @@
 /// WATCHed keys are tracked by `WatchRegistry`; any write to one marks its watchers, and EXEC
 /// then returns the null array without running anything.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 
@@ -28,15 +29,8 @@ enum TransactionCommands {
 
     static func discard(_ c: inout CommandContext) {
         guard c.client.inTransaction else { return c.out.error("ERR DISCARD without MULTI") }
-        endTransaction(c.client, c.server)
+        c.server.endTransaction(c.client)
         c.out.ok()
-    }
-
-    /// Leaves MULTI and drops every WATCH (after EXEC, DISCARD, RESET).
-    static func endTransaction(_ client: ClientSession, _ server: ServerCore) {
-        client.queued = nil
-        client.transactionFailed = false
-        server.watches.unwatchAll(client)
     }
 
     static func exec(_ c: inout CommandContext) {
@@ -44,16 +38,16 @@ enum TransactionCommands {
         guard let queued = client.queued else { return c.out.error("ERR EXEC without MULTI") }
         if !client.watchTouched && watchedKeyExpired(c) { client.watchTouched = true }
         if client.transactionFailed {
-            endTransaction(client, c.server)
+            c.server.endTransaction(client)
             c.server.stats.execAborts += 1
             return c.out.staticError("-EXECABORT Transaction discarded because of previous errors.\r\n")
         }
         if client.watchTouched {
-            endTransaction(client, c.server)
+            c.server.endTransaction(client)
             c.server.stats.watchAborts += 1
             return c.out.nullArray()
         }
-        endTransaction(client, c.server)
+        c.server.endTransaction(client)
         c.server.stats.transactions += 1
         let (savedArgs, savedCommand) = (c.args, c.command)
         c.out.arrayHeader(queued.count)

@@ -7,6 +7,7 @@
 import AtollRESP
 import CLua
 import CLuaBridge
+import NIOCore
 
 struct LuaReplyEncoder {
     let L: OpaquePointer

@@ -2,7 +2,11 @@
 /// builds a `ServerConfiguration`, calls `start()`, reads `port` (useful with port 0 for a free
 /// one, as in tests), and calls `stop()`. One `ServerCore` behind one lock serves every event
 /// loop; a repeating task on one loop runs active expiry and idle-client timeouts.
+import AtollBytes
 import AtollCommands
+import AtollCore
+import AtollKeyspace
+import AtollPersistence
 import Dispatch
 import NIOConcurrencyHelpers
 import NIOCore
@@ -36,7 +40,7 @@ final class SharedState: Sendable {
     /// never waits on a busy script, or every client it serves would wait with it.
     func lockUnlessBusy() -> Bool {
         if lock.tryLock() { return true }
-        let monitor = core.scripting.monitor
+        let monitor = core.scriptMonitor
         while !monitor.isBusy(now: monotonicMicros()) {
             if lock.lock(waitingAtMost: 5) { return true }
         }
@@ -177,7 +181,7 @@ public final class AtollServer: @unchecked Sendable {
         guard first else { return }
         cron?.cancel()
         // A script still running (SHUTDOWN NOSAVE while BUSY) is stopped, written or not.
-        let monitor = shared.core.scripting.monitor
+        let monitor = shared.core.scriptMonitor
         monitor.abortForShutdown()
         // SIGTERM and SHUTDOWN alike: sync the append-only file, save if `save` rules say so
         // (and SHUTDOWN NOSAVE did not say otherwise while a script was busy).
@@ -208,12 +212,12 @@ public final class AtollServer: @unchecked Sendable {
                 // lose what the save was for.
                 let shared = self.shared
                 // A running script holds the lock: it is killed first (written or not).
-                shared.core.scripting.monitor.abortForShutdown()
+                shared.core.scriptMonitor.abortForShutdown()
                 self.lockForShutdown()
                 let prepared = shared.core.prepareForShutdown(save: nil, now: currentTimeMillis())
                 shared.lock.unlock()
                 guard prepared else {
-                    shared.core.scripting.monitor.shutdownAbandoned()
+                    shared.core.scriptMonitor.shutdownAbandoned()
                     shared.log.warning("Received signal \(number) but errors trying to shut down the server, check the logs for more information")
                     return
                 }

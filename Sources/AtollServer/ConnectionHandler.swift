@@ -2,7 +2,7 @@
 /// run them all in one acquisition of the keyspace lock, write the replies as one buffer,
 /// and flush once when the read burst completes. Protocol errors reply `-ERR Protocol error`
 /// after the commands before them ran, then close, as Redis does.
-import AtollCommands
+import AtollCore
 import AtollRESP
 import NIOCore
 
@@ -323,7 +323,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// with the checks every command meets first (see `ServerCore.replyWhileBusy`).
     private func answerBusy(context: ChannelHandlerContext) {
         let core = shared.core
-        guard core.scripting.monitor.isBusy(now: monotonicMicros()), let connection else { return }
+        guard core.scriptMonitor.isBusy(now: monotonicMicros()), let connection else { return }
         // A connection not yet registered gets its session now (safe while a script is busy).
         guard let client = state.busyClient(makeSession: { makeSession(context: context, connection: connection) }) else {
             return

@@ -17,7 +17,7 @@
 /// Alongside the state, the cursor in the decoded batch: `nextCommand`, the command to run
 /// next (past 0 while the batch is cut by a parked command or the script thread), and
 /// `protocolError`, met after the decoded commands and replied once they have all run.
-import AtollCommands
+import AtollCore
 import AtollRESP
 
 struct ConnectionStateMachine {

@@ -1,6 +1,6 @@
 /// A small logger in redis-server's line format (`pid:M dd Mon yyyy hh:mm:ss.mmm * text`),
 /// to standard output or the configured `logfile`.
-import AtollCommands
+import AtollCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -11,9 +11,10 @@
 /// `stallCheckMillis`: once a script is busy, every batch not yet started is taken back and
 /// its commands are answered as while busy (`ConnectionHandler.offloadAnsweredBusy`); the
 /// script thread skips it.
-import AtollCommands
+import AtollCore
 import AtollRESP
 import NIOCore
+import NIOPosix
 import Synchronization
 
 final class ScriptQueue {
@@ -85,7 +86,7 @@ final class ScriptQueue {
     /// While a script is busy, takes back every batch that has not started.
     private func checkForStalls() {
         watching = false
-        if shared.core.scripting.monitor.isBusy(now: monotonicMicros()) {
+        if shared.core.scriptMonitor.isBusy(now: monotonicMicros()) {
             for job in inFlight where job.takeBack() {
                 job.handler.offloadAnsweredBusy(job.batch, context: job.context)
             }

@@ -1,7 +1,8 @@
 /// `atoll-server [config-file] [--name value ...]`: reads redis.conf-style settings (a file
 /// first, then flags, as redis-server does), starts the server, and stops it cleanly on
 /// SIGTERM or SIGINT.
-import AtollCommands
+import AtollCore
+import AtollPersistence
 import AtollServer
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,6 @@
 import AtollCommands
+import AtollCore
+import AtollKeyspace
 import Testing
 
 @Suite struct ConfigCommandTests {

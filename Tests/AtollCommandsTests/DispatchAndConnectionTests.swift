@@ -1,6 +1,9 @@
 import AtollBytes
 import AtollCommands
+import AtollCore
 import AtollKeyspace
+import AtollRESP
+import NIOCore
 import Testing
 
 @Suite struct DispatchTests {

@@ -1,6 +1,8 @@
 import AtollBytes
 import AtollCommands
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 import Testing
 
 @Suite struct HashCommandTests {

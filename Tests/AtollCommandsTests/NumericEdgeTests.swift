@@ -1,5 +1,7 @@
 import AtollCommands
+import AtollCore
 import AtollRESP
+import NIOCore
 import Testing
 
 /// Client numbers at the edges of their types: exact Redis errors, no arithmetic traps, and

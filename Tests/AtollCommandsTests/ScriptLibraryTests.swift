@@ -1,3 +1,4 @@
+import AtollCore
 import Testing
 
 /// The scripting libraries cmsgpack and struct (C, in CLuaBridge), through EVAL. Expected bytes

@@ -1,6 +1,8 @@
 import AtollBytes
 import AtollCommands
+import AtollCore
 import AtollKeyspace
+import AtollRESP
 import Testing
 
 /// The set type's commands (the SET string command is tested in StringCommandTests).

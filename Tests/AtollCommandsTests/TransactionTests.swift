@@ -1,5 +1,6 @@
 import AtollBytes
 import AtollCommands
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 import NIOCore

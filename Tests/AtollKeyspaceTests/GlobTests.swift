@@ -1,4 +1,5 @@
 import AtollKeyspace
+import AtollTestSupport
 import Testing
 
 private func match(_ pattern: String, _ string: String, noCase: Bool = false) -> Bool {

@@ -1,5 +1,6 @@
 import AtollBytes
 @testable import AtollKeyspace
+import AtollTestSupport
 import Testing
 
 private func member(_ s: String) -> Bytes { Bytes(Array(s.utf8)) }

@@ -1,5 +1,6 @@
 import AtollBytes
 import AtollRESP
+import AtollTestSupport
 import NIOCore
 import Testing
 

@@ -1,4 +1,5 @@
 import AtollRESP
+import AtollTestSupport
 import NIOCore
 import Testing
 

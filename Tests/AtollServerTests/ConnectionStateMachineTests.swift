@@ -1,5 +1,5 @@
 /// The connection state machine on its own: events in, actions out, no sockets.
-import AtollCommands
+import AtollCore
 import AtollRESP
 @testable import AtollServer
 import Testing

@@ -1,4 +1,4 @@
-import AtollCommands
+import AtollCore
 import AtollServer
 import Testing
 #if canImport(Glibc)

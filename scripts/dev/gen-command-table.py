@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns the command data (data/redis-7.0.15-commands.json, written by dump-redis-commands.py,
 and data/newer-commands.json, written by hand from redis.io) into
-Sources/AtollCommands/CommandFacts+Reference.generated.swift.
+Sources/AtollCore/CommandFacts+Reference.generated.swift.
 
     scripts/dev/gen-command-table.py          # writes the Swift file
     scripts/dev/gen-command-table.py --check  # exits 1 when the Swift file is not what the data gives
@@ -15,7 +15,7 @@ import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DATA = [os.path.join(ROOT, "data", "redis-7.0.15-commands.json"), os.path.join(ROOT, "data", "newer-commands.json")]
-OUT = os.path.join(ROOT, "Sources", "AtollCommands", "CommandFacts+Reference.generated.swift")
+OUT = os.path.join(ROOT, "Sources", "AtollCore", "CommandFacts+Reference.generated.swift")
 
 # COMMAND DOCS writes these fields in this order (Redis 7.0's addReplyCommandDocs and
 # addReplyCommandArgList); the Swift side writes them in the same order, so the data must agree.

@@ -19,14 +19,14 @@ public struct WatchRegistry {
     }
 
     /// Adds `key` to `client`'s watches (once), remembering whether it was already expired.
-    mutating func watch(_ key: WatchedKey, by client: ClientSession, expired: Bool) {
+    package mutating func watch(_ key: WatchedKey, by client: ClientSession, expired: Bool) {
         if client.watchedKeys.contains(where: { $0.key == key }) { return }
         client.watchedKeys.append((key, expired))
         watchers[key, default: []].append(client)
     }
 
     /// Drops every watch of `client` (EXEC, DISCARD, UNWATCH, RESET, disconnect).
-    mutating func unwatchAll(_ client: ClientSession) {
+    package mutating func unwatchAll(_ client: ClientSession) {
         for (key, _) in client.watchedKeys {
             guard var list = watchers[key] else { continue }
             list.removeAll { $0 === client }
@@ -53,7 +53,7 @@ public struct WatchRegistry {
     }
 
     /// FLUSHDB / FLUSHALL / SWAPDB: touch the keys watched in `db` for which `exists` holds.
-    func touchAll(inDB db: Int, where exists: (Bytes) -> Bool) {
+    package func touchAll(inDB db: Int, where exists: (Bytes) -> Bool) {
         for (key, list) in watchers where key.db == db && exists(key.key) {
             for client in list { client.watchTouched = true }
         }

@@ -17,7 +17,7 @@ public final class ScriptMonitor: Sendable {
 
     public init() {}
 
-    func scriptStarted(now: Int, thresholdMillis: Int, isFunction: Bool) {
+    package func scriptStarted(now: Int, thresholdMillis: Int, isFunction: Bool) {
         wrote.store(false, ordering: .relaxed)
         kill.store(stopping.load(ordering: .relaxed), ordering: .relaxed)
         self.isFunction.store(isFunction, ordering: .relaxed)
@@ -26,9 +26,9 @@ public final class ScriptMonitor: Sendable {
         startedAt.store(now, ordering: .releasing)
     }
 
-    func scriptEnded() { startedAt.store(0, ordering: .releasing) }
+    package func scriptEnded() { startedAt.store(0, ordering: .releasing) }
 
-    func scriptWrote() { wrote.store(true, ordering: .relaxed) }
+    package func scriptWrote() { wrote.store(true, ordering: .relaxed) }
 
     /// True while a script has run longer than the threshold: other clients get BUSY.
     public func isBusy(now: Int) -> Bool {
@@ -81,5 +81,5 @@ public final class ScriptMonitor: Sendable {
     public func shutdownAbandoned() { stopping.store(false, ordering: .relaxed) }
 
     /// Read by the script's instruction hook.
-    func takeKillRequest() -> Bool { kill.exchange(false, ordering: .acquiringAndReleasing) }
+    package func takeKillRequest() -> Bool { kill.exchange(false, ordering: .acquiringAndReleasing) }
 }

@@ -1,5 +1,7 @@
 import AtollBytes
-@testable import AtollKeyspace
+import AtollKeyspace
+@testable import AtollRDB
+import AtollTestSupport
 import Testing
 
 /// Damaged RDB input (a snapshot file, or a FUNCTION RESTORE payload a client sends) must be

@@ -1,6 +1,7 @@
-/// The table of every command Atoll serves: each family's bindings joined with the reference
-/// facts, with a case-insensitive lookup that does not allocate for names sent in one case.
-/// A command nobody binds is not in the table (a container is, when one of its subcommands is).
+/// A table of commands: each family's bindings joined with the reference facts, with a
+/// case-insensitive lookup that does not allocate for names sent in one case. A command nobody
+/// binds is not in the table (a container is, when one of its subcommands is). The full table
+/// is `CommandTable.standard`, in AtollCommands.
 import AtollBytes
 public final class CommandTable: Sendable {
     /// Top-level commands sorted by name, each with its bound subcommands sorted by name.
@@ -36,15 +37,6 @@ public final class CommandTable: Sendable {
         byName = map
     }
 
-    /// Every family's commands.
-    public static let standard = CommandTable(
-        StringCommands.commands + BitmapCommands.commands + BitfieldCommands.commands + KeyCommands.commands
-            + ConnectionCommands.commands + ServerCommands.commands
-            + TransactionCommands.commands + CompareAndSetCommands.commands + ListCommands.commands
-            + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
-            + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
-            + HyperLogLogCommands.commands + GeoCommands.commands)
-
     public func lookup(_ name: [UInt8]) -> CommandSpec? {
         guard name.count <= 64 else { return nil }
         if let spec = byName[Bytes(name)] { return spec }
@@ -71,13 +63,15 @@ public final class CommandTable: Sendable {
 /// pipeline (the decoder shares name arrays) or a script (`redis.call` reuses them, see
 /// `CallArgumentPool`), so `==` is usually a pointer check that skips the table's hashing.
 /// Only commands without subcommands are remembered.
-struct RecentCommand {
+package struct RecentCommand {
     private var names: [[UInt8]] = []
     private var specs: [CommandSpec] = []
     private var next = 0
     static let size = 4
 
-    mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
+    package init() {}
+
+    package mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
         let name = args[0]
         for i in names.indices where names[i] == name { return .found(specs[i]) }
         let resolution = table.resolve(args)

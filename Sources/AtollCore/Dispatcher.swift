@@ -1,7 +1,7 @@
-/// `ServerCore`: everything the commands share beyond the keyspace — configuration, the
-/// client registry, counters, the slow log, monitors — and `execute`, the one dispatcher
-/// (Redis's `processCommand`): lookup, unknown-command and arity errors, authentication,
-/// then the handler, the slow log and MONITOR feed. Guarded by the server's lock.
+/// The dispatcher (Redis's `processCommand`): `execute` and `executeBatch` run commands against
+/// a `ServerCore` — lookup, unknown-command and arity errors, authentication, MISCONF, MULTI
+/// queueing, then the handler, the append-only feed, the slow log and the MONITOR feed — and
+/// re-run the commands of blocked clients once their keys can serve them.
 import AtollBytes
 import AtollKeyspace
 import AtollRESP
@@ -15,108 +15,7 @@ import Musl
 import Darwin
 #endif
 
-public final class ServerCore: @unchecked Sendable {
-    // The properties marked `@exclusivity(unchecked)` are read on every command and only by the
-    // holder of the keyspace lock, never re-entrantly: the runtime check could find nothing and
-    // cost ~8% of the server's CPU (perf, 2026-12-06). Keep new ones that way or leave them checked.
-    // The attribute only counts in this module: what the server module reads per batch (`config`,
-    // `stats`) goes through inlinable accessors, whose access stays unchecked.
-    @exclusivity(unchecked) @usableFromInline var storedConfig: ServerConfiguration
-    @inlinable public var config: ServerConfiguration {
-        _read { yield storedConfig }
-        _modify { yield &storedConfig }
-    }
-    public let keyspace: Keyspace
-    public let table: CommandTable
-    /// Writes since the last save (INFO `rdb_changes_since_last_save`).
-    @exclusivity(unchecked) public var dirty = 0
-    @exclusivity(unchecked) @usableFromInline var storedStats: ServerStats = ServerStats()
-    @inlinable public var stats: ServerStats {
-        _read { yield storedStats }
-        _modify { yield &storedStats }
-    }
-    public var clients: [Int64: ClientSession] = [:]
-    @exclusivity(unchecked) public var monitors: [ClientSession] = []
-    @exclusivity(unchecked) public var slowlog = SlowLog()
-    @exclusivity(unchecked) public var watches = WatchRegistry()
-    public let blocking = BlockingRegistry()
-    public let scripting = ScriptingState()
-    /// Where `redis.log` lines go (level 0 debug … 3 warning); set by the server.
-    public var logHandler: (@Sendable (Int, String) -> Void)?
-    /// Unix milliseconds when the server started.
-    public let startTime: Int64
-    /// Unix seconds of the last successful save (start time until persistence exists).
-    public var lastSave: Int64
-    public let runID: String
-    /// Set by SHUTDOWN; the server stops when it is called.
-    public var shutdownHandler: (@Sendable () -> Void)?
-    /// Seconds clock for access times (OBJECT IDLETIME), refreshed per command batch.
-    @exclusivity(unchecked) public var lruClock: UInt32 = 0
-    /// The append-only file, when `appendonly` is on: commands record their effects in it.
-    @exclusivity(unchecked) public var aof: AppendOnlyFile?
-    /// Background saves and rewrites: the running child and what the last ones did.
-    @exclusivity(unchecked) public var persistence = PersistenceState()
-    /// Set once the data is synced and saved for an exit, so it happens once.
-    @exclusivity(unchecked) public var shutdownPrepared = false
-    /// True while the append-only file is replayed at start: nothing expires meanwhile.
-    @exclusivity(unchecked) public var loading = false
-    /// Syncs the append-only file: connections wait on it before flushing replies (with
-    /// `appendfsync always`), the everysec timer and shutdown sync through it, and a failed
-    /// sync makes writes get MISCONF.
-    public let aofSync = AOFSyncGate()
-    private let nextClientID = Atomic<Int64>(1)
-    /// The last few commands resolved by `run`.
-    @exclusivity(unchecked) private var recentCommand = RecentCommand()
-    @exclusivity(unchecked) private var keyPrefetch = KeyPrefetch()
-
-    public init(config: ServerConfiguration, table: CommandTable = .standard, now: Int64 = currentTimeMillis()) {
-        self.storedConfig = config
-        self.keyspace = Keyspace(databaseCount: config.databases)
-        self.table = table
-        self.startTime = now
-        self.lastSave = now / 1000
-        var rng = SystemRandomNumberGenerator()
-        let hex = Array("0123456789abcdef")
-        self.runID = String((0..<40).map { _ in hex[Int(rng.next() % 16)] })
-        self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
-    }
-
-    // MARK: - Clients
-
-    /// Registers a new connection; returns nil when `maxclients` is reached.
-    public func connect(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession? {
-        let session = makeSession(address: address, localAddress: localAddress, now: now, connection: connection)
-        return register(session) ? session : nil
-    }
-
-    /// A session for a new connection, not yet registered. Needs no lock: a connection that
-    /// arrives while a script is busy gets its session (its id, and state for AUTH, HELLO and
-    /// MULTI) at once and is registered once the script is done. Reads `requirepass`, so it is
-    /// called under the lock or while a script is busy (scripts cannot change the config).
-    public func makeSession(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession {
-        let id = nextClientID.add(1, ordering: .relaxed).oldValue
-        return ClientSession(id: id, authenticated: config.requirePass.isEmpty, address: address,
-                             localAddress: localAddress, now: now, connection: connection)
-    }
-
-    /// Adds a session to the server's clients; false when `maxclients` is reached.
-    public func register(_ session: ClientSession) -> Bool {
-        stats.totalConnections += 1
-        guard clients.count < config.maxClients else {
-            stats.rejectedConnections += 1
-            return false
-        }
-        clients[session.id] = session
-        return true
-    }
-
-    public func disconnect(_ session: ClientSession) {
-        clients[session.id] = nil
-        watches.unwatchAll(session)
-        blocking.release(session)
-        if session.isMonitor { monitors.removeAll { $0 === session } }
-    }
-
+extension ServerCore {
     // MARK: - Dispatch
 
     /// Runs `ctx.args` as one command, writing its reply into `ctx.out`.
@@ -221,7 +120,7 @@ public final class ServerCore: @unchecked Sendable {
 
     /// Why writes (and PING, so clients notice) are refused after a failed save or AOF write,
     /// as Redis refuses them: acknowledging writes that cannot reach the disk would lose them.
-    var diskErrorRefusal: String? {
+    package var diskErrorRefusal: String? {
         if loading { return nil }
         if !persistence.lastBgsaveOK && config.stopWritesOnBgsaveError && !config.saveRules.isEmpty {
             return "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
@@ -240,7 +139,7 @@ public final class ServerCore: @unchecked Sendable {
     /// Runs a command's handler and, with the append-only file on, records what it changed:
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
     /// EXEC and scripts record nothing themselves: the commands they ran did.
-    func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+    package func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
         guard let aof else {
             spec.handler?(&ctx)
             return
@@ -367,7 +266,7 @@ public final class ServerCore: @unchecked Sendable {
         let client = ctx.client
         if client.inTransaction { client.transactionFailed = true }
         if spec.behaviour.contains(.runsTransaction) {
-            TransactionCommands.endTransaction(client, self)
+            endTransaction(client)
             let reason = code == "ERR" ? message : "\(code) \(message)"
             ctx.out.error("EXECABORT Transaction discarded because of: \(reason)")
         } else {
@@ -456,6 +355,15 @@ public final class ServerCore: @unchecked Sendable {
         }
     }
 
+    // MARK: - Transactions
+
+    /// Leaves MULTI and drops every WATCH (after EXEC, DISCARD, RESET).
+    package func endTransaction(_ client: ClientSession) {
+        client.queued = nil
+        client.transactionFailed = false
+        watches.unwatchAll(client)
+    }
+
     /// `'a' 'b' ` — the start of the arguments, for the unknown-command error.
     private func argsPreview(_ args: [[UInt8]]) -> String {
         var text = ""
@@ -469,7 +377,7 @@ public final class ServerCore: @unchecked Sendable {
 }
 
 /// Bytes as C's `%.*s` would print them: stops at a NUL, at most `max` bytes.
-func cText(_ bytes: [UInt8], max: Int) -> String {
+package func cText(_ bytes: [UInt8], max: Int) -> String {
     var end = min(bytes.count, max)
     if let nul = bytes.prefix(end).firstIndex(of: 0) { end = nul }
     return String(decoding: bytes[0..<end], as: UTF8.self)
@@ -493,49 +401,4 @@ public func quotedRepresentation(_ bytes: [UInt8]) -> [UInt8] {
     }
     out.append(UInt8(ascii: "\""))
     return out
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}
-
-public struct ServerStats: Sendable {
-    /// EXECs that ran their queue.
-    public var transactions = 0
-    /// EXECs that returned the null array because a watched key was touched.
-    public var watchAborts = 0
-    /// EXECs refused with EXECABORT.
-    public var execAborts = 0
-    public var totalConnections = 0
-    public var rejectedConnections = 0
-    public var totalCommands = 0
-    public var netInputBytes = 0
-    public var netOutputBytes = 0
-    public init() {}
-}
-
-public func currentTimeMillis() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
-public func currentTimeMicros() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-}
-
-public func monotonicMicros() -> Int {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
-}
-
-public func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

@@ -4,12 +4,13 @@
 /// runs like a script, under the keyspace guard, with its flags deciding whether it may write.
 /// FUNCTION DUMP and RESTORE move libraries as Redis's payloads (see `FunctionPayload`).
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollLua
 import AtollRESP
 
-enum FunctionCommands {
-    static let commands: [CommandBinding] = [
+package enum FunctionCommands {
+    package static let commands: [CommandBinding] = [
         .init("fcall", .script, fcall),
         .init("fcall_ro", .script, fcallRo),
         .init("function|flush", functionFlush),

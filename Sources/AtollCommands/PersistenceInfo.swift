@@ -1,5 +1,8 @@
 /// INFO's persistence section, with the fields Redis 7.0 reports (and clients and monitoring
 /// read) in Redis's order; the append-only file's sizes appear only while it is on.
+import AtollCore
+import AtollPersistence
+
 extension InfoSections {
     static func persistenceSection(_ server: ServerCore, now: Int64) -> [String] {
         let state = server.persistence
@@ -38,7 +41,7 @@ extension InfoSections {
                      "aof_last_cow_size:0",
                      "module_fork_in_progress:0",
                      "module_fork_last_cow_size:0"]
-        if let aof = server.aof {
+        if let aof = server.appendOnlyFile {
             lines += ["aof_current_size:\(aof.currentSize)",
                       "aof_base_size:\(aof.baseSize)",
                       "aof_pending_rewrite:\(state.rewriteScheduled ? 1 : 0)",

@@ -3,7 +3,12 @@
 /// written; BGREWRITEAOF rewrites the append-only file; DEBUG RELOAD and DEBUG LOADAOF reload
 /// the dataset from disk (for tests). `loadSnapshot` reads a snapshot back at start.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
+import AtollLua
+import AtollRDB
+import AtollRESP
+import AtollScripting
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,7 +18,7 @@ import Darwin
 #endif
 
 public enum PersistenceCommands {
-    static let commands: [CommandBinding] = [
+    package static let commands: [CommandBinding] = [
         .init("save", save),
         .init("bgsave", bgsave),
         .init("bgrewriteaof", bgrewriteaof),
@@ -74,7 +79,7 @@ public enum PersistenceCommands {
             return c.out.ok()
         }
         if c.argIs(1, "loadaof") {
-            guard let aof = c.server.aof else { return c.out.ok() }
+            guard let aof = c.server.appendOnlyFile else { return c.out.ok() }
             do {
                 try c.server.completeAwaitedBase(now: c.now)
             } catch {

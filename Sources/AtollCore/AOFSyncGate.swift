@@ -33,7 +33,7 @@ public final class AOFSyncGate: Sendable {
     public var needsSync: Bool { synced.load(ordering: .acquiring) < written.load(ordering: .acquiring) }
 
     /// Counts bytes just written to the file (keyspace lock held, `always` only).
-    func wrote(_ count: Int) {
+    package func wrote(_ count: Int) {
         written.add(count, ordering: .releasing)
     }
 
@@ -56,7 +56,7 @@ public final class AOFSyncGate: Sendable {
     }
 
     /// Syncs the whole file now (the everysec timer, shutdown).
-    func syncAll() {
+    package func syncAll() {
         mutex.lock()
         defer { mutex.unlock() }
         let target = written.load(ordering: .acquiring)
@@ -67,7 +67,7 @@ public final class AOFSyncGate: Sendable {
     /// Makes `fd` the file to sync, after syncing the one it replaces (-1: none any more).
     /// With `always`, replies may wait on the old file's bytes: if they cannot be synced the
     /// process exits rather than send them, as Redis does.
-    func use(_ newFD: Int32, exitOnFailure: Bool) {
+    package func use(_ newFD: Int32, exitOnFailure: Bool) {
         mutex.lock()
         defer { mutex.unlock() }
         if !syncLocked() && exitOnFailure { Self.exitOnSyncFailure() }
@@ -92,4 +92,16 @@ public final class AOFSyncGate: Sendable {
         lastErrno.store(errno, ordering: .relaxed)
         return false
     }
+}
+
+/// A pthread mutex for the few places outside the keyspace lock that need one.
+final class PlainMutex: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -7,6 +7,7 @@
 /// (one sync for every client served in an event-loop pass), so an acknowledged write is on
 /// disk. With `everysec` a timer syncs once a second; with `no` the kernel decides.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import Dispatch
 #if canImport(Glibc)
@@ -17,12 +18,7 @@ import Musl
 import Darwin
 #endif
 
-public final class AppendOnlyFile: @unchecked Sendable {
-    /// `appendfsync`: when written commands are synced to disk.
-    public enum FsyncPolicy: String, Sendable { case always, everysec, no }
-
-    /// Effects of the commands run since the last flush.
-    public var feed = AppendOnlyFeed()
+public final class AppendOnlyFile: AppendOnlyLog, @unchecked Sendable {
     /// `dir`/`appenddirname`.
     let directory: String
     /// `appendfilename`, the prefix of every part's name.
@@ -35,12 +31,10 @@ public final class AppendOnlyFile: @unchecked Sendable {
     var replacedParts: [String] = []
     /// The incremental file being appended to.
     private var fd: Int32
-    var fsyncPolicy: FsyncPolicy
+    package var fsyncPolicy: FsyncPolicy
     /// Syncs the file from any thread (connections, the everysec timer).
     let gate: AOFSyncGate
     private var timer: (any DispatchSourceTimer)?
-    /// Set when a write failed (the bytes are kept and retried); writes are refused meanwhile.
-    public private(set) var writeError: String?
     private var unwritten: [UInt8] = []
     /// Bytes in the base and incremental files (INFO `aof_current_size`, `aof_base_size`).
     public private(set) var currentSize = 0
@@ -60,6 +54,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
         self.fsyncPolicy = policy
         self.currentSize = currentSize
         self.baseSize = baseSize
+        super.init()
         startTimer()
     }
 
@@ -69,7 +64,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
 
     /// Writes what the feed holds. Called with the keyspace lock held, before the replies of
     /// that acquisition are sent; with `always` they wait for `gate.syncPending()`.
-    public func flush() {
+    public override func flush() {
         feed.commit()
         guard !feed.bytes.isEmpty || !unwritten.isEmpty else { return }
         if unwritten.isEmpty {
@@ -270,6 +265,13 @@ public final class AppendOnlyFile: @unchecked Sendable {
     }
 }
 
+extension ServerCore {
+    /// The append-only file, when `appendonly` is on: `aof` as the file it always is.
+    public var appendOnlyFile: AppendOnlyFile? {
+        aof.map { unsafeDowncast($0, to: AppendOnlyFile.self) }
+    }
+}
+
 /// Why the append-only file could not be opened, loaded or switched.
 public struct AOFError: Error, CustomStringConvertible {
     public let description: String
@@ -278,16 +280,4 @@ public struct AOFError: Error, CustomStringConvertible {
 
 func closeFD(_ fd: Int32) {
     _ = close(fd)
-}
-
-/// A pthread mutex for the few places outside the keyspace lock that need one.
-final class PlainMutex: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(mutex, nil) }
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
 }

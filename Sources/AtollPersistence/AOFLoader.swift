@@ -7,6 +7,7 @@
 /// MULTI that never reached its EXEC. Anything else that does not parse stops the server
 /// with the file's name and the offset.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollRESP
 import NIOCore
@@ -171,7 +172,7 @@ struct AOFReplayer {
             throw AOFError("Revert incomplete MULTI/EXEC transaction in AOF file \(name) at offset \(validUpTo)")
         }
         if openTransaction {
-            TransactionCommands.endTransaction(client, server)
+            server.endTransaction(client)
             log(3, "Revert incomplete MULTI/EXEC transaction in AOF file \(name)")
         }
         if truncated { log(3, "!!! Warning: short read while loading the AOF file \(name)!!!") }

@@ -1,6 +1,7 @@
 /// The server's scripting state: the Lua engine with its script cache, the client scripts run
 /// their commands as, and the script running right now (for SCRIPT KILL and BUSY replies).
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollLua
 import AtollRESP
@@ -12,8 +13,8 @@ public final class ScriptingState: @unchecked Sendable {
     public let engine = LuaEngine()
     /// Redis's "lua client": commands called from scripts run as it.
     let client: ClientSession
-    /// The running script as other threads see it (BUSY, SCRIPT KILL).
-    public let monitor = ScriptMonitor()
+    /// The running script as other threads see it (BUSY, SCRIPT KILL): the server's.
+    public let monitor: ScriptMonitor
     /// The last EVALSHA argument, the SHA-1 it names and that script (if cached): the same
     /// EVALSHA again (the common case) then needs no hashing at all.
     @exclusivity(unchecked) private var lastSHA: RememberedSHA?
@@ -23,7 +24,8 @@ public final class ScriptingState: @unchecked Sendable {
     @exclusivity(unchecked) private var lastBody: [UInt8] = []
     @exclusivity(unchecked) private var lastBodySHA: Bytes?
 
-    init() {
+    init(monitor: ScriptMonitor) {
+        self.monitor = monitor
         client = ClientSession(id: 0, authenticated: true, address: "lua", localAddress: "lua", now: 0, connection: nil)
         client.isScriptClient = true
     }
@@ -73,9 +75,20 @@ public final class ScriptingState: @unchecked Sendable {
     }
 
     /// SCRIPT FLUSH: the engine's cache and what this state remembers of it.
-    func flushScripts() {
+    package func flushScripts() {
         engine.flush()
         lastSHA = nil
+    }
+}
+
+extension ServerCore {
+    /// The server's scripting state, created on first use (under the keyspace lock, as every
+    /// use is). Core keeps it as `scriptingState` without knowing its type.
+    public var scripting: ScriptingState {
+        if let state = scriptingState { return unsafeDowncast(state, to: ScriptingState.self) }
+        let state = ScriptingState(monitor: scriptMonitor)
+        scriptingState = state
+        return state
     }
 }
 

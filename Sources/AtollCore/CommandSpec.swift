@@ -35,7 +35,7 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let allowBusy = CommandFlags(rawValue: 1 << 20)
 
     /// Names in the order COMMAND INFO lists them.
-    static let names: [(CommandFlags, StaticString)] = [
+    package static let names: [(CommandFlags, StaticString)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.module, "module"),
         (.admin, "admin"), (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"),
         (.loading, "loading"), (.stale, "stale"), (.skipMonitor, "skip_monitor"),

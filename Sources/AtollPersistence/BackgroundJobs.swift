@@ -4,6 +4,7 @@
 /// page only when the parent changes it. The server's cron reaps the child and finishes the
 /// job (`persistenceCron`), and starts saves that `save` rules or the AOF's growth call for.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 #if canImport(Glibc)
 import Glibc
@@ -13,51 +14,11 @@ import Musl
 import Darwin
 #endif
 
-/// What the persistence machinery has done, for INFO and for deciding what to do next.
-public struct PersistenceState {
-    /// What a child writes: an RDB snapshot (BGSAVE) or a new append-only base (rewrite).
-    public enum Job: Sendable { case snapshot, rewrite }
-
-    /// The running child: its pid, job, start (Unix ms) and `dirty` when it forked.
-    public struct Child {
-        let pid: pid_t
-        let job: Job
-        let startedAt: Int64
-        let dirtyAtFork: Int
-        /// The rewrite's temporary base, in the append-only directory.
-        let temporary: String
-    }
-
-    public var child: Child?
-    /// How the last background save ended (false also refuses writes, with save rules set).
-    public var lastBgsaveOK = true
-    /// Seconds the last background save took (-1 before the first).
-    public var lastBgsaveSeconds = -1
-    /// Unix ms of the last background save attempt (failed saves retry after 5 s).
-    public var lastBgsaveTry: Int64 = 0
-    /// Background saves that succeeded.
-    public var rdbSaves = 0
-    /// How the last rewrite ended, and the seconds it took (-1 before the first).
-    public var lastRewriteOK = true
-    public var lastRewriteSeconds = -1
-    /// Rewrites that succeeded.
-    public var rewrites = 0
-    /// Rewrites failed in a row, and when the last one was tried: automatic rewrites back off.
-    public var rewriteFailures = 0
-    public var lastRewriteTry: Int64 = 0
-    /// Jobs asked for while another child ran (or inside EXEC), started by the cron.
-    public var rewriteScheduled = false
-    public var bgsaveScheduled = false
-    /// The AOF's size after the last rewrite (or at start): the base for automatic rewrites.
-    public var aofRewriteBaseSize = 0
-    public init() {}
-}
-
 extension ServerCore {
     /// Writes the snapshot now, with the lock held (SAVE, FLUSHALL, DEBUG RELOAD, shutdown).
     /// A good save resets the change count and clears a failed background save's refusal of
     /// writes, as in Redis. Returns an error description, or nil.
-    func saveNow(_ now: Int64) -> String? {
+    package func saveNow(_ now: Int64) -> String? {
         if let error = PersistenceCommands.writeSnapshot(self, now: now) { return error }
         dirty = 0
         lastSave = now / 1000
@@ -87,7 +48,7 @@ extension ServerCore {
     /// Starts a background rewrite of the append-only file: from now on writes go to a new
     /// incremental file, and a child writes the dataset as a new base. Returns an error text.
     func startRewrite(now: Int64) -> String? {
-        guard let aof else { return "Background AOF rewrite is only possible with appendonly yes" }
+        guard let aof = appendOnlyFile else { return "Background AOF rewrite is only possible with appendonly yes" }
         if let child = persistence.child {
             if child.job == .rewrite { return "Background append only file rewriting already in progress" }
             persistence.rewriteScheduled = true
@@ -197,7 +158,7 @@ extension ServerCore {
             _ = startBackgroundSave(now: now)
             return
         }
-        if rewriteMayRetry, let aof, config.autoAofRewritePercentage > 0, aof.currentSize >= config.autoAofRewriteMinSize {
+        if rewriteMayRetry, let aof = appendOnlyFile, config.autoAofRewritePercentage > 0, aof.currentSize >= config.autoAofRewriteMinSize {
             let base = max(persistence.aofRewriteBaseSize, 1)
             let growth = (aof.currentSize - base) * 100 / base
             if growth >= config.autoAofRewritePercentage {
@@ -224,9 +185,9 @@ extension ServerCore {
             }
         case .rewrite:
             persistence.lastRewriteSeconds = seconds
-            guard ok, let aof else {
+            guard ok, let aof = appendOnlyFile else {
                 rewriteFailed()
-                if let aof {
+                if let aof = appendOnlyFile {
                     unlink(aof.path(child.temporary))
                     unlink(aof.path("temp-" + child.temporary))
                     // Without a base the file is not durable yet: try again (after the backoff).
@@ -253,7 +214,7 @@ extension ServerCore {
 
     /// Stops a running child (SHUTDOWN, FLUSHALL's implicit save, `appendonly no`) and removes
     /// its temporary file.
-    func killChild(only job: PersistenceState.Job? = nil) {
+    package func killChild(only job: PersistenceState.Job? = nil) {
         guard let child = persistence.child, job == nil || child.job == job else { return }
         kill(child.pid, SIGUSR1)
         var status: Int32 = 0
@@ -261,7 +222,7 @@ extension ServerCore {
         persistence.child = nil
         if child.job == .snapshot {
             unlink(config.dir + "/temp-\(child.pid).rdb")
-        } else if let aof {
+        } else if let aof = appendOnlyFile {
             unlink(aof.path(child.temporary))
             unlink(aof.path("temp-" + child.temporary))
         }
@@ -271,7 +232,7 @@ extension ServerCore {
 
     /// `appendonly yes` while running: logging starts at once, and the dataset is written as
     /// the first base in the background (after a running BGSAVE, if there is one), as Redis does.
-    func startAppendOnly(now: Int64, log: @escaping (Int, String) -> Void) -> String? {
+    package func startAppendOnly(now: Int64, log: @escaping (Int, String) -> Void) -> String? {
         guard aof == nil else { return nil }
         if persistence.child?.job == .rewrite { killChild() }
         do {
@@ -287,7 +248,7 @@ extension ServerCore {
     /// Writes the first base now, with the lock held, if it is still awaited (shutdown, DEBUG
     /// LOADAOF): without it the file would not hold the dataset.
     func completeAwaitedBase(now: Int64) throws {
-        guard let aof, aof.awaitingBase else { return }
+        guard let aof = appendOnlyFile, aof.awaitingBase else { return }
         killChild(only: .rewrite)
         let temporary = "temp-rewriteaof-\(getpid()).aof"
         try AppendOnlyFile.writeAtomically(PersistenceCommands.snapshot(self, now: now), directory: aof.directory,
@@ -298,8 +259,8 @@ extension ServerCore {
     }
 
     /// `appendonly no`: the file is synced and closed; nothing more is recorded.
-    func stopAppendOnly() {
-        guard let file = aof else { return }
+    package func stopAppendOnly() {
+        guard let file = appendOnlyFile else { return }
         if persistence.child?.job == .rewrite { killChild() }
         file.close()
         aof = nil
@@ -319,7 +280,7 @@ extension ServerCore {
             return false
         }
         killChild()
-        if let aof {
+        if let aof = appendOnlyFile {
             aof.flush()
             aof.syncNow()
             logHandler?(2, "Calling fsync() on the AOF file.")
@@ -334,7 +295,7 @@ extension ServerCore {
             logHandler?(2, "DB saved on disk")
         }
         // Closed and dropped: nothing (not even active expiry) writes to it after the last sync.
-        aof?.close()
+        appendOnlyFile?.close()
         aof = nil
         shutdownPrepared = true
         return true

@@ -6,6 +6,8 @@
 /// counted sequences of strings, sorted-set scores as binary doubles), which every Redis
 /// version since 2.8 loads; Redis converts them to its compact encodings as it loads them.
 import AtollBytes
+import AtollKeyspace
+import DequeModule
 
 public struct RDBWriter {
     /// The format version Redis 7.0 writes.

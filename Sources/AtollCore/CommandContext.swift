@@ -4,6 +4,7 @@
 import AtollBytes
 import AtollKeyspace
 import AtollRESP
+import NIOCore
 
 public struct CommandContext {
     public var args: [[UInt8]] = []
@@ -35,8 +36,8 @@ public struct CommandContext {
     /// that the script need not read the clock again; 0 when there is none (a script inside
     /// EXEC reads its own). The script sets `scriptEndedMicros` when it ends, for the
     /// dispatcher's timing in turn. The dispatcher clears both after the command.
-    var scriptStartedMicros = 0
-    var scriptEndedMicros = 0
+    package var scriptStartedMicros = 0
+    package var scriptEndedMicros = 0
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out
@@ -48,7 +49,7 @@ public struct CommandContext {
     /// Readies a context kept from command to command (a script's) for the next one: every
     /// per-command field back to its initial value, the reply buffer emptied. Keep in step with
     /// the fields above.
-    mutating func reset(args: [[UInt8]], command: CommandSpec, now: Int64, resp3: Bool) {
+    package mutating func reset(args: [[UInt8]], command: CommandSpec, now: Int64, resp3: Bool) {
         self.args = args
         self.command = command
         self.now = now
@@ -191,7 +192,7 @@ public struct CommandContext {
 }
 
 /// `bytes` with ASCII letters in lower case, without copying when there are none to change.
-func lowercasedASCII(_ bytes: [UInt8]) -> [UInt8] {
+package func lowercasedASCII(_ bytes: [UInt8]) -> [UInt8] {
     guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return bytes }
     return bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
 }
@@ -206,4 +207,11 @@ func lowercasedASCII(_ bytes: [UInt8]) -> [UInt8] {
         if c != w[i] { return false }
     }
     return true
+}
+
+/// The HELP reply every container command gives: a title, the lines, and the HELP line.
+package func replyHelp(_ c: inout CommandContext, _ command: String, _ lines: [String]) {
+    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Prints this help."]
+    c.out.arrayHeader(all.count)
+    for line in all { c.out.status(text: line) }
 }

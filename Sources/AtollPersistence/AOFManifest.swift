@@ -2,6 +2,7 @@
 /// `appenddirname` as `<appendfilename>.manifest` and lists one line per file:
 /// `file <name> seq <n> type <b|h|i>` — the base (an RDB snapshot), the incremental files
 /// replayed after it in order, and history files a rewrite made obsolete.
+import AtollCore
 struct AOFManifest {
     enum Kind: String { case base = "b", history = "h", incr = "i" }
 

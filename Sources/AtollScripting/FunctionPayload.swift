@@ -4,8 +4,10 @@
 /// little-endian). Atoll writes strings uncompressed; it reads Redis's LZF-compressed and
 /// integer-encoded strings too (`RDBReader`), so payloads move both ways between the two servers.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollLua
+import AtollRDB
 
 enum FunctionPayload {
     static let rdbVersion: UInt16 = 10

@@ -6,13 +6,14 @@
 /// scripts) and runs them as the server's script client, whose database starts as the
 /// caller's.
 import AtollBytes
+import AtollCore
 import AtollKeyspace
 import AtollLua
 import AtollRESP
 import NIOCore
 
-enum ScriptingCommands {
-    static let commands: [CommandBinding] = [
+package enum ScriptingCommands {
+    package static let commands: [CommandBinding] = [
         .init("eval", .script, eval),
         .init("evalsha", .script, evalsha),
         .init("eval_ro", .script, evalRo),

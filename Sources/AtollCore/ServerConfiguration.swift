@@ -46,7 +46,7 @@ public struct ServerConfiguration: Sendable {
     public var saveRules: [SaveRule] = []
     /// The append-only file (Redis 7's multi-part layout in `dir`/`appenddirname`).
     public var appendOnly = false
-    public var appendFsync = AppendOnlyFile.FsyncPolicy.everysec
+    public var appendFsync = AppendOnlyLog.FsyncPolicy.everysec
     public var appendDirName = "appendonlydir"
     public var appendFilename = "appendonly.aof"
     /// Refuse writes while the last background save failed (and `save` rules are set).
@@ -248,7 +248,7 @@ public struct ConfigParameter: Sendable {
         .yesNo("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         .yesNo("appendonly", \.appendOnly),
         ConfigParameter(name: "appendfsync", alias: nil, mutable: true, get: { $0.appendFsync.rawValue }, set: { config, values in
-            guard values.count == 1, let policy = AppendOnlyFile.FsyncPolicy(rawValue: values[0].lowercased()) else {
+            guard values.count == 1, let policy = AppendOnlyLog.FsyncPolicy(rawValue: values[0].lowercased()) else {
                 return "argument(s) must be one of the following: always, everysec, no"
             }
             config.appendFsync = policy

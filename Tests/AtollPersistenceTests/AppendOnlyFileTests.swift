@@ -1,4 +1,5 @@
-@testable import AtollCommands
+@testable import AtollCore
+@testable import AtollPersistence
 import Testing
 
 private func resp(_ args: String...) -> [UInt8] {

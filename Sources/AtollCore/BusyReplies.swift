@@ -17,7 +17,7 @@ extension ServerCore {
     /// command dooms the transaction and an allowed one is queued, as in Redis. `client` may be
     /// a session the server has not registered yet (see `makeSession`).
     public func replyWhileBusy(_ args: [[UInt8]], client: ClientSession, out: inout ByteBuffer) {
-        let monitor = scripting.monitor
+        let monitor = scriptMonitor
         switch admit(table.resolve(args), args, authenticated: client.authenticated, client: client) {
         case .unknown(let error):
             refuse("-" + error + "\r\n", client, &out)

@@ -12,6 +12,7 @@
 /// included, then replies with the null array), CLIENT UNBLOCK, or disconnecting.
 import AtollBytes
 import AtollKeyspace
+import AtollRESP
 
 /// The type of key a parked client waits for; other types never wake it, as in Redis 7.0.
 public enum BlockedKeyType: Sendable { case list, zset }
@@ -71,7 +72,7 @@ public final class BlockingRegistry: @unchecked Sendable {
     }
 
     /// Signals every key someone waits on in `db` (SWAPDB brought a whole new database).
-    func signalAll(inDB db: Int) {
+    package func signalAll(inDB db: Int) {
         for key in waiting.keys where key.db == db { signal(key) }
     }
 

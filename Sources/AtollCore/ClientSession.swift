@@ -27,12 +27,16 @@ public struct WatchedKey: Hashable, Sendable {
 public final class ClientSession: @unchecked Sendable {
     // Unchecked (`@exclusivity`): read by every command, only under the keyspace lock (or by the
     // connection's own loop, answering BUSY, while the lock is held elsewhere); no access re-enters.
-    // The attribute only counts in this module: what the server module reads goes through
-    // inlinable accessors, whose access stays unchecked.
+    // The attribute only counts in this module: what other modules read per command (the
+    // command families, the server) goes through inlinable accessors, whose access stays unchecked.
     public enum ReplyMode: Sendable { case on, off, skipNext, skipThis }
 
     public let id: Int64
-    @exclusivity(unchecked) public var db = 0
+    @exclusivity(unchecked) @usableFromInline var storedDB = 0
+    @inlinable public var db: Int {
+        _read { yield storedDB }
+        _modify { yield &storedDB }
+    }
     @exclusivity(unchecked) @usableFromInline var storedResp3: Bool = false
     @inlinable public var resp3: Bool {
         _read { yield storedResp3 }

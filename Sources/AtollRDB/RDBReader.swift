@@ -3,6 +3,7 @@
 /// intsets or plain, hashes and sorted sets as listpacks or plain, expiry times, databases
 /// and function libraries. A damaged file is refused with the offset where reading failed.
 import AtollBytes
+import AtollKeyspace
 
 /// What a snapshot holds.
 public struct RDBContents {

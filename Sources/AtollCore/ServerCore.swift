@@ -1,0 +1,187 @@
+/// `ServerCore`: everything the commands share beyond the keyspace — configuration, the
+/// client registry, counters, the slow log, monitors, WATCH and blocking registries, and the
+/// state the scripting and persistence layers report to the dispatcher (the running script's
+/// monitor, the append-only file's feed, the background jobs' outcome). The dispatcher that
+/// runs commands against it is in Dispatcher.swift. Guarded by the server's lock.
+import AtollBytes
+import AtollKeyspace
+import AtollRESP
+import NIOCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class ServerCore: @unchecked Sendable {
+    // The properties marked `@exclusivity(unchecked)` are read on every command and only by the
+    // holder of the keyspace lock, never re-entrantly: the runtime check could find nothing and
+    // cost ~8% of the server's CPU (perf, 2026-12-06). Keep new ones that way or leave them checked.
+    // The attribute only counts in this module: what other modules read per command or batch
+    // (`config`, `stats`, `dirty`, `lruClock`: the command families, the server) goes through
+    // inlinable accessors, whose access stays unchecked.
+    @exclusivity(unchecked) @usableFromInline var storedConfig: ServerConfiguration
+    @inlinable public var config: ServerConfiguration {
+        _read { yield storedConfig }
+        _modify { yield &storedConfig }
+    }
+    public let keyspace: Keyspace
+    public let table: CommandTable
+    @exclusivity(unchecked) @usableFromInline var storedDirty = 0
+    /// Writes since the last save (INFO `rdb_changes_since_last_save`).
+    @inlinable public var dirty: Int {
+        _read { yield storedDirty }
+        _modify { yield &storedDirty }
+    }
+    @exclusivity(unchecked) @usableFromInline var storedStats: ServerStats = ServerStats()
+    @inlinable public var stats: ServerStats {
+        _read { yield storedStats }
+        _modify { yield &storedStats }
+    }
+    public var clients: [Int64: ClientSession] = [:]
+    @exclusivity(unchecked) public var monitors: [ClientSession] = []
+    @exclusivity(unchecked) public var slowlog = SlowLog()
+    @exclusivity(unchecked) public var watches = WatchRegistry()
+    public let blocking = BlockingRegistry()
+    /// The running script as other threads see it: event loops answer BUSY from it while a
+    /// script holds the lock, and SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE reach it.
+    public let scriptMonitor = ScriptMonitor()
+    /// The scripting layer's state (AtollScripting's `ScriptingState`: the Lua engine, the
+    /// script client), kept here for it without core knowing its type; AtollScripting reads it
+    /// as `scripting`, creating it on first use.
+    @exclusivity(unchecked) package var scriptingState: AnyObject?
+    /// Where `redis.log` lines go (level 0 debug … 3 warning); set by the server.
+    public var logHandler: (@Sendable (Int, String) -> Void)?
+    /// Unix milliseconds when the server started.
+    public let startTime: Int64
+    /// Unix seconds of the last successful save (start time until persistence exists).
+    public var lastSave: Int64
+    public let runID: String
+    /// Set by SHUTDOWN; the server stops when it is called.
+    public var shutdownHandler: (@Sendable () -> Void)?
+    @exclusivity(unchecked) @usableFromInline var storedLRUClock: UInt32 = 0
+    /// Seconds clock for access times (OBJECT IDLETIME), refreshed per command batch.
+    @inlinable public var lruClock: UInt32 {
+        _read { yield storedLRUClock }
+        _modify { yield &storedLRUClock }
+    }
+    /// The append-only file, when `appendonly` is on: commands record their effects in its
+    /// feed. AtollPersistence's `AppendOnlyFile` is the one kind (`appendOnlyFile` there).
+    @exclusivity(unchecked) public var aof: AppendOnlyLog?
+    /// Background saves and rewrites: the running child and what the last ones did.
+    @exclusivity(unchecked) public var persistence = PersistenceState()
+    /// Set once the data is synced and saved for an exit, so it happens once.
+    @exclusivity(unchecked) public var shutdownPrepared = false
+    /// True while the append-only file is replayed at start: nothing expires meanwhile.
+    @exclusivity(unchecked) public var loading = false
+    /// Syncs the append-only file: connections wait on it before flushing replies (with
+    /// `appendfsync always`), the everysec timer and shutdown sync through it, and a failed
+    /// sync makes writes get MISCONF.
+    public let aofSync = AOFSyncGate()
+    private let nextClientID = Atomic<Int64>(1)
+    /// The last few commands resolved by `run`.
+    @exclusivity(unchecked) var recentCommand = RecentCommand()
+    @exclusivity(unchecked) var keyPrefetch = KeyPrefetch()
+
+    /// A server serving `table` (AtollCommands adds `init(config:now:)`, with every family).
+    public init(config: ServerConfiguration, table: CommandTable, now: Int64 = currentTimeMillis()) {
+        self.storedConfig = config
+        self.keyspace = Keyspace(databaseCount: config.databases)
+        self.table = table
+        self.startTime = now
+        self.lastSave = now / 1000
+        var rng = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef")
+        self.runID = String((0..<40).map { _ in hex[Int(rng.next() % 16)] })
+        self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
+    }
+
+    // MARK: - Clients
+
+    /// Registers a new connection; returns nil when `maxclients` is reached.
+    public func connect(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession? {
+        let session = makeSession(address: address, localAddress: localAddress, now: now, connection: connection)
+        return register(session) ? session : nil
+    }
+
+    /// A session for a new connection, not yet registered. Needs no lock: a connection that
+    /// arrives while a script is busy gets its session (its id, and state for AUTH, HELLO and
+    /// MULTI) at once and is registered once the script is done. Reads `requirepass`, so it is
+    /// called under the lock or while a script is busy (scripts cannot change the config).
+    public func makeSession(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession {
+        let id = nextClientID.add(1, ordering: .relaxed).oldValue
+        return ClientSession(id: id, authenticated: config.requirePass.isEmpty, address: address,
+                             localAddress: localAddress, now: now, connection: connection)
+    }
+
+    /// Adds a session to the server's clients; false when `maxclients` is reached.
+    public func register(_ session: ClientSession) -> Bool {
+        stats.totalConnections += 1
+        guard clients.count < config.maxClients else {
+            stats.rejectedConnections += 1
+            return false
+        }
+        clients[session.id] = session
+        return true
+    }
+
+    public func disconnect(_ session: ClientSession) {
+        clients[session.id] = nil
+        watches.unwatchAll(session)
+        blocking.release(session)
+        if session.isMonitor { monitors.removeAll { $0 === session } }
+    }
+}
+
+extension String {
+    package func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// The Redis version Atoll reports so that clients enable the features it implements.
+public let redisCompatibleVersion = "7.0.15"
+/// Atoll's own version (INFO `atoll_version`).
+public let atollVersion = "0.1.0"
+
+public struct ServerStats: Sendable {
+    /// EXECs that ran their queue.
+    public var transactions = 0
+    /// EXECs that returned the null array because a watched key was touched.
+    public var watchAborts = 0
+    /// EXECs refused with EXECABORT.
+    public var execAborts = 0
+    public var totalConnections = 0
+    public var rejectedConnections = 0
+    public var totalCommands = 0
+    public var netInputBytes = 0
+    public var netOutputBytes = 0
+    public init() {}
+}
+
+public func currentTimeMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+public func currentTimeMicros() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+public func monotonicMicros() -> Int {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
+}
+
+public func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
