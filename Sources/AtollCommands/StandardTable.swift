@@ -17,8 +17,8 @@ extension CommandTable {
 }
 
 extension ServerCore {
-    /// A server serving every command (`CommandTable.standard`).
-    public convenience init(config: ServerConfiguration, now: Int64 = currentTimeMillis()) {
-        self.init(config: config, table: .standard, now: now)
+    /// A server serving every command (`CommandTable.standard`), reading the time from `clock`.
+    public convenience init(config: ServerConfiguration, clock: any ServerClock = SystemClock()) {
+        self.init(config: config, table: .standard, clock: clock)
     }
 }

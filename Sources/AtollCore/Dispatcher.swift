@@ -20,7 +20,7 @@ extension ServerCore {
 
     /// Runs `ctx.args` as one command, writing its reply into `ctx.out`.
     public func execute(_ ctx: inout CommandContext) {
-        ctx.now = loading ? 0 : currentTimeMillis()
+        ctx.now = loading ? 0 : clock.nowMillis()
         var clock: Int?
         run(&ctx, clock: &clock)
         // Replayed pushes wait: clients are served from the loaded data, with their pops logged.
@@ -37,7 +37,7 @@ extension ServerCore {
             watches.unwatchAll(ctx.client)
             ctx.client.unwatchPending = false
         }
-        ctx.now = currentTimeMillis()
+        ctx.now = clock.nowMillis()
         keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
         var clock: Int?
         var i = start

@@ -30,6 +30,8 @@ public final class ServerCore: @unchecked Sendable {
     }
     public let keyspace: Keyspace
     public let table: CommandTable
+    /// Where expiry, TTLs, timeouts and LASTSAVE read the time (see `ServerClock`).
+    public let clock: any ServerClock
     @exclusivity(unchecked) @usableFromInline var storedDirty = 0
     /// Writes since the last save (INFO `rdb_changes_since_last_save`).
     @inlinable public var dirty: Int {
@@ -86,8 +88,11 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) var recentCommand = RecentCommand()
     @exclusivity(unchecked) var keyPrefetch = KeyPrefetch()
 
-    /// A server serving `table` (AtollCommands adds `init(config:now:)`, with every family).
-    public init(config: ServerConfiguration, table: CommandTable, now: Int64 = currentTimeMillis()) {
+    /// A server serving `table` (AtollCommands adds `init(config:clock:)`, with every family),
+    /// reading the time from `clock`.
+    public init(config: ServerConfiguration, table: CommandTable, clock: any ServerClock = SystemClock()) {
+        let now = clock.nowMillis()
+        self.clock = clock
         self.storedConfig = config
         self.keyspace = Keyspace(databaseCount: config.databases)
         self.table = table

@@ -28,7 +28,7 @@ extension AppendOnlyFile {
         let directory = config.dir + "/" + config.appendDirName
         let manifestName = config.appendFilename + ".manifest"
         guard access(directory + "/" + manifestName, F_OK) == 0 else {
-            let loaded = try PersistenceCommands.loadSnapshot(into: server, now: currentTimeMillis())
+            let loaded = try PersistenceCommands.loadSnapshot(into: server, now: server.clock.nowMillis())
             if loaded > 0 { log(2, "DB loaded from disk: \(loaded) keys") }
             return try startFresh(for: server, log: log)
         }
@@ -48,7 +48,7 @@ extension AppendOnlyFile {
             let bytes = try readFile(path)
             if bytes.starts(with: Array("REDIS".utf8)) {
                 do {
-                    _ = try PersistenceCommands.loadRDB(bytes, into: server, keepExpired: true)
+                    _ = try PersistenceCommands.loadRDB(bytes, into: server, keepExpired: true, now: server.clock.nowMillis())
                 } catch {
                     throw AOFError("Bad RDB preamble in the AOF base file \(part.name): \(error)")
                 }
@@ -83,7 +83,7 @@ extension AppendOnlyFile {
         }
         let baseName = "\(config.appendFilename).1.base.rdb"
         let incrName = "\(config.appendFilename).1.incr.aof"
-        try writeAtomically(PersistenceCommands.snapshot(server, now: currentTimeMillis()), directory: directory,
+        try writeAtomically(PersistenceCommands.snapshot(server, now: server.clock.nowMillis()), directory: directory,
                             name: baseName, temporary: "temp-" + baseName)
         log(2, "Creating AOF base file \(baseName) on server start")
         let fd = try create(directory + "/" + incrName, truncating: true)

@@ -147,7 +147,7 @@ public enum PersistenceCommands {
     /// expired are dropped unless `keepExpired` (an append-only file's base: its later
     /// commands must find them, and they expire once loading is over).
     @discardableResult
-    static func loadRDB(_ bytes: [UInt8], into server: ServerCore, keepExpired: Bool, now: Int64 = currentTimeMillis()) throws -> Int {
+    static func loadRDB(_ bytes: [UInt8], into server: ServerCore, keepExpired: Bool, now: Int64) throws -> Int {
         let contents: RDBContents
         do {
             contents = try RDBReader.read(bytes, limits: server.config.encodingLimits)

@@ -61,11 +61,13 @@ public final class AtollServer: @unchecked Sendable {
     /// The port the server listens on (the chosen one when configured with port 0).
     public private(set) var port: Int = 0
 
-    public init(configuration: ServerConfiguration) {
+    /// A server for `configuration`, reading the time from `clock` (the system's unless
+    /// given; a test can pass a `ManualClock` and move time instead of sleeping).
+    public init(configuration: ServerConfiguration, clock: any ServerClock = SystemClock()) {
         self.configuration = configuration
         let threads = configuration.ioThreads > 0 ? configuration.ioThreads : max(1, System.coreCount - 1)
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        shared = SharedState(core: ServerCore(config: configuration), log: Log(path: configuration.logFile, level: configuration.logLevel))
+        shared = SharedState(core: ServerCore(config: configuration, clock: clock), log: Log(path: configuration.logFile, level: configuration.logLevel))
     }
 
     /// Binds every configured address and starts serving. Throws if an address cannot be bound,
@@ -81,7 +83,7 @@ public final class AtollServer: @unchecked Sendable {
                 core.aof = file
                 core.persistence.aofRewriteBaseSize = file.currentSize
             } else {
-                let loaded = try PersistenceCommands.loadSnapshot(into: core, now: currentTimeMillis())
+                let loaded = try PersistenceCommands.loadSnapshot(into: core, now: core.clock.nowMillis())
                 if loaded > 0 { log.notice("DB loaded from disk: \(loaded) keys") }
             }
         }
@@ -136,9 +138,9 @@ public final class AtollServer: @unchecked Sendable {
         channels = bound
         port = chosenPort
         let interval = TimeAmount.milliseconds(Int64(max(1, 1000 / max(configuration.hz, 1))))
-        var lastTimeoutCheck = currentTimeMillis()
+        var lastTimeoutCheck = shared.core.clock.nowMillis()
         cron = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            let now = currentTimeMillis()
+            let now = shared.core.clock.nowMillis()
             let checkTimeouts = now - lastTimeoutCheck >= 1000
             if checkTimeouts { lastTimeoutCheck = now }
             // Skipped while a script (or anything else) holds the lock: the next tick catches up.
@@ -187,7 +189,7 @@ public final class AtollServer: @unchecked Sendable {
         // (and SHUTDOWN NOSAVE did not say otherwise while a script was busy).
         let save: Bool? = monitor.shutdownWithoutSave ? false : nil
         lockForShutdown()
-        _ = shared.core.prepareForShutdown(save: save, now: currentTimeMillis())
+        _ = shared.core.prepareForShutdown(save: save, now: shared.core.clock.nowMillis())
         shared.lock.unlock()
         for channel in channels { try? channel.close().wait() }
         let connections = shared.lock.withLock { shared.core.clients.values.compactMap { $0.connection } }
@@ -214,7 +216,7 @@ public final class AtollServer: @unchecked Sendable {
                 // A running script holds the lock: it is killed first (written or not).
                 shared.core.scriptMonitor.abortForShutdown()
                 self.lockForShutdown()
-                let prepared = shared.core.prepareForShutdown(save: nil, now: currentTimeMillis())
+                let prepared = shared.core.prepareForShutdown(save: nil, now: shared.core.clock.nowMillis())
                 shared.lock.unlock()
                 guard prepared else {
                     shared.core.scriptMonitor.shutdownAbandoned()

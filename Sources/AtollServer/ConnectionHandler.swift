@@ -86,7 +86,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         let channel = context.channel
         return shared.core.makeSession(address: Self.describe(channel.remoteAddress),
                                        localAddress: Self.describe(channel.localAddress),
-                                       now: currentTimeMillis(), connection: connection)
+                                       now: shared.core.clock.nowMillis(), connection: connection)
     }
 
     /// The client closed its side. What it sent has run; its replies may still wait for the
@@ -375,7 +375,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         timeoutTask = nil
         guard deadline != 0, case .parked(let session) = state.state else { return }
         // Capped so the conversion to nanoseconds cannot overflow (a far deadline re-arms).
-        let delay = min(max(deadline - currentTimeMillis(), 0) + 1, Int64.max / 1_000_000)
+        let delay = min(max(deadline - shared.core.clock.nowMillis(), 0) + 1, Int64.max / 1_000_000)
         let shared = self.shared
         let connection = self.connection
         let eventLoop = context.eventLoop
@@ -395,7 +395,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             return
         }
-        let pending = shared.core.blockTimedOut(session, now: currentTimeMillis())
+        let pending = shared.core.blockTimedOut(session, now: shared.core.clock.nowMillis())
         shared.lock.unlock()
         if let pending { connection?.blocked(until: pending) }
     }

@@ -13,10 +13,11 @@ final class Harness {
     let client: ClientSession
     var ctx: CommandContext
 
-    init(authenticated: Bool = true, _ configure: (inout ServerConfiguration) -> Void = { _ in }) {
+    init(authenticated: Bool = true, clock: any ServerClock = SystemClock(),
+         _ configure: (inout ServerConfiguration) -> Void = { _ in }) {
         var config = ServerConfiguration()
         configure(&config)
-        core = ServerCore(config: config)
+        core = ServerCore(config: config, clock: clock)
         client = ClientSession(id: 1, authenticated: authenticated, address: "test", localAddress: "test", now: 0, connection: nil)
         ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer()), client: client, server: core)
     }
