@@ -14,6 +14,23 @@ import Darwin
 #endif
 
 enum InfoSections {
+    /// Every section in Redis's order, with the other names that select it.
+    static let order: [(String, Set<String>)] = [
+        ("server", []), ("clients", []), ("memory", []), ("persistence", []), ("stats", []),
+        ("replication", []), ("cpu", []), ("modules", ["module_list"]), ("commandstats", []),
+        ("errorstats", []), ("latencystats", []), ("cluster", []), ("keyspace", []),
+    ]
+
+    /// What INFO without arguments (or with `default`) shows.
+    static let defaults: Set<String> = ["server", "clients", "memory", "persistence", "stats", "replication",
+                                        "cpu", "module_list", "errorstats", "cluster", "keyspace"]
+
+    /// The replication ID a master without replicas reports: random, fixed for the process.
+    static let replicationID: String = {
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<40).map { _ in Array("0123456789abcdef")[Int(rng.next() % 16)] })
+    }()
+
     static func render(_ name: String, _ c: inout CommandContext) -> String {
         let server = c.server
         var lines: [String]
@@ -79,12 +96,29 @@ enum InfoSections {
                      "atoll_transactions_aborted_by_watch:\(server.stats.watchAborts)",
                      "atoll_transactions_execabort:\(server.stats.execAborts)"]
         case "replication":
-            lines = ["# Replication", "role:master", "connected_slaves:0"]
+            lines = ["# Replication", "role:master", "connected_slaves:0", "master_failover_state:no-failover",
+                     "master_replid:\(replicationID)", "master_replid2:" + String(repeating: "0", count: 40),
+                     "master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
+                     "repl_backlog_size:1048576", "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0"]
         case "cpu":
             var usage = rusage()
             getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
             func seconds(_ t: timeval) -> String { "\(t.tv_sec).\(String(t.tv_usec).leftPadded(6))" }
-            lines = ["# CPU", "used_cpu_sys:\(seconds(usage.ru_stime))", "used_cpu_user:\(seconds(usage.ru_utime))"]
+            var children = rusage()
+            getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &children)
+            lines = ["# CPU", "used_cpu_sys:\(seconds(usage.ru_stime))", "used_cpu_user:\(seconds(usage.ru_utime))",
+                     "used_cpu_sys_children:\(seconds(children.ru_stime))",
+                     "used_cpu_user_children:\(seconds(children.ru_utime))"]
+        case "modules":
+            lines = ["# Modules"]
+        case "commandstats":
+            lines = ["# Commandstats"]
+        case "errorstats":
+            lines = ["# Errorstats"]
+        case "latencystats":
+            lines = ["# Latencystats"]
+        case "cluster":
+            lines = ["# Cluster", "cluster_enabled:0"]
         case "keyspace":
             lines = ["# Keyspace"]
             for (i, db) in c.keyspace.databases.enumerated() where db.count > 0 {

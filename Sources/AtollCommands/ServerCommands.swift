@@ -264,14 +264,23 @@ enum ServerCommands {
 
     // MARK: - INFO
 
+    /// Redis 7.0's section rules: no argument or `default` gives the default sections, `all`
+    /// and `everything` every section, other words name sections (several may be given);
+    /// sections come in Redis's order, separated by an empty line.
     static func info(_ c: inout CommandContext) {
-        var wanted = Set(c.args.dropFirst().map { String(decoding: $0, as: UTF8.self).lowercased() })
-        let defaults: [String] = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"]
-        if wanted.isEmpty || wanted.contains("default") || wanted.contains("all") || wanted.contains("everything") {
-            wanted.formUnion(defaults)
+        var wanted = Set<String>()
+        var all = false
+        if c.args.count == 1 { wanted.formUnion(InfoSections.defaults) }
+        for arg in c.args.dropFirst() {
+            let word = String(decoding: arg, as: UTF8.self).lowercased()
+            switch word {
+            case "default": wanted.formUnion(InfoSections.defaults)
+            case "all", "everything": all = true
+            default: wanted.insert(word)
+            }
         }
         var sections: [String] = []
-        for name in defaults where wanted.contains(name) {
+        for (name, aliases) in InfoSections.order where all || wanted.contains(name) || !wanted.isDisjoint(with: aliases) {
             sections.append(InfoSections.render(name, &c))
         }
         c.out.verbatim(sections.joined(separator: "\r\n"))
