@@ -40,3 +40,12 @@ def test_stats_has_redis_fields(ref_conn, atoll_conn):
     theirs = resp.parse(ref_conn.command("MEMORY", "STATS"))
     assert ours[::2] == theirs[::2]
     assert dict(zip(ours[::2], ours[1::2]))[b"keys.count"] == 1
+
+
+def test_lolwut(diff, atoll_conn):
+    """Redis 7.0 answers its version line; VERSION 5 and 6 draw art (Atoll its own), with the
+    same argument errors."""
+    diff.run(["LOLWUT", "LOLWUT x", "LOLWUT VERSION 7", "LOLWUT VERSION -1", "LOLWUT VERSION x",
+              "LOLWUT VERSION 59", "LOLWUT VERSION 5 x", "LOLWUT VERSION 6 10 x", "LOLWUT VERSION"])
+    art = bytes(resp.parse(atoll_conn.command("LOLWUT", "VERSION", "5", "40", "10"))).decode()
+    assert art.endswith("Redis ver. 7.0.15\n") and "#" in art and len(art.split("\n")) > 10

@@ -13,7 +13,8 @@ extension CommandTable {
             + TransactionCommands.commands + CompareAndSetCommands.commands + ListCommands.commands
             + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
-            + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands)
+            + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands
+            + LolwutCommand.commands)
 }
 
 extension ServerCore {
