@@ -38,6 +38,7 @@ enum ServerCommands {
         .init("latency|latest", latencyLatest),
         .init("latency|history", latencyHistory),
         .init("latency|reset", latencyReset),
+        .init("latency|graph", latencyGraph),
         .init("monitor", monitor),
     ]
 
@@ -448,6 +449,11 @@ enum ServerCommands {
     static func latencyHistory(_ c: inout CommandContext) { c.out.arrayHeader(0) }
     static func latencyReset(_ c: inout CommandContext) { c.out.integer(0) }
 
+    /// No event has samples (the monitor records none), so every graph is Redis's no-data error.
+    static func latencyGraph(_ c: inout CommandContext) {
+        c.out.error("ERR No samples available for event '\(String(decoding: c.args[2].prefix { $0 != 0 }, as: UTF8.self))'")
+    }
+
     static func latencyDoctor(_ c: inout CommandContext) {
         c.out.verbatim("Latency monitoring is disabled: latency-monitor-threshold is 0, so Atoll has recorded no latency events.\n")
     }
@@ -455,9 +461,11 @@ enum ServerCommands {
     static func latencyHelp(_ c: inout CommandContext) {
         replyHelp(&c, "LATENCY", [
             "DOCTOR", "    Return a human readable latency analysis report.",
+            "GRAPH <event>", "    Return an ASCII latency graph for the <event> class.",
             "HISTORY <event>", "    Return time-latency samples for the <event> class.",
             "LATEST", "    Return the latest latency samples for all events.",
             "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
+            "    (default: reset all data for all event classes)",
         ])
     }
 

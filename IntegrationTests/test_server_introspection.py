@@ -1,6 +1,6 @@
-"""MEMORY: the replies whose text Redis fixes (HELP, errors, PURGE, DOCTOR on a small
-instance) byte for byte; USAGE and STATS by shape and by sense, since their figures are
-Atoll's own layout, not Redis's."""
+"""MEMORY, LOLWUT and LATENCY: the replies whose text Redis fixes (HELP, errors, PURGE,
+DOCTOR on a small instance, latency queries without events) byte for byte; MEMORY USAGE and
+STATS by shape and by sense, since their figures are Atoll's own layout, not Redis's."""
 import resp
 
 
@@ -49,3 +49,9 @@ def test_lolwut(diff, atoll_conn):
               "LOLWUT VERSION 59", "LOLWUT VERSION 5 x", "LOLWUT VERSION 6 10 x", "LOLWUT VERSION"])
     art = bytes(resp.parse(atoll_conn.command("LOLWUT", "VERSION", "5", "40", "10"))).decode()
     assert art.endswith("Redis ver. 7.0.15\n") and "#" in art and len(art.split("\n")) > 10
+
+
+def test_latency_without_events(diff):
+    """With latency-monitor-threshold 0 (the default) neither server records events."""
+    diff.run(["LATENCY LATEST", "LATENCY HISTORY command", "LATENCY RESET", "LATENCY RESET command x",
+              "LATENCY GRAPH command", "LATENCY GRAPH", "LATENCY GRAPH a b", "LATENCY FOO", "LATENCY"])
