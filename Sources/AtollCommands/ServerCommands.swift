@@ -26,6 +26,7 @@ enum ServerCommands {
         .init("config|help", configHelp),
         .init("config|set", configSet),
         .init("config|resetstat", configResetstat),
+        .init("config|rewrite", configRewrite),
         .init("time", time),
         .init("lastsave", lastsave),
         .init("shutdown", shutdown),
@@ -313,6 +314,27 @@ enum ServerCommands {
             c.out.bulk(name)
             c.out.bulk(value)
         }
+    }
+
+    /// Rewrites the configuration file with the running values (see `rewrittenConfigFile`),
+    /// through a temporary file renamed over it.
+    static func configRewrite(_ c: inout CommandContext) {
+        let config = c.server.config
+        guard let path = config.configFile else { return c.out.error("ERR The server is running without a config file") }
+        let old = readConfigFile(path) ?? ""
+        let text = config.rewrittenConfigFile(old)
+        let temporary = path + ".tmp-\(getpid())"
+        guard let file = fopen(temporary, "w") else { return c.out.error("ERR Rewriting config file: \(String(cString: strerror(errno)))") }
+        let bytes = Array(text.utf8)
+        let written = bytes.isEmpty ? 0 : fwrite(bytes, 1, bytes.count, file)
+        let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
+        fclose(file)
+        guard written == bytes.count, flushed, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            return c.out.error("ERR Rewriting config file: \(reason)")
+        }
+        c.out.ok()
     }
 
     static func configSet(_ c: inout CommandContext) {

@@ -2,6 +2,13 @@
 /// line, `#` comments, arguments split with the same quoting rules as inline commands.
 import AtollBytes
 import AtollRESP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public let description: String
@@ -44,4 +51,18 @@ extension ServerConfiguration {
             }
         }
     }
+}
+
+/// The whole text of a configuration file, or nil when it cannot be opened.
+public func readConfigFile(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     /// Seconds of inactivity before a client is closed; 0 disables.
     public var timeout = 0
     public var protoMaxBulkLen = 512 * 1024 * 1024
+    /// The configuration file the server was started with (an absolute path), which CONFIG
+    /// REWRITE rewrites; nil without one.
+    public var configFile: String?
     /// Past this size a sparse HyperLogLog is converted to the dense form.
     public var hllSparseMaxBytes = 3000
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
@@ -101,6 +104,8 @@ public struct ConfigParameter: Sendable {
     public let mutable: Bool
     /// CONFIG SET changes it only for clients `enable-protected-configs` allows.
     public var isProtected = false
+    /// How CONFIG REWRITE writes the value (see `ConfigRewriteStyle`).
+    public var rewriteStyle = ConfigRewriteStyle.plain
     let get: @Sendable (ServerConfiguration) -> String
     /// Returns an error reason, or nil on success.
     let set: @Sendable (inout ServerConfiguration, [String]) -> String?
@@ -130,7 +135,7 @@ public struct ConfigParameter: Sendable {
     }
 
     static func memory(_ name: String, min: Int, _ path: any WritableKeyPath<ServerConfiguration, Int> & Sendable) -> ConfigParameter {
-        ConfigParameter(name: name, alias: nil, mutable: true, get: { String($0[keyPath: path]) }, set: { config, values in
+        ConfigParameter(name: name, alias: nil, mutable: true, rewriteStyle: .memory, get: { String($0[keyPath: path]) }, set: { config, values in
             guard values.count == 1, let n = parseMemory(values[0]) else { return "argument must be a memory value" }
             guard n >= min else { return "argument must be between \(min) and \(Int.max) inclusive" }
             config[keyPath: path] = n
@@ -140,7 +145,8 @@ public struct ConfigParameter: Sendable {
 
     static func string(_ name: String, mutable: Bool = true, _ path: any WritableKeyPath<ServerConfiguration, String> & Sendable,
                        allowed: [String]? = nil) -> ConfigParameter {
-        ConfigParameter(name: name, alias: nil, mutable: mutable, get: { $0[keyPath: path] }, set: { config, values in
+        ConfigParameter(name: name, alias: nil, mutable: mutable, rewriteStyle: allowed == nil ? .quoted : .plain,
+                        get: { $0[keyPath: path] }, set: { config, values in
             guard values.count == 1 else { return "wrong number of arguments" }
             if let allowed, !allowed.contains(values[0].lowercased()) { return "argument(s) must be one of the following: \(allowed.joined(separator: ", "))" }
             config[keyPath: path] = allowed == nil ? values[0] : values[0].lowercased()
@@ -164,7 +170,8 @@ public struct ConfigParameter: Sendable {
     /// so that it cannot lead out of `dir`.
     static func baseName(_ name: String, mutable: Bool, isProtected: Bool = false, noun: String = "filename",
                          _ path: any WritableKeyPath<ServerConfiguration, String> & Sendable) -> ConfigParameter {
-        ConfigParameter(name: name, alias: nil, mutable: mutable, isProtected: isProtected, get: { $0[keyPath: path] }, set: { config, values in
+        ConfigParameter(name: name, alias: nil, mutable: mutable, isProtected: isProtected, rewriteStyle: .quoted,
+                        get: { $0[keyPath: path] }, set: { config, values in
             guard values.count == 1 else { return "wrong number of arguments" }
             guard !values[0].contains(where: { $0 == "/" || $0 == "\\" }) else { return "\(name) can't be a path, just a \(noun)" }
             config[keyPath: path] = values[0]
@@ -187,7 +194,7 @@ public struct ConfigParameter: Sendable {
     /// `noeviction` (Redis's defaults), so that a configured limit is refused rather than
     /// silently not enforced. Other valid Redis values get Atoll's own error.
     static let memoryLimitParameters = [
-        ConfigParameter(name: "maxmemory", alias: nil, mutable: true, get: { _ in "0" }, set: { _, values in
+        ConfigParameter(name: "maxmemory", alias: nil, mutable: true, rewriteStyle: .memory, get: { _ in "0" }, set: { _, values in
             guard values.count == 1, let n = parseMemory(values[0]) else { return "argument must be a memory value" }
             return n == 0 ? nil : "Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"
         }),
@@ -233,12 +240,12 @@ public struct ConfigParameter: Sendable {
                  \.encodingLimits.zsetMaxListpackEntries),
         .integer("zset-max-listpack-value", alias: "zset-max-ziplist-value", min: 0, max: Int(Int64.max),
                  \.encodingLimits.zsetMaxListpackValue),
-        ConfigParameter(name: "dir", alias: nil, mutable: true, isProtected: true, get: { $0.dir }, set: { config, values in
+        ConfigParameter(name: "dir", alias: nil, mutable: true, isProtected: true, rewriteStyle: .quoted, get: { $0.dir }, set: { config, values in
             guard values.count == 1 else { return "wrong number of arguments" }
             return setDirectory(values[0], &config)
         }),
         .baseName("dbfilename", mutable: true, isProtected: true, \.dbFilename),
-        ConfigParameter(name: "save", alias: nil, mutable: true, get: { config in
+        ConfigParameter(name: "save", alias: nil, mutable: true, rewriteStyle: .saveRules, get: { config in
             config.saveRules.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ")
         }, set: { config, values in
             guard let rules = SaveRule.parse(values.joined(separator: " ")) else { return "Invalid save parameters" }
@@ -320,4 +327,16 @@ public func parseMemory(_ text: String) -> Int? {
     }
     guard let n = Int(lower), n >= 0 else { return nil }
     return n
+}
+
+/// How CONFIG REWRITE writes a parameter's value, as Redis writes its kind of option.
+public enum ConfigRewriteStyle: Sendable {
+    /// As CONFIG GET shows it (numbers, yes/no, enumerations, `bind`'s addresses).
+    case plain
+    /// A string, always in double quotes with C escapes (`dir "/var/lib/atoll"`).
+    case quoted
+    /// Bytes, in gb, mb or kb when they divide exactly.
+    case memory
+    /// `save`: a line per rule, or `save ""` when there is none; always written.
+    case saveRules
 }

@@ -28,17 +28,12 @@ if arguments.first == "--version" || arguments.first == "-v" {
     exit(0)
 }
 var configText = ""
+var configFile: String?
 if let first = arguments.first, !first.hasPrefix("--") {
-    guard let file = fopen(first, "r") else { fail("Fatal error, can't open config file '\(first)'") }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    configText += String(decoding: bytes, as: UTF8.self)
-    fclose(file)
+    // CONFIG REWRITE writes back to it, whatever the working directory becomes.
+    configFile = realpath(first, nil).map { path in defer { free(path) }; return String(cString: path) }
+    guard let text = readConfigFile(first) else { fail("Fatal error, can't open config file '\(first)'") }
+    configText += text
     arguments.removeFirst()
 }
 // Flags become config lines: `--port 7000 --bind a b` → "port 7000\nbind a b".
@@ -60,6 +55,7 @@ do {
 } catch {
     fail("\(error)")
 }
+configuration.configFile = configFile
 
 let server = AtollServer(configuration: configuration)
 do {
