@@ -13,7 +13,7 @@ extension CommandTable {
             + TransactionCommands.commands + CompareAndSetCommands.commands + ListCommands.commands
             + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
-            + HyperLogLogCommands.commands + GeoCommands.commands)
+            + HyperLogLogCommands.commands + GeoCommands.commands + DumpCommands.commands)
 }
 
 extension ServerCore {

@@ -1,3 +1,4 @@
+import AtollBytes
 import AtollRESP
 import AtollTestSupport
 import NIOCore
