@@ -45,7 +45,7 @@ let package = Package(
             "AtollBytes", "AtollRESP", "AtollKeyspace", .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         // Redis's RDB encoding: values to bytes and back. Snapshots and the append-only base use
-        // it, and so does FUNCTION DUMP / RESTORE's payload.
+        // it, and so do the payloads of DUMP / RESTORE and FUNCTION DUMP / RESTORE.
         .target(name: "AtollRDB", dependencies: [
             "AtollBytes", "AtollKeyspace", .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: swiftSettings),
@@ -63,7 +63,8 @@ let package = Package(
         // The command families, one file each, and the full command table built from every family
         // (scripting's and persistence's too: INFO, CONFIG SET appendonly and SHUTDOWN reach them).
         .target(name: "AtollCommands", dependencies: [
-            "AtollBytes", "AtollCore", "AtollKeyspace", "AtollLua", "AtollPersistence", "AtollRESP", "AtollScripting",
+            "AtollBytes", "AtollCore", "AtollKeyspace", "AtollLua", "AtollPersistence", "AtollRDB", "AtollRESP",
+            "AtollScripting",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: swiftSettings),
         // The NIO server: connections, the keyspace lock, background tasks. Also the embeddable library.

@@ -219,7 +219,9 @@ enum KeyCommands {
     private static func expireTimeGeneric(_ c: inout CommandContext, milliseconds: Bool) {
         guard let entry = c.lookupRead(Bytes(c.args[1])) else { return c.out.integer(-2) }
         guard entry.expireAt != noExpiry else { return c.out.integer(-1) }
-        c.out.integer(milliseconds ? entry.expireAt : (entry.expireAt + 500) / 1000)
+        // Rounded without overflowing for a time near Int64.max (Redis's answer there too).
+        if milliseconds || entry.expireAt < 0 { return c.out.integer(milliseconds ? entry.expireAt : entry.expireAt / 1000) }
+        c.out.integer(Int64((UInt64(entry.expireAt) + 500) / 1000))
     }
 
     static func persist(_ c: inout CommandContext) {

@@ -372,16 +372,7 @@ enum SortedSetCommands {
         c.out.arrayHeader(found.count * 2)
         for e in found {
             e.member.withUnsafeBytes { c.out.bulk($0) }
-            c.out.bulk(z.compact ? listpackScoreText(e.score) : formatDouble17g(e.score))
+            c.out.bulk(z.compact ? SortedSetObject.listpackScoreText(e.score) : formatDouble17g(e.score))
         }
-    }
-
-    /// A score as a listpack stores it (Redis's `zzlInsertAt`): integral values within
-    /// ±2^62 as integers, anything else as `%.17g`.
-    static func listpackScoreText(_ score: Double) -> String {
-        if score >= -4.611686018427388e18 && score <= 4.611686018427388e18, let n = Int64(exactly: score) {
-            return String(n)
-        }
-        return formatDouble17g(score)
     }
 }

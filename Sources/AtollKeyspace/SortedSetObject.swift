@@ -373,4 +373,13 @@ public final class SortedSetObject: PackedObject {
     @inlinable public static func listpackScore(_ score: Double) -> Double {
         score == 0 ? 0 : score
     }
+
+    /// A score as a listpack stores it (Redis's `zzlInsertAt`): integral values within
+    /// ±2^62 as integers, anything else as `%.17g`.
+    public static func listpackScoreText(_ score: Double) -> String {
+        if score >= -4.611686018427388e18 && score <= 4.611686018427388e18, let n = Int64(exactly: score) {
+            return String(n)
+        }
+        return formatDouble17g(score)
+    }
 }

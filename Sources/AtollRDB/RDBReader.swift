@@ -81,8 +81,10 @@ public struct RDBReader {
             case 0xF7: throw fail("Module auxiliary data is not supported")
             default:
                 let key = Bytes(try string())
-                let value = try readValue(type)
-                contents.keys.append(.init(db: db, key: key, value: value, expireAt: expireAt))
+                // Redis skips an empty collection in a file (and refuses it in RESTORE).
+                if let value = try readValue(type) {
+                    contents.keys.append(.init(db: db, key: key, value: value, expireAt: expireAt))
+                }
                 expireAt = noExpiry
             }
         }
@@ -101,53 +103,74 @@ public struct RDBReader {
 
     // MARK: - Values
 
-    private mutating func readValue(_ type: UInt8) throws(RDBError) -> Value {
+    /// One value as DUMP writes it: its type byte, then the value. An empty collection is
+    /// refused, as Redis's RESTORE refuses it.
+    public mutating func object() throws(RDBError) -> Value {
+        let type = try byte()
+        guard let value = try readValue(type) else { throw fail("Empty key") }
+        return value
+    }
+
+    /// The value of RDB type `type`, or nil for an empty collection. Duplicate members or
+    /// fields are damage (Redis refuses them too), so a value is never half merged.
+    private mutating func readValue(_ type: UInt8) throws(RDBError) -> Value? {
         switch type {
         case 0: return Value.encodedString(try string())
         case 1:
             let list = ListObject()
             for _ in 0..<(try length()) { list.items.append(Bytes(try string())) }
-            return .list(list)
+            return list.count == 0 ? nil : .list(list)
         case 2:
             let set = SetObject()
-            for _ in 0..<(try length()) { set.insert(Bytes(try string()), limits: limits) }
-            return .set(set)
+            for _ in 0..<(try length()) {
+                guard set.insert(Bytes(try string()), limits: limits) else { throw fail("Duplicate set members detected") }
+            }
+            return set.count == 0 ? nil : .set(set)
         case 3, 5:
             let zset = SortedSetObject.make()
             for _ in 0..<(try length()) {
                 let member = Bytes(try string())
                 let score = type == 5 ? try binaryDouble() : try textDouble()
                 guard !score.isNaN else { throw fail("Zset with NAN score detected") }
-                zset.set(member, score, limits: limits)
+                guard zset.set(member, score, limits: limits) == nil else { throw fail("Duplicate zset fields detected") }
             }
-            return .zset(zset)
+            return zset.count == 0 ? nil : .zset(zset)
         case 4:
             let hash = HashObject.make()
-            for _ in 0..<(try length()) { hash.set(Bytes(try string()), Bytes(try string()), limits: limits) }
-            return .hash(hash)
+            for _ in 0..<(try length()) {
+                guard hash.set(Bytes(try string()), Bytes(try string()), limits: limits) else {
+                    throw fail("Duplicate hash fields detected")
+                }
+            }
+            return hash.count == 0 ? nil : .hash(hash)
         case 11:
             let set = SetObject()
             for member in try intset(try string()) { set.insert(Bytes(Array(String(member).utf8)), limits: limits) }
-            return .set(set)
+            return set.count == 0 ? nil : .set(set)
         case 16:
             let hash = HashObject.make()
             let items = try listpack(try string())
             guard items.count % 2 == 0 else { throw fail("Odd listpack for a hash") }
-            for i in stride(from: 0, to: items.count, by: 2) { hash.set(Bytes(items[i]), Bytes(items[i + 1]), limits: limits) }
-            return .hash(hash)
+            for i in stride(from: 0, to: items.count, by: 2) {
+                guard hash.set(Bytes(items[i]), Bytes(items[i + 1]), limits: limits) else {
+                    throw fail("Duplicate hash fields detected")
+                }
+            }
+            return hash.count == 0 ? nil : .hash(hash)
         case 17:
             let zset = SortedSetObject.make()
             let items = try listpack(try string())
             guard items.count % 2 == 0 else { throw fail("Odd listpack for a sorted set") }
             for i in stride(from: 0, to: items.count, by: 2) {
                 guard let score = Double(String(decoding: items[i + 1], as: UTF8.self)), !score.isNaN else { throw fail("Bad score") }
-                zset.set(Bytes(items[i]), score, limits: limits)
+                guard zset.set(Bytes(items[i]), score, limits: limits) == nil else { throw fail("Duplicate zset fields detected") }
             }
-            return .zset(zset)
+            return zset.count == 0 ? nil : .zset(zset)
         case 18:
             let list = ListObject()
             for _ in 0..<(try length()) {
                 let container = try length()
+                guard container == 1 || container == 2 else { throw fail("Quicklist integrity check failed") }
                 let blob = try string()
                 if container == 1 {
                     list.items.append(Bytes(blob))
@@ -155,7 +178,7 @@ public struct RDBReader {
                     for item in try listpack(blob) { list.items.append(Bytes(item)) }
                 }
             }
-            return .list(list)
+            return list.count == 0 ? nil : .list(list)
         default:
             throw fail("Unknown or unsupported RDB value type \(type)")
         }
@@ -163,22 +186,31 @@ public struct RDBReader {
 
     // MARK: - Encoded collections
 
+    private func le32(_ blob: [UInt8], _ at: Int) -> UInt32 {
+        UInt32(blob[at]) | UInt32(blob[at + 1]) << 8 | UInt32(blob[at + 2]) << 16 | UInt32(blob[at + 3]) << 24
+    }
+
     private func intset(_ blob: [UInt8]) throws(RDBError) -> [Int64] {
         guard blob.count >= 8 else { throw fail("Bad intset") }
-        let width = Int(blob[0]) | Int(blob[1]) << 8
-        let count = Int(blob[4]) | Int(blob[5]) << 8 | Int(blob[6]) << 16 | Int(blob[7]) << 24
+        let width = Int(le32(blob, 0)), count = Int(le32(blob, 4))
         guard width == 2 || width == 4 || width == 8, blob.count == 8 + width * count else { throw fail("Bad intset") }
-        return (0..<count).map { i in
+        let members = (0..<count).map { i in
             var raw: UInt64 = 0
             for b in 0..<width { raw |= UInt64(blob[8 + i * width + b]) << UInt64(8 * b) }
             let shift = UInt64(64 - 8 * width)
             return Int64(bitPattern: raw << shift) >> Int64(shift)
         }
+        // Strictly ascending, as an intset is: anything else is damage (or duplicates).
+        for i in members.indices.dropFirst() where members[i - 1] >= members[i] { throw fail("Bad intset") }
+        return members
     }
 
     /// The entries of a listpack, integers as their decimal text.
     private func listpack(_ blob: [UInt8]) throws(RDBError) -> [[UInt8]] {
-        guard blob.count >= 7 else { throw fail("Bad listpack") }
+        // The header's total size, and the terminator where it says.
+        guard blob.count >= 7, blob.count == Int(le32(blob, 0)), blob[blob.count - 1] == 0xFF else {
+            throw fail("Bad listpack")
+        }
         var items: [[UInt8]] = []
         var i = 6
         func need(_ n: Int) throws(RDBError) { if i + n > blob.count { throw fail("Bad listpack") } }
@@ -231,10 +263,11 @@ public struct RDBReader {
                 }
             }
             // The entry's length again, backwards, in 1 to 5 bytes.
-            let backLength = entryLength < 128 ? 1 : entryLength < 16384 ? 2 : entryLength < 2_097_152 ? 3
-                : entryLength < 268_435_456 ? 4 : 5
-            i += entryLength + backLength
+            i += entryLength + Listpack.backLengthSize(entryLength)
         }
+        // The header's count, unless it says "too many to count".
+        let counted = Int(blob[4]) | Int(blob[5]) << 8
+        guard i == blob.count - 1, counted == 65535 || counted == items.count else { throw fail("Bad listpack") }
         return items
     }
 

@@ -22,12 +22,17 @@ public struct RDBWriter {
         static let eof: UInt8 = 255
     }
 
+    /// RDB's value type bytes: the plain ones snapshots use, and the compact ones DUMP uses.
     enum ValueType {
         static let string: UInt8 = 0
         static let list: UInt8 = 1
         static let set: UInt8 = 2
         static let hash: UInt8 = 4
         static let zset2: UInt8 = 5
+        static let intset: UInt8 = 11
+        static let hashListpack: UInt8 = 16
+        static let zsetListpack: UInt8 = 17
+        static let quicklist2: UInt8 = 18
     }
 
     public private(set) var bytes: [UInt8] = Array("REDIS0010".utf8)

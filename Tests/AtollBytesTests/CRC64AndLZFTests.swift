@@ -25,3 +25,15 @@ import Testing
         #expect(LZF.decompress([0x00, 65][...], expectedLength: 2) == nil)         // shorter than promised
     }
 }
+
+@Test func lzfCompressionRoundTripsAndRespectsItsLimit() {
+    var rng = SystemRandomNumberGenerator()
+    for n in [1, 2, 3, 5, 21, 100, 1000, 70000] {
+        let text = (0..<n).map { _ in UInt8.random(in: 97...100, using: &rng) }
+        let compressed = LZF.compress(text, limit: n + 64)
+        #expect(compressed.map { LZF.decompress($0[...], expectedLength: n) } == text)
+        if let c = LZF.compress(text, limit: n - 4 > 0 ? n - 4 : 1) { #expect(c.count <= max(n - 4, 1)) }
+    }
+    // liblzf's output for a run of 30 'a's, as Redis's DUMP of SET k aaa...a shows it.
+    #expect(LZF.compress(Array(repeating: 97, count: 30), limit: 26) == [0x01, 0x61, 0x61, 0xE0, 0x11, 0x00, 0x01, 0x61, 0x61])
+}

@@ -1,3 +1,4 @@
+import AtollBytes
 import AtollRESP
 import AtollTestSupport
 import NIOCore
@@ -104,12 +105,12 @@ private func writtenBytes(resp3: Bool = false, _ body: (inout ReplyWriter) -> Vo
     }
 
     @Test func formatDouble17g() {
-        #expect(AtollRESP.formatDouble17g(0) == "0")
-        #expect(AtollRESP.formatDouble17g(-0.0) == "-0")
-        #expect(AtollRESP.formatDouble17g(2.5) == "2.5")
-        #expect(AtollRESP.formatDouble17g(1e17) == "1e+17")
-        #expect(AtollRESP.formatDouble17g(123456789012345678) == "1.2345678901234568e+17")
-        #expect(AtollRESP.formatDouble17g(1e-5) == "1.0000000000000001e-05")
+        #expect(AtollBytes.formatDouble17g(0) == "0")
+        #expect(AtollBytes.formatDouble17g(-0.0) == "-0")
+        #expect(AtollBytes.formatDouble17g(2.5) == "2.5")
+        #expect(AtollBytes.formatDouble17g(1e17) == "1e+17")
+        #expect(AtollBytes.formatDouble17g(123456789012345678) == "1.2345678901234568e+17")
+        #expect(AtollBytes.formatDouble17g(1e-5) == "1.0000000000000001e-05")
     }
 
     @Test func verbatim() {
