@@ -55,6 +55,8 @@ def test_bitcount_errors(diff):
         "BITCOUNT k x 1", "BITCOUNT k 1 x", "BITCOUNT k 0 1 WORD", "BITCOUNT k 0 1 BIT x",
         "BITCOUNT k 9223372036854775807 9223372036854775807 BIT", "BITCOUNT k -9223372036854775808 -1 BIT",
         "LPUSH l a", "BITCOUNT l", "BITCOUNT l x", "BITCOUNT", "BITCOUNT nokey 0 1 2",
+        # Redis answers 0 for a negative range that ends before it starts before reading the unit.
+        "BITCOUNT k -1 -2 WORD", "BITCOUNT k -1 -2 BIT", "BITCOUNT k -2 -1 WORD", "BITCOUNT k -1 -2 BIT x",
     ])
 
 
@@ -130,6 +132,20 @@ def test_bitfield_errors(diff):
         "BITFIELD_RO l GET u8 0", "BITFIELD l GET u64 0", "BITFIELD", "EXISTS k",
         "BITFIELD k SET u8 0 1 GET u99 0", "EXISTS k",
     ])
+
+
+def test_offsets_near_the_top_of_int64(diff):
+    """With proto-max-bulk-len at its largest, any offset up to 2^63-1 is accepted: reading a
+    field that runs past bit 2^63 is zeros, not an overflow."""
+    diff.check("CONFIG", "SET", "proto-max-bulk-len", "9223372036854775807")
+    try:
+        diff.run([
+            "SET k abc", "BITFIELD k GET i64 9223372036854775807", "BITFIELD k GET u63 9223372036854775800",
+            "BITFIELD_RO k GET i64 #144115188075855871 GET i8 #1152921504606846975", "BITFIELD k GET i8 #1152921504606846976",
+            "GETBIT k 9223372036854775807", "BITFIELD k GET i3 #3074457345618258602", "BITFIELD nokey GET i64 9223372036854775807",
+        ])
+    finally:
+        diff.check("CONFIG", "SET", "proto-max-bulk-len", "536870912")
 
 
 def test_bitmaps_inside_multi_and_scripts(diff):

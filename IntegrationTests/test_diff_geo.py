@@ -135,6 +135,26 @@ def test_random_points_and_searches(diff, seed):
         diff.check("GEODIST", "g", f"p{a}", f"p{b}", unit)
 
 
+# Scores no GEOADD makes: C's (uint64_t) cast reads those of 2^64 and more (and +inf) as 0,
+# -inf and those below -2^63 as 2^63, negative ones by their two's complement.
+ODD_SCORES = ["inf", "-inf", "-1", "-0", "0.5", "1e300", "-1e300", "18446744073709551616", "2e19",
+              "18446744073709551615", "9223372036854775808", "-9223372036854775809", "4503599627370496",
+              "4503599627370495.5", "3471579339700058"]
+
+
+@pytest.mark.parametrize("protocol", ["2", "3"])
+def test_scores_that_are_not_geohashes(diff, protocol):
+    diff.both("HELLO", protocol)
+    for i, score in enumerate(ODD_SCORES):
+        diff.check("ZADD", "z", score, f"m{i}")
+    for i in range(len(ODD_SCORES)):
+        diff.run([
+            ("GEOPOS", "z", f"m{i}"), ("GEOHASH", "z", f"m{i}"), ("GEODIST", "z", f"m{i}", "m14", "km"),
+            ("GEORADIUSBYMEMBER", "z", f"m{i}", "100", "km", "WITHDIST", "WITHHASH", "WITHCOORD", "ASC"),
+            ("GEOSEARCH", "z", "FROMMEMBER", f"m{i}", "BYBOX", "1e308", "1e308", "m", "WITHHASH", "ASC"),
+        ])
+
+
 def test_inside_multi_and_scripts(diff):
     diff.run([
         "MULTI", "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "GEODIST g Palermo Catania",

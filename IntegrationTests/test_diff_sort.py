@@ -116,6 +116,18 @@ def test_errors(diff):
     ])
 
 
+def test_command_getkeys(diff):
+    """SORT's STORE key is found by scanning the options (Redis's sortGetKeys): its key spec
+    is "unknown". The last STORE counts; LIMIT, GET and BY skip their arguments."""
+    diff.run([
+        "COMMAND GETKEYS SORT k", "COMMAND GETKEYS SORT k STORE d", "COMMAND GETKEYS SORT k store d STORE e",
+        "COMMAND GETKEYS SORT k LIMIT 0 1 STORE d", "COMMAND GETKEYS SORT k BY STORE d", "COMMAND GETKEYS SORT k GET STORE d",
+        "COMMAND GETKEYS SORT k LIMIT STORE d 1", "COMMAND GETKEYS SORT k STORE", "COMMAND GETKEYS SORT k ALPHA STORE d DESC",
+        "COMMAND GETKEYS SORT k STORE d BY", "COMMAND GETKEYS SORT_RO k STORE d", "COMMAND GETKEYS SORT_RO k",
+        "COMMAND GETKEYS SORT k LIMIT 0", "COMMAND GETKEYS SORT k FOO STORE d",
+    ])
+
+
 def test_sort_in_scripts_and_multi(diff):
     diff.run([
         "SADD s c a b 10 2", "RPUSH l 3 1 2",

@@ -38,7 +38,9 @@ enum BitfieldCommands {
             return
         }
         if readOnly { return c.out.error("ERR BITFIELD_RO only supports the GET subcommand") }
-        let lastBit = writes.map { $0.offset + Int64($0.bits) - 1 }.max()!
+        // Offsets reach 2^63-1 when proto-max-bulk-len is at its largest: the last bit is
+        // counted in UInt64, as Redis does, so that it cannot overflow.
+        let lastBit = writes.map { UInt64($0.offset) + UInt64($0.bits) - 1 }.max()!
         let replies: [Int64?]? = BitmapCommands.modifyString(key, byteCount: Int(lastBit >> 3) + 1, &c) { bytes in
             (operations.map { apply($0, to: &bytes) }, true)
         }
@@ -162,22 +164,24 @@ enum BitfieldCommands {
     }
 
     /// `bits` bits from bit `offset`, most significant first; bits past the end read as zero.
+    /// Bit positions are UInt64: a field may run past bit 2^63 (never past 2^64).
     static func unsignedField(_ bytes: [UInt8], _ offset: Int64, _ bits: Int) -> UInt64 {
         var value: UInt64 = 0
-        for i in 0..<Int64(bits) {
-            let at = offset + i
-            let byte = Int(at >> 3)
-            let bit: UInt64 = byte < bytes.count ? UInt64(bytes[byte] >> UInt8(7 - (at & 7))) & 1 : 0
+        for i in 0..<UInt64(bits) {
+            let at = UInt64(offset) + i
+            let byte = at >> 3
+            let bit: UInt64 = byte < UInt64(bytes.count) ? UInt64(bytes[Int(byte)] >> UInt8(7 - (at & 7))) & 1 : 0
             value = value << 1 | bit
         }
         return value
     }
 
+    /// Writes `bits` bits at bit `offset` of `bytes`, which the caller made long enough.
     static func setUnsignedField(_ bytes: inout [UInt8], _ offset: Int64, _ bits: Int, _ value: UInt64) {
-        for i in 0..<Int64(bits) {
-            let at = offset + i
+        for i in 0..<UInt64(bits) {
+            let at = UInt64(offset) + i
             let mask = UInt8(0x80) >> UInt8(at & 7)
-            if value >> UInt64(Int64(bits) - 1 - i) & 1 == 1 {
+            if value >> (UInt64(bits) - 1 - i) & 1 == 1 {
                 bytes[Int(at >> 3)] |= mask
             } else {
                 bytes[Int(at >> 3)] &= ~mask

@@ -148,12 +148,13 @@ enum BitmapCommands {
         case 2: break
         case 4, 5:
             guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
+            // Redis answers this empty range before it reads the unit (a bad unit is no error).
+            if start < 0 && end < 0 && start > end { return c.out.integer(0) }
             var bits = false
             if c.args.count == 5 {
                 guard let unit = unitIsBit(&c, 4) else { return }
                 bits = unit
             }
-            if start < 0 && end < 0 && start > end { return c.out.integer(0) }
             range = clampedRange(start: start, end: end, length: Int64(bytes.count), bits: bits)
         default: return c.syntaxError()
         }

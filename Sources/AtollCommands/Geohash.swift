@@ -86,10 +86,12 @@ enum Geohash {
         return (longitude, latitude)
     }
 
-    /// C's `(uint64_t)score` as x86-64 computes it, without trapping on any double.
+    /// C's `(uint64_t)score` as x86-64 computes it, without trapping on any double. From 2^63
+    /// up the compiler subtracts 2^63, converts as signed and flips the top bit back: a value
+    /// of 2^64 or more (+inf too) converts to 2^63 there, so it ends as 0.
     static func scoreBits(_ score: Double) -> UInt64 {
         if score.isNaN { return 1 << 63 }
-        if score >= 18446744073709551616.0 { return 1 << 63 }
+        if score >= 18446744073709551616.0 { return 0 }
         if score >= 9223372036854775808.0 { return UInt64(score - 9223372036854775808.0) ^ (1 << 63) }
         if score <= -9223372036854775809.0 { return 1 << 63 }
         return UInt64(bitPattern: Int64(score))

@@ -212,6 +212,8 @@ struct HyperLogLog {
             first += op.registers
         }
         // A damaged value: no opcode covers the register, or the one that does is cut short.
+        // (Redis goes on with a cut-short XZERO, writing its split partly past the value's end
+        // and reading that stale byte later; that is not followed.)
         guard let op = found, at + op.size <= bytes.count else { return nil }
         // Step 2: the replacement, unless nothing changes or one byte is enough.
         var replacement: [UInt8]
@@ -303,7 +305,10 @@ struct HyperLogLog {
     }
 
     /// Otmar Ertl's estimator ("New cardinality estimation algorithms for HyperLogLog
-    /// sketches", 2017), as Redis 7 computes it.
+    /// sketches", 2017), as Redis 7 computes it. Registers above 51 (only a crafted dense value
+    /// has them) can make the estimate infinite or too large for 64 bits: `llroundl` then gives
+    /// LLONG_MIN on x86-64, which Redis replies as -9223372036854775808 and caches with the stale
+    /// bit set.
     static func estimate(_ histogram: [Int]) -> UInt64 {
         let m = Double(registerCount)
         let q = 50
@@ -314,7 +319,12 @@ struct HyperLogLog {
         }
         z += m * sigma(Double(histogram[0]) / m)
         let alphaInfinity = 0.721347520444481703680
-        return UInt64((alphaInfinity * m * m / z).rounded())
+        let rounded = (alphaInfinity * m * m / z).rounded()
+        // Int64's range is [-2^63, 2^63): the upper bound itself is already out of range.
+        guard rounded.isFinite, rounded >= -9223372036854775808.0, rounded < 9223372036854775808.0 else {
+            return UInt64(bitPattern: Int64.min)
+        }
+        return UInt64(bitPattern: Int64(rounded))
     }
 
     static func sigma(_ x: Double) -> Double {

@@ -82,7 +82,7 @@ enum HyperLogLogCommands {
                 guard let hll = found else { continue }
                 guard merge(hll, into: &union) else { return c.out.error(invalid) }
             }
-            return c.out.integer(Int(HyperLogLog.estimate(HyperLogLog.histogram(of: union))))
+            return c.out.integer(Int(truncatingIfNeeded: HyperLogLog.estimate(HyperLogLog.histogram(of: union))))
         }
         let key = Bytes(c.args[1])
         guard let exists = check(key, &c) else { return }

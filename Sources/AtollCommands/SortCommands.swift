@@ -16,9 +16,28 @@ import Darwin
 
 enum SortCommands {
     static let commands: [CommandBinding] = [
-        .init("sort", sort),
+        .init("sort", keys: keys, sort),
         .init("sort_ro", sortReadOnly),
     ]
+
+    /// Redis's `sortGetKeys`: the sorted key and the last STORE's key, found by scanning the
+    /// options the way SORT reads them (LIMIT skips two arguments, BY and GET one), since the
+    /// STORE keyword may come anywhere.
+    static func keys(_ args: [[UInt8]]) -> [Int] {
+        var store: Int?
+        var i = 2
+        while i < args.count {
+            if asciiCaseInsensitiveEquals(args[i], "limit") {
+                i += 2
+            } else if asciiCaseInsensitiveEquals(args[i], "by") || asciiCaseInsensitiveEquals(args[i], "get") {
+                i += 1
+            } else if asciiCaseInsensitiveEquals(args[i], "store") && i + 1 < args.count {
+                store = i + 1
+            }
+            i += 1
+        }
+        return [1] + (store.map { [$0] } ?? [])
+    }
 
     static func sort(_ c: inout CommandContext) { run(&c, readOnly: false) }
     static func sortReadOnly(_ c: inout CommandContext) { run(&c, readOnly: true) }

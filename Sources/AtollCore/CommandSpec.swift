@@ -103,21 +103,28 @@ public struct CommandBehaviour: OptionSet, Sendable {
     public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]
 }
 
+/// Finds a command's keys where its key specs cannot (Redis's `getkeys_proc`, for a spec whose
+/// begin is "unknown"): the positions of the keys in the arguments, the name at 0.
+public typealias KeyFinder = @Sendable (_ args: [[UInt8]]) -> [Int]
+
 /// Binds a command (by its full name, `config|get` for a subcommand) to its handler and
 /// behaviour. Each family lists one per command; the facts come from `CommandFacts.reference`.
 public struct CommandBinding: Sendable {
     public let name: String
     public let behaviour: CommandBehaviour
     let handler: CommandHandler
+    let keyFinder: KeyFinder?
 
-    public init(_ name: String, _ behaviour: CommandBehaviour, _ handler: @escaping CommandHandler) {
+    public init(_ name: String, _ behaviour: CommandBehaviour, keys: KeyFinder? = nil,
+                _ handler: @escaping CommandHandler) {
         self.name = name
         self.behaviour = behaviour
         self.handler = handler
+        self.keyFinder = keys
     }
 
-    public init(_ name: String, _ handler: @escaping CommandHandler) {
-        self.init(name, [], handler)
+    public init(_ name: String, keys: KeyFinder? = nil, _ handler: @escaping CommandHandler) {
+        self.init(name, [], keys: keys, handler)
     }
 }
 
@@ -129,6 +136,7 @@ public final class CommandSpec: Sendable {
     /// A subcommand (`parent|child`).
     public let isSubcommand: Bool
     let handler: CommandHandler?
+    let keyFinder: KeyFinder?
 
     /// A command from its facts, its binding (nil for a container that has no handler of its
     /// own) and its bound subcommands.
@@ -137,6 +145,7 @@ public final class CommandSpec: Sendable {
         self.behaviour = binding?.behaviour ?? []
         self.subcommands = subcommands
         self.handler = binding?.handler
+        self.keyFinder = binding?.keyFinder
         self.isSubcommand = facts.name.contains("|")
     }
 
@@ -172,12 +181,12 @@ public final class CommandSpec: Sendable {
         return subcommands.first { $0.shortName == lowered }
     }
 
-    /// Positions of the key arguments in `args`, from the legacy triple (and movable-key rules
-    /// for the few commands that need them).
-    /// The argument positions of the keys in `args`; nil when the arguments contradict the
-    /// key specs (a bad key count).
+    /// The argument positions of the keys in `args`: from the command's own key finder when it
+    /// has one (its specs cannot say where all its keys are), else from the key specs or the
+    /// legacy triple; nil when the arguments contradict the key specs (a bad key count).
     public func keyIndices(_ args: [[UInt8]]) -> [Int]? {
-        keySpecs.isEmpty ? positionKeyIndices(args) : specKeyIndices(args)
+        if let keyFinder { return keyFinder(args) }
+        return keySpecs.isEmpty ? positionKeyIndices(args) : specKeyIndices(args)
     }
 
     /// Whether the command takes keys at all (COMMAND GETKEYS refuses those that don't).
