@@ -12,7 +12,7 @@ def test_setbit_getbit(diff):
         "GET k", "SETBIT k 100 1", "STRLEN k", "GETBIT k 100", "SETBIT k 0 0", "OBJECT ENCODING k",
         "GETBIT nokey 0", "SETBIT n 3 0", "GET n", "EXISTS n",
         "SET num 123", "GETBIT num 2", "GETBIT num 7", "SETBIT num 1 1", "GET num", "OBJECT ENCODING num",
-        "SET v abc PX 100000", "SETBIT v 1 1", "PTTL v",
+        "SET v abc PXAT 4102444800250", "SETBIT v 1 1", "PEXPIRETIME v",
     ])
 
 

@@ -63,7 +63,8 @@ def test_pfmerge_and_union_count(diff):
         "PFMERGE a", "GET a", "PFMERGE new", "GET new", "PFMERGE new2 nokey", "GET new2",
         "PFMERGE c a", "GET c", "PFMERGE b a c", "GET b", "PFCOUNT a b c m",
         "SET s plain", "PFMERGE m s", "PFCOUNT a s", "LPUSH l x", "PFMERGE m l", "PFCOUNT l", "PFCOUNT a l",
-        "SET v x EX 100", "DEL v", "PFADD v q", "EXPIRE v 100", "PFADD v r", "TTL v", "PFMERGE v a", "TTL v",
+        "SET v x EX 100", "DEL v", "PFADD v q", "EXPIREAT v 4102444800", "PFADD v r", "EXPIRETIME v", "PFMERGE v a",
+        "EXPIRETIME v",
     ])
 
 
