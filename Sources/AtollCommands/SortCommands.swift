@@ -93,8 +93,6 @@ enum SortCommands {
     /// One element to sort and what it sorts by.
     struct Item {
         var element: Bytes
-        /// Where the item was before sorting.
-        var position = 0
         var score: Double = 0
         var compareWith: [UInt8]?
     }
@@ -138,17 +136,21 @@ enum SortCommands {
             items = all(source)
             var unconvertible = false
             for i in items.indices {
-                items[i].position = i
-                let by: [UInt8]?
-                if let pattern = options.by {
-                    by = lookupByPattern(&c, pattern, items[i].element)
-                } else {
-                    by = items[i].element.array
+                guard let pattern = options.by else {
+                    // Sorting by the elements themselves: ALPHA compares them directly.
+                    if !options.alpha {
+                        guard let score = items[i].element.withUnsafeBytes(strtodScore) else {
+                            unconvertible = true
+                            continue
+                        }
+                        items[i].score = score
+                    }
+                    continue
                 }
-                guard let by else { continue }
+                guard let by = lookupByPattern(&c, pattern, items[i].element) else { continue }
                 if options.alpha {
-                    if options.by != nil { items[i].compareWith = by }
-                } else if let score = strtodScore(by) {
+                    items[i].compareWith = by
+                } else if let score = by.withUnsafeBytes(strtodScore) {
                     items[i].score = score
                 } else {
                     unconvertible = true
@@ -156,11 +158,23 @@ enum SortCommands {
             }
             if unconvertible { return c.out.error("ERR One or more scores can't be converted into double") }
             let order = Comparator(alpha: options.alpha, byPattern: options.by != nil, binary: options.store != nil)
-            // Stable, as Redis's qsort (glibc's merge sort) is: equal items keep their order.
-            items.sort {
-                let result = options.descending ? order.compare($1, $0) : order.compare($0, $1)
-                return result != 0 ? result < 0 : $0.position < $1.position
+            // Positions are sorted, not the items, so that no element is retained and released
+            // at every swap. Stable, as Redis's qsort (glibc's merge sort) is.
+            // Numeric order compares the scores first, from their own array, so that an item is
+            // copied only for a tie.
+            var positions = Array(items.indices)
+            let descending = options.descending, numeric = !options.alpha
+            let scores = items.map(\.score)
+            scores.withUnsafeBufferPointer { scores in
+                items.withUnsafeBufferPointer { items in
+                    positions.sort { i, j in
+                        if numeric && scores[i] != scores[j] { return descending ? scores[i] > scores[j] : scores[i] < scores[j] }
+                        let result = descending ? order.compare(items[j], items[i]) : order.compare(items[i], items[j])
+                        return result != 0 ? result < 0 : i < j
+                    }
+                }
             }
+            items = positions.map { items[$0] }
         }
 
         let outputCount = max(end - start + 1, 0) * max(options.gets.count, 1)
@@ -168,7 +182,7 @@ enum SortCommands {
             c.out.arrayHeader(outputCount)
             guard start <= end else { return }
             for item in items[start...end] {
-                if options.gets.isEmpty { c.out.bulk(item.element.array) }
+                if options.gets.isEmpty { item.element.withUnsafeBytes { c.out.bulk($0) } }
                 for pattern in options.gets {
                     if let value = lookupByPattern(&c, pattern, item.element) { c.out.bulk(value) } else { c.out.null() }
                 }
@@ -239,22 +253,25 @@ enum SortCommands {
             if !alpha {
                 if a.score > b.score { return 1 }
                 if a.score < b.score { return -1 }
-                return bytesOrder(a.element.array, b.element.array)
+                return a.element == b.element ? 0 : (a.element < b.element ? -1 : 1)
             }
             if byPattern {
                 switch (a.compareWith, b.compareWith) {
                 case (nil, nil): return 0
                 case (nil, _): return -1
                 case (_, nil): return 1
-                case let (x?, y?): return binary ? bytesOrder(x, y) : bytesOrder(cString(x), cString(y))
+                case let (x?, y?):
+                    return x.withUnsafeBytes { xr in y.withUnsafeBytes { yr in order(xr, yr) } }
                 }
             }
-            let x = a.element.array, y = b.element.array
-            return binary ? bytesOrder(x, y) : bytesOrder(cString(x), cString(y))
+            return a.element.withUnsafeBytes { xr in b.element.withUnsafeBytes { yr in order(xr, yr) } }
         }
 
-        func bytesOrder<C: Collection>(_ x: C, _ y: C) -> Int where C.Element == UInt8 {
-            x.lexicographicallyPrecedes(y) ? -1 : (y.lexicographicallyPrecedes(x) ? 1 : 0)
+        /// Binary (memcmp, then length) when storing; else as C strings, up to a NUL byte.
+        func order(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Int {
+            guard !binary else { return compareBytes(x, y) }
+            let xEnd = x.firstIndex(of: 0) ?? x.count, yEnd = y.firstIndex(of: 0) ?? y.count
+            return compareBytes(UnsafeRawBufferPointer(rebasing: x[..<xEnd]), UnsafeRawBufferPointer(rebasing: y[..<yEnd]))
         }
     }
 
@@ -265,11 +282,14 @@ enum SortCommands {
 
     /// C's strtod over the whole (C) string, as Redis reads a score: nil when characters are
     /// left over, the value is out of range, or it is not a number.
-    static func strtodScore(_ bytes: [UInt8]) -> Double? {
-        var text = Array(cString(bytes))
-        text.append(0)
-        return text.withUnsafeBufferPointer { buffer -> Double? in
-            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+    static func strtodScore(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        let length = bytes.firstIndex(of: 0) ?? bytes.count
+        // Plain decimal integers of up to 15 digits are exact doubles: strtod would agree.
+        if length == bytes.count, length > 0, length <= 15, let n = parseStrictInt64(bytes) { return Double(n) }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer -> Double? in
+            let base = buffer.baseAddress!
+            if length > 0 { UnsafeMutableRawPointer(base).copyMemory(from: bytes.baseAddress!, byteCount: length) }
+            base[length] = 0
             var end: UnsafeMutablePointer<CChar>?
             errno = 0
             let value = strtod(base, &end)
