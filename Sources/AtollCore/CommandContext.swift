@@ -26,6 +26,9 @@ public struct CommandContext {
     /// the script thread (`offloadRequested` tells the caller to hand the batch over).
     public var onEventLoop = false
     public var offloadRequested = false
+    /// Set when CLIENT PAUSE postponed the command: it did not run, and the batch stops
+    /// before it (it runs again once the client is released).
+    public var postponed = false
     /// With the append-only file on: what to record for this command instead of its own
     /// arguments (a deterministic form: absolute expiry times, the members SPOP took ...).
     public var loggedAs: [[[UInt8]]]?
@@ -60,6 +63,7 @@ public struct CommandContext {
         servedKey = nil
         onEventLoop = false
         offloadRequested = false
+        postponed = false
         loggedAs = nil
         forceLogged = false
         scriptStartedMicros = 0
