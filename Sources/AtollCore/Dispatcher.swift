@@ -38,7 +38,7 @@ extension ServerCore {
             ctx.client.unwatchPending = false
         }
         ctx.now = clock.nowMillis()
-        ctx.postponed = false
+        ctx.deferral = .none
         keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
         var clock: Int?
         var i = start
@@ -48,7 +48,7 @@ extension ServerCore {
             // unspecialized value witnesses.
             for argument in commands[i] { ctx.args.append(argument) }
             run(&ctx, clock: &clock)
-            if ctx.offloadRequested || ctx.postponed { break }
+            if ctx.deferral != .none { break }
             i += 1
             if blocking.hasReady {
                 serveBlockedClients(now: ctx.now)
