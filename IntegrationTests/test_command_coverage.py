@@ -19,7 +19,7 @@ OTHER_ISSUES = {
 
 # Data and introspection commands not served yet (issue 15). Remove a name when it lands.
 NOT_YET = {
-    "client|pause", "client|unpause", "command|getkeysandflags",
+    "command|getkeysandflags",
     "latency|histogram", "migrate",
 }
 

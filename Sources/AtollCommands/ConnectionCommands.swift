@@ -23,6 +23,8 @@ enum ConnectionCommands {
         .init("client|getname", clientGetname),
         .init("client|help", clientHelp),
         .init("client|unblock", clientUnblock),
+        .init("client|pause", clientPause),
+        .init("client|unpause", clientUnpause),
         .init("client|list", clientList),
     ]
 
@@ -179,6 +181,30 @@ enum ConnectionCommands {
         c.out.integer(1)
     }
 
+    /// CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked before the timeout, as in Redis.
+    /// A timeout so large that the deadline wraps around ends the pause at once, as in Redis 7.0.
+    static func clientPause(_ c: inout CommandContext) {
+        if c.args.count > 4 {
+            return c.out.error("ERR unknown subcommand or wrong number of arguments for '\(cText(c.args[1], max: 128))'. Try CLIENT HELP.")
+        }
+        var mode = PauseMode.all
+        if c.args.count == 4 {
+            if c.argIs(3, "write") { mode = .write }
+            else if !c.argIs(3, "all") { return c.out.error("ERR CLIENT PAUSE mode must be WRITE or ALL") }
+        }
+        guard let millis = parseStrictInt64(c.args[2]) else {
+            return c.out.error("ERR timeout is not an integer or out of range")
+        }
+        if millis < 0 { return c.out.error("ERR timeout is negative") }
+        c.server.pauseClients(mode, until: millis > 0 ? c.now &+ millis : 0)
+        c.out.ok()
+    }
+
+    static func clientUnpause(_ c: inout CommandContext) {
+        c.server.unpauseClients()
+        c.out.ok()
+    }
+
     static func clientSetname(_ c: inout CommandContext) {
         if setClientName(&c, c.args[2]) { c.out.ok() }
     }
@@ -193,7 +219,7 @@ enum ConnectionCommands {
         var flags = ""
         if client.isMonitor { flags += "O" }
         if client.inTransaction { flags += "x" }
-        if client.blocked != nil { flags += "b" }
+        if client.blocked != nil || client.paused { flags += "b" }
         if client.watchTouched { flags += "d" }
         if client.noEvict { flags += "e" }
         if client.noTouch { flags += "T" }

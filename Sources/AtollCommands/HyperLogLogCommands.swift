@@ -9,7 +9,7 @@ import AtollRESP
 enum HyperLogLogCommands {
     static let commands: [CommandBinding] = [
         .init("pfadd", pfadd),
-        .init("pfcount", pfcount),
+        .init("pfcount", .mayReplicate, pfcount),
         .init("pfmerge", pfmerge),
         .init("pfdebug", pfdebug),
         .init("pfselftest", pfselftest),

@@ -57,7 +57,7 @@ enum InfoSections {
             lines = ["# Clients",
                      "connected_clients:\(server.clients.count)",
                      "maxclients:\(server.config.maxClients)",
-                     "blocked_clients:\(server.blocking.blockedClients)",
+                     "blocked_clients:\(server.blocking.blockedClients + server.pausedClientCount)",
                      "tracking_clients:0",
                      "watching_clients:\(server.watches.clientCount)",
                      "total_watched_keys:\(server.watches.keyCount)",

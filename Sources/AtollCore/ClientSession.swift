@@ -13,7 +13,8 @@ public protocol ClientConnection: AnyObject, Sendable {
     /// for `ServerCore.blockTimedOut` to be called at `deadline` (Unix ms; 0 = never), and
     /// again at the deadline it returns if the call came early.
     func blocked(until deadline: Int64)
-    /// The parked client was released: write `reply`, then run its commands again.
+    /// The parked client was released: write `reply`, then run its commands again. An empty
+    /// `reply` releases a client CLIENT PAUSE postponed: its postponed command runs first.
     func unblocked(reply: [UInt8])
 }
 
@@ -103,6 +104,9 @@ public final class ClientSession: @unchecked Sendable {
         _read { yield storedBlocked }
         _modify { yield &storedBlocked }
     }
+
+    /// Set while CLIENT PAUSE postpones the client's command (see ClientPause.swift).
+    @exclusivity(unchecked) public var paused = false
 
     public init(id: Int64, authenticated: Bool, address: String, localAddress: String, now: Int64,
                 connection: (any ClientConnection)?) {

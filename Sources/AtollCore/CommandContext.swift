@@ -22,10 +22,23 @@ public struct CommandContext {
     /// While a parked client's command is re-run to serve it: the key that woke it, the only
     /// one the command may take from (see `servingBlocked`).
     public var servedKey: Bytes?
+    /// Why the command did not run and the batch stops before it (it runs later): `offload`,
+    /// set on the event loops for a script not known to be quick, left for the script thread
+    /// (the caller hands the batch over); `postponed`, by CLIENT PAUSE (the client waits for
+    /// the pause to end). One field, so the batch loop tests once.
+    public enum Deferral: Sendable { case none, offload, postponed }
+    public var deferral = Deferral.none
     /// Set by the event loops: a script not known to be quick is not run here but left for
-    /// the script thread (`offloadRequested` tells the caller to hand the batch over).
+    /// the script thread.
     public var onEventLoop = false
-    public var offloadRequested = false
+    public var offloadRequested: Bool {
+        get { deferral == .offload }
+        set { deferral = newValue ? .offload : .none }
+    }
+    public var postponed: Bool {
+        get { deferral == .postponed }
+        set { deferral = newValue ? .postponed : .none }
+    }
     /// With the append-only file on: what to record for this command instead of its own
     /// arguments (a deterministic form: absolute expiry times, the members SPOP took ...).
     public var loggedAs: [[[UInt8]]]?
@@ -59,7 +72,7 @@ public struct CommandContext {
         blockRequested = false
         servedKey = nil
         onEventLoop = false
-        offloadRequested = false
+        deferral = .none
         loggedAs = nil
         forceLogged = false
         scriptStartedMicros = 0

@@ -98,6 +98,10 @@ public struct CommandBehaviour: OptionSet, Sendable {
     /// keyspace: with the reference flag `allow_busy`, it runs while a script is busy, without
     /// the keyspace lock.
     public static let clientOnly = CommandBehaviour(rawValue: 1 << 7)
+    /// Redis's CMD_MAY_REPLICATE (EVAL, EVALSHA, FCALL, PFCOUNT): may change data or feed
+    /// replicas though not flagged `write`, so CLIENT PAUSE WRITE holds it back. COMMAND INFO
+    /// does not list it, as in Redis 7.0.
+    public static let mayReplicate = CommandBehaviour(rawValue: 1 << 8)
 
     /// A script command: EVAL, EVALSHA, FCALL and their read-only forms.
     public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]
@@ -107,6 +111,11 @@ public struct CommandBehaviour: OptionSet, Sendable {
 /// begin is "unknown"): the positions of the keys in the arguments, the name at 0.
 public typealias KeyFinder = @Sendable (_ args: [[UInt8]]) -> [Int]
 
+/// A command whose flags depend on its arguments (Redis's `getCommandFlags`: a script runs
+/// with the flags it declares): the flags it runs with, given the table's, or nil for the
+/// table's. Called under the keyspace lock.
+public typealias FlagsResolver = @Sendable (_ server: ServerCore, _ tableFlags: CommandFlags, _ args: [[UInt8]]) -> CommandFlags?
+
 /// Binds a command (by its full name, `config|get` for a subcommand) to its handler and
 /// behaviour. Each family lists one per command; the facts come from `CommandFacts.reference`.
 public struct CommandBinding: Sendable {
@@ -114,13 +123,15 @@ public struct CommandBinding: Sendable {
     public let behaviour: CommandBehaviour
     let handler: CommandHandler
     let keyFinder: KeyFinder?
+    let flagsResolver: FlagsResolver?
 
-    public init(_ name: String, _ behaviour: CommandBehaviour, keys: KeyFinder? = nil,
+    public init(_ name: String, _ behaviour: CommandBehaviour, keys: KeyFinder? = nil, flags: FlagsResolver? = nil,
                 _ handler: @escaping CommandHandler) {
         self.name = name
         self.behaviour = behaviour
         self.handler = handler
         self.keyFinder = keys
+        self.flagsResolver = flags
     }
 
     public init(_ name: String, keys: KeyFinder? = nil, _ handler: @escaping CommandHandler) {
@@ -137,6 +148,7 @@ public final class CommandSpec: Sendable {
     public let isSubcommand: Bool
     let handler: CommandHandler?
     let keyFinder: KeyFinder?
+    let flagsResolver: FlagsResolver?
 
     /// A command from its facts, its binding (nil for a container that has no handler of its
     /// own) and its bound subcommands.
@@ -146,6 +158,7 @@ public final class CommandSpec: Sendable {
         self.subcommands = subcommands
         self.handler = binding?.handler
         self.keyFinder = binding?.keyFinder
+        self.flagsResolver = binding?.flagsResolver
         self.isSubcommand = facts.name.contains("|")
     }
 

@@ -38,6 +38,7 @@ extension ServerCore {
             ctx.client.unwatchPending = false
         }
         ctx.now = clock.nowMillis()
+        ctx.deferral = .none
         keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
         var clock: Int?
         var i = start
@@ -47,7 +48,7 @@ extension ServerCore {
             // unspecialized value witnesses.
             for argument in commands[i] { ctx.args.append(argument) }
             run(&ctx, clock: &clock)
-            if ctx.offloadRequested { break }
+            if ctx.deferral != .none { break }
             i += 1
             if blocking.hasReady {
                 serveBlockedClients(now: ctx.now)
@@ -203,15 +204,20 @@ extension ServerCore {
            let refusal = diskErrorRefusal {
             return reject(&ctx, spec, "MISCONF", refusal)
         }
+        // A pause holds commands back after these checks and before MULTI queues them, as in
+        // Redis: one test of `pauseMode` per command when no pause is on.
         if client.inTransaction {
             if spec.flags.contains(.noMulti) {
                 return reject(&ctx, spec, "ERR", "Command not allowed inside a transaction")
             }
+            if pauseMode != .off && postponeIfPaused(spec, &ctx) { return }
             if !spec.behaviour.contains(.actsInsideMulti) {
                 if !client.transactionFailed { client.queued!.append((spec, Array(ctx.args))) }
                 ctx.out.status("QUEUED")
                 return
             }
+        } else if pauseMode != .off && postponeIfPaused(spec, &ctx) {
+            return
         }
         guard spec.handler != nil else { return }
         if ctx.onEventLoop && mustLeaveEventLoop(spec, ctx) {

@@ -87,6 +87,11 @@ public final class ServerCore: @unchecked Sendable {
     /// The last few commands resolved by `run`.
     @exclusivity(unchecked) var recentCommand = RecentCommand()
     @exclusivity(unchecked) var keyPrefetch = KeyPrefetch()
+    /// CLIENT PAUSE (see ClientPause.swift): what is paused (`off` on the hot path: one test
+    /// per command), until when (Unix ms), and the clients postponed, in order.
+    @exclusivity(unchecked) public internal(set) var pauseMode = PauseMode.off
+    @exclusivity(unchecked) public internal(set) var pauseDeadline: Int64 = 0
+    var pausedClients: [ClientSession] = []
 
     /// A server serving `table` (AtollCommands adds `init(config:clock:)`, with every family),
     /// reading the time from `clock`.
@@ -137,6 +142,10 @@ public final class ServerCore: @unchecked Sendable {
         clients[session.id] = nil
         watches.unwatchAll(session)
         blocking.release(session)
+        if session.paused {
+            session.paused = false
+            pausedClients.removeAll { $0 === session }
+        }
         if session.isMonitor { monitors.removeAll { $0 === session } }
     }
 }

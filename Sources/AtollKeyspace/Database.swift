@@ -9,6 +9,9 @@ public struct Database: Sendable {
     @usableFromInline var storage = SlotMap<Entry>()
     /// Keys that have an expiry, for sampling by the active expiry cycle.
     @usableFromInline var volatile = SlotMap<Void>()
+    /// While clients are paused (CLIENT PAUSE) expired keys read as missing but stay stored,
+    /// so the data set does not change; set through `Keyspace.expiryPaused`.
+    public var expiryPaused = false
 
     /// Read-only view of the key table; changes go through the methods so the TTL index stays right.
     @inlinable public var table: SlotMap<Entry> { storage }
@@ -31,6 +34,7 @@ public struct Database: Sendable {
         var wasExpired = false
         let found = storage.access(key) { entry -> (keep: Bool, result: Entry?) in
             if entry.expireAt != noExpiry && now > entry.expireAt {
+                if expiryPaused { return (true, nil) }
                 wasExpired = true
                 return (false, nil)
             }
@@ -53,6 +57,7 @@ public struct Database: Sendable {
         var wasExpired = false
         let result = storage.access(key) { entry -> (keep: Bool, result: R?) in
             if entry.expireAt != noExpiry && now > entry.expireAt {
+                if expiryPaused { return (true, nil) }
                 wasExpired = true
                 return (false, nil)
             }

@@ -19,6 +19,11 @@ public final class Keyspace: @unchecked Sendable {
         _read { yield storedStats }
         _modify { yield &storedStats }
     }
+    /// While clients are paused (CLIENT PAUSE) no key expires: lazy expiry reports expired keys
+    /// missing without deleting them, and the server skips active expiry.
+    public var expiryPaused = false {
+        didSet { for db in databases.indices { databases[db].expiryPaused = expiryPaused } }
+    }
     /// Random source for sampling; any generator will do, keys are not secrets.
     public var rng = FastRandom()
 

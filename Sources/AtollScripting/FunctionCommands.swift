@@ -11,8 +11,8 @@ import AtollRESP
 
 package enum FunctionCommands {
     package static let commands: [CommandBinding] = [
-        .init("fcall", .script, fcall),
-        .init("fcall_ro", .script, fcallRo),
+        .init("fcall", [.script, .mayReplicate], flags: functionFlags, fcall),
+        .init("fcall_ro", .script, flags: functionFlags, fcallRo),
         .init("function|flush", functionFlush),
         .init("function|kill", functionKill),
         .init("function|load", .runsLua, functionLoad),
@@ -25,6 +25,14 @@ package enum FunctionCommands {
     ]
 
     // MARK: - FCALL
+
+    /// The flags a function runs with: always those it declares, as in Redis.
+    static let functionFlags: FlagsResolver = { server, tableFlags, args in
+        guard let function = server.scripting.engine.functions[String(decoding: args[1], as: UTF8.self).lowercased()] else {
+            return nil
+        }
+        return scriptCommandFlags(tableFlags, declaringNoWrites: function.noWrites)
+    }
 
     static func fcall(_ c: inout CommandContext) { call(&c, readOnly: false) }
     static func fcallRo(_ c: inout CommandContext) { call(&c, readOnly: true) }

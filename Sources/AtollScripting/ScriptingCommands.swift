@@ -14,10 +14,10 @@ import NIOCore
 
 package enum ScriptingCommands {
     package static let commands: [CommandBinding] = [
-        .init("eval", .script, eval),
-        .init("evalsha", .script, evalsha),
-        .init("eval_ro", .script, evalRo),
-        .init("evalsha_ro", .script, evalshaRo),
+        .init("eval", [.script, .mayReplicate], flags: bodyFlags, eval),
+        .init("evalsha", [.script, .mayReplicate], flags: cachedFlags, evalsha),
+        .init("eval_ro", .script, flags: bodyFlags, evalRo),
+        .init("evalsha_ro", .script, flags: cachedFlags, evalshaRo),
         .init("script|exists", scriptExists),
         .init("script|debug", scriptDebug),
         .init("script|help", scriptHelp),
@@ -30,6 +30,20 @@ package enum ScriptingCommands {
     static func evalsha(_ c: inout CommandContext) { evalGeneric(&c, bySHA: true, readOnly: false) }
     static func evalRo(_ c: inout CommandContext) { evalGeneric(&c, bySHA: false, readOnly: true) }
     static func evalshaRo(_ c: inout CommandContext) { evalGeneric(&c, bySHA: true, readOnly: true) }
+
+    /// The flags a script given by its body runs with: those its shebang declares, or the
+    /// command's when it has none (or a shebang EVAL will refuse).
+    static let bodyFlags: FlagsResolver = { _, tableFlags, args in
+        guard case .success(let flags) = ScriptFlags.parse(args[1]), flags.hasShebang else { return nil }
+        return scriptCommandFlags(tableFlags, declaringNoWrites: flags.noWrites)
+    }
+
+    /// The same for a script given by its SHA, when the cache has it.
+    static let cachedFlags: FlagsResolver = { server, tableFlags, args in
+        let found = server.scripting.remembered(args[1])
+        guard found.script != nil, found.flags.hasShebang else { return nil }
+        return scriptCommandFlags(tableFlags, declaringNoWrites: found.flags.noWrites)
+    }
 
     private static func evalGeneric(_ c: inout CommandContext, bySHA: Bool, readOnly: Bool) {
         // A SHA of the wrong length cannot match: Redis says so before looking at numkeys.

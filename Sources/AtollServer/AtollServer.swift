@@ -150,7 +150,10 @@ public final class AtollServer: @unchecked Sendable {
             do {
                 let core = shared.core
                 core.lruClock = UInt32(truncatingIfNeeded: now / 1000)
-                if core.config.activeExpireEnabled {
+                // A pause ends at its deadline even if no client sends anything; while it
+                // lasts no key expires.
+                let paused = core.checkPauseDeadline(now: now)
+                if core.config.activeExpireEnabled && !paused {
                     let budget = UInt64(1_000_000_000 / max(core.config.hz, 1) / 4)
                     let keyspace = core.keyspace
                     keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos) { db, key in
@@ -165,7 +168,7 @@ public final class AtollServer: @unchecked Sendable {
                 if checkTimeouts && core.config.timeout > 0 {
                     let limit = Int64(core.config.timeout) * 1000
                     for client in core.clients.values
-                        where !client.isMonitor && client.blocked == nil && now - client.lastInteraction > limit {
+                        where !client.isMonitor && client.blocked == nil && !client.paused && now - client.lastInteraction > limit {
                         client.connection?.close()
                     }
                 }

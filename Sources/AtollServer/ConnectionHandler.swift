@@ -231,13 +231,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         let core = shared.core
         let ran = core.executeBatch(&ctx, commands, from: start)
         let session = ctx.client
-        if !ctx.offloadRequested && session.blocked == nil && !session.closeAfterReply, start + ran == commands.count,
+        if !ctx.offloadRequested && session.blocked == nil && !session.paused && !session.closeAfterReply,
+           start + ran == commands.count,
            let failure {
             ctx.out.error("ERR " + failure.message)
         }
         core.stats.netOutputBytes += ctx.out.buffer.readableBytes
         // Read under the lock: once it is released another loop may serve the client at once.
-        return (ran, session.blocked != nil && !session.closeAfterReply)
+        // A client CLIENT PAUSE postponed waits as a parked one does (its command runs again).
+        return (ran, (session.blocked != nil || session.paused) && !session.closeAfterReply)
     }
 
     /// After `ran` commands of a batch ran (up to a parking command, or to its end): write the
@@ -411,6 +413,8 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Writes the reply a parked client was released with.
     private func writeReleased(_ reply: [UInt8], context: ChannelHandlerContext) {
+        // A client a pause postponed is released with no reply: its command runs now.
+        if reply.isEmpty { return }
         var buffer = context.channel.allocator.buffer(capacity: reply.count)
         buffer.writeBytes(reply)
         context.write(wrapOutboundOut(buffer), promise: nil)
