@@ -33,22 +33,27 @@ struct HyperLogLog {
 
     /// Redis's `isHLLObjectOrReply` check: a header, the magic, a known encoding, and the exact
     /// size when dense.
-    static func isValid(_ bytes: [UInt8]) -> Bool {
+    static func isValid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes(isValid) }
+
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= headerSize, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "Y"),
               bytes[2] == UInt8(ascii: "L"), bytes[3] == UInt8(ascii: "L"), bytes[4] <= 1 else { return false }
         return bytes[4] == 1 || bytes.count == denseSize
+    }
+
+    /// The cached cardinality of a valid value, read in place; nil when stale.
+    static func cachedCardinality(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes[15] & 0x80 == 0 else { return nil }
+        var value: UInt64 = 0
+        for i in 0..<8 { value |= UInt64(bytes[8 + i]) << UInt64(8 * i) }
+        return value
     }
 
     var isSparse: Bool { bytes[4] == 1 }
 
     // MARK: - Cached cardinality
 
-    var cachedCardinality: UInt64? {
-        guard bytes[15] & 0x80 == 0 else { return nil }
-        var value: UInt64 = 0
-        for i in 0..<8 { value |= UInt64(bytes[8 + i]) << UInt64(8 * i) }
-        return value
-    }
+    var cachedCardinality: UInt64? { bytes.withUnsafeBytes(Self.cachedCardinality) }
 
     mutating func cache(_ cardinality: UInt64) {
         for i in 0..<8 { bytes[8 + i] = UInt8(truncatingIfNeeded: cardinality >> UInt64(8 * i)) }

@@ -85,8 +85,13 @@ enum HyperLogLogCommands {
             return c.out.integer(Int(truncatingIfNeeded: HyperLogLog.estimate(HyperLogLog.histogram(of: union))))
         }
         let key = Bytes(c.args[1])
-        guard let exists = check(key, &c) else { return }
-        guard exists else { return c.out.integer(0) }
+        switch peekCache(key, &c) {
+        case .missing: return c.out.integer(0)
+        case .wrongType: return c.wrongType()
+        case .notHyperLogLog: return c.out.error("WRONGTYPE Key is not a valid HyperLogLog string value.")
+        case .cached(let cardinality): return c.out.integer(Int(truncatingIfNeeded: cardinality))
+        case .stale: break
+        }
         // The cache is part of the value: PFCOUNT writes it (and is logged like a write).
         let cardinality: UInt64? = modify(key, &c) { hll in
             if let cached = hll.cachedCardinality { return (cached, false) }
@@ -97,6 +102,23 @@ enum HyperLogLogCommands {
         }
         guard let cardinality else { return c.out.error(invalid) }
         c.out.integer(Int(truncatingIfNeeded: cardinality))
+    }
+
+    enum CachePeek { case missing, wrongType, notHyperLogLog, cached(UInt64), stale }
+
+    /// PFCOUNT's common case: the cached cardinality read in place, with one lookup and no
+    /// copy of the value (which is not kept, so that recounting then changes it in place).
+    static func peekCache(_ key: Bytes, _ c: inout CommandContext) -> CachePeek {
+        guard let value = c.lookupRead(key)?.value else { return .missing }
+        switch value {
+        case .string(let bytes):
+            return bytes.withUnsafeBytes { raw in
+                guard HyperLogLog.isValid(raw) else { return .notHyperLogLog }
+                return HyperLogLog.cachedCardinality(raw).map { .cached($0) } ?? .stale
+            }
+        case .int: return .notHyperLogLog
+        default: return .wrongType
+        }
     }
 
     /// Redis's `hllMerge`: each register of `into` becomes the larger of the two. False for a
