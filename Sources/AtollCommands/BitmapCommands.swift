@@ -52,21 +52,14 @@ enum BitmapCommands {
             c.wrongType()
             return nil
         }
-        var outcome: (R, changed: Bool)?
-        var grew = false
-        c.keyspace.databases[c.client.db].updateValueInPlace(key) { value in
-            var bytes = value.stringBytes
-            value = .int(0)   // drop the table's reference so the change is in place
-            if bytes.count < byteCount {
-                bytes.append(contentsOf: repeatElement(0, count: byteCount - bytes.count))
-                grew = true
-            }
-            outcome = body(&bytes)
-            value = .string(Bytes(bytes))
+        let (result, changed) = c.changeStringInPlace(key) { bytes -> (R, Bool) in
+            let grew = bytes.count < byteCount
+            if grew { bytes.append(contentsOf: repeatElement(0, count: byteCount - bytes.count)) }
+            let (result, changed) = body(&bytes)
+            return (result, grew || changed)
         }
-        guard let outcome else { return nil }
-        if grew || outcome.changed { c.modified(key) }
-        return outcome.0
+        if changed { c.modified(key) }
+        return result
     }
 
     /// The string at `key` for reading: `.some([])` for a missing key, nil after WRONGTYPE.

@@ -84,12 +84,13 @@ enum GeoCommands {
 
     /// The sorted set at `key`: `.some(nil)` when missing, nil after WRONGTYPE.
     static func zset(_ key: Bytes, _ c: inout CommandContext) -> SortedSetObject?? {
-        guard let value = c.lookupRead(key)?.value else { return .some(nil) }
-        guard case .zset(let z) = value else {
+        switch c.readSortedSet(key) {
+        case .missing: return .some(nil)
+        case .found(let z): return .some(z)
+        case .wrongType:
             c.wrongType()
             return nil
         }
-        return .some(z)
     }
 
     /// Redis's `addReplyDoubleDistance`: fixed point with four decimals, rounded half to even.

@@ -16,35 +16,34 @@ enum HyperLogLogCommands {
     ]
 
     static let invalid = "INVALIDOBJ Corrupted HLL object detected"
+    static let notHyperLogLog = "WRONGTYPE Key is not a valid HyperLogLog string value."
 
     /// Whether `key` holds a HyperLogLog: `.some(false)` when missing, nil after an error
     /// reply. Nothing of the value is kept, so that `modify` then changes it in place.
     static func check(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> Bool? {
-        let found: Value? = (forWriting ? c.lookup(key) : c.lookupRead(key))?.value
-        guard let found else { return false }
-        guard found.isString else {
+        switch peek(key, &c, forWriting: forWriting) {
+        case .missing: return false
+        case .cached, .stale: return true
+        case .wrongType:
             c.wrongType()
             return nil
-        }
-        guard HyperLogLog.isValid(found.stringBytes) else {
-            c.out.error("WRONGTYPE Key is not a valid HyperLogLog string value.")
+        case .notHyperLogLog:
+            c.out.error(notHyperLogLog)
             return nil
         }
-        return true
     }
 
     /// Runs `body` on the HyperLogLog at `key` (checked first), in place; the key counts as
     /// modified when `body` says it changed the value.
     static func modify<R>(_ key: Bytes, _ c: inout CommandContext, _ body: (inout HyperLogLog) -> (R, changed: Bool)) -> R {
-        var outcome: (R, changed: Bool)?
-        c.keyspace.databases[c.client.db].updateValueInPlace(key) { value in
-            var hll = HyperLogLog(bytes: value.stringBytes)
-            value = .int(0)   // drop the table's reference so the change is in place
-            outcome = body(&hll)
-            value = .string(Bytes(hll.bytes))
+        let (result, changed) = c.changeStringInPlace(key) { bytes -> (R, changed: Bool) in
+            var hll = HyperLogLog(bytes: bytes)
+            bytes = []   // the HyperLogLog holds the only reference now
+            defer { bytes = hll.bytes }
+            return body(&hll)
         }
-        if outcome!.changed { c.modified(key) }
-        return outcome!.0
+        if changed { c.modified(key) }
+        return result
     }
 
     /// The HyperLogLog at `key` to read: `.some(nil)` when missing, nil after an error reply.
@@ -85,10 +84,10 @@ enum HyperLogLogCommands {
             return c.out.integer(Int(truncatingIfNeeded: HyperLogLog.estimate(HyperLogLog.histogram(of: union))))
         }
         let key = Bytes(c.args[1])
-        switch peekCache(key, &c) {
+        switch peek(key, &c) {
         case .missing: return c.out.integer(0)
         case .wrongType: return c.wrongType()
-        case .notHyperLogLog: return c.out.error("WRONGTYPE Key is not a valid HyperLogLog string value.")
+        case .notHyperLogLog: return c.out.error(notHyperLogLog)
         case .cached(let cardinality): return c.out.integer(Int(truncatingIfNeeded: cardinality))
         case .stale: break
         }
@@ -106,10 +105,11 @@ enum HyperLogLogCommands {
 
     enum CachePeek { case missing, wrongType, notHyperLogLog, cached(UInt64), stale }
 
-    /// PFCOUNT's common case: the cached cardinality read in place, with one lookup and no
-    /// copy of the value (which is not kept, so that recounting then changes it in place).
-    static func peekCache(_ key: Bytes, _ c: inout CommandContext) -> CachePeek {
-        guard let value = c.lookupRead(key)?.value else { return .missing }
+    /// What `key` holds, read in place with one lookup and no copy of the value (which is not
+    /// kept, so that a change then happens in place): Redis's `isHLLObjectOrReply` check, and
+    /// for a HyperLogLog its cached cardinality.
+    static func peek(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> CachePeek {
+        guard let value = (forWriting ? c.lookup(key) : c.lookupRead(key))?.value else { return .missing }
         switch value {
         case .string(let bytes):
             return bytes.withUnsafeBytes { raw in

@@ -388,14 +388,10 @@ enum StringCommands {
         case .found(let entry):
             let oldLength = stringLength(entry.value)
             guard checkStringLength(&c, oldLength, c.args[2].count) else { return }
-            var newLength = 0
             let suffix = c.args[2]
-            c.keyspace.databases[c.client.db].updateValueInPlace(key) { value in
-                var bytes = value.stringBytes
-                value = .int(0)   // drop the table's reference so the append is in place
+            let newLength = c.changeStringInPlace(key) { bytes in
                 bytes.append(contentsOf: suffix)
-                newLength = bytes.count
-                value = .string(Bytes(bytes))
+                return bytes.count
             }
             c.modified(key)
             c.out.integer(newLength)
@@ -584,5 +580,22 @@ enum StringCommands {
             }
         }
         subscript(i: Int, k: Int) -> UInt32 { cells[i * width + k] }
+    }
+}
+
+extension CommandContext {
+    /// Changes the string value of an existing key in place (APPEND, SETBIT, BITFIELD, PFADD,
+    /// ...): its bytes are taken out of the table, so that the change copies nothing, and put
+    /// back with the key's expiry. The key must exist (the caller looked it up under the same
+    /// lock). The caller marks the key modified when it changed.
+    mutating func changeStringInPlace<R>(_ key: Bytes, _ body: (inout [UInt8]) -> R) -> R {
+        var result: R?
+        keyspace.databases[client.db].updateValueInPlace(key) { value in
+            var bytes = value.stringBytes
+            value = .int(0)   // drop the table's reference to the bytes
+            result = body(&bytes)
+            value = .string(Bytes(bytes))
+        }
+        return result!
     }
 }
