@@ -20,11 +20,15 @@ final class RawClient {
     private let fd: Int32
     private(set) var isClosed = false
 
+    /// Connects to 127.0.0.1:`port`. The descriptor is stored only once connected: a failed
+    /// connect closes it here, and `deinit` (which runs for a fully initialised object even
+    /// when `init` throws) must not close that number a second time, when another thread may
+    /// already have been given it.
     init(port: Int) throws {
         #if canImport(Darwin)
-        fd = socket(AF_INET, SOCK_STREAM, 0)
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
         #else
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #endif
         guard fd >= 0 else { throw ClientError(description: "socket() failed: \(errno)") }
         var address = sockaddr_in()
@@ -41,6 +45,7 @@ final class RawClient {
             close(fd)
             throw ClientError(description: "connect() failed: \(e)")
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }
