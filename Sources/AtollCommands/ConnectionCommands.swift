@@ -6,13 +6,13 @@ import AtollRESP
 
 enum ConnectionCommands {
     static let commands: [CommandBinding] = [
-        .init("ping", .refusedOnDiskError, ping),
+        .init("ping", [.refusedOnDiskError, .allowedWhileSubscribed], ping),
         .init("echo", echo),
         .init("hello", .clientOnly, hello),
         .init("auth", .clientOnly, auth),
         .init("select", select),
-        .init("quit", [.actsInsideMulti, .clientOnly], quit),
-        .init("reset", .actsInsideMulti, reset),
+        .init("quit", [.actsInsideMulti, .clientOnly, .allowedWhileSubscribed], quit),
+        .init("reset", [.actsInsideMulti, .allowedWhileSubscribed], reset),
         .init("client|info", clientInfo),
         .init("client|reply", clientReply),
         .init("client|setname", clientSetname),
@@ -30,6 +30,12 @@ enum ConnectionCommands {
 
     static func ping(_ c: inout CommandContext) {
         if c.args.count > 2 { return c.out.error("ERR wrong number of arguments for 'ping' command") }
+        // In RESP2 subscribed mode PING answers in a message's shape, as in Redis.
+        if c.client.subscriptions != nil && !c.out.resp3 {
+            c.out.arrayHeader(2)
+            c.out.staticBulk("pong")
+            return c.out.bulk(c.args.count == 2 ? c.args[1] : [])
+        }
         if c.args.count == 2 { return c.out.bulk(c.args[1]) }
         c.out.status("PONG")
     }
@@ -51,6 +57,7 @@ enum ConnectionCommands {
     static func reset(_ c: inout CommandContext) {
         let client = c.client
         c.server.endTransaction(client)
+        c.server.unsubscribeAll(client)
         client.db = 0
         client.resp3 = false
         c.out.resp3 = false
@@ -218,6 +225,7 @@ enum ConnectionCommands {
     static func describe(_ client: ClientSession, now: Int64) -> String {
         var flags = ""
         if client.isMonitor { flags += "O" }
+        if client.subscriptions != nil { flags += "P" }
         if client.inTransaction { flags += "x" }
         if client.blocked != nil || client.paused { flags += "b" }
         if client.watchTouched { flags += "d" }
@@ -226,7 +234,8 @@ enum ConnectionCommands {
         if flags.isEmpty { flags = "N" }
         return "id=\(client.id) addr=\(client.address) laddr=\(client.localAddress) fd=8 name=\(String(decoding: client.name, as: UTF8.self)) "
             + "age=\((now - client.createdAt) / 1000) idle=\((now - client.lastInteraction) / 1000) flags=\(flags) db=\(client.db) "
-            + "sub=0 psub=0 ssub=0 multi=\(client.queued.map { $0.count } ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
+            + "sub=\(client.subscriptions?.channels.count ?? 0) psub=\(client.subscriptions?.patterns.count ?? 0) "
+            + "ssub=\(client.subscriptions?.shardChannels.count ?? 0) multi=\(client.queued.map { $0.count } ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
             + "tot-mem=1024 events=r cmd=\(client.lastCommand) user=default redir=-1 resp=\(client.resp3 ? 3 : 2)"
     }
 
@@ -240,13 +249,10 @@ enum ConnectionCommands {
         while j < c.args.count {
             if c.argIs(j, "type") && j + 1 < c.args.count {
                 let t = c.args[j + 1]
-                if asciiCaseInsensitiveEquals(t, "normal") { }
-                else if asciiCaseInsensitiveEquals(t, "master") || asciiCaseInsensitiveEquals(t, "replica")
-                            || asciiCaseInsensitiveEquals(t, "slave") || asciiCaseInsensitiveEquals(t, "pubsub") {
-                    selected = []
-                } else {
+                guard let wanted = ClientType(t) else {
                     return c.out.error("ERR Unknown client type '\(cText(t, max: Int.max))'")
                 }
+                selected = selected.filter { ClientType(of: $0) == wanted }
                 j += 2
             } else if c.argIs(j, "id") && j + 1 < c.args.count {
                 var ids = Set<Int64>()
@@ -274,7 +280,7 @@ enum ConnectionCommands {
             kill(target, &c)
             return c.out.ok()
         }
-        var id: Int64?, address: String?, localAddress: String?, user: String?
+        var id: Int64?, address: String?, localAddress: String?, user: String?, wanted: ClientType?
         var skipMe = true
         var j = 2
         while j < c.args.count {
@@ -295,12 +301,10 @@ enum ConnectionCommands {
                 else if asciiCaseInsensitiveEquals(value, "no") { skipMe = false }
                 else { return c.syntaxError() }
             } else if c.argIs(j, "type") {
-                if !asciiCaseInsensitiveEquals(value, "normal") && !asciiCaseInsensitiveEquals(value, "master")
-                    && !asciiCaseInsensitiveEquals(value, "replica") && !asciiCaseInsensitiveEquals(value, "slave")
-                    && !asciiCaseInsensitiveEquals(value, "pubsub") {
+                guard let named = ClientType(value) else {
                     return c.out.error("ERR Unknown client type '\(cText(value, max: Int.max))'")
                 }
-                if !asciiCaseInsensitiveEquals(value, "normal") { return c.out.integer(0) }
+                wanted = named
             } else {
                 return c.syntaxError()
             }
@@ -312,11 +316,28 @@ enum ConnectionCommands {
             if let address, target.address != address { continue }
             if let localAddress, target.localAddress != localAddress { continue }
             if let user, user != "default" { continue }
+            if let wanted, ClientType(of: target) != wanted { continue }
             if skipMe && target === c.client { continue }
             kill(target, &c)
             killed += 1
         }
         c.out.integer(killed)
+    }
+
+    /// The types CLIENT LIST and CLIENT KILL filter by (`TYPE name`), as Redis names them.
+    enum ClientType {
+        case normal, master, replica, pubsub
+
+        init?(_ name: [UInt8]) {
+            if asciiCaseInsensitiveEquals(name, "normal") { self = .normal }
+            else if asciiCaseInsensitiveEquals(name, "master") { self = .master }
+            else if asciiCaseInsensitiveEquals(name, "replica") || asciiCaseInsensitiveEquals(name, "slave") { self = .replica }
+            else if asciiCaseInsensitiveEquals(name, "pubsub") { self = .pubsub }
+            else { return nil }
+        }
+
+        /// No client is a master or a replica until replication exists.
+        init(of client: ClientSession) { self = client.subscriptions == nil ? .normal : .pubsub }
     }
 
     private static func kill(_ target: ClientSession, _ c: inout CommandContext) {

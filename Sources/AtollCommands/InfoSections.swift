@@ -91,6 +91,9 @@ enum InfoSections {
                      "evicted_keys:0",
                      "keyspace_hits:\(c.keyspace.stats.keyspaceHits)",
                      "keyspace_misses:\(c.keyspace.stats.keyspaceMisses)",
+                     "pubsub_channels:\(server.pubsub.channels.count)",
+                     "pubsub_patterns:\(server.pubsub.patterns.count)",
+                     "pubsubshard_channels:\(server.pubsub.shardChannels.count)",
                      // Atoll's own: how often optimistic transactions commit or give way.
                      "atoll_transactions_executed:\(server.stats.transactions)",
                      "atoll_transactions_aborted_by_watch:\(server.stats.watchAborts)",

@@ -16,6 +16,10 @@ public protocol ClientConnection: AnyObject, Sendable {
     /// The parked client was released: write `reply`, then run its commands again. An empty
     /// `reply` releases a client CLIENT PAUSE postponed: its postponed command runs first.
     func unblocked(reply: [UInt8])
+    /// Something was put in the client's outbox (see `ClientOutbox`) and no task to send it is
+    /// on its way: arrange for the connection's loop to take and write it. Called with the
+    /// keyspace lock held.
+    func outboxReady()
 }
 
 /// A key in one numbered database, as WATCH names it.
@@ -104,6 +108,15 @@ public final class ClientSession: @unchecked Sendable {
         _read { yield storedBlocked }
         _modify { yield &storedBlocked }
     }
+
+    // MARK: Pub/Sub
+
+    /// The channels, patterns and shard channels the client is subscribed to; nil for none.
+    /// A RESP2 client with any is in subscribed mode (see the dispatcher).
+    @exclusivity(unchecked) public var subscriptions: ClientSubscriptions?
+    /// Output that other clients' commands produced for this one (messages), created with its
+    /// first subscription; the dispatcher checks it after each command of the client.
+    @exclusivity(unchecked) public var outbox: ClientOutbox?
 
     /// Set while CLIENT PAUSE postpones the client's command (see ClientPause.swift).
     @exclusivity(unchecked) public var paused = false

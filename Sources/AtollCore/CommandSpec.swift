@@ -102,6 +102,9 @@ public struct CommandBehaviour: OptionSet, Sendable {
     /// replicas though not flagged `write`, so CLIENT PAUSE WRITE holds it back. COMMAND INFO
     /// does not list it, as in Redis 7.0.
     public static let mayReplicate = CommandBehaviour(rawValue: 1 << 8)
+    /// Runs for a RESP2 client in subscribed mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET);
+    /// every other command is refused there, as in Redis.
+    public static let allowedWhileSubscribed = CommandBehaviour(rawValue: 1 << 9)
 
     /// A script command: EVAL, EVALSHA, FCALL and their read-only forms.
     public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]

@@ -188,6 +188,8 @@ extension ServerCore {
         let replyMark = ctx.out.buffer.writerIndex
         // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
         defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
+        // Messages published to the client go before the reply (see `ClientOutbox`).
+        defer { if client.outbox != nil { spliceOutbox(client, into: &ctx.out, at: replyMark) } }
         let spec: CommandSpec
         switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
         case .admitted(let s):
@@ -203,6 +205,9 @@ extension ServerCore {
         if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
            let refusal = diskErrorRefusal {
             return reject(&ctx, spec, "MISCONF", refusal)
+        }
+        if client.subscriptions != nil && !client.resp3 && !spec.behaviour.contains(.allowedWhileSubscribed) {
+            return reject(&ctx, spec, "ERR", "Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
         }
         // A pause holds commands back after these checks and before MULTI queues them, as in
         // Redis: one test of `pauseMode` per command when no pause is on.

@@ -69,6 +69,8 @@ public struct ServerConfiguration: Sendable {
     public var enableDebugCommand = ProtectedAccess.no
     /// Thresholds for the compact encodings OBJECT ENCODING reports.
     public var encodingLimits = EncodingLimits()
+    /// How much unread output each class of client may leave before it is closed.
+    public var outputBufferLimits = OutputBufferLimits()
 
     public init() {}
 }
@@ -268,6 +270,7 @@ public struct ConfigParameter: Sendable {
         .memory("auto-aof-rewrite-min-size", min: 0, \.autoAofRewriteMinSize),
         .protectedAccess("enable-protected-configs", \.enableProtectedConfigs),
         .protectedAccess("enable-debug-command", \.enableDebugCommand),
+        .clientOutputBufferLimit,
     ] + memoryLimitParameters
 }
 

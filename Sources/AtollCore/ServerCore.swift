@@ -48,6 +48,8 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) public var slowlog = SlowLog()
     @exclusivity(unchecked) public var watches = WatchRegistry()
     public let blocking = BlockingRegistry()
+    /// Pub/Sub subscriptions (see PubSub.swift).
+    public let pubsub = PubSubRegistry()
     /// The running script as other threads see it: event loops answer BUSY from it while a
     /// script holds the lock, and SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE reach it.
     public let scriptMonitor = ScriptMonitor()
@@ -142,6 +144,7 @@ public final class ServerCore: @unchecked Sendable {
         clients[session.id] = nil
         watches.unwatchAll(session)
         blocking.release(session)
+        unsubscribeAll(session)
         if session.paused {
             session.paused = false
             pausedClients.removeAll { $0 === session }
@@ -173,6 +176,8 @@ public struct ServerStats: Sendable {
     public var totalCommands = 0
     public var netInputBytes = 0
     public var netOutputBytes = 0
+    /// Clients closed for passing their `client-output-buffer-limit`.
+    public var outputBufferLimitDisconnections = 0
     public init() {}
 }
 

@@ -104,6 +104,11 @@ public struct ReplyWriter {
 
     public mutating func bulk(_ text: String) { bulk(Array(text.utf8)) }
 
+    /// A bulk string of fixed text, without making an array of it.
+    public mutating func staticBulk(_ text: StaticString) {
+        writeFrame(UInt8(ascii: "$"), Int64(text.utf8CodeUnitCount), UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     /// An integer sent as a bulk string (how Redis returns an int-encoded string value).
     @inlinable public mutating func bulkDecimal(_ value: Int64) {
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -183,6 +188,15 @@ public struct ReplyWriter {
             return
         }
         writeFrame(UInt8(ascii: "*"), Int64(count), nil)
+    }
+
+    /// An out-of-band message of `count` elements (Pub/Sub): `>` in RESP3, an array in RESP2.
+    public mutating func pushHeader(_ count: Int) {
+        if resp3 {
+            writeFrame(UInt8(ascii: ">"), Int64(count), nil)
+        } else {
+            arrayHeader(count)
+        }
     }
 
     /// A map of `count` pairs: `%` in RESP3, a flat array of 2×count in RESP2.

@@ -276,6 +276,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
         if case .writeAndResume(let reply) = action { writeReleased(reply, context: context) }
+        if session.outbox != nil { deliverOutbox(context: context) }
         if output.capacity <= 64 * 1024 { replyBuffer = output }
     }
 
@@ -356,6 +357,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         }
+    }
+
+    // MARK: - Messages (Pub/Sub)
+
+    /// Writes what waits in the client's outbox (see `ClientOutbox`), without the keyspace
+    /// lock. Not while its batch is on the script thread: the bytes then go with that batch's
+    /// replies or after them. On the loop.
+    func deliverOutbox(context: ChannelHandlerContext) {
+        let session: ClientSession
+        switch state.state {
+        case .serving(let s), .parked(let s): session = s
+        case .offloaded, .registering, .closing, .closed: return
+        }
+        guard let outbox = session.outbox, let bytes = outbox.take() else { return }
+        let count = bytes.readableBytes
+        // Counted as unsent output until the socket took them, for the output limits.
+        context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in outbox.sent(count) }
     }
 
     // MARK: - Parking (blocking commands)
@@ -514,6 +532,12 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
     func unblocked(reply: [UInt8]) {
         channel.eventLoop.execute { [self] in
             handler?.released(reply: reply, context: context)
+        }
+    }
+
+    func outboxReady() {
+        channel.eventLoop.execute { [self] in
+            handler?.deliverOutbox(context: context)
         }
     }
 }

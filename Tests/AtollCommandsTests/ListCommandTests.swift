@@ -16,6 +16,7 @@ import Testing
         func send(_ bytes: [UInt8]) {}
         func blocked(until deadline: Int64) { parkedUntil.append(deadline) }
         func unblocked(reply: [UInt8]) { replies.append(String(decoding: reply, as: UTF8.self)) }
+        func outboxReady() {}
     }
 
     /// A client with a recording connection, registered with a shared core (ids from 1).

@@ -1,0 +1,68 @@
+/// `ClientOutbox`: output for a client that none of its own commands wrote — Pub/Sub messages
+/// and keyspace events published by other clients — waiting for the client's event loop.
+///
+/// Publishers append with the keyspace lock held. The bytes leave in one of two ways, so that
+/// the client sees them in the order Redis would have written them into its buffer:
+/// - when a command of the client runs (under the lock), they go before its reply: what came
+///   before its batch, and what a script it called published to it (the dispatcher, through
+///   `ServerCore.spliceOutbox`);
+/// - otherwise the connection's loop, told by `ClientConnection.outboxReady()`, takes them
+///   without the keyspace lock (the outbox has a mutex of its own) and writes them.
+///
+/// Bytes taken and still in the socket's send queue stay counted (`sent(_:)`), so the output
+/// buffer limits (`client-output-buffer-limit`) see all the client has not read yet.
+import NIOCore
+import Synchronization
+
+public final class ClientOutbox: @unchecked Sendable {
+    private let mutex = PlainMutex()
+    /// Bytes not yet taken; only touched with `mutex` held.
+    private var buffer: ByteBuffer?
+    /// A loop task to take them is on its way; only touched with `mutex` held.
+    private var drainScheduled = false
+    /// Bytes waiting here plus bytes taken and not yet written to the socket.
+    private let unsent = Atomic<Int>(0)
+    /// Closed for exceeding its limit: further messages are dropped.
+    public private(set) var closed = false
+    /// Unix ms since which the output has been over the soft limit (0: it is not). Keyspace lock.
+    var overSoftLimitSince: Int64 = 0
+
+    public init() {}
+
+    /// Bytes the client has been sent nothing of yet (here or in the socket's queue).
+    public var pendingBytes: Int { unsent.load(ordering: .relaxed) }
+
+    /// Appends `bytes`; true when the caller must tell the connection (no drain is on its way).
+    func append(_ bytes: [UInt8]) -> Bool {
+        mutex.lock()
+        defer { mutex.unlock() }
+        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Swift.max(bytes.count, 256)) }
+        buffer!.writeBytes(bytes)
+        unsent.add(bytes.count, ordering: .relaxed)
+        if drainScheduled { return false }
+        drainScheduled = true
+        return true
+    }
+
+    /// Takes every waiting byte (nil if none); a drain task may be scheduled anew after this.
+    /// The bytes stay counted in `pendingBytes` until `sent(_:)`.
+    public func take() -> ByteBuffer? {
+        mutex.lock()
+        defer { mutex.unlock() }
+        drainScheduled = false
+        return buffer.take()
+    }
+
+    /// `count` taken bytes reached the socket (or were dropped with the connection).
+    public func sent(_ count: Int) {
+        unsent.subtract(count, ordering: .relaxed)
+    }
+
+    /// Drops what waits and refuses more (the client is being closed for its limit).
+    func close() {
+        mutex.lock()
+        defer { mutex.unlock() }
+        closed = true
+        if let dropped = buffer.take() { unsent.subtract(dropped.readableBytes, ordering: .relaxed) }
+    }
+}
