@@ -63,6 +63,18 @@ def start(argv, port):
     return proc
 
 
+def stop_all(procs, directories) -> None:
+    """Stops the servers (SIGTERM, then SIGKILL after 10 s) and removes their directories."""
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 PIN_SERVER: list = []
 PIN_CLIENT: list = []
 
@@ -159,14 +171,7 @@ def main():
                 extra = f" {rc:>9.2f} {ac:>9.2f} {cpu_ratio:>9.2f}" if args.cpu else ""
                 print(f"{p:>3} {t:<28} {r:>14,.0f} {a:>14,.0f} {ratio:>7.2f}{extra}")
     finally:
-        for proc in (redis, atoll):
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for directory in (redis_dir, atoll_dir):
-            shutil.rmtree(directory, ignore_errors=True)
+        stop_all((redis, atoll), (redis_dir, atoll_dir))
 
 
 if __name__ == "__main__":

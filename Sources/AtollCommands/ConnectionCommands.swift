@@ -58,6 +58,7 @@ enum ConnectionCommands {
         let client = c.client
         c.server.endTransaction(client)
         c.server.unsubscribeAll(client)
+        c.server.disableTracking(client)
         client.db = 0
         client.resp3 = false
         c.out.resp3 = false
@@ -228,6 +229,11 @@ enum ConnectionCommands {
         if client.subscriptions != nil { flags += "P" }
         if client.inTransaction { flags += "x" }
         if client.blocked != nil || client.paused { flags += "b" }
+        if let tracking = client.tracking {
+            flags += "t"
+            if tracking.brokenRedirect { flags += "R" }
+            if tracking.bcast { flags += "B" }
+        }
         if client.watchTouched { flags += "d" }
         if client.noEvict { flags += "e" }
         if client.noTouch { flags += "T" }
@@ -236,7 +242,7 @@ enum ConnectionCommands {
             + "age=\((now - client.createdAt) / 1000) idle=\((now - client.lastInteraction) / 1000) flags=\(flags) db=\(client.db) "
             + "sub=\(client.subscriptions?.channels.count ?? 0) psub=\(client.subscriptions?.patterns.count ?? 0) "
             + "ssub=\(client.subscriptions?.shardChannels.count ?? 0) multi=\(client.queued.map { $0.count } ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
-            + "tot-mem=1024 events=r cmd=\(client.lastCommand) user=default redir=-1 resp=\(client.resp3 ? 3 : 2)"
+            + "tot-mem=1024 events=r cmd=\(client.lastCommand) user=default redir=\(client.tracking?.redirect ?? -1) resp=\(client.resp3 ? 3 : 2)"
     }
 
     static func clientInfo(_ c: inout CommandContext) {

@@ -58,7 +58,7 @@ enum InfoSections {
                      "connected_clients:\(server.clients.count)",
                      "maxclients:\(server.config.maxClients)",
                      "blocked_clients:\(server.blocking.blockedClients + server.pausedClientCount)",
-                     "tracking_clients:0",
+                     "tracking_clients:\(server.tracking.clients)",
                      "watching_clients:\(server.watches.clientCount)",
                      "total_watched_keys:\(server.watches.keyCount)",
                      "clients_in_timeout_table:\(server.blocking.clientsWithTimeout)"]
@@ -94,6 +94,9 @@ enum InfoSections {
                      "pubsub_channels:\(server.pubsub.channels.count)",
                      "pubsub_patterns:\(server.pubsub.patterns.count)",
                      "pubsubshard_channels:\(server.pubsub.shardChannels.count)",
+                     "tracking_total_keys:\(server.tracking.keyCount)",
+                     "tracking_total_items:\(server.tracking.items)",
+                     "tracking_total_prefixes:\(server.tracking.prefixCount)",
                      // Atoll's own: how often optimistic transactions commit or give way.
                      "atoll_transactions_executed:\(server.stats.transactions)",
                      "atoll_transactions_aborted_by_watch:\(server.stats.watchAborts)",

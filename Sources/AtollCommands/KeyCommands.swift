@@ -350,6 +350,7 @@ enum KeyCommands {
         c.server.dirty += c.keyspace.databases[c.client.db].count
         c.keyspace.databases[c.client.db].removeAll()
         c.forceLogged = true
+        c.server.invalidateAllTracked(writer: c.client)
         c.out.ok()
     }
 
@@ -370,6 +371,7 @@ enum KeyCommands {
             }
             c.server.dirty += 1
         }
+        c.server.invalidateAllTracked(writer: c.client)
         c.out.ok()
     }
 

@@ -118,6 +118,11 @@ public final class ClientSession: @unchecked Sendable {
     /// first subscription; the dispatcher checks it after each command of the client.
     @exclusivity(unchecked) public var outbox: ClientOutbox?
 
+    /// Client-side caching settings; nil while tracking is off (see Tracking.swift).
+    @exclusivity(unchecked) public var tracking: ClientTracking?
+    /// Invalidations for keys the client's own command changed: written after its reply.
+    @exclusivity(unchecked) public var pendingAfterReply: [UInt8] = []
+
     /// Set while CLIENT PAUSE postpones the client's command (see ClientPause.swift).
     @exclusivity(unchecked) public var paused = false
 

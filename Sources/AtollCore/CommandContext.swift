@@ -128,13 +128,15 @@ public struct CommandContext {
     /// Every change to a key ends here: it counts for the next save and touches WATCHes.
     @inlinable public mutating func modified(_ key: Bytes, db: Int? = nil) {
         server.dirty += 1
-        if !server.watches.isEmpty { expiredOrModified(key, db: db ?? client.db) }
+        if !server.watches.isEmpty || server.tracking.isActive { expiredOrModified(key, db: db ?? client.db) }
     }
 
-    /// Marks the watchers of `key` (also used when lazy expiry deleted it).
+    /// Marks the watchers of `key` and invalidates it for tracking clients (also used when
+    /// lazy expiry deleted it).
     public func expiredOrModified(_ key: Bytes, db: Int) {
         let keyspace = self.keyspace
         server.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
+        if server.tracking.isActive { server.invalidate(key, writer: client) }
     }
 
     // MARK: - Append-only file

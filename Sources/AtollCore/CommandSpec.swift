@@ -105,6 +105,8 @@ public struct CommandBehaviour: OptionSet, Sendable {
     /// Runs for a RESP2 client in subscribed mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET);
     /// every other command is refused there, as in Redis.
     public static let allowedWhileSubscribed = CommandBehaviour(rawValue: 1 << 9)
+    /// Leaves CLIENT CACHING's choice for the command after it (CLIENT CACHING itself).
+    public static let keepsCachingChoice = CommandBehaviour(rawValue: 1 << 10)
 
     /// A script command: EVAL, EVALSHA, FCALL and their read-only forms.
     public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]

@@ -25,6 +25,7 @@ extension ServerCore {
         run(&ctx, clock: &clock)
         // Replayed pushes wait: clients are served from the loaded data, with their pops logged.
         if blocking.hasReady && !loading { serveBlockedClients(now: ctx.now) }
+        broadcastInvalidations()
     }
 
     /// Runs the commands one read delivered, in order, stopping after one that closes the
@@ -57,6 +58,8 @@ extension ServerCore {
             // A batch whose replies passed the cap closes the client: the rest is not run.
             if ctx.client.closeAfterReply || ctx.client.blocked != nil || ctx.out.overflowed { break }
         }
+        // BCAST invalidations go out once per batch, as Redis sends them before it sleeps.
+        if tracking.hasPendingBroadcasts { broadcastInvalidations() }
         return i - start
     }
 
@@ -141,6 +144,8 @@ extension ServerCore {
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
     /// EXEC and scripts record nothing themselves: the commands they ran did.
     package func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+        // A tracking client's reads are remembered after they ran (Redis's `call`).
+        defer { if ctx.client.tracking != nil && spec.flags.contains(.readonly) { rememberReads(spec, ctx.args, ctx.client) } }
         guard let aof else {
             spec.handler?(&ctx)
             return
@@ -188,8 +193,15 @@ extension ServerCore {
         let replyMark = ctx.out.buffer.writerIndex
         // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
         defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
-        // Messages published to the client go before the reply (see `ClientOutbox`).
-        defer { if client.outbox != nil { spliceOutbox(client, into: &ctx.out, at: replyMark) } }
+        // Messages published to the client go before the reply (see `ClientOutbox`), and
+        // invalidations its own command caused after it (see Tracking.swift).
+        defer {
+            if client.outbox != nil { spliceOutbox(client, into: &ctx.out, at: replyMark) }
+            if !client.pendingAfterReply.isEmpty {
+                ctx.out.buffer.writeBytes(client.pendingAfterReply)
+                client.pendingAfterReply.removeAll()
+            }
+        }
         let spec: CommandSpec
         switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
         case .admitted(let s):
@@ -232,6 +244,12 @@ extension ServerCore {
         }
         ctx.command = spec
         client.lastCommand = spec.name
+        // CLIENT CACHING's choice holds for the next command (a whole transaction), as in Redis.
+        defer {
+            if client.tracking?.caching != nil && !client.inTransaction && !spec.behaviour.contains(.keepsCachingChoice) {
+                client.tracking?.caching = nil
+            }
+        }
         // One top-level command's effects (a whole EXEC, a whole script) go in as one unit.
         defer { aof?.feed.commit() }
         // Monitors see the command after it ran (so SELECT shows the new database), as in Redis.

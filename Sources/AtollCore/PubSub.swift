@@ -219,11 +219,17 @@ extension ServerCore {
             out.buffer.writeBytes(frame.bytes(resp3: out.resp3))
             return
         }
-        let outbox = subscriber.outbox ?? ClientOutbox()
-        subscriber.outbox = outbox
+        pushToOutbox(frame.bytes(resp3: subscriber.resp3), of: subscriber, now: now)
+    }
+
+    /// Adds `bytes` to `client`'s outbox, telling its connection when no drain is on its way,
+    /// and closes the client if its unsent output passed its limit.
+    func pushToOutbox(_ bytes: [UInt8], of client: ClientSession, now: Int64) {
+        let outbox = client.outbox ?? ClientOutbox()
+        client.outbox = outbox
         guard !outbox.closed else { return }
-        if outbox.append(frame.bytes(resp3: subscriber.resp3)) { subscriber.connection?.outboxReady() }
-        enforceOutputLimit(subscriber, outbox, now: now)
+        if outbox.append(bytes) { client.connection?.outboxReady() }
+        enforceOutputLimit(client, outbox, now: now)
     }
 
     /// Closes a client whose unsent output passed its class's `client-output-buffer-limit`:

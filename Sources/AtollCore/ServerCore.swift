@@ -50,6 +50,8 @@ public final class ServerCore: @unchecked Sendable {
     public let blocking = BlockingRegistry()
     /// Pub/Sub subscriptions (see PubSub.swift).
     public let pubsub = PubSubRegistry()
+    /// Client-side caching (see Tracking.swift).
+    public let tracking = TrackingRegistry()
     /// The running script as other threads see it: event loops answer BUSY from it while a
     /// script holds the lock, and SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE reach it.
     public let scriptMonitor = ScriptMonitor()
@@ -145,6 +147,7 @@ public final class ServerCore: @unchecked Sendable {
         watches.unwatchAll(session)
         blocking.release(session)
         unsubscribeAll(session)
+        tracking.disabled(session)
         if session.paused {
             session.paused = false
             pausedClients.removeAll { $0 === session }

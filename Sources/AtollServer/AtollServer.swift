@@ -158,12 +158,14 @@ public final class AtollServer: @unchecked Sendable {
                     let keyspace = core.keyspace
                     keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos) { db, key in
                         core.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
+                        if core.tracking.isActive { core.invalidate(key, writer: nil) }
                         if let aof = core.aof {
                             aof.feed.add(db: db, [AppendOnlyFeed.del, key.array])
                             aof.feed.commit()
                         }
                     }
                 }
+                core.broadcastInvalidations()
                 core.persistenceCron(now: now)
                 if checkTimeouts && core.config.timeout > 0 {
                     let limit = Int64(core.config.timeout) * 1000
