@@ -106,27 +106,50 @@ public final class PubSubRegistry: @unchecked Sendable {
     }
 }
 
-/// A message in both protocols' framing, each made when a subscriber first needs it.
+/// A message in both protocols' framing, each encoded once, when a subscriber first needs it:
+/// the header (`*3` or `>3`, with the kind's name) comes from a table, the rest is written
+/// into one array sized up front.
 struct PushFrame {
+    /// `message`, `pmessage` or `smessage`.
+    enum Kind: Int { case message, pmessage, smessage }
+
+    let kind: Kind
     let parts: [[UInt8]]
     private var resp2: [UInt8]?
     private var resp3: [UInt8]?
 
-    init(_ parts: [[UInt8]]) { self.parts = parts }
+    private static let headers: [[UInt8]] = ["*3\r\n$7\r\nmessage\r\n", "*4\r\n$8\r\npmessage\r\n", "*3\r\n$8\r\nsmessage\r\n"]
+        .map { Array($0.utf8) }
+
+    init(_ kind: Kind, _ parts: [[UInt8]]) {
+        self.kind = kind
+        self.parts = parts
+    }
 
     mutating func bytes(resp3 wanted: Bool) -> [UInt8] {
         if wanted, let resp3 { return resp3 }
         if !wanted, let resp2 { return resp2 }
-        var out = Array((wanted ? ">" : "*").utf8) + Array(String(parts.count).utf8) + [13, 10]
+        let header = Self.headers[kind.rawValue]
+        var out: [UInt8] = []
+        out.reserveCapacity(header.count + parts.reduce(0) { $0 + $1.count + 24 })
+        out += header
+        if wanted { out[0] = UInt8(ascii: ">") }
         for part in parts {
             out.append(UInt8(ascii: "$"))
-            out += Array(String(part.count).utf8)
-            out += [13, 10]
+            appendDecimal(part.count, to: &out)
+            out.append(13)
+            out.append(10)
             out += part
-            out += [13, 10]
+            out.append(13)
+            out.append(10)
         }
         if wanted { resp3 = out } else { resp2 = out }
         return out
+    }
+
+    private func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(truncatingIfNeeded: value % 10) &+ 48)
     }
 }
 
@@ -185,7 +208,7 @@ extension ServerCore {
         let key = Bytes(channel)
         var receivers = 0
         if kind == .shard {
-            var frame = PushFrame([Array("smessage".utf8), channel, message])
+            var frame = PushFrame(.smessage, [channel, message])
             for subscriber in pubsub.shardChannels[key] ?? [] {
                 deliver(&frame, to: subscriber, current: current, out: &out, now: now)
                 receivers += 1
@@ -193,7 +216,7 @@ extension ServerCore {
             return receivers
         }
         if let subscribers = pubsub.channels[key] {
-            var frame = PushFrame([Array("message".utf8), channel, message])
+            var frame = PushFrame(.message, [channel, message])
             for subscriber in subscribers {
                 deliver(&frame, to: subscriber, current: current, out: &out, now: now)
                 receivers += 1
@@ -202,7 +225,7 @@ extension ServerCore {
         for (pattern, subscribers) in pubsub.patterns {
             let patternBytes = pattern.array
             guard globMatch(patternBytes, channel) else { continue }
-            var frame = PushFrame([Array("pmessage".utf8), patternBytes, channel, message])
+            var frame = PushFrame(.pmessage, [patternBytes, channel, message])
             for subscriber in subscribers {
                 deliver(&frame, to: subscriber, current: current, out: &out, now: now)
                 receivers += 1
