@@ -204,6 +204,26 @@ public struct ReplyWriter {
     }
 
 
+    /// A push message header (`>` in RESP3); RESP2 has none, so it becomes an array.
+    public mutating func pushHeader(_ count: Int) {
+        if resp3 { writeFrame(UInt8(ascii: ">"), Int64(count), nil) } else { arrayHeader(count) }
+    }
+
+    /// An attribute header (`|` in RESP3), whose `count` pairs precede the reply they
+    /// describe. RESP2 has no attributes: callers skip the pairs there.
+    public mutating func attributeHeader(_ count: Int) {
+        writeFrame(UInt8(ascii: "|"), Int64(count), nil)
+    }
+
+    /// A big number (`(` in RESP3) given as its decimal digits; a bulk string in RESP2.
+    public mutating func bigNumber(_ digits: String) {
+        guard resp3 else { return bulk(digits) }
+        guard hasRoom() else { return }
+        buffer.writeInteger(UInt8(ascii: "("))
+        buffer.writeString(digits)
+        writeStatic("\r\n")
+    }
+
     // MARK: - Digits
 
     /// Writes `type`, the decimal `number`, CRLF and, when given, `payload` and CRLF, with one
