@@ -28,11 +28,11 @@ enum DebugObject {
             + " serializedlength:\(serialized) lru:\(entry.lastAccess & 0xFF_FFFF) lru_seconds_idle:\(idle)"
         if case .list(let list) = entry.value {
             let nodes = RDBObjectWriter.quicklistNodes(list)
-            let fill = c.server.config.storedParameters["list-max-listpack-size"] ?? "-2"
-            let depth = c.server.config.storedParameters["list-compress-depth"] ?? "0"
+            // Nodes as Redis splits them under its defaults (8 kB listpacks, no compression):
+            // list-max-listpack-size and list-compress-depth have no effect in Atoll.
             let average = nodes.isEmpty ? 0 : Double(list.count) / Double(nodes.count)
-            line += " ql_nodes:\(nodes.count) ql_avg_node:\(twoDecimals(average)) ql_listpack_max:\(fill)"
-                + " ql_compressed:\(depth == "0" ? 0 : 1) ql_uncompressed_size:\(nodes.reduce(0) { $0 + $1.bytes.count })"
+            line += " ql_nodes:\(nodes.count) ql_avg_node:\(twoDecimals(average)) ql_listpack_max:-2"
+                + " ql_compressed:0 ql_uncompressed_size:\(nodes.reduce(0) { $0 + $1.bytes.count })"
         }
         c.out.status(text: line)
     }

@@ -40,10 +40,12 @@ extension ConfigParameter {
         }
     }
 
-    static func storedEnum(_ name: String, mutable: Bool = true, _ choices: [String], default value: String) -> ConfigParameter {
+    /// `synonyms` maps a choice to the one Redis prints for the same value (the first listed).
+    static func storedEnum(_ name: String, mutable: Bool = true, _ choices: [String], synonyms: [String: String] = [:],
+                           default value: String) -> ConfigParameter {
         stored(name, mutable: mutable, default: value) { text in
             let lowered = text.lowercased()
-            return choices.contains(lowered) ? .success(lowered)
+            return choices.contains(lowered) ? .success(synonyms[lowered] ?? lowered)
                 : .failure(ConfigReason("argument(s) must be one of the following: \(choices.joined(separator: ", "))"))
         }
     }

@@ -78,10 +78,11 @@ extension ConfigParameter {
             return .success(percent == 0 ? "0" : "\(percent)%")
         }
         guard let bytes = parseMemoryUnsigned(text) else { return .failure(malformed) }
-        // Redis keeps the value signed, negative for a percentage: a size past 2^63-1 reads
-        // as one.
-        guard bytes <= UInt64(Int64.max) else { return .failure(tooMuch) }
-        return .success(String(bytes))
+        // Redis keeps the value signed, negative for a percentage: a size past 2^63-1 wraps
+        // to a negative number and reads as that percentage (2^64-1 is 1%).
+        guard bytes > UInt64(Int64.max) else { return .success(String(bytes)) }
+        let percent = 0 &- bytes
+        return percent <= 100 ? .success("\(percent)%") : .failure(tooMuch)
     }
 
     /// Space-separated percentiles between 0 and 100, printed as `%f` without trailing zeros.
@@ -147,8 +148,8 @@ extension ConfigParameter {
     }
 
     /// Redis's rule: only known `{variables}`, braces closed, and something left once
-    /// `{title}`, `{server-mode}`, `{unixsocket}` and `{config-file}` (possibly empty) are
-    /// taken out and spaces trimmed (the address and ports never expand to nothing).
+    /// `{title}`, `{server-mode}` and `{unixsocket}` (empty here) are taken out and spaces
+    /// trimmed (the address, the ports and `{config-file}` never expand to nothing in Redis).
     static func isValidProcTitleTemplate(_ text: String) -> Bool {
         var rest = Substring(text)
         var visible = ""
@@ -156,8 +157,8 @@ extension ConfigParameter {
             visible += rest[..<open]
             guard let close = rest[open...].firstIndex(of: "}") else { return false }
             switch rest[rest.index(after: open)..<close] {
-            case "title", "server-mode", "unixsocket", "config-file": break
-            case "listen-addr", "port", "tls-port": visible += "x"
+            case "title", "server-mode", "unixsocket": break
+            case "listen-addr", "port", "tls-port", "config-file": visible += "x"
             default: return false
             }
             rest = rest[rest.index(after: close)...]

@@ -70,7 +70,7 @@ extension ConfigParameter {
         .storedInteger("min-replicas-max-lag", alias: "min-slaves-max-lag", min: 0, max: Int(Int32.max), default: 10),
         .storedInteger("min-replicas-to-write", alias: "min-slaves-to-write", min: 0, max: Int(Int32.max), default: 0),
         .storedYesNo("no-appendfsync-on-rewrite", default: false),
-        .storedEnum("oom-score-adj", ["no", "yes", "relative", "absolute"], default: "no"),
+        .storedEnum("oom-score-adj", ["no", "yes", "relative", "absolute"], synonyms: ["relative": "yes"], default: "no"),
         .storedString("pidfile", mutable: false),
         .storedEnum("propagation-error-behavior", ["ignore", "panic", "panic-on-replicas"], default: "ignore"),
         .storedYesNo("protected-mode", default: true),
