@@ -1,6 +1,18 @@
 /// SHA-1 (FIPS 180-4), for the script cache: scripts are named by the SHA-1 of their body as
 /// 40 lowercase hex digits, as in Redis (EVALSHA, SCRIPT LOAD, `redis.sha1hex`).
 public func sha1Hex(_ message: [UInt8]) -> [UInt8] {
+    let hex = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(40)
+    for byte in sha1(message) {
+        out.append(hex[Int(byte >> 4)])
+        out.append(hex[Int(byte & 0xF)])
+    }
+    return out
+}
+
+/// The 20-byte SHA-1 digest of `message` (DEBUG DIGEST mixes these).
+public func sha1(_ message: [UInt8]) -> [UInt8] {
     var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
     // Padding: a 1 bit, zeros to 56 mod 64, then the length in bits, big-endian.
     var data = message
@@ -30,11 +42,10 @@ public func sha1Hex(_ message: [UInt8]) -> [UInt8] {
         }
         h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
     }
-    let hex = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
-    out.reserveCapacity(40)
+    out.reserveCapacity(20)
     for word in [h.0, h.1, h.2, h.3, h.4] {
-        for shift in stride(from: 28, through: 0, by: -4) { out.append(hex[Int((word >> UInt32(shift)) & 0xF)]) }
+        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) }
     }
     return out
 }

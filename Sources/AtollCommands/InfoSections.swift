@@ -25,12 +25,6 @@ enum InfoSections {
     static let defaults: Set<String> = ["server", "clients", "memory", "persistence", "stats", "replication",
                                         "cpu", "module_list", "errorstats", "cluster", "keyspace"]
 
-    /// The replication ID a master without replicas reports: random, fixed for the process.
-    static let replicationID: String = {
-        var rng = SystemRandomNumberGenerator()
-        return String((0..<40).map { _ in Array("0123456789abcdef")[Int(rng.next() % 16)] })
-    }()
-
     static func render(_ name: String, _ c: inout CommandContext) -> String {
         let server = c.server
         var lines: [String]
@@ -103,7 +97,7 @@ enum InfoSections {
                      "atoll_transactions_execabort:\(server.stats.execAborts)"]
         case "replication":
             lines = ["# Replication", "role:master", "connected_slaves:0", "master_failover_state:no-failover",
-                     "master_replid:\(replicationID)", "master_replid2:" + String(repeating: "0", count: 40),
+                     "master_replid:\(server.replicationID)", "master_replid2:" + String(repeating: "0", count: 40),
                      "master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
                      "repl_backlog_size:1048576", "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0"]
         case "cpu":

@@ -409,25 +409,12 @@ enum KeyCommands {
 
     static func objectEncoding(_ c: inout CommandContext) {
         guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
-        switch entry.value {
-        case .int: c.out.bulk("int")
-        case .string(let bytes): c.out.bulk(!entry.rawEncoding && bytes.count <= 44 ? "embstr" : "raw")
-        case .hash(let h): c.out.bulk(h.compact ? "listpack" : "hashtable")
-        case .list: c.out.bulk("quicklist")
-        case .set(let s): c.out.bulk(s.compact ? "intset" : "hashtable")
-        case .zset(let z): c.out.bulk(z.compact ? "listpack" : "skiplist")
-        }
+        c.out.bulk(DebugObject.encodingName(entry))
     }
 
     static func objectRefcount(_ c: inout CommandContext) {
         guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
-        // Redis shares the objects for the integers 0...9999, which report INT_MAX.
-        let shared: Bool
-        switch entry.value {
-        case .int(let n): shared = n >= 0 && n < 10000
-        default: shared = false
-        }
-        c.out.integer(shared ? Int(Int32.max) : 1)
+        c.out.integer(DebugObject.refcount(entry))
     }
 
     static func objectIdletime(_ c: inout CommandContext) {

@@ -353,7 +353,9 @@ enum ServerCommands {
             guard !parameter.isProtected || c.server.config.enableProtectedConfigs.allows(c.client) else {
                 return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set protected config")
             }
-            guard !changes.contains(where: { $0.parameter.name == parameter.name }) else {
+            // Redis compares the names as typed: an alias and its parameter are no duplicate
+            // (the later one wins).
+            guard !changes.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
                 return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
             }
             changes.append((parameter, name, String(decoding: c.args[i + 1], as: UTF8.self)))

@@ -14,8 +14,8 @@ extension CommandTable {
             + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
             + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands
-            + LolwutCommand.commands + DumpCommands.commands + PubSubCommands.commands
-            + TrackingCommands.commands)
+            + LolwutCommand.commands + DumpCommands.commands + DebugCommands.commands
+            + PubSubCommands.commands + TrackingCommands.commands)
 }
 
 extension ServerCore {

@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     /// The configuration file the server was started with (an absolute path), which CONFIG
     /// REWRITE rewrites; nil without one.
     public var configFile: String?
+    /// The Redis parameters Atoll accepts without acting on them (`ConfigParameter.redisParameters`),
+    /// by canonical name, as the text CONFIG GET prints; a missing name has its default.
+    public var storedParameters: [String: String] = [:]
     /// Past this size a sparse HyperLogLog is converted to the dense form.
     public var hllSparseMaxBytes = 3000
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
@@ -136,11 +139,13 @@ public struct ConfigParameter: Sendable {
         })
     }
 
-    static func memory(_ name: String, min: Int, _ path: any WritableKeyPath<ServerConfiguration, Int> & Sendable) -> ConfigParameter {
-        ConfigParameter(name: name, alias: nil, mutable: true, rewriteStyle: .memory, get: { String($0[keyPath: path]) }, set: { config, values in
-            guard values.count == 1, let n = parseMemory(values[0]) else { return "argument must be a memory value" }
-            guard n >= min else { return "argument must be between \(min) and \(Int.max) inclusive" }
-            config[keyPath: path] = n
+    static func memory(_ name: String, alias: String? = nil, min: Int, _ path: any WritableKeyPath<ServerConfiguration, Int> & Sendable) -> ConfigParameter {
+        ConfigParameter(name: name, alias: alias, mutable: true, rewriteStyle: .memory, get: { String($0[keyPath: path]) }, set: { config, values in
+            guard values.count == 1 else { return "argument must be a memory value" }
+            switch checkMemory(values[0], min: UInt64(min), max: UInt64(Int.max)) {
+            case .success(let n): config[keyPath: path] = Int(n)
+            case .failure(let reason): return reason.text
+            }
             return nil
         })
     }
@@ -197,7 +202,7 @@ public struct ConfigParameter: Sendable {
     /// silently not enforced. Other valid Redis values get Atoll's own error.
     static let memoryLimitParameters = [
         ConfigParameter(name: "maxmemory", alias: nil, mutable: true, rewriteStyle: .memory, get: { _ in "0" }, set: { _, values in
-            guard values.count == 1, let n = parseMemory(values[0]) else { return "argument must be a memory value" }
+            guard values.count == 1, let n = parseMemoryUnsigned(values[0]) else { return "argument must be a memory value" }
             return n == 0 ? nil : "Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"
         }),
         ConfigParameter(name: "maxmemory-policy", alias: nil, mutable: true, get: { _ in "noeviction" }, set: { _, values in
@@ -219,7 +224,7 @@ public struct ConfigParameter: Sendable {
         }),
         .string("requirepass", \.requirePass),
         .integer("databases", mutable: false, min: 1, max: Int(Int32.max), \.databases),
-        .integer("maxclients", min: 1, max: Int(Int32.max), \.maxClients),
+        .integer("maxclients", min: 1, max: Int(UInt32.max), \.maxClients),
         .integer("timeout", min: 0, max: Int(Int32.max), \.timeout),
         .memory("proto-max-bulk-len", min: 1024 * 1024, \.protoMaxBulkLen),
         .memory("client-query-buffer-limit", min: 1024 * 1024, \.clientQueryBufferLimit),
@@ -234,14 +239,12 @@ public struct ConfigParameter: Sendable {
         .integer("busy-reply-threshold", alias: "lua-time-limit", min: 0, max: Int(Int64.max), \.busyReplyThreshold),
         .integer("hash-max-listpack-entries", alias: "hash-max-ziplist-entries", min: 0, max: Int(Int64.max),
                  \.encodingLimits.hashMaxListpackEntries),
-        .integer("hash-max-listpack-value", alias: "hash-max-ziplist-value", min: 0, max: Int(Int64.max),
-                 \.encodingLimits.hashMaxListpackValue),
+        .memory("hash-max-listpack-value", alias: "hash-max-ziplist-value", min: 0, \.encodingLimits.hashMaxListpackValue),
         .memory("hll-sparse-max-bytes", min: 0, \.hllSparseMaxBytes),
         .integer("set-max-intset-entries", min: 0, max: Int(Int64.max), \.encodingLimits.setMaxIntsetEntries),
         .integer("zset-max-listpack-entries", alias: "zset-max-ziplist-entries", min: 0, max: Int(Int64.max),
                  \.encodingLimits.zsetMaxListpackEntries),
-        .integer("zset-max-listpack-value", alias: "zset-max-ziplist-value", min: 0, max: Int(Int64.max),
-                 \.encodingLimits.zsetMaxListpackValue),
+        .memory("zset-max-listpack-value", alias: "zset-max-ziplist-value", min: 0, \.encodingLimits.zsetMaxListpackValue),
         ConfigParameter(name: "dir", alias: nil, mutable: true, isProtected: true, rewriteStyle: .quoted, get: { $0.dir }, set: { config, values in
             guard values.count == 1 else { return "wrong number of arguments" }
             return setDirectory(values[0], &config)
@@ -258,7 +261,7 @@ public struct ConfigParameter: Sendable {
         .yesNo("appendonly", \.appendOnly),
         ConfigParameter(name: "appendfsync", alias: nil, mutable: true, get: { $0.appendFsync.rawValue }, set: { config, values in
             guard values.count == 1, let policy = AppendOnlyLog.FsyncPolicy(rawValue: values[0].lowercased()) else {
-                return "argument(s) must be one of the following: always, everysec, no"
+                return "argument(s) must be one of the following: everysec, always, no"
             }
             config.appendFsync = policy
             return nil
@@ -271,7 +274,7 @@ public struct ConfigParameter: Sendable {
         .protectedAccess("enable-protected-configs", \.enableProtectedConfigs),
         .protectedAccess("enable-debug-command", \.enableDebugCommand),
         .clientOutputBufferLimit,
-    ] + memoryLimitParameters
+    ] + memoryLimitParameters + redisParameters
 }
 
 /// Sets `dir` as Redis's `chdir` would take it, without changing the process's directory:
@@ -318,18 +321,9 @@ public func currentDirectory() -> String {
     return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// Redis's `memtoull`: a number with an optional unit (b, k, kb, m, mb, g, gb; any case).
+/// Redis's `memtoull` (see `parseMemoryUnsigned`), nil past `Int.max` too.
 public func parseMemory(_ text: String) -> Int? {
-    let lower = text.lowercased()
-    let units: [(String, Int)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000),
-                                  ("m", 1_000_000), ("k", 1000), ("b", 1)]
-    for (suffix, scale) in units where lower.hasSuffix(suffix) {
-        guard let n = Int(lower.dropLast(suffix.count)), n >= 0 else { return nil }
-        let (v, overflow) = n.multipliedReportingOverflow(by: scale)
-        return overflow ? nil : v
-    }
-    guard let n = Int(lower), n >= 0 else { return nil }
-    return n
+    parseMemoryUnsigned(text).flatMap { Int(exactly: $0) }
 }
 
 /// How CONFIG REWRITE writes a parameter's value, as Redis writes its kind of option.

@@ -79,6 +79,13 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) public var aof: AppendOnlyLog?
     /// Background saves and rewrites: the running child and what the last ones did.
     @exclusivity(unchecked) public var persistence = PersistenceState()
+    /// The replication ID INFO reports (random; DEBUG CHANGE-REPL-ID draws another).
+    @exclusivity(unchecked) public var replicationID = randomHex40()
+    /// DEBUG PAUSE-CRON 1: the background task (expiry, timeouts, persistence) does nothing.
+    @exclusivity(unchecked) public var cronPaused = false
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: kept for the reply only (Atoll's lists have no
+    /// plain nodes to switch to).
+    @exclusivity(unchecked) public var quicklistPackedThreshold: UInt64 = 1 << 30
     /// Set once the data is synced and saved for an exit, so it happens once.
     @exclusivity(unchecked) public var shutdownPrepared = false
     /// True while the append-only file is replayed at start: nothing expires meanwhile.
@@ -107,9 +114,7 @@ public final class ServerCore: @unchecked Sendable {
         self.table = table
         self.startTime = now
         self.lastSave = now / 1000
-        var rng = SystemRandomNumberGenerator()
-        let hex = Array("0123456789abcdef")
-        self.runID = String((0..<40).map { _ in hex[Int(rng.next() % 16)] })
+        self.runID = randomHex40()
         self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
     }
 
@@ -206,4 +211,11 @@ public func monotonicNanos() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// 40 random lowercase hex digits, the shape of Redis's run and replication IDs.
+public func randomHex40() -> String {
+    var rng = SystemRandomNumberGenerator()
+    let hex = Array("0123456789abcdef")
+    return String((0..<40).map { _ in hex[Int(rng.next() % 16)] })
 }

@@ -1,7 +1,7 @@
 /// Persistence commands: SAVE and BGSAVE write an RDB snapshot (`RDBWriter`) to
 /// `dir`/`dbfilename` through a temporary file and a rename, so the file is never seen half
-/// written; BGREWRITEAOF rewrites the append-only file; DEBUG RELOAD and DEBUG LOADAOF reload
-/// the dataset from disk (for tests). `loadSnapshot` reads a snapshot back at start.
+/// written; BGREWRITEAOF rewrites the append-only file; DEBUG RELOAD and DEBUG LOADAOF (run by
+/// `DebugCommands`) reload the dataset from disk (for tests). `loadSnapshot` reads a snapshot back at start.
 import AtollBytes
 import AtollCore
 import AtollKeyspace
@@ -22,7 +22,6 @@ public enum PersistenceCommands {
         .init("save", save),
         .init("bgsave", bgsave),
         .init("bgrewriteaof", bgrewriteaof),
-        .init("debug", .protected, debug),
     ]
 
     static func bgsave(_ c: inout CommandContext) {
@@ -60,53 +59,45 @@ public enum PersistenceCommands {
         c.out.status(busyWithSnapshot ? "Background append only file rewriting scheduled" : "Background append only file rewriting started")
     }
 
-    /// DEBUG RELOAD (save, empty the dataset, load the snapshot back) and DEBUG LOADAOF (sync
-    /// the append-only file, empty, replay it): what tests use to check that what is on disk
-    /// is the dataset.
-    static func debug(_ c: inout CommandContext) {
-        if c.argIs(1, "reload") {
-            guard c.args.count == 2 else { return c.out.error("ERR DEBUG RELOAD only supports plain reloads in Atoll") }
-            if let error = c.server.saveNow(c.now) {
-                return c.out.error("ERR Error trying to save the DB: \(error)")
-            }
-            emptyForReload(c.server)
-            do {
-                _ = try loadSnapshot(into: c.server, now: c.now)
-            } catch {
-                return c.out.error("ERR Error trying to load the RDB dump, check server logs.")
-            }
-            c.server.logHandler?(2, "DB reloaded by DEBUG RELOAD")
-            return c.out.ok()
+    /// DEBUG RELOAD (save, empty the dataset, load the snapshot back): what tests use to check
+    /// that what is on disk is the dataset. DEBUG itself is in AtollCommands' `DebugCommands`.
+    package static func debugReload(_ c: inout CommandContext) {
+        guard c.args.count == 2 else { return c.out.error("ERR DEBUG RELOAD only supports plain reloads in Atoll") }
+        if let error = c.server.saveNow(c.now) {
+            return c.out.error("ERR Error trying to save the DB: \(error)")
         }
-        if c.argIs(1, "loadaof") {
-            guard let aof = c.server.appendOnlyFile else { return c.out.ok() }
-            do {
-                try c.server.completeAwaitedBase(now: c.now)
-            } catch {
-                c.server.logHandler?(3, "\(error)")
-                return c.out.error("ERR Error loading the AOF, check server logs.")
-            }
-            aof.close()
-            let log = aof.log ?? { _, _ in }
-            emptyForReload(c.server)
-            c.server.aof = nil
-            do {
-                c.server.aof = try AppendOnlyFile.load(for: c.server, log: log)
-            } catch {
-                c.server.logHandler?(3, "\(error)")
-                c.server.config.appendOnly = false
-                return c.out.error("ERR Error loading the AOF, check server logs.")
-            }
-            c.server.logHandler?(2, "Append Only File loaded by DEBUG LOADAOF")
-            return c.out.ok()
+        emptyForReload(c.server)
+        do {
+            _ = try loadSnapshot(into: c.server, now: c.now)
+        } catch {
+            return c.out.error("ERR Error trying to load the RDB dump, check server logs.")
         }
-        if c.argIs(1, "help") {
-            return replyHelp(&c, "DEBUG", [
-                "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
-                "RELOAD", "    Save the RDB on disk and reload it back to memory.",
-            ])
+        c.server.logHandler?(2, "DB reloaded by DEBUG RELOAD")
+        c.out.ok()
+    }
+
+    /// DEBUG LOADAOF: sync the append-only file, empty the dataset, replay the file.
+    package static func debugLoadAOF(_ c: inout CommandContext) {
+        guard let aof = c.server.appendOnlyFile else { return c.out.ok() }
+        do {
+            try c.server.completeAwaitedBase(now: c.now)
+        } catch {
+            c.server.logHandler?(3, "\(error)")
+            return c.out.error("ERR Error loading the AOF, check server logs.")
         }
-        c.out.error("ERR unknown subcommand '\(cText(c.args[1], max: 128))'. Try DEBUG HELP.")
+        aof.close()
+        let log = aof.log ?? { _, _ in }
+        emptyForReload(c.server)
+        c.server.aof = nil
+        do {
+            c.server.aof = try AppendOnlyFile.load(for: c.server, log: log)
+        } catch {
+            c.server.logHandler?(3, "\(error)")
+            c.server.config.appendOnly = false
+            return c.out.error("ERR Error loading the AOF, check server logs.")
+        }
+        c.server.logHandler?(2, "Append Only File loaded by DEBUG LOADAOF")
+        c.out.ok()
     }
 
     /// Empties every database and the script and function caches before a reload.

@@ -148,6 +148,17 @@ public enum RDBObjectWriter {
     /// The list as Redis's quicklist holds it after the same elements were appended one by one:
     /// the node count, then each node as its container (2 packed, 1 plain) and its listpack.
     static func appendQuicklist(_ list: ListObject, to out: inout [UInt8]) {
+        let nodes = quicklistNodes(list)
+        RDBWriter.appendLength(nodes.count, to: &out)
+        for node in nodes {
+            RDBWriter.appendLength(node.container, to: &out)
+            appendString(node.bytes, to: &out)
+        }
+    }
+
+    /// The nodes of the quicklist Redis would hold after the same elements were appended one
+    /// by one: each node's container (2 packed, 1 plain) and its listpack (or lone element).
+    public static func quicklistNodes(_ list: ListObject) -> [(container: Int, bytes: [UInt8])] {
         var nodes: [(container: Int, bytes: [UInt8])] = []
         var pack: Listpack?
         for item in list.items {
@@ -168,11 +179,7 @@ public enum RDBObjectWriter {
             pack!.append(item.array)
         }
         if let open = pack { nodes.append((2, open.finish())) }
-        RDBWriter.appendLength(nodes.count, to: &out)
-        for node in nodes {
-            RDBWriter.appendLength(node.container, to: &out)
-            appendString(node.bytes, to: &out)
-        }
+        return nodes
     }
 }
 

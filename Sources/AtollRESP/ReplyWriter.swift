@@ -218,6 +218,21 @@ public struct ReplyWriter {
     }
 
 
+    /// An attribute header (`|` in RESP3), whose `count` pairs precede the reply they
+    /// describe. RESP2 has no attributes: callers skip the pairs there.
+    public mutating func attributeHeader(_ count: Int) {
+        writeFrame(UInt8(ascii: "|"), Int64(count), nil)
+    }
+
+    /// A big number (`(` in RESP3) given as its decimal digits; a bulk string in RESP2.
+    public mutating func bigNumber(_ digits: String) {
+        guard resp3 else { return bulk(digits) }
+        guard hasRoom() else { return }
+        buffer.writeInteger(UInt8(ascii: "("))
+        buffer.writeString(digits)
+        writeStatic("\r\n")
+    }
+
     // MARK: - Digits
 
     /// Writes `type`, the decimal `number`, CRLF and, when given, `payload` and CRLF, with one

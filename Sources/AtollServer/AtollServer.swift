@@ -146,7 +146,7 @@ public final class AtollServer: @unchecked Sendable {
             // Skipped while a script (or anything else) holds the lock: the next tick catches up.
             guard shared.lock.tryLock() else { return }
             defer { shared.lock.unlock() }
-            if shared.core.shutdownPrepared { return }
+            if shared.core.shutdownPrepared || shared.core.cronPaused { return }
             do {
                 let core = shared.core
                 core.lruClock = UInt32(truncatingIfNeeded: now / 1000)

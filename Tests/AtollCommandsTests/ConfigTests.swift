@@ -227,7 +227,7 @@ import Testing
         #expect(parseMemory("5b") == 5)
         #expect(parseMemory("-1") == nil)
         #expect(parseMemory("abc") == nil)
-        #expect(parseMemory("") == nil)
+        #expect(parseMemory("") == 0)  // memtoull reads no digits as 0
     }
 }
 
