@@ -91,6 +91,10 @@ def readable(frames: list[bytes]) -> list[str]:
     return out
 
 
+# Every family with all classes, and again with `new` and `keymiss` too.
+FAMILY_FLAGS = pytest.mark.parametrize("flags", ["KEA", "KEAnm"])
+
+
 @pytest.fixture
 def events(ref_port, atoll_port):
     made = []
@@ -115,8 +119,9 @@ def test_config_parsing_and_canonical_printing(events):
     e.run("CONFIG", "GET", "notify-key*")
 
 
-def test_strings(events):
-    e = events()
+@FAMILY_FLAGS
+def test_strings(events, flags):
+    e = events(flags)
     e.script([
         ["SET", "a", "1"], ["SET", "a", "2", "EX", "100"], ["SET", "a", "3", "KEEPTTL"], ["SET", "b", "1", "NX"],
         ["SET", "b", "2", "NX"], ["SET", "nx", "2", "XX"], ["SET", "b", "2", "XX", "GET"], ["SET", "b", "3", "GET"],
@@ -134,8 +139,9 @@ def test_strings(events):
     ])
 
 
-def test_generic_key_commands(events):
-    e = events()
+@FAMILY_FLAGS
+def test_generic_key_commands(events, flags):
+    e = events(flags)
     e.script([
         ["MSET", "a", "1", "b", "2", "c", "3"], ["DEL", "a", "nokey", "b"], ["UNLINK", "c", "nokey"],
         ["SET", "k", "v"], ["EXPIRE", "k", "100"], ["PEXPIRE", "k", "200000", "GT"], ["EXPIRE", "k", "10", "NX"],
@@ -152,8 +158,9 @@ def test_generic_key_commands(events):
     ])
 
 
-def test_dump_restore_and_sort_store(events):
-    e = events()
+@FAMILY_FLAGS
+def test_dump_restore_and_sort_store(events, flags):
+    e = events(flags)
     e.run("RPUSH", "l", "3", "1", "2")
     payload = e.cmd[0].command("DUMP", "l")
     body = resp.parse(payload)
@@ -166,8 +173,9 @@ def test_dump_restore_and_sort_store(events):
     ])
 
 
-def test_lists(events):
-    e = events()
+@FAMILY_FLAGS
+def test_lists(events, flags):
+    e = events(flags)
     e.script([
         ["LPUSH", "l", "a", "b"], ["RPUSH", "l", "c"], ["LPUSHX", "nokey", "a"], ["RPUSHX", "l", "d"],
         ["LINSERT", "l", "BEFORE", "c", "x"], ["LINSERT", "l", "BEFORE", "nope", "x"], ["LSET", "l", "0", "z"],
@@ -184,8 +192,9 @@ def test_lists(events):
     ])
 
 
-def test_blocked_clients_served(events):
-    e = events()
+@FAMILY_FLAGS
+def test_blocked_clients_served(events, flags):
+    e = events(flags)
     waiter = e.connection()
     for args, push in [
         (["BLPOP", "q", "0"], ["LPUSH", "q", "a"]),
@@ -207,8 +216,9 @@ def test_blocked_clients_served(events):
     e.run("DEL", "q", "z", "dst")
 
 
-def test_hashes(events):
-    e = events()
+@FAMILY_FLAGS
+def test_hashes(events, flags):
+    e = events(flags)
     e.script([
         ["HSET", "h", "a", "1", "b", "2"], ["HSET", "h", "a", "1"], ["HMSET", "h", "c", "3"], ["HSETNX", "h", "a", "x"],
         ["HSETNX", "h", "d", "4"], ["HSETNX", "h2", "d", "4"], ["HINCRBY", "h", "n", "5"], ["HINCRBY", "h3", "n", "5"],
@@ -218,8 +228,9 @@ def test_hashes(events):
     ])
 
 
-def test_sets(events):
-    e = events()
+@FAMILY_FLAGS
+def test_sets(events, flags):
+    e = events(flags)
     e.script([
         ["SADD", "s", "a", "b", "c"], ["SADD", "s", "a"], ["SREM", "s", "nope"], ["SREM", "s", "a"],
         ["SMOVE", "s", "t", "b"], ["SMOVE", "s", "t", "c"], ["SMOVE", "t", "t", "b"], ["SMOVE", "nokey", "t", "b"],
@@ -232,8 +243,9 @@ def test_sets(events):
     ])
 
 
-def test_sorted_sets(events):
-    e = events()
+@FAMILY_FLAGS
+def test_sorted_sets(events, flags):
+    e = events(flags)
     e.script([
         ["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["ZADD", "z", "1", "a"], ["ZADD", "z", "5", "a"],
         ["ZADD", "z", "NX", "9", "a"], ["ZADD", "z", "XX", "9", "new"], ["ZADD", "nokey", "XX", "1", "a"],
@@ -252,8 +264,9 @@ def test_sorted_sets(events):
     ])
 
 
-def test_bitmaps_hyperloglog_geo(events):
-    e = events()
+@FAMILY_FLAGS
+def test_bitmaps_hyperloglog_geo(events, flags):
+    e = events(flags)
     e.script([
         ["SETBIT", "b", "7", "1"], ["SETBIT", "b", "7", "1"], ["SETBIT", "b", "7", "0"], ["SETBIT", "b", "100", "0"],
         ["SETBIT", "b2", "3", "0"], ["GETBIT", "b", "7"], ["BITCOUNT", "b"],
@@ -276,8 +289,9 @@ def test_bitmaps_hyperloglog_geo(events):
     ])
 
 
-def test_transactions_and_scripts(events):
-    e = events()
+@FAMILY_FLAGS
+def test_transactions_and_scripts(events, flags):
+    e = events(flags)
     e.run("MULTI", check=False)
     for args in (["SET", "a", "1"], ["LPUSH", "l", "x"], ["DEL", "a"], ["INCR", "n"], ["EXPIRE", "n", "100"]):
         e.run(*args, check=False)
@@ -293,8 +307,9 @@ def test_transactions_and_scripts(events):
     e.run("FUNCTION", "DELETE", "kse")
 
 
-def test_other_databases(events):
-    e = events()
+@FAMILY_FLAGS
+def test_other_databases(events, flags):
+    e = events(flags)
     e.run("SELECT", "7")
     e.script([["SET", "a", "1"], ["LPUSH", "l", "x"], ["MOVE", "a", "2"], ["COPY", "l", "l2", "DB", "0"],
               ["SELECT", "0"], ["DEL", "l2"], ["SWAPDB", "0", "7"], ["RPOP", "l"]])
@@ -385,3 +400,54 @@ def test_key_misses(events):
         ["ZINTERCARD", "1", "a"], ["SORT", "nl", "STORE", "st"], ["MOVE", "nokey", "1"], ["PERSIST", "x"],
         ["LPOP", "x"], ["SPOP", "x"], ["ZPOPMIN", "x"], ["HDEL", "x", "f"], ["SREM", "x", "m"], ["LMPOP", "1", "x", "LEFT"],
     ])
+
+
+# Commands after whose reply Redis writes (some of) the messages to a client subscribed to
+# its own events, where Atoll writes them before it: the order of reply and message for such
+# a client (RESP3) is not yet Redis's for these.
+OWN_EVENTS_ORDER_DIFFERS = {
+    "LPUSH", "RPUSH", "RPOP", "LPOP", "LSET", "LMOVE", "HSET", "HINCRBY", "EXPIRE", "SPOP", "SINTERSTORE",
+    "ZADD", "ZINCRBY", "ZPOPMIN", "ZUNIONSTORE", "GEOADD",
+}
+
+
+def test_resp3_client_receives_its_own_events(ref_port, atoll_port):
+    """A RESP3 client subscribed to the events of its own commands gets each message where
+    Redis writes it, before or after the command's reply, except for the commands listed in
+    OWN_EVENTS_ORDER_DIFFERS (Redis even writes ZPOPMIN's message inside its array reply).
+    The messages themselves are compared by the tests above."""
+    conns = [resp.Conn(p, timeout=5.0) for p in (ref_port, atoll_port)]
+    differing = set()
+    try:
+        for c in conns:
+            c.command("HELLO", "3")
+            assert c.command("CONFIG", "SET", "notify-keyspace-events", "KEA") == b"+OK\r\n"
+            c.send_raw(resp.encode("PSUBSCRIBE", "__keyevent@0__:*"))
+            c.read_reply()
+        for args in (["SET", "a", "1"], ["GETDEL", "a"], ["LPUSH", "l", "x", "y"], ["RPOP", "l"], ["HSET", "h", "f", "v"],
+                     ["DEL", "h", "nokey"], ["SET", "b", "2", "EX", "100", "GET"], ["INCR", "n"], ["GETEX", "n", "PERSIST"],
+                     ["GETEX", "b", "PERSIST"], ["MSET", "a", "1", "b", "2"], ["APPEND", "a", "x"], ["INCRBYFLOAT", "a", "1"],
+                     ["SETRANGE", "a", "0", "x"], ["EXPIRE", "a", "100"], ["PERSIST", "a"], ["RENAME", "a", "c"],
+                     ["COPY", "c", "d"], ["LPOP", "l"], ["RPUSH", "l", "a", "b"], ["LSET", "l", "0", "x"],
+                     ["LINSERT", "l", "BEFORE", "x", "y"], ["LREM", "l", "0", "y"], ["LTRIM", "l", "0", "0"],
+                     ["LMOVE", "l", "l2", "LEFT", "LEFT"], ["HSET", "h", "f", "v"], ["HINCRBY", "h", "n", "1"],
+                     ["HDEL", "h", "f", "n"], ["SADD", "s", "a", "b"], ["SREM", "s", "a"], ["SMOVE", "s", "s2", "b"],
+                     ["SADD", "s", "1"], ["SPOP", "s"], ["SADD", "s", "1", "2"], ["SINTERSTORE", "s3", "s", "s"],
+                     ["ZADD", "z", "1", "a", "2", "b"], ["ZINCRBY", "z", "1", "a"], ["ZREM", "z", "a"], ["ZPOPMIN", "z"],
+                     ["ZADD", "z", "1", "a"], ["ZUNIONSTORE", "z2", "1", "z"], ["ZREMRANGEBYRANK", "z", "0", "-1"],
+                     ["SETBIT", "bb", "1", "1"], ["PFADD", "p", "a"], ["PFMERGE", "p2", "p"], ["BITOP", "OR", "bo", "bb"],
+                     ["SORT", "l2", "STORE", "so"], ["EXPIRE", "so", "0"], ["MOVE", "d", "1"], ["GEOADD", "g", "1", "1", "m"]):
+            streams = []
+            for c in conns:
+                c.send_raw(resp.encode(*args) + resp.encode("PING"))
+                frames = []
+                while not frames or frames[-1] != b"+PONG\r\n":
+                    frames.append(c.read_reply())
+                streams.append(frames)
+            if streams[0] != streams[1]:
+                differing.add(args[0])
+        assert differing == OWN_EVENTS_ORDER_DIFFERS
+    finally:
+        for c in conns:
+            c.command("CONFIG", "SET", "notify-keyspace-events", "")
+            c.close()
