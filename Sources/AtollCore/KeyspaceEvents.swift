@@ -119,7 +119,7 @@ extension ServerCore {
     /// PUBLISH. The caller has checked that `type` is enabled.
     public func publishKeyspaceEvent(_ type: KeyspaceEventClass, _ event: StaticString, _ key: Bytes, db: Int,
                                      current: ClientSession?, out: inout ReplyWriter, now: Int64) {
-        let flags = config.keyspaceEvents.enabled
+        let flags = KeyspaceEventClass(rawValue: keyspaceEventMask)
         guard flags.contains(type), !pubsub.isEmpty else { return }
         let name = UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount)
         let database = Array(String(db).utf8)
@@ -135,7 +135,7 @@ extension ServerCore {
 
     /// An event with no client behind it (the active expiry cycle).
     public func publishKeyspaceEvent(_ type: KeyspaceEventClass, _ event: StaticString, _ key: Bytes, db: Int, now: Int64) {
-        guard config.keyspaceEvents.enabled.contains(type), !pubsub.isEmpty else { return }
+        guard keyspaceEventMask & type.rawValue != 0, !pubsub.isEmpty else { return }
         var sink = ReplyWriter(buffer: ByteBuffer())
         publishKeyspaceEvent(type, event, key, db: db, current: nil, out: &sink, now: now)
     }
@@ -145,7 +145,7 @@ extension CommandContext {
     /// Redis's `notifyKeyspaceEvent` for this command: event `event` of class `type` about
     /// `key` in the client's database (or `db`). One test when the class is off.
     @inlinable public mutating func notify(_ type: KeyspaceEventClass, _ event: StaticString, _ key: Bytes, db: Int? = nil) {
-        if server.config.keyspaceEvents.enabled.rawValue & type.rawValue == 0 { return }
+        if server.keyspaceEventMask & type.rawValue == 0 { return }
         publishEvent(type, event, key, db: db ?? client.db)
     }
 
