@@ -38,7 +38,7 @@ enum BitmapCommands {
     /// Redis's `lookupStringForBitCommand` and the change after it: the string at `key`, made
     /// (zero bits) or zero-padded to `byteCount` bytes, changed in place by `body`, which
     /// returns its result and whether it changed a byte. Nil after WRONGTYPE. The key counts
-    /// as modified when it was made, grew, or changed.
+    /// as modified, and the `setbit` event is published, when it was made, grew, or changed.
     static func modifyString<R>(_ key: Bytes, byteCount: Int, _ c: inout CommandContext,
                                 _ body: (inout [UInt8]) -> (R, changed: Bool)) -> R? {
         // The entry is not kept: a second reference to the bytes would copy them below.
@@ -46,6 +46,7 @@ enum BitmapCommands {
             var bytes = [UInt8](repeating: 0, count: byteCount)
             let (result, _) = body(&bytes)
             c.store(key, .string(Bytes(bytes)), raw: true)
+            c.notify(.string, "setbit", key)
             return result
         }
         guard isString else {
@@ -58,7 +59,10 @@ enum BitmapCommands {
             let (result, changed) = body(&bytes)
             return (result, grew || changed)
         }
-        if changed { c.modified(key) }
+        if changed {
+            c.modified(key)
+            c.notify(.string, "setbit", key)
+        }
         return result
     }
 
@@ -266,6 +270,7 @@ enum BitmapCommands {
             }
         }
         c.store(destination, .string(Bytes(result)), raw: true)
+        c.notify(.string, "set", destination)
         c.out.integer(length)
     }
 }

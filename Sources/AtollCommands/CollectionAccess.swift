@@ -50,16 +50,22 @@ extension CommandContext {
     /// Stores a new collection under `key` (which must be missing or about to be replaced) and
     /// returns it for the caller to fill. The caller still calls `modified(key)` once it has
     /// changed it; creating a key also tells blocked clients about it.
+    /// (A key that did not exist is `new`, Redis's `dbAdd` event.)
     @inlinable public mutating func create(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry) {
-        keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock))
+        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock))
+        if replaced == nil || replaced! != noExpiry { stored(key, replacedExpiry: replaced) }
         signalKeyReady(key, holding: value)
     }
 
-    /// Deletes `key` when its collection is empty (after a pop or removal); returns true if it did.
+    /// After a pop or removal: publishes the command's `event` (of class `type`), then deletes
+    /// `key` when its collection is empty, with the `del` event, in Redis's order; returns
+    /// true if it deleted it.
     @inlinable @discardableResult
-    public mutating func deleteIfEmpty(_ key: Bytes, count: Int) -> Bool {
+    public mutating func deleteIfEmpty(_ key: Bytes, count: Int, _ type: KeyspaceEventClass, _ event: StaticString) -> Bool {
+        notify(type, event, key)
         guard count == 0 else { return false }
         keyspace.databases[client.db].remove(key)
+        notify(.generic, "del", key)
         return true
     }
 

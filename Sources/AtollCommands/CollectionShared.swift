@@ -30,13 +30,14 @@ func indexRange(start: Int64, end: Int64, count: Int) -> Range<Int>? {
 }
 
 /// Removes each of arguments 2... with `remove` (true when it was there), then, if anything
-/// went, deletes the key should the collection be empty (`remaining` is its size) and counts
-/// the change; replies with how many went. HDEL and SREM.
-func removeArguments(_ c: inout CommandContext, _ key: Bytes, remove: (Bytes) -> Bool, remaining: () -> Int) {
+/// went, publishes `event` (of class `type`), deletes the key should the collection be empty
+/// (`remaining` is its size) and counts the change; replies with how many went. HDEL and SREM.
+func removeArguments(_ c: inout CommandContext, _ key: Bytes, _ type: KeyspaceEventClass, _ event: StaticString,
+                     remove: (Bytes) -> Bool, remaining: () -> Int) {
     var removed = 0
     for i in 2..<c.args.count where remove(Bytes(c.args[i])) { removed += 1 }
     if removed > 0 {
-        c.deleteIfEmpty(key, count: remaining())
+        c.deleteIfEmpty(key, count: remaining(), type, event)
         c.modified(key)
     }
     c.out.integer(removed)

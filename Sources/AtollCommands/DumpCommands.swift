@@ -84,18 +84,23 @@ enum DumpCommands {
         case .failure(.versionOrChecksum): return c.out.error("ERR DUMP payload version or checksum are wrong")
         case .failure(.badData): return c.out.error("ERR Bad data format")
         }
-        let deleted = options.replace && c.delete(key)
+        let deleted = options.replace && c.delete(key, silently: true)
         // Redis adds the time with C's wrapping arithmetic: a huge TTL lands in the past.
         if ttl != 0 && !options.absoluteTTL { ttl = ttl &+ c.now }
         if ttl != 0 && ttl <= c.now {
-            if deleted && c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
+            if deleted {
+                c.notify(.generic, "del", key)
+                if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
+            }
             return c.out.ok()
         }
         var lastAccess = c.server.lruClock
         if let idle = options.idleSeconds { lastAccess &-= UInt32(truncatingIfNeeded: idle) }
         c.keyspace.databases[c.client.db].store(
             key, Entry(value: value, expireAt: ttl == 0 ? noExpiry : ttl, lastAccess: lastAccess))
+        c.notify(.new, "new", key)
         c.modified(key)
+        c.notify(.generic, "restore", key)
         c.signalKeyReady(key, holding: value)
         // A relative TTL is logged as the absolute time it gave, as Redis propagates it.
         if ttl != 0 && !options.absoluteTTL && c.logsWrites {

@@ -297,7 +297,8 @@ enum GeoCommands {
             let limits = c.server.config.encodingLimits
             let longest = entries.reduce(0) { max($0, $1.member.count) }
             let compact = entries.count <= limits.zsetMaxListpackEntries && longest <= limits.zsetMaxListpackValue
-            SortedSetCommands.replaceWithResult(&c, store, SortedSetObject.make(sorted: entries, compact: compact))
+            SortedSetCommands.replaceWithResult(&c, store, SortedSetObject.make(sorted: entries, compact: compact),
+                                                form == .searchStore ? "geosearchstore" : "georadiusstore")
             return c.out.integer(returned)
         }
         let options = (withDistance ? 1 : 0) + (withHash ? 1 : 0) + (withCoordinates ? 1 : 0)

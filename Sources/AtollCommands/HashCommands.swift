@@ -65,6 +65,7 @@ enum HashCommands {
         for i in stride(from: 2, to: c.args.count, by: 2) where hash.set(Bytes(c.args[i]), Bytes(c.args[i + 1]), limits: limits) {
             added += 1
         }
+        c.notify(.hash, "hset", key)
         c.modified(key)
         replyOK ? c.out.ok() : c.out.integer(added)
     }
@@ -74,6 +75,7 @@ enum HashCommands {
         guard let hash = writable(&c, key) else { return }
         if hash.contains(field) { return c.out.integer(0) }
         hash.set(field, Bytes(c.args[3]), limits: c.encodingLimits)
+        c.notify(.hash, "hset", key)
         c.modified(key)
         c.out.integer(1)
     }
@@ -140,7 +142,7 @@ enum HashCommands {
     static func hdel(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         guard let hash = existing(c.writeHash(key), &c, orReply: { $0.out.integer(0) }) else { return }
-        removeArguments(&c, key, remove: { hash.remove($0) }, remaining: { hash.count })
+        removeArguments(&c, key, .hash, "hdel", remove: { hash.remove($0) }, remaining: { hash.count })
     }
 
     // MARK: - Counters
@@ -157,10 +159,12 @@ enum HashCommands {
         }
     }
 
-    /// Stores a counter's new text, creating the hash if needed.
-    private static func storeCounter(_ c: inout CommandContext, _ key: Bytes, _ hash: HashObject?, _ field: Bytes, _ value: Bytes) {
+    /// Stores a counter's new text, creating the hash if needed, and publishes `event`.
+    private static func storeCounter(_ c: inout CommandContext, _ key: Bytes, _ hash: HashObject?, _ field: Bytes, _ value: Bytes,
+                                     _ event: StaticString) {
         guard let target = hash ?? writable(&c, key) else { return }
         target.set(field, value, limits: c.encodingLimits)
+        c.notify(.hash, event, key)
         c.modified(key)
     }
 
@@ -176,7 +180,7 @@ enum HashCommands {
         }
         let (result, overflow) = current.addingReportingOverflow(delta)
         if overflow { return c.out.error("ERR increment or decrement would overflow") }
-        storeCounter(&c, key, hash, field, Bytes(decimal: result))
+        storeCounter(&c, key, hash, field, Bytes(decimal: result), "hincrby")
         c.out.integer(result)
     }
 
@@ -194,7 +198,7 @@ enum HashCommands {
         let result = current + delta
         if result.isNaN || result.isInfinite { return c.out.error("ERR increment would produce NaN or Infinity") }
         let text = formatLongDouble(result)
-        storeCounter(&c, key, hash, field, Bytes(text))
+        storeCounter(&c, key, hash, field, Bytes(text), "hincrbyfloat")
         if c.logsWrites { c.logAs([Array("HSET".utf8), c.args[1], c.args[2], text]) }
         c.out.bulk(text)
     }

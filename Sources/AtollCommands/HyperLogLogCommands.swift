@@ -70,6 +70,7 @@ enum HyperLogLogCommands {
             return (updated, updated && exists)
         }
         guard let updated else { return c.out.error(invalid) }
+        if updated { c.notify(.string, "pfadd", key) }
         c.out.integer(updated ? 1 : 0)
     }
 
@@ -151,6 +152,7 @@ enum HyperLogLogCommands {
             return (true, true)
         }
         guard converted else { return c.out.error(invalid) }
+        c.notify(.string, "pfadd", key)
         c.out.ok()
     }
 

@@ -53,7 +53,7 @@ enum KeyCommands {
 
     static func exists(_ c: inout CommandContext) {
         var found = 0
-        for i in 1..<c.args.count where c.lookup(Bytes(c.args[i])) != nil { found += 1 }
+        for i in 1..<c.args.count where c.lookupRead(Bytes(c.args[i]), touch: false) != nil { found += 1 }
         c.out.integer(found)
     }
 
@@ -64,7 +64,7 @@ enum KeyCommands {
     }
 
     static func type(_ c: inout CommandContext) {
-        guard let entry = c.lookup(Bytes(c.args[1])) else { return c.out.status("none") }
+        guard let entry = c.lookupRead(Bytes(c.args[1]), touch: false) else { return c.out.status("none") }
         c.out.status(entry.value.typeName)
     }
 
@@ -79,12 +79,15 @@ enum KeyCommands {
         if source == target { return onlyIfAbsent ? c.out.integer(0) : c.out.ok() }
         if c.lookup(target) != nil {
             if onlyIfAbsent { return c.out.integer(0) }
-            c.delete(target)
+            c.delete(target, silently: true)
         }
         c.keyspace.databases[c.client.db].remove(source)
         c.keyspace.databases[c.client.db].store(target, entry)
+        c.notify(.new, "new", target)
         c.modified(source)
         c.modified(target)
+        c.notify(.generic, "rename_from", source)
+        c.notify(.generic, "rename_to", target)
         c.signalKeyReady(target, holding: entry.value)
         onlyIfAbsent ? c.out.integer(1) : c.out.ok()
     }
@@ -130,7 +133,10 @@ enum KeyCommands {
         if c.lookup(target, db: targetDB) != nil && !replace { return c.out.integer(0) }
         c.keyspace.databases[targetDB].store(target, Entry(value: entry.value.deepCopy(), expireAt: entry.expireAt,
                                                            lastAccess: c.server.lruClock))
+        // Redis deletes a replaced target first, so the copy is always a new key.
+        c.notify(.new, "new", target, db: targetDB)
         c.modified(target, db: targetDB)
+        c.notify(.generic, "copy_to", target, db: targetDB)
         c.signalKeyReady(target, holding: entry.value, db: targetDB)
         c.out.integer(1)
     }
@@ -142,9 +148,12 @@ enum KeyCommands {
         guard let entry = c.lookup(key) else { return c.out.integer(0) }
         if c.lookup(key, db: targetDB) != nil { return c.out.integer(0) }
         c.keyspace.databases[targetDB].store(key, entry)
+        c.notify(.new, "new", key, db: targetDB)
         c.keyspace.databases[c.client.db].remove(key)
         c.modified(key)
         c.modified(key, db: targetDB)
+        c.notify(.generic, "move_from", key)
+        c.notify(.generic, "move_to", key, db: targetDB)
         c.signalKeyReady(key, holding: entry.value, db: targetDB)
         c.out.integer(1)
     }
@@ -198,6 +207,7 @@ enum KeyCommands {
             if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
         } else {
             c.setExpiry(key, when)
+            c.notify(.generic, "expire", key)
             if c.logsWrites { c.logAs([AppendOnlyFeed.pexpireat, c.args[1], Array(String(when).utf8)]) }
         }
         c.out.integer(1)
@@ -228,6 +238,7 @@ enum KeyCommands {
         let key = Bytes(c.args[1])
         guard let entry = c.lookup(key), entry.expireAt != noExpiry else { return c.out.integer(0) }
         c.setExpiry(key, noExpiry)
+        c.notify(.generic, "persist", key)
         c.out.integer(1)
     }
 
@@ -308,13 +319,17 @@ enum KeyCommands {
     static func scan(_ c: inout CommandContext) {
         guard let o = parseScan(&c, cursorIndex: 1, allowType: true) else { return }
         var found: [[UInt8]] = []
+        var expired: [Bytes] = []
         let now = c.now
         let next = c.keyspace.databases[c.client.db].scan(from: o.cursor, count: o.count) { key, entry in
-            if entry.expireAt != noExpiry && now > entry.expireAt { return }
             if let p = o.pattern, !globMatch(p, key.array) { return }
+            if entry.expireAt != noExpiry && now > entry.expireAt { return expired.append(key) }
             if let t = o.type, !asciiCaseInsensitiveEquals(t, entry.value.typeName) { return }
             found.append(key.array)
         }
+        // As Redis, SCAN deletes the expired keys it met that the pattern kept (with TYPE,
+        // through a read lookup: a miss as well).
+        for key in expired where o.type == nil ? c.lookup(key) == nil : c.lookupRead(key) == nil {}
         c.out.arrayHeader(2)
         c.out.bulk(Array(String(next).utf8))
         c.out.arrayHeader(found.count)

@@ -60,6 +60,7 @@ enum ListCommands {
             let element = Bytes(c.args[i])
             if end == .head { list.items.prepend(element) } else { list.items.append(element) }
         }
+        c.notify(.list, pushEvent(end), key)
         changed(&c, key, elements: c.args.count - 2)
         c.out.integer(list.count)
     }
@@ -80,7 +81,7 @@ enum ListCommands {
         guard let list = existing(c.writeList(key), &c, orReply: { count == nil ? $0.out.null() : $0.out.nullArray() }) else { return }
         guard let count else {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
-            removed(&c, key, list, elements: 1)
+            removed(&c, key, list, elements: 1, popEvent(end))
             return c.out.bulk(bytes: element)
         }
         if count == 0 { return c.out.arrayHeader(0) }
@@ -94,14 +95,19 @@ enum ListCommands {
             let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
             c.out.bulk(bytes: element)
         }
-        removed(&c, key, list, elements: count)
+        removed(&c, key, list, elements: count, popEvent(end))
     }
 
-    /// After `elements` left a list: delete the key if it is now empty, then `changed`.
-    private static func removed(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject, elements: Int) {
-        c.deleteIfEmpty(key, count: list.count)
+    /// After `elements` left a list: the command's `event`, then the key deleted (and `del`)
+    /// if it is now empty, then `changed`.
+    private static func removed(_ c: inout CommandContext, _ key: Bytes, _ list: ListObject, elements: Int,
+                                _ event: StaticString) {
+        c.deleteIfEmpty(key, count: list.count, .list, event)
         changed(&c, key, elements: elements)
     }
+
+    private static func pushEvent(_ end: End) -> StaticString { end == .head ? "lpush" : "rpush" }
+    private static func popEvent(_ end: End) -> StaticString { end == .head ? "lpop" : "rpop" }
 
     /// Touches the key's watchers and counts one change per element pushed, popped or removed
     /// (INFO's `rdb_changes_since_last_save`), as Redis does; 0 only touches.
@@ -200,6 +206,7 @@ enum ListCommands {
         guard let index = c.integerArgument(2) else { return }
         guard let i = position(index, count: list.count) else { return c.out.error("ERR index out of range") }
         list.items[i] = Bytes(c.args[3])
+        c.notify(.list, "lset", key)
         c.modified(key)
         c.out.ok()
     }
@@ -214,6 +221,7 @@ enum ListCommands {
             return c.out.integer(-1)
         }
         list.items.insert(Bytes(c.args[4]), at: after ? i + 1 : i)
+        c.notify(.list, "linsert", key)
         c.modified(key)
         c.out.integer(list.count)
     }
@@ -245,7 +253,7 @@ enum ListCommands {
                 kept.append(element)
             }
             list.items = kept
-            removed(&c, key, list, elements: Int(removedCount))
+            removed(&c, key, list, elements: Int(removedCount), "lrem")
         }
         c.out.integer(Int64(removedCount))
     }
@@ -262,7 +270,7 @@ enum ListCommands {
             list.items.removeAll()
         }
         // Redis touches the key even when nothing was trimmed.
-        removed(&c, key, list, elements: before - list.count)
+        removed(&c, key, list, elements: before - list.count, "ltrim")
         c.out.ok()
     }
 
@@ -299,7 +307,8 @@ enum ListCommands {
         }
         if to == .head { target!.items.prepend(element) } else { target!.items.append(element) }
         // Pushed before the emptiness check, so rotating a one-element list keeps it.
-        removed(&c, source, list, elements: 1)
+        c.notify(.list, pushEvent(to), destination)
+        removed(&c, source, list, elements: 1, popEvent(from))
         changed(&c, destination, elements: 0)
         c.out.bulk(bytes: element)
     }
@@ -355,7 +364,7 @@ enum ListCommands {
                 } else {
                     if c.logsWrites { c.logAs([end == .head ? Array("LPOP".utf8) : Array("RPOP".utf8), c.args[i]]) }
                     let element = end == .head ? list.items.removeFirst() : list.items.removeLast()
-                    removed(&c, key, list, elements: 1)
+                    removed(&c, key, list, elements: 1, popEvent(end))
                     c.out.bulk(bytes: element)
                 }
                 return true

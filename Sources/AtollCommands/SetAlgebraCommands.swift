@@ -28,13 +28,14 @@ extension SetCommands {
         return sets
     }
 
-    /// Replaces `destination` with `result`, or deletes it when the result is empty; replies
-    /// with the result's size.
-    private static func store(_ c: inout CommandContext, _ destination: Bytes, _ result: SetObject) {
+    /// Replaces `destination` with `result` and publishes `event`, or deletes it when the
+    /// result is empty; replies with the result's size.
+    private static func store(_ c: inout CommandContext, _ destination: Bytes, _ result: SetObject, _ event: StaticString) {
         if result.count == 0 {
             c.delete(destination)
         } else {
             c.store(destination, .set(result))
+            c.notify(.set, event, destination)
         }
         c.out.integer(result.count)
     }
@@ -102,7 +103,7 @@ extension SetCommands {
         let result = SetObject()
         let limits = c.encodingLimits
         if let present = allPresent(sets) { intersect(present, limit: 0) { result.insert($0, limits: limits) } }
-        store(&c, Bytes(c.args[1]), result)
+        store(&c, Bytes(c.args[1]), result, "sinterstore")
     }
 
     // MARK: - Union
@@ -113,8 +114,8 @@ extension SetCommands {
         return result
     }
 
-    static func sunion(_ c: inout CommandContext) { combine(&c, storing: false, union) }
-    static func sunionstore(_ c: inout CommandContext) { combine(&c, storing: true, union) }
+    static func sunion(_ c: inout CommandContext) { combine(&c, storing: false, "", union) }
+    static func sunionstore(_ c: inout CommandContext) { combine(&c, storing: true, "sunionstore", union) }
 
     // MARK: - Difference
 
@@ -135,14 +136,15 @@ extension SetCommands {
         return result
     }
 
-    static func sdiff(_ c: inout CommandContext) { combine(&c, storing: false, difference) }
-    static func sdiffstore(_ c: inout CommandContext) { combine(&c, storing: true, difference) }
+    static func sdiff(_ c: inout CommandContext) { combine(&c, storing: false, "", difference) }
+    static func sdiffstore(_ c: inout CommandContext) { combine(&c, storing: true, "sdiffstore", difference) }
 
-    /// SUNION/SDIFF reply with the result as a set; their STORE forms put it under argument 1.
-    private static func combine(_ c: inout CommandContext, storing: Bool,
+    /// SUNION/SDIFF reply with the result as a set; their STORE forms put it under argument 1
+    /// and publish `event`.
+    private static func combine(_ c: inout CommandContext, storing: Bool, _ event: StaticString,
                                 _ operation: ([SetObject?], EncodingLimits) -> SetObject) {
         guard let sets = sources(&c, (storing ? 2 : 1)..<c.args.count) else { return }
         let result = operation(sets, c.encodingLimits)
-        if storing { store(&c, Bytes(c.args[1]), result) } else { replyAll(&c, result) }
+        if storing { store(&c, Bytes(c.args[1]), result, event) } else { replyAll(&c, result) }
     }
 }

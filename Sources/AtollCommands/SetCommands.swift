@@ -60,14 +60,17 @@ enum SetCommands {
         let limits = c.encodingLimits
         var added = 0
         for i in 2..<c.args.count where set.insert(Bytes(c.args[i]), limits: limits) { added += 1 }
-        if added > 0 { c.modified(key) }
+        if added > 0 {
+            c.notify(.set, "sadd", key)
+            c.modified(key)
+        }
         c.out.integer(added)
     }
 
     static func srem(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         guard let set = existing(c.writeSet(key), &c, orReply: { $0.out.integer(0) }) else { return }
-        removeArguments(&c, key, remove: { set.remove($0) }, remaining: { set.count })
+        removeArguments(&c, key, .set, "srem", remove: { set.remove($0) }, remaining: { set.count })
     }
 
     static func smove(_ c: inout CommandContext) {
@@ -87,14 +90,17 @@ enum SetCommands {
         }
         if sourceKey == destinationKey { return c.out.integer(source.contains(member) ? 1 : 0) }
         guard source.remove(member) else { return c.out.integer(0) }
-        c.deleteIfEmpty(sourceKey, count: source.count)
+        c.deleteIfEmpty(sourceKey, count: source.count, .set, "srem")
         c.modified(sourceKey)
         if destination == nil {
             let created = SetObject()
             c.create(destinationKey, .set(created))
             destination = created
         }
-        if destination!.insert(member, limits: c.encodingLimits) { c.modified(destinationKey) }
+        if destination!.insert(member, limits: c.encodingLimits) {
+            c.notify(.set, "sadd", destinationKey)
+            c.modified(destinationKey)
+        }
         c.out.integer(1)
     }
 
@@ -147,7 +153,7 @@ enum SetCommands {
         let member = set.randomMember(using: &c.keyspace.rng)
         set.remove(member)
         reply(&c, member)
-        c.deleteIfEmpty(key, count: set.count)
+        c.deleteIfEmpty(key, count: set.count, .set, "spop")
         c.modified(key)
         if c.logsWrites { c.logAs([srem, c.args[1], member.array]) }
     }
@@ -163,7 +169,7 @@ enum SetCommands {
         if n == 0 { return c.out.setHeader(0) }
         if n >= Int64(set.count) {
             replyAll(&c, set)
-            c.deleteIfEmpty(key, count: 0)
+            c.deleteIfEmpty(key, count: 0, .set, "spop")
             c.modified(key)
             if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             return
@@ -178,6 +184,7 @@ enum SetCommands {
         }
         // Redis builds a new set from the few members left when that is cheaper.
         if remaining * 5 <= count { set.reencodeAsRebuilt(c.encodingLimits) }
+        c.notify(.set, "spop", key)
         c.modified(key)
         if c.logsWrites { c.logAs([srem, c.args[1]] + popped.map(\.array)) }
     }

@@ -201,6 +201,7 @@ enum SortCommands {
         if list.count > 0 {
             c.create(destination, .list(list))
             c.modified(destination)
+            c.notify(.list, "sortstore", destination)
         } else {
             c.delete(destination)
         }

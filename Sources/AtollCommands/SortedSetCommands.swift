@@ -82,10 +82,11 @@ enum SortedSetCommands {
         c.out.arrayHeader(withScores && !c.out.resp3 ? count * 2 : count)
     }
 
-    /// After removing entries: deletes the key when the set is empty, and records the change.
-    static func removed(_ count: Int, from z: SortedSetObject, key: Bytes, _ c: inout CommandContext) {
+    /// After removing entries: publishes `event`, deletes the key when the set is empty (with
+    /// `del`), and records the change.
+    static func removed(_ count: Int, from z: SortedSetObject, key: Bytes, _ event: StaticString, _ c: inout CommandContext) {
         guard count > 0 else { return }
-        c.deleteIfEmpty(key, count: z.count)
+        c.deleteIfEmpty(key, count: z.count, .zset, event)
         c.modified(key)
     }
 
@@ -160,7 +161,10 @@ enum SortedSetCommands {
                 if o.incr {
                     score += current
                     if score.isNaN {
-                        if added + updated > 0 { c.modified(key) }
+                        if added + updated > 0 {
+                            c.notify(.zset, o.incr ? "zincr" : "zadd", key)
+                            c.modified(key)
+                        }
                         return c.out.error("ERR resulting score is not a number (NaN)")
                     }
                 }
@@ -180,6 +184,7 @@ enum SortedSetCommands {
             }
         }
         if added + updated > 0 {
+            c.notify(.zset, o.incr ? "zincr" : "zadd", key)
             c.modified(key)
             if added > 0 { c.signalKeyReady(key) }
         }
@@ -200,31 +205,31 @@ enum SortedSetCommands {
             if z.remove(Bytes(c.args[i])) != nil { deleted += 1 }
             if z.count == 0 { break }
         }
-        removed(deleted, from: z, key: key, &c)
+        removed(deleted, from: z, key: key, "zrem", &c)
         c.out.integer(deleted)
     }
 
     static func zremrangebyrank(_ c: inout CommandContext) {
         guard let start = c.integerArgument(2), let end = c.integerArgument(3) else { return }
-        removeRange(&c) { z in indexRange(start: start, end: end, count: z.count) ?? 0..<0 }
+        removeRange(&c, "zremrangebyrank") { z in indexRange(start: start, end: end, count: z.count) ?? 0..<0 }
     }
 
     static func zremrangebyscore(_ c: inout CommandContext) {
         guard let range = c.scoreRange(2, 3) else { return }
-        removeRange(&c) { range.ranks(in: $0) }
+        removeRange(&c, "zremrangebyscore") { range.ranks(in: $0) }
     }
 
     static func zremrangebylex(_ c: inout CommandContext) {
         guard let range = c.lexRange(2, 3) else { return }
-        removeRange(&c) { range.ranks(in: $0) }
+        removeRange(&c, "zremrangebylex") { range.ranks(in: $0) }
     }
 
-    private static func removeRange(_ c: inout CommandContext, _ ranks: (SortedSetObject) -> Range<Int>) {
+    private static func removeRange(_ c: inout CommandContext, _ event: StaticString, _ ranks: (SortedSetObject) -> Range<Int>) {
         let key = Bytes(c.args[1])
         guard let z = writeOrReply(&c, key) else { return }
         let span = ranks(z)
         if !span.isEmpty { z.removeRanks(span) }
-        removed(span.count, from: z, key: key, &c)
+        removed(span.count, from: z, key: key, event, &c)
         c.out.integer(span.count)
     }
 

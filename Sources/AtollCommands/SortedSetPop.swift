@@ -67,7 +67,7 @@ extension SortedSetCommands {
         for i in 0..<n {
             reply(popped[max ? n - 1 - i : i], withScores: true, pairs: shape.nested, &c)
         }
-        removed(n, from: z, key: key, &c)
+        removed(n, from: z, key: key, max ? "zpopmax" : "zpopmin", &c)
     }
 
     static func zmpop(_ c: inout CommandContext) { multiPop(&c, numkeysIndex: 1, blocking: false) }

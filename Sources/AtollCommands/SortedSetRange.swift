@@ -147,14 +147,15 @@ extension SortedSetCommands {
             left -= 1
             return left > 0
         }
-        replaceWithResult(&c, destination, result)
+        replaceWithResult(&c, destination, result, "zrangestore")
         c.out.integer(result.count)
     }
 
-    /// Stores a non-empty computed set under `key`, replacing whatever was there (and its TTL).
-    static func replaceWithResult(_ c: inout CommandContext, _ key: Bytes, _ result: SortedSetObject) {
-        c.keyspace.databases[c.client.db].store(key, Entry(value: .zset(result), lastAccess: c.server.lruClock))
-        c.modified(key)
+    /// Stores a non-empty computed set under `key`, replacing whatever was there (and its TTL),
+    /// and publishes `event` (after `new` for a key that was not there).
+    static func replaceWithResult(_ c: inout CommandContext, _ key: Bytes, _ result: SortedSetObject, _ event: StaticString) {
+        c.store(key, .zset(result))
+        c.notify(.zset, event, key)
         c.signalKeyReady(key)
     }
 }

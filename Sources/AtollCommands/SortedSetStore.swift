@@ -151,7 +151,8 @@ extension SortedSetCommands {
         let limits = c.encodingLimits
         let longest = entries.reduce(0) { max($0, $1.member.count) }
         let compact = entries.count <= limits.zsetMaxListpackEntries && longest <= limits.zsetMaxListpackValue
-        replaceWithResult(&c, destination, SortedSetObject.make(sorted: entries, compact: compact))
+        let event: StaticString = operation == .union ? "zunionstore" : operation == .inter ? "zinterstore" : "zdiffstore"
+        replaceWithResult(&c, destination, SortedSetObject.make(sorted: entries, compact: compact), event)
         c.out.integer(entries.count)
     }
 

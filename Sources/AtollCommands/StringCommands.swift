@@ -52,8 +52,10 @@ enum StringCommands {
     /// Reads a key that must hold a string: `.missing`, `.found`, or replies WRONGTYPE.
     enum StringLookup { case missing, found(Entry), wrongType }
 
-    static func lookupString(_ key: Bytes, _ c: inout CommandContext) -> StringLookup {
-        guard let entry = c.lookupRead(key) else { return .missing }
+    /// `forWriting`: Redis's `lookupKeyWrite` (APPEND, SETRANGE, INCRBYFLOAT), which counts no
+    /// hit or miss and publishes no `keymiss`.
+    static func lookupString(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> StringLookup {
+        guard let entry = forWriting ? c.lookup(key) : c.lookupRead(key) else { return .missing }
         switch entry.value {
         case .string, .int: return .found(entry)
         default: return .wrongType
@@ -158,6 +160,7 @@ enum StringCommands {
         // Plain SET (with or without a new expiry) needs nothing from the old value.
         if case .always = options.condition, !options.returnOld && !options.keepTTL {
             c.store(key, .encodedString(c.args[2]), expireAt: expireAt)
+            notifySet(&c, key, expiring: options.expireArg != nil)
             if expireAt != noExpiry && c.logsWrites { c.logStringStore(c.args[1], c.args[2], expireAt: expireAt) }
             return c.out.ok()
         }
@@ -194,14 +197,22 @@ enum StringCommands {
         }
         if options.keepTTL, let existing { expireAt = existing.expireAt }
         c.store(key, .encodedString(c.args[2]), expireAt: expireAt)
+        notifySet(&c, key, expiring: options.expireArg != nil)
         if c.logsWrites { c.logStringStore(c.args[1], c.args[2], expireAt: expireAt) }
         if !options.returnOld { c.out.ok() }
+    }
+
+    /// SET's events: `set`, then `expire` when the command gave a time.
+    private static func notifySet(_ c: inout CommandContext, _ key: Bytes, expiring: Bool) {
+        c.notify(.string, "set", key)
+        if expiring { c.notify(.generic, "expire", key) }
     }
 
     static func setnx(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         if c.lookup(key) != nil { return c.out.integer(0) }
         c.store(key, .encodedString(c.args[2]))
+        c.notify(.string, "set", key)
         c.out.integer(1)
     }
 
@@ -211,6 +222,7 @@ enum StringCommands {
     private static func setWithExpiry(_ c: inout CommandContext, seconds: Bool) {
         guard let at = expireTime(&c, arg: 2, seconds: seconds, absolute: false) else { return }
         c.store(Bytes(c.args[1]), .encodedString(c.args[3]), expireAt: at)
+        notifySet(&c, Bytes(c.args[1]), expiring: true)
         if c.logsWrites { c.logStringStore(c.args[1], c.args[3], expireAt: at) }
         c.out.ok()
     }
@@ -223,6 +235,7 @@ enum StringCommands {
         case .found(let entry): replyString(entry.value, &c)
         }
         c.store(key, .encodedString(c.args[2]))
+        c.notify(.string, "set", key)
     }
 
     static func getdel(_ c: inout CommandContext) {
@@ -257,10 +270,12 @@ enum StringCommands {
                 if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             } else {
                 c.setExpiry(key, t)
+                c.notify(.generic, "expire", key)
                 if c.logsWrites { c.logAs([AppendOnlyFeed.pexpireat, c.args[1], Array(String(t).utf8)]) }
             }
         } else if options.persist && entry.expireAt != noExpiry {
             c.setExpiry(key, noExpiry)
+            c.notify(.generic, "persist", key)
             if c.logsWrites { c.logAs([Array("PERSIST".utf8), c.args[1]]) }
         }
     }
@@ -281,9 +296,7 @@ enum StringCommands {
 
     static func mset(_ c: inout CommandContext) {
         guard c.args.count % 2 == 1 else { return c.out.error("ERR wrong number of arguments for '\(c.commandName)' command") }
-        for i in stride(from: 1, to: c.args.count, by: 2) {
-            c.store(Bytes(c.args[i]), .encodedString(c.args[i + 1]))
-        }
+        storePairs(&c)
         c.out.ok()
     }
 
@@ -292,10 +305,17 @@ enum StringCommands {
         for i in stride(from: 1, to: c.args.count, by: 2) where c.lookup(Bytes(c.args[i])) != nil {
             return c.out.integer(0)
         }
-        for i in stride(from: 1, to: c.args.count, by: 2) {
-            c.store(Bytes(c.args[i]), .encodedString(c.args[i + 1]))
-        }
+        storePairs(&c)
         c.out.integer(1)
+    }
+
+    /// MSET's body: each key in turn stored and its `set` published.
+    private static func storePairs(_ c: inout CommandContext) {
+        for i in stride(from: 1, to: c.args.count, by: 2) {
+            let key = Bytes(c.args[i])
+            c.store(key, .encodedString(c.args[i + 1]))
+            c.notify(.string, "set", key)
+        }
     }
 
     // MARK: Counters
@@ -339,6 +359,7 @@ enum StringCommands {
         switch outcome {
         case .done(let n)?:
             c.modified(key)
+            c.notify(.string, "incrby", key)
             return c.out.integer(n)
         case .notInteger?: return c.notInteger()
         case .wrongType?: return c.wrongType()
@@ -347,6 +368,7 @@ enum StringCommands {
         }
         // Missing key: it starts from 0.
         c.store(key, .int(delta))
+        c.notify(.string, "incrby", key)
         c.out.integer(delta)
     }
 
@@ -354,7 +376,7 @@ enum StringCommands {
         let key = Bytes(c.args[1])
         var current: Float80 = 0
         var expireAt = noExpiry
-        switch lookupString(key, &c) {
+        switch lookupString(key, &c, forWriting: true) {
         case .wrongType: return c.wrongType()
         case .missing: break
         case .found(let entry):
@@ -372,6 +394,7 @@ enum StringCommands {
         if result.isNaN || result.isInfinite { return c.out.error("ERR increment would produce NaN or Infinity") }
         let text = formatLongDouble(result)
         c.store(key, .string(Bytes(text)), expireAt: expireAt)
+        c.notify(.string, "incrbyfloat", key)
         if c.logsWrites { c.logAs([AppendOnlyFeed.set, c.args[1], text, Array("KEEPTTL".utf8)]) }
         c.out.bulk(text)
     }
@@ -380,10 +403,11 @@ enum StringCommands {
 
     static func append(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
-        switch lookupString(key, &c) {
+        switch lookupString(key, &c, forWriting: true) {
         case .wrongType: return c.wrongType()
         case .missing:
             c.store(key, .string(Bytes(c.args[2])), raw: true)
+            c.notify(.string, "append", key)
             c.out.integer(c.args[2].count)
         case .found(let entry):
             let oldLength = stringLength(entry.value)
@@ -394,6 +418,7 @@ enum StringCommands {
                 return bytes.count
             }
             c.modified(key)
+            c.notify(.string, "append", key)
             c.out.integer(newLength)
         }
     }
@@ -459,7 +484,7 @@ enum StringCommands {
         let patch = c.args[3]
         var bytes: [UInt8]
         var expireAt = noExpiry
-        switch lookupString(key, &c) {
+        switch lookupString(key, &c, forWriting: true) {
         case .wrongType: return c.wrongType()
         case .missing:
             if patch.isEmpty { return c.out.integer(0) }
@@ -477,6 +502,7 @@ enum StringCommands {
         }
         bytes.replaceSubrange(offset..<(offset + patch.count), with: patch)
         c.store(key, .string(Bytes(bytes)), expireAt: expireAt, raw: true)
+        c.notify(.string, "setrange", key)
         c.out.integer(bytes.count)
     }
 

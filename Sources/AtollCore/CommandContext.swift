@@ -91,31 +91,55 @@ public struct CommandContext {
         return entry
     }
 
-    /// A key lazy expiry just deleted: counted, its watchers touched, and a DEL recorded in
-    /// the append-only file (a reload does not expire keys, so it must see the deletion).
-    public func noteExpired(_ key: Bytes, db: Int) {
+    /// A key lazy expiry just deleted: counted, its watchers touched, a DEL recorded in the
+    /// append-only file (a reload does not expire keys, so it must see the deletion), and the
+    /// `expired` event published.
+    public mutating func noteExpired(_ key: Bytes, db: Int) {
         keyspace.stats.expiredKeys += 1
         expiredOrModified(key, db: db)
         server.aof?.feed.add(db: db, [AppendOnlyFeed.del, key.array])
+        notify(.expired, "expired", key, db: db)
     }
 
-    /// Lookup for reading: counts hits and misses and refreshes the access time.
-    @inlinable public mutating func lookupRead(_ key: Bytes) -> Entry? {
-        let entry = lookup(key, touch: client.noTouch ? nil : server.lruClock)
-        if entry == nil { keyspace.stats.keyspaceMisses += 1 } else { keyspace.stats.keyspaceHits += 1 }
+    /// Lookup for reading: counts hits and misses (a miss is the `keymiss` event) and
+    /// refreshes the access time unless `touch` is false (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE).
+    @inlinable public mutating func lookupRead(_ key: Bytes, touch: Bool = true) -> Entry? {
+        let entry = lookup(key, touch: client.noTouch || !touch ? nil : server.lruClock)
+        if entry == nil {
+            keyspace.stats.keyspaceMisses += 1
+            notify(.keyMiss, "keymiss", key)
+        } else {
+            keyspace.stats.keyspaceHits += 1
+        }
         return entry
     }
 
     @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry, raw: Bool = false) {
-        keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock, rawEncoding: raw))
+        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock, rawEncoding: raw))
+        if replaced == nil || replaced! != noExpiry { stored(key, replacedExpiry: replaced) }
         modified(key)
     }
 
+    /// After a store that did not simply overwrite a live key without expiry: a key that was
+    /// absent is `new`, one whose time had passed (stored over without a lookup) first
+    /// expires, as Redis's lookup before its write would have made it.
+    @inlinable public mutating func stored(_ key: Bytes, replacedExpiry: Int64?) {
+        if let expiry = replacedExpiry {
+            guard expiry != noExpiry && now > expiry else { return }
+            keyspace.stats.expiredKeys += 1
+            notify(.expired, "expired", key)
+        }
+        notify(.new, "new", key)
+    }
+
+    /// Deletes a live key, publishing `del` unless `silently` (a key about to be replaced, as
+    /// RENAME and RESTORE REPLACE do); false when there was none.
     @inlinable @discardableResult
-    public mutating func delete(_ key: Bytes) -> Bool {
+    public mutating func delete(_ key: Bytes, silently: Bool = false) -> Bool {
         guard lookup(key) != nil else { return false }
         keyspace.databases[client.db].remove(key)
         modified(key)
+        if !silently { notify(.generic, "del", key) }
         return true
     }
 

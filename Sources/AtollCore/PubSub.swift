@@ -200,9 +200,10 @@ extension ServerCore {
 
     /// Delivers `message` to the subscribers of `channel` (of shard channel `channel` for
     /// `.shard`) and then to those of every matching pattern; returns how many received it.
-    /// A subscriber that is `current` (the client whose command publishes) gets it in `out`,
-    /// before that command's reply, as Redis writes it into the same buffer.
-    public func publish(_ kind: SubscriptionKind, channel: [UInt8], message: [UInt8], current: ClientSession,
+    /// A subscriber that is `current` (the client whose command publishes, nil for the server's
+    /// own events) gets it in `out`, before that command's reply, as Redis writes it into the
+    /// same buffer.
+    public func publish(_ kind: SubscriptionKind, channel: [UInt8], message: [UInt8], current: ClientSession?,
                         out: inout ReplyWriter, now: Int64) -> Int {
         if pubsub.isEmpty { return 0 }
         let key = Bytes(channel)
@@ -234,7 +235,7 @@ extension ServerCore {
         return receivers
     }
 
-    private func deliver(_ frame: inout PushFrame, to subscriber: ClientSession, current: ClientSession,
+    private func deliver(_ frame: inout PushFrame, to subscriber: ClientSession, current: ClientSession?,
                          out: inout ReplyWriter, now: Int64) {
         // Redis 7.0 adds nothing to the buffer of a client that turned its replies off.
         if subscriber.replyMode == .off { return }

@@ -74,6 +74,8 @@ public struct ServerConfiguration: Sendable {
     public var encodingLimits = EncodingLimits()
     /// How much unread output each class of client may leave before it is closed.
     public var outputBufferLimits = OutputBufferLimits()
+    /// `notify-keyspace-events`: which keyspace notifications are published (none by default).
+    public var keyspaceEvents = KeyspaceEventSettings()
 
     public init() {}
 }
@@ -274,6 +276,7 @@ public struct ConfigParameter: Sendable {
         .protectedAccess("enable-protected-configs", \.enableProtectedConfigs),
         .protectedAccess("enable-debug-command", \.enableDebugCommand),
         .clientOutputBufferLimit,
+        .notifyKeyspaceEvents,
     ] + memoryLimitParameters + redisParameters
 }
 

@@ -26,8 +26,15 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var storedConfig: ServerConfiguration
     @inlinable public var config: ServerConfiguration {
         _read { yield storedConfig }
-        _modify { yield &storedConfig }
+        _modify {
+            defer { storedKeyspaceEventMask = storedConfig.keyspaceEvents.enabled.rawValue }
+            yield &storedConfig
+        }
     }
+    /// The keyspace event classes that publish (`KeyspaceEventSettings.enabled`), kept beside
+    /// the configuration whenever it changes, so that a command's test reads one integer.
+    @exclusivity(unchecked) @usableFromInline var storedKeyspaceEventMask = 0
+    @inlinable public var keyspaceEventMask: Int { storedKeyspaceEventMask }
     public let keyspace: Keyspace
     public let table: CommandTable
     /// Where expiry, TTLs, timeouts and LASTSAVE read the time (see `ServerClock`).
@@ -110,6 +117,7 @@ public final class ServerCore: @unchecked Sendable {
         let now = clock.nowMillis()
         self.clock = clock
         self.storedConfig = config
+        self.storedKeyspaceEventMask = config.keyspaceEvents.enabled.rawValue
         self.keyspace = Keyspace(databaseCount: config.databases)
         self.table = table
         self.startTime = now

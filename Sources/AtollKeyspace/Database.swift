@@ -83,15 +83,19 @@ public struct Database: Sendable {
     }
 
     /// Stores `entry` under `key`, replacing anything there, and keeps the TTL index right.
-    @inlinable
-    public mutating func store(_ key: Bytes, _ entry: Entry) {
-        let wasVolatile = storage.replace(key, entry).map { $0.expireAt != noExpiry } ?? false
+    /// Returns the expiry of the entry it replaced (`noExpiry` if it had none), nil when the
+    /// key was absent: the caller tells a new key, and a replaced expired one, from that.
+    @inlinable @discardableResult
+    public mutating func store(_ key: Bytes, _ entry: Entry) -> Int64? {
+        let previousExpiry = storage.replace(key, entry).map { $0.expireAt }
+        let wasVolatile = previousExpiry.map { $0 != noExpiry } ?? false
         let isVolatile = entry.expireAt != noExpiry
         if isVolatile && !wasVolatile {
             volatile.set(key, ())
         } else if !isVolatile && wasVolatile {
             volatile.remove(key)
         }
+        return previousExpiry
     }
 
     /// Changes the value in place, keeping the expiry, and marks it raw-encoded (APPEND).

@@ -163,6 +163,7 @@ public final class AtollServer: @unchecked Sendable {
                             aof.feed.add(db: db, [AppendOnlyFeed.del, key.array])
                             aof.feed.commit()
                         }
+                        core.publishKeyspaceEvent(.expired, "expired", key, db: db, now: now)
                     }
                 }
                 core.broadcastInvalidations()
