@@ -8,7 +8,7 @@ import AtollRESP
 
 enum BitfieldCommands {
     static let commands: [CommandBinding] = [
-        .init("bitfield", bitfield),
+        .init("bitfield", .eventsAfterReply, bitfield),
         .init("bitfield_ro", bitfieldReadOnly),
     ]
 

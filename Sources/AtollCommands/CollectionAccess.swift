@@ -63,6 +63,13 @@ extension CommandContext {
     @inlinable @discardableResult
     public mutating func deleteIfEmpty(_ key: Bytes, count: Int, _ type: KeyspaceEventClass, _ event: StaticString) -> Bool {
         notify(type, event, key)
+        return deleteIfEmpty(key, count: count)
+    }
+
+    /// Deletes `key` when its collection is empty, with the `del` event (for commands whose
+    /// own event went out before their reply, the `del` after it); true if it deleted it.
+    @inlinable @discardableResult
+    public mutating func deleteIfEmpty(_ key: Bytes, count: Int) -> Bool {
         guard count == 0 else { return false }
         keyspace.databases[client.db].remove(key)
         notify(.generic, "del", key)

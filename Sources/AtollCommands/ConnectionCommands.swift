@@ -222,8 +222,11 @@ enum ConnectionCommands {
         c.out.bulk(c.client.name)
     }
 
-    /// One CLIENT LIST line, in Redis's field order; buffer sizes are nominal.
+    /// One CLIENT LIST line, in Redis's field order. The output fields are the client's unsent
+    /// messages and invalidations (queued, or in the socket's send queue): `omem` their bytes,
+    /// `oll` as Redis's 16 KB reply blocks; input buffer sizes are nominal.
     static func describe(_ client: ClientSession, now: Int64) -> String {
+        let unsent = client.outbox?.pendingBytes ?? 0
         var flags = ""
         if client.isMonitor { flags += "O" }
         if client.subscriptions != nil { flags += "P" }
@@ -241,8 +244,8 @@ enum ConnectionCommands {
         return "id=\(client.id) addr=\(client.address) laddr=\(client.localAddress) fd=8 name=\(String(decoding: client.name, as: UTF8.self)) "
             + "age=\((now - client.createdAt) / 1000) idle=\((now - client.lastInteraction) / 1000) flags=\(flags) db=\(client.db) "
             + "sub=\(client.subscriptions?.channels.count ?? 0) psub=\(client.subscriptions?.patterns.count ?? 0) "
-            + "ssub=\(client.subscriptions?.shardChannels.count ?? 0) multi=\(client.queued.map { $0.count } ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
-            + "tot-mem=1024 events=r cmd=\(client.lastCommand) user=default redir=\(client.tracking?.redirect ?? -1) resp=\(client.resp3 ? 3 : 2)"
+            + "ssub=\(client.subscriptions?.shardChannels.count ?? 0) multi=\(client.queued.map { $0.count } ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=\((unsent + 16383) / 16384) omem=\(unsent) "
+            + "tot-mem=\(1024 + unsent) events=\(unsent > 0 ? "rw" : "r") cmd=\(client.lastCommand) user=default redir=\(client.tracking?.redirect ?? -1) resp=\(client.resp3 ? 3 : 2)"
     }
 
     static func clientInfo(_ c: inout CommandContext) {

@@ -16,7 +16,7 @@ import Darwin
 
 enum GeoCommands {
     static let commands: [CommandBinding] = [
-        .init("geoadd", geoadd),
+        .init("geoadd", .eventsAfterReply, geoadd),
         .init("geodist", geodist),
         .init("geohash", geohash),
         .init("geopos", geopos),

@@ -12,23 +12,23 @@ import DequeModule
 
 enum ListCommands {
     static let commands: [CommandBinding] = [
-        .init("lpush", lpush),
-        .init("rpush", rpush),
-        .init("lpushx", lpushx),
-        .init("rpushx", rpushx),
-        .init("lpop", lpop),
-        .init("rpop", rpop),
+        .init("lpush", .eventsAfterReply, lpush),
+        .init("rpush", .eventsAfterReply, rpush),
+        .init("lpushx", .eventsAfterReply, lpushx),
+        .init("rpushx", .eventsAfterReply, rpushx),
+        .init("lpop", .eventsAfterReply, lpop),
+        .init("rpop", .eventsAfterReply, rpop),
         .init("llen", llen),
         .init("lrange", lrange),
         .init("lindex", lindex),
-        .init("lset", lset),
+        .init("lset", .eventsAfterReply, lset),
         .init("linsert", linsert),
         .init("lrem", lrem),
         .init("ltrim", ltrim),
         .init("lpos", lpos),
         .init("lmove", lmove),
         .init("rpoplpush", rpoplpush),
-        .init("lmpop", lmpop),
+        .init("lmpop", .eventsAfterReply, lmpop),
         .init("blpop", blpop),
         .init("brpop", brpop),
         .init("blmove", blmove),
@@ -306,11 +306,12 @@ enum ListCommands {
             target = created
         }
         if to == .head { target!.items.prepend(element) } else { target!.items.append(element) }
-        // Pushed before the emptiness check, so rotating a one-element list keeps it.
+        // Pushed before the emptiness check, so rotating a one-element list keeps it. Redis
+        // replies between the push's event and the pop's.
         c.notify(.list, pushEvent(to), destination)
+        c.out.bulk(bytes: element)
         removed(&c, source, list, elements: 1, popEvent(from))
         changed(&c, destination, elements: 0)
-        c.out.bulk(bytes: element)
     }
 
     // MARK: - Multi-key pops

@@ -23,9 +23,9 @@ enum SetCommands {
         .init("sintercard", sintercard),
         .init("sunion", sunion),
         .init("sdiff", sdiff),
-        .init("sinterstore", sinterstore),
-        .init("sunionstore", sunionstore),
-        .init("sdiffstore", sdiffstore),
+        .init("sinterstore", .eventsAfterReply, sinterstore),
+        .init("sunionstore", .eventsAfterReply, sunionstore),
+        .init("sdiffstore", .eventsAfterReply, sdiffstore),
         .init("sscan", sscan),
     ]
 
@@ -152,8 +152,10 @@ enum SetCommands {
         guard let set = existing(c.writeSet(key), &c, orReply: { $0.out.null() }) else { return }
         let member = set.randomMember(using: &c.keyspace.rng)
         set.remove(member)
+        // Redis's order: the event, the reply, then the key's deletion.
+        c.notify(.set, "spop", key)
         reply(&c, member)
-        c.deleteIfEmpty(key, count: set.count, .set, "spop")
+        c.deleteIfEmpty(key, count: set.count)
         c.modified(key)
         if c.logsWrites { c.logAs([srem, c.args[1], member.array]) }
     }
@@ -168,8 +170,9 @@ enum SetCommands {
         guard let set = existing(c.writeSet(key), &c, orReply: { $0.out.setHeader(0) }) else { return }
         if n == 0 { return c.out.setHeader(0) }
         if n >= Int64(set.count) {
+            c.notify(.set, "spop", key)
             replyAll(&c, set)
-            c.deleteIfEmpty(key, count: 0, .set, "spop")
+            c.deleteIfEmpty(key, count: 0)
             c.modified(key)
             if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             return
@@ -177,6 +180,7 @@ enum SetCommands {
         let count = Int(n)
         let remaining = set.count - count
         let popped = set.randomDistinctMembers(count, using: &c.keyspace.rng)
+        c.notify(.set, "spop", key)
         c.out.setHeader(count)
         for member in popped {
             set.remove(member)
@@ -184,7 +188,6 @@ enum SetCommands {
         }
         // Redis builds a new set from the few members left when that is cheaper.
         if remaining * 5 <= count { set.reencodeAsRebuilt(c.encodingLimits) }
-        c.notify(.set, "spop", key)
         c.modified(key)
         if c.logsWrites { c.logAs([srem, c.args[1]] + popped.map(\.array)) }
     }

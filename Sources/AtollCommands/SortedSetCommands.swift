@@ -9,8 +9,8 @@ import AtollRESP
 
 enum SortedSetCommands {
     static let commands: [CommandBinding] = [
-        .init("zadd", zadd),
-        .init("zincrby", zincrby),
+        .init("zadd", .eventsAfterReply, zadd),
+        .init("zincrby", .eventsAfterReply, zincrby),
         .init("zrem", zrem),
         .init("zcard", zcard),
         .init("zscore", zscore),
@@ -20,7 +20,7 @@ enum SortedSetCommands {
         .init("zcount", zcount),
         .init("zlexcount", zlexcount),
         .init("zrange", zrange),
-        .init("zrangestore", zrangestore),
+        .init("zrangestore", .eventsAfterReply, zrangestore),
         .init("zrangebyscore", zrangebyscore),
         .init("zrevrangebyscore", zrevrangebyscore),
         .init("zrangebylex", zrangebylex),
@@ -38,9 +38,9 @@ enum SortedSetCommands {
         .init("zunion", zunion),
         .init("zinter", zinter),
         .init("zdiff", zdiff),
-        .init("zunionstore", zunionstore),
-        .init("zinterstore", zinterstore),
-        .init("zdiffstore", zdiffstore),
+        .init("zunionstore", .eventsAfterReply, zunionstore),
+        .init("zinterstore", .eventsAfterReply, zinterstore),
+        .init("zdiffstore", .eventsAfterReply, zdiffstore),
         .init("zintercard", zintercard),
         .init("zrandmember", zrandmember),
         .init("zscan", zscan),

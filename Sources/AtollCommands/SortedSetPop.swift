@@ -64,10 +64,16 @@ extension SortedSetCommands {
             key.withUnsafeBytes { c.out.bulk($0) }
             c.out.arrayHeader(n)
         }
+        // Redis publishes the event between the reply's headers and its elements, and the
+        // key's deletion after them: a client subscribed to its own events sees it there.
+        if n > 0 { c.notify(.zset, max ? "zpopmax" : "zpopmin", key) }
         for i in 0..<n {
             reply(popped[max ? n - 1 - i : i], withScores: true, pairs: shape.nested, &c)
         }
-        removed(n, from: z, key: key, max ? "zpopmax" : "zpopmin", &c)
+        if n > 0 {
+            c.deleteIfEmpty(key, count: z.count)
+            c.modified(key)
+        }
     }
 
     static func zmpop(_ c: inout CommandContext) { multiPop(&c, numkeysIndex: 1, blocking: false) }

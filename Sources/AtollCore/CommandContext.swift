@@ -51,6 +51,9 @@ public struct CommandContext {
     /// dispatcher's timing in turn. The dispatcher clears both after the command.
     package var scriptStartedMicros = 0
     package var scriptEndedMicros = 0
+    /// Keyspace events for the calling client itself from a command that replies first
+    /// (`eventsAfterReply`); the dispatcher writes them after the command's reply.
+    package var ownEventsAfterReply: [UInt8] = []
 
     public init(out: ReplyWriter, client: ClientSession, server: ServerCore) {
         self.out = out
@@ -77,6 +80,7 @@ public struct CommandContext {
         forceLogged = false
         scriptStartedMicros = 0
         scriptEndedMicros = 0
+        ownEventsAfterReply.removeAll()
     }
 
     // MARK: - Keyspace access

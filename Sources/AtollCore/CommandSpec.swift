@@ -107,6 +107,9 @@ public struct CommandBehaviour: OptionSet, Sendable {
     public static let allowedWhileSubscribed = CommandBehaviour(rawValue: 1 << 9)
     /// Leaves CLIENT CACHING's choice for the command after it (CLIENT CACHING itself).
     public static let keepsCachingChoice = CommandBehaviour(rawValue: 1 << 10)
+    /// Writes its reply before its keyspace events, as the Redis command does: the messages a
+    /// subscribed calling client receives come after the reply (see `CommandContext.notify`).
+    public static let eventsAfterReply = CommandBehaviour(rawValue: 1 << 11)
 
     /// A script command: EVAL, EVALSHA, FCALL and their read-only forms.
     public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]

@@ -144,8 +144,14 @@ extension ServerCore {
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
     /// EXEC and scripts record nothing themselves: the commands they ran did.
     package func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
-        // A tracking client's reads are remembered after they ran (Redis's `call`).
-        defer { if ctx.client.tracking != nil && spec.flags.contains(.readonly) { rememberReads(spec, ctx.args, ctx.client) } }
+        defer {
+            // A tracking client's reads are remembered after they ran (Redis's `call`).
+            if ctx.client.tracking != nil && spec.flags.contains(.readonly) { rememberReads(spec, ctx.args, ctx.client) }
+            if !ctx.ownEventsAfterReply.isEmpty {
+                ctx.out.buffer.writeBytes(ctx.ownEventsAfterReply)
+                ctx.ownEventsAfterReply.removeAll()
+            }
+        }
         guard let aof else {
             spec.handler?(&ctx)
             return

@@ -150,6 +150,13 @@ extension CommandContext {
     }
 
     @usableFromInline mutating func publishEvent(_ type: KeyspaceEventClass, _ event: StaticString, _ key: Bytes, db: Int) {
-        server.publishKeyspaceEvent(type, event, key, db: db, current: client, out: &out, now: now)
+        guard command?.behaviour.contains(.eventsAfterReply) == true else {
+            return server.publishKeyspaceEvent(type, event, key, db: db, current: client, out: &out, now: now)
+        }
+        // This command's reply comes first, as in Redis: what the client's own subscriptions
+        // receive waits for it.
+        var own = ReplyWriter(buffer: ByteBuffer(), resp3: out.resp3)
+        server.publishKeyspaceEvent(type, event, key, db: db, current: client, out: &own, now: now)
+        if own.buffer.readableBytes > 0 { ownEventsAfterReply += Array(own.buffer.readableBytesView) }
     }
 }
