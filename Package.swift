@@ -25,6 +25,8 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // The CPU's cache prefetch hint, which Swift has no spelling for.
         .target(name: "CPrefetch", path: "Sources/CPrefetch"),
+        // glibc's allocator controls (malloc.h), which the Glibc module does not import.
+        .target(name: "CAllocator", path: "Sources/CAllocator"),
         // Databases, values and expiry. No protocol, no NIO, no file formats.
         .target(name: "AtollKeyspace", dependencies: [
             "AtollBytes", "CPrefetch", .product(name: "DequeModule", package: "swift-collections"),
@@ -64,7 +66,7 @@ let package = Package(
         // (scripting's and persistence's too: INFO, CONFIG SET appendonly and SHUTDOWN reach them).
         .target(name: "AtollCommands", dependencies: [
             "AtollBytes", "AtollCore", "AtollKeyspace", "AtollLua", "AtollPersistence", "AtollRDB", "AtollRESP",
-            "AtollScripting",
+            "AtollScripting", "CAllocator",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: swiftSettings),
         // The NIO server: connections, the keyspace lock, background tasks. Also the embeddable library.
@@ -75,7 +77,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         // The executable: configuration file and flags, signals.
-        .executableTarget(name: "atoll-server", dependencies: ["AtollCore", "AtollPersistence", "AtollServer"],
+        .executableTarget(name: "atoll-server", dependencies: ["AtollCore", "AtollPersistence", "AtollServer", "CAllocator"],
                           swiftSettings: swiftSettings),
 
         // What more than one test target needs (a seeded random generator).

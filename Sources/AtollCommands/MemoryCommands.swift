@@ -6,6 +6,7 @@ import AtollBytes
 import AtollCore
 import AtollKeyspace
 import AtollRESP
+import CAllocator
 import DequeModule
 
 enum MemoryCommands {
@@ -152,7 +153,11 @@ enum MemoryCommands {
         c.out.bulk("Stats not supported for the current allocator")
     }
 
-    static func purge(_ c: inout CommandContext) { c.out.ok() }
+    /// Returns the allocator's free heap pages to the system.
+    static func purge(_ c: inout CommandContext) {
+        _ = atoll_allocator_trim()
+        c.out.ok()
+    }
 
     static func help(_ c: inout CommandContext) {
         replyHelp(&c, "MEMORY", [

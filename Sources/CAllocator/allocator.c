@@ -1,0 +1,23 @@
+// glibc's allocator controls, which Swift's Glibc module does not import (malloc.h).
+#include "CAllocator.h"
+#include <stdlib.h>  // defines __GLIBC__ on glibc
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+
+void atoll_allocator_fix_mmap_threshold(int bytes) {
+    mallopt(M_MMAP_THRESHOLD, bytes);
+}
+
+int atoll_allocator_trim(void) {
+    return malloc_trim(0);
+}
+#else
+void atoll_allocator_fix_mmap_threshold(int bytes) {
+    (void)bytes;
+}
+
+int atoll_allocator_trim(void) {
+    return 0;
+}
+#endif
