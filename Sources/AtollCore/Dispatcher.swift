@@ -271,7 +271,7 @@ extension ServerCore {
         if monitors.isEmpty { clock = finished }
         let elapsed = finished - started
         if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
-            slowlog.record(args: ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
+            slowlog.record(args: spec.name == "migrate" ? redactedForMonitor(ctx.args, spec) : ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
         }
     }
 
@@ -317,7 +317,8 @@ extension ServerCore {
         }
     }
 
-    /// AUTH's arguments and HELLO's AUTH credentials never reach monitors, as in Redis.
+    /// AUTH's arguments, HELLO's AUTH credentials and MIGRATE's passwords never reach
+    /// monitors (nor, for MIGRATE, the slow log), as in Redis.
     private func redactedForMonitor(_ args: [[UInt8]], _ spec: CommandSpec) -> [[UInt8]] {
         let redacted = Array("(redacted)".utf8)
         switch spec.name {
@@ -333,6 +334,25 @@ extension ServerCore {
                     i += 3
                 } else {
                     i += 1
+                }
+            }
+            return out
+        case "migrate":
+            // Redis hides each password as its option parser reaches it, up to KEYS.
+            var out = args
+            var i = 6
+            while i < out.count {
+                if asciiCaseInsensitiveEquals(out[i], "auth") && i + 1 < out.count {
+                    out[i + 1] = redacted
+                    i += 2
+                } else if asciiCaseInsensitiveEquals(out[i], "auth2") && i + 2 < out.count {
+                    out[i + 1] = redacted
+                    out[i + 2] = redacted
+                    i += 3
+                } else if asciiCaseInsensitiveEquals(out[i], "copy") || asciiCaseInsensitiveEquals(out[i], "replace") {
+                    i += 1
+                } else {
+                    break
                 }
             }
             return out
