@@ -20,7 +20,7 @@ import AtollRDB
 import AtollRESP
 
 enum MigrateCommand {
-    static let commands: [CommandBinding] = [.init("migrate", migrate)]
+    static let commands: [CommandBinding] = [.init("migrate", keys: MigrateRequest.keys, migrate)]
 
     private static let restore = Array("RESTORE".utf8)
     private static let replace = Array("REPLACE".utf8)

@@ -62,6 +62,30 @@ struct MigrateRequest {
         self.db = db
     }
 
+    /// Where the keys are, as Redis 7.0 finds them (COMMAND GETKEYS): its key specs look for
+    /// KEYS from the second-to-last argument back; when they find none, the key argument. When
+    /// they do, that spec is incomplete and `migrateGetKeys` decides: the arguments after the
+    /// first KEYS option (none when the key argument is not empty), the options' values
+    /// skipped on the way, or else the key argument.
+    static func keys(_ args: [[UInt8]]) -> [Int] {
+        guard args.count > 2, args[1 ..< args.count - 1].contains(where: { asciiCaseInsensitiveEquals($0, "keys") }) else {
+            return [3]
+        }
+        var i = 6
+        while i < args.count {
+            if asciiCaseInsensitiveEquals(args[i], "keys") {
+                return args[3].isEmpty ? Array(i + 1 ..< args.count) : []
+            }
+            if asciiCaseInsensitiveEquals(args[i], "auth") {
+                i += 1
+            } else if asciiCaseInsensitiveEquals(args[i], "auth2") {
+                i += 2
+            }
+            i += 1
+        }
+        return [3]
+    }
+
     /// The cached connection's name: the host and port arguments as typed.
     var connectionName: [UInt8] { host + [UInt8(ascii: ":")] + portText }
 
