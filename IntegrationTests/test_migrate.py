@@ -198,3 +198,18 @@ def test_command_getkeys(diff):
                  ["", "0", "5", "AUTH", "keys", "a"], ["", "0", "5", "keys", "KEYS", "b"]):
         diff.check("COMMAND", "GETKEYS", "MIGRATE", HOST, "1", *args)
     diff.check("COMMAND", "GETKEYS", "MIGRATE", "keys", "1", "k", "0", "5")
+
+
+def test_port_read_as_atoi(ref_port, atoll_port, targets):
+    """Redis reads the port with C's atoi (white space and a sign before it, anything after it,
+    32-bit wrap-around) and prints it into 5 characters; the resolver keeps 16 bits."""
+    def scenario(route):
+        route.source.command("SET", "k", "v")
+        p = route.target_port
+        return [route.migrate("k", "COPY", "REPLACE", port=text)
+                for text in (f" {p}", f"+{p}", f"{p}xyz", f"0{p}", str(p + 2**32),
+                             f"{p}9", "-" + str(p))]
+
+    replies = run_routes(ref_port, atoll_port, targets, scenario)
+    assert replies[:6] == [b"+OK\r\n"] * 6
+    assert replies[-1] == b"-IOERR error or timeout connecting to the client\r\n"

@@ -89,13 +89,14 @@ struct MigrateRequest {
     /// The cached connection's name: the host and port arguments as typed.
     var connectionName: [UInt8] { host + [UInt8(ascii: ":")] + portText }
 
-    /// Opens a connection to the target, or nil when that fails: a port `atoi` reads as
-    /// negative is refused (as the resolver refuses it for Redis), a larger one wraps to 16 bits.
+    /// Opens a connection to the target, or nil when that fails. The port goes the way Redis
+    /// sends it: `atoi`, printed into a 6-byte buffer (so only its first 5 characters count),
+    /// then the resolver, which refuses a negative one and keeps 16 bits of a larger one.
     func connect() -> TargetConnection? {
         let port = Self.atoi(portText)
-        guard port >= 0 else { return nil }
+        guard port >= 0, let kept = Int(String(String(port).prefix(5))) else { return nil }
         return TargetConnection.open(host: String(decoding: host, as: UTF8.self),
-                                     port: UInt16(truncatingIfNeeded: port), timeoutMillis: timeout)
+                                     port: UInt16(truncatingIfNeeded: kept), timeoutMillis: timeout)
     }
 
     /// C's `atoi` on glibc: `strtol`'s reading (leading white space, a sign, digits up to the

@@ -325,40 +325,35 @@ extension ServerCore {
         case "auth":
             return [args[0]] + args.dropFirst().map { _ in redacted }
         case "hello":
-            var out = args
-            var i = 2
-            while i < out.count {
-                if asciiCaseInsensitiveEquals(out[i], "auth") && i + 2 < out.count {
-                    out[i + 1] = redacted
-                    out[i + 2] = redacted
-                    i += 3
-                } else {
-                    i += 1
-                }
-            }
-            return out
+            return hidingValues(args, from: 2, secret: [("auth", 2)], stopAtOthers: false)
         case "migrate":
             // Redis hides each password as its option parser reaches it, up to KEYS.
-            var out = args
-            var i = 6
-            while i < out.count {
-                if asciiCaseInsensitiveEquals(out[i], "auth") && i + 1 < out.count {
-                    out[i + 1] = redacted
-                    i += 2
-                } else if asciiCaseInsensitiveEquals(out[i], "auth2") && i + 2 < out.count {
-                    out[i + 1] = redacted
-                    out[i + 2] = redacted
-                    i += 3
-                } else if asciiCaseInsensitiveEquals(out[i], "copy") || asciiCaseInsensitiveEquals(out[i], "replace") {
-                    i += 1
-                } else {
-                    break
-                }
-            }
-            return out
+            return hidingValues(args, from: 6, secret: [("auth", 1), ("auth2", 2)], plain: ["copy", "replace"],
+                                stopAtOthers: true)
         default:
             return args
         }
+    }
+
+    /// `args` with the values of the options in `secret` (a word and how many values follow it)
+    /// replaced by `(redacted)`, from `start` on. A word in `plain`, or any other word unless
+    /// `stopAtOthers`, is passed over; with `stopAtOthers` any other word ends the scan.
+    private func hidingValues(_ args: [[UInt8]], from start: Int, secret: [(StaticString, Int)],
+                              plain: [StaticString] = [], stopAtOthers: Bool) -> [[UInt8]] {
+        var out = args
+        var i = start
+        while i < out.count {
+            let word = out[i]
+            if let (_, count) = secret.first(where: { asciiCaseInsensitiveEquals(word, $0.0) }), i + count < out.count {
+                for j in i + 1 ... i + count { out[j] = Array("(redacted)".utf8) }
+                i += count + 1
+            } else if !stopAtOthers || plain.contains(where: { asciiCaseInsensitiveEquals(word, $0) }) {
+                i += 1
+            } else {
+                break
+            }
+        }
+        return out
     }
 
     private func feedMonitors(_ args: [[UInt8]], client: ClientSession, micros: Int64) {
