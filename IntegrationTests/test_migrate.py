@@ -3,6 +3,8 @@ migrate_routes.py): every type and encoding with and without a TTL, COPY, REPLAC
 several keys, BUSYKEY from the target, +NOKEY, AUTH and AUTH2 to a password-protected target,
 SELECT of another database and the target's errors passed through, and the argument errors,
 byte for byte as redis-server replies."""
+import random
+
 import pytest
 
 import resp
@@ -17,6 +19,7 @@ CASES = {
     "integer string": [["SET", "k", "12345"]],
     "64-bit integer string": [["SET", "k", "-9223372036854775808"]],
     "empty string": [["SET", "k", ""]],
+    "1 MiB random string (written in chunks)": [["SET", "k", random.Random(15).randbytes(1 << 20)]],
     "list listpack": [["RPUSH", "k", "a", "b", "1", "-2"]],
     "list quicklist": [["RPUSH", "k", *[f"element-{i}" for i in range(3000)]]],
     "hash listpack": [["HSET", "k", "f1", "v1", "f2", "2"]],

@@ -55,6 +55,30 @@ def test_target_never_answering_times_out(ref_port, atoll_port, timeout, expecte
             assert c.command("EXISTS", "k") == b":1\r\n"
 
 
+def test_the_longest_timeout_waits_until_the_target_goes_away(ref_port, atoll_port):
+    """A timeout of 2^63-1 ms does not overflow into an instant one: the source waits until
+    the silent target closes, then (the connection reset, not a timeout) retries once on a
+    new connection, which is refused."""
+    replies = []
+    for c in sources(ref_port, atoll_port):
+        c.command("SET", "k", "v")
+        with socket.socket() as listener:
+            listener.bind((HOST, 0))
+            listener.listen(8)
+            c.send_raw(resp.encode("MIGRATE", HOST, listener.getsockname()[1], "k", 0, 2**63 - 1))
+            time.sleep(0.5)
+            c.sock.setblocking(False)
+            try:
+                assert c.sock.recv(1) == b"", "replied before the target went away"
+            except BlockingIOError:
+                pass
+            finally:
+                c.sock.setblocking(True)
+                c.sock.settimeout(10.0)
+        replies.append(c.read_reply())
+    assert replies[0] == replies[1] == b"-IOERR error or timeout writing to target instance\r\n", replies
+
+
 def test_the_server_itself_as_target(ref_port, atoll_port):
     """The source cannot answer its own MIGRATE while running it: a timeout, as in Redis, and
     the server goes on serving (its own RESTORE, arriving later, finds the key still there)."""

@@ -46,7 +46,7 @@ public final class TargetConnection {
     /// nil when the host does not resolve, no address takes the connection attempt, or the
     /// socket does not become writable in time.
     public static func open(host: String, port: UInt16, timeoutMillis: Int64) -> TargetConnection? {
-        let deadline = monotonicMillis() &+ timeoutMillis
+        let deadline = deadlineAfter(timeoutMillis)
         guard let addresses = resolve(host, deadline: deadline) else { return nil }
         for var address in addresses {
             setPort(&address.storage, port)
@@ -79,7 +79,7 @@ public final class TargetConnection {
         var offset = 0
         while offset < bytes.count {
             let end = min(offset + 65536, bytes.count)
-            let deadline = monotonicMillis() &+ timeoutMillis
+            let deadline = deadlineAfter(timeoutMillis)
             while offset < end {
                 let n = bytes.withUnsafeBytes { raw in
                     send(fd, raw.baseAddress! + offset, end - offset, sendFlags)
@@ -101,7 +101,7 @@ public final class TargetConnection {
     /// empty line counts as a failure. The timeout restarts whenever bytes arrive.
     public func readLine(timeoutMillis: Int64) -> Result<[UInt8], Failure> {
         let maxLength = 1023
-        var deadline = monotonicMillis() &+ timeoutMillis
+        var deadline = deadlineAfter(timeoutMillis)
         while true {
             if let newline = pending.prefix(maxLength + 1).firstIndex(of: 10) {
                 var line = Array(pending[..<newline])
@@ -118,7 +118,7 @@ public final class TargetConnection {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {
                 pending.append(contentsOf: chunk[..<n])
-                deadline = monotonicMillis() &+ timeoutMillis
+                deadline = deadlineAfter(timeoutMillis)
             } else if n == 0 {
                 return .failure(.failed)
             } else if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
@@ -220,3 +220,9 @@ private func systemClose(_ fd: Int32) -> Int32 {
 }
 
 private func monotonicMillis() -> Int64 { Int64(monotonicMicros() / 1000) }
+
+/// The monotonic time `millis` from now, saturating (a timeout may be any 64-bit integer).
+private func deadlineAfter(_ millis: Int64) -> Int64 {
+    let (sum, overflow) = monotonicMillis().addingReportingOverflow(millis)
+    return overflow ? Int64.max : sum
+}
