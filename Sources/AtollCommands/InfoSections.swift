@@ -88,6 +88,7 @@ enum InfoSections {
                      "pubsub_channels:\(server.pubsub.channels.count)",
                      "pubsub_patterns:\(server.pubsub.patterns.count)",
                      "pubsubshard_channels:\(server.pubsub.shardChannels.count)",
+                     "migrate_cached_sockets:\(server.migrateSockets.count)",
                      "tracking_total_keys:\(server.tracking.keyCount)",
                      "tracking_total_items:\(server.tracking.items)",
                      "tracking_total_prefixes:\(server.tracking.prefixCount)",

@@ -14,7 +14,7 @@ extension CommandTable {
             + SortedSetCommands.commands + HashCommands.commands + SetCommands.commands + ScriptingCommands.commands
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
             + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands
-            + LolwutCommand.commands + DumpCommands.commands + DebugCommands.commands
+            + LolwutCommand.commands + DumpCommands.commands + MigrateCommand.commands + DebugCommands.commands
             + PubSubCommands.commands + TrackingCommands.commands)
 }
 

@@ -59,6 +59,8 @@ public final class ServerCore: @unchecked Sendable {
     public let pubsub = PubSubRegistry()
     /// Client-side caching (see Tracking.swift).
     public let tracking = TrackingRegistry()
+    /// MIGRATE's connections to its targets, reused for 10 seconds (see MigrateSocketCache.swift).
+    public let migrateSockets = MigrateSocketCache()
     /// The running script as other threads see it: event loops answer BUSY from it while a
     /// script holds the lock, and SCRIPT KILL, FUNCTION KILL and SHUTDOWN NOSAVE reach it.
     public let scriptMonitor = ScriptMonitor()

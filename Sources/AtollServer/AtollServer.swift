@@ -168,6 +168,7 @@ public final class AtollServer: @unchecked Sendable {
                 }
                 core.broadcastInvalidations()
                 core.persistenceCron(now: now)
+                if checkTimeouts { core.migrateSockets.closeIdle(nowSeconds: now / 1000) }
                 if checkTimeouts && core.config.timeout > 0 {
                     let limit = Int64(core.config.timeout) * 1000
                     for client in core.clients.values
