@@ -23,9 +23,10 @@ public final class ClientOutbox: @unchecked Sendable {
     /// Bytes waiting here plus bytes taken and not yet written to the socket.
     private let unsent = Atomic<Int>(0)
     /// Closed for exceeding its limit: further messages are dropped.
-    public private(set) var closed = false
+    // Unchecked (`@exclusivity`): both only touched by the keyspace lock's holder.
+    @exclusivity(unchecked) public private(set) var closed = false
     /// Unix ms since which the output has been over the soft limit (0: it is not). Keyspace lock.
-    var overSoftLimitSince: Int64 = 0
+    @exclusivity(unchecked) var overSoftLimitSince: Int64 = 0
 
     public init() {}
 

@@ -238,6 +238,6 @@ extension ServerCore {
             target.pendingAfterReply += bytes
             return
         }
-        pushToOutbox(bytes, of: target, now: clock.nowMillis())
+        pushToOutbox(bytes, of: target, as: target.subscriptions == nil ? .normal : .pubsub, now: clock.nowMillis())
     }
 }
