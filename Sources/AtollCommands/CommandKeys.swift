@@ -38,7 +38,10 @@ enum CommandKeys {
             c.out.error("ERR Invalid number of arguments specified for command")
             return nil
         }
-        guard let keys = spec.keysAndFlags(args), !keys.isEmpty || spec.flags.contains(.noMandatoryKeys) else {
+        // No keys, or a key count that contradicts the arguments: an empty reply for a command
+        // whose keys are optional (EVAL), an error for the others.
+        guard let keys = spec.keysAndFlags(args), !keys.isEmpty else {
+            if spec.flags.contains(.noMandatoryKeys) { return (args, []) }
             c.out.error("ERR Invalid arguments specified for command")
             return nil
         }

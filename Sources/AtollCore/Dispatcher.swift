@@ -106,20 +106,24 @@ extension ServerCore {
     }
 
     /// Releases a parked client with the timeout reply (the null array, for every command that
-    /// blocks on keys in Redis 7.0), or with `error` (CLIENT UNBLOCK ERROR).
-    public func releaseBlocked(_ client: ClientSession, error: String?) {
-        guard let state = client.blocked else { return }
+    /// blocks on keys in Redis 7.0), or with `error` (CLIENT UNBLOCK ERROR). Returns the codes
+    /// of the error replies sent, for the releasing command to count as its own (Redis counts
+    /// CLIENT UNBLOCK ERROR as failed). `byClientUnblock`: released by CLIENT UNBLOCK, which
+    /// Redis 7.0 counts as a failed call of the parked command, with TIMEOUT too.
+    @discardableResult
+    public func releaseBlocked(_ client: ClientSession, error: String?, byClientUnblock: Bool = false) -> [[UInt8]] {
+        guard let state = client.blocked else { return [] }
         blocking.release(client)
         var out = ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3)
         if let error {
             out.error(error)
-            takeErrors(&out)
         } else {
             out.nullArray()
         }
-        accountUnblocked(state.spec, failed: error != nil)
+        accountUnblocked(state.spec, failed: error != nil || byClientUnblock)
         applyReplyMode(client, &out, from: 0)
         client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
+        return out.errorCodes
     }
 
     // MARK: - Append-only file

@@ -22,7 +22,7 @@ public struct LatencyHistogram: Sendable {
     @inlinable public var isEmpty: Bool { total == 0 }
 
     /// Records a command that took `micros` microseconds.
-    mutating func record(micros: Int) {
+    public mutating func record(micros: Int) {
         if counts.isEmpty { counts = Array(repeating: 0, count: Self.countsLength) }
         let nanos = min(max(micros &* 1000, Self.lowest), Self.highest)
         counts[Self.index(of: nanos)] &+= 1
