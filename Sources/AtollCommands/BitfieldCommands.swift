@@ -8,9 +8,26 @@ import AtollRESP
 
 enum BitfieldCommands {
     static let commands: [CommandBinding] = [
-        .init("bitfield", .eventsAfterReply, bitfield),
+        .init("bitfield", .eventsAfterReply, keyFlags: keyFlags, bitfield),
         .init("bitfield_ro", bitfieldReadOnly),
     ]
+
+    /// BITFIELD's key flags (Redis's `bitfieldGetKeys`): read-only while every subcommand is
+    /// a complete GET or OVERFLOW; a SET, an INCRBY or anything malformed makes it a write.
+    static func keyFlags(_ args: [[UInt8]], _ position: Int) -> [String] {
+        var i = 2
+        while i < args.count {
+            let rest = args.count - i - 1
+            if asciiCaseInsensitiveEquals(args[i], "get") && rest >= 2 {
+                i += 3
+            } else if asciiCaseInsensitiveEquals(args[i], "overflow") && rest >= 1 {
+                i += 2
+            } else {
+                return ["RW", "access", "update"]
+            }
+        }
+        return ["RO", "access"]
+    }
 
     enum Overflow { case wrap, sat, fail }
 

@@ -185,7 +185,10 @@ enum ConnectionCommands {
         }
         guard let id = parseStrictInt64(c.args[2]) else { return c.notInteger() }
         guard let target = c.server.clients[id], target.blocked != nil else { return c.out.integer(0) }
-        c.server.releaseBlocked(target, error: asError ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : nil)
+        let errors = c.server.releaseBlocked(target, error: asError ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : nil,
+                                             byClientUnblock: true)
+        // The error reply counts against CLIENT UNBLOCK too, as in Redis (it is sent while it runs).
+        c.out.errorCodes += errors
         c.out.integer(1)
     }
 

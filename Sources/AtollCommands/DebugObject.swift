@@ -31,7 +31,7 @@ enum DebugObject {
             // Nodes as Redis splits them under its defaults (8 kB listpacks, no compression):
             // list-max-listpack-size and list-compress-depth have no effect in Atoll.
             let average = nodes.isEmpty ? 0 : Double(list.count) / Double(nodes.count)
-            line += " ql_nodes:\(nodes.count) ql_avg_node:\(twoDecimals(average)) ql_listpack_max:-2"
+            line += " ql_nodes:\(nodes.count) ql_avg_node:\(formatFixed(average, places: 2)) ql_listpack_max:-2"
                 + " ql_compressed:0 ql_uncompressed_size:\(nodes.reduce(0) { $0 + $1.bytes.count })"
         }
         c.out.status(text: line)
@@ -100,14 +100,5 @@ enum DebugObject {
         case .string, .int: id = UInt(bitPattern: key.hashValue) & 0x7fff_ffff_fff0
         }
         return "0x" + String(id, radix: 16)
-    }
-
-    /// `printf("%.2f")`.
-    private static func twoDecimals(_ value: Double) -> String {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let n = buffer.withUnsafeMutableBufferPointer { out in
-            withVaList([value]) { vsnprintf(out.baseAddress, 64, "%.2f", $0) }
-        }
-        return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

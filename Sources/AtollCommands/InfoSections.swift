@@ -92,6 +92,9 @@ enum InfoSections {
                      "tracking_total_keys:\(server.tracking.keyCount)",
                      "tracking_total_items:\(server.tracking.items)",
                      "tracking_total_prefixes:\(server.tracking.prefixCount)",
+                     // Errors in replies to a master or an AOF being loaded: none here.
+                     "unexpected_error_replies:0",
+                     "total_error_replies:\(server.stats.totalErrorReplies)",
                      // Atoll's own: how often optimistic transactions commit or give way.
                      "atoll_transactions_executed:\(server.stats.transactions)",
                      "atoll_transactions_aborted_by_watch:\(server.stats.watchAborts)",
@@ -113,11 +116,11 @@ enum InfoSections {
         case "modules":
             lines = ["# Modules"]
         case "commandstats":
-            lines = ["# Commandstats"]
+            lines = ["# Commandstats"] + CommandStatistics.commandstatsLines(server)
         case "errorstats":
-            lines = ["# Errorstats"]
+            lines = ["# Errorstats"] + CommandStatistics.errorstatsLines(server)
         case "latencystats":
-            lines = ["# Latencystats"]
+            lines = ["# Latencystats"] + CommandStatistics.latencystatsLines(server)
         case "cluster":
             lines = ["# Cluster", "cluster_enabled:0"]
         case "keyspace":

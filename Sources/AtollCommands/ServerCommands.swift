@@ -15,7 +15,8 @@ import Darwin
 enum ServerCommands {
     static let commands: [CommandBinding] = [
         .init("command", command),
-        .init("command|getkeys", commandGetkeys),
+        .init("command|getkeys", CommandKeys.getkeys),
+        .init("command|getkeysandflags", CommandKeys.getkeysAndFlags),
         .init("command|info", commandInfo),
         .init("command|help", commandHelp),
         .init("command|list", commandList),
@@ -40,6 +41,7 @@ enum ServerCommands {
         .init("latency|history", latencyHistory),
         .init("latency|reset", latencyReset),
         .init("latency|graph", latencyGraph),
+        .init("latency|histogram", CommandStatistics.latencyHistogram),
         .init("monitor", monitor),
     ]
 
@@ -236,22 +238,6 @@ enum ServerCommands {
         for name in names { c.out.bulk(name) }
     }
 
-    static func commandGetkeys(_ c: inout CommandContext) {
-        let args = Array(c.args[2...])
-        guard case .found(let spec) = c.server.table.resolve(args) else {
-            return c.out.error("ERR Invalid command specified")
-        }
-        guard spec.hasKeys else { return c.out.error("ERR The command has no key arguments") }
-        guard spec.arityMatches(args.count) else {
-            return c.out.error("ERR Invalid number of arguments specified for command")
-        }
-        guard let indices = spec.keyIndices(args), !indices.isEmpty || spec.flags.contains(.noMandatoryKeys) else {
-            return c.out.error("ERR Invalid arguments specified for command")
-        }
-        c.out.arrayHeader(indices.count)
-        for i in indices { c.out.bulk(args[i]) }
-    }
-
     static func commandHelp(_ c: inout CommandContext) {
         replyHelp(&c, "COMMAND", [
             "(no subcommand)", "    Return details about all commands.",
@@ -261,6 +247,7 @@ enum ServerCommands {
             "INFO [<command-name> ...]", "    Return details about the given commands, or all of them.",
             "DOCS [<command-name> ...]", "    Return documentation details about the given commands, or all of them.",
             "GETKEYS <full-command>", "    Return the keys from a full command.",
+            "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full command.",
         ])
     }
 
@@ -386,6 +373,7 @@ enum ServerCommands {
         c.server.stats = ServerStats()
         c.keyspace.stats = KeyspaceStats()
         c.server.slowlog.reset()
+        c.server.resetCommandStatistics()
         c.out.ok()
     }
 
@@ -456,6 +444,7 @@ enum ServerCommands {
 
     static func slowlogReset(_ c: inout CommandContext) {
         c.server.slowlog.reset()
+        c.server.resetCommandStatistics()
         c.out.ok()
     }
 
@@ -490,6 +479,9 @@ enum ServerCommands {
             "LATEST", "    Return the latest latency samples for all events.",
             "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
             "    (default: reset all data for all event classes)",
+            "HISTOGRAM [COMMAND ...]",
+            "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+            "    If no commands are specified then all histograms are replied.",
         ])
     }
 

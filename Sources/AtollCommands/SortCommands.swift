@@ -16,7 +16,7 @@ import Darwin
 
 enum SortCommands {
     static let commands: [CommandBinding] = [
-        .init("sort", keys: keys, sort),
+        .init("sort", keys: keys, keyFlags: keyFlags, sort),
         .init("sort_ro", sortReadOnly),
     ]
 
@@ -37,6 +37,11 @@ enum SortCommands {
             i += 1
         }
         return [1] + (store.map { [$0] } ?? [])
+    }
+
+    /// The sorted key is read, the STORE key overwritten (Redis's `sortGetKeys` flags).
+    static func keyFlags(_ args: [[UInt8]], _ position: Int) -> [String] {
+        position == 1 ? ["RO", "access"] : ["OW", "update"]
     }
 
     static func sort(_ c: inout CommandContext) { run(&c, readOnly: false) }

@@ -13,9 +13,15 @@ import Darwin
 #endif
 
 enum StringCommands {
+    /// SET's key flags (Redis's `setGetKeys`): with GET (any later argument) the old value
+    /// is read too.
+    static func setKeyFlags(_ args: [[UInt8]], _ position: Int) -> [String] {
+        args.dropFirst(3).contains { asciiCaseInsensitiveEquals($0, "get") } ? ["RW", "access", "update"] : ["OW", "update"]
+    }
+
     static let commands: [CommandBinding] = [
         .init("get", get),
-        .init("set", set),
+        .init("set", keyFlags: setKeyFlags, set),
         .init("setnx", setnx),
         .init("setex", setex),
         .init("psetex", psetex),

@@ -119,6 +119,11 @@ public struct CommandBehaviour: OptionSet, Sendable {
 /// begin is "unknown"): the positions of the keys in the arguments, the name at 0.
 public typealias KeyFinder = @Sendable (_ args: [[UInt8]]) -> [Int]
 
+/// The key-spec flags (`RW`, `access`, ...) of the key at `position`, for a command whose keys'
+/// flags depend on its arguments or are not its specs' (Redis's getkeys procs set their own:
+/// SET with GET reads, BITFIELD without SET or INCRBY only reads, SORT's STORE key).
+public typealias KeyFlagsFinder = @Sendable (_ args: [[UInt8]], _ position: Int) -> [String]
+
 /// A command whose flags depend on its arguments (Redis's `getCommandFlags`: a script runs
 /// with the flags it declares): the flags it runs with, given the table's, or nil for the
 /// table's. Called under the keyspace lock.
@@ -131,19 +136,21 @@ public struct CommandBinding: Sendable {
     public let behaviour: CommandBehaviour
     let handler: CommandHandler
     let keyFinder: KeyFinder?
+    let keyFlags: KeyFlagsFinder?
     let flagsResolver: FlagsResolver?
 
-    public init(_ name: String, _ behaviour: CommandBehaviour, keys: KeyFinder? = nil, flags: FlagsResolver? = nil,
-                _ handler: @escaping CommandHandler) {
+    public init(_ name: String, _ behaviour: CommandBehaviour, keys: KeyFinder? = nil, keyFlags: KeyFlagsFinder? = nil,
+                flags: FlagsResolver? = nil, _ handler: @escaping CommandHandler) {
         self.name = name
         self.behaviour = behaviour
         self.handler = handler
         self.keyFinder = keys
+        self.keyFlags = keyFlags
         self.flagsResolver = flags
     }
 
-    public init(_ name: String, keys: KeyFinder? = nil, _ handler: @escaping CommandHandler) {
-        self.init(name, [], keys: keys, handler)
+    public init(_ name: String, keys: KeyFinder? = nil, keyFlags: KeyFlagsFinder? = nil, _ handler: @escaping CommandHandler) {
+        self.init(name, [], keys: keys, keyFlags: keyFlags, handler)
     }
 }
 
@@ -156,7 +163,10 @@ public final class CommandSpec: Sendable {
     public let isSubcommand: Bool
     let handler: CommandHandler?
     let keyFinder: KeyFinder?
+    let keyFlags: KeyFlagsFinder?
     let flagsResolver: FlagsResolver?
+    /// What INFO commandstats and LATENCY HISTOGRAM report of this command (see `CommandStats`).
+    public let stats = CommandStats()
 
     /// A command from its facts, its binding (nil for a container that has no handler of its
     /// own) and its bound subcommands.
@@ -166,6 +176,7 @@ public final class CommandSpec: Sendable {
         self.subcommands = subcommands
         self.handler = binding?.handler
         self.keyFinder = binding?.keyFinder
+        self.keyFlags = binding?.keyFlags
         self.flagsResolver = binding?.flagsResolver
         self.isSubcommand = facts.name.contains("|")
     }
@@ -207,7 +218,18 @@ public final class CommandSpec: Sendable {
     /// legacy triple; nil when the arguments contradict the key specs (a bad key count).
     public func keyIndices(_ args: [[UInt8]]) -> [Int]? {
         if let keyFinder { return keyFinder(args) }
-        return keySpecs.isEmpty ? positionKeyIndices(args) : specKeyIndices(args)
+        return keySpecs.isEmpty ? positionKeyIndices(args) : specKeyIndices(args)?.map(\.position)
+    }
+
+    /// Each key's position in `args` with its key-spec flags (COMMAND GETKEYSANDFLAGS): the
+    /// flags of the spec that found it, or the command's own (`KeyFlagsFinder`) where they
+    /// depend on the arguments. Nil as for `keyIndices`.
+    public func keysAndFlags(_ args: [[UInt8]]) -> [(position: Int, flags: [String])]? {
+        if let keyFinder {
+            return keyFinder(args).map { ($0, keyFlags?(args, $0) ?? []) }
+        }
+        if keySpecs.isEmpty { return positionKeyIndices(args).map { ($0, keyFlags?(args, $0) ?? []) } }
+        return specKeyIndices(args)?.map { ($0.position, keyFlags?(args, $0.position) ?? keySpecs[$0.spec].flags) }
     }
 
     /// Whether the command takes keys at all (COMMAND GETKEYS refuses those that don't).
@@ -224,10 +246,11 @@ public final class CommandSpec: Sendable {
 
     /// Keys by the key specs, as Redis's `getKeysUsingKeySpecs` finds them (this is what
     /// handles commands whose key count is an argument: ZUNIONSTORE, LMPOP, EVAL, ...).
-    /// Nil when the arguments contradict the specs (a bad key count).
-    func specKeyIndices(_ args: [[UInt8]]) -> [Int]? {
-        var keys: [Int] = []
-        for spec in keySpecs {
+    /// Nil when the arguments contradict the specs (a bad key count). Each key comes with the
+    /// index of the spec that found it.
+    func specKeyIndices(_ args: [[UInt8]]) -> [(position: Int, spec: Int)]? {
+        var keys: [(position: Int, spec: Int)] = []
+        for (specIndex, spec) in keySpecs.enumerated() {
             let start: Int
             switch spec.begin {
             case .index(let i): start = i
@@ -246,7 +269,7 @@ public final class CommandSpec: Sendable {
                 guard step > 0 else { continue }
                 var i = start
                 while i <= min(last, args.count - 1) {
-                    keys.append(i)
+                    keys.append((i, specIndex))
                     i += step
                 }
             case .keynum(let index, let firstKey, let step):
@@ -256,7 +279,7 @@ public final class CommandSpec: Sendable {
                 let first = start + firstKey
                 let last = first + (Int(n) - 1) * step
                 guard n == 0 || last < args.count else { return nil }
-                if n > 0 { keys.append(contentsOf: stride(from: first, through: last, by: step)) }
+                if n > 0 { keys.append(contentsOf: stride(from: first, through: last, by: step).map { ($0, specIndex) }) }
             case .unknown: continue
             }
         }

@@ -106,9 +106,13 @@ extension ServerCore {
     }
 
     /// Releases a parked client with the timeout reply (the null array, for every command that
-    /// blocks on keys in Redis 7.0), or with `error` (CLIENT UNBLOCK ERROR).
-    public func releaseBlocked(_ client: ClientSession, error: String?) {
-        guard client.blocked != nil else { return }
+    /// blocks on keys in Redis 7.0), or with `error` (CLIENT UNBLOCK ERROR). Returns the codes
+    /// of the error replies sent, for the releasing command to count as its own (Redis counts
+    /// CLIENT UNBLOCK ERROR as failed). `byClientUnblock`: released by CLIENT UNBLOCK, which
+    /// Redis 7.0 counts as a failed call of the parked command, with TIMEOUT too.
+    @discardableResult
+    public func releaseBlocked(_ client: ClientSession, error: String?, byClientUnblock: Bool = false) -> [[UInt8]] {
+        guard let state = client.blocked else { return [] }
         blocking.release(client)
         var out = ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3)
         if let error {
@@ -116,8 +120,10 @@ extension ServerCore {
         } else {
             out.nullArray()
         }
+        accountUnblocked(state.spec, failed: error != nil || byClientUnblock)
         applyReplyMode(client, &out, from: 0)
         client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
+        return out.errorCodes
     }
 
     // MARK: - Append-only file
@@ -140,10 +146,18 @@ extension ServerCore {
             || (spec.behaviour.contains(.runsTransaction) && client.queued?.contains { $0.spec.flags.contains(.write) } == true)
     }
 
+    /// Runs a command inside another (EXEC's queue, a script's `redis.call`) or a parked one
+    /// again: `perform`, timed and counted in the command's statistics.
+    package func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+        let started = monotonicMicros()
+        perform(spec, &ctx)
+        account(spec, &ctx, elapsed: monotonicMicros() - started)
+    }
+
     /// Runs a command's handler and, with the append-only file on, records what it changed:
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
     /// EXEC and scripts record nothing themselves: the commands they ran did.
-    package func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+    private func perform(_ spec: CommandSpec, _ ctx: inout CommandContext) {
         defer {
             // A tracking client's reads are remembered after they ran (Redis's `call`).
             if ctx.client.tracking != nil && spec.flags.contains(.readonly) { rememberReads(spec, ctx.args, ctx.client) }
@@ -180,10 +194,10 @@ extension ServerCore {
         aof?.flush()
     }
 
-    /// Dispatches one command. Commands flagged `fast` (O(1) by Redis's own definition) are not
-    /// timed for the slow log. Others are: `clock` carries the monotonic time at which the
-    /// previous timed command ended, so back-to-back timed commands need one clock read each;
-    /// anything untimed in between resets it to nil.
+    /// Dispatches one command. Every command is timed, as Redis times every call (for its
+    /// statistics, latency histogram and the slow log): `clock` carries the monotonic time at
+    /// which the previous command ended, so that back-to-back commands of a batch need one
+    /// clock read each; anything untimed in between resets it to nil.
     private func run(_ ctx: inout CommandContext, clock: inout Int?) {
         let previousEnd = clock
         clock = nil
@@ -197,6 +211,8 @@ extension ServerCore {
         client.lastInteraction = ctx.now
         stats.totalCommands += 1
         let replyMark = ctx.out.buffer.writerIndex
+        // Error replies written outside a command (unknown command, refusals) count here.
+        defer { if ctx.out.hasErrors { takeErrors(&ctx.out) } }
         // A parked command's reply comes when it is released; CLIENT REPLY applies to it then.
         defer { if !ctx.blockRequested { applyReplyMode(client, &ctx.out, from: replyMark) } }
         // Messages published to the client go before the reply (see `ClientOutbox`), and
@@ -264,19 +280,16 @@ extension ServerCore {
                 feedMonitors(redactedForMonitor(ctx.args, spec), client: client, micros: currentTimeMicros())
             }
         }
-        if spec.flags.contains(.fast) {
-            invoke(spec, &ctx)
-            return
-        }
         let started = previousEnd ?? monotonicMicros()
         if spec.runsScript { ctx.scriptStartedMicros = started }
-        invoke(spec, &ctx)
+        perform(spec, &ctx)
         let finished = spec.runsScript && ctx.scriptEndedMicros != 0 ? ctx.scriptEndedMicros : monotonicMicros()
         ctx.scriptStartedMicros = 0
         ctx.scriptEndedMicros = 0
         if monitors.isEmpty { clock = finished }
         let elapsed = finished - started
-        if config.slowlogLogSlowerThan >= 0 && elapsed >= config.slowlogLogSlowerThan && !spec.flags.contains(.skipSlowlog) {
+        account(spec, &ctx, elapsed: elapsed)
+        if elapsed >= config.slowlogLogSlowerThan && config.slowlogLogSlowerThan >= 0 && !spec.flags.contains(.skipSlowlog) {
             slowlog.record(args: spec.name == "migrate" ? redactedForMonitor(ctx.args, spec) : ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
         }
     }
@@ -299,6 +312,7 @@ extension ServerCore {
     /// EXEC ends it at once with `EXECABORT ... because of: <reason>`, as Redis does.
     private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
         let client = ctx.client
+        noteRejected(spec)
         if client.inTransaction { client.transactionFailed = true }
         if spec.behaviour.contains(.runsTransaction) {
             endTransaction(client)

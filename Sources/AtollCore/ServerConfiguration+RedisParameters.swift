@@ -1,7 +1,8 @@
 /// The rest of redis-server 7.0.15's `CONFIG GET *`: every parameter Atoll had no use for
 /// before, with Redis's kind, range, default and aliases, so that configuration files and
 /// clients written for Redis load and CONFIG SET as they do there. These are stored and shown,
-/// and take no effect in Atoll (the README's compatibility section lists them); the ones with
+/// and take no effect in Atoll (the README's compatibility section lists them), but for
+/// `latency-tracking`, which the command statistics read (`ServerCore.latencyTracking`); the ones with
 /// rules of their own are in `ConfigParameterSpecials.swift`.
 extension ConfigParameter {
     /// Appended to `all`.

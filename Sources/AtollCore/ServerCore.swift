@@ -27,10 +27,17 @@ public final class ServerCore: @unchecked Sendable {
     @inlinable public var config: ServerConfiguration {
         _read { yield storedConfig }
         _modify {
-            defer { storedKeyspaceEventMask = storedConfig.keyspaceEvents.enabled.rawValue }
+            defer {
+                storedKeyspaceEventMask = storedConfig.keyspaceEvents.enabled.rawValue
+                storedLatencyTracking = storedConfig.latencyTracking
+            }
             yield &storedConfig
         }
     }
+    /// `latency-tracking`, kept beside the configuration like the event mask: read per command.
+    @exclusivity(unchecked) @usableFromInline var storedLatencyTracking = true
+    /// Error replies by their code (INFO errorstats), since the start or CONFIG RESETSTAT.
+    @exclusivity(unchecked) public internal(set) var errorCounts: [[UInt8]: Int] = [:]
     /// The keyspace event classes that publish (`KeyspaceEventSettings.enabled`), kept beside
     /// the configuration whenever it changes, so that a command's test reads one integer.
     @exclusivity(unchecked) @usableFromInline var storedKeyspaceEventMask = 0
@@ -120,6 +127,7 @@ public final class ServerCore: @unchecked Sendable {
         self.clock = clock
         self.storedConfig = config
         self.storedKeyspaceEventMask = config.keyspaceEvents.enabled.rawValue
+        self.storedLatencyTracking = config.latencyTracking
         self.keyspace = Keyspace(databaseCount: config.databases)
         self.table = table
         self.startTime = now
@@ -192,6 +200,8 @@ public struct ServerStats: Sendable {
     public var totalConnections = 0
     public var rejectedConnections = 0
     public var totalCommands = 0
+    /// Error replies sent (INFO `total_error_replies`).
+    public var totalErrorReplies = 0
     public var netInputBytes = 0
     public var netOutputBytes = 0
     /// Clients closed for passing their `client-output-buffer-limit`.

@@ -223,6 +223,7 @@ public final class LuaEngine {
             out.errorLine(Array("-ERR Error running script ".utf8) + name + [44, 32] + message)
             return
         }
+        let counted = !LuaReplyEncoder(L: L, scriptResp3: false).ignoresErrorStats()
         if atoll_lua_error_fields(L) != 0 && atoll_lua_killed(L) != 0 {
             // Killed while its fields were read (an __index that loops): report the kill.
             lua_settop(L, -4)
@@ -235,7 +236,7 @@ public final class LuaEngine {
                 + [58] + optionalString(at: -1) + [46]
         }
         lua_settop(L, -4)
-        out.errorLine(text)
+        out.errorLine(text, counted: counted)
     }
 
     /// The `err` text of the error table on top of the stack (read without metamethods).

@@ -53,7 +53,7 @@ struct LuaReplyEncoder {
 
     private func writeTable(_ out: inout ReplyWriter) {
         if let err = field("err", type: LUA_TSTRING) {
-            out.errorLine([UInt8(ascii: "-")] + cString(err))
+            out.errorLine([UInt8(ascii: "-")] + cString(err), counted: !ignoresErrorStats())
             return
         }
         if let ok = field("ok", type: LUA_TSTRING) {
@@ -177,6 +177,15 @@ struct LuaReplyEncoder {
         return count
     }
 
+    /// Whether the error table on top of the stack came from a command the script called,
+    /// whose error the statistics counted already (see `pushCommandError`).
+    func ignoresErrorStats() -> Bool {
+        lua_pushstring(L, "ignore_error_stats_update")
+        lua_rawget(L, -2)
+        defer { lua_settop(L, -2) }
+        return lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1) != 0
+    }
+
     private func fieldType(_ name: String) -> Int32 {
         lua_pushstring(L, name)
         lua_rawget(L, -2)
@@ -197,11 +206,14 @@ private func spaceForNewline(_ byte: UInt8) -> UInt8 { byte == 13 || byte == 10 
 
 extension ReplyWriter {
     /// An error reply from `text` ("-CODE message"), as Redis's formatted errors are written:
-    /// CR and LF at the end are dropped and any others become spaces.
-    mutating func errorLine(_ text: [UInt8]) {
+    /// CR and LF at the end are dropped and any others become spaces. Not `counted`: the
+    /// error statistics have it already (it came from a command the script called).
+    mutating func errorLine(_ text: [UInt8], counted: Bool = true) {
         var end = text.count
         while end > 1, text[end - 1] == 13 || text[end - 1] == 10 { end -= 1 }
-        buffer.writeBytes(text[..<end].map(spaceForNewline))
+        let line = text[..<end].map(spaceForNewline)
+        if counted { noteError(line, dashed: true) } else { uncountedErrors += 1 }
+        buffer.writeBytes(line)
         buffer.writeStaticString("\r\n")
     }
 }

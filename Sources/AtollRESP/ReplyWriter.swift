@@ -22,6 +22,15 @@ public struct ReplyWriter {
     /// could fit below it: the output is incomplete and must not be sent.
     public var overflowed: Bool { overflowMark }
     @usableFromInline var overflowMark = false
+    /// The codes of the error replies written since the dispatcher last took them (INFO
+    /// errorstats: the first word, see `noteError`). Empty, and never allocated, until an
+    /// error is written.
+    public var errorCodes: [[UInt8]] = []
+    /// Error replies written that were counted already where they arose (a script returning
+    /// the error a command it called gave): they fail the command without being counted again.
+    public var uncountedErrors = 0
+    /// Whether an error reply was written since the dispatcher last took them.
+    @inlinable public var hasErrors: Bool { !errorCodes.isEmpty || uncountedErrors != 0 }
 
     /// The default `limit`: 1 GiB, well below `ByteBuffer`'s 4 GiB even when the element that
     /// crosses it is a 512 MB string and the buffer doubles its capacity for it.
@@ -63,6 +72,7 @@ public struct ReplyWriter {
     /// An error reply. `message` starts with its code (`ERR ...`, `WRONGTYPE ...`);
     /// CR and LF are replaced by spaces, as Redis does, so the reply stays one line.
     public mutating func error(_ message: String) {
+        noteError(message.utf8, dashed: false)
         guard hasRoom() else { return }
         buffer.writeInteger(UInt8(ascii: "-"))
         buffer.writeString(sanitized(message))
@@ -71,15 +81,40 @@ public struct ReplyWriter {
 
     /// An error reply from raw bytes (script errors may hold any bytes); CR and LF become spaces.
     public mutating func error(bytes message: [UInt8]) {
+        noteError(message, dashed: false)
         guard hasRoom() else { return }
         buffer.writeInteger(UInt8(ascii: "-"))
         buffer.writeBytes(message.map { $0 == 13 || $0 == 10 ? 32 : $0 })
         writeStatic("\r\n")
     }
 
-    @inlinable public mutating func staticError(_ line: StaticString) {
+    /// An error reply of fixed text: the whole line, `-CODE message\r\n`.
+    public mutating func staticError(_ line: StaticString) {
+        noteError(UnsafeBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount), dashed: true)
         writeStatic(line)
     }
+
+    /// Records an error reply's code as Redis's error statistics name it: the text before the
+    /// first space among the first 32 bytes of the line (its `-` included), or `ERR` when
+    /// there is none. `dashed`: `text` starts with the line's `-`.
+    public mutating func noteError<Text: Collection<UInt8>>(_ text: Text, dashed: Bool) {
+        errorCodes.append(Self.errorCode(text, dashed: dashed))
+    }
+
+    /// The code Redis's error statistics file an error reply under (see `noteError`).
+    public static func errorCode<Text: Collection<UInt8>>(_ text: Text, dashed: Bool) -> [UInt8] {
+        var code: [UInt8] = []
+        var position = 1  // in the line, after its `-`
+        for byte in text.dropFirst(dashed ? 1 : 0) {
+            if position >= 32 { break }
+            if byte == 32 { return code }
+            code.append(byte)
+            position += 1
+        }
+        return errCode
+    }
+
+    private static let errCode: [UInt8] = Array("ERR".utf8)
 
     private func sanitized(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return text }

@@ -241,17 +241,22 @@ final class ScriptRun: LuaHost {
         switch recentCommand.resolve(args, in: server.table) {
         case .found(let s): spec = s
         case .unknownCommand, .unknownSubcommand:
-            return Self.refuse("-ERR Unknown Redis command called from script\r\n", reply)
+            return refuse(nil, "-ERR Unknown Redis command called from script\r\n", reply)
         }
         guard spec.arityMatches(args.count) else {
-            return Self.refuse("-ERR Wrong number of args calling Redis command from script\r\n", reply)
+            return refuse(spec, "-ERR Wrong number of args calling Redis command from script\r\n", reply)
         }
         if spec.flags.contains(.noscript) {
-            return Self.refuse("-ERR This Redis command is not allowed from script\r\n", reply)
+            return refuse(spec, "-ERR This Redis command is not allowed from script\r\n", reply)
         }
         if spec.flags.contains(.write) {
-            if readOnly { return Self.refuse("-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
-            if let refusal = server.diskErrorRefusal { return Array("-MISCONF \(refusal)\r\n".utf8).withUnsafeBytes(reply) }
+            if readOnly { return refuse(spec, "-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
+            if let refusal = server.diskErrorRefusal {
+                let line = Array("-MISCONF \(refusal)\r\n".utf8)
+                server.noteRejected(spec)
+                server.countErrorLine(line)
+                return line.withUnsafeBytes(reply)
+            }
             server.scripting.monitor.scriptWrote()
         }
         context.reset(args: args, command: spec, now: now, resp3: resp3)
@@ -276,6 +281,14 @@ final class ScriptRun: LuaHost {
     /// The last few commands scripts called (`redis.call` passes the same name arrays again,
     /// see `CallArgumentPool`).
     @exclusivity(unchecked) private var recentCommand = RecentCommand()
+
+    /// A command the script may not run: refused (and counted, as Redis counts the error and,
+    /// for a known command, a rejected call) before it runs.
+    private func refuse(_ spec: CommandSpec?, _ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {
+        if let spec { server.noteRejected(spec) }
+        server.countErrorLine(UnsafeBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))
+        Self.refuse(line, reply)
+    }
 
     private static func refuse(_ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {
         reply(UnsafeRawBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))
