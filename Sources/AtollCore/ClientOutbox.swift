@@ -16,10 +16,11 @@ import Synchronization
 
 public final class ClientOutbox: @unchecked Sendable {
     private let mutex = PlainMutex()
+    // Unchecked (`@exclusivity`): the mutex orders every access.
     /// Bytes not yet taken; only touched with `mutex` held.
-    private var buffer: ByteBuffer?
+    @exclusivity(unchecked) private var buffer: ByteBuffer?
     /// A loop task to take them is on its way; only touched with `mutex` held.
-    private var drainScheduled = false
+    @exclusivity(unchecked) private var drainScheduled = false
     /// Bytes waiting here plus bytes taken and not yet written to the socket.
     private let unsent = Atomic<Int>(0)
     /// Closed for exceeding its limit: further messages are dropped.
@@ -33,13 +34,14 @@ public final class ClientOutbox: @unchecked Sendable {
     /// Bytes the client has been sent nothing of yet (here or in the socket's queue).
     public var pendingBytes: Int { unsent.load(ordering: .relaxed) }
 
-    /// Appends `bytes`; true when the caller must tell the connection (no drain is on its way).
-    func append(_ bytes: [UInt8]) -> Bool {
+    /// Appends `count` bytes that `write` writes; true when the caller must tell the
+    /// connection (no drain is on its way).
+    func append(_ count: Int, _ write: (inout ByteBuffer) -> Void) -> Bool {
         mutex.lock()
         defer { mutex.unlock() }
-        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Swift.max(bytes.count, 256)) }
-        buffer!.writeBytes(bytes)
-        unsent.add(bytes.count, ordering: .relaxed)
+        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Swift.max(count, 256)) }
+        write(&buffer!)
+        unsent.add(count, ordering: .relaxed)
         if drainScheduled { return false }
         drainScheduled = true
         return true

@@ -108,9 +108,9 @@ public final class PubSubRegistry: @unchecked Sendable {
     }
 }
 
-/// A message in both protocols' framing, each encoded once, when a subscriber first needs it:
-/// the header (`*3` or `>3`, with the kind's name) comes from a table, the rest is written
-/// into one array sized up front.
+/// A message to subscribers, written straight into each one's buffer in its protocol: the
+/// header (`*3` or `>3`, with the kind's name) from a table, then the bulk strings. No array
+/// is made per message: building one was most of PUBLISH's own cost.
 struct PushFrame {
     /// `message`, `pmessage` or `smessage`.
     enum Kind: Int { case message, pmessage, smessage }
@@ -120,8 +120,8 @@ struct PushFrame {
     let pattern: [UInt8]?
     let channel: [UInt8]
     let message: [UInt8]
-    private var resp2: [UInt8]?
-    private var resp3: [UInt8]?
+    /// The frame's size in bytes (the same in both protocols).
+    let size: Int
 
     private static let headers: [[UInt8]] = ["*3\r\n$7\r\nmessage\r\n", "*4\r\n$8\r\npmessage\r\n", "*3\r\n$8\r\nsmessage\r\n"]
         .map { Array($0.utf8) }
@@ -131,25 +131,20 @@ struct PushFrame {
         self.pattern = pattern
         self.channel = channel
         self.message = message
+        size = Self.headers[kind.rawValue].count + (pattern.map(Self.bulkSize) ?? 0) + Self.bulkSize(channel)
+            + Self.bulkSize(message)
     }
 
-    mutating func bytes(resp3 wanted: Bool) -> [UInt8] {
-        if wanted, let resp3 { return resp3 }
-        if !wanted, let resp2 { return resp2 }
-        let header = Self.headers[kind.rawValue]
-        let total = header.count + (pattern.map(Self.bulkSize) ?? 0) + Self.bulkSize(channel) + Self.bulkSize(message)
-        // Written in place: appending arrays element-wise was most of PUBLISH's own cost.
-        let out = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-            var at = Self.copy(header, to: base, at: 0)
-            if wanted { base.storeBytes(of: UInt8(ascii: ">"), as: UInt8.self) }
+    /// Appends the frame to `buffer`, as a push (`>`) in RESP3.
+    func write(to buffer: inout ByteBuffer, resp3: Bool) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            let base = raw.baseAddress!
+            var at = Self.copy(Self.headers[kind.rawValue], to: base, at: 0)
+            if resp3 { base.storeBytes(of: UInt8(ascii: ">"), as: UInt8.self) }
             if let pattern { at = Self.writeBulk(pattern, to: base, at: at) }
             at = Self.writeBulk(channel, to: base, at: at)
-            at = Self.writeBulk(message, to: base, at: at)
-            count = at
+            return Self.writeBulk(message, to: base, at: at)
         }
-        if wanted { resp3 = out } else { resp2 = out }
-        return out
     }
 
     /// `$<length>\r\n<bytes>\r\n`'s size.
@@ -244,17 +239,17 @@ extension ServerCore {
         let key = Bytes(channel)
         var receivers = 0
         if kind == .shard {
-            var frame = PushFrame(.smessage, channel: channel, message: message)
+            let frame = PushFrame(.smessage, channel: channel, message: message)
             for subscriber in pubsub.shardChannels[key] ?? [] {
-                deliver(&frame, to: subscriber, current: current, out: &out, now: now)
+                deliver(frame, to: subscriber, current: current, out: &out, now: now)
                 receivers += 1
             }
             return receivers
         }
         if let subscribers = pubsub.channels[key] {
-            var frame = PushFrame(.message, channel: channel, message: message)
+            let frame = PushFrame(.message, channel: channel, message: message)
             for subscriber in subscribers {
-                deliver(&frame, to: subscriber, current: current, out: &out, now: now)
+                deliver(frame, to: subscriber, current: current, out: &out, now: now)
                 receivers += 1
             }
         }
@@ -262,29 +257,31 @@ extension ServerCore {
         for (pattern, subscribers) in pubsub.patterns {
             let patternBytes = pattern.array
             guard globMatch(patternBytes, channel) else { continue }
-            var frame = PushFrame(.pmessage, pattern: patternBytes, channel: channel, message: message)
+            let frame = PushFrame(.pmessage, pattern: patternBytes, channel: channel, message: message)
             for subscriber in subscribers {
-                deliver(&frame, to: subscriber, current: current, out: &out, now: now)
+                deliver(frame, to: subscriber, current: current, out: &out, now: now)
                 receivers += 1
             }
         }
         return receivers
     }
 
-    private func deliver(_ frame: inout PushFrame, to subscriber: ClientSession, current: ClientSession?,
+    private func deliver(_ frame: PushFrame, to subscriber: ClientSession, current: ClientSession?,
                          out: inout ReplyWriter, now: Int64) {
         // Redis 7.0 adds nothing to the buffer of a client that turned its replies off.
         if subscriber.replyMode == .off { return }
         if subscriber === current {
-            out.buffer.writeBytes(frame.bytes(resp3: out.resp3))
+            frame.write(to: &out.buffer, resp3: out.resp3)
             return
         }
-        pushToOutbox(frame.bytes(resp3: subscriber.resp3), of: subscriber, as: .pubsub, now: now)
+        let resp3 = subscriber.resp3
+        pushToOutbox(frame.size, of: subscriber, as: .pubsub, now: now) { frame.write(to: &$0, resp3: resp3) }
     }
 
     /// Adds `bytes` to `client`'s outbox, telling its connection when no drain is on its way,
     /// and closes the client if its unsent output passed the limit of its class (`kind`).
-    func pushToOutbox(_ bytes: [UInt8], of client: ClientSession, as kind: ClientClass, now: Int64) {
+    func pushToOutbox(_ count: Int, of client: ClientSession, as kind: ClientClass, now: Int64,
+                      write: (inout ByteBuffer) -> Void) {
         let outbox: ClientOutbox
         if let existing = client.outbox {
             outbox = existing
@@ -293,7 +290,7 @@ extension ServerCore {
             client.outbox = outbox
         }
         guard !outbox.closed else { return }
-        if outbox.append(bytes) { client.connection?.outboxReady() }
+        if outbox.append(count, write) { client.connection?.outboxReady() }
         enforceOutputLimit(client, outbox, kind, now: now)
     }
 

@@ -238,6 +238,8 @@ extension ServerCore {
             target.pendingAfterReply += bytes
             return
         }
-        pushToOutbox(bytes, of: target, as: target.subscriptions == nil ? .normal : .pubsub, now: clock.nowMillis())
+        pushToOutbox(bytes.count, of: target, as: target.subscriptions == nil ? .normal : .pubsub, now: clock.nowMillis()) {
+            $0.writeBytes(bytes)
+        }
     }
 }
