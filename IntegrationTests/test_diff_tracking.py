@@ -174,3 +174,40 @@ def test_tracking_info_fields(twin):
         clients = dict(l.split(b":", 1) for l in resp.parse(c.command("INFO", "clients")).split(b"\r\n") if b":" in l)
         assert [stats[f] for f in fields] == [b"3", b"3", b"0"]
         assert clients[b"tracking_clients"] == b"1"
+
+
+def test_scripts_reads_are_tracked_and_their_writes_invalidate_after_the_reply(twin):
+    twin.conn("w")
+    twin.conn("r", resp3=True)
+    twin.same("r", "CLIENT", "TRACKING", "ON")
+    twin.same("r", "EVAL", "return redis.call('get', KEYS[1])", "1", "sk")
+    twin.same("w", "SET", "sk", "1")
+    twin.read("r")
+    twin.same("r", "GET", "own")
+    twin.same("r", "EVAL", "redis.call('get', 'zz'); return redis.call('set', KEYS[1], '5')", "1", "own", replies=2)
+    twin.same("r", "EVAL_RO", "return 1", "1", "ro")  # EVAL_RO's own keys are not read
+    twin.same("w", "SET", "ro", "x")
+    twin.quiet("r")
+
+
+def test_tracking_table_max_keys_forgets_keys_with_invalidations(twin):
+    twin.conn("admin")
+    twin.conn("r", resp3=True)
+    twin.same("r", "CLIENT", "TRACKING", "ON")
+    keys = [f"t{i}" for i in range(10)]
+    twin.same("r", "MGET", *keys)
+    twin.same("admin", "CONFIG", "SET", "tracking-table-max-keys", "3")
+    try:
+        # The next command on either connection brings the table back under the limit.
+        twin.same("admin", "PING")
+        forgotten = []
+        for conn in twin.conns["r"]:
+            got = [resp.parse(conn.read_reply()) for _ in range(7)]
+            forgotten.append(sorted(k for msg in got for k in msg[1]))
+        assert all(len(f) == 7 and set(f) <= {k.encode() for k in keys} for f in forgotten), forgotten
+        for c in twin.conns["admin"]:
+            stats = resp.parse(c.command("INFO", "stats"))
+            assert b"tracking_total_keys:3\r\n" in stats
+        twin.quiet("r")
+    finally:
+        twin.same("admin", "CONFIG", "SET", "tracking-table-max-keys", "1000000")

@@ -365,7 +365,7 @@ enum KeyCommands {
         c.server.dirty += c.keyspace.databases[c.client.db].count
         c.keyspace.databases[c.client.db].removeAll()
         c.forceLogged = true
-        c.server.invalidateAllTracked(writer: c.client)
+        c.server.invalidateAllTracked(writer: c.server.trackingCaller ?? c.client)
         c.out.ok()
     }
 
@@ -386,7 +386,7 @@ enum KeyCommands {
             }
             c.server.dirty += 1
         }
-        c.server.invalidateAllTracked(writer: c.client)
+        c.server.invalidateAllTracked(writer: c.server.trackingCaller ?? c.client)
         c.out.ok()
     }
 

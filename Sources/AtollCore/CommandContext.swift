@@ -164,7 +164,7 @@ public struct CommandContext {
     public func expiredOrModified(_ key: Bytes, db: Int) {
         let keyspace = self.keyspace
         server.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
-        if server.tracking.isActive { server.invalidate(key, writer: client) }
+        if server.tracking.isActive { server.invalidate(key, writer: server.trackingCaller) }
     }
 
     // MARK: - Append-only file

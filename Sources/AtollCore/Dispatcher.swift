@@ -160,7 +160,7 @@ extension ServerCore {
     private func perform(_ spec: CommandSpec, _ ctx: inout CommandContext) {
         defer {
             // A tracking client's reads are remembered after they ran (Redis's `call`).
-            if ctx.client.tracking != nil && spec.flags.contains(.readonly) { rememberReads(spec, ctx.args, ctx.client) }
+            if tracking.isActive && spec.flags.contains(.readonly) { rememberReads(spec, ctx) }
             if !ctx.ownEventsAfterReply.isEmpty {
                 ctx.out.buffer.writeBytes(ctx.ownEventsAfterReply)
                 ctx.ownEventsAfterReply.removeAll()
@@ -203,6 +203,11 @@ extension ServerCore {
         clock = nil
         ctx.blockRequested = false
         let client = ctx.client
+        if tracking.isActive {
+            trackingCaller = client
+            limitTrackingTable()
+        }
+        defer { if trackingCaller != nil { trackingCaller = nil } }
         // After the final save and sync nothing more may be acknowledged: close instead.
         if shutdownPrepared {
             client.closeAfterReply = true

@@ -127,7 +127,6 @@ extension ConfigParameter {
         .storedInteger("tls-session-cache-size", min: 0, max: Int(Int32.max), default: 20480),
         .storedInteger("tls-session-cache-timeout", min: 0, max: Int(Int32.max), default: 300),
         .storedYesNo("tls-session-caching", default: true),
-        .storedInteger("tracking-table-max-keys", min: 0, max: Int.max, default: 1000000),
         .storedString("unixsocket", mutable: false),
     ]
 }

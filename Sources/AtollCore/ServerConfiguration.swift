@@ -74,6 +74,9 @@ public struct ServerConfiguration: Sendable {
     public var encodingLimits = EncodingLimits()
     /// How much unread output each class of client may leave before it is closed.
     public var outputBufferLimits = OutputBufferLimits()
+    /// Most keys the client-side caching table remembers (0: no limit); past it, keys are
+    /// forgotten at random with an invalidation to their readers.
+    public var trackingTableMaxKeys = 1_000_000
     /// `notify-keyspace-events`: which keyspace notifications are published (none by default).
     public var keyspaceEvents = KeyspaceEventSettings()
 
@@ -276,6 +279,7 @@ public struct ConfigParameter: Sendable {
         .protectedAccess("enable-protected-configs", \.enableProtectedConfigs),
         .protectedAccess("enable-debug-command", \.enableDebugCommand),
         .clientOutputBufferLimit,
+        .integer("tracking-table-max-keys", min: 0, max: Int.max, \.trackingTableMaxKeys),
         .notifyKeyspaceEvents,
     ] + memoryLimitParameters + redisParameters
 }

@@ -66,6 +66,10 @@ public final class ServerCore: @unchecked Sendable {
     public let pubsub = PubSubRegistry()
     /// Client-side caching (see Tracking.swift).
     public let tracking = TrackingRegistry()
+    /// While tracking is on: the client whose top-level command runs (a script's caller for
+    /// the commands the script runs), Redis's `current_client` for NOLOOP and for sending a
+    /// client's own invalidations after its reply.
+    @exclusivity(unchecked) public internal(set) var trackingCaller: ClientSession?
     /// MIGRATE's connections to its targets, reused for 10 seconds (see MigrateSocketCache.swift).
     public let migrateSockets = MigrateSocketCache()
     /// The running script as other threads see it: event loops answer BUSY from it while a

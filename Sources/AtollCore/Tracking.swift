@@ -48,7 +48,7 @@ public final class TrackingRegistry: @unchecked Sendable {
     /// Reader entries over all keys (INFO `tracking_total_items`).
     public private(set) var items = 0
     /// BCAST prefixes: their clients, and the keys written since the last broadcast with the
-    /// id of the client that wrote each (0 when several did, or none).
+    /// id of the client that wrote each last (0: none, expiry), as Redis's NOLOOP reads it.
     private(set) var prefixes: [Bytes: (clients: [ClientSession], pending: [Bytes: Int64])] = [:]
     private var prefixesWithPending: Set<Bytes> = []
     /// Clients with tracking on (INFO `tracking_clients`).
@@ -89,7 +89,27 @@ public final class TrackingRegistry: @unchecked Sendable {
     }
 
     func remember(_ key: Bytes, reader: Int64) {
+        if table[key] == nil { evictionCandidates.append(key) }
         if table[key, default: []].insert(reader).inserted { items += 1 }
+    }
+
+    /// Keys as they entered the table, for picking one at random when it is over its limit;
+    /// keys gone from the table are dropped from here lazily.
+    private var evictionCandidates: [Bytes] = []
+    /// Rounds in a row that ended still over the limit (Redis's growing effort).
+    var evictionRounds = 0
+
+    /// A key of the table picked at random (nil when it is empty).
+    func randomKey(using rng: inout some RandomNumberGenerator) -> Bytes? {
+        if evictionCandidates.count > 2 * table.count + 64 { evictionCandidates.removeAll { table[$0] == nil } }
+        while !evictionCandidates.isEmpty {
+            let i = Int.random(in: 0..<evictionCandidates.count, using: &rng)
+            let key = evictionCandidates[i]
+            if table[key] != nil { return key }
+            evictionCandidates.swapAt(i, evictionCandidates.count - 1)
+            evictionCandidates.removeLast()
+        }
+        return nil
     }
 
     /// The readers of `key`, forgetting them.
@@ -103,11 +123,7 @@ public final class TrackingRegistry: @unchecked Sendable {
     func noteForBroadcast(_ key: Bytes, writer: Int64) {
         let bytes = key.array
         for prefix in prefixes.keys where bytes.starts(with: prefix.array) {
-            if let previous = prefixes[prefix]!.pending[key] {
-                if previous != writer { prefixes[prefix]!.pending[key] = 0 }
-            } else {
-                prefixes[prefix]!.pending[key] = writer
-            }
+            prefixes[prefix]!.pending[key] = writer
             prefixesWithPending.insert(prefix)
         }
     }
@@ -127,6 +143,7 @@ public final class TrackingRegistry: @unchecked Sendable {
     /// FLUSHALL / FLUSHDB: the table is emptied.
     func clearTable() {
         table.removeAll()
+        evictionCandidates.removeAll()
         items = 0
     }
 }
@@ -141,17 +158,42 @@ extension ServerCore {
         tracking.disabled(client)
     }
 
-    /// Remembers the keys of a read-only command `client` ran (default mode).
-    func rememberReads(_ spec: CommandSpec, _ args: [[UInt8]], _ client: ClientSession) {
-        guard let settings = client.tracking, settings.remembersReads, let indices = spec.keyIndices(args) else { return }
-        for i in indices where i < args.count { tracking.remember(Bytes(args[i]), reader: client.id) }
+    /// Remembers the keys a read-only command read for its reader: the client, or for a
+    /// command a script ran, the script's caller (default mode). The script commands
+    /// themselves (EVAL_RO, FCALL_RO) are not read commands here, as in Redis.
+    func rememberReads(_ spec: CommandSpec, _ ctx: CommandContext) {
+        guard !spec.runsScript, let reader = ctx.client.isScriptClient ? trackingCaller : ctx.client,
+              let settings = reader.tracking, settings.remembersReads, let indices = spec.keyIndices(ctx.args) else { return }
+        for i in indices where i < ctx.args.count { tracking.remember(Bytes(ctx.args[i]), reader: reader.id) }
+    }
+
+    /// Redis's `trackingLimitUsedSlots`: while the table holds more keys than
+    /// `tracking-table-max-keys`, forgets keys at random, each with an invalidation to its
+    /// readers, with an effort that grows while a round ends still over the limit.
+    public func limitTrackingTable() {
+        let max = config.trackingTableMaxKeys
+        guard max > 0, tracking.keyCount > max else {
+            tracking.evictionRounds = 0
+            return
+        }
+        var effort = 100 * (tracking.evictionRounds + 1)
+        var rng = SystemRandomNumberGenerator()
+        while effort > 0, let key = tracking.randomKey(using: &rng) {
+            effort -= 1
+            invalidate(key, writer: nil, broadcast: false)
+            if tracking.keyCount <= max {
+                tracking.evictionRounds = 0
+                return
+            }
+        }
+        tracking.evictionRounds += 1
     }
 
     /// `key` changed (or expired, or was deleted): its default-mode readers are sent an
     /// invalidation, and BCAST prefixes covering it collect it. `writer` is the client whose
     /// command changed it (nil for expiry).
-    public func invalidate(_ key: Bytes, writer: ClientSession?) {
-        if tracking.prefixCount > 0 { tracking.noteForBroadcast(key, writer: writer?.id ?? 0) }
+    public func invalidate(_ key: Bytes, writer: ClientSession?, broadcast: Bool = true) {
+        if broadcast && tracking.prefixCount > 0 { tracking.noteForBroadcast(key, writer: writer?.id ?? 0) }
         guard let readers = tracking.takeReaders(key) else { return }
         for id in readers {
             guard let reader = clients[id], let settings = reader.tracking, !settings.bcast else { continue }
@@ -177,10 +219,12 @@ extension ServerCore {
     /// FLUSHALL / FLUSHDB: every tracking client is told everything is invalid, and the table
     /// is emptied.
     public func invalidateAllTracked(writer: ClientSession?) {
-        guard tracking.isActive else { return }
-        for client in clients.values.sorted(by: { $0.id < $1.id }) where client.tracking != nil {
-            sendInvalidation(to: client, payload: .all, writer: writer)
+        if tracking.isActive {
+            for client in clients.values.sorted(by: { $0.id < $1.id }) where client.tracking != nil {
+                sendInvalidation(to: client, payload: .all, writer: writer)
+            }
         }
+        // Emptied even with nobody tracking now: readers that left keep entries until then.
         tracking.clearTable()
     }
 

@@ -166,6 +166,7 @@ public final class AtollServer: @unchecked Sendable {
                         core.publishKeyspaceEvent(.expired, "expired", key, db: db, now: now)
                     }
                 }
+                if core.tracking.isActive { core.limitTrackingTable() }
                 core.broadcastInvalidations()
                 core.persistenceCron(now: now)
                 if checkTimeouts { core.migrateSockets.closeIdle(nowSeconds: now / 1000) }
