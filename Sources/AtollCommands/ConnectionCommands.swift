@@ -227,9 +227,12 @@ enum ConnectionCommands {
 
     /// One CLIENT LIST line, in Redis's field order. The output fields are the client's unsent
     /// messages and invalidations (queued, or in the socket's send queue): `omem` their bytes,
-    /// `oll` as Redis's 16 KB reply blocks; input buffer sizes are nominal.
-    static func describe(_ client: ClientSession, now: Int64) -> String {
-        let unsent = client.outbox?.pendingBytes ?? 0
+    /// `oll` as Redis's 16 KB reply blocks; the memory fields are `ClientFigures`'.
+    /// `runningArgs`: the arguments of the command being run, when `client` is the caller.
+    static func describe(_ client: ClientSession, now: Int64, runningArgs: [[UInt8]]? = nil) -> String {
+        let figures = ClientFigures(client, runningArgs: runningArgs)
+        let unsent = figures.unsentBytes
+        let buffers = figures.buffers
         var flags = ""
         if client.isMonitor { flags += "O" }
         if client.subscriptions != nil { flags += "P" }
@@ -244,15 +247,17 @@ enum ConnectionCommands {
         if client.noEvict { flags += "e" }
         if client.noTouch { flags += "T" }
         if flags.isEmpty { flags = "N" }
-        return "id=\(client.id) addr=\(client.address) laddr=\(client.localAddress) fd=8 name=\(String(decoding: client.name, as: UTF8.self)) "
+        return "id=\(client.id) addr=\(client.address) laddr=\(client.localAddress) fd=\(buffers.descriptor) name=\(String(decoding: client.name, as: UTF8.self)) "
             + "age=\((now - client.createdAt) / 1000) idle=\((now - client.lastInteraction) / 1000) flags=\(flags) db=\(client.db) "
             + "sub=\(client.subscriptions?.channels.count ?? 0) psub=\(client.subscriptions?.patterns.count ?? 0) "
-            + "ssub=\(client.subscriptions?.shardChannels.count ?? 0) multi=\(client.queued.map { $0.count } ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=\((unsent + 16383) / 16384) omem=\(unsent) "
-            + "tot-mem=\(1024 + unsent) events=\(unsent > 0 ? "rw" : "r") cmd=\(client.lastCommand) user=default redir=\(client.tracking?.redirect ?? -1) resp=\(client.resp3 ? 3 : 2)"
+            + "ssub=\(client.subscriptions?.shardChannels.count ?? 0) multi=\(client.queued.map { $0.count } ?? -1) "
+            + "qbuf=\(buffers.queryBytes) qbuf-free=\(buffers.queryFree) argv-mem=\(figures.argvBytes) multi-mem=\(figures.multiBytes) "
+            + "rbs=\(buffers.replyBufferSize) rbp=\(buffers.replyBufferPeak) obl=0 oll=\((unsent + 16383) / 16384) omem=\(unsent) "
+            + "tot-mem=\(figures.totalBytes) events=\(unsent > 0 ? "rw" : "r") cmd=\(client.lastCommand) user=default redir=\(client.tracking?.redirect ?? -1) resp=\(client.resp3 ? 3 : 2)"
     }
 
     static func clientInfo(_ c: inout CommandContext) {
-        c.out.verbatim(describe(c.client, now: c.now) + "\n")
+        c.out.verbatim(describe(c.client, now: c.now, runningArgs: c.args) + "\n")
     }
 
     static func clientList(_ c: inout CommandContext) {
@@ -278,8 +283,8 @@ enum ConnectionCommands {
                 return c.syntaxError()
             }
         }
-        let now = c.now
-        c.out.verbatim(selected.map { describe($0, now: now) + "\n" }.joined())
+        let now = c.now, caller = c.client, args = c.args
+        c.out.verbatim(selected.map { describe($0, now: now, runningArgs: $0 === caller ? args : nil) + "\n" }.joined())
     }
 
     static func clientKill(_ c: inout CommandContext) {

@@ -371,6 +371,7 @@ enum ServerCommands {
 
     static func configResetstat(_ c: inout CommandContext) {
         c.server.stats = ServerStats()
+        c.server.instantaneous = InstantaneousMetrics()
         c.keyspace.stats = KeyspaceStats()
         c.server.slowlog.reset()
         c.server.resetCommandStatistics()

@@ -20,6 +20,8 @@ public protocol ClientConnection: AnyObject, Sendable {
     /// on its way: arrange for the connection's loop to take and write it. Called with the
     /// keyspace lock held.
     func outboxReady()
+    /// The connection's buffers and socket (see `ConnectionBuffers`); from any thread.
+    var buffers: ConnectionBuffers { get }
 }
 
 /// A key in one numbered database, as WATCH names it.

@@ -234,6 +234,8 @@ extension ServerCore {
         case .admitted(let s):
             spec = s
         case .unknown(let error):
+            // Refused before running: not counted in total_commands_processed, as in Redis.
+            stats.totalCommands -= 1
             if client.inTransaction { client.transactionFailed = true }
             ctx.out.error(error)
             return
@@ -318,6 +320,7 @@ extension ServerCore {
     private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
         let client = ctx.client
         noteRejected(spec)
+        stats.totalCommands -= 1
         if client.inTransaction { client.transactionFailed = true }
         if spec.behaviour.contains(.runsTransaction) {
             endTransaction(client)

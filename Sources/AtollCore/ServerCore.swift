@@ -123,6 +123,14 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) public internal(set) var pauseMode = PauseMode.off
     @exclusivity(unchecked) public internal(set) var pauseDeadline: Int64 = 0
     var pausedClients: [ClientSession] = []
+    /// Recent rates for INFO's `instantaneous_*` fields, sampled by the background task.
+    @exclusivity(unchecked) public var instantaneous = InstantaneousMetrics()
+    /// Recent largest client buffers (INFO `client_recent_max_*`), sampled by the background task.
+    @exclusivity(unchecked) public var clientBufferPeaks = ClientBufferPeaks()
+    /// Memory in use once the server was set up (INFO `used_memory_startup`); set by the server.
+    public var startupMemory = 0
+    /// The absolute path of the program, as it was started (INFO `executable`).
+    public let executable = absoluteExecutablePath()
 
     /// A server serving `table` (AtollCommands adds `init(config:clock:)`, with every family),
     /// reading the time from `clock`.
@@ -210,6 +218,15 @@ public struct ServerStats: Sendable {
     public var netOutputBytes = 0
     /// Clients closed for passing their `client-output-buffer-limit`.
     public var outputBufferLimitDisconnections = 0
+    /// Socket reads that brought input, and batches of replies written (INFO
+    /// `total_reads_processed`, `total_writes_processed`).
+    public var readsProcessed = 0
+    public var writesProcessed = 0
+    /// Background jobs forked, and how long the last fork took (µs).
+    public var totalForks = 0
+    public var latestForkMicros = 0
+    /// The most memory seen in use (INFO `used_memory_peak`).
+    public var peakMemory = 0
     public init() {}
 }
 

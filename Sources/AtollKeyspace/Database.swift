@@ -140,15 +140,28 @@ public struct Database: Sendable {
     /// Deletes up to `samples` sampled volatile keys that have expired; returns (sampled, expired).
     public mutating func expireSample<G: RandomNumberGenerator>(samples: Int, now: Int64, using rng: inout G,
                                                                 onExpired: (Bytes) -> Void = { _ in }) -> (Int, Int) {
+        var ttls = (sum: Int64(0), count: 0)
+        return expireSample(samples: samples, now: now, using: &rng, liveTTLs: &ttls, onExpired: onExpired)
+    }
+
+    /// The same, adding the remaining TTLs (ms) of the sampled keys that live on to `liveTTLs`
+    /// (INFO keyspace's `avg_ttl` is estimated from them).
+    public mutating func expireSample<G: RandomNumberGenerator>(samples: Int, now: Int64, using rng: inout G,
+                                                                liveTTLs: inout (sum: Int64, count: Int),
+                                                                onExpired: (Bytes) -> Void = { _ in }) -> (Int, Int) {
         var sampled = 0, expired = 0
         let n = min(samples, volatile.count)
         for _ in 0..<n {
             guard let key = volatile.randomKey(using: &rng) else { break }
             sampled += 1
-            if let entry = storage[key], now > entry.expireAt {
+            guard let entry = storage[key] else { continue }
+            if now > entry.expireAt {
                 remove(key)
                 expired += 1
                 onExpired(key)
+            } else {
+                liveTTLs.sum += entry.expireAt - now
+                liveTTLs.count += 1
             }
         }
         return (sampled, expired)

@@ -26,6 +26,8 @@ public final class Keyspace: @unchecked Sendable {
     }
     /// Random source for sampling; any generator will do, keys are not secrets.
     public var rng = FastRandom()
+    /// Each database's estimated average TTL (see `averageTTL`).
+    private var averageTTLs: [Int64] = []
 
     public init(databaseCount: Int = 16) {
         storedDatabases = Array(repeating: Database(), count: max(1, databaseCount))
@@ -33,25 +35,50 @@ public final class Keyspace: @unchecked Sendable {
 
     /// Active expiry, as Redis's `activeExpireCycle`: per database, sample 20 keys with a TTL,
     /// delete the expired ones, and go on while more than a quarter of a sample had expired,
-    /// until `budgetNanoseconds` of work is spent. Returns how many keys were deleted.
+    /// until `budgetNanoseconds` of work is spent. Returns how many keys were deleted. Keeps
+    /// INFO's expiry figures: the time spent, the cycles cut short by the budget, the share of
+    /// expired keys among those sampled, and each database's average TTL.
     @discardableResult
     public func activeExpireCycle(now: Int64, budgetNanoseconds: UInt64, clock: () -> UInt64,
                                   onExpired: (Int, Bytes) -> Void = { _, _ in }) -> Int {
         let start = clock()
-        var total = 0
+        var total = 0, sampledTotal = 0
+        var timeCapReached = false
         for db in databases.indices where databases[db].expiresCount > 0 {
             var rounds = 0
+            var ttls = (sum: Int64(0), count: 0)
             while true {
-                let (sampled, expired) = databases[db].expireSample(samples: 20, now: now, using: &rng) { onExpired(db, $0) }
+                let (sampled, expired) = databases[db].expireSample(samples: 20, now: now, using: &rng,
+                                                                    liveTTLs: &ttls) { onExpired(db, $0) }
                 total += expired
+                sampledTotal += sampled
                 rounds += 1
                 if sampled == 0 || expired * 4 <= sampled { break }
-                if rounds % 16 == 0 && clock() - start > budgetNanoseconds { break }
+                if rounds % 16 == 0 && clock() - start > budgetNanoseconds { timeCapReached = true; break }
             }
-            if clock() - start > budgetNanoseconds { break }
+            if ttls.count > 0 { noteAverageTTL(db, ttls.sum / Int64(ttls.count)) }
+            if clock() - start > budgetNanoseconds { timeCapReached = true; break }
         }
         stats.expiredKeys += total
+        stats.expireCycleNanoseconds += Int(clock() - start)
+        if timeCapReached { stats.expiredTimeCapReached += 1 }
+        let stale = sampledTotal > 0 ? Double(total) / Double(sampledTotal) : 0
+        stats.expiredStaleFraction = stale * 0.05 + stats.expiredStaleFraction * 0.95
         return total
+    }
+
+    /// Folds a sample's average TTL into the database's estimate (mostly the old estimate, as
+    /// Redis weighs it: 49/50 old, 1/50 new).
+    private func noteAverageTTL(_ db: Int, _ sample: Int64) {
+        if averageTTLs.count != databases.count { averageTTLs = Array(repeating: 0, count: databases.count) }
+        let old = averageTTLs[db]
+        averageTTLs[db] = old == 0 ? sample : old / 50 * 49 + sample / 50
+    }
+
+    /// A database's estimated average TTL in milliseconds (INFO keyspace `avg_ttl`): 0 until
+    /// active expiry sampled it, or when it has no keys with a TTL.
+    public func averageTTL(_ db: Int) -> Int64 {
+        db < averageTTLs.count && databases[db].expiresCount > 0 ? averageTTLs[db] : 0
     }
 
     public func flushAll() {
@@ -64,5 +91,11 @@ public struct KeyspaceStats: Sendable {
     public var expiredKeys = 0
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
+    /// Time active expiry spent (INFO `expire_cycle_cpu_milliseconds`).
+    public var expireCycleNanoseconds = 0
+    /// Active expiry cycles that stopped at their time budget.
+    public var expiredTimeCapReached = 0
+    /// The running estimate of the share of sampled keys found expired (0 to 1).
+    public var expiredStaleFraction = 0.0
     public init() {}
 }

@@ -97,10 +97,15 @@ extension ServerCore {
     /// first closes what it inherited (sockets, the append-only file): a connection the parent
     /// closes must not stay open through the child's copy for as long as the child runs.
     private func forkChild(_ work: () -> Bool) -> pid_t {
+        let started = monotonicMicros()
         let pid = fork()
         if pid == 0 {
             closeInheritedDescriptors()
             _exit(work() ? 0 : 1)
+        }
+        if pid > 0 {
+            stats.totalForks += 1
+            stats.latestForkMicros = monotonicMicros() - started
         }
         return pid
     }

@@ -137,6 +137,7 @@ public final class AtollServer: @unchecked Sendable {
         }
         channels = bound
         port = chosenPort
+        shared.core.noteStartupMemory()
         let interval = TimeAmount.milliseconds(Int64(max(1, 1000 / max(configuration.hz, 1))))
         var lastTimeoutCheck = shared.core.clock.nowMillis()
         cron = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
@@ -168,6 +169,7 @@ public final class AtollServer: @unchecked Sendable {
                 }
                 if core.tracking.isActive { core.limitTrackingTable() }
                 core.broadcastInvalidations()
+                core.sampleStatistics(nowMillis: now, everySecond: checkTimeouts)
                 core.persistenceCron(now: now)
                 if checkTimeouts { core.migrateSockets.closeIdle(nowSeconds: now / 1000) }
                 if checkTimeouts && core.config.timeout > 0 {

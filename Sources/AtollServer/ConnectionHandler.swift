@@ -5,6 +5,7 @@
 import AtollCore
 import AtollRESP
 import NIOCore
+import Synchronization
 
 final class ConnectionHandler: ChannelInboundHandler {
     // Unchecked (`@exclusivity`): a handler's state is touched only on its own event loop (the
@@ -27,6 +28,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var timeoutTask: Scheduled<Void>?
     /// Bytes read and not yet counted in the input statistics.
     @exclusivity(unchecked) private var received = 0
+    /// Socket reads not yet counted in the statistics.
+    @exclusivity(unchecked) private var reads = 0
+    /// Input decoded into `commands` (wire bytes), until the batch is done with.
+    @exclusivity(unchecked) private var decodedBytes = 0
     /// The reply buffer, reused from read to read: once the socket write has completed, NIO
     /// no longer holds it, so clearing it does not allocate.
     @exclusivity(unchecked) private var replyBuffer: ByteBuffer?
@@ -124,11 +129,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         if action == .discard { return }
         var incoming = unwrapInboundIn(data)
         received += incoming.readableBytes
+        reads += 1
         if pending == nil {
             pending = incoming
         } else {
             pending!.writeBuffer(&incoming)
         }
+        noteInput()
         switch action {
         case .run:
             processInput(context: context)
@@ -161,11 +168,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Decodes buffered input into `commands`; false if the connection was closed for it.
     private func decodePending(context: ChannelHandlerContext) -> Bool {
         guard pending != nil else { return true }
+        let before = pending!.readableBytes
         do {
             try decoder.decode(&pending!, into: &commands)
         } catch {
             state.protocolErrorMet(error)
         }
+        decodedBytes += before - pending!.readableBytes
+        defer { noteInput() }
         if pending!.readableBytes == 0 {
             pending = nil
         } else if pending!.readerIndex > 64 * 1024 {
@@ -177,6 +187,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             return false
         }
         return true
+    }
+
+    /// Publishes the input held for CLIENT LIST: the batch's commands, a command read in part
+    /// (as the decoder holds it) and undecoded bytes, and the room left in their buffer.
+    private func noteInput() {
+        let held = decodedBytes + decoder.pendingArgumentBytes + (pending?.readableBytes ?? 0)
+        connection?.noteInput(held: held, free: pending.map { $0.capacity - $0.writerIndex } ?? 0)
     }
 
     /// Runs the decoded commands from `state.nextCommand` in one acquisition of the lock and
@@ -191,6 +208,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         let bytes = received
         received = 0
         shared.core.stats.netInputBytes += bytes
+        shared.core.stats.readsProcessed += reads
+        reads = 0
         let (ran, parkedNow) = Self.execute(&ctx, commands, from: state.nextCommand, failure: state.protocolError,
                                             shared: shared)
         shared.lock.unlock()
@@ -207,6 +226,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         ctx.args = argumentScratch
         argumentScratch = []
         ctx.out.buffer.clear()
+        connection?.noteReplyBuffer(capacity: ctx.out.buffer.capacity, used: 0)
         return ctx
     }
 
@@ -237,6 +257,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             ctx.out.error("ERR " + failure.message)
         }
         core.stats.netOutputBytes += ctx.out.buffer.readableBytes
+        if ctx.out.buffer.readableBytes > 0 { core.stats.writesProcessed += 1 }
         // Read under the lock: once it is released another loop may serve the client at once.
         // A client CLIENT PAUSE postponed waits as a parked one does (its command runs again).
         return (ran, (session.blocked != nil || session.paused) && !session.closeAfterReply)
@@ -255,9 +276,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         ctx.args = []
         argumentScratch.removeAll(keepingCapacity: true)
         decoder.unauthenticated = !session.authenticated
+        connection?.noteReplyBuffer(capacity: output.capacity, used: output.readableBytes)
         switch action {
         case .write:
             commands.removeAll()
+            decodedBytes = 0
+            noteInput()
         case .writeAndWait:
             break
         case .writeAndArm(let deadline):
@@ -341,6 +365,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             core.replyWhileBusy(commands, from: state.nextCommand, client: client, out: &out)
             commands.removeAll()
+            decodedBytes = 0
             // An AUTH that ran lifts the limits for what is read next.
             decoder.unauthenticated = !client.authenticated
             // A protocol error, or QUIT: the replies go out, then the connection closes.
@@ -500,10 +525,45 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
     private var handler: ConnectionHandler?
     private let context: ChannelHandlerContext
 
+    // The buffers' figures: written on the loop, read by commands on any thread.
+    private let queryBytes = Atomic<Int>(0)
+    private let queryFree = Atomic<Int>(0)
+    private let replyBufferSize = Atomic<Int>(0)
+    private let replyBufferPeak = Atomic<Int>(0)
+    /// The socket's descriptor, once found (-2: not looked for yet).
+    private let descriptor = Atomic<Int32>(-2)
+
     init(channel: any Channel, handler: ConnectionHandler, context: ChannelHandlerContext) {
         self.channel = channel
         self.handler = handler
         self.context = context
+    }
+
+    /// Notes the input held (see `ConnectionBuffers.queryBytes`). On the loop.
+    func noteInput(held: Int, free: Int) {
+        queryBytes.store(held, ordering: .relaxed)
+        queryFree.store(free, ordering: .relaxed)
+    }
+
+    /// Notes the reply buffer's capacity and what one batch wrote into it. On the loop.
+    func noteReplyBuffer(capacity: Int, used: Int) {
+        replyBufferSize.store(capacity, ordering: .relaxed)
+        if used > replyBufferPeak.load(ordering: .relaxed) { replyBufferPeak.store(used, ordering: .relaxed) }
+    }
+
+    var buffers: ConnectionBuffers {
+        var figures = ConnectionBuffers()
+        figures.queryBytes = queryBytes.load(ordering: .relaxed)
+        figures.queryFree = queryFree.load(ordering: .relaxed)
+        figures.replyBufferSize = replyBufferSize.load(ordering: .relaxed)
+        figures.replyBufferPeak = replyBufferPeak.load(ordering: .relaxed)
+        var fd = descriptor.load(ordering: .relaxed)
+        if fd == -2 {
+            fd = SocketDescriptors.find(local: channel.localAddress, remote: channel.remoteAddress)
+            descriptor.store(fd, ordering: .relaxed)
+        }
+        figures.descriptor = fd
+        return figures
     }
 
     /// Breaks the handler ↔ connection cycle when the channel goes away. On the loop.

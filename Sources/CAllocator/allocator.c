@@ -12,6 +12,12 @@ void atoll_allocator_fix_mmap_threshold(int bytes) {
 int atoll_allocator_trim(void) {
     return malloc_trim(0);
 }
+
+void atoll_allocator_usage(unsigned long long *in_use, unsigned long long *held) {
+    struct mallinfo2 info = mallinfo2();
+    *in_use = (unsigned long long)info.uordblks + (unsigned long long)info.hblkhd;
+    *held = (unsigned long long)info.arena + (unsigned long long)info.hblkhd;
+}
 #else
 void atoll_allocator_fix_mmap_threshold(int bytes) {
     (void)bytes;
@@ -19,5 +25,10 @@ void atoll_allocator_fix_mmap_threshold(int bytes) {
 
 int atoll_allocator_trim(void) {
     return 0;
+}
+
+void atoll_allocator_usage(unsigned long long *in_use, unsigned long long *held) {
+    *in_use = 0;
+    *held = 0;
 }
 #endif

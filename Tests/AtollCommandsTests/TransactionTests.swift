@@ -144,9 +144,5 @@ import Testing
         #expect(info.contains("atoll_transactions_executed:1"))
         #expect(info.contains("atoll_transactions_execabort:1"))
         #expect(info.contains("atoll_transactions_aborted_by_watch:1"))
-        h.run("WATCH", "a", "b")
-        let clients = h.run("INFO", "clients")
-        #expect(clients.contains("watching_clients:1"))
-        #expect(clients.contains("total_watched_keys:2"))
     }
 }

@@ -10,4 +10,9 @@ void atoll_allocator_fix_mmap_threshold(int bytes);
 /// Returns 0 elsewhere.
 int atoll_allocator_trim(void);
 
+/// What the allocator holds (glibc's `mallinfo2`, summed over every arena): `in_use` the bytes
+/// of the blocks handed out and not freed, `held` the bytes it took from the system (heap
+/// arenas and mapped blocks). Both 0 elsewhere.
+void atoll_allocator_usage(unsigned long long *in_use, unsigned long long *held);
+
 #endif

@@ -1,0 +1,54 @@
+/// The memory figures INFO's `# Memory` section reports, measured as Atoll can: `used_memory`
+/// is what glibc's allocator has handed out and not had back (`mallinfo2`, every arena; the
+/// resident size where that is not available), `allocator_active` what it holds from the
+/// system, `allocator_resident` and `used_memory_rss` the process's resident size. The
+/// overhead is Atoll's own count: the memory at start, the clients' buffers, the append-only
+/// file's buffer and the key tables' entries.
+import AtollCore
+import AtollKeyspace
+import CAllocator
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One reading of the process's memory.
+struct MemoryFigures {
+    /// Bytes allocated and in use.
+    let used: Int
+    /// Bytes the allocator holds from the system.
+    let active: Int
+    /// The process's resident size.
+    let resident: Int
+
+    /// Reads the allocator's and the system's figures now.
+    static func current() -> MemoryFigures {
+        var inUse: UInt64 = 0, held: UInt64 = 0
+        atoll_allocator_usage(&inUse, &held)
+        let resident = InfoSections.residentBytes()
+        guard inUse > 0 else { return MemoryFigures(used: resident, active: resident, resident: resident) }
+        return MemoryFigures(used: Int(inUse), active: Int(held), resident: resident)
+    }
+
+    /// The memory of the machine (INFO `total_system_memory`).
+    static func systemMemory() -> Int {
+        Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Used memory now, noted as the peak when it is one.
+    static func noteUsed(_ server: ServerCore) -> MemoryFigures {
+        let figures = current()
+        if figures.used > server.stats.peakMemory { server.stats.peakMemory = figures.used }
+        return figures
+    }
+
+    /// The bytes Atoll counts as overhead rather than data: see the file's comment.
+    static func overhead(_ server: ServerCore, clients: Int, aofBuffer: Int) -> Int {
+        var tables = 0
+        for db in server.keyspace.databases { tables += (db.count + db.expiresCount) * MemoryCommands.entryBytes }
+        return server.startupMemory + clients + aofBuffer + tables
+    }
+}
