@@ -69,7 +69,7 @@ extension ServerCore {
         if client.isScriptClient { return false }
         if pauseMode == .write && !mayWrite(spec, ctx.args, client) { return false }
         client.paused = true
-        client.lastCommand = spec.name
+        client.lastCommandSpec = spec
         pausedClients.append(client)
         ctx.postponed = true
         // No reply now, so CLIENT REPLY SKIP still applies to the command when it runs.

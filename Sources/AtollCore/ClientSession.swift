@@ -71,7 +71,11 @@ public final class ClientSession: @unchecked Sendable {
     public let localAddress: String
     public let createdAt: Int64
     @exclusivity(unchecked) public var lastInteraction: Int64
-    @exclusivity(unchecked) public var lastCommand = "NULL"
+    /// The last command the client ran (CLIENT LIST `cmd`). Unowned: a table's commands live as
+    /// long as the server, and a strong reference cost a retain and a release per command.
+    @exclusivity(unchecked) public unowned(unsafe) var lastCommandSpec: CommandSpec?
+    /// The last command's name, as CLIENT LIST shows it (`NULL` before the first).
+    public var lastCommand: String { lastCommandSpec?.name ?? "NULL" }
     public weak var connection: (any ClientConnection)?
 
     // MARK: Transactions

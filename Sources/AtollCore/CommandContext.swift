@@ -16,7 +16,8 @@ public struct CommandContext {
     /// The command's time, Unix milliseconds; fixed for the whole command.
     public var now: Int64 = 0
     /// The command (or subcommand) being run.
-    public var command: CommandSpec?
+    /// Unowned: a table's commands live as long as the server (no retain and release per command).
+    public unowned(unsafe) var command: CommandSpec?
     /// Set by `block(...)`: the command parked the client instead of replying.
     public var blockRequested = false
     /// While a parked client's command is re-run to serve it: the key that woke it, the only

@@ -272,7 +272,7 @@ extension ServerCore {
             return
         }
         ctx.command = spec
-        client.lastCommand = spec.name
+        client.lastCommandSpec = spec
         // CLIENT CACHING's choice holds for the next command (a whole transaction), as in Redis.
         defer {
             if client.tracking?.caching != nil && !client.inTransaction && !spec.behaviour.contains(.keepsCachingChoice) {
