@@ -211,3 +211,23 @@ def test_tracking_table_max_keys_forgets_keys_with_invalidations(twin):
         twin.quiet("r")
     finally:
         twin.same("admin", "CONFIG", "SET", "tracking-table-max-keys", "1000000")
+
+
+def test_caching_choice_holds_across_client_commands_and_a_transaction(twin):
+    twin.conn("w")
+    twin.conn("r", resp3=True)
+    twin.same("r", "CLIENT", "TRACKING", "ON", "OPTIN")
+    twin.same("r", "CLIENT", "CACHING", "YES")
+    twin.same("r", "CLIENT", "ID", compare=False)  # another CLIENT subcommand keeps the choice
+    twin.same("r", "GET", "c1")
+    twin.same("r", "CLIENT", "CACHING", "YES")
+    twin.same("r", "PING")  # any other command uses it up
+    twin.same("r", "GET", "c2")
+    twin.same("r", "CLIENT", "CACHING", "YES")
+    twin.same("r", "MULTI")
+    twin.same("r", "GET", "c3")
+    twin.same("r", "GET", "c4")
+    twin.same("r", "EXEC")
+    twin.same("w", "MSET", "c1", "1", "c2", "2", "c3", "3", "c4", "4")
+    twin.read("r", 3)
+    twin.quiet("r")

@@ -7,10 +7,10 @@ import AtollRESP
 
 enum TrackingCommands {
     static let commands: [CommandBinding] = [
-        .init("client|tracking", tracking),
+        .init("client|tracking", .keepsCachingChoice, tracking),
         .init("client|caching", .keepsCachingChoice, caching),
-        .init("client|getredir", getredir),
-        .init("client|trackinginfo", trackinginfo),
+        .init("client|getredir", .keepsCachingChoice, getredir),
+        .init("client|trackinginfo", .keepsCachingChoice, trackinginfo),
     ]
 
     /// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP],

@@ -105,7 +105,8 @@ public struct CommandBehaviour: OptionSet, Sendable {
     /// Runs for a RESP2 client in subscribed mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET);
     /// every other command is refused there, as in Redis.
     public static let allowedWhileSubscribed = CommandBehaviour(rawValue: 1 << 9)
-    /// Leaves CLIENT CACHING's choice for the command after it (CLIENT CACHING itself).
+    /// Leaves CLIENT CACHING's choice for the command after it: every CLIENT subcommand, as in
+    /// Redis, where the choice is kept until a command other than CLIENT runs.
     public static let keepsCachingChoice = CommandBehaviour(rawValue: 1 << 10)
     /// Writes its reply before its keyspace events, as the Redis command does: the messages a
     /// subscribed calling client receives come after the reply (see `CommandContext.notify`).
