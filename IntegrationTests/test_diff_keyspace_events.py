@@ -441,7 +441,13 @@ def test_resp3_client_receives_its_own_events(ref_port, atoll_port):
                      ["LPOP", "m", "5"], ["SADD", "t", "a"], ["SPOP", "t", "9"],
                      ["ZADD", "y", "1", "a", "2", "b", "3", "c"], ["ZPOPMAX", "y"], ["ZMPOP", "1", "y", "MIN", "COUNT", "5"],
                      ["SET", "e", "1"], ["GETEX", "e", "EX", "100"], ["HINCRBYFLOAT", "h", "f", "1.5"],
-                     ["BITFIELD", "bf", "SET", "u8", "0", "1"], ["RPOPLPUSH", "l2", "l2"]):
+                     ["BITFIELD", "bf", "SET", "u8", "0", "1"], ["RPOPLPUSH", "l2", "l2"],
+                     # setbit only when a write was made and changed, made or grew the string:
+                     ["SET", "bfx", "x"], ["BITFIELD", "bfx", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5"],
+                     ["BITFIELD", "nbf", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5"], ["EXISTS", "nbf"],
+                     ["BITFIELD", "bfx", "SET", "u8", "0", "120"], ["BITFIELD", "bf3", "SET", "u8", "0", "121"],
+                     ["BITFIELD", "bf3", "SET", "u8", "16", "0"], ["BITFIELD", "bf3", "INCRBY", "u8", "0", "0"],
+                     ["SETBIT", "sb", "1", "1"], ["SETBIT", "sb", "1", "1"]):
             streams = []
             for c in conns:
                 c.send_raw(resp.encode(*args) + resp.encode("PING"))

@@ -59,7 +59,20 @@ enum BitfieldCommands {
         // counted in UInt64, as Redis does, so that it cannot overflow.
         let lastBit = writes.map { UInt64($0.offset) + UInt64($0.bits) - 1 }.max()!
         let replies: [Int64?]? = BitmapCommands.modifyString(key, byteCount: Int(lastBit >> 3) + 1, &c) { bytes in
-            (operations.map { apply($0, to: &bytes) }, true)
+            // Whether a write was made (not refused by OVERFLOW FAIL), and whether one changed
+            // its field: Redis publishes `setbit` only then (or when the string was made or grew).
+            var wrote = false, changed = false
+            let replies = operations.map { op -> Int64? in
+                guard op.kind != .get else { return apply(op, to: &bytes) }
+                let before = unsignedField(bytes, op.offset, op.bits)
+                let reply = apply(op, to: &bytes)
+                if reply != nil {
+                    wrote = true
+                    if unsignedField(bytes, op.offset, op.bits) != before { changed = true }
+                }
+                return reply
+            }
+            return (replies, wrote ? changed : nil)
         }
         guard let replies else { return }
         c.out.arrayHeader(replies.count)

@@ -37,16 +37,18 @@ enum BitmapCommands {
 
     /// Redis's `lookupStringForBitCommand` and the change after it: the string at `key`, made
     /// (zero bits) or zero-padded to `byteCount` bytes, changed in place by `body`, which
-    /// returns its result and whether it changed a byte. Nil after WRONGTYPE. The key counts
-    /// as modified, and the `setbit` event is published, when it was made, grew, or changed.
+    /// returns its result and whether a write it made changed a byte (nil: it made none, as
+    /// when OVERFLOW FAIL refused every BITFIELD write). Nil after WRONGTYPE. The key counts as
+    /// modified, and the `setbit` event is published, when a write was made and the string was
+    /// made, grew, or changed, as in Redis.
     static func modifyString<R>(_ key: Bytes, byteCount: Int, _ c: inout CommandContext,
-                                _ body: (inout [UInt8]) -> (R, changed: Bool)) -> R? {
+                                _ body: (inout [UInt8]) -> (R, changed: Bool?)) -> R? {
         // The entry is not kept: a second reference to the bytes would copy them below.
         guard let isString = c.lookup(key).map({ $0.value.isString }) else {
             var bytes = [UInt8](repeating: 0, count: byteCount)
-            let (result, _) = body(&bytes)
+            let (result, changed) = body(&bytes)
             c.store(key, .string(Bytes(bytes)), raw: true)
-            c.notify(.string, "setbit", key)
+            if changed != nil { c.notify(.string, "setbit", key) }
             return result
         }
         guard isString else {
@@ -57,6 +59,7 @@ enum BitmapCommands {
             let grew = bytes.count < byteCount
             if grew { bytes.append(contentsOf: repeatElement(0, count: byteCount - bytes.count)) }
             let (result, changed) = body(&bytes)
+            guard let changed else { return (result, false) }
             return (result, grew || changed)
         }
         if changed {
