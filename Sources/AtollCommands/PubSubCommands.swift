@@ -32,6 +32,8 @@ enum PubSubCommands {
     }
 
     static func publish(_ c: inout CommandContext, _ kind: SubscriptionKind) {
+        // Nobody subscribed to anything: no argument is touched (each costs reference counting).
+        if c.server.pubsub.isEmpty { return c.out.integer(0) }
         let receivers = c.server.publish(kind, channel: c.args[1], message: c.args[2], current: c.client, out: &c.out, now: c.now)
         c.out.integer(receivers)
     }
