@@ -29,6 +29,8 @@ LINES = [
     "georadiusbymember_ro k m 1 m", "geosearchstore d s frommember m byradius 1 m",
     "eval s 2 a b", "eval s 0", "evalsha_ro x 1 a", "fcall f 1 a", "fcall f 0", "fcall_ro f 2 a b",
     "watch a b", "lcs a b",
+    "migrate h 1 k 0 0", 'migrate h 1 "" 0 0 KEYS a b', 'migrate h 1 "" 0 0 AUTH pw KEYS a',
+    'migrate h 1 "" 0 0 AUTH2 u pw KEYS a b',
     # errors
     "get", "ping", "foo a", "zunionstore d 5 a b", "zunionstore d -1 a", "lmpop 5 a left", "eval s 3 a",
     "eval s x a", "subscribe a", "config get x", "set k", "object", "command getkeys get k",

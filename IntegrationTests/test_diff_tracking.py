@@ -231,3 +231,18 @@ def test_caching_choice_holds_across_client_commands_and_a_transaction(twin):
     twin.same("w", "MSET", "c1", "1", "c2", "2", "c3", "3", "c4", "4")
     twin.read("r", 3)
     twin.quiet("r")
+
+
+def test_a_script_read_tracks_its_declared_keys_only(twin):
+    """Redis 7.0 remembers, for a read inside a script, the keys of the script's own command
+    (its KEYS), not the key read: an undeclared key is not tracked."""
+    twin.conn("w")
+    twin.conn("r", resp3=True)
+    twin.same("r", "CLIENT", "TRACKING", "ON")
+    twin.same("r", "EVAL", "return redis.call('get', 'undeclared')", "0")
+    twin.same("r", "EVAL", "return redis.call('get', 'other')", "1", "declared")
+    twin.same("w", "MSET", "undeclared", "1", "other", "2")
+    twin.quiet("r")
+    twin.same("w", "SET", "declared", "3")
+    twin.read("r")
+    twin.quiet("r")

@@ -158,10 +158,11 @@ enum DebugCommands {
     }
 
     /// Blocks the whole server, as Redis does; the seconds are read as `strtod` reads them
-    /// (anything unreadable is 0) and capped at a day.
+    /// (anything unreadable is 0) and capped at a day. Redis converts the microseconds to a
+    /// long long, so infinity and anything past 2^63 µs (x86's LLONG_MIN) do not sleep at all.
     private static func sleep(_ c: inout CommandContext) {
         let seconds = cStrtod(c.args[2])
-        guard seconds > 0 else { return c.out.ok() }
+        guard seconds > 0, seconds * 1_000_000 < 0x1p63 else { return c.out.ok() }
         var remaining = timespec()
         let total = min(seconds, 86_400)
         remaining.tv_sec = Int(total)

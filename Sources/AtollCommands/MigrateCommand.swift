@@ -20,7 +20,10 @@ import AtollRDB
 import AtollRESP
 
 enum MigrateCommand {
-    static let commands: [CommandBinding] = [.init("migrate", keys: MigrateRequest.keys, migrate)]
+    static let commands: [CommandBinding] = [.init("migrate", keys: MigrateRequest.keys, keyFlags: keyFlags, migrate)]
+
+    /// Every key MIGRATE names is read and then deleted (both of its key specs' flags).
+    static func keyFlags(_ args: [[UInt8]], _ position: Int) -> [String] { ["RW", "access", "delete"] }
 
     private static let restore = Array("RESTORE".utf8)
     private static let replace = Array("REPLACE".utf8)

@@ -207,7 +207,12 @@ extension ServerCore {
             trackingCaller = client
             limitTrackingTable()
         }
-        defer { if trackingCaller != nil { trackingCaller = nil } }
+        defer {
+            if trackingCaller != nil {
+                trackingCaller = nil
+                trackingCommand = nil
+            }
+        }
         // After the final save and sync nothing more may be acknowledged: close instead.
         if shutdownPrepared {
             client.closeAfterReply = true
@@ -273,6 +278,7 @@ extension ServerCore {
         }
         ctx.command = spec
         client.lastCommandSpec = spec
+        if trackingCaller != nil { trackingCommand = (spec, ctx.args) }
         // CLIENT CACHING's choice holds for the next command (a whole transaction), as in Redis.
         defer {
             if client.tracking?.caching != nil && !client.inTransaction && !spec.behaviour.contains(.keepsCachingChoice) {

@@ -158,13 +158,24 @@ extension ServerCore {
         tracking.disabled(client)
     }
 
-    /// Remembers the keys a read-only command read for its reader: the client, or for a
-    /// command a script ran, the script's caller (default mode). The script commands
-    /// themselves (EVAL_RO, FCALL_RO) are not read commands here, as in Redis.
+    /// Remembers the keys a read-only command read for its reader (default mode). For a read a
+    /// script makes, the reader is the script's caller and the keys are those of the caller's
+    /// command (the script's declared KEYS), as Redis 7.0 does; keys a script reads without
+    /// declaring them are not remembered. The script commands themselves (EVAL_RO, FCALL_RO)
+    /// are not read commands here, as in Redis.
     func rememberReads(_ spec: CommandSpec, _ ctx: CommandContext) {
-        guard !spec.runsScript, let reader = ctx.client.isScriptClient ? trackingCaller : ctx.client,
-              let settings = reader.tracking, settings.remembersReads, let indices = spec.keyIndices(ctx.args) else { return }
-        for i in indices where i < ctx.args.count { tracking.remember(Bytes(ctx.args[i]), reader: reader.id) }
+        guard !spec.runsScript else { return }
+        if ctx.client.isScriptClient {
+            guard let reader = trackingCaller, let (callerSpec, callerArgs) = trackingCommand else { return }
+            remember(callerSpec, callerArgs, for: reader)
+        } else {
+            remember(spec, ctx.args, for: ctx.client)
+        }
+    }
+
+    private func remember(_ spec: CommandSpec, _ args: [[UInt8]], for reader: ClientSession) {
+        guard let settings = reader.tracking, settings.remembersReads, let indices = spec.keyIndices(args) else { return }
+        for i in indices where i < args.count { tracking.remember(Bytes(args[i]), reader: reader.id) }
     }
 
     /// Redis's `trackingLimitUsedSlots`: while the table holds more keys than
