@@ -32,7 +32,7 @@ extension ServerCore {
     /// connection or parks the client. The wall clock is read once for the batch. Returns
     /// how many commands ran; the caller keeps the rest until the client is released.
     @discardableResult
-    public func executeBatch(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int = 0) -> Int {
+    public func executeBatch(_ ctx: inout CommandContext, _ commands: inout CommandBatch, from start: Int = 0) -> Int {
         if ctx.client.killed { return commands.count - start }
         if ctx.client.unwatchPending {
             watches.unwatchAll(ctx.client)
@@ -44,10 +44,8 @@ extension ServerCore {
         var clock: Int?
         var i = start
         while i < commands.count {
-            ctx.args.removeAll(keepingCapacity: true)
-            // One append per argument: `append(contentsOf:)` of a slice of arrays goes through
-            // unspecialized value witnesses.
-            for argument in commands[i] { ctx.args.append(argument) }
+            // Moved, not copied: the batch does not need a command's arguments once it runs.
+            commands.moveArguments(of: i, into: &ctx.args)
             run(&ctx, clock: &clock)
             if ctx.deferral != .none { break }
             i += 1

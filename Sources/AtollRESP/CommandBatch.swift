@@ -28,6 +28,25 @@ public struct CommandBatch: Sendable {
         ends.removeAll(keepingCapacity: true)
     }
 
+    /// Moves command `i`'s arguments into `args`, replacing what `args` held, and leaves that in
+    /// the batch in their place: no reference is counted for either, where copying each
+    /// argument cost a retain now and a release after the command. A command's arguments are
+    /// moved once it is its turn to run: the batch no longer holds them then.
+    public mutating func moveArguments(of i: Int, into args: inout [[UInt8]]) {
+        let start = i == 0 ? 0 : ends[i - 1]
+        let count = ends[i] - start
+        if args.count > count {
+            args.removeLast(args.count - count)
+        } else {
+            while args.count < count { args.append([]) }
+        }
+        arguments.withUnsafeMutableBufferPointer { batch in
+            args.withUnsafeMutableBufferPointer { target in
+                for j in 0..<count { swap(&target[j], &batch[start + j]) }
+            }
+        }
+    }
+
     /// Each command as its own array (tests and tools).
     public var commands: [[[UInt8]]] { (0..<count).map { Array(self[$0]) } }
 }

@@ -210,7 +210,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         shared.core.stats.netInputBytes += bytes
         shared.core.stats.readsProcessed += reads
         reads = 0
-        let (ran, parkedNow) = Self.execute(&ctx, commands, from: state.nextCommand, failure: state.protocolError,
+        let (ran, parkedNow) = Self.execute(&ctx, &commands, from: state.nextCommand, failure: state.protocolError,
                                             shared: shared)
         shared.lock.unlock()
         if ctx.offloadRequested { return offload(ctx, ran: ran, context: context) }
@@ -246,10 +246,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// The part of a batch that runs with the lock held, on a loop or on the script thread.
-    static func execute(_ ctx: inout CommandContext, _ commands: CommandBatch, from start: Int,
+    static func execute(_ ctx: inout CommandContext, _ commands: inout CommandBatch, from start: Int,
                                 failure: ProtocolError?, shared: SharedState) -> (ran: Int, parked: Bool) {
         let core = shared.core
-        let ran = core.executeBatch(&ctx, commands, from: start)
+        let ran = core.executeBatch(&ctx, &commands, from: start)
         let session = ctx.client
         if !ctx.offloadRequested && session.blocked == nil && !session.paused && !session.closeAfterReply,
            start + ran == commands.count,

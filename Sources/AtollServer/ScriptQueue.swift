@@ -61,7 +61,7 @@ final class ScriptQueue {
                     continue
                 }
                 var batch = job.batch
-                let (ran, parked) = ConnectionHandler.execute(&batch.ctx, batch.commands, from: batch.start,
+                let (ran, parked) = ConnectionHandler.execute(&batch.ctx, &batch.commands, from: batch.start,
                                                               failure: batch.failure, shared: shared)
                 results.append(OffloadedResult(ctx: batch.ctx, ran: ran, parked: parked))
             }
@@ -128,7 +128,7 @@ final class ScriptJob: @unchecked Sendable {
 /// The part of a batch that runs on the script thread, and what comes back.
 struct OffloadedBatch {
     var ctx: CommandContext
-    let commands: CommandBatch
+    var commands: CommandBatch
     let start: Int
     let failure: ProtocolError?
 }

@@ -42,7 +42,7 @@ import Testing
             batch.append(command.map { Array($0.utf8) })
         }
         h.ctx.out.buffer.clear()
-        #expect(h.core.executeBatch(&h.ctx, batch) == 1)
+        #expect(h.core.executeBatch(&h.ctx, &batch) == 1)
         #expect(h.ctx.out.overflowed)
         h.ctx.out.clearOverflow()
         #expect(h.run("EXISTS", "after") == int(0))
