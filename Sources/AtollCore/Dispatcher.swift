@@ -47,7 +47,12 @@ extension ServerCore {
             // Moved, not copied: the batch does not need a command's arguments once it runs.
             commands.moveArguments(of: i, into: &ctx.args)
             run(&ctx, clock: &clock)
-            if ctx.deferral != .none { break }
+            if ctx.deferral != .none {
+                // Not run here (the script thread or the end of a pause runs it from the
+                // batch): its arguments go back.
+                commands.moveArguments(of: i, into: &ctx.args)
+                break
+            }
             i += 1
             if blocking.hasReady {
                 serveBlockedClients(now: ctx.now)
