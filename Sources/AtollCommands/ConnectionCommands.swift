@@ -8,8 +8,8 @@ enum ConnectionCommands {
     static let commands: [CommandBinding] = [
         .init("ping", [.refusedOnDiskError, .allowedWhileSubscribed], ping),
         .init("echo", echo),
-        .init("hello", .clientOnly, hello),
-        .init("auth", .clientOnly, auth),
+        .init("hello", .clientOnly, redacting: .options(from: 2, secret: [("auth", 2)], stopAtOthers: false), hello),
+        .init("auth", .clientOnly, redacting: .everyArgument, auth),
         .init("select", select),
         .init("quit", [.actsInsideMulti, .clientOnly, .allowedWhileSubscribed], quit),
         .init("reset", [.actsInsideMulti, .allowedWhileSubscribed], reset),

@@ -20,7 +20,12 @@ import AtollRDB
 import AtollRESP
 
 enum MigrateCommand {
-    static let commands: [CommandBinding] = [.init("migrate", keys: MigrateRequest.keys, keyFlags: keyFlags, migrate)]
+    static let commands: [CommandBinding] = [
+        // Redis hides each password as its option parser reaches it, up to KEYS.
+        .init("migrate", keys: MigrateRequest.keys, keyFlags: keyFlags,
+              redacting: .options(from: 6, secret: [("auth", 1), ("auth2", 2)], plain: ["copy", "replace"], stopAtOthers: true),
+              migrate),
+    ]
 
     /// Every key MIGRATE names is read and then deleted (both of its key specs' flags).
     static func keyFlags(_ args: [[UInt8]], _ position: Int) -> [String] { ["RW", "access", "delete"] }

@@ -139,19 +139,23 @@ public struct CommandBinding: Sendable {
     let keyFinder: KeyFinder?
     let keyFlags: KeyFlagsFinder?
     let flagsResolver: FlagsResolver?
+    let redaction: ArgumentRedaction?
 
     public init(_ name: String, _ behaviour: CommandBehaviour, keys: KeyFinder? = nil, keyFlags: KeyFlagsFinder? = nil,
-                flags: FlagsResolver? = nil, _ handler: @escaping CommandHandler) {
+                flags: FlagsResolver? = nil, redacting redaction: ArgumentRedaction? = nil,
+                _ handler: @escaping CommandHandler) {
         self.name = name
         self.behaviour = behaviour
         self.handler = handler
         self.keyFinder = keys
         self.keyFlags = keyFlags
         self.flagsResolver = flags
+        self.redaction = redaction
     }
 
-    public init(_ name: String, keys: KeyFinder? = nil, keyFlags: KeyFlagsFinder? = nil, _ handler: @escaping CommandHandler) {
-        self.init(name, [], keys: keys, keyFlags: keyFlags, handler)
+    public init(_ name: String, keys: KeyFinder? = nil, keyFlags: KeyFlagsFinder? = nil,
+                redacting redaction: ArgumentRedaction? = nil, _ handler: @escaping CommandHandler) {
+        self.init(name, [], keys: keys, keyFlags: keyFlags, redacting: redaction, handler)
     }
 }
 
@@ -166,6 +170,8 @@ public final class CommandSpec: Sendable {
     let keyFinder: KeyFinder?
     let keyFlags: KeyFlagsFinder?
     let flagsResolver: FlagsResolver?
+    /// The secrets hidden from MONITOR and the slow log (nil: none).
+    let redaction: ArgumentRedaction?
     /// What INFO commandstats and LATENCY HISTOGRAM report of this command (see `CommandStats`).
     public let stats = CommandStats()
 
@@ -178,6 +184,7 @@ public final class CommandSpec: Sendable {
         self.handler = binding?.handler
         self.keyFinder = binding?.keyFinder
         self.keyFlags = binding?.keyFlags
+        self.redaction = binding?.redaction
         self.flagsResolver = binding?.flagsResolver
         self.isSubcommand = facts.name.contains("|")
     }

@@ -293,7 +293,7 @@ extension ServerCore {
         // Monitors see the command after it ran (so SELECT shows the new database), as in Redis.
         defer {
             if !monitors.isEmpty && !spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
-                feedMonitors(redactedForMonitor(ctx.args, spec), client: client, micros: currentTimeMicros())
+                feedMonitors(spec.redaction?.apply(ctx.args) ?? ctx.args, client: client, micros: currentTimeMicros())
             }
         }
         let started = previousEnd ?? monotonicMicros()
@@ -306,7 +306,7 @@ extension ServerCore {
         let elapsed = finished - started
         account(spec, &ctx, elapsed: elapsed)
         if elapsed >= config.slowlogLogSlowerThan && config.slowlogLogSlowerThan >= 0 && !spec.flags.contains(.skipSlowlog) {
-            slowlog.record(args: spec.name == "migrate" ? redactedForMonitor(ctx.args, spec) : ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
+            slowlog.record(args: spec.redaction?.apply(ctx.args) ?? ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
         }
     }
 
@@ -352,45 +352,6 @@ extension ServerCore {
             out.buffer.moveWriterIndex(to: mark)
             client.replyMode = .on
         }
-    }
-
-    /// AUTH's arguments, HELLO's AUTH credentials and MIGRATE's passwords never reach
-    /// monitors (nor, for MIGRATE, the slow log), as in Redis.
-    private func redactedForMonitor(_ args: [[UInt8]], _ spec: CommandSpec) -> [[UInt8]] {
-        let redacted = Array("(redacted)".utf8)
-        switch spec.name {
-        case "auth":
-            return [args[0]] + args.dropFirst().map { _ in redacted }
-        case "hello":
-            return hidingValues(args, from: 2, secret: [("auth", 2)], stopAtOthers: false)
-        case "migrate":
-            // Redis hides each password as its option parser reaches it, up to KEYS.
-            return hidingValues(args, from: 6, secret: [("auth", 1), ("auth2", 2)], plain: ["copy", "replace"],
-                                stopAtOthers: true)
-        default:
-            return args
-        }
-    }
-
-    /// `args` with the values of the options in `secret` (a word and how many values follow it)
-    /// replaced by `(redacted)`, from `start` on. A word in `plain`, or any other word unless
-    /// `stopAtOthers`, is passed over; with `stopAtOthers` any other word ends the scan.
-    private func hidingValues(_ args: [[UInt8]], from start: Int, secret: [(StaticString, Int)],
-                              plain: [StaticString] = [], stopAtOthers: Bool) -> [[UInt8]] {
-        var out = args
-        var i = start
-        while i < out.count {
-            let word = out[i]
-            if let (_, count) = secret.first(where: { asciiCaseInsensitiveEquals(word, $0.0) }), i + count < out.count {
-                for j in i + 1 ... i + count { out[j] = Array("(redacted)".utf8) }
-                i += count + 1
-            } else if !stopAtOthers || plain.contains(where: { asciiCaseInsensitiveEquals(word, $0) }) {
-                i += 1
-            } else {
-                break
-            }
-        }
-        return out
     }
 
     private func feedMonitors(_ args: [[UInt8]], client: ClientSession, micros: Int64) {
