@@ -63,6 +63,35 @@ def start(argv, port):
     return proc
 
 
+def encode(*args) -> bytes:
+    """A command in RESP (bytes as they are, anything else as its text)."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class ServerPair:
+    """Debian's redis-server and atoll-server side by side on free loopback ports, each in a
+    temporary directory of its own; `stop()` stops both and removes the directories."""
+
+    def __init__(self, atoll: str, server_args=(), atoll_args=(), pin=()):
+        self.rport, self.aport = free_port(), free_port()
+        self.dirs = [tempfile.mkdtemp(prefix="redis-bench-"), tempfile.mkdtemp(prefix="atoll-bench-")]
+        self.redis = start([*pin, "redis-server", "--port", str(self.rport), "--bind", "127.0.0.1", "--save", "",
+                            "--appendonly", "no", "--dir", self.dirs[0], *server_args], self.rport)
+        try:
+            self.atoll = start([*pin, atoll, "--port", str(self.aport), "--bind", "127.0.0.1", "--dir", self.dirs[1],
+                                *atoll_args, *server_args], self.aport)
+        except BaseException:
+            stop_all((self.redis,), self.dirs)
+            raise
+
+    def stop(self) -> None:
+        stop_all((self.redis, self.atoll), self.dirs)
+
+
 def stop_all(procs, directories) -> None:
     """Stops the servers (SIGTERM, then SIGKILL after 10 s) and removes their directories."""
     for proc in procs:
@@ -115,14 +144,8 @@ def main():
     if args.pin:
         PIN_SERVER.extend(["taskset", "-c", "0"])
         PIN_CLIENT.extend(["taskset", "-c", "1"])
-    rport, aport = free_port(), free_port()
-    redis_dir = tempfile.mkdtemp(prefix="redis-bench-")
-    atoll_dir = tempfile.mkdtemp(prefix="atoll-bench-")
-    both = shlex.split(args.server_args)
-    redis = start([*PIN_SERVER, "redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", redis_dir, *both], rport)
-    atoll = start([*PIN_SERVER, args.atoll, "--port", str(aport), "--bind", "127.0.0.1", "--dir", atoll_dir,
-                   *args.atoll_args.split(), *both], aport)
+    servers = ServerPair(args.atoll, shlex.split(args.server_args), args.atoll_args.split(), PIN_SERVER)
+    rport, aport, redis, atoll = servers.rport, servers.aport, servers.redis, servers.atoll
     try:
         for port in (rport, aport):
             for line in args.setup:
@@ -171,7 +194,7 @@ def main():
                 extra = f" {rc:>9.2f} {ac:>9.2f} {cpu_ratio:>9.2f}" if args.cpu else ""
                 print(f"{p:>3} {t:<28} {r:>14,.0f} {a:>14,.0f} {ratio:>7.2f}{extra}")
     finally:
-        stop_all((redis, atoll), (redis_dir, atoll_dir))
+        servers.stop()
 
 
 if __name__ == "__main__":

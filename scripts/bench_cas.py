@@ -17,21 +17,12 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import free_port, start  # noqa: E402
+from bench import ServerPair, encode  # noqa: E402
 
 CAS_SCRIPT = b"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0"
-
-
-def encode(*args) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 class Conn:
@@ -133,11 +124,8 @@ def main():
     args = ap.parse_args()
     pin = ["taskset", "-c", "0"] if args.pin else []
 
-    rport, aport = free_port(), free_port()
-    tmp = tempfile.mkdtemp(prefix="atoll-bench-cas-")
-    redis = start([*pin, "redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", tmp], rport)
-    atoll = start([*pin, args.atoll, "--port", str(aport), "--bind", "127.0.0.1"], aport)
+    servers = ServerPair(args.atoll, pin=pin)
+    rport, aport = servers.rport, servers.aport
     try:
         samples = {}
         for _ in range(args.rounds):
@@ -161,12 +149,7 @@ def main():
             ratio = f"{a[0] / r[0]:.2f}" if r and a else "n/a"
             print(f"| {mode} | {rtext} | {atext} | {ratio} |" if args.markdown else f"{mode:<6} {rtext:>26} {atext:>26} {ratio:>6}")
     finally:
-        for proc in (redis, atoll):
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except Exception:
-                proc.kill()
+        servers.stop()
 
 
 if __name__ == "__main__":

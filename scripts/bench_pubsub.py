@@ -19,11 +19,10 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import free_port, server_cpu_seconds, start, stop_all  # noqa: E402
+from bench import ServerPair, server_cpu_seconds  # noqa: E402
 
 CHANNEL = b"bench:channel"
 PATTERN = b"bench:*"
@@ -102,11 +101,8 @@ def main():
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
 
-    rport, aport = free_port(), free_port()
-    dirs = [tempfile.mkdtemp(prefix="redis-bench-"), tempfile.mkdtemp(prefix="atoll-bench-")]
-    redis = start(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--dir", dirs[0]], rport)
-    atoll = start([args.atoll, "--port", str(aport), "--bind", "127.0.0.1", "--dir", dirs[1]], aport)
+    servers = ServerPair(args.atoll)
+    rport, aport, redis, atoll = servers.rport, servers.aport, servers.redis, servers.atoll
     try:
         rows = []
         for kind in ("channel", "pattern"):
@@ -132,7 +128,7 @@ def main():
                 print(f"{kind:<8} {n:>4} redis {r:>12,.0f}/s atoll {a:>12,.0f}/s ratio {a / r:.2f} "
                       f"cpu µs/msg {rc:.3f} vs {ac:.3f} ({rc / ac:.2f})")
     finally:
-        stop_all((redis, atoll), dirs)
+        servers.stop()
 
 
 if __name__ == "__main__":

@@ -17,15 +17,9 @@ import random
 import socket
 import statistics
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import free_port, server_cpu_seconds, start, stop_all  # noqa: E402
-
-
-def encode(*args) -> bytes:
-    parts = [a.encode() if isinstance(a, str) else a for a in args]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+from bench import ServerPair, encode, server_cpu_seconds  # noqa: E402
 
 
 def read_replies(sock, n: int, buffer: bytearray) -> bytearray:
@@ -92,11 +86,8 @@ def main():
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
 
-    rport, aport = free_port(), free_port()
-    dirs = [tempfile.mkdtemp(prefix="redis-bench-"), tempfile.mkdtemp(prefix="atoll-bench-")]
-    redis = start(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--dir", dirs[0]], rport)
-    atoll = start([args.atoll, "--port", str(aport), "--bind", "127.0.0.1", "--dir", dirs[1]], aport)
+    servers = ServerPair(args.atoll)
+    rport, aport, redis, atoll = servers.rport, servers.aport, servers.redis, servers.atoll
     try:
         for port in (rport, aport):
             with socket.create_connection(("127.0.0.1", port)) as s:
@@ -121,7 +112,7 @@ def main():
             for label, r, a in rows:
                 print(f"{label:<20} redis {r:.2f} µs  atoll {a:.2f} µs  ratio {r / a:.2f}")
     finally:
-        stop_all((redis, atoll), dirs)
+        servers.stop()
 
 
 if __name__ == "__main__":
