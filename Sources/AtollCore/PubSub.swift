@@ -70,11 +70,23 @@ public final class PubSubRegistry: @unchecked Sendable {
     /// True when nobody is subscribed to anything: PUBLISH has nothing to look up.
     public var isEmpty: Bool { channels.isEmpty && patterns.isEmpty && shardChannels.isEmpty }
 
-    public func subscribers(_ kind: SubscriptionKind) -> [Bytes: [ClientSession]] {
-        switch kind {
-        case .channel: return channels
-        case .pattern: return patterns
-        case .shard: return shardChannels
+    public func subscribers(_ kind: SubscriptionKind) -> [Bytes: [ClientSession]] { self[kind] }
+
+    /// The table of one kind, changed in place (no copy of the dictionary).
+    private subscript(kind: SubscriptionKind) -> [Bytes: [ClientSession]] {
+        get {
+            switch kind {
+            case .channel: return channels
+            case .pattern: return patterns
+            case .shard: return shardChannels
+            }
+        }
+        _modify {
+            switch kind {
+            case .channel: yield &channels
+            case .pattern: yield &patterns
+            case .shard: yield &shardChannels
+            }
         }
     }
 
@@ -83,11 +95,7 @@ public final class PubSubRegistry: @unchecked Sendable {
         var subscriptions = client.subscriptions ?? ClientSubscriptions()
         guard subscriptions[kind].insert(name).inserted else { return false }
         client.subscriptions = subscriptions
-        switch kind {
-        case .channel: channels[name, default: []].append(client)
-        case .pattern: patterns[name, default: []].append(client)
-        case .shard: shardChannels[name, default: []].append(client)
-        }
+        self[kind][name, default: []].append(client)
         return true
     }
 
@@ -95,15 +103,8 @@ public final class PubSubRegistry: @unchecked Sendable {
     func remove(_ client: ClientSession, _ kind: SubscriptionKind, _ name: Bytes) -> Bool {
         guard var subscriptions = client.subscriptions, subscriptions[kind].remove(name) != nil else { return false }
         client.subscriptions = subscriptions.isEmpty ? nil : subscriptions
-        func drop(_ table: inout [Bytes: [ClientSession]]) {
-            table[name]?.removeAll { $0 === client }
-            if table[name]?.isEmpty == true { table[name] = nil }
-        }
-        switch kind {
-        case .channel: drop(&channels)
-        case .pattern: drop(&patterns)
-        case .shard: drop(&shardChannels)
-        }
+        self[kind][name]?.removeAll { $0 === client }
+        if self[kind][name]?.isEmpty == true { self[kind][name] = nil }
         return true
     }
 }

@@ -51,14 +51,14 @@ public final class TrackingRegistry: @unchecked Sendable {
     /// id of the client that wrote each last (0: none, expiry), as Redis's NOLOOP reads it.
     private(set) var prefixes: [Bytes: (clients: [ClientSession], pending: [Bytes: Int64])] = [:]
     private var prefixesWithPending: Set<Bytes> = []
-    /// Clients with tracking on (INFO `tracking_clients`).
-    public private(set) var clients = 0
+    /// Clients with tracking on (INFO `tracking_clients`). Unchecked (`@exclusivity`): read by
+    /// every write through `isActive`, only under the keyspace lock.
+    @exclusivity(unchecked) public private(set) var clients = 0
 
     public init() {}
 
     /// One test per write while nobody tracks anything.
-    @inlinable public var isActive: Bool { clientCountForInlining > 0 }
-    @usableFromInline var clientCountForInlining: Int { clients }
+    @inlinable public var isActive: Bool { clients > 0 }
 
     public var keyCount: Int { table.count }
     public var prefixCount: Int { prefixes.count }
