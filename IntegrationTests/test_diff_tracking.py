@@ -246,3 +246,15 @@ def test_a_script_read_tracks_its_declared_keys_only(twin):
     twin.same("w", "SET", "declared", "3")
     twin.read("r")
     twin.quiet("r")
+
+
+def test_a_script_queued_in_multi_tracks_its_declared_keys(twin):
+    twin.conn("w")
+    twin.conn("r", resp3=True)
+    twin.same("r", "CLIENT", "TRACKING", "ON")
+    twin.same("r", "MULTI")
+    twin.same("r", "EVAL", "return redis.call('get', KEYS[1])", "1", "queued")
+    twin.same("r", "EXEC")
+    twin.same("w", "SET", "queued", "1")
+    twin.read("r")
+    twin.quiet("r")

@@ -161,6 +161,8 @@ extension ServerCore {
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
     /// EXEC and scripts record nothing themselves: the commands they ran did.
     private func perform(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+        // A script's reads are remembered by its own command's keys (top-level or in EXEC).
+        if spec.runsScript && trackingCaller != nil { trackingCommand = (spec, ctx.args) }
         defer {
             // A tracking client's reads are remembered after they ran (Redis's `call`).
             if tracking.isActive && spec.flags.contains(.readonly) { rememberReads(spec, ctx) }
@@ -281,7 +283,6 @@ extension ServerCore {
         }
         ctx.command = spec
         client.lastCommandSpec = spec
-        if trackingCaller != nil { trackingCommand = (spec, ctx.args) }
         // CLIENT CACHING's choice holds for the next command (a whole transaction), as in Redis.
         defer {
             if client.tracking?.caching != nil && !client.inTransaction && !spec.behaviour.contains(.keepsCachingChoice) {

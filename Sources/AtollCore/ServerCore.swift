@@ -70,9 +70,10 @@ public final class ServerCore: @unchecked Sendable {
     /// the commands the script runs), Redis's `current_client` for NOLOOP and for sending a
     /// client's own invalidations after its reply.
     @exclusivity(unchecked) public internal(set) var trackingCaller: ClientSession?
-    /// While tracking is on: the top-level command running and its arguments. A read a script
-    /// makes remembers the keys of this command (the script's declared KEYS), as Redis 7.0's
-    /// `trackingRememberKeys(script_caller)` reads the caller's command.
+    /// While tracking is on: the script command running (EVAL, FCALL ..., top-level or queued in
+    /// EXEC) and its arguments. A read the script makes remembers the keys of this command (its
+    /// declared KEYS), as Redis 7.0's `trackingRememberKeys(script_caller)` reads the caller's
+    /// command.
     @exclusivity(unchecked) var trackingCommand: (spec: CommandSpec, args: [[UInt8]])?
     /// MIGRATE's connections to its targets, reused for 10 seconds (see MigrateSocketCache.swift).
     public let migrateSockets = MigrateSocketCache()
