@@ -150,6 +150,7 @@ extension CommandContext {
     }
 
     @usableFromInline mutating func publishEvent(_ type: KeyspaceEventClass, _ event: StaticString, _ key: Bytes, db: Int) {
+        if server.pubsub.isEmpty { return }
         guard command?.behaviour.contains(.eventsAfterReply) == true else {
             return server.publishKeyspaceEvent(type, event, key, db: db, current: client, out: &out, now: now)
         }
