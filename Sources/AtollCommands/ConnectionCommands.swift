@@ -66,7 +66,8 @@ enum ConnectionCommands {
         client.noEvict = false
         client.noTouch = false
         client.replyMode = .on
-        client.authenticated = c.server.config.requirePass.isEmpty
+        client.user = c.server.acl.defaultUser
+        client.authenticated = !c.server.acl.authenticationRequired
         if client.isMonitor {
             client.isMonitor = false
             c.server.monitors.removeAll { $0 === client }
@@ -76,18 +77,27 @@ enum ConnectionCommands {
 
     // MARK: - Authentication
 
-    /// Checks a username/password pair against the default user (`requirepass`).
-    static func credentialsValid(_ c: CommandContext, user: [UInt8], password: [UInt8]) -> Bool {
-        guard user == Array("default".utf8) else { return false }
-        let required = c.server.config.requirePass
-        return required.isEmpty || Array(required.utf8) == password
+    /// Authenticates the client as `user` when `password` is one of its (Redis's
+    /// `ACLAuthenticateUser`); a failure is logged in ACL LOG with the command's name as typed,
+    /// except while a script is busy (the log is the lock holder's).
+    static func authenticate(_ c: inout CommandContext, user: [UInt8], password: [UInt8]) -> Bool {
+        if let found = c.server.acl.authenticate(user, password) {
+            c.client.user = found
+            c.client.authenticated = true
+            return true
+        }
+        if !c.whileScriptBusy {
+            let context: AclLog.Context = c.client.inTransaction || c.client.executingTransaction ? .multi : .toplevel
+            c.server.logAcl(.auth, object: c.args[0], username: user, client: c.client, context: context, now: c.now)
+        }
+        return false
     }
 
     static func auth(_ c: inout CommandContext) {
         if c.args.count > 3 { return c.syntaxError() }
         let user: [UInt8], password: [UInt8]
         if c.args.count == 2 {
-            if c.server.config.requirePass.isEmpty {
+            if c.server.acl.defaultUser.noPass {
                 return c.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
             }
             user = Array("default".utf8)
@@ -96,10 +106,9 @@ enum ConnectionCommands {
             user = c.args[1]
             password = c.args[2]
         }
-        guard credentialsValid(c, user: user, password: password) else {
+        guard authenticate(&c, user: user, password: password) else {
             return c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
         }
-        c.client.authenticated = true
         c.out.ok()
     }
 
@@ -131,12 +140,11 @@ enum ConnectionCommands {
             j += 1
         }
         if let credentials {
-            guard credentialsValid(c, user: credentials.user, password: credentials.password) else {
+            guard authenticate(&c, user: credentials.user, password: credentials.password) else {
                 return c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
             }
-            c.client.authenticated = true
         }
-        guard c.client.authenticated else {
+        guard c.client.authenticated || !c.server.acl.authenticationRequired else {
             return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
         }
         if let newName {
@@ -253,7 +261,7 @@ enum ConnectionCommands {
             + "ssub=\(client.subscriptions?.shardChannels.count ?? 0) multi=\(client.queued.map { $0.count } ?? -1) "
             + "qbuf=\(buffers.queryBytes) qbuf-free=\(buffers.queryFree) argv-mem=\(figures.argvBytes) multi-mem=\(figures.multiBytes) "
             + "rbs=\(buffers.replyBufferSize) rbp=\(buffers.replyBufferPeak) obl=0 oll=\((unsent + 16383) / 16384) omem=\(unsent) "
-            + "tot-mem=\(figures.totalBytes) events=\(unsent > 0 ? "rw" : "r") cmd=\(client.lastCommand) user=default redir=\(client.tracking?.redirect ?? -1) resp=\(client.resp3 ? 3 : 2)"
+            + "tot-mem=\(figures.totalBytes) events=\(unsent > 0 ? "rw" : "r") cmd=\(client.lastCommand) user=\(client.user.nameText) redir=\(client.tracking?.redirect ?? -1) resp=\(client.resp3 ? 3 : 2)"
     }
 
     static func clientInfo(_ c: inout CommandContext) {
@@ -294,10 +302,10 @@ enum ConnectionCommands {
             guard let target = c.server.clients.values.first(where: { $0.address == address }) else {
                 return c.out.error("ERR No such client")
             }
-            kill(target, &c)
+            c.server.closeClient(target, caller: c.client)
             return c.out.ok()
         }
-        var id: Int64?, address: String?, localAddress: String?, user: String?, wanted: ClientType?
+        var id: Int64?, address: String?, localAddress: String?, user: AclUser?, wanted: ClientType?
         var skipMe = true
         var j = 2
         while j < c.args.count {
@@ -311,8 +319,10 @@ enum ConnectionCommands {
             } else if c.argIs(j, "laddr") {
                 localAddress = String(decoding: value, as: UTF8.self)
             } else if c.argIs(j, "user") {
-                user = String(decoding: value, as: UTF8.self)
-                if user != "default" { return c.out.error("ERR No such user '\(cText(value, max: Int.max))'") }
+                guard let named = c.server.acl.user(named: value) else {
+                    return c.out.error("ERR No such user '\(cText(value, max: Int.max))'")
+                }
+                user = named
             } else if c.argIs(j, "skipme") {
                 if asciiCaseInsensitiveEquals(value, "yes") { skipMe = true }
                 else if asciiCaseInsensitiveEquals(value, "no") { skipMe = false }
@@ -332,10 +342,10 @@ enum ConnectionCommands {
             if let id, target.id != id { continue }
             if let address, target.address != address { continue }
             if let localAddress, target.localAddress != localAddress { continue }
-            if let user, user != "default" { continue }
+            if let user, target.user !== user { continue }
             if let wanted, ClientType(of: target) != wanted { continue }
             if skipMe && target === c.client { continue }
-            kill(target, &c)
+            c.server.closeClient(target, caller: c.client)
             killed += 1
         }
         c.out.integer(killed)
@@ -355,18 +365,6 @@ enum ConnectionCommands {
 
         /// No client is a master or a replica until replication exists.
         init(of client: ClientSession) { self = client.subscriptions == nil ? .normal : .pubsub }
-    }
-
-    private static func kill(_ target: ClientSession, _ c: inout CommandContext) {
-        if target === c.client {
-            target.closeAfterReply = true
-        } else {
-            // Gone at once, as in Redis: a second KILL finds nothing, and whatever the
-            // client had already sent never runs.
-            c.server.disconnect(target)
-            target.killed = true
-            target.connection?.close()
-        }
     }
 
     static func clientNoEvict(_ c: inout CommandContext) {

@@ -7,14 +7,14 @@ import AtollRESP
 
 enum PubSubCommands {
     static let commands: [CommandBinding] = [
-        .init("subscribe", .allowedWhileSubscribed) { subscribe(&$0, .channel) },
-        .init("psubscribe", .allowedWhileSubscribed) { subscribe(&$0, .pattern) },
-        .init("ssubscribe", .allowedWhileSubscribed) { subscribe(&$0, .shard) },
+        .init("subscribe", [.allowedWhileSubscribed, .subscribesChannels]) { subscribe(&$0, .channel) },
+        .init("psubscribe", [.allowedWhileSubscribed, .subscribesPatterns]) { subscribe(&$0, .pattern) },
+        .init("ssubscribe", [.allowedWhileSubscribed, .subscribesChannels]) { subscribe(&$0, .shard) },
         .init("unsubscribe", .allowedWhileSubscribed) { unsubscribe(&$0, .channel) },
         .init("punsubscribe", .allowedWhileSubscribed) { unsubscribe(&$0, .pattern) },
         .init("sunsubscribe", .allowedWhileSubscribed) { unsubscribe(&$0, .shard) },
-        .init("publish") { publish(&$0, .channel) },
-        .init("spublish") { publish(&$0, .shard) },
+        .init("publish", .publishes) { publish(&$0, .channel) },
+        .init("spublish", .publishes) { publish(&$0, .shard) },
         .init("pubsub|channels") { channels(&$0, .channel) },
         .init("pubsub|shardchannels") { channels(&$0, .shard) },
         .init("pubsub|numsub") { numsub(&$0, .channel) },

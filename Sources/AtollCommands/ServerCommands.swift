@@ -354,7 +354,10 @@ enum ServerCommands {
             }
         }
         let wasAppendOnly = c.server.config.appendOnly
+        // As in Redis, setting requirepass (even to its value) makes it the default user's only password.
+        let passwordChanged = changes.contains { $0.parameter.name == "requirepass" }
         c.server.config = updated
+        if passwordChanged { c.server.acl.setDefaultPassword(updated.requirePass) }
         c.server.appendOnlyFile?.fsyncPolicy = updated.appendFsync
         if updated.appendOnly != wasAppendOnly {
             if updated.appendOnly {

@@ -15,12 +15,13 @@ extension CommandTable {
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
             + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands
             + LolwutCommand.commands + DumpCommands.commands + MigrateCommand.commands + DebugCommands.commands
-            + PubSubCommands.commands + TrackingCommands.commands)
+            + PubSubCommands.commands + TrackingCommands.commands + AclCommands.commands)
 }
 
 extension ServerCore {
     /// A server serving every command (`CommandTable.standard`), reading the time from `clock`.
     public convenience init(config: ServerConfiguration, clock: any ServerClock = SystemClock()) {
         self.init(config: config, table: .standard, clock: clock)
+        clientDescriber = { client, now in ConnectionCommands.describe(client, now: now) }
     }
 }

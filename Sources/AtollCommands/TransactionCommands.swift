@@ -53,6 +53,12 @@ enum TransactionCommands {
         c.out.arrayHeader(queued.count)
         client.executingTransaction = true
         for (spec, args) in queued {
+            // The rules may have changed since the command was queued: checked again, as in Redis.
+            if !client.user.unrestricted, let denial = client.user.check(spec, args) {
+                c.server.logAclDenial(denial, spec, args, client: client, context: .multi, now: c.now)
+                c.out.error(denial.execMessage)
+                continue
+            }
             c.args = args
             c.command = spec
             c.server.invoke(spec, &c)

@@ -23,6 +23,9 @@ extension ServerCore {
             refuse("-" + error + "\r\n", client, &out)
         case .refused(_, let code, let message):
             refuse("-\(code) \(message)\r\n", client, &out)
+        case .denied(let spec, let denial):
+            // Not logged: the ACL log is the keyspace lock's holder's to change.
+            refuse("-NOPERM \(denial.message(spec))\r\n", client, &out)
         case .admitted(let spec):
             if spec.behaviour.contains(.runsTransaction) && client.inTransaction {
                 // Refused, and Redis discards the transaction.
@@ -44,6 +47,7 @@ extension ServerCore {
                 out = ByteBuffer()
                 ctx.args = args
                 ctx.command = spec
+                ctx.whileScriptBusy = true
                 spec.handler?(&ctx)
                 out = ctx.out.buffer
                 return

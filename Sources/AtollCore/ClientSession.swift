@@ -55,6 +55,8 @@ public final class ClientSession: @unchecked Sendable {
         _read { yield storedAuthenticated }
         _modify { yield &storedAuthenticated }
     }
+    /// The ACL user the client runs commands as (`default` until AUTH or HELLO names another).
+    @exclusivity(unchecked) public var user: AclUser
     @exclusivity(unchecked) public var replyMode = ReplyMode.on
     public var noEvict = false
     @exclusivity(unchecked) public var noTouch = false
@@ -132,10 +134,13 @@ public final class ClientSession: @unchecked Sendable {
     /// Set while CLIENT PAUSE postpones the client's command (see ClientPause.swift).
     @exclusivity(unchecked) public var paused = false
 
-    public init(id: Int64, authenticated: Bool, address: String, localAddress: String, now: Int64,
+    /// `user` defaults to one allowed everything, for the server's own clients (scripts' and
+    /// the append-only file's), which Redis runs without a user.
+    public init(id: Int64, authenticated: Bool, user: AclUser = .superuser, address: String, localAddress: String, now: Int64,
                 connection: (any ClientConnection)?) {
         self.id = id
         self.storedAuthenticated = authenticated
+        self.user = user
         self.address = address
         self.localAddress = localAddress
         self.createdAt = now

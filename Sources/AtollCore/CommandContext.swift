@@ -32,6 +32,9 @@ public struct CommandContext {
     /// Set by the event loops: a script not known to be quick is not run here but left for
     /// the script thread.
     public var onEventLoop = false
+    /// Run while a script holds the keyspace lock (see BusyReplies.swift): only the client's
+    /// own state may change.
+    public var whileScriptBusy = false
     public var offloadRequested: Bool {
         get { deferral == .offload }
         set { deferral = newValue ? .offload : .none }

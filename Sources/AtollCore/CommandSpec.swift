@@ -112,6 +112,16 @@ public struct CommandBehaviour: OptionSet, Sendable {
     /// subscribed calling client receives come after the reply (see `CommandContext.notify`).
     public static let eventsAfterReply = CommandBehaviour(rawValue: 1 << 11)
 
+    /// Names a channel to publish to as its first argument (PUBLISH, SPUBLISH): ACL channel
+    /// rules apply to it.
+    public static let publishes = CommandBehaviour(rawValue: 1 << 12)
+    /// Names channels to subscribe to in all its arguments (SUBSCRIBE, SSUBSCRIBE).
+    public static let subscribesChannels = CommandBehaviour(rawValue: 1 << 13)
+    /// Names patterns to subscribe to (PSUBSCRIBE): ACL channel rules must list them as they are.
+    public static let subscribesPatterns = CommandBehaviour(rawValue: 1 << 14)
+    /// Any of the three: the commands whose arguments ACL channel rules check.
+    public static let namesChannels: CommandBehaviour = [.publishes, .subscribesChannels, .subscribesPatterns]
+
     /// A script command: EVAL, EVALSHA, FCALL and their read-only forms.
     public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]
 }
@@ -174,6 +184,10 @@ public final class CommandSpec: Sendable {
     let redaction: ArgumentRedaction?
     /// What INFO commandstats and LATENCY HISTOGRAM report of this command (see `CommandStats`).
     public let stats = CommandStats()
+    /// The command's bit in ACL permissions (see `AclCatalog`).
+    public let aclId: Int
+    /// What each key spec asks of ACL key patterns, by key spec index.
+    let aclKeyAccess: [AclKeyAccess]
 
     /// A command from its facts, its binding (nil for a container that has no handler of its
     /// own) and its bound subcommands.
@@ -187,6 +201,8 @@ public final class CommandSpec: Sendable {
         self.redaction = binding?.redaction
         self.flagsResolver = binding?.flagsResolver
         self.isSubcommand = facts.name.contains("|")
+        self.aclId = AclCatalog.shared.id(of: facts.name)!
+        self.aclKeyAccess = facts.keySpecs.map { AclKeyAccess(flags: $0.flags) }
     }
 
     /// Lower-case name; `parent|child` for subcommands.
@@ -242,6 +258,9 @@ public final class CommandSpec: Sendable {
 
     /// Whether the command takes keys at all (COMMAND GETKEYS refuses those that don't).
     public var hasKeys: Bool { !keySpecs.isEmpty || keyPositions.first > 0 }
+
+    /// Whether ACL key rules may have keys to check (Redis's `doesCommandHaveKeys`).
+    var mayHaveKeys: Bool { hasKeys || keyFinder != nil }
 
     /// Keys by the legacy (first, last, step) triple.
     private func positionKeyIndices(_ args: [[UInt8]]) -> [Int] {

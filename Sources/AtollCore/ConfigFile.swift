@@ -30,6 +30,12 @@ extension ServerConfiguration {
                 throw ConfigError(description: ">>> line \(number + 1): '\(line)'\nUnbalanced quotes in configuration line")
             }
             let name = String(decoding: first, as: UTF8.self)
+            if asciiCaseInsensitiveEquals(first, "user") && words.count >= 2 {
+                do { try addUserDirective(words) } catch {
+                    throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\n\(error.description)")
+                }
+                continue
+            }
             let values = words.dropFirst().map { String(decoding: $0, as: UTF8.self) }
             guard let parameter = ConfigParameter.named(name) else {
                 throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nBad directive or wrong number of arguments")

@@ -251,6 +251,9 @@ extension ServerCore {
             return
         case .refused(let s, let code, let message):
             return reject(&ctx, s, code, message)
+        case .denied(let s, let denial):
+            logAclDenial(denial, s, ctx.args, client: client, context: client.inTransaction ? .multi : .toplevel, now: ctx.now)
+            return reject(&ctx, s, "NOPERM", denial.message(s))
         }
         // The cheap tests first: the refusal text is only built when some disk error is set.
         if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
@@ -372,11 +375,15 @@ extension ServerCore {
         case unknown(String)
         /// A known command refused with an error code and message.
         case refused(CommandSpec, code: String, message: String)
+        /// A known command the client's ACL user may not run so (`NOPERM`).
+        case denied(CommandSpec, AclDenial)
     }
 
     /// The checks every command meets first, in Redis's order: the command (and subcommand)
-    /// exists, its arity, whether `client` may run DEBUG (`enable-debug-command`), and
-    /// authentication. The same checks run while a script is busy (`client` is nil for a
+    /// exists, its arity, whether `client` may run DEBUG (`enable-debug-command`),
+    /// authentication, and the client's ACL user's permissions (one flag test for a user
+    /// allowed everything). A no-multi command inside MULTI is left to MULTI's refusal, which
+    /// Redis makes first. The same checks run while a script is busy (`client` is nil for a
     /// connection not registered yet).
     func admit(_ resolution: CommandTable.Resolution, _ args: [[UInt8]], authenticated: Bool, client: ClientSession?) -> Admission {
         switch resolution {
@@ -391,8 +398,12 @@ extension ServerCore {
             if spec.behaviour.contains(.protected) && !config.enableDebugCommand.allows(client) {
                 return .refused(spec, code: "ERR", message: Self.debugNotAllowed)
             }
-            if !authenticated && !spec.flags.contains(.noAuth) {
+            if !authenticated && !spec.flags.contains(.noAuth) && acl.authenticationRequired {
                 return .refused(spec, code: "NOAUTH", message: "Authentication required.")
+            }
+            if let client, !client.user.unrestricted, !(client.inTransaction && spec.flags.contains(.noMulti)),
+               let denial = client.user.check(spec, args) {
+                return .denied(spec, denial)
             }
             return .admitted(spec)
         }

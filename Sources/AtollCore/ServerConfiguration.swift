@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     /// Addresses to listen on; loopback only unless configured otherwise.
     public var bind = ["127.0.0.1"]
     public var requirePass = ""
+    /// `user <name> <rules...>` directives: each user's name, then its rules (selectors
+    /// joined), created at start (see AclFile.swift).
+    public var aclUsers: [[[UInt8]]] = []
     public var databases = 16
     public var maxClients = 10000
     /// Seconds of inactivity before a client is closed; 0 disables.

@@ -62,6 +62,10 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) public var slowlog = SlowLog()
     @exclusivity(unchecked) public var watches = WatchRegistry()
     public let blocking = BlockingRegistry()
+    /// ACL users and the ACL log (see AccessControl.swift).
+    public let acl: AccessControl
+    /// CLIENT LIST's line for a client, for ACL LOG entries; set by the command layer.
+    public var clientDescriber: (@Sendable (ClientSession, Int64) -> String)?
     /// Pub/Sub subscriptions (see PubSub.swift).
     public let pubsub = PubSubRegistry()
     /// Client-side caching (see Tracking.swift).
@@ -146,6 +150,8 @@ public final class ServerCore: @unchecked Sendable {
         self.storedKeyspaceEventMask = config.keyspaceEvents.enabled.rawValue
         self.storedLatencyTracking = config.latencyTracking
         self.keyspace = Keyspace(databaseCount: config.databases)
+        self.acl = AccessControl(channelsByDefault: config.storedParameters["acl-pubsub-default"] == "allchannels",
+                                 requirePass: config.requirePass)
         self.table = table
         self.startTime = now
         self.lastSave = now / 1000
@@ -163,11 +169,11 @@ public final class ServerCore: @unchecked Sendable {
 
     /// A session for a new connection, not yet registered. Needs no lock: a connection that
     /// arrives while a script is busy gets its session (its id, and state for AUTH, HELLO and
-    /// MULTI) at once and is registered once the script is done. Reads `requirepass`, so it is
-    /// called under the lock or while a script is busy (scripts cannot change the config).
+    /// MULTI) at once and is registered once the script is done. Reads the default user, so it is
+    /// called under the lock or while a script is busy (scripts cannot change users).
     public func makeSession(address: String, localAddress: String, now: Int64, connection: (any ClientConnection)?) -> ClientSession {
         let id = nextClientID.add(1, ordering: .relaxed).oldValue
-        return ClientSession(id: id, authenticated: config.requirePass.isEmpty, address: address,
+        return ClientSession(id: id, authenticated: !acl.authenticationRequired, user: acl.defaultUser, address: address,
                              localAddress: localAddress, now: now, connection: connection)
     }
 

@@ -15,8 +15,9 @@ public protocol LuaHost: AnyObject {
     /// reply for commands scripts may not run), in RESP3 when `resp3` is set, to `reply`. The
     /// bytes are only valid during that call.
     func runCommand(_ args: [[UInt8]], resp3: Bool, reply: (UnsafeRawBufferPointer) -> Void)
-    /// Whether `args` name a command (and subcommand) the server knows: `redis.acl_check_cmd`.
-    func isKnownCommand(_ args: [[UInt8]]) -> Bool
+    /// `redis.acl_check_cmd`: whether the script's user may run `args`, or nil when they name
+    /// no command (and subcommand) the server knows.
+    func permits(_ args: [[UInt8]]) -> Bool?
     /// `redis.log(level, message)`.
     func log(level: Int, message: [UInt8])
     /// Called every `LuaEngine.hookInterval` instructions; returns an error message to abort

@@ -92,12 +92,11 @@ struct LuaHostFunctions {
 
     private func aclCheckCmd() -> Int32 {
         guard let args = arguments() else { return -1 }
-        // Atoll has no ACL users: whoever runs the script may run every known command.
-        guard engine.host?.isKnownCommand(args) == true else {
+        guard let permitted = engine.host?.permits(args) else {
             pushErrorTable(L, "ERR Invalid command passed to redis.acl_check_cmd()")
             return -1
         }
-        lua_pushboolean(L, 1)
+        lua_pushboolean(L, permitted ? 1 : 0)
         return 1
     }
 

@@ -222,6 +222,9 @@ final class ScriptRun: LuaHost {
     @exclusivity(unchecked) private(set) var readOnly = false
     /// The calling command's time: every command the script calls sees the same clock.
     @exclusivity(unchecked) private(set) var now: Int64 = 0
+    /// The client that runs the script: its ACL user is checked for every call, and its
+    /// refusals are logged under it. Held for the run only (see `finish`).
+    @exclusivity(unchecked) private var caller: ClientSession?
 
     init(server: ServerCore, client: ClientSession) {
         self.server = server
@@ -229,8 +232,9 @@ final class ScriptRun: LuaHost {
         context = CommandContext(out: ReplyWriter(buffer: ByteBuffer()), client: client, server: server)
     }
 
-    func prepare(db: Int, readOnly: Bool, now: Int64) {
-        client.db = db
+    func prepare(caller: ClientSession, readOnly: Bool, now: Int64) {
+        self.caller = caller
+        client.db = caller.db
         client.resp3 = false
         self.readOnly = readOnly
         self.now = now
@@ -248,6 +252,13 @@ final class ScriptRun: LuaHost {
         }
         if spec.flags.contains(.noscript) {
             return refuse(spec, "-ERR This Redis command is not allowed from script\r\n", reply)
+        }
+        if let caller, !caller.user.unrestricted, let denial = caller.user.check(spec, args) {
+            server.logAclDenial(denial, spec, args, client: caller, context: .lua, now: now)
+            server.noteRejected(spec)
+            let line = Array("-\(denial.scriptMessage)\r\n".utf8)
+            server.countErrorLine(line)
+            return line.withUnsafeBytes(reply)
         }
         if spec.flags.contains(.write) {
             if readOnly { return refuse(spec, "-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
@@ -294,9 +305,13 @@ final class ScriptRun: LuaHost {
         reply(UnsafeRawBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))
     }
 
-    func isKnownCommand(_ args: [[UInt8]]) -> Bool {
-        if case .found = server.table.resolve(args) { return true }
-        return false
+    /// Ends a run: the caller is not kept past it.
+    func finish() { caller = nil }
+
+    func permits(_ args: [[UInt8]]) -> Bool? {
+        guard case .found(let spec) = server.table.resolve(args) else { return nil }
+        guard let user = caller?.user, !user.unrestricted else { return true }
+        return user.check(spec, args) == nil
     }
 
     func log(level: Int, message: [UInt8]) {

@@ -39,9 +39,10 @@ public final class ScriptingState: @unchecked Sendable {
         let timedByDispatcher = c.scriptStartedMicros != 0
         let started = timedByDispatcher ? c.scriptStartedMicros : monotonicMicros()
         c.scriptStartedMicros = 0
-        run.prepare(db: c.client.db, readOnly: readOnly, now: c.now)
+        run.prepare(caller: c.client, readOnly: readOnly, now: c.now)
         monitor.scriptStarted(now: started, thresholdMillis: c.server.config.busyReplyThreshold, isFunction: isFunction)
         body(run, &c.out)
+        run.finish()
         monitor.scriptEnded()
         if timedByDispatcher { c.scriptEndedMicros = monotonicMicros() }
     }

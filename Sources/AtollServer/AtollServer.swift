@@ -78,6 +78,7 @@ public final class AtollServer: @unchecked Sendable {
             let core = shared.core
             let log = shared.log
             core.config.maxClients = try adjustOpenFilesLimit(maxClients: core.config.maxClients, log: log)
+            try core.loadUsersAtStartup()
             if core.config.appendOnly {
                 let file = try AppendOnlyFile.load(for: core) { level, message in log.write(level: level, message) }
                 core.aof = file

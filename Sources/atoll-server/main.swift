@@ -72,6 +72,9 @@ do {
 } catch let error as AOFError {
     printError("\(error.description)\n")
     exit(1)
+} catch let error as AclStartupError {
+    printError("\(error.message)\n")
+    exit(1)
 } catch is OpenFilesLimitError {
     exit(1)  // the log says why
 } catch {

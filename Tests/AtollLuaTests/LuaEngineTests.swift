@@ -22,7 +22,7 @@ final class FakeHost: LuaHost {
         Array(canned.utf8).withUnsafeBytes(reply)
     }
 
-    func isKnownCommand(_ args: [[UInt8]]) -> Bool { replies[String(decoding: args[0], as: UTF8.self)] != nil }
+    func permits(_ args: [[UInt8]]) -> Bool? { replies[String(decoding: args[0], as: UTF8.self)] != nil ? true : nil }
 
     func log(level: Int, message: [UInt8]) { logs.append((level, String(decoding: message, as: UTF8.self))) }
 
