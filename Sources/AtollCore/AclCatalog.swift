@@ -3,6 +3,10 @@
 /// Redis knows them. Each command's ACL categories become a bit mask over `AclCatalog.categories`.
 /// One extra bit, past the last command, stands for "commands to come" (set only by `+@all`),
 /// as in Redis: it decides whether a description starts from `+@all` or `-@all`.
+///
+/// The commands Atoll serves from Redis versions after 7.0.15 (CLIENT NO-TOUCH, DELEX,
+/// DIGEST) are in no category here: `+@category` rules, ACL CAT and the normalised
+/// descriptions stay exactly 7.0.15's, and such a command is allowed by `+@all` or by name.
 
 /// The set of commands a selector may run: one bit per `AclCatalog` id.
 public struct AclCommandBits: Equatable, Sendable {
@@ -48,7 +52,7 @@ public final class AclCatalog: Sendable {
             byName[fact.name] = names.count
             names.append(fact.name)
             var mask: UInt32 = 0
-            for category in fact.aclCategories {
+            for category in fact.aclCategories where !Self.isNewerThanReference(fact.docs.since) {
                 if let i = Self.categories.firstIndex(of: category) { mask |= 1 << UInt32(i) }
             }
             masks.append(mask)
@@ -71,6 +75,13 @@ public final class AclCatalog: Sendable {
         self.topLevel = top
         self.byName = byName
         self.futureBit = names.count
+    }
+
+    /// Whether a command appeared after Redis 7.0.15 (its `since` version is later).
+    private static func isNewerThanReference(_ since: String?) -> Bool {
+        guard let since else { return false }
+        let parts = since.split(separator: ".").map { Int($0) ?? 0 }
+        return parts.lexicographicallyPrecedes([7, 0, 15]) == false && parts != [7, 0, 15]
     }
 
     /// The id of a full name, any case; nil when Redis knows no such command.

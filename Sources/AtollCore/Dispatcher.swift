@@ -252,6 +252,8 @@ extension ServerCore {
         case .refused(let s, let code, let message):
             return reject(&ctx, s, code, message)
         case .denied(let s, let denial):
+            // Redis has made it the client's last command by now: the log's client info shows it.
+            client.lastCommandSpec = s
             logAclDenial(denial, s, ctx.args, client: client, context: client.inTransaction ? .multi : .toplevel, now: ctx.now)
             return reject(&ctx, s, "NOPERM", denial.message(s))
         }
