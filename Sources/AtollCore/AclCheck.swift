@@ -31,6 +31,8 @@ struct AclKeyAccess: OptionSet, Sendable {
     let rawValue: UInt8
     static let read = AclKeyAccess(rawValue: 1)
     static let write = AclKeyAccess(rawValue: 2)
+    /// A key spec flagged `not_key` (SPUBLISH's shard channel): not a key to ACL rules.
+    static let notKey = AclKeyAccess(rawValue: 4)
 
     init(rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -40,6 +42,7 @@ struct AclKeyAccess: OptionSet, Sendable {
             switch flag {
             case "access": access.insert(.read)
             case "insert", "delete", "update": access.insert(.write)
+            case "not_key": access.insert(.notKey)
             default: break
             }
         }
@@ -121,13 +124,15 @@ extension AclSelector {
 
 extension CommandSpec {
     /// The keys `args` name with the access each needs, as the ACL check reads them: by the
-    /// key specs (the common one-key form without allocating more than the result), or by the
-    /// command's own finders where the specs cannot say. None for a bad key count, as in
-    /// Redis (the command then fails by itself).
+    /// key specs, or by the command's own finders where the specs cannot say. None for a bad
+    /// key count, as in Redis (the command then fails by itself), and none from `not_key` specs.
     func aclKeys(_ args: [[UInt8]]) -> [(position: Int, access: AclKeyAccess)] {
+        let keys: [(position: Int, access: AclKeyAccess)]
         if keyFinder == nil && keyFlags == nil && !keySpecs.isEmpty, let found = specKeyIndices(args) {
-            return found.map { ($0.position, aclKeyAccess[$0.spec]) }
+            keys = found.map { ($0.position, aclKeyAccess[$0.spec]) }
+        } else {
+            keys = (keysAndFlags(args) ?? []).map { ($0.position, AclKeyAccess(flags: $0.flags)) }
         }
-        return (keysAndFlags(args) ?? []).map { ($0.position, AclKeyAccess(flags: $0.flags)) }
+        return keys.filter { !$0.access.contains(.notKey) }
     }
 }
