@@ -144,7 +144,13 @@ extension ServerCore {
                 continue
             }
             for rule in rules {
-                do throws(AclRuleError) { try user.apply(rule.trimmingWhitespace()) } catch { errors += "\(path):\(number): \(error.message). " }
+                let rule = rule.trimmingWhitespace()
+                do throws(AclRuleError) { try user.apply(rule) } catch {
+                    // Redis names the rule only for an unknown command or category.
+                    let applying = error == .unknownName ? "Error in applying operation '\(String(decoding: rule, as: UTF8.self))': " : ""
+                    errors += "\(path):\(number): \(applying)\(error.message). "
+                    break  // one error a line, as Redis reports them
+                }
             }
         }
         if !errors.isEmpty {
