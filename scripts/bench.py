@@ -7,10 +7,14 @@ Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--r
                         [--pipeline 1,16] [--rounds 3] [--markdown]
                         [--command 'NAME=COMMAND ARGS...'] [--setup 'COMMAND ARGS...']
                         [--server-args '--appendonly yes --appendfsync always']
+                        [--user NAME:PASSWORD [--user-rules '~key:* +@all']]
 --command benchmarks any command line (repeatable; redis-benchmark's __rand_int__ works);
 --setup runs a command on both servers first (repeatable), e.g. to SCRIPT LOAD a script.
 --server-args go to both servers (each works in its own temporary directory), e.g. to compare
 write throughput with the append-only file on.
+--user runs redis-benchmark as that ACL user (`--user NAME -a PASSWORD`), created on both servers
+first with `ACL SETUSER NAME on >PASSWORD` and --user-rules (default `~key:* +@all`: every command,
+only the keys redis-benchmark's tests use), to measure the cost of ACL checks.
 --cpu also reads each server's user and system CPU time from /proc/PID/stat around every run
 (one redis-benchmark run per test then) and prints the server CPU per request and Redis's CPU
 per request divided by Atoll's (above 1: Atoll spends less), which machine noise moves far less
@@ -106,11 +110,13 @@ def stop_all(procs, directories) -> None:
 
 PIN_SERVER: list = []
 PIN_CLIENT: list = []
+# redis-benchmark's `--user NAME -a PASSWORD` when --user is given.
+AUTH_ARGS: list = []
 
 
 def run_benchmark(port, tests, clients, requests, pipeline, command=None):
     argv = [*PIN_CLIENT, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
-            "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q"]
+            "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q", *AUTH_ARGS]
     argv += shlex.split(command) if command else ["-t", tests]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
     rows = list(csv.reader(io.StringIO(out)))
@@ -137,6 +143,8 @@ def main():
     ap.add_argument("--server-args", default="", help="flags for both servers, e.g. '--appendonly yes'")
     ap.add_argument("--command", action="append", default=[], help="NAME=COMMAND ARGS... to benchmark")
     ap.add_argument("--setup", action="append", default=[], help="command run on both servers before the runs")
+    ap.add_argument("--user", help="NAME:PASSWORD of an ACL user to run redis-benchmark as (created on both servers)")
+    ap.add_argument("--user-rules", default="~key:* +@all", help="the ACL rules of --user's user")
     ap.add_argument("--pin", action="store_true",
                     help="pin both servers to CPU 0 and redis-benchmark to CPU 1 (taskset), the same for both")
     args = ap.parse_args()
@@ -144,10 +152,17 @@ def main():
     if args.pin:
         PIN_SERVER.extend(["taskset", "-c", "0"])
         PIN_CLIENT.extend(["taskset", "-c", "1"])
+    if args.user:
+        name, password = args.user.split(":", 1)
+        AUTH_ARGS.extend(["--user", name, "-a", password])
     servers = ServerPair(args.atoll, shlex.split(args.server_args), args.atoll_args.split(), PIN_SERVER)
     rport, aport, redis, atoll = servers.rport, servers.aport, servers.redis, servers.atoll
     try:
         for port in (rport, aport):
+            if args.user:
+                name, password = args.user.split(":", 1)
+                subprocess.run(["redis-cli", "-p", str(port), "ACL", "SETUSER", name, "on", ">" + password,
+                                *shlex.split(args.user_rules)], check=True, capture_output=True, timeout=60)
             for line in args.setup:
                 subprocess.run(["redis-cli", "-p", str(port), *shlex.split(line)], check=True, capture_output=True, timeout=60)
         custom = [tuple(spec.split("=", 1)) for spec in args.command]

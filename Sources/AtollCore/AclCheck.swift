@@ -83,11 +83,25 @@ extension AclSelector {
             }
         }
         if !allKeys && spec.mayHaveKeys {
-            if keys == nil { keys = spec.aclKeys(args) }
-            for (position, access) in keys! where !allows(args[position], access) {
-                return AclDenial(reason: .key, position: position)
+            let single = spec.aclSingleKey
+            if single > 0 {
+                // One key at a known place: no list of keys to build.
+                if single < args.count {
+                    let access = spec.keyFlags.map { AclKeyAccess(flags: $0(args, single)) } ?? spec.aclKeyAccess[0]
+                    if !access.contains(.notKey) && !allows(args[single], access) { return AclDenial(reason: .key, position: single) }
+                }
+            } else {
+                if keys == nil { keys = spec.aclKeys(args) }
+                for (position, access) in keys! where !allows(args[position], access) {
+                    return AclDenial(reason: .key, position: position)
+                }
             }
         }
+        return checkChannels(spec, args)
+    }
+
+    /// Nil when this selector allows every channel the command names.
+    private func checkChannels(_ spec: CommandSpec, _ args: [[UInt8]]) -> AclDenial? {
         if !allChannels {
             let named = spec.behaviour.intersection(.namesChannels)
             if !named.isEmpty {

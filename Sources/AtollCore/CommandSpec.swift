@@ -188,6 +188,9 @@ public final class CommandSpec: Sendable {
     public let aclId: Int
     /// What each key spec asks of ACL key patterns, by key spec index.
     let aclKeyAccess: [AclKeyAccess]
+    /// The position of the one key of a command whose only key spec names one argument (GET,
+    /// SET, HSET, ...), for the ACL check to test without finding keys; 0 for other commands.
+    let aclSingleKey: Int
 
     /// A command from its facts, its binding (nil for a container that has no handler of its
     /// own) and its bound subcommands.
@@ -203,6 +206,12 @@ public final class CommandSpec: Sendable {
         self.isSubcommand = facts.name.contains("|")
         self.aclId = AclCatalog.shared.id(of: facts.name)!
         self.aclKeyAccess = facts.keySpecs.map { AclKeyAccess(flags: $0.flags) }
+        if binding?.keyFinder == nil, facts.keySpecs.count == 1, case .index(let position) = facts.keySpecs[0].begin,
+           case .range(lastKey: 0, _, _) = facts.keySpecs[0].find {
+            self.aclSingleKey = position
+        } else {
+            self.aclSingleKey = 0
+        }
     }
 
     /// Lower-case name; `parent|child` for subcommands.
