@@ -120,12 +120,14 @@ extension AclSelector {
     /// Whether a key pattern granting `access` matches `key`.
     func allows(_ key: [UInt8], _ access: AclKeyAccess) -> Bool {
         if allKeys { return true }
-        for pattern in keyPatterns {
-            if access.contains(.read) && !pattern.read { continue }
-            if access.contains(.write) && !pattern.write { continue }
-            if globMatch(pattern.pattern, key) { return true }
+        return keyPatterns.withUnsafeBufferPointer { patterns in
+            for i in 0..<patterns.count {
+                if access.contains(.read) && !patterns[i].read { continue }
+                if access.contains(.write) && !patterns[i].write { continue }
+                if globMatch(patterns[i].pattern, key) { return true }
+            }
+            return false
         }
-        return false
     }
 
     /// Whether a channel pattern matches `channel` (compared literally for PSUBSCRIBE's

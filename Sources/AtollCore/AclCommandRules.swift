@@ -11,9 +11,9 @@ enum AclCommandRules {
         var rules = additive ? "-@all " : "+@all "
         // `predicted` is what the rules written so far allow; `remaining` the selector with
         // the chosen categories taken back, to count what each candidate would still fix.
-        var predicted = AclSelector(allChannels: false)
+        let predicted = AclSelector(allChannels: false)
         try? predicted.apply(Array((additive ? "-@all" : "+@all").utf8))
-        var remaining = selector
+        let remaining = selector.copy()
         var applied = [Bool](repeating: false, count: AclCatalog.categories.count)
         while true {
             var best = -1, fewestWrong = Int.max, mostRight = 0
@@ -34,8 +34,8 @@ enum AclCommandRules {
             applied[best] = true
         }
         for id in catalog.topLevel {
-            single(id, selector, &predicted, &rules)
-            for child in catalog.children[id] { single(child, selector, &predicted, &rules) }
+            single(id, selector, predicted, &rules)
+            for child in catalog.children[id] { single(child, selector, predicted, &rules) }
             if !selector.commands.contains(id), let arguments = selector.firstArgs[id] {
                 for argument in arguments { rules += "+" + catalog.names[id] + "|" + String(decoding: argument, as: UTF8.self) + " " }
             }
@@ -45,7 +45,7 @@ enum AclCommandRules {
     }
 
     /// A `+name` or `-name` rule when the prediction differs from the selector for `id`.
-    private static func single(_ id: Int, _ selector: AclSelector, _ predicted: inout AclSelector, _ rules: inout String) {
+    private static func single(_ id: Int, _ selector: AclSelector, _ predicted: AclSelector, _ rules: inout String) {
         let allowed = selector.commands.contains(id)
         guard allowed != predicted.commands.contains(id) else { return }
         rules += (allowed ? "+" : "-") + AclCatalog.shared.names[id] + " "

@@ -20,7 +20,7 @@ public final class AclUser: @unchecked Sendable {
     /// SHA-256 hex digests, in the order added.
     public private(set) var passwords: [[UInt8]] = []
     /// The root selector first.
-    public private(set) var selectors: [AclSelector]
+    @exclusivity(unchecked) public private(set) var selectors: [AclSelector]
     /// Every command, key and channel allowed by the root selector: commands run unchecked
     /// (the one test the dispatcher makes per command for the default user).
     @exclusivity(unchecked) public private(set) var unrestricted = false
@@ -65,7 +65,7 @@ public final class AclUser: @unchecked Sendable {
         skipSanitizePayload = other.skipSanitizePayload
         sanitizePayload = other.sanitizePayload
         passwords = other.passwords
-        selectors = other.selectors
+        selectors = other.selectors.map { $0.copy() }
         refresh()
     }
 
@@ -107,7 +107,7 @@ public final class AclUser: @unchecked Sendable {
             guard let i = passwords.firstIndex(of: hash) else { throw .noSuchPassword }
             passwords.remove(at: i)
         } else if first == UInt8(ascii: "("), op.last == UInt8(ascii: ")") {
-            var selector = AclSelector(allChannels: channelsByDefault)
+            let selector = AclSelector(allChannels: channelsByDefault)
             let inner = Array(op.dropFirst().dropLast())
             for rule in splitArguments(inner) ?? [] { try selector.apply(rule) }
             selectors.append(selector)
