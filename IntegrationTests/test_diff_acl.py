@@ -152,3 +152,8 @@ def test_client_list_shows_the_user_and_client_kill_user(acl, ref_port, atoll_po
     for conn in (d.ref, d.atoll):
         _, closed = conn.read_until_close(timeout=2.0)
         assert closed
+
+
+def test_acl_pubsub_default_decides_new_users_channels(acl):
+    acl.run(["CONFIG SET acl-pubsub-default allchannels", "ACL SETUSER a", "ACL GETUSER a", "ACL SETUSER a reset",
+             "ACL GETUSER a", "CONFIG SET acl-pubsub-default resetchannels", "ACL SETUSER b", "ACL GETUSER b"])

@@ -358,6 +358,7 @@ enum ServerCommands {
         let passwordChanged = changes.contains { $0.parameter.name == "requirepass" }
         c.server.config = updated
         if passwordChanged { c.server.acl.setDefaultPassword(updated.requirePass) }
+        c.server.acl.channelsByDefault = updated.aclChannelsByDefault
         c.server.appendOnlyFile?.fsyncPolicy = updated.appendFsync
         if updated.appendOnly != wasAppendOnly {
             if updated.appendOnly {

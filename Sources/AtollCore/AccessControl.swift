@@ -9,7 +9,8 @@ public final class AccessControl: @unchecked Sendable {
     /// Every user, `default` included, by name.
     public private(set) var users: [[UInt8]: AclUser]
     public var log = AclLog()
-    /// `acl-pubsub-default allchannels`: new selectors allow every channel.
+    /// `acl-pubsub-default allchannels`: new users allow every channel (kept equal to the
+    /// configuration by CONFIG SET).
     public var channelsByDefault: Bool
 
     init(channelsByDefault: Bool, requirePass: String) {

@@ -55,6 +55,9 @@ public func mergeSelectorArguments(_ rules: [[UInt8]]) -> MergedRules {
 }
 
 extension ServerConfiguration {
+    /// `acl-pubsub-default allchannels`: new users and selectors allow every channel.
+    public var aclChannelsByDefault: Bool { storedParameters["acl-pubsub-default"] == "allchannels" }
+
     /// Checks a `user` directive's rules on a scratch user and keeps it for the start (Redis's
     /// `ACLAppendUserForLoading`); a command name Redis would only know later is not an error.
     mutating func addUserDirective(_ words: [[UInt8]]) throws(ConfigError) {

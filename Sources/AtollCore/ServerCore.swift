@@ -150,7 +150,7 @@ public final class ServerCore: @unchecked Sendable {
         self.storedKeyspaceEventMask = config.keyspaceEvents.enabled.rawValue
         self.storedLatencyTracking = config.latencyTracking
         self.keyspace = Keyspace(databaseCount: config.databases)
-        self.acl = AccessControl(channelsByDefault: config.storedParameters["acl-pubsub-default"] == "allchannels",
+        self.acl = AccessControl(channelsByDefault: config.aclChannelsByDefault,
                                  requirePass: config.requirePass)
         self.table = table
         self.startTime = now
