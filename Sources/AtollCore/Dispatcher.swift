@@ -1,5 +1,5 @@
 /// The dispatcher (Redis's `processCommand`): `execute` and `executeBatch` run commands against
-/// a `ServerCore` — lookup, unknown-command and arity errors, authentication, MISCONF, MULTI
+/// a `ServerCore` — lookup, unknown-command and arity errors, authentication, ACL permissions, MISCONF, MULTI
 /// queueing, then the handler, the append-only feed, the slow log and the MONITOR feed — and
 /// re-run the commands of blocked clients once their keys can serve them.
 import AtollBytes
