@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import diff as diff_mod
 import resp
 
@@ -27,6 +29,16 @@ def reset_users(port: int) -> None:
                 c.command("ACL", "DELUSER", name)
         assert c.command("CONFIG", "SET", "requirepass", "") == b"+OK\r\n"
         assert c.command("ACL", "LOG", "RESET") == b"+OK\r\n"
+
+
+@pytest.fixture
+def acl(ref_port, atoll_port, diff):
+    """`diff` on servers whose users are put back as they start, before and after the test."""
+    reset_users(ref_port)
+    reset_users(atoll_port)
+    yield diff
+    reset_users(ref_port)
+    reset_users(atoll_port)
 
 
 def authed(port: int, user: str, password: str) -> resp.Conn:

@@ -5,16 +5,8 @@ import pytest
 
 import resp
 from diff import shape
-from acl_support import authed, both, plain_pair, log_entries, norm_getuser, norm_rules, reset_users, user_pair
-
-
-@pytest.fixture
-def acl(ref_port, atoll_port, diff):
-    reset_users(ref_port)
-    reset_users(atoll_port)
-    yield diff
-    reset_users(ref_port)
-    reset_users(atoll_port)
+from acl_support import acl  # noqa: F401 (the fixture the tests take)
+from acl_support import both, log_entries, norm_getuser, norm_rules, plain_pair, user_pair
 
 
 RULE_SETS = [

@@ -7,16 +7,8 @@ import pytest
 
 import resp
 from diff import shape, unordered
-from acl_support import log_entries, reset_users, user_pair
-
-
-@pytest.fixture
-def acl(ref_port, atoll_port, diff):
-    reset_users(ref_port)
-    reset_users(atoll_port)
-    yield diff
-    reset_users(ref_port)
-    reset_users(atoll_port)
+from acl_support import acl  # noqa: F401 (the fixture the tests take)
+from acl_support import log_entries, user_pair
 
 
 USERS = {

@@ -1,32 +1,15 @@
 /// SHA-1 (FIPS 180-4), for the script cache: scripts are named by the SHA-1 of their body as
 /// 40 lowercase hex digits, as in Redis (EVALSHA, SCRIPT LOAD, `redis.sha1hex`).
-public func sha1Hex(_ message: [UInt8]) -> [UInt8] {
-    let hex = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(40)
-    for byte in sha1(message) {
-        out.append(hex[Int(byte >> 4)])
-        out.append(hex[Int(byte & 0xF)])
-    }
-    return out
-}
+public func sha1Hex(_ message: [UInt8]) -> [UInt8] { lowercaseHex(sha1(message)) }
 
 /// The 20-byte SHA-1 digest of `message` (DEBUG DIGEST mixes these).
 public func sha1(_ message: [UInt8]) -> [UInt8] {
     var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
-    // Padding: a 1 bit, zeros to 56 mod 64, then the length in bits, big-endian.
-    var data = message
-    data.append(0x80)
-    while data.count % 64 != 56 { data.append(0) }
-    let bits = UInt64(message.count) &* 8
-    for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+    let data = paddedForDigest(message)
 
     var w = [UInt32](repeating: 0, count: 80)
     for block in stride(from: 0, to: data.count, by: 64) {
-        for i in 0..<16 {
-            let j = block + i * 4
-            w[i] = UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
-        }
+        for i in 0..<16 { w[i] = bigEndianWord(data, block + i * 4) }
         for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
         var (a, b, c, d, e) = h
         for i in 0..<80 {

@@ -1,32 +1,15 @@
 /// SHA-256 (FIPS 180-4), for ACL passwords: Redis stores each password as the SHA-256 of its
 /// bytes in 64 lowercase hex digits (`#<hash>` in ACL rules) and compares those.
-public func sha256Hex(_ message: [UInt8]) -> [UInt8] {
-    let hex = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    for byte in sha256(message) {
-        out.append(hex[Int(byte >> 4)])
-        out.append(hex[Int(byte & 0xF)])
-    }
-    return out
-}
+public func sha256Hex(_ message: [UInt8]) -> [UInt8] { lowercaseHex(sha256(message)) }
 
 /// The 32-byte SHA-256 digest of `message`.
 public func sha256(_ message: [UInt8]) -> [UInt8] {
     var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    // Padding: a 1 bit, zeros to 56 mod 64, then the length in bits, big-endian.
-    var data = message
-    data.append(0x80)
-    while data.count % 64 != 56 { data.append(0) }
-    let bits = UInt64(message.count) &* 8
-    for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+    let data = paddedForDigest(message)
 
     var w = [UInt32](repeating: 0, count: 64)
     for block in stride(from: 0, to: data.count, by: 64) {
-        for i in 0..<16 {
-            let j = block + i * 4
-            w[i] = UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
-        }
+        for i in 0..<16 { w[i] = bigEndianWord(data, block + i * 4) }
         for i in 16..<64 {
             let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
             let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)

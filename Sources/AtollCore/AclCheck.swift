@@ -64,11 +64,6 @@ extension AclUser {
         }
         return worst
     }
-
-    /// Whether the user may access `key` as `access` asks (Redis's `ACLUserCheckKeyPerm`).
-    func mayAccess(_ key: [UInt8], _ access: AclKeyAccess) -> Bool {
-        selectors.contains { $0.allows(key, access) }
-    }
 }
 
 extension AclSelector {

@@ -3,7 +3,6 @@
 /// rules on a copy and then copies them into the user in place, as Redis does, so those
 /// clients see the change at once.
 import AtollBytes
-import AtollKeyspace
 import AtollRESP
 
 public final class AclUser: @unchecked Sendable {
@@ -69,7 +68,7 @@ public final class AclUser: @unchecked Sendable {
         refresh()
     }
 
-    /// A copy under another name, for staging rules that may fail.
+    /// A copy with its own selectors, for staging rules that may fail.
     public func staged() -> AclUser {
         let copy = AclUser(name: name, allChannelsByDefault: channelsByDefault)
         copy.copyRules(from: self)
@@ -159,16 +158,10 @@ public final class AclUser: @unchecked Sendable {
 }
 
 extension AclUser {
-    /// Whether the user's selectors allow every channel it is subscribed to stays allowed
-    /// when its rules become `new`'s: Redis's test before disconnecting subscribers, against
-    /// the channels of all of `new`'s selectors together (patterns compared literally).
+    /// Whether any selector allows a subscription to `channel` (a pattern, compared as it is,
+    /// when `literal`): Redis's test of each subscription before disconnecting a subscriber
+    /// whose rules changed.
     func channelsAllowed(_ channel: [UInt8], literal: Bool) -> Bool {
-        if selectors.contains(where: \.allChannels) { return true }
-        for selector in selectors {
-            for pattern in selector.channels {
-                if literal ? pattern == channel : globMatch(pattern, channel) { return true }
-            }
-        }
-        return false
+        selectors.contains { $0.allowsChannel(channel, literal: literal) }
     }
 }
