@@ -86,3 +86,35 @@ def test_acl_file_load_and_save(tmp_path):
         files["atoll"].unlink()
         replies = [conn.command("ACL", "LOAD") for conn in (rc, ac)]
         assert replies[0].replace(str(files["redis"]).encode(), b"F") == replies[1].replace(str(files["atoll"]).encode(), b"F")
+
+
+def _user_lines(path):
+    """The file's `user` lines in order (where other appended parameters fall may differ)."""
+    return [norm_rules(line) for line in path.read_text().splitlines() if line.startswith("user ")]
+
+
+def test_config_rewrite_writes_the_users(tmp_path):
+    rewritten = {}
+    for kind in ("redis", "atoll"):
+        config = tmp_path / f"{kind}.conf"
+        config.write_text("# users\nuser zed on nopass +@all ~*\nhz 10\nuser alice on >pw ~a* +get\nuser old off\n")
+        with spawn(kind, config=str(config)) as p:
+            c = p.connect()
+            for args in (["ACL", "DELUSER", "old"], ["ACL", "SETUSER", "bob", "on", "nopass", "+@hash", "(~x +get)"],
+                         ["CONFIG", "REWRITE"]):
+                assert c.command(*args) in (b"+OK\r\n", b":1\r\n"), args
+        rewritten[kind] = _user_lines(config)
+    assert rewritten["redis"] == rewritten["atoll"] and len(rewritten["atoll"]) == 4
+
+
+def test_config_rewrite_leaves_users_to_the_acl_file(tmp_path):
+    lines = {}
+    for kind in ("redis", "atoll"):
+        acl_file = tmp_path / f"{kind}.acl"
+        acl_file.write_text("user default on nopass ~* &* +@all\n")
+        config = tmp_path / f"{kind}.conf"
+        config.write_text(f"aclfile {acl_file}\nhz 10\n")
+        with spawn(kind, config=str(config)) as p:
+            assert p.connect().command("CONFIG", "REWRITE") == b"+OK\r\n"
+        lines[kind] = _user_lines(config)
+    assert lines["redis"] == lines["atoll"] == []

@@ -98,7 +98,7 @@ enum AclCommands {
         let users = c.server.acl.sortedUsers
         c.out.arrayHeader(users.count)
         for user in users {
-            c.out.bulk(namesOnly ? user.name : Array("user \(user.nameText) \(user.describe())".utf8))
+            c.out.bulk(namesOnly ? user.name : Array(user.configLine.utf8))
         }
     }
 

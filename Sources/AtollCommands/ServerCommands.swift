@@ -309,7 +309,7 @@ enum ServerCommands {
         let config = c.server.config
         guard let path = config.configFile else { return c.out.error("ERR The server is running without a config file") }
         let old = readConfigFile(path) ?? ""
-        let text = config.rewrittenConfigFile(old)
+        let text = config.rewrittenConfigFile(old, userLines: c.server.acl.sortedUsers.map(\.configLine))
         let temporary = path + ".tmp-\(getpid())"
         guard let file = fopen(temporary, "w") else { return c.out.error("ERR Rewriting config file: \(String(cString: strerror(errno)))") }
         let bytes = Array(text.utf8)

@@ -166,7 +166,7 @@ extension ServerCore {
     /// Returns false (after logging why) when the file cannot be written.
     public func saveAclFile(_ path: String) -> Bool {
         var text = ""
-        for user in acl.sortedUsers { text += "user \(user.nameText) \(user.describe())\n" }
+        for user in acl.sortedUsers { text += user.configLine + "\n" }
         let temporary = "\(path).tmp-\(getpid())-\(currentTimeMillis())"
         let bytes = Array(text.utf8)
         let fd = open(temporary, O_WRONLY | O_CREAT, 0o644)

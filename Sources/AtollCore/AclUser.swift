@@ -146,6 +146,9 @@ public final class AclUser: @unchecked Sendable {
         return text
     }
 
+    /// The user as a line of an ACL file (ACL LIST, ACL SAVE, CONFIG REWRITE).
+    public var configLine: String { "user \(nameText) \(describe())" }
+
     /// ACL GETUSER's `flags`, in Redis's order.
     public var flagNames: [String] {
         var names: [String] = []
