@@ -23,6 +23,11 @@ USERS = {
     "nothing": ["-@all"],
     "admin": ["+@admin", "+@dangerous", "~*", "-flushall", "-shutdown", "-debug", "-save", "-bgsave", "-bgrewriteaof"],
     "everything": ["+@all", "~*", "&*", "-@scripting", "+eval"],
+    "lists": ["+@list", "+@blocking", "~*"],
+    "zsets_geo": ["+@sortedset", "+@geo", "~z", "~g"],
+    "small_types": ["+@bitmap", "+@hyperloglog", "+@set", "~*"],
+    "transactions_fast": ["+@transaction", "+@fast", "~s:*"],
+    "scripting_slow": ["+@scripting", "+@slow", "~*", "-@dangerous"],
 }
 
 # One command a line, touching keys the patterns above split between: the same matrix runs
@@ -35,7 +40,7 @@ MATRIX = [
     "HSET h:1 f v", "HGET h:1 f", "HDEL h:1 f", "HGET shared:1 f", "HSET shared:1 f v", "HGETALL h:1",
     "LPUSH l:1 a", "LRANGE l:1 0 -1", "RPOP l:1", "LPUSH a:1 x", "SADD s:set a", "SMEMBERS s:set", "ZADD z 1 a",
     "ZRANGE z 0 -1", "PFADD hll a", "GEOADD g 1 1 m", "SET a:1 v", "GET a:1", "SET b:1 v", "GET b:1", "SET b:2 v",
-    "DBSIZE", unordered("KEYS *"), shape("SCAN 0"), "FLUSHDB", "INFO keyspace", "CLIENT LIST ID 1", "OBJECT ENCODING s:1",
+    "DBSIZE", unordered("KEYS *"), shape("SCAN 0 COUNT 1000"), "FLUSHDB", "INFO keyspace", "CLIENT LIST ID 1", "OBJECT ENCODING s:1",
     "PUBLISH news.x m", "PUBLISH news m", "PUBLISH exact m", "PUBLISH exactly m", "PUBSUB NUMSUB news.x",
     "SPUBLISH news.y m", "EVAL 'return 1' 0", "EVAL 'return redis.call(\"get\", KEYS[1])' 1 s:1",
     "EVAL 'return redis.call(\"get\", KEYS[1])' 1 other", "SORT l:1 STORE w:9", "SORT_RO l:1",
