@@ -149,3 +149,9 @@ def test_client_list_shows_the_user_and_client_kill_user(acl, ref_port, atoll_po
 def test_acl_pubsub_default_decides_new_users_channels(acl):
     acl.run(["CONFIG SET acl-pubsub-default allchannels", "ACL SETUSER a", "ACL GETUSER a", "ACL SETUSER a reset",
              "ACL GETUSER a", "CONFIG SET acl-pubsub-default resetchannels", "ACL SETUSER b", "ACL GETUSER b"])
+
+
+def test_resp3_replies(acl):
+    acl.run([shape("HELLO 3"), "ACL SETUSER r on >pw +@all -@dangerous ~k* &c (~x +@read)", "ACL GETUSER r",
+             "ACL GETUSER nosuch", "ACL WHOAMI", "GET missing", "AUTH r bad", shape("ACL LOG 1"), "ACL DRYRUN r flushall",
+             "ACL USERS", "ACL CAT", shape("HELLO 2")])
