@@ -164,3 +164,14 @@ def test_disabling_a_user_keeps_its_connections(acl, ref_port, atoll_port):
     acl.check("ACL", "SETUSER", "o", "-ping")
     d.run(["PING", "ACL WHOAMI"])
     assert log_entries(acl.ref) == log_entries(acl.atoll)
+
+
+def test_sort_by_and_get_need_every_key_readable(acl, ref_port, atoll_port):
+    acl.check("ACL", "SETUSER", "s", "on", ">pw", "+@all", "~k*")
+    acl.check("ACL", "SETUSER", "r", "on", ">pw", "+@all", "%R~*", "~k*")
+    acl.check("ACL", "SETUSER", "sel", "on", ">pw", "-@all", "+rpush", "~k*", "(+sort ~*)")
+    acl.check("RPUSH", "k", "2", "1")
+    for name in ("s", "r", "sel"):
+        d = user_pair(ref_port, atoll_port, name, "pw")
+        d.run(["SORT k", "SORT k BY w_*", "SORT k BY nosort", "SORT k GET #", "SORT k GET w_* BY x_*", "SORT_RO k BY w_*",
+               "SORT k LIMIT 0 1 GET #", "EVAL \"return redis.call('sort', KEYS[1], 'by', 'w_*')\" 1 k"])

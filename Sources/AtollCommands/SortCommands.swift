@@ -61,6 +61,8 @@ enum SortCommands {
     /// The options, or nil after an error reply.
     static func parse(_ c: inout CommandContext, readOnly: Bool) -> Options? {
         var options = Options()
+        // BY and GET patterns may name any key: only for a user who may read them all, as in Redis.
+        let mayReadEveryKey = c.command.map { c.client.user.mayReadEveryKey(running: $0, c.args) } ?? true
         var j = 2
         while j < c.args.count {
             let remaining = c.args.count - j - 1
@@ -82,8 +84,16 @@ enum SortCommands {
                 options.by = c.args[j + 1]
                 // A pattern without `*` (such as "nosort") means: do not sort.
                 options.dontSort = !cString(c.args[j + 1]).contains(UInt8(ascii: "*"))
+                if !options.dontSort && !mayReadEveryKey {
+                    c.out.error("ERR BY option of SORT denied due to insufficient ACL permissions.")
+                    return nil
+                }
                 j += 1
             } else if c.argIs(j, "get") && remaining >= 1 {
+                if !mayReadEveryKey {
+                    c.out.error("ERR GET option of SORT denied due to insufficient ACL permissions.")
+                    return nil
+                }
                 options.gets.append(c.args[j + 1])
                 j += 1
             } else {

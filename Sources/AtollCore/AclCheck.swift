@@ -64,6 +64,18 @@ extension AclUser {
         }
         return worst
     }
+
+    /// Whether one selector both allows the command and lets it read every key (`allkeys`,
+    /// `~*` or `%R~*`): what SORT's BY and GET patterns need, as Redis's
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` decides.
+    public func mayReadEveryKey(running spec: CommandSpec, _ args: [[UInt8]]) -> Bool {
+        if unrestricted { return true }
+        var keys: [(position: Int, access: AclKeyAccess)]?
+        return selectors.contains { selector in
+            selector.check(spec, args, keys: &keys) == nil
+                && (selector.allKeys || selector.keyPatterns.contains { $0.read && $0.pattern == [UInt8(ascii: "*")] })
+        }
+    }
 }
 
 extension AclSelector {

@@ -234,6 +234,8 @@ final class ScriptRun: LuaHost {
 
     func prepare(caller: ClientSession, readOnly: Bool, now: Int64) {
         self.caller = caller
+        // Commands that look at their user themselves (SORT's BY and GET) see the caller's.
+        client.user = caller.user
         client.db = caller.db
         client.resp3 = false
         self.readOnly = readOnly
@@ -306,7 +308,10 @@ final class ScriptRun: LuaHost {
     }
 
     /// Ends a run: the caller is not kept past it.
-    func finish() { caller = nil }
+    func finish() {
+        caller = nil
+        client.user = .superuser
+    }
 
     func permits(_ args: [[UInt8]]) -> Bool? {
         guard case .found(let spec) = server.table.resolve(args) else { return nil }
