@@ -52,9 +52,25 @@ MATRIX = [
 @pytest.mark.parametrize("name", list(USERS))
 def test_permission_matrix(acl, ref_port, atoll_port, name):
     acl.check("ACL", "SETUSER", name, "on", ">pw", *USERS[name])
+    acl.check("CONFIG", "RESETSTAT")
     d = user_pair(ref_port, atoll_port, name, "pw")
     d.run(MATRIX)
     assert log_entries(acl.ref) == log_entries(acl.atoll)
+    # Refusals count as rejected calls and NOPERM errors, as in Redis.
+    acl.check("INFO", "errorstats")
+    ref, atoll = (_rejected(c) for c in (acl.ref, acl.atoll))
+    assert ref == atoll
+
+
+def _rejected(conn: resp.Conn) -> dict:
+    """Each command's rejected_calls and failed_calls from INFO commandstats."""
+    stats = {}
+    for line in resp.parse(conn.command("INFO", "commandstats")).decode().splitlines():
+        if line.startswith("cmdstat_"):
+            name, fields = line.split(":", 1)
+            values = dict(field.split("=") for field in fields.split(","))
+            stats[name] = (values["rejected_calls"], values["failed_calls"])
+    return stats
 
 
 def test_subscribe_checks_channels_and_patterns_literally(acl, ref_port, atoll_port):
