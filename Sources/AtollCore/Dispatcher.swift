@@ -1,7 +1,7 @@
 /// The dispatcher (Redis's `processCommand`): `execute` and `executeBatch` run commands against
-/// a `ServerCore` — lookup, unknown-command and arity errors, authentication, ACL permissions, MISCONF, MULTI
-/// queueing, then the handler, the append-only feed, the slow log and the MONITOR feed — and
-/// re-run the commands of blocked clients once their keys can serve them.
+/// a `ServerCore` — lookup, unknown-command and arity errors, authentication, ACL permissions,
+/// MISCONF, MULTI queueing, then the handler, the append-only feed, the slow log and the MONITOR
+/// feed — and re-run the commands of blocked clients once their keys can serve them.
 import AtollBytes
 import AtollKeyspace
 import AtollRESP
@@ -377,7 +377,7 @@ extension ServerCore {
         case unknown(String)
         /// A known command refused with an error code and message.
         case refused(CommandSpec, code: String, message: String)
-        /// A known command the client's ACL user may not run so (`NOPERM`).
+        /// A known command the client's ACL user may not run with these arguments (`NOPERM`).
         case denied(CommandSpec, AclDenial)
     }
 
