@@ -257,19 +257,11 @@ final class ScriptRun: LuaHost {
         }
         if let caller, !caller.user.unrestricted, let denial = caller.user.check(spec, args) {
             server.logAclDenial(denial, spec, args, client: caller, context: .lua, now: now)
-            server.noteRejected(spec)
-            let line = Array("-\(denial.scriptMessage)\r\n".utf8)
-            server.countErrorLine(line)
-            return line.withUnsafeBytes(reply)
+            return refuse(spec, error: denial.scriptMessage, reply)
         }
         if spec.flags.contains(.write) {
             if readOnly { return refuse(spec, "-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
-            if let refusal = server.diskErrorRefusal {
-                let line = Array("-MISCONF \(refusal)\r\n".utf8)
-                server.noteRejected(spec)
-                server.countErrorLine(line)
-                return line.withUnsafeBytes(reply)
-            }
+            if let refusal = server.diskErrorRefusal { return refuse(spec, error: "MISCONF \(refusal)", reply) }
             server.scripting.monitor.scriptWrote()
         }
         context.reset(args: args, command: spec, now: now, resp3: resp3)
@@ -301,6 +293,14 @@ final class ScriptRun: LuaHost {
         if let spec { server.noteRejected(spec) }
         server.countErrorLine(UnsafeBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount))
         Self.refuse(line, reply)
+    }
+
+    /// The same for an error built at run time (`error` without the `-`).
+    private func refuse(_ spec: CommandSpec, error: String, _ reply: (UnsafeRawBufferPointer) -> Void) {
+        let line = Array("-\(error)\r\n".utf8)
+        server.noteRejected(spec)
+        server.countErrorLine(line)
+        line.withUnsafeBytes(reply)
     }
 
     private static func refuse(_ line: StaticString, _ reply: (UnsafeRawBufferPointer) -> Void) {
