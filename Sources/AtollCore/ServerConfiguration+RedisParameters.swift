@@ -49,7 +49,6 @@ extension ConfigParameter {
         .storedYesNo("daemonize", mutable: false, default: false),
         .storedYesNo("disable-thp", mutable: false, default: true),
         .storedYesNo("dynamic-hz", default: true),
-        .storedEnum("enable-module-command", mutable: false, ["no", "yes", "local"], default: "no"),
         .storedString("ignore-warnings"),
         .storedYesNo("io-threads-do-reads", mutable: false, default: false),
         .storedYesNo("jemalloc-bg-thread", default: true),

@@ -137,8 +137,8 @@ public final class ServerCore: @unchecked Sendable {
     /// The absolute path of the program, as it was started (INFO `executable`).
     public let executable = absoluteExecutablePath()
 
-    /// A server serving `table` (AtollCommands adds `init(config:clock:)`, with every family),
-    /// reading the time from `clock`.
+    /// A server serving `table` with the configuration's `rename-command`s applied
+    /// (AtollCommands adds `init(config:clock:)`, with every family), reading the time from `clock`.
     public init(config: ServerConfiguration, table: CommandTable, clock: any ServerClock = SystemClock()) {
         let now = clock.nowMillis()
         self.clock = clock
@@ -146,7 +146,7 @@ public final class ServerCore: @unchecked Sendable {
         self.storedKeyspaceEventMask = config.keyspaceEvents.enabled.rawValue
         self.storedLatencyTracking = config.latencyTracking
         self.keyspace = Keyspace(databaseCount: config.databases)
-        self.table = table
+        self.table = table.renaming(config.commandRenames)
         self.startTime = now
         self.lastSave = now / 1000
         self.runID = randomHex40()
