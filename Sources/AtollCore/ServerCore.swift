@@ -86,6 +86,11 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) package var scriptingState: AnyObject?
     /// Where `redis.log` lines go (level 0 debug … 3 warning); set by the server.
     public var logHandler: (@Sendable (Int, String) -> Void)?
+    /// Takes a configuration whose `tls-*` parameters changed (CONFIG SET); `rebuild` when one
+    /// of `TLSSettings.contextParameterNames` did, which sets TLS up again, keeping what was
+    /// there when it cannot: then returns CONFIG SET's reason, with the causes logged. Set by
+    /// the server.
+    public var tlsReconfigure: (@Sendable (_ config: ServerConfiguration, _ rebuild: Bool) -> String?)?
     /// Unix milliseconds when the server started.
     public let startTime: Int64
     /// Unix seconds of the last successful save (start time until persistence exists).
