@@ -105,7 +105,7 @@ def test_allowed_dir_and_dbfilename_still_follow_redis_rules():
 
 
 def test_local_admits_loopback_clients_only():
-    # A password, so that Redis's protected mode (which Atoll lacks) lets 127.0.0.2 in.
+    # A password, so that protected mode lets 127.0.0.2 in.
     flags = ["--enable-protected-configs", "local", "--enable-debug-command", "local", "--requirepass", "pw"]
     with servers(*flags) as (r, a):
         with diff_of(r, a) as local:

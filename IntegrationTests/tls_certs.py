@@ -23,42 +23,17 @@ def _openssl(*args: str, cwd: str) -> None:
 
 @dataclasses.dataclass
 class Certificates:
+    """The files' paths, all in `dir`."""
     dir: str
 
-    def path(self, name: str) -> str:
-        return os.path.join(self.dir, name)
-
-    @property
-    def ca(self) -> str:
-        return self.path("ca.crt")
-
-    @property
-    def server_cert(self) -> str:
-        return self.path("server.crt")
-
-    @property
-    def server_key(self) -> str:
-        return self.path("server.key")
-
-    @property
-    def encrypted_server_key(self) -> str:
-        return self.path("server-encrypted.key")
-
-    @property
-    def other_server_cert(self) -> str:
-        return self.path("other.crt")
-
-    @property
-    def other_server_key(self) -> str:
-        return self.path("other.key")
-
-    @property
-    def client_cert(self) -> str:
-        return self.path("client.crt")
-
-    @property
-    def client_key(self) -> str:
-        return self.path("client.key")
+    def __post_init__(self) -> None:
+        def path(name: str) -> str:
+            return os.path.join(self.dir, name)
+        self.ca = path("ca.crt")
+        self.server_cert, self.server_key = path("server.crt"), path("server.key")
+        self.encrypted_server_key = path("server-encrypted.key")
+        self.other_server_cert, self.other_server_key = path("other.crt"), path("other.key")
+        self.client_cert, self.client_key = path("client.crt"), path("client.key")
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -9,6 +9,13 @@
 public struct CommandRename: Sendable, Equatable {
     public let name: String
     public let newName: String
+
+    /// A rename for an embedding program's configuration (the names are lowered here); the
+    /// file and flags go through `rename-command`'s checks instead.
+    public init(name: String, newName: String) {
+        self.name = name.lowercased()
+        self.newName = newName.lowercased()
+    }
 }
 
 extension ServerConfiguration {
@@ -16,7 +23,7 @@ extension ServerConfiguration {
     /// it; returns Redis's reason when it is refused.
     mutating func addCommandRename(_ values: [String]) -> String? {
         guard values.count == 2 else { return "Bad directive or wrong number of arguments" }
-        let rename = CommandRename(name: values[0].lowercased(), newName: values[1].lowercased())
+        let rename = CommandRename(name: values[0], newName: values[1])
         var names = Set(CommandFacts.byName.keys.filter { !$0.contains("|") })
         for earlier in commandRenames {
             names.remove(earlier.name)
