@@ -116,8 +116,11 @@ public final class AtollServer: @unchecked Sendable {
         let tlsBootstrap = UncheckedSendable(makeBootstrap(scriptQueues: scriptQueues, tls: tls))
         var bound: [any Channel] = []
         var chosenPort = configuration.port
+        // `port 0` with a TLS port is TLS only, as in Redis; without one, 0 picks a free port
+        // (for embedding and tests), where Redis would not listen on TCP at all.
+        let plainAddresses = configuration.port == 0 && tlsSettings.port != 0 ? [] : configuration.bind
         do {
-            for address in configuration.bind {
+            for address in plainAddresses {
                 let channel = try bootstrap.bind(host: address, port: chosenPort).wait()
                 if chosenPort == 0 { chosenPort = channel.localAddress?.port ?? 0 }
                 bound.append(channel)
@@ -192,7 +195,7 @@ public final class AtollServer: @unchecked Sendable {
                 }
             }
         }
-        shared.log.notice("Atoll \(atollVersion) (Redis \(redisCompatibleVersion) compatible) ready to accept connections on \(configuration.bind.joined(separator: " ")) port \(port)")
+        shared.log.notice("Atoll \(atollVersion) (Redis \(redisCompatibleVersion) compatible) ready to accept connections on \(configuration.bind.joined(separator: " ")) port \(port)\(tlsSettings.port == 0 ? "" : ", TLS port \(tlsSettings.port)")")
     }
 
     /// How connections are accepted: on the plain port, or with `tls` on the TLS port (its
