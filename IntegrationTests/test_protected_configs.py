@@ -9,33 +9,16 @@ still the loopback interface, to be a non-local client.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 
-import resp
-from diff import Diff, shape
-from procs import spawn
+from diff import shape
+from procs import diff_of, spawn, spawn_both
 
 NOT_LOCAL = "127.0.0.2"
 
 
-@contextlib.contextmanager
-def servers(*flags, config: str | None = None):
-    """A redis-server and an Atoll with the same flags; yields both Procs."""
-    with spawn("redis", *flags, config=config) as r, spawn("atoll", *flags, config=config) as a:
-        yield r, a
-
-
-@contextlib.contextmanager
-def diff_of(r, a, source: str | None = None):
-    ref = resp.Conn(r.port, source=source)
-    atoll = resp.Conn(a.port, source=source)
-    try:
-        yield Diff(ref, atoll)
-    finally:
-        ref.close()
-        atoll.close()
+servers = spawn_both
 
 
 def test_the_cron_escape_is_refused_by_default():

@@ -10,7 +10,6 @@ the traffic never leaves this machine.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import tempfile
@@ -19,26 +18,13 @@ import time
 import pytest
 
 import resp
-from diff import Diff, shape, unordered
-from procs import spawn
+from diff import shape, unordered
+from procs import diff_of, spawn, spawn_both
 
 NOT_LOCAL = "127.0.0.2"
 
 
-@contextlib.contextmanager
-def servers(*flags, config: str | None = None):
-    with spawn("redis", *flags, config=config) as r, spawn("atoll", *flags, config=config) as a:
-        yield r, a
-
-
-@contextlib.contextmanager
-def diff_of(r, a, source: str | None = None):
-    ref, atoll = resp.Conn(r.port, source=source), resp.Conn(a.port, source=source)
-    try:
-        yield Diff(ref, atoll)
-    finally:
-        ref.close()
-        atoll.close()
+servers = spawn_both
 
 
 def everything_sent(port: int, source: str, timeout: float = 5.0) -> bytes:

@@ -114,8 +114,13 @@ enum TLSContextFactory {
         return (versions[low], versions[high])
     }
 
-    /// The OS's reason when the file cannot be read, else the library's.
+    /// The OS's reason when the file cannot be read, else what was wrong with its content.
     private static func reason(_ error: any Error, path: String) -> String {
-        access(path, R_OK) == 0 ? "\(error)" : String(cString: strerror(errno))
+        guard access(path, R_OK) == 0 else { return String(cString: strerror(errno)) }
+        switch error as? NIOSSLError {
+        case .failedToLoadCertificate?: return "no PEM certificate in it"
+        case .failedToLoadPrivateKey?: return "no PEM private key in it, or a wrong tls-key-file-pass"
+        default: return "\(error)"
+        }
     }
 }

@@ -75,6 +75,8 @@ final class TLSService: Sendable {
         for channel in previous { channel.close(promise: nil) }
         for socket in sockets {
             bootstrap.withBoundSocket(socket).whenSuccess { [state] channel in
+                // NIO listens again with its default backlog (128) as it adopts the socket.
+                _ = listen(socket, backlog)
                 state.withLockedValue { $0.listeners.append(channel) }
             }
         }
