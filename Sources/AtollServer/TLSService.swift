@@ -95,7 +95,12 @@ final class TLSService: Sendable {
     /// IPv6 sockets for IPv6 only).
     static func listeningSocket(host: String, port: Int, backlog: Int32) throws -> NIOBSDSocket.Handle {
         let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let fd = socket(address.protocol.rawValue, Int32(SOCK_STREAM.rawValue), 0)
+        #if canImport(Glibc)
+        let stream = Int32(SOCK_STREAM.rawValue)
+        #else
+        let stream = SOCK_STREAM
+        #endif
+        let fd = socket(address.protocol.rawValue, stream, 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         var one: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
