@@ -220,7 +220,9 @@ public final class AtollServer: @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let queue = scriptQueues.value[ObjectIdentifier(channel.eventLoop)]!
-                    if let context = tls?.context {
+                    if let tls {
+                        // Never plain text on the TLS port: without a context the connection is dropped.
+                        guard let context = tls.context else { throw ChannelError.ioOnClosedChannel }
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     }
                     try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, scriptQueue: queue))
