@@ -56,11 +56,14 @@ def tls_servers(*flags):
 
 
 def tls_conn(port: int, certs, client_certificate: bool = False, minimum=None, maximum=None,
-             ciphers: str | None = None) -> resp.Conn:
-    """A raw RESP connection over TLS to 127.0.0.1:`port`, checking the server against the test CA."""
+             ciphers: str | None = None, stranger: bool = False) -> resp.Conn:
+    """A raw RESP connection over TLS to 127.0.0.1:`port`, checking the server against the test CA;
+    with the CA's client certificate, or with `stranger` a self-signed one."""
     context = ssl.create_default_context(cafile=certs.ca)
     if client_certificate:
         context.load_cert_chain(certs.client_cert, certs.client_key)
+    if stranger:
+        context.load_cert_chain(certs.stranger_cert, certs.stranger_key)
     if minimum:
         context.minimum_version = minimum
     if maximum:
@@ -150,6 +153,7 @@ def test_mutual_tls_refuses_a_client_without_a_certificate(certs):
     with tls_servers(*tls_flags(certs, auth="yes")) as (r, a):
         for server in (r, a):
             assert not served(server.tls_port, certs), server.kind
+            assert not served(server.tls_port, certs, stranger=True), server.kind
             assert served(server.tls_port, certs, client_certificate=True), server.kind
         with tls_diff(r, a, certs, client_certificate=True) as d:
             d.run(["PING", "SET k v", "GET k", "CONFIG GET tls-auth-clients"])
@@ -169,11 +173,26 @@ def test_mutual_tls_refuses_a_client_without_a_certificate(certs):
                 client.close()
 
 
+def test_a_ca_directory_instead_of_a_ca_file(certs, tmp_path):
+    directory = tmp_path / "cas"
+    directory.mkdir()
+    (directory / "ca.pem").write_bytes(open(certs.ca, "rb").read())
+    subprocess.run(["openssl", "rehash", str(directory)], check=True, capture_output=True, timeout=60)
+    flags = ["--tls-cert-file", certs.server_cert, "--tls-key-file", certs.server_key, "--tls-ca-cert-dir", str(directory),
+             "--tls-auth-clients", "yes"]
+    with tls_servers(*flags) as (r, a):
+        for server in (r, a):
+            assert served(server.tls_port, certs, client_certificate=True), server.kind
+            assert not served(server.tls_port, certs), server.kind
+
+
 def test_optional_client_authentication_admits_both(certs):
     with tls_servers(*tls_flags(certs, auth="optional")) as (r, a):
         for server in (r, a):
             assert served(server.tls_port, certs), server.kind
             assert served(server.tls_port, certs, client_certificate=True), server.kind
+            # A certificate that is shown is checked.
+            assert not served(server.tls_port, certs, stranger=True), server.kind
 
 
 def test_config_set_tls_auth_clients_applies_to_new_connections(certs):

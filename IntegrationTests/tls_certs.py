@@ -1,7 +1,7 @@
 """Test certificates, made with the openssl command at test time in a temporary directory
 (never committed): a CA, a server certificate for 127.0.0.1 / localhost signed by it (also
 with its key encrypted under a password), a second server certificate, and a client
-certificate signed by the same CA.
+certificate signed by the same CA, and a self-signed client certificate no CA vouches for.
 
 ``make_certificates()`` returns a ``Certificates`` with the paths; ``cleanup()`` removes them.
 """
@@ -34,6 +34,7 @@ class Certificates:
         self.encrypted_server_key = path("server-encrypted.key")
         self.other_server_cert, self.other_server_key = path("other.crt"), path("other.key")
         self.client_cert, self.client_key = path("client.crt"), path("client.key")
+        self.stranger_cert, self.stranger_key = path("stranger.crt"), path("stranger.key")
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -56,6 +57,9 @@ def make_certificates() -> Certificates:
     _signed("server", "/CN=localhost", server_names, cwd)
     _signed("other", "/CN=localhost", server_names, cwd)
     _signed("client", "/CN=atoll-test-client", "extendedKeyUsage=clientAuth", cwd)
+    # A client certificate no CA of the test signed (self-signed).
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "stranger.key", "-out", "stranger.crt",
+             "-days", "2", "-subj", "/CN=stranger", cwd=cwd)
     _openssl("pkey", "-in", "server.key", "-aes256", "-passout", f"pass:{KEY_PASSWORD}", "-out", "server-encrypted.key",
              cwd=cwd)
     return Certificates(cwd)
