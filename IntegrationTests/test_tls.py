@@ -56,7 +56,7 @@ def tls_servers(*flags):
 
 
 def tls_conn(port: int, certs, client_certificate: bool = False, minimum=None, maximum=None,
-             ciphers: str | None = None, stranger: bool = False) -> resp.Conn:
+             ciphers: str | None = None, stranger: bool = False, source: str | None = None) -> resp.Conn:
     """A raw RESP connection over TLS to 127.0.0.1:`port`, checking the server against the test CA;
     with the CA's client certificate, or with `stranger` a self-signed one."""
     context = ssl.create_default_context(cafile=certs.ca)
@@ -70,7 +70,7 @@ def tls_conn(port: int, certs, client_certificate: bool = False, minimum=None, m
         context.maximum_version = maximum
     if ciphers:
         context.set_ciphers(ciphers)
-    conn = resp.Conn(port)
+    conn = resp.Conn(port, source=source)
     conn.sock = context.wrap_socket(conn.sock, server_hostname="localhost")
     return conn
 
@@ -120,6 +120,26 @@ def test_raw_replies_over_tls_and_plain_ports_side_by_side(certs):
         with resp.Conn(r.port) as ref, resp.Conn(a.port) as atoll:
             d = Diff(ref, atoll)
             d.run(["GET k", "GET p49", "DBSIZE"])
+
+
+def test_protected_mode_applies_to_tls_clients(certs):
+    """A TLS client from 127.0.0.2 (loopback, but not local to Redis) gets the DENIED reply."""
+    with tls_servers(*tls_flags(certs)) as (r, a):
+        received = []
+        for server in (r, a):
+            with tls_conn(server.tls_port, certs, source="127.0.0.2") as conn:
+                data = b""
+                for _ in range(100):
+                    try:
+                        chunk = conn.sock.recv(65536)
+                    except (ssl.SSLError, OSError):
+                        break
+                    if not chunk:
+                        break
+                    data += chunk
+                received.append(data)
+        assert received[0].startswith(b"-DENIED Redis is running in protected mode")
+        assert received[1] == received[0]
 
 
 def test_redis_cli_over_tls(certs):
