@@ -24,6 +24,7 @@ import tempfile
 import time
 
 import resp
+from diff import Diff
 from servers import REDIS_SERVER, atoll_argv, free_port, redis_argv, terminate
 
 READY_TIMEOUT = 10.0
@@ -174,6 +175,24 @@ def spawn(kind: str, *flags, config: str | None = None, ready: bool = True):
         yield p
     finally:
         p.stop()
+
+
+@contextlib.contextmanager
+def spawn_both(*flags, config: str | None = None):
+    """A redis-server and an Atoll with the same flags (and configuration file); yields both Procs."""
+    with spawn("redis", *flags, config=config) as r, spawn("atoll", *flags, config=config) as a:
+        yield r, a
+
+
+@contextlib.contextmanager
+def diff_of(r: Proc, a: Proc, source: str | None = None):
+    """A `Diff` over new connections to both, from the local address `source` if given."""
+    ref, atoll = resp.Conn(r.port, source=source), resp.Conn(a.port, source=source)
+    try:
+        yield Diff(ref, atoll)
+    finally:
+        ref.close()
+        atoll.close()
 
 
 def redis_available() -> bool:

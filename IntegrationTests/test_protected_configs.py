@@ -9,33 +9,16 @@ still the loopback interface, to be a non-local client.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 
-import resp
-from diff import Diff, shape
-from procs import spawn
+from diff import shape
+from procs import diff_of, spawn, spawn_both
 
 NOT_LOCAL = "127.0.0.2"
 
 
-@contextlib.contextmanager
-def servers(*flags, config: str | None = None):
-    """A redis-server and an Atoll with the same flags; yields both Procs."""
-    with spawn("redis", *flags, config=config) as r, spawn("atoll", *flags, config=config) as a:
-        yield r, a
-
-
-@contextlib.contextmanager
-def diff_of(r, a, source: str | None = None):
-    ref = resp.Conn(r.port, source=source)
-    atoll = resp.Conn(a.port, source=source)
-    try:
-        yield Diff(ref, atoll)
-    finally:
-        ref.close()
-        atoll.close()
+servers = spawn_both
 
 
 def test_the_cron_escape_is_refused_by_default():
@@ -105,7 +88,7 @@ def test_allowed_dir_and_dbfilename_still_follow_redis_rules():
 
 
 def test_local_admits_loopback_clients_only():
-    # A password, so that Redis's protected mode (which Atoll lacks) lets 127.0.0.2 in.
+    # A password, so that protected mode lets 127.0.0.2 in.
     flags = ["--enable-protected-configs", "local", "--enable-debug-command", "local", "--requirepass", "pw"]
     with servers(*flags) as (r, a):
         with diff_of(r, a) as local:

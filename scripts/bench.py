@@ -6,7 +6,7 @@ and Atoll's ratio per test. Both servers listen on free loopback ports; nothing 
 Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--requests N]
                         [--pipeline 1,16] [--rounds 3] [--markdown]
                         [--command 'NAME=COMMAND ARGS...'] [--setup 'COMMAND ARGS...']
-                        [--server-args '--appendonly yes --appendfsync always']
+                        [--server-args '--appendonly yes --appendfsync always'] [--tls]
                         [--user NAME:PASSWORD [--user-rules '~key:* +@all']]
 --command benchmarks any command line (repeatable; redis-benchmark's __rand_int__ works);
 --setup runs a command on both servers first (repeatable), e.g. to SCRIPT LOAD a script.
@@ -15,6 +15,9 @@ write throughput with the append-only file on.
 --user runs redis-benchmark as that ACL user (`--user NAME -a PASSWORD`), created on both servers
 first with `ACL SETUSER NAME on >PASSWORD` and --user-rules (default `~key:* +@all`: every command,
 only the keys redis-benchmark's tests use), to measure the cost of ACL checks.
+--tls runs every benchmark over TLS: both servers also listen on a TLS port with certificates
+made by openssl for the run (IntegrationTests/tls_certs.py) and redis-benchmark connects with
+--tls --cacert.
 --cpu also reads each server's user and system CPU time from /proc/PID/stat around every run
 (one redis-benchmark run per test then) and prints the server CPU per request and Redis's CPU
 per request divided by Atoll's (above 1: Atoll spends less), which machine noise moves far less
@@ -32,6 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "IntegrationTests"))
+from tls_certs import make_certificates  # noqa: E402  (the test suite's certificate maker)
 
 
 def free_port() -> int:
@@ -80,17 +86,26 @@ class ServerPair:
     """Debian's redis-server and atoll-server side by side on free loopback ports, each in a
     temporary directory of its own; `stop()` stops both and removes the directories."""
 
-    def __init__(self, atoll: str, server_args=(), atoll_args=(), pin=()):
+    def __init__(self, atoll: str, server_args=(), atoll_args=(), pin=(), certs=None):
         self.rport, self.aport = free_port(), free_port()
         self.dirs = [tempfile.mkdtemp(prefix="redis-bench-"), tempfile.mkdtemp(prefix="atoll-bench-")]
+        # With certificates, each server also gets a TLS port, and the benchmarks use it.
+        self.rtls, self.atls = (free_port(), free_port()) if certs else (0, 0)
+        tls = ["--tls-cert-file", certs.server_cert, "--tls-key-file", certs.server_key,
+               "--tls-auth-clients", "no"] if certs else []
         self.redis = start([*pin, "redis-server", "--port", str(self.rport), "--bind", "127.0.0.1", "--save", "",
-                            "--appendonly", "no", "--dir", self.dirs[0], *server_args], self.rport)
+                            "--appendonly", "no", "--dir", self.dirs[0], "--tls-port", str(self.rtls), *tls,
+                            *server_args], self.rport)
         try:
             self.atoll = start([*pin, atoll, "--port", str(self.aport), "--bind", "127.0.0.1", "--dir", self.dirs[1],
-                                *atoll_args, *server_args], self.aport)
+                                "--tls-port", str(self.atls), *tls, *atoll_args, *server_args], self.aport)
         except BaseException:
             stop_all((self.redis,), self.dirs)
             raise
+
+    def benchmark_ports(self) -> tuple[int, int]:
+        """Where redis-benchmark connects: the TLS ports when there are some."""
+        return (self.rtls, self.atls) if self.rtls else (self.rport, self.aport)
 
     def stop(self) -> None:
         stop_all((self.redis, self.atoll), self.dirs)
@@ -112,11 +127,13 @@ PIN_SERVER: list = []
 PIN_CLIENT: list = []
 # redis-benchmark's `--user NAME -a PASSWORD` when --user is given.
 AUTH_ARGS: list = []
+# redis-benchmark's TLS flags (--tls --cacert CA) when benchmarking over TLS.
+TLS_CLIENT: list = []
 
 
 def run_benchmark(port, tests, clients, requests, pipeline, command=None):
     argv = [*PIN_CLIENT, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
-            "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q", *AUTH_ARGS]
+            "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q", *AUTH_ARGS, *TLS_CLIENT]
     argv += shlex.split(command) if command else ["-t", tests]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
     rows = list(csv.reader(io.StringIO(out)))
@@ -147,6 +164,7 @@ def main():
     ap.add_argument("--user-rules", default="~key:* +@all", help="the ACL rules of --user's user")
     ap.add_argument("--pin", action="store_true",
                     help="pin both servers to CPU 0 and redis-benchmark to CPU 1 (taskset), the same for both")
+    ap.add_argument("--tls", action="store_true", help="benchmark over TLS (certificates made for the run)")
     args = ap.parse_args()
 
     if args.pin:
@@ -155,10 +173,18 @@ def main():
     if args.user:
         name, password = args.user.split(":", 1)
         AUTH_ARGS.extend(["--user", name, "-a", password])
-    servers = ServerPair(args.atoll, shlex.split(args.server_args), args.atoll_args.split(), PIN_SERVER)
-    rport, aport, redis, atoll = servers.rport, servers.aport, servers.redis, servers.atoll
+    certs = make_certificates() if args.tls else None
+    if certs:
+        TLS_CLIENT.extend(["--tls", "--cacert", certs.ca])
     try:
-        for port in (rport, aport):
+        servers = ServerPair(args.atoll, shlex.split(args.server_args), args.atoll_args.split(), PIN_SERVER, certs)
+    except BaseException:
+        if certs:
+            certs.cleanup()
+        raise
+    (rport, aport), redis, atoll = servers.benchmark_ports(), servers.redis, servers.atoll
+    try:
+        for port in (servers.rport, servers.aport):
             if args.user:
                 name, password = args.user.split(":", 1)
                 subprocess.run(["redis-cli", "-p", str(port), "ACL", "SETUSER", name, "on", ">" + password,
@@ -210,6 +236,8 @@ def main():
                 print(f"{p:>3} {t:<28} {r:>14,.0f} {a:>14,.0f} {ratio:>7.2f}{extra}")
     finally:
         servers.stop()
+        if certs:
+            certs.cleanup()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PACKAGES=(redis-server redis-tools liblua5.1-0-dev lua-cjson-dev lua-bitop-dev pkg-config python3-venv)
+# openssl makes the TLS tests' certificates (IntegrationTests/tls_certs.py).
+PACKAGES=(redis-server redis-tools liblua5.1-0-dev lua-cjson-dev lua-bitop-dev pkg-config python3-venv openssl)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

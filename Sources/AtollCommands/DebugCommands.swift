@@ -17,7 +17,7 @@ import AtollRESP
 
 enum DebugCommands {
     package static let commands: [CommandBinding] = [
-        .init("debug", .protected, debug),
+        .init("debug", [], gatedBy: .debugCommand, debug),
     ]
 
     /// A subcommand: its handler and the argument counts it takes (the command name and the

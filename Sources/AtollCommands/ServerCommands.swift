@@ -353,6 +353,13 @@ enum ServerCommands {
                 return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(reason)")
             }
         }
+        // Redis's `applyTlsCfg`: a failure is named after the first such parameter in the request.
+        let tlsChange = changes.first { TLSSettings.contextParameterNames.contains($0.parameter.name) }
+        if tlsChange != nil || changes.contains(where: { TLSSettings.parameterNames.contains($0.parameter.name) }),
+           let reason = c.server.tlsReconfigure?(updated, tlsChange != nil), let tlsChange {
+            c.server.logHandler?(3, "Failed applying new configuration. Possibly related to new \(tlsChange.parameter.name) setting. Restoring previous settings.")
+            return c.out.error("ERR CONFIG SET failed (possibly related to argument '\(tlsChange.name)') - \(reason)")
+        }
         let wasAppendOnly = c.server.config.appendOnly
         // As in Redis, setting requirepass (even to its value) makes it the default user's only password.
         let passwordChanged = changes.contains { $0.parameter.name == "requirepass" }

@@ -15,7 +15,8 @@ extension CommandTable {
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
             + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands
             + LolwutCommand.commands + DumpCommands.commands + MigrateCommand.commands + DebugCommands.commands
-            + PubSubCommands.commands + TrackingCommands.commands + AclCommands.commands)
+            + PubSubCommands.commands + TrackingCommands.commands + AclCommands.commands
+            + ModuleCommands.commands)
 }
 
 extension ServerCore {

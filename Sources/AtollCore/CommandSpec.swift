@@ -91,9 +91,6 @@ public struct CommandBehaviour: OptionSet, Sendable {
     /// Refused with MISCONF while persistence is failing, though it writes nothing (PING, so
     /// that clients notice).
     public static let refusedOnDiskError = CommandBehaviour(rawValue: 1 << 5)
-    /// Redis's CMD_PROTECTED (DEBUG): refused unless `enable-debug-command` allows the client.
-    /// COMMAND INFO does not list it, as in Redis 7.0.
-    public static let protected = CommandBehaviour(rawValue: 1 << 6)
     /// Touches only the calling client's own state (and reads the configuration), never the
     /// keyspace: with the reference flag `allow_busy`, it runs while a script is busy, without
     /// the keyspace lock.
@@ -150,12 +147,15 @@ public struct CommandBinding: Sendable {
     let keyFlags: KeyFlagsFinder?
     let flagsResolver: FlagsResolver?
     let redaction: ArgumentRedaction?
+    /// Redis's CMD_PROTECTED: the parameter that must allow the client (nil: none).
+    let gate: ProtectedGate?
 
-    public init(_ name: String, _ behaviour: CommandBehaviour, keys: KeyFinder? = nil, keyFlags: KeyFlagsFinder? = nil,
-                flags: FlagsResolver? = nil, redacting redaction: ArgumentRedaction? = nil,
+    public init(_ name: String, _ behaviour: CommandBehaviour, gatedBy gate: ProtectedGate? = nil, keys: KeyFinder? = nil,
+                keyFlags: KeyFlagsFinder? = nil, flags: FlagsResolver? = nil, redacting redaction: ArgumentRedaction? = nil,
                 _ handler: @escaping CommandHandler) {
         self.name = name
         self.behaviour = behaviour
+        self.gate = gate
         self.handler = handler
         self.keyFinder = keys
         self.keyFlags = keyFlags
@@ -191,6 +191,9 @@ public final class CommandSpec: Sendable {
     /// The position of the one key of a command whose only key spec names one argument (GET,
     /// SET, HSET, ...), for the ACL check to test without finding keys; 0 for other commands.
     let aclSingleKey: Int
+    /// Redis's CMD_PROTECTED: the parameter that must allow the client (nil: none). COMMAND
+    /// INFO does not list it, as in Redis 7.0.
+    public let gate: ProtectedGate?
 
     /// A command from its facts, its binding (nil for a container that has no handler of its
     /// own) and its bound subcommands.
@@ -203,6 +206,7 @@ public final class CommandSpec: Sendable {
         self.keyFlags = binding?.keyFlags
         self.redaction = binding?.redaction
         self.flagsResolver = binding?.flagsResolver
+        self.gate = binding?.gate
         self.isSubcommand = facts.name.contains("|")
         self.aclId = AclCatalog.shared.id(of: facts.name)!
         self.aclKeyAccess = facts.keySpecs.map { AclKeyAccess(flags: $0.flags) }

@@ -10,7 +10,7 @@ public final class CommandTable: Sendable {
 
     /// Traps on a binding without reference facts or a name bound twice: both are mistakes in
     /// the source that the first test run shows.
-    public init(_ bindings: [CommandBinding]) {
+    public convenience init(_ bindings: [CommandBinding]) {
         var topLevel: [String: CommandBinding] = [:]
         var subcommands: [String: [CommandBinding]] = [:]
         var seen = Set<String>()
@@ -24,17 +24,39 @@ public final class CommandTable: Sendable {
             }
         }
         let names = Set(topLevel.keys).union(subcommands.keys).sorted()
-        all = names.map { name in
+        let all = names.map { name in
             let subs = (subcommands[name] ?? []).sorted { $0.name < $1.name }
             return CommandSpec(CommandFacts.byName[name]!, topLevel[name],
                                subcommands: subs.map { CommandSpec(CommandFacts.byName[$0.name]!, $0) })
         }
+        self.init(all: all, names: all.map { ($0.name, $0) })
+    }
+
+    /// `all` found by `names`: each in lower and upper case, so a name sent in either case
+    /// is found without lowering it.
+    private init(all: [CommandSpec], names: [(String, CommandSpec)]) {
+        self.all = all
         var map: [Bytes: CommandSpec] = [:]
-        for spec in all {
-            map[Bytes(Array(spec.name.utf8))] = spec
-            map[Bytes(Array(spec.name.uppercased().utf8))] = spec
+        for (name, spec) in names {
+            map[Bytes(Array(name.utf8))] = spec
+            map[Bytes(Array(name.uppercased().utf8))] = spec
         }
         byName = map
+    }
+
+    /// This table with `renames` applied in order (`rename-command`): a renamed command is
+    /// found by its new name only, a removed one not at all and is left out of `all` (COMMAND
+    /// LIST and COUNT). Its spec is unchanged: COMMAND INFO, errors and statistics show the
+    /// original name, as in Redis. A rename of a command this table lacks changes nothing.
+    public func renaming(_ renames: [CommandRename]) -> CommandTable {
+        guard !renames.isEmpty else { return self }
+        var names = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+        for rename in renames {
+            guard let spec = names.removeValue(forKey: rename.name), !rename.newName.isEmpty else { continue }
+            names[rename.newName] = spec
+        }
+        let kept = Set(names.values.map(\.name))
+        return CommandTable(all: all.filter { kept.contains($0.name) }, names: names.map { ($0.key, $0.value) })
     }
 
     public func lookup(_ name: [UInt8]) -> CommandSpec? {

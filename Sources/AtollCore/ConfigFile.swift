@@ -16,8 +16,8 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 
 extension ServerConfiguration {
     /// Applies every directive in `text`, in order; later lines win, except `save` lines,
-    /// which add up as in Redis (the first one replaces the default, `save ""` clears them).
-    /// Unknown names are errors.
+    /// which add up as in Redis (the first one replaces the default, `save ""` clears them),
+    /// and `rename-command` lines, which are not parameters. Unknown names are errors.
     public mutating func load(_ text: String) throws {
         var sawSave = false
         let lines = text.utf8.split(separator: 10, omittingEmptySubsequences: false).map { bytes in
@@ -30,22 +30,29 @@ extension ServerConfiguration {
                 throw ConfigError(description: ">>> line \(number + 1): '\(line)'\nUnbalanced quotes in configuration line")
             }
             let name = String(decoding: first, as: UTF8.self)
+            let refused = { (reason: String) in
+                ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\n\(reason)")
+            }
             if asciiCaseInsensitiveEquals(first, "user") && words.count >= 2 {
                 do { try addUserDirective(words) } catch {
-                    throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\n\(error.description)")
+                    throw refused(error.description)
                 }
                 continue
             }
             let values = words.dropFirst().map { String(decoding: $0, as: UTF8.self) }
+            if name.lowercased() == "rename-command" {
+                if let reason = addCommandRename(values) { throw refused(reason) }
+                continue
+            }
             guard let parameter = ConfigParameter.named(name) else {
-                throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nBad directive or wrong number of arguments")
+                throw refused("Bad directive or wrong number of arguments")
             }
             if values.isEmpty {
-                throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nwrong number of arguments")
+                throw refused("wrong number of arguments")
             }
             if parameter.name == "save" {
                 guard let rules = SaveRule.parse(values.joined(separator: " ")) else {
-                    throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\nInvalid save parameters")
+                    throw refused("Invalid save parameters")
                 }
                 if !sawSave || rules.isEmpty { saveRules = [] }
                 saveRules += rules
@@ -53,7 +60,7 @@ extension ServerConfiguration {
                 continue
             }
             if let reason = parameter.apply(Array(values), to: &self) {
-                throw ConfigError(description: "Reading the configuration file, at line \(number + 1)\n>>> '\(line)'\n\(reason)")
+                throw refused(reason)
             }
         }
     }

@@ -2,8 +2,8 @@
 /// `ServerConfiguration.storedParameters`: `maxmemory-clients` (bytes or a percentage),
 /// `latency-tracking-info-percentiles`, `oom-score-adj-values`, `proc-title-template`,
 /// `cluster-announce-hostname`, `unixsocketperm` (octal), `repl-backlog-size` (16 kB at
-/// least), and the ones Atoll refuses to switch on: `activedefrag` (no defragmenter),
-/// `tls-port`, `tls-cluster`, `tls-replication` (no TLS) and `replicaof` (no replication yet).
+/// least), and the ones Atoll refuses to switch on: `activedefrag` (no defragmenter) and
+/// `replicaof` (no replication yet).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -44,29 +44,12 @@ extension ConfigParameter {
         .stored("repl-backlog-size", rewriteStyle: .memory, default: "1048576") { text in
             checkMemory(text, min: 1, max: UInt64(Int64.max)).map { String(max($0, 16 * 1024)) }
         },
-        // Atoll has no TLS: switching it on gets the error Redis gives when it cannot set TLS up.
-        .stored("tls-port", default: "0") { text in
-            checkInteger(text, min: 0, max: 65535).flatMap { $0 == 0 ? .success("0") : .failure(noTLS) }
-        },
-        .stored("tls-cluster", default: "no") { text in checkNoTLS(text) },
-        .stored("tls-replication", default: "no") { text in checkNoTLS(text) },
         // Set at start only, as in Redis. Replication is not implemented: an address is refused
         // rather than silently leaving this server a master.
         .stored("replicaof", alias: "slaveof", mutable: false, default: "") { text in
             text.isEmpty ? .success("") : .failure(ConfigReason("Atoll does not implement replication yet; replicaof is not accepted"))
         },
     ]
-
-    static let noTLS = ConfigReason("Unable to update TLS configuration. Check server logs.")
-
-    /// A yes/no that only takes `no`: Atoll has no TLS.
-    static func checkNoTLS(_ text: String) -> Result<String, ConfigReason> {
-        switch parseYesNo(text) {
-        case false: return .success("no")
-        case true: return .failure(noTLS)
-        case nil: return .failure(ConfigReason("argument must be 'yes' or 'no'"))
-        }
-    }
 
     /// Bytes, or a percentage of maxmemory (`50%`, printed so; `0%` prints as 0).
     static func checkClientMemory(_ text: String) -> Result<String, ConfigReason> {

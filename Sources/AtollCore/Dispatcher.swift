@@ -327,9 +327,6 @@ extension ServerCore {
         return false
     }
 
-    /// Redis's refusal of DEBUG to a client `enable-debug-command` does not allow.
-    private static let debugNotAllowed = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
-
     /// Refuses a command before it runs. Inside MULTI this dooms the transaction; a refused
     /// EXEC ends it at once with `EXECABORT ... because of: <reason>`, as Redis does.
     private func reject(_ ctx: inout CommandContext, _ spec: CommandSpec, _ code: String, _ message: String) {
@@ -382,7 +379,7 @@ extension ServerCore {
     }
 
     /// The checks every command meets first, in Redis's order: the command (and subcommand)
-    /// exists, its arity, whether `client` may run DEBUG (`enable-debug-command`),
+    /// exists, its arity, whether `client` may run a protected command (`ProtectedGate`),
     /// authentication, and the client's ACL user's permissions (one flag test for a user
     /// allowed everything). A no-multi command inside MULTI is left to MULTI's refusal, which
     /// Redis makes first. The same checks run while a script is busy (`client` is nil for a
@@ -397,8 +394,8 @@ extension ServerCore {
             guard spec.arityMatches(args.count) else {
                 return .refused(spec, code: "ERR", message: "wrong number of arguments for '\(spec.name)' command")
             }
-            if spec.behaviour.contains(.protected) && !config.enableDebugCommand.allows(client) {
-                return .refused(spec, code: "ERR", message: Self.debugNotAllowed)
+            if let gate = spec.gate, !gate.access(in: config).allows(client) {
+                return .refused(spec, code: "ERR", message: gate.refusal)
             }
             if !authenticated && !spec.flags.contains(.noAuth) && acl.authenticationRequired {
                 return .refused(spec, code: "NOAUTH", message: "Authentication required.")

@@ -2,8 +2,9 @@
 /// before, with Redis's kind, range, default and aliases, so that configuration files and
 /// clients written for Redis load and CONFIG SET as they do there. These are stored and shown,
 /// and take no effect in Atoll (the README's compatibility section lists them), but for
-/// `latency-tracking`, which the command statistics read (`ServerCore.latencyTracking`); the ones with
-/// rules of their own are in `ConfigParameterSpecials.swift`.
+/// `latency-tracking`, which the command statistics read (`ServerCore.latencyTracking`),
+/// `protected-mode` (`ProtectedMode`) and the `tls-*` parameters (`TLSSettings`); the ones
+/// with rules of their own are in `ConfigParameterSpecials.swift`.
 extension ConfigParameter {
     /// Appended to `all`.
     static let redisParameters: [ConfigParameter] = specialRedisParameters + [
@@ -49,7 +50,6 @@ extension ConfigParameter {
         .storedYesNo("daemonize", mutable: false, default: false),
         .storedYesNo("disable-thp", mutable: false, default: true),
         .storedYesNo("dynamic-hz", default: true),
-        .storedEnum("enable-module-command", mutable: false, ["no", "yes", "local"], default: "no"),
         .storedString("ignore-warnings"),
         .storedYesNo("io-threads-do-reads", mutable: false, default: false),
         .storedYesNo("jemalloc-bg-thread", default: true),
@@ -111,6 +111,9 @@ extension ConfigParameter {
         .storedString("syslog-ident", mutable: false, default: "redis"),
         .storedInteger("tcp-keepalive", min: 0, max: Int(Int32.max), default: 300),
         .storedEnum("tls-auth-clients", ["no", "yes", "optional"], default: "yes"),
+        .storedYesNo("tls-cluster", default: false),
+        .storedInteger("tls-port", min: 0, max: 65535, default: 0),
+        .storedYesNo("tls-replication", default: false),
         .storedString("tls-ca-cert-dir"),
         .storedString("tls-ca-cert-file"),
         .storedString("tls-cert-file"),

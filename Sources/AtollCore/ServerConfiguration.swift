@@ -69,10 +69,12 @@ public struct ServerConfiguration: Sendable {
     /// Milliseconds after which a running script makes other clients get BUSY.
     public var busyReplyThreshold = 5000
     /// Who may change the protected parameters (`dir`, `dbfilename`) with CONFIG SET, and who
-    /// may run DEBUG. Nobody by default, as in Redis 7: a client that could move `dir` and
+    /// may run DEBUG (see `ProtectedGate`). Nobody by default, as in Redis 7: a client that could move `dir` and
     /// `dbfilename` could make SAVE write a file of its choosing anywhere the server may write.
     public var enableProtectedConfigs = ProtectedAccess.no
     public var enableDebugCommand = ProtectedAccess.no
+    /// Who may run MODULE LOAD, LOADEX and UNLOAD (Atoll loads no modules: they fail anyway).
+    public var enableModuleCommand = ProtectedAccess.no
     /// Thresholds for the compact encodings OBJECT ENCODING reports.
     public var encodingLimits = EncodingLimits()
     /// How much unread output each class of client may leave before it is closed.
@@ -82,11 +84,13 @@ public struct ServerConfiguration: Sendable {
     public var trackingTableMaxKeys = 1_000_000
     /// `notify-keyspace-events`: which keyspace notifications are published (none by default).
     public var keyspaceEvents = KeyspaceEventSettings()
+    /// `rename-command` directives, in order (see `CommandRenames.swift`); file and flags only.
+    public var commandRenames: [CommandRename] = []
 
     public init() {}
 }
 
-/// `enable-protected-configs` and `enable-debug-command`: nobody, everyone, or only clients
+/// `enable-protected-configs`, `enable-debug-command` and `enable-module-command`: nobody, everyone, or only clients
 /// on a loopback address (or a Unix socket), as Redis's `islocalClient` decides.
 public enum ProtectedAccess: String, Sendable {
     case no, yes, local
@@ -281,6 +285,7 @@ public struct ConfigParameter: Sendable {
         .memory("auto-aof-rewrite-min-size", min: 0, \.autoAofRewriteMinSize),
         .protectedAccess("enable-protected-configs", \.enableProtectedConfigs),
         .protectedAccess("enable-debug-command", \.enableDebugCommand),
+        .protectedAccess("enable-module-command", \.enableModuleCommand),
         .clientOutputBufferLimit,
         .integer("tracking-table-max-keys", min: 0, max: Int.max, \.trackingTableMaxKeys),
         .notifyKeyspaceEvents,

@@ -90,6 +90,11 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) package var scriptingState: AnyObject?
     /// Where `redis.log` lines go (level 0 debug … 3 warning); set by the server.
     public var logHandler: (@Sendable (Int, String) -> Void)?
+    /// Takes a configuration whose `tls-*` parameters changed (CONFIG SET); `rebuild` when one
+    /// of `TLSSettings.contextParameterNames` did, which sets TLS up again, keeping what was
+    /// there when it cannot: then returns CONFIG SET's reason, with the causes logged. Set by
+    /// the server.
+    public var tlsReconfigure: (@Sendable (_ config: ServerConfiguration, _ rebuild: Bool) -> String?)?
     /// Unix milliseconds when the server started.
     public let startTime: Int64
     /// Unix seconds of the last successful save (start time until persistence exists).
@@ -141,8 +146,8 @@ public final class ServerCore: @unchecked Sendable {
     /// The absolute path of the program, as it was started (INFO `executable`).
     public let executable = absoluteExecutablePath()
 
-    /// A server serving `table` (AtollCommands adds `init(config:clock:)`, with every family),
-    /// reading the time from `clock`.
+    /// A server serving `table` with the configuration's `rename-command`s applied
+    /// (AtollCommands adds `init(config:clock:)`, with every family), reading the time from `clock`.
     public init(config: ServerConfiguration, table: CommandTable, clock: any ServerClock = SystemClock()) {
         let now = clock.nowMillis()
         self.clock = clock
@@ -152,7 +157,7 @@ public final class ServerCore: @unchecked Sendable {
         self.keyspace = Keyspace(databaseCount: config.databases)
         self.acl = AccessControl(channelsByDefault: config.aclChannelsByDefault,
                                  requirePass: config.requirePass)
-        self.table = table
+        self.table = table.renaming(config.commandRenames)
         self.startTime = now
         self.lastSave = now / 1000
         self.runID = randomHex40()

@@ -11,6 +11,7 @@ import Dispatch
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -53,6 +54,7 @@ public final class AtollServer: @unchecked Sendable {
     private let shared: SharedState
     private let group: MultiThreadedEventLoopGroup
     private var channels: [any Channel] = []
+    private var tls: TLSService?
     private var cron: RepeatedTask?
     private let stopped = NIOLockedValueBox(false)
     /// 0 while running, 1 once `stop()` has finished releasing everything.
@@ -103,41 +105,53 @@ public final class AtollServer: @unchecked Sendable {
         let scriptQueues = UncheckedSendable(Dictionary(uniqueKeysWithValues: group.makeIterator().map {
             (ObjectIdentifier($0), ScriptQueue(shared: shared, eventLoop: $0))
         }))
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: Int32(configuration.tcpBacklog))
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // Without descriptors to spare, accept fails until one is closed: try again a second
-            // later instead of at once (which would spin), and say why.
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(AcceptBackoffHandler(), AcceptErrorLogger(log: shared.log))
-                }
-            }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            // End of input arrives as an event, so the replies to what was read go out first.
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 4 * 1024 * 1024, high: 16 * 1024 * 1024))
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let queue = scriptQueues.value[ObjectIdentifier(channel.eventLoop)]!
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, scriptQueue: queue))
-                }
-            }
+        // Redis sets TLS up before it listens: a certificate that cannot be loaded stops the start.
+        let tls = TLSService(log: shared.log)
+        let tlsSettings = TLSSettings(configuration)
+        if tlsSettings.enabled && tls.configure(tlsSettings, rebuild: true) != nil {
+            shared.log.warning("Failed to configure TLS. Check logs for more info.")
+            throw TLSStartupError()
+        }
+        let bootstrap = makeBootstrap(scriptQueues: scriptQueues, tls: nil)
+        // Used again by CONFIG SET tls-port, from whichever thread runs it (binding is thread-safe).
+        let tlsBootstrap = UncheckedSendable(makeBootstrap(scriptQueues: scriptQueues, tls: tls))
         var bound: [any Channel] = []
         var chosenPort = configuration.port
+        // `port 0` with a TLS port is TLS only, as in Redis; without one, 0 picks a free port
+        // (for embedding and tests), where Redis would not listen on TCP at all.
+        let plainAddresses = configuration.port == 0 && tlsSettings.port != 0 ? [] : configuration.bind
         do {
-            for address in configuration.bind {
+            for address in plainAddresses {
                 let channel = try bootstrap.bind(host: address, port: chosenPort).wait()
                 if chosenPort == 0 { chosenPort = channel.localAddress?.port ?? 0 }
                 bound.append(channel)
             }
+            try tls.openListeners(port: tlsSettings.port, addresses: configuration.bind, backlog: Int32(configuration.tcpBacklog),
+                                  bootstrap: tlsBootstrap.value)
         } catch {
             for channel in bound { try? channel.close().wait() }
             throw error
         }
         channels = bound
+        self.tls = tls
         port = chosenPort
+        shared.lock.withLock {
+            let log = shared.log
+            let addresses = configuration.bind
+            let backlog = Int32(configuration.tcpBacklog)
+            // CONFIG SET of a tls-* parameter (Redis's `applyTlsCfg` and `applyTLSPort`).
+            shared.core.tlsReconfigure = { config, rebuild in
+                let settings = TLSSettings(config)
+                if tls.configure(settings, rebuild: rebuild) != nil { return "Unable to update TLS configuration. Check server logs." }
+                do {
+                    try tls.openListeners(port: settings.port, addresses: addresses, backlog: backlog, bootstrap: tlsBootstrap.value)
+                } catch {
+                    log.warning("Could not create server TLS listening socket \(addresses.joined(separator: " ")):\(settings.port): \(error)")
+                    return "Unable to listen on this port. Check server logs."
+                }
+                return nil
+            }
+        }
         shared.core.noteStartupMemory()
         let interval = TimeAmount.milliseconds(Int64(max(1, 1000 / max(configuration.hz, 1))))
         var lastTimeoutCheck = shared.core.clock.nowMillis()
@@ -182,7 +196,39 @@ public final class AtollServer: @unchecked Sendable {
                 }
             }
         }
-        shared.log.notice("Atoll \(atollVersion) (Redis \(redisCompatibleVersion) compatible) ready to accept connections on \(configuration.bind.joined(separator: " ")) port \(port)")
+        shared.log.notice("Atoll \(atollVersion) (Redis \(redisCompatibleVersion) compatible) ready to accept connections on \(configuration.bind.joined(separator: " ")) port \(port)\(tlsSettings.port == 0 ? "" : ", TLS port \(tlsSettings.port)")")
+    }
+
+    /// How connections are accepted: on the plain port, or with `tls` on the TLS port (its
+    /// handler first, with the context current when the connection arrives).
+    private func makeBootstrap(scriptQueues: UncheckedSendable<[ObjectIdentifier: ScriptQueue]>, tls: TLSService?) -> ServerBootstrap {
+        let shared = self.shared
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(configuration.tcpBacklog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Without descriptors to spare, accept fails until one is closed: try again a second
+            // later instead of at once (which would spin), and say why.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(AcceptBackoffHandler(), AcceptErrorLogger(log: shared.log))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // End of input arrives as an event, so the replies to what was read go out first.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 4 * 1024 * 1024, high: 16 * 1024 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let queue = scriptQueues.value[ObjectIdentifier(channel.eventLoop)]!
+                    if let tls {
+                        // Never plain text on the TLS port: without a context the connection is dropped.
+                        guard let context = tls.context else { throw ChannelError.ioOnClosedChannel }
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, scriptQueue: queue))
+                }
+            }
     }
 
     /// Stops listening, closes every connection and releases the threads. Safe to call twice.
@@ -203,6 +249,7 @@ public final class AtollServer: @unchecked Sendable {
         _ = shared.core.prepareForShutdown(save: save, now: shared.core.clock.nowMillis())
         shared.lock.unlock()
         for channel in channels { try? channel.close().wait() }
+        tls?.stopListening()
         let connections = shared.lock.withLock { shared.core.clients.values.compactMap { $0.connection } }
         for connection in connections { connection.close() }
         try? group.syncShutdownGracefully()
@@ -263,6 +310,9 @@ public final class AtollServer: @unchecked Sendable {
 let reservedDescriptors = 32
 
 public struct OpenFilesLimitError: Error {}
+
+/// The TLS parameters could not be set up at start (the log says why).
+public struct TLSStartupError: Error {}
 
 #if canImport(Glibc)
 private let openFilesResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)

@@ -66,15 +66,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         let session = provisional ?? makeSession(context: context, connection: connection)
+        if shared.core.refusedByProtectedMode(session) {
+            shared.lock.unlock()
+            return refuse(ProtectedMode.deniedReply, context: context)
+        }
         let registered = shared.core.register(session)
         shared.lock.unlock()
-        guard registered else {
-            var buffer = context.channel.allocator.buffer(capacity: 64)
-            buffer.writeStaticString("-ERR max number of clients reached\r\n")
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
-            state.closeStarted()
-            return
-        }
+        guard registered else { return refuse("-ERR max number of clients reached\r\n", context: context) }
         state.registered(session)
         decoder.unauthenticated = !session.authenticated
         if pending != nil || !commands.isEmpty {
@@ -83,6 +81,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.flush()
         }
         updateReading(context)
+    }
+
+    /// Sends `reply` to a connection that is not served, then closes it.
+    private func refuse(_ reply: StaticString, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: reply.utf8CodeUnitCount)
+        buffer.writeStaticString(reply)
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        state.closeStarted()
     }
 
     /// A new session for this connection (see `ServerCore.makeSession`: under the lock, or

@@ -77,6 +77,8 @@ do {
     exit(1)
 } catch is OpenFilesLimitError {
     exit(1)  // the log says why
+} catch is TLSStartupError {
+    exit(1)  // the log says why
 } catch {
     printError("Could not create server TCP listening socket \(configuration.bind.joined(separator: " ")):\(configuration.port): \(error)\n")
     exit(1)
