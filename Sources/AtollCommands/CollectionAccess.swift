@@ -52,7 +52,7 @@ extension CommandContext {
     /// changed it; creating a key also tells blocked clients about it.
     /// (A key that did not exist is `new`, Redis's `dbAdd` event.)
     @inlinable public mutating func create(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry) {
-        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock))
+        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.accessClock.newEntry))
         if replaced == nil || replaced! != noExpiry { stored(key, replacedExpiry: replaced) }
         signalKeyReady(key, holding: value)
     }

@@ -1,6 +1,6 @@
 /// The memory figures INFO's `# Memory` section reports, measured as Atoll can: `used_memory`
-/// is what glibc's allocator has handed out and not had back (`mallinfo2`, every arena; the
-/// resident size where that is not available), `allocator_active` what it holds from the
+/// is what the counting malloc wrapper counts in use (see `usedMemoryBytes`, the figure
+/// `maxmemory` is compared with; the resident size where glibc is not there), `allocator_active` what it holds from the
 /// system, `allocator_resident` and `used_memory_rss` the process's resident size. The
 /// overhead is Atoll's own count: the memory at start, the clients' buffers, the append-only
 /// file's buffer and the key tables' entries.
@@ -30,7 +30,7 @@ struct MemoryFigures {
         atoll_allocator_usage(&inUse, &held)
         let resident = InfoSections.residentBytes()
         guard inUse > 0 else { return MemoryFigures(used: resident, active: resident, resident: resident) }
-        return MemoryFigures(used: Int(inUse), active: Int(held), resident: resident)
+        return MemoryFigures(used: usedMemoryBytes(), active: Int(held), resident: resident)
     }
 
     /// The memory of the machine (INFO `total_system_memory`).

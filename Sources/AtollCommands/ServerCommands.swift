@@ -375,6 +375,7 @@ enum ServerCommands {
         c.keyspace.stats = KeyspaceStats()
         c.server.slowlog.reset()
         c.server.resetCommandStatistics()
+        c.server.resetEvictionStatistics()
         c.out.ok()
     }
 

@@ -252,6 +252,8 @@ extension ServerCore {
         case .refused(let s, let code, let message):
             return reject(&ctx, s, code, message)
         }
+        // Redis's maxmemory step comes before MISCONF; one test while no limit is set.
+        if maxMemory != 0 && refusedForMemory(spec, ctx) { return reject(&ctx, spec, "OOM", outOfMemoryMessage) }
         // The cheap tests first: the refusal text is only built when some disk error is set.
         if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
            let refusal = diskErrorRefusal {

@@ -28,6 +28,10 @@ public final class Keyspace: @unchecked Sendable {
     public var rng = FastRandom()
     /// Each database's estimated average TTL (see `averageTTL`).
     private var averageTTLs: [Int64] = []
+    /// The best eviction candidates sampled so far (see EvictionPool.swift).
+    var evictionPool = EvictionPool()
+    /// The database the random eviction policies took a key from last.
+    var nextEvictionDB = 0
 
     public init(databaseCount: Int = 16) {
         storedDatabases = Array(repeating: Database(), count: max(1, databaseCount))
@@ -83,6 +87,7 @@ public final class Keyspace: @unchecked Sendable {
 
     public func flushAll() {
         for i in databases.indices { databases[i].removeAll() }
+        evictionPool.removeAll()
     }
 }
 
