@@ -6,11 +6,13 @@ and Atoll's ratio per test. Both servers listen on free loopback ports; nothing 
 Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--requests N]
                         [--pipeline 1,16] [--rounds 3] [--markdown]
                         [--command 'NAME=COMMAND ARGS...'] [--setup 'COMMAND ARGS...']
-                        [--server-args '--appendonly yes --appendfsync always']
+                        [--server-args '--appendonly yes --appendfsync always'] [--keyspace 100000]
 --command benchmarks any command line (repeatable; redis-benchmark's __rand_int__ works);
 --setup runs a command on both servers first (repeatable), e.g. to SCRIPT LOAD a script.
 --server-args go to both servers (each works in its own temporary directory), e.g. to compare
-write throughput with the append-only file on.
+write throughput with the append-only file on, or with a memory limit.
+--keyspace sets how many distinct keys redis-benchmark's random keys come from (its -r), e.g.
+enough for a data set twice `--maxmemory` in the server arguments.
 --cpu also reads each server's user and system CPU time from /proc/PID/stat around every run
 (one redis-benchmark run per test then) and prints the server CPU per request and Redis's CPU
 per request divided by Atoll's (above 1: Atoll spends less), which machine noise moves far less
@@ -108,9 +110,9 @@ PIN_SERVER: list = []
 PIN_CLIENT: list = []
 
 
-def run_benchmark(port, tests, clients, requests, pipeline, command=None):
+def run_benchmark(port, tests, clients, requests, pipeline, command=None, keyspace=100000):
     argv = [*PIN_CLIENT, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
-            "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q"]
+            "-n", str(requests), "-P", str(pipeline), "-r", str(keyspace), "--csv", "-q"]
     argv += shlex.split(command) if command else ["-t", tests]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
     rows = list(csv.reader(io.StringIO(out)))
@@ -137,6 +139,8 @@ def main():
     ap.add_argument("--server-args", default="", help="flags for both servers, e.g. '--appendonly yes'")
     ap.add_argument("--command", action="append", default=[], help="NAME=COMMAND ARGS... to benchmark")
     ap.add_argument("--setup", action="append", default=[], help="command run on both servers before the runs")
+    ap.add_argument("--keyspace", type=int, default=100000,
+                    help="redis-benchmark's -r: how many distinct keys __rand_int__ picks from")
     ap.add_argument("--pin", action="store_true",
                     help="pin both servers to CPU 0 and redis-benchmark to CPU 1 (taskset), the same for both")
     args = ap.parse_args()
@@ -164,7 +168,7 @@ def main():
                 for name, port, proc in (("redis", rport, redis), ("atoll", aport, atoll)):
                     for label, tests, command in runs:
                         before = server_cpu_seconds(proc.pid)
-                        results = run_benchmark(port, tests, args.clients, requests, pipeline, command)
+                        results = run_benchmark(port, tests, args.clients, requests, pipeline, command, args.keyspace)
                         spent = server_cpu_seconds(proc.pid) - before
                         for test, ops in results.items():
                             key = label if command else test

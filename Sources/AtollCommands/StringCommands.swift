@@ -61,7 +61,7 @@ enum StringCommands {
     /// `forWriting`: Redis's `lookupKeyWrite` (APPEND, SETRANGE, INCRBYFLOAT), which counts no
     /// hit or miss and publishes no `keymiss`.
     static func lookupString(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> StringLookup {
-        guard let entry = forWriting ? c.lookup(key) : c.lookupRead(key) else { return .missing }
+        guard let entry = forWriting ? c.lookupWrite(key) : c.lookupRead(key) else { return .missing }
         switch entry.value {
         case .string, .int: return .found(entry)
         default: return .wrongType

@@ -127,8 +127,18 @@ public struct CommandContext {
         return clock
     }
 
+    /// Lookup for a write (Redis's `lookupKeyWrite`): no hit or miss counted; the access is stamped.
+    @inlinable public mutating func lookupWrite(_ key: Bytes) -> Entry? {
+        lookup(key, touch: client.noTouch ? nil : touchClock)
+    }
+
+    /// Stores a string value, replacing whatever `key` held. Under an LFU policy a replaced
+    /// live key's counter carries over, touched once, as Redis's `setKey` looks the key up for
+    /// writing and `dbOverwrite` keeps the old object's stamp.
     @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry, raw: Bool = false) {
-        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.accessClock.newEntry, rawEncoding: raw))
+        let entry = Entry(value: value, expireAt: expireAt, lastAccess: server.accessClock.newEntry, rawEncoding: raw)
+        let inherit = server.accessClock.lfu && !client.noTouch ? touchClock : nil
+        let replaced = keyspace.databases[client.db].store(key, entry, inheritingAccess: inherit, now: now)
         if replaced == nil || replaced! != noExpiry { stored(key, replacedExpiry: replaced) }
         modified(key)
     }

@@ -4,9 +4,10 @@
 /// (the dispatcher's check, with Redis's rules for MULTI and scripts). The keyspace chooses each
 /// key (see AtollKeyspace's EvictionPool.swift); this file deletes it with its effects.
 ///
-/// Used memory is what the counting malloc wrapper reports (see CAllocator's
-/// counting_malloc.c): every block the process holds, by its usable size, as Redis counts
-/// what zmalloc hands out, less what Redis leaves out of the comparison (its
+/// Used memory (`ServerCore.usedMemory`) is what the counting malloc wrapper reports (see
+/// CAllocator's counting_malloc.c): every block the process holds, by its usable size, as Redis
+/// counts what zmalloc hands out, less the key tables' free slots (see `reusableTableBytes`).
+/// Compared with the limit, it leaves out what Redis leaves out (its
 /// `freeMemoryGetNotCountedMemory`: here the append-only file's buffer, Atoll having no
 /// replicas).
 import AtollBytes
@@ -57,6 +58,12 @@ public func usedMemoryBytes() -> Int {
 public let outOfMemoryMessage = "command not allowed when used memory > 'maxmemory'."
 
 extension ServerCore {
+    /// INFO's `used_memory`: the bytes allocated, less the key tables' free slots. A key table
+    /// keeps its entries in one array and reuses a deleted key's slot for the next key, as an
+    /// allocator reuses a freed block: counted as used, a deleted key whose name and value fit
+    /// in its slot would free nothing, and eviction would empty the table before memory fell.
+    public var usedMemory: Int { usedMemoryBytes() - keyspace.reusableTableBytes }
+
     /// Memory left out of the comparison with `maxmemory` (INFO `mem_not_counted_for_evict`).
     public var memoryNotCountedForEviction: Int { aof?.feed.bytes.count ?? 0 }
 
@@ -75,7 +82,7 @@ extension ServerCore {
     @discardableResult
     package func performEvictions(now: Int64) -> EvictionOutcome {
         if loading || pauseMode != .off { return .withinLimit }
-        let used = usedMemoryBytes() - memoryNotCountedForEviction
+        let used = usedMemory - memoryNotCountedForEviction
         guard used > maxMemory else {
             noteWithinLimit()
             return .withinLimit
@@ -87,15 +94,14 @@ extension ServerCore {
         let timeLimit = Self.evictionTimeLimitMicros(tenacity: config.maxMemoryEvictionTenacity)
         var freed = 0, evicted = 0
         while freed < toFree {
-            guard let (db, key) = keyspace.evictionCandidate(policy, samples: samples, clock: accessClock) else {
+            // Only the choice and deletion count as freed, as in Redis (events and logging allocate).
+            let before = usedMemory
+            guard let (db, key) = keyspace.evictOne(policy, samples: samples, clock: accessClock) else {
                 noteOverLimit()
                 eviction.unfinished = false
                 return .outOfMemory
             }
-            // Only the deletion counts as freed, as in Redis (events and logging allocate).
-            let before = usedMemoryBytes()
-            keyspace.databases[db].remove(key)
-            freed += before - usedMemoryBytes()
+            freed += before - usedMemory
             eviction.evictedKeys += 1
             evicted += 1
             removedByServer(key, db: db, .evicted, "evicted", now: now)

@@ -85,9 +85,15 @@ public struct Database: Sendable {
     /// Stores `entry` under `key`, replacing anything there, and keeps the TTL index right.
     /// Returns the expiry of the entry it replaced (`noExpiry` if it had none), nil when the
     /// key was absent: the caller tells a new key, and a replaced expired one, from that.
+    /// With `inheritingAccess`, a replaced entry still live at `now` passes its access stamp
+    /// on, touched by that clock (LFU keeps a key's counter across overwrites).
     @inlinable @discardableResult
-    public mutating func store(_ key: Bytes, _ entry: Entry) -> Int64? {
-        let previousExpiry = storage.replace(key, entry).map { $0.expireAt }
+    public mutating func store(_ key: Bytes, _ entry: Entry, inheritingAccess clock: AccessClock? = nil, now: Int64 = 0) -> Int64? {
+        let previous = storage.replace(key, entry)
+        if let clock, let previous, previous.expireAt == noExpiry || now <= previous.expireAt {
+            storage.modify(key) { $0.lastAccess = clock.touched(previous.lastAccess) }
+        }
+        let previousExpiry = previous.map { $0.expireAt }
         let wasVolatile = previousExpiry.map { $0 != noExpiry } ?? false
         let isVolatile = entry.expireAt != noExpiry
         if isVolatile && !wasVolatile {

@@ -85,6 +85,15 @@ public final class Keyspace: @unchecked Sendable {
         db < averageTTLs.count && databases[db].expiresCount > 0 ? averageTTLs[db] : 0
     }
 
+    /// The bytes of the key tables' free slots, which the next keys will take without allocating.
+    public var reusableTableBytes: Int {
+        var bytes = 0
+        for db in storedDatabases.indices {
+            bytes += storedDatabases[db].storage.freeSlotBytes + storedDatabases[db].volatile.freeSlotBytes
+        }
+        return bytes
+    }
+
     public func flushAll() {
         for i in databases.indices { databases[i].removeAll() }
         evictionPool.removeAll()

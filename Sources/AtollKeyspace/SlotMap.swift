@@ -190,6 +190,9 @@ public struct SlotMap<Value> {
         liveCount = 0
     }
 
+    /// The bytes of the slots freed and waiting for a new key.
+    @inlinable public var freeSlotBytes: Int { freeSlots.count * MemoryLayout<Slot?>.stride }
+
     /// The key in `slot`, if that slot is in use.
     @inlinable public func key(atSlot slot: Int) -> Bytes? {
         slot < slots.count ? slots[slot]?.key : nil
@@ -203,6 +206,26 @@ public struct SlotMap<Value> {
     /// A random pair, found as `randomKey` finds its key.
     @inlinable public func randomElement<G: RandomNumberGenerator>(using rng: inout G) -> (key: Bytes, value: Value)? {
         randomSlot(using: &rng).map { (slots[$0].unsafelyUnwrapped.key, slots[$0].unsafelyUnwrapped.value) }
+    }
+
+    /// Visits up to `count` pairs in neighbouring slots from a random start (wrapping round),
+    /// as Redis's `dictGetSomeKeys` samples neighbouring buckets: one random jump, so one cache
+    /// miss, for a whole sample.
+    @inlinable public func sample<G: RandomNumberGenerator>(_ count: Int, using rng: inout G,
+                                                           _ visit: (Bytes, Value) -> Void) {
+        guard liveCount > 0 else { return }
+        slots.withUnsafeBufferPointer { slots in
+            var slot = Int.random(in: 0..<slots.count, using: &rng)
+            var seen = 0
+            for _ in 0..<slots.count {
+                if slots[slot] != nil {
+                    visit(slots[slot].unsafelyUnwrapped.key, slots[slot].unsafelyUnwrapped.value)
+                    seen += 1
+                    if seen == count { return }
+                }
+                slot = slot + 1 == slots.count ? 0 : slot + 1
+            }
+        }
     }
 
     /// A random slot in use: random probes first, then a walk from a random start.
