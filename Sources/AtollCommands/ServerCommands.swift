@@ -354,7 +354,9 @@ enum ServerCommands {
             }
         }
         let wasAppendOnly = c.server.config.appendOnly
+        let limitChanged = updated.maxMemory != c.server.config.maxMemory
         c.server.config = updated
+        if limitChanged && c.server.maxMemory != 0 { c.server.maxMemoryChanged(now: c.now) }
         c.server.appendOnlyFile?.fsyncPolicy = updated.appendFsync
         if updated.appendOnly != wasAppendOnly {
             if updated.appendOnly {

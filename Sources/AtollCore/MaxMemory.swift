@@ -116,6 +116,16 @@ extension ServerCore {
         return .withinLimit
     }
 
+    /// After CONFIG SET maxmemory, as Redis's `updateMaxmemory`: a warning when the new limit is
+    /// below the memory in use, and eviction at once.
+    package func maxMemoryChanged(now: Int64) {
+        let used = usedMemory - memoryNotCountedForEviction
+        if maxMemory < used {
+            logHandler?(3, "WARNING: the new maxmemory value set via CONFIG SET (\(config.maxMemory)) is smaller than the current memory usage (\(used)). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
+        }
+        performEvictions(now: now)
+    }
+
     /// Redis's `evictionTimeLimitUs`: up to tenacity 10, 50 µs a step (500 µs at 10); then
     /// growing by 15% a step (about two minutes at 99); no limit at 100.
     static func evictionTimeLimitMicros(tenacity: Int) -> Int {
