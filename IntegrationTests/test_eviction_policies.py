@@ -8,6 +8,7 @@ and evicted_keys and the `evicted` keyspace event account for every key that wen
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -96,12 +97,21 @@ def next_clock_second(conn) -> None:
         time.sleep(0.05)  # polling the server's own clock, bounded
 
 
-@pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lru"])
-def test_lru_keeps_the_recently_read_hot_set(policy):
-    ttl = 100000 if policy == "volatile-lru" else None
+@contextlib.contextmanager
+def hot_set(policy):
+    """A server under `policy`, a connection to it, and 100 keys `hot:*` (with a TTL under a
+    volatile policy, so that they may be evicted); yields the connection and that TTL."""
+    ttl = 100000 if policy.startswith("volatile") else None
     with started(policy) as a:
         c = a.connect()
         write(c, "hot", 100, ttl)
+        yield c, ttl
+        c.close()
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lru"])
+def test_lru_keeps_the_recently_read_hot_set(policy):
+    with hot_set(policy) as (c, ttl):
         cold = fill_to(c, "cold", 0.8, ttl)
         assert int(info_field(c, "stats", "evicted_keys")) == 0
         # The clock has a one-second resolution: each round starts two ticks after the last
@@ -116,15 +126,11 @@ def test_lru_keeps_the_recently_read_hot_set(policy):
         assert existing(c, "hot", 100) == 100
         assert existing(c, "cold", cold) < cold // 4
         assert int(info_field(c, "stats", "evicted_keys")) > keys_for(1)
-        c.close()
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lfu", "volatile-lfu"])
 def test_lfu_keeps_the_frequently_read_keys(policy):
-    ttl = 100000 if policy == "volatile-lfu" else None
-    with started(policy) as a:
-        c = a.connect()
-        write(c, "hot", 100, ttl)
+    with hot_set(policy) as (c, ttl):
         for _ in range(30):
             read_all(c, "hot", 100)
         assert int(resp.parse(c.command("OBJECT", "FREQ", "hot:0"))) > 5
@@ -133,7 +139,6 @@ def test_lfu_keeps_the_frequently_read_keys(policy):
         assert_within_limit(c)
         assert existing(c, "hot", 100) == 100
         assert existing(c, "new", keys_for(3)) < keys_for(1.2)
-        c.close()
 
 
 @pytest.mark.parametrize("policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"])

@@ -94,14 +94,15 @@ extension ServerCore {
         let timeLimit = Self.evictionTimeLimitMicros(tenacity: config.maxMemoryEvictionTenacity)
         var freed = 0, evicted = 0
         while freed < toFree {
-            // Only the choice and deletion count as freed, as in Redis (events and logging allocate).
-            let before = usedMemory
-            guard let (db, key) = keyspace.evictOne(policy, samples: samples, clock: accessClock) else {
+            // Only the choice and deletion count as freed, as in Redis (events and logging
+            // allocate): what malloc had back, and the table slots the next keys will take.
+            let before = usedMemoryBytes()
+            guard let (db, key, slotBytes) = keyspace.evictOne(policy, samples: samples, clock: accessClock) else {
                 noteOverLimit()
                 eviction.unfinished = false
                 return .outOfMemory
             }
-            freed += before - usedMemory
+            freed += before - usedMemoryBytes() + slotBytes
             eviction.evictedKeys += 1
             evicted += 1
             removedByServer(key, db: db, .evicted, "evicted", now: now)

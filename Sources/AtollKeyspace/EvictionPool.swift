@@ -41,9 +41,13 @@ struct EvictionPool {
 }
 
 extension Keyspace {
+    /// A key deleted by eviction, and the bytes of the table slots its deletion freed for the
+    /// next keys (see `reusableTableBytes`).
+    public typealias Evicted = (db: Int, key: Bytes, slotBytes: Int)
+
     /// Deletes the key `policy` evicts next and returns it, or nil when no key may go (none at
     /// all, or none with a TTL under a `volatile-*` policy, or `noeviction`).
-    public func evictOne(_ policy: EvictionPolicy, samples: Int, clock: AccessClock) -> (db: Int, key: Bytes)? {
+    public func evictOne(_ policy: EvictionPolicy, samples: Int, clock: AccessClock) -> Evicted? {
         if policy == .noeviction { return nil }
         if policy.isRandom { return evictRandom(allKeys: policy.allKeys) }
         // Each round samples live keys, so a round that finds only keys deleted since they
@@ -59,14 +63,28 @@ extension Keyspace {
             if total == 0 { return nil }
             while let best = evictionPool.takeBest() {
                 if !policy.allKeys && !storedDatabases[best.db].volatile.contains(best.key) { continue }
-                if storedDatabases[best.db].remove(best.key) != nil { return (best.db, best.key) }
+                if let evicted = evict(best.key, db: best.db) { return evicted }
             }
         }
         return nil
     }
 
     /// Samples `samples` neighbouring keys of database `db` into the pool, scored for `policy`.
+    /// Where each database's next sample starts is drawn one sample ahead, and its slot
+    /// prefetched, so that the next eviction does not wait for it.
     private func populatePool(db: Int, policy: EvictionPolicy, samples: Int, clock: AccessClock) {
+        if sampleSeeds.count != storedDatabases.count {
+            sampleSeeds = (0..<storedDatabases.count).map { _ in rng.next() }
+        }
+        let seed = sampleSeeds[db]
+        sampleSeeds[db] = rng.next()
+        defer {
+            if policy.allKeys {
+                storedDatabases[db].storage.prefetchSample(seed: sampleSeeds[db])
+            } else {
+                storedDatabases[db].volatile.prefetchSample(seed: sampleSeeds[db])
+            }
+        }
         func offer(_ key: Bytes, _ entry: Entry) {
             let score: UInt64
             switch policy {
@@ -77,23 +95,30 @@ extension Keyspace {
             if evictionPool.accepts(score) { evictionPool.offer(.init(score: score, key: key, db: db)) }
         }
         if policy.allKeys {
-            storedDatabases[db].storage.sample(samples, using: &rng, offer)
+            storedDatabases[db].storage.sample(samples, seed: seed, offer)
         } else {
             let storage = storedDatabases[db].storage
-            storedDatabases[db].volatile.sample(samples, using: &rng) { key, _ in
+            storedDatabases[db].volatile.sample(samples, seed: seed) { key, _ in
                 if let entry = storage[key] { offer(key, entry) }
             }
         }
     }
 
     /// Deletes a random key (with a TTL unless `allKeys`) of the next database in turn that has one.
-    private func evictRandom(allKeys: Bool) -> (db: Int, key: Bytes)? {
+    private func evictRandom(allKeys: Bool) -> Evicted? {
         for _ in storedDatabases.indices {
             nextEvictionDB = (nextEvictionDB + 1) % storedDatabases.count
             let db = nextEvictionDB
             let map = allKeys ? storedDatabases[db].storage.randomKey(using: &rng) : storedDatabases[db].volatile.randomKey(using: &rng)
-            if let key = map, storedDatabases[db].remove(key) != nil { return (db, key) }
+            if let key = map, let evicted = evict(key, db: db) { return evicted }
         }
         return nil
+    }
+
+    /// Deletes `key` from database `db`, if there.
+    private func evict(_ key: Bytes, db: Int) -> Evicted? {
+        guard let entry = storedDatabases[db].remove(key) else { return nil }
+        let slots = SlotMap<Entry>.slotBytes + (entry.expireAt != noExpiry ? SlotMap<Void>.slotBytes : 0)
+        return (db, key, slots)
     }
 }

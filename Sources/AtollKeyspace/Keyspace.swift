@@ -32,6 +32,8 @@ public final class Keyspace: @unchecked Sendable {
     var evictionPool = EvictionPool()
     /// The database the random eviction policies took a key from last.
     var nextEvictionDB = 0
+    /// Where each database's next eviction sample starts (see `populatePool`).
+    var sampleSeeds: [UInt64] = []
 
     public init(databaseCount: Int = 16) {
         storedDatabases = Array(repeating: Database(), count: max(1, databaseCount))

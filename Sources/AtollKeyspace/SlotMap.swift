@@ -190,8 +190,11 @@ public struct SlotMap<Value> {
         liveCount = 0
     }
 
+    /// The bytes of one slot in the slot array.
+    @inlinable public static var slotBytes: Int { MemoryLayout<Slot?>.stride }
+
     /// The bytes of the slots freed and waiting for a new key.
-    @inlinable public var freeSlotBytes: Int { freeSlots.count * MemoryLayout<Slot?>.stride }
+    @inlinable public var freeSlotBytes: Int { freeSlots.count * Self.slotBytes }
 
     /// The key in `slot`, if that slot is in use.
     @inlinable public func key(atSlot slot: Int) -> Bytes? {
@@ -208,14 +211,13 @@ public struct SlotMap<Value> {
         randomSlot(using: &rng).map { (slots[$0].unsafelyUnwrapped.key, slots[$0].unsafelyUnwrapped.value) }
     }
 
-    /// Visits up to `count` pairs in neighbouring slots from a random start (wrapping round),
-    /// as Redis's `dictGetSomeKeys` samples neighbouring buckets: one random jump, so one cache
-    /// miss, for a whole sample.
-    @inlinable public func sample<G: RandomNumberGenerator>(_ count: Int, using rng: inout G,
-                                                           _ visit: (Bytes, Value) -> Void) {
+    /// Visits up to `count` pairs in neighbouring slots from the slot `seed` picks (wrapping
+    /// round), as Redis's `dictGetSomeKeys` samples neighbouring buckets: one random jump, so
+    /// one cache miss, for a whole sample; `prefetchSample` can take that miss ahead of time.
+    @inlinable public func sample(_ count: Int, seed: UInt64, _ visit: (Bytes, Value) -> Void) {
         guard liveCount > 0 else { return }
         slots.withUnsafeBufferPointer { slots in
-            var slot = Int.random(in: 0..<slots.count, using: &rng)
+            var slot = Int(seed % UInt64(slots.count))
             var seen = 0
             for _ in 0..<slots.count {
                 if slots[slot] != nil {
@@ -225,6 +227,16 @@ public struct SlotMap<Value> {
                 }
                 slot = slot + 1 == slots.count ? 0 : slot + 1
             }
+        }
+    }
+
+    /// Starts loading the first slot `sample` with `seed` will read.
+    @inlinable public func prefetchSample(seed: UInt64) {
+        guard !slots.isEmpty else { return }
+        slots.withUnsafeBufferPointer {
+            let slot = UnsafeRawPointer($0.baseAddress! + Int(seed % UInt64($0.count)))
+            atoll_prefetch(slot)
+            atoll_prefetch(slot + (Self.slotBytes - 1))
         }
     }
 
