@@ -26,7 +26,8 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // The CPU's cache prefetch hint, which Swift has no spelling for.
         .target(name: "CPrefetch", path: "Sources/CPrefetch"),
-        // glibc's allocator controls (malloc.h), which the Glibc module does not import.
+        // glibc's allocator controls (malloc.h), which the Glibc module does not import, and the
+        // counting malloc wrapper that gives `used_memory`.
         .target(name: "CAllocator", path: "Sources/CAllocator"),
         // Databases, values and expiry. No protocol, no NIO, no file formats.
         .target(name: "AtollKeyspace", dependencies: [
@@ -45,7 +46,7 @@ let package = Package(
         // scripting and persistence layers reach it through the small state it keeps for them
         // (the script monitor, the append-only feed, the background jobs' outcome).
         .target(name: "AtollCore", dependencies: [
-            "AtollBytes", "AtollRESP", "AtollKeyspace", .product(name: "NIOCore", package: "swift-nio"),
+            "AtollBytes", "AtollRESP", "AtollKeyspace", "CAllocator", .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         // Redis's RDB encoding: values to bytes and back. Snapshots and the append-only base use
         // it, and so do the payloads of DUMP / RESTORE and FUNCTION DUMP / RESTORE.

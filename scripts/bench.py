@@ -7,11 +7,14 @@ Usage: scripts/bench.py [--atoll PATH] [--tests set,get,...] [--clients 50] [--r
                         [--pipeline 1,16] [--rounds 3] [--markdown]
                         [--command 'NAME=COMMAND ARGS...'] [--setup 'COMMAND ARGS...']
                         [--server-args '--appendonly yes --appendfsync always'] [--tls]
+                        [--keyspace 100000]
                         [--user NAME:PASSWORD [--user-rules '~key:* +@all']]
 --command benchmarks any command line (repeatable; redis-benchmark's __rand_int__ works);
 --setup runs a command on both servers first (repeatable), e.g. to SCRIPT LOAD a script.
 --server-args go to both servers (each works in its own temporary directory), e.g. to compare
-write throughput with the append-only file on.
+write throughput with the append-only file on, or with a memory limit.
+--keyspace sets how many distinct keys redis-benchmark's random keys come from (its -r), e.g.
+enough for a data set twice `--maxmemory` in the server arguments.
 --user runs redis-benchmark as that ACL user (`--user NAME -a PASSWORD`), created on both servers
 first with `ACL SETUSER NAME on >PASSWORD` and --user-rules (default `~key:* +@all`: every command,
 only the keys redis-benchmark's tests use), to measure the cost of ACL checks.
@@ -131,9 +134,9 @@ AUTH_ARGS: list = []
 TLS_CLIENT: list = []
 
 
-def run_benchmark(port, tests, clients, requests, pipeline, command=None):
+def run_benchmark(port, tests, clients, requests, pipeline, command=None, keyspace=100000):
     argv = [*PIN_CLIENT, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
-            "-n", str(requests), "-P", str(pipeline), "-r", "100000", "--csv", "-q", *AUTH_ARGS, *TLS_CLIENT]
+            "-n", str(requests), "-P", str(pipeline), "-r", str(keyspace), "--csv", "-q", *AUTH_ARGS, *TLS_CLIENT]
     argv += shlex.split(command) if command else ["-t", tests]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
     rows = list(csv.reader(io.StringIO(out)))
@@ -162,6 +165,8 @@ def main():
     ap.add_argument("--setup", action="append", default=[], help="command run on both servers before the runs")
     ap.add_argument("--user", help="NAME:PASSWORD of an ACL user to run redis-benchmark as (created on both servers)")
     ap.add_argument("--user-rules", default="~key:* +@all", help="the ACL rules of --user's user")
+    ap.add_argument("--keyspace", type=int, default=100000,
+                    help="redis-benchmark's -r: how many distinct keys __rand_int__ picks from")
     ap.add_argument("--pin", action="store_true",
                     help="pin both servers to CPU 0 and redis-benchmark to CPU 1 (taskset), the same for both")
     ap.add_argument("--tls", action="store_true", help="benchmark over TLS (certificates made for the run)")
@@ -205,7 +210,7 @@ def main():
                 for name, port, proc in (("redis", rport, redis), ("atoll", aport, atoll)):
                     for label, tests, command in runs:
                         before = server_cpu_seconds(proc.pid)
-                        results = run_benchmark(port, tests, args.clients, requests, pipeline, command)
+                        results = run_benchmark(port, tests, args.clients, requests, pipeline, command, args.keyspace)
                         spent = server_cpu_seconds(proc.pid) - before
                         for test, ops in results.items():
                             key = label if command else test

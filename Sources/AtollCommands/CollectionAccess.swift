@@ -18,27 +18,27 @@ extension CommandContext {
     @inlinable public mutating func readHash(_ key: Bytes) -> Typed<HashObject> {
         typed(lookupRead(key)) { if case .hash(let h) = $0 { return h } else { return nil } }
     }
-    /// For writes: no hit or miss counted, as in Redis's `lookupKeyWrite`.
+    /// For writes: no hit or miss counted, as in Redis's `lookupKeyWrite` (the access is stamped).
     @inlinable public mutating func writeHash(_ key: Bytes) -> Typed<HashObject> {
-        typed(lookup(key)) { if case .hash(let h) = $0 { return h } else { return nil } }
+        typed(lookupWrite(key)) { if case .hash(let h) = $0 { return h } else { return nil } }
     }
     @inlinable public mutating func readList(_ key: Bytes) -> Typed<ListObject> {
         typed(lookupRead(key)) { if case .list(let l) = $0 { return l } else { return nil } }
     }
     @inlinable public mutating func writeList(_ key: Bytes) -> Typed<ListObject> {
-        typed(lookup(key)) { if case .list(let l) = $0 { return l } else { return nil } }
+        typed(lookupWrite(key)) { if case .list(let l) = $0 { return l } else { return nil } }
     }
     @inlinable public mutating func readSet(_ key: Bytes) -> Typed<SetObject> {
         typed(lookupRead(key)) { if case .set(let s) = $0 { return s } else { return nil } }
     }
     @inlinable public mutating func writeSet(_ key: Bytes) -> Typed<SetObject> {
-        typed(lookup(key)) { if case .set(let s) = $0 { return s } else { return nil } }
+        typed(lookupWrite(key)) { if case .set(let s) = $0 { return s } else { return nil } }
     }
     @inlinable public mutating func readSortedSet(_ key: Bytes) -> Typed<SortedSetObject> {
         typed(lookupRead(key)) { if case .zset(let z) = $0 { return z } else { return nil } }
     }
     @inlinable public mutating func writeSortedSet(_ key: Bytes) -> Typed<SortedSetObject> {
-        typed(lookup(key)) { if case .zset(let z) = $0 { return z } else { return nil } }
+        typed(lookupWrite(key)) { if case .zset(let z) = $0 { return z } else { return nil } }
     }
 
     @inlinable func typed<T>(_ entry: Entry?, _ extract: (Value) -> T?) -> Typed<T> {
@@ -52,7 +52,7 @@ extension CommandContext {
     /// changed it; creating a key also tells blocked clients about it.
     /// (A key that did not exist is `new`, Redis's `dbAdd` event.)
     @inlinable public mutating func create(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry) {
-        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock))
+        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.accessClock.newEntry))
         if replaced == nil || replaced! != noExpiry { stored(key, replacedExpiry: replaced) }
         signalKeyReady(key, holding: value)
     }

@@ -226,7 +226,7 @@ enum DebugCommands {
                 value += [UInt8](repeating: 0, count: size - value.count)
             }
             c.keyspace.databases[db].store(key, Entry(value: size > 0 ? .string(Bytes(value)) : Value.encodedString(value),
-                                                      lastAccess: c.server.lruClock))
+                                                      lastAccess: c.server.accessClock.newEntry))
         }
         c.out.ok()
     }

@@ -22,7 +22,7 @@ enum DebugObject {
             return c.out.error("ERR no such key")
         }
         let serialized = RDBObjectWriter.serialize(entry.value).count - 1
-        let idle = c.server.lruClock &- entry.lastAccess
+        let idle = c.server.accessClock.idleSeconds(entry.lastAccess)
         // Redis's LRU clock is seconds in 24 bits.
         var line = "Value at:\(address(of: entry.value, key: c.args[2])) refcount:\(refcount(entry)) encoding:\(encodingName(entry))"
             + " serializedlength:\(serialized) lru:\(entry.lastAccess & 0xFF_FFFF) lru_seconds_idle:\(idle)"

@@ -31,7 +31,7 @@ enum DumpCommands {
         var absoluteTTL = false
         /// Seconds since the key was last used (IDLETIME), which OBJECT IDLETIME reports.
         var idleSeconds: Int64?
-        /// The LFU counter (FREQ): validated, and unused, since Atoll evicts nothing.
+        /// The LFU counter (FREQ), which a key restored under an LFU policy starts with.
         var frequency: Int64?
 
         /// Parses `c.args[4...]` as Redis does (IDLETIME and FREQ exclude each other); nil after
@@ -94,8 +94,14 @@ enum DumpCommands {
             }
             return c.out.ok()
         }
-        var lastAccess = c.server.lruClock
-        if let idle = options.idleSeconds { lastAccess &-= UInt32(truncatingIfNeeded: idle) }
+        // Redis's `objectSetLRUOrLFU`: FREQ counts under an LFU policy, IDLETIME under the others.
+        let clock = c.server.accessClock
+        var lastAccess = clock.newEntry
+        if clock.lfu, let frequency = options.frequency {
+            lastAccess = clock.minutes << 8 | UInt32(truncatingIfNeeded: frequency)
+        } else if !clock.lfu, let idle = options.idleSeconds {
+            lastAccess = clock.seconds &- UInt32(truncatingIfNeeded: idle)
+        }
         c.keyspace.databases[c.client.db].store(
             key, Entry(value: value, expireAt: ttl == 0 ? noExpiry : ttl, lastAccess: lastAccess))
         c.notify(.new, "new", key)

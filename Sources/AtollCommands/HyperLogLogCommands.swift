@@ -110,7 +110,7 @@ enum HyperLogLogCommands {
     /// kept, so that a change then happens in place): Redis's `isHLLObjectOrReply` check, and
     /// for a HyperLogLog its cached cardinality.
     static func peek(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> CachePeek {
-        guard let value = (forWriting ? c.lookup(key) : c.lookupRead(key))?.value else { return .missing }
+        guard let value = (forWriting ? c.lookupWrite(key) : c.lookupRead(key))?.value else { return .missing }
         switch value {
         case .string(let bytes):
             return bytes.withUnsafeBytes { raw in

@@ -1,9 +1,9 @@
 /// INFO's `# Memory` section: Redis 7.0.15's fields in its order. Atoll is built on glibc's
 /// malloc, not jemalloc, so the allocator figures are glibc's (see `MemoryFigures`); Atoll has
 /// one Lua interpreter for scripts and functions (`used_memory_vm_eval` is all of it), no
-/// replication, no cluster, no eviction, no defragmentation and no lazy freeing, whose fields
-/// are 0.
+/// replication, no cluster, no defragmentation and no lazy freeing, whose fields are 0.
 import AtollCore
+import AtollKeyspace
 import AtollLua
 import AtollScripting
 
@@ -13,7 +13,8 @@ extension InfoSections {
         let used = memory.used, rss = memory.resident
         let peak = max(server.stats.peakMemory, used)
         let clients = server.clients.values.reduce(0) { $0 + ClientFigures($1).totalBytes }
-        let aofBuffer = server.aof?.feed.bytes.count ?? 0
+        let aofBuffer = server.memoryNotCountedForEviction
+        let maxMemory = server.config.maxMemory
         let overhead = MemoryFigures.overhead(server, clients: clients, aofBuffer: aofBuffer)
         let startup = server.startupMemory
         let dataset = max(used - overhead, 0)
@@ -55,9 +56,9 @@ extension InfoSections {
                 "used_memory_functions:\(functions)",
                 "used_memory_scripts:\(scriptsEval + functions)",
                 "used_memory_scripts_human:\(humanBytes(scriptsEval + functions))",
-                "maxmemory:0",
-                "maxmemory_human:0B",
-                "maxmemory_policy:noeviction",
+                "maxmemory:\(maxMemory)",
+                "maxmemory_human:\(humanBytes(Int(clamping: maxMemory)))",
+                "maxmemory_policy:\(server.config.maxMemoryPolicy.rawValue)",
                 "allocator_frag_ratio:\(ratio(memory.active, used))",
                 "allocator_frag_bytes:\(memory.active - used)",
                 "allocator_rss_ratio:\(ratio(rss, memory.active))",

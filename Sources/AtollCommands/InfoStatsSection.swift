@@ -1,7 +1,7 @@
 /// INFO's `# Stats` section: Redis 7.0.15's fields in its order, then Atoll's own
 /// (`atoll_transactions_*`). The instantaneous rates are sampled by the background task (see
-/// `InstantaneousMetrics`); replication, eviction, defragmentation and threaded I/O, which Atoll
-/// does not have, count 0.
+/// `InstantaneousMetrics`); replication, client eviction, defragmentation and threaded I/O,
+/// which Atoll does not have, count 0.
 import AtollCore
 import AtollKeyspace
 
@@ -9,6 +9,8 @@ extension InfoSections {
     static func statsSection(_ server: ServerCore, _ keyspace: KeyspaceStats) -> [String] {
         let stats = server.stats
         let rates = server.instantaneous
+        let eviction = server.eviction
+        let currentExceeded = server.currentEvictionExceededMicros
         func kbps(_ series: InstantaneousMetrics.Series) -> String { format2(Double(series.rate) / 1024) }
         return ["# Stats",
                 "total_connections_received:\(stats.totalConnections)",
@@ -30,10 +32,10 @@ extension InfoSections {
                 "expired_stale_perc:\(format2(keyspace.expiredStaleFraction * 100))",
                 "expired_time_cap_reached_count:\(keyspace.expiredTimeCapReached)",
                 "expire_cycle_cpu_milliseconds:\(keyspace.expireCycleNanoseconds / 1_000_000)",
-                "evicted_keys:0",
+                "evicted_keys:\(eviction.evictedKeys)",
                 "evicted_clients:0",
-                "total_eviction_exceeded_time:0",
-                "current_eviction_exceeded_time:0",
+                "total_eviction_exceeded_time:\((eviction.totalExceededMicros + currentExceeded) / 1000)",
+                "current_eviction_exceeded_time:\(currentExceeded / 1000)",
                 "keyspace_hits:\(keyspace.keyspaceHits)",
                 "keyspace_misses:\(keyspace.keyspaceMisses)",
                 "pubsub_channels:\(server.pubsub.channels.count)",

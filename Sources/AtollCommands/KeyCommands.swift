@@ -132,7 +132,7 @@ enum KeyCommands {
         guard let entry = c.lookupRead(source) else { return c.out.integer(0) }
         if c.lookup(target, db: targetDB) != nil && !replace { return c.out.integer(0) }
         c.keyspace.databases[targetDB].store(target, Entry(value: entry.value.deepCopy(), expireAt: entry.expireAt,
-                                                           lastAccess: c.server.lruClock))
+                                                           lastAccess: c.server.accessClock.newEntry))
         // Redis deletes a replaced target first, so the copy is always a new key.
         c.notify(.new, "new", target, db: targetDB)
         c.modified(target, db: targetDB)
@@ -432,14 +432,23 @@ enum KeyCommands {
         c.out.integer(DebugObject.refcount(entry))
     }
 
+    /// Seconds since the key was last read or written, by the LRU clock; not kept under an LFU
+    /// policy. OBJECT itself does not count as an access.
     static func objectIdletime(_ c: inout CommandContext) {
         guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
-        c.out.integer(Int(c.server.lruClock &- entry.lastAccess))
+        guard !c.server.accessClock.lfu else {
+            return c.out.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        }
+        c.out.integer(Int(c.server.accessClock.idleSeconds(entry.lastAccess)))
     }
 
+    /// The key's LFU counter, decayed to now (without storing the decay); only under an LFU policy.
     static func objectFreq(_ c: inout CommandContext) {
-        guard c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) != nil else { return c.out.null() }
-        c.out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        guard let entry = c.keyspace.databases[c.client.db].peek(Bytes(c.args[2]), now: c.now) else { return c.out.null() }
+        guard c.server.accessClock.lfu else {
+            return c.out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        }
+        c.out.integer(Int(c.server.accessClock.frequency(entry.lastAccess)))
     }
 
     static func objectHelp(_ c: inout CommandContext) {

@@ -1,6 +1,7 @@
 /// The memory figures INFO's `# Memory` section reports, measured as Atoll can: `used_memory`
-/// is what glibc's allocator has handed out and not had back (`mallinfo2`, every arena; the
-/// resident size where that is not available), `allocator_active` what it holds from the
+/// is what the counting malloc wrapper counts in use less the key tables' free slots (see
+/// `ServerCore.usedMemory`, the figure `maxmemory` is compared with; the resident size where
+/// glibc is not there), `allocator_active` what it holds from the
 /// system, `allocator_resident` and `used_memory_rss` the process's resident size. The
 /// overhead is Atoll's own count: the memory at start, the clients' buffers, the append-only
 /// file's buffer and the key tables' entries.
@@ -25,12 +26,12 @@ struct MemoryFigures {
     let resident: Int
 
     /// Reads the allocator's and the system's figures now.
-    static func current() -> MemoryFigures {
+    static func current(_ server: ServerCore) -> MemoryFigures {
         var inUse: UInt64 = 0, held: UInt64 = 0
         atoll_allocator_usage(&inUse, &held)
         let resident = InfoSections.residentBytes()
         guard inUse > 0 else { return MemoryFigures(used: resident, active: resident, resident: resident) }
-        return MemoryFigures(used: Int(inUse), active: Int(held), resident: resident)
+        return MemoryFigures(used: server.usedMemory, active: Int(held), resident: resident)
     }
 
     /// The memory of the machine (INFO `total_system_memory`).
@@ -40,7 +41,7 @@ struct MemoryFigures {
 
     /// Used memory now, noted as the peak when it is one.
     static func noteUsed(_ server: ServerCore) -> MemoryFigures {
-        let figures = current()
+        let figures = current(server)
         if figures.used > server.stats.peakMemory { server.stats.peakMemory = figures.used }
         return figures
     }

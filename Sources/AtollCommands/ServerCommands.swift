@@ -363,9 +363,11 @@ enum ServerCommands {
         let wasAppendOnly = c.server.config.appendOnly
         // As in Redis, setting requirepass (even to its value) makes it the default user's only password.
         let passwordChanged = changes.contains { $0.parameter.name == "requirepass" }
+        let limitChanged = updated.maxMemory != c.server.config.maxMemory
         c.server.config = updated
         if passwordChanged { c.server.acl.setDefaultPassword(updated.requirePass) }
         c.server.acl.channelsByDefault = updated.aclChannelsByDefault
+        if limitChanged && c.server.maxMemory != 0 { c.server.maxMemoryChanged(now: c.now) }
         c.server.appendOnlyFile?.fsyncPolicy = updated.appendFsync
         if updated.appendOnly != wasAppendOnly {
             if updated.appendOnly {
@@ -386,6 +388,7 @@ enum ServerCommands {
         c.keyspace.stats = KeyspaceStats()
         c.server.slowlog.reset()
         c.server.resetCommandStatistics()
+        c.server.resetEvictionStatistics()
         c.out.ok()
     }
 

@@ -18,6 +18,6 @@ extension ServerCore {
 
     /// Notes the memory in use once the server is set up (INFO `used_memory_startup`).
     public func noteStartupMemory() {
-        startupMemory = MemoryFigures.current().used
+        startupMemory = MemoryFigures.current(self).used
     }
 }

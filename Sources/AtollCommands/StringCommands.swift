@@ -61,7 +61,7 @@ enum StringCommands {
     /// `forWriting`: Redis's `lookupKeyWrite` (APPEND, SETRANGE, INCRBYFLOAT), which counts no
     /// hit or miss and publishes no `keymiss`.
     static func lookupString(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> StringLookup {
-        guard let entry = forWriting ? c.lookup(key) : c.lookupRead(key) else { return .missing }
+        guard let entry = forWriting ? c.lookupWrite(key) : c.lookupRead(key) else { return .missing }
         switch entry.value {
         case .string, .int: return .found(entry)
         default: return .wrongType
@@ -346,7 +346,7 @@ enum StringCommands {
         let key = Bytes(c.args[1])
         // The common case, an existing integer, is changed in place with one lookup.
         var expired = 0
-        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, now: c.now, expired: &expired, touch: c.server.lruClock) { entry -> Increment in
+        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, now: c.now, expired: &expired, touch: c.touchClock) { entry -> Increment in
             let current: Int64
             switch entry.value {
             case .int(let n): current = n

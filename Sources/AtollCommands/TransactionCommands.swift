@@ -14,8 +14,8 @@ import AtollRESP
 enum TransactionCommands {
     static let commands: [CommandBinding] = [
         .init("multi", [.actsInsideMulti, .clientOnly], multi),
-        .init("exec", [.actsInsideMulti, .runsTransaction, .loggedThroughItsCommands], exec),
-        .init("discard", .actsInsideMulti, discard),
+        .init("exec", [.actsInsideMulti, .acceptedInMultiWhenOutOfMemory, .runsTransaction, .loggedThroughItsCommands], exec),
+        .init("discard", [.actsInsideMulti, .acceptedInMultiWhenOutOfMemory], discard),
         .init("watch", .actsInsideMulti, watch),
         .init("unwatch", unwatch),
     ]

@@ -101,9 +101,11 @@ extension ServerCore {
 }
 
 /// Redis's `scriptFlagsToCmdFlags`: a script that declares its flags has `write` unless it
-/// declares `no-writes`, and never `may_replicate` (what it does is then known).
-public func scriptCommandFlags(_ tableFlags: CommandFlags, declaringNoWrites noWrites: Bool) -> CommandFlags {
-    var flags = tableFlags.subtracting([.write, .mayReplicate])
+/// declares `no-writes`, `denyoom` unless it declares `no-writes` or `allow-oom`, and never
+/// `may_replicate` (what it does is then known).
+public func scriptCommandFlags(_ tableFlags: CommandFlags, declaringNoWrites noWrites: Bool, allowingOOM allowOOM: Bool) -> CommandFlags {
+    var flags = tableFlags.subtracting([.write, .denyoom, .mayReplicate])
     if !noWrites { flags.insert(.write) }
+    if !noWrites && !allowOOM { flags.insert(.denyoom) }
     return flags
 }

@@ -91,7 +91,7 @@ public struct CommandContext {
 
     /// Live entry for a key in the client's database, or in `db` (lazy expiry applies, and a
     /// key it deletes touches its watchers); `touch` also records the access time.
-    @inlinable public mutating func lookup(_ key: Bytes, db: Int? = nil, touch: UInt32? = nil) -> Entry? {
+    @inlinable public mutating func lookup(_ key: Bytes, db: Int? = nil, touch: AccessClock? = nil) -> Entry? {
         let db = db ?? client.db
         var expired = 0
         let entry = keyspace.databases[db].lookup(key, now: now, expired: &expired, touch: touch)
@@ -112,7 +112,7 @@ public struct CommandContext {
     /// Lookup for reading: counts hits and misses (a miss is the `keymiss` event) and
     /// refreshes the access time unless `touch` is false (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE).
     @inlinable public mutating func lookupRead(_ key: Bytes, touch: Bool = true) -> Entry? {
-        let entry = lookup(key, touch: client.noTouch || !touch ? nil : server.lruClock)
+        let entry = lookup(key, touch: client.noTouch || !touch ? nil : touchClock)
         if entry == nil {
             keyspace.stats.keyspaceMisses += 1
             notify(.keyMiss, "keymiss", key)
@@ -122,8 +122,26 @@ public struct CommandContext {
         return entry
     }
 
+    /// The clock a key's access is stamped with: under an LFU policy with a fresh random
+    /// number for the counter's increment.
+    @inlinable public var touchClock: AccessClock {
+        var clock = server.accessClock
+        if clock.lfu { clock.random = keyspace.rng.next() }
+        return clock
+    }
+
+    /// Lookup for a write (Redis's `lookupKeyWrite`): no hit or miss counted; the access is stamped.
+    @inlinable public mutating func lookupWrite(_ key: Bytes) -> Entry? {
+        lookup(key, touch: client.noTouch ? nil : touchClock)
+    }
+
+    /// Stores a string value, replacing whatever `key` held. Under an LFU policy a replaced
+    /// live key's counter carries over, touched once, as Redis's `setKey` looks the key up for
+    /// writing and `dbOverwrite` keeps the old object's stamp.
     @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry, raw: Bool = false) {
-        let replaced = keyspace.databases[client.db].store(key, Entry(value: value, expireAt: expireAt, lastAccess: server.lruClock, rawEncoding: raw))
+        let entry = Entry(value: value, expireAt: expireAt, lastAccess: server.accessClock.newEntry, rawEncoding: raw)
+        let inherit = server.accessClock.lfu && !client.noTouch ? touchClock : nil
+        let replaced = keyspace.databases[client.db].store(key, entry, inheritingAccess: inherit, now: now)
         if replaced == nil || replaced! != noExpiry { stored(key, replacedExpiry: replaced) }
         modified(key)
     }

@@ -120,6 +120,9 @@ public struct CommandBehaviour: OptionSet, Sendable {
     public static let namesChannels: CommandBehaviour = [.publishes, .subscribesChannels, .subscribesPatterns]
 
     /// A script command: EVAL, EVALSHA, FCALL and their read-only forms.
+    /// Not refused inside MULTI while memory is over `maxmemory` (EXEC, DISCARD, QUIT, RESET:
+    /// they end or leave the transaction; EXEC is still refused for a queued `denyoom` command).
+    public static let acceptedInMultiWhenOutOfMemory = CommandBehaviour(rawValue: 1 << 14)
     public static let script: CommandBehaviour = [.runsScript, .runsLua, .loggedThroughItsCommands]
 }
 

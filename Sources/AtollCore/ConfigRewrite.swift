@@ -75,7 +75,7 @@ extension ServerConfiguration {
         switch parameter.rewriteStyle {
         case .plain: return ["\(parameter.name) \(value)"]
         case .quoted: return ["\(parameter.name) \(Self.quoted(value))"]
-        case .memory: return ["\(parameter.name) \(Self.memoryText(Int(value) ?? 0))"]
+        case .memory: return ["\(parameter.name) \(Int(value).map(Self.memoryText) ?? value)"]  // past Int.max (maxmemory): as is
         case .saveRules:
             return saveRules.isEmpty ? ["save \"\""] : saveRules.map { "save \($0.seconds) \($0.changes)" }
         }

@@ -257,6 +257,8 @@ extension ServerCore {
             logAclDenial(denial, s, ctx.args, client: client, context: client.inTransaction ? .multi : .toplevel, now: ctx.now)
             return reject(&ctx, s, "NOPERM", denial.message(s))
         }
+        // Redis's maxmemory step comes before MISCONF; one test while no limit is set.
+        if maxMemory != 0 && refusedForMemory(spec, ctx) { return reject(&ctx, spec, "OOM", outOfMemoryMessage) }
         // The cheap tests first: the refusal text is only built when some disk error is set.
         if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
            let refusal = diskErrorRefusal {

@@ -31,7 +31,7 @@ public struct KeyspaceEventClass: OptionSet, Sendable {
     public static let zset = KeyspaceEventClass(rawValue: 1 << 7)
     /// `x`: a key expired (lazily or by the active cycle).
     public static let expired = KeyspaceEventClass(rawValue: 1 << 8)
-    /// `e`: a key evicted for maxmemory (Atoll has no eviction, so none are sent).
+    /// `e`: a key evicted for maxmemory.
     public static let evicted = KeyspaceEventClass(rawValue: 1 << 9)
     /// `t`: stream commands (Atoll has no streams).
     public static let stream = KeyspaceEventClass(rawValue: 1 << 10)

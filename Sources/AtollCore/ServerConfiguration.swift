@@ -86,6 +86,17 @@ public struct ServerConfiguration: Sendable {
     public var keyspaceEvents = KeyspaceEventSettings()
     /// `rename-command` directives, in order (see `CommandRenames.swift`); file and flags only.
     public var commandRenames: [CommandRename] = []
+    /// `maxmemory`: used memory (less what Redis does not count, see MaxMemory.swift) past which
+    /// keys are evicted by `maxMemoryPolicy`, or writes refused; 0 sets no limit.
+    public var maxMemory: UInt64 = 0
+    public var maxMemoryPolicy = EvictionPolicy.noeviction
+    /// Keys sampled per database for each eviction, and how long one command may spend
+    /// evicting (0–100, Redis's `maxmemory-eviction-tenacity`).
+    public var maxMemorySamples = 5
+    public var maxMemoryEvictionTenacity = 10
+    /// The LFU counter's growth and decay (see `AccessClock`).
+    public var lfuLogFactor = 10
+    public var lfuDecayTime = 1
 
     public init() {}
 }
@@ -209,22 +220,24 @@ public struct ConfigParameter: Sendable {
         })
     }
 
-    /// Atoll has no memory limit yet: `maxmemory` takes only 0 and `maxmemory-policy` only
-    /// `noeviction` (Redis's defaults), so that a configured limit is refused rather than
-    /// silently not enforced. Other valid Redis values get Atoll's own error.
+    /// `maxmemory` and the eviction settings (see MaxMemory.swift).
     static let memoryLimitParameters = [
-        ConfigParameter(name: "maxmemory", alias: nil, mutable: true, rewriteStyle: .memory, get: { _ in "0" }, set: { _, values in
+        ConfigParameter(name: "maxmemory", alias: nil, mutable: true, rewriteStyle: .memory, get: { String($0.maxMemory) }, set: { config, values in
             guard values.count == 1, let n = parseMemoryUnsigned(values[0]) else { return "argument must be a memory value" }
-            return n == 0 ? nil : "Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"
+            config.maxMemory = n
+            return nil
         }),
-        ConfigParameter(name: "maxmemory-policy", alias: nil, mutable: true, get: { _ in "noeviction" }, set: { _, values in
-            let policies = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
-                            "allkeys-random", "noeviction"]
-            guard values.count == 1, policies.contains(values[0].lowercased()) else {
-                return "argument(s) must be one of the following: \(policies.joined(separator: ", "))"
+        ConfigParameter(name: "maxmemory-policy", alias: nil, mutable: true, get: { $0.maxMemoryPolicy.rawValue }, set: { config, values in
+            guard values.count == 1, let policy = EvictionPolicy(rawValue: values[0].lowercased()) else {
+                return "argument(s) must be one of the following: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
             }
-            return values[0].lowercased() == "noeviction" ? nil : "Atoll does not implement eviction yet; only noeviction is accepted"
+            config.maxMemoryPolicy = policy
+            return nil
         }),
+        .integer("maxmemory-samples", min: 1, max: Int(Int32.max), \.maxMemorySamples),
+        .integer("maxmemory-eviction-tenacity", min: 0, max: 100, \.maxMemoryEvictionTenacity),
+        .integer("lfu-log-factor", min: 0, max: Int(Int32.max), \.lfuLogFactor),
+        .integer("lfu-decay-time", min: 0, max: Int(Int32.max), \.lfuDecayTime),
     ]
 
     public static let all: [ConfigParameter] = [

@@ -21,7 +21,7 @@ public final class ServerCore: @unchecked Sendable {
     // holder of the keyspace lock, never re-entrantly: the runtime check could find nothing and
     // cost ~8% of the server's CPU (perf, 2026-12-06). Keep new ones that way or leave them checked.
     // The attribute only counts in this module: what other modules read per command or batch
-    // (`config`, `stats`, `dirty`, `lruClock`: the command families, the server) goes through
+    // (`config`, `stats`, `dirty`, `accessClock`, `maxMemory`: the command families, the server) goes through
     // inlinable accessors, whose access stays unchecked.
     @exclusivity(unchecked) @usableFromInline var storedConfig: ServerConfiguration
     @inlinable public var config: ServerConfiguration {
@@ -30,6 +30,7 @@ public final class ServerCore: @unchecked Sendable {
             defer {
                 storedKeyspaceEventMask = storedConfig.keyspaceEvents.enabled.rawValue
                 storedLatencyTracking = storedConfig.latencyTracking
+                followMemorySettings()
             }
             yield &storedConfig
         }
@@ -102,12 +103,21 @@ public final class ServerCore: @unchecked Sendable {
     public let runID: String
     /// Set by SHUTDOWN; the server stops when it is called.
     public var shutdownHandler: (@Sendable () -> Void)?
-    @exclusivity(unchecked) @usableFromInline var storedLRUClock: UInt32 = 0
-    /// Seconds clock for access times (OBJECT IDLETIME), refreshed per command batch.
+    @exclusivity(unchecked) @usableFromInline var storedAccessClock = AccessClock()
+    /// How keys are stamped when created and read (see `AccessClock`): the LRU clock, and the
+    /// LFU settings, which follow the configuration.
+    @inlinable public var accessClock: AccessClock { storedAccessClock }
+    /// Seconds clock for access times (OBJECT IDLETIME), refreshed by the background task.
     @inlinable public var lruClock: UInt32 {
-        _read { yield storedLRUClock }
-        _modify { yield &storedLRUClock }
+        _read { yield storedAccessClock.seconds }
+        _modify { yield &storedAccessClock.seconds }
     }
+    /// `maxmemory`, kept beside the configuration like the event mask: tested before every
+    /// command (0: no limit).
+    @exclusivity(unchecked) @usableFromInline var storedMaxMemory = 0
+    @inlinable public var maxMemory: Int { storedMaxMemory }
+    /// Eviction's state and counters (see MaxMemory.swift).
+    @exclusivity(unchecked) public internal(set) var eviction = EvictionState()
     /// The append-only file, when `appendonly` is on: commands record their effects in its
     /// feed. AtollPersistence's `AppendOnlyFile` is the one kind (`appendOnlyFile` there).
     @exclusivity(unchecked) public var aof: AppendOnlyLog?
@@ -154,6 +164,7 @@ public final class ServerCore: @unchecked Sendable {
         self.storedConfig = config
         self.storedKeyspaceEventMask = config.keyspaceEvents.enabled.rawValue
         self.storedLatencyTracking = config.latencyTracking
+        self.storedMaxMemory = Int(clamping: config.maxMemory)
         self.keyspace = Keyspace(databaseCount: config.databases)
         self.acl = AccessControl(channelsByDefault: config.aclChannelsByDefault,
                                  requirePass: config.requirePass)
@@ -162,6 +173,7 @@ public final class ServerCore: @unchecked Sendable {
         self.lastSave = now / 1000
         self.runID = randomHex40()
         self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
+        followMemorySettings()
     }
 
     // MARK: - Clients

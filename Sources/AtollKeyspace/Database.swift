@@ -28,9 +28,9 @@ public struct Database: Sendable {
         lookup(key, now: now, expired: &expired, touch: nil)
     }
 
-    /// As `lookup`, also setting the entry's access clock when `touch` is given; one hash lookup.
+    /// As `lookup`, also stamping the access on the entry when `touch` is given; one hash lookup.
     @inlinable
-    public mutating func lookup(_ key: Bytes, now: Int64, expired: inout Int, touch: UInt32?) -> Entry? {
+    public mutating func lookup(_ key: Bytes, now: Int64, expired: inout Int, touch: AccessClock?) -> Entry? {
         var wasExpired = false
         let found = storage.access(key) { entry -> (keep: Bool, result: Entry?) in
             if entry.expireAt != noExpiry && now > entry.expireAt {
@@ -38,7 +38,7 @@ public struct Database: Sendable {
                 wasExpired = true
                 return (false, nil)
             }
-            if let touch { entry.lastAccess = touch }
+            if let touch { entry.lastAccess = touch.touched(entry.lastAccess) }
             return (true, entry)
         }
         if wasExpired {
@@ -52,7 +52,7 @@ public struct Database: Sendable {
     /// counted in `expired`). `body` must not change `expireAt`. Returns nil when there is
     /// no live entry.
     @inlinable
-    public mutating func modifyLive<R>(_ key: Bytes, now: Int64, expired: inout Int, touch: UInt32,
+    public mutating func modifyLive<R>(_ key: Bytes, now: Int64, expired: inout Int, touch: AccessClock,
                                        _ body: (inout Entry) -> R) -> R? {
         var wasExpired = false
         let result = storage.access(key) { entry -> (keep: Bool, result: R?) in
@@ -61,7 +61,7 @@ public struct Database: Sendable {
                 wasExpired = true
                 return (false, nil)
             }
-            entry.lastAccess = touch
+            entry.lastAccess = touch.touched(entry.lastAccess)
             return (true, body(&entry))
         }
         if wasExpired {
@@ -85,9 +85,15 @@ public struct Database: Sendable {
     /// Stores `entry` under `key`, replacing anything there, and keeps the TTL index right.
     /// Returns the expiry of the entry it replaced (`noExpiry` if it had none), nil when the
     /// key was absent: the caller tells a new key, and a replaced expired one, from that.
+    /// With `inheritingAccess`, a replaced entry still live at `now` passes its access stamp
+    /// on, touched by that clock (LFU keeps a key's counter across overwrites).
     @inlinable @discardableResult
-    public mutating func store(_ key: Bytes, _ entry: Entry) -> Int64? {
-        let previousExpiry = storage.replace(key, entry).map { $0.expireAt }
+    public mutating func store(_ key: Bytes, _ entry: Entry, inheritingAccess clock: AccessClock? = nil, now: Int64 = 0) -> Int64? {
+        let previous = storage.replace(key, entry)
+        if let clock, let previous, previous.expireAt == noExpiry || now <= previous.expireAt {
+            storage.modify(key) { $0.lastAccess = clock.touched(previous.lastAccess) }
+        }
+        let previousExpiry = previous.map { $0.expireAt }
         let wasVolatile = previousExpiry.map { $0 != noExpiry } ?? false
         let isVolatile = entry.expireAt != noExpiry
         if isVolatile && !wasVolatile {

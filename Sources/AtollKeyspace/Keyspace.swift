@@ -28,6 +28,12 @@ public final class Keyspace: @unchecked Sendable {
     public var rng = FastRandom()
     /// Each database's estimated average TTL (see `averageTTL`).
     private var averageTTLs: [Int64] = []
+    /// The best eviction candidates sampled so far (see EvictionPool.swift).
+    var evictionPool = EvictionPool()
+    /// The database the random eviction policies took a key from last.
+    var nextEvictionDB = 0
+    /// Where each database's next eviction sample starts (see `populatePool`).
+    var sampleSeeds: [UInt64] = []
 
     public init(databaseCount: Int = 16) {
         storedDatabases = Array(repeating: Database(), count: max(1, databaseCount))
@@ -81,8 +87,18 @@ public final class Keyspace: @unchecked Sendable {
         db < averageTTLs.count && databases[db].expiresCount > 0 ? averageTTLs[db] : 0
     }
 
+    /// The bytes of the key tables' free slots, which the next keys will take without allocating.
+    public var reusableTableBytes: Int {
+        var bytes = 0
+        for db in storedDatabases.indices {
+            bytes += storedDatabases[db].storage.freeSlotBytes + storedDatabases[db].volatile.freeSlotBytes
+        }
+        return bytes
+    }
+
     public func flushAll() {
         for i in databases.indices { databases[i].removeAll() }
+        evictionPool.removeAll()
     }
 }
 

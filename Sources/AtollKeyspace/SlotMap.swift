@@ -190,6 +190,12 @@ public struct SlotMap<Value> {
         liveCount = 0
     }
 
+    /// The bytes of one slot in the slot array.
+    @inlinable public static var slotBytes: Int { MemoryLayout<Slot?>.stride }
+
+    /// The bytes of the slots freed and waiting for a new key.
+    @inlinable public var freeSlotBytes: Int { freeSlots.count * Self.slotBytes }
+
     /// The key in `slot`, if that slot is in use.
     @inlinable public func key(atSlot slot: Int) -> Bytes? {
         slot < slots.count ? slots[slot]?.key : nil
@@ -197,13 +203,53 @@ public struct SlotMap<Value> {
 
     /// A random key: random probes first, then a walk from a random start.
     @inlinable public func randomKey<G: RandomNumberGenerator>(using rng: inout G) -> Bytes? {
+        randomSlot(using: &rng).map { slots[$0].unsafelyUnwrapped.key }
+    }
+
+    /// A random pair, found as `randomKey` finds its key.
+    @inlinable public func randomElement<G: RandomNumberGenerator>(using rng: inout G) -> (key: Bytes, value: Value)? {
+        randomSlot(using: &rng).map { (slots[$0].unsafelyUnwrapped.key, slots[$0].unsafelyUnwrapped.value) }
+    }
+
+    /// Visits up to `count` pairs in neighbouring slots from the slot `seed` picks (wrapping
+    /// round), as Redis's `dictGetSomeKeys` samples neighbouring buckets: one random jump, so
+    /// one cache miss, for a whole sample; `prefetchSample` can take that miss ahead of time.
+    @inlinable public func sample(_ count: Int, seed: UInt64, _ visit: (Bytes, Value) -> Void) {
+        guard liveCount > 0 else { return }
+        slots.withUnsafeBufferPointer { slots in
+            var slot = Int(seed % UInt64(slots.count))
+            var seen = 0
+            for _ in 0..<slots.count {
+                if slots[slot] != nil {
+                    visit(slots[slot].unsafelyUnwrapped.key, slots[slot].unsafelyUnwrapped.value)
+                    seen += 1
+                    if seen == count { return }
+                }
+                slot = slot + 1 == slots.count ? 0 : slot + 1
+            }
+        }
+    }
+
+    /// Starts loading the first slot `sample` with `seed` will read.
+    @inlinable public func prefetchSample(seed: UInt64) {
+        guard !slots.isEmpty else { return }
+        slots.withUnsafeBufferPointer {
+            let slot = UnsafeRawPointer($0.baseAddress! + Int(seed % UInt64($0.count)))
+            atoll_prefetch(slot)
+            atoll_prefetch(slot + (Self.slotBytes - 1))
+        }
+    }
+
+    /// A random slot in use: random probes first, then a walk from a random start.
+    @inlinable func randomSlot<G: RandomNumberGenerator>(using rng: inout G) -> Int? {
         guard liveCount > 0 else { return nil }
         for _ in 0..<16 {
-            if let slot = slots[Int.random(in: 0..<slots.count, using: &rng)] { return slot.key }
+            let slot = Int.random(in: 0..<slots.count, using: &rng)
+            if slots[slot] != nil { return slot }
         }
         let start = Int.random(in: 0..<slots.count, using: &rng)
-        for offset in 0..<slots.count {
-            if let slot = slots[(start + offset) % slots.count] { return slot.key }
+        for offset in 0..<slots.count where slots[(start + offset) % slots.count] != nil {
+            return (start + offset) % slots.count
         }
         return nil
     }

@@ -25,6 +25,7 @@ public struct LuaFunction: Sendable {
     /// The callback, in the Lua registry.
     let ref: Int32
     public var noWrites: Bool { flags.contains("no-writes") }
+    public var allowOOM: Bool { flags.contains("allow-oom") }
 }
 
 /// The flags a function may declare.

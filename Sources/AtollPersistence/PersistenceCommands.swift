@@ -161,7 +161,7 @@ public enum PersistenceCommands {
             guard key.db < server.keyspace.databases.count else { continue }
             guard keepExpired || key.expireAt == noExpiry || key.expireAt > now else { continue }
             server.keyspace.databases[key.db].store(key.key, Entry(value: key.value, expireAt: key.expireAt,
-                                                                   lastAccess: server.lruClock))
+                                                                   lastAccess: server.accessClock.newEntry))
             loaded += 1
         }
         return loaded

@@ -31,7 +31,7 @@ package enum FunctionCommands {
         guard let function = server.scripting.engine.functions[String(decoding: args[1], as: UTF8.self).lowercased()] else {
             return nil
         }
-        return scriptCommandFlags(tableFlags, declaringNoWrites: function.noWrites)
+        return scriptCommandFlags(tableFlags, declaringNoWrites: function.noWrites, allowingOOM: function.allowOOM)
     }
 
     static func fcall(_ c: inout CommandContext) { call(&c, readOnly: false) }
@@ -50,7 +50,7 @@ package enum FunctionCommands {
         }
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
-        scripting.run(&c, isFunction: true, readOnly: readOnly || function.noWrites) { run, out in
+        scripting.run(&c, isFunction: true, readOnly: readOnly || function.noWrites, allowOOM: function.allowOOM) { run, out in
             scripting.engine.call(function, keys: args[3..<keyEnd], args: args[keyEnd...], host: run, out: &out)
         }
     }

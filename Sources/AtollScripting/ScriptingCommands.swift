@@ -35,14 +35,14 @@ package enum ScriptingCommands {
     /// command's when it has none (or a shebang EVAL will refuse).
     static let bodyFlags: FlagsResolver = { _, tableFlags, args in
         guard case .success(let flags) = ScriptFlags.parse(args[1]), flags.hasShebang else { return nil }
-        return scriptCommandFlags(tableFlags, declaringNoWrites: flags.noWrites)
+        return scriptCommandFlags(tableFlags, declaringNoWrites: flags.noWrites, allowingOOM: flags.allowOOM)
     }
 
     /// The same for a script given by its SHA, when the cache has it.
     static let cachedFlags: FlagsResolver = { server, tableFlags, args in
         let found = server.scripting.remembered(args[1])
         guard found.script != nil, found.flags.hasShebang else { return nil }
-        return scriptCommandFlags(tableFlags, declaringNoWrites: found.flags.noWrites)
+        return scriptCommandFlags(tableFlags, declaringNoWrites: found.flags.noWrites, allowingOOM: found.flags.allowOOM)
     }
 
     private static func evalGeneric(_ c: inout CommandContext, bySHA: Bool, readOnly: Bool) {
@@ -82,7 +82,7 @@ package enum ScriptingCommands {
         }
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
-        scripting.run(&c, isFunction: false, readOnly: readOnly || flags.noWrites) { run, out in
+        scripting.run(&c, isFunction: false, readOnly: readOnly || flags.noWrites, allowOOM: flags.allowOOM) { run, out in
             engine.run(sha, script, keys: args[3..<keyEnd], argv: args[keyEnd...], host: run, out: &out)
         }
     }
@@ -220,6 +220,11 @@ final class ScriptRun: LuaHost {
     /// The script client commands run as.
     let client: ClientSession
     @exclusivity(unchecked) private(set) var readOnly = false
+    /// The script declared `allow-oom`: its writes are not refused when memory is over the limit.
+    @exclusivity(unchecked) private var allowOOM = false
+    /// The script has run a write (Redis's SCRIPT_WRITE_DIRTY): it may not be stopped half-way
+    /// for memory any more.
+    @exclusivity(unchecked) private var wrote = false
     /// The calling command's time: every command the script calls sees the same clock.
     @exclusivity(unchecked) private(set) var now: Int64 = 0
     /// The client that runs the script: its ACL user is checked for every call, and its
@@ -232,13 +237,15 @@ final class ScriptRun: LuaHost {
         context = CommandContext(out: ReplyWriter(buffer: ByteBuffer()), client: client, server: server)
     }
 
-    func prepare(caller: ClientSession, readOnly: Bool, now: Int64) {
+    func prepare(caller: ClientSession, readOnly: Bool, allowOOM: Bool, now: Int64) {
         self.caller = caller
         // Commands that look at their user themselves (SORT's BY and GET) see the caller's.
         client.user = caller.user
         client.db = caller.db
         client.resp3 = false
         self.readOnly = readOnly
+        self.allowOOM = allowOOM
+        wrote = false
         self.now = now
     }
 
@@ -262,6 +269,14 @@ final class ScriptRun: LuaHost {
         if spec.flags.contains(.write) {
             if readOnly { return refuse(spec, "-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
             if let refusal = server.diskErrorRefusal { return refuse(spec, error: "MISCONF \(refusal)", reply) }
+        }
+        // Redis's `scriptVerifyOOM`: over the limit when the script started, its first write refused.
+        if server.maxMemory != 0 && !allowOOM && !wrote && server.eviction.outOfMemoryAtCommandStart
+            && spec.flags.contains(.denyoom) {
+            return refuse(spec, "-OOM command not allowed when used memory > 'maxmemory'.\r\n", reply)
+        }
+        if spec.flags.contains(.write) {
+            wrote = true
             server.scripting.monitor.scriptWrote()
         }
         context.reset(args: args, command: spec, now: now, resp3: resp3)

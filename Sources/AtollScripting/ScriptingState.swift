@@ -33,13 +33,14 @@ public final class ScriptingState: @unchecked Sendable {
     /// Runs a script or function (`body`) as the current script, which BUSY and SCRIPT KILL
     /// (FUNCTION KILL for a function) see. The start and end times are shared with the
     /// dispatcher's (see `CommandContext.scriptStartedMicros`).
-    func run(_ c: inout CommandContext, isFunction: Bool, readOnly: Bool, _ body: (ScriptRun, inout ReplyWriter) -> Void) {
+    func run(_ c: inout CommandContext, isFunction: Bool, readOnly: Bool, allowOOM: Bool,
+             _ body: (ScriptRun, inout ReplyWriter) -> Void) {
         if currentRun == nil { currentRun = ScriptRun(server: c.server, client: client) }
         let run = currentRun!
         let timedByDispatcher = c.scriptStartedMicros != 0
         let started = timedByDispatcher ? c.scriptStartedMicros : monotonicMicros()
         c.scriptStartedMicros = 0
-        run.prepare(caller: c.client, readOnly: readOnly, now: c.now)
+        run.prepare(caller: c.client, readOnly: readOnly, allowOOM: allowOOM, now: c.now)
         monitor.scriptStarted(now: started, thresholdMillis: c.server.config.busyReplyThreshold, isFunction: isFunction)
         body(run, &c.out)
         run.finish()

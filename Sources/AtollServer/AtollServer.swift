@@ -173,15 +173,11 @@ public final class AtollServer: @unchecked Sendable {
                     let budget = UInt64(1_000_000_000 / max(core.config.hz, 1) / 4)
                     let keyspace = core.keyspace
                     keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos) { db, key in
-                        core.watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
-                        if core.tracking.isActive { core.invalidate(key, writer: nil) }
-                        if let aof = core.aof {
-                            aof.feed.add(db: db, [AppendOnlyFeed.del, key.array])
-                            aof.feed.commit()
-                        }
-                        core.publishKeyspaceEvent(.expired, "expired", key, db: db, now: now)
+                        core.removedByServer(key, db: db, .expired, "expired", now: now)
                     }
                 }
+                // An eviction cut short by its time limit goes on here (Redis's evictionTimeProc).
+                if core.eviction.unfinished && core.maxMemory != 0 { core.performEvictions(now: now) }
                 if core.tracking.isActive { core.limitTrackingTable() }
                 core.broadcastInvalidations()
                 core.sampleStatistics(nowMillis: now, everySecond: checkTimeouts)

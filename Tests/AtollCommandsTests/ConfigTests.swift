@@ -331,22 +331,34 @@ import Testing
 }
 
 @Suite struct MemoryLimitConfigTests {
-    @Test func onlyNoLimitAndNoevictionAreAccepted() throws {
+    @Test func theLimitAndPolicyAreSetReadAndShown() throws {
         let h = Harness()
         #expect(h.run("CONFIG", "GET", "maxmemory") == array(bulk("maxmemory"), bulk("0")))
-        #expect(h.run("CONFIG", "GET", "maxmemory-policy") == array(bulk("maxmemory-policy"), bulk("noeviction")))
-        #expect(h.run("CONFIG", "SET", "maxmemory", "0mb", "maxmemory-policy", "NOEVICTION") == ok)
-        #expect(h.run("CONFIG", "SET", "maxmemory", "1mb")
-                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - Atoll does not implement maxmemory yet; only 0 (no limit) is accepted"))
+        #expect(h.run("CONFIG", "SET", "maxmemory", "1gb", "maxmemory-policy", "ALLKEYS-LFU") == ok)
+        #expect(h.run("CONFIG", "GET", "maxmemory") == array(bulk("maxmemory"), bulk("1073741824")))
+        #expect(h.run("CONFIG", "GET", "maxmemory-policy") == array(bulk("maxmemory-policy"), bulk("allkeys-lfu")))
         #expect(h.run("CONFIG", "SET", "maxmemory", "-1")
                 == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"))
-        #expect(h.run("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
-                == err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Atoll does not implement eviction yet; only noeviction is accepted"))
-        #expect(h.run("CONFIG", "GET", "maxmemory") == array(bulk("maxmemory"), bulk("0")))
         let info = h.run("INFO", "memory")
-        #expect(info.contains("maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n"))
+        #expect(info.contains("maxmemory:1073741824\r\nmaxmemory_human:1.00G\r\nmaxmemory_policy:allkeys-lfu\r\n"))
         var config = ServerConfiguration()
-        try config.load("maxmemory 0\nmaxmemory-policy noeviction\n")
-        #expect(throws: ConfigError.self) { try config.load("maxmemory 100mb") }
+        try config.load("maxmemory 100mb\nmaxmemory-policy volatile-ttl\nmaxmemory-samples 9\nlfu-decay-time 0\n")
+        #expect(config.maxMemory == 100 << 20 && config.maxMemoryPolicy == .volatileTTL)
+        #expect(config.maxMemorySamples == 9 && config.lfuDecayTime == 0)
+        #expect(throws: ConfigError.self) { try config.load("maxmemory-policy lru") }
+    }
+
+    @Test func overTheLimitWritesAreRefusedAndReadsServed() {
+        let h = Harness()
+        #expect(h.run("SET", "k", "v") == ok)
+        #expect(h.run("CONFIG", "SET", "maxmemory", "1") == ok)
+        #expect(h.run("SET", "k", "w") == err("OOM command not allowed when used memory > 'maxmemory'."))
+        #expect(h.run("GET", "k") == bulk("v"))
+        #expect(h.run("CONFIG", "SET", "maxmemory-policy", "allkeys-random") == ok)
+        // Every key is evicted, and still memory is over one byte: the write is refused.
+        #expect(h.run("SET", "k2", "w") == err("OOM command not allowed when used memory > 'maxmemory'."))
+        #expect(h.run("EXISTS", "k") == int(0))
+        #expect(h.run("INFO", "stats").contains("\r\nevicted_keys:1\r\n"))
+        #expect(h.run("CONFIG", "SET", "maxmemory", "0") == ok)
     }
 }

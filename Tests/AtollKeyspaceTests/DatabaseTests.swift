@@ -116,12 +116,14 @@ private func str(_ s: String) -> Value { .string(Bytes(Array(s.utf8))) }
     @Test func lookupWithTouchSetsAccessTime() {
         var db = Database()
         var expired = 0
+        var clock = AccessClock()
+        clock.seconds = 42
         db.store(key("a"), Entry(value: .int(1), lastAccess: 5))
-        _ = db.lookup(key("a"), now: 0, expired: &expired, touch: 42)
+        _ = db.lookup(key("a"), now: 0, expired: &expired, touch: clock)
         #expect(db.table[key("a")]?.lastAccess == 42)
         _ = db.lookup(key("a"), now: 0, expired: &expired)
         #expect(db.table[key("a")]?.lastAccess == 42)
-        #expect(db.lookup(key("missing"), now: 0, expired: &expired, touch: 42) == nil)
+        #expect(db.lookup(key("missing"), now: 0, expired: &expired, touch: clock) == nil)
         #expect(db.count == 1)
     }
 

@@ -15,4 +15,10 @@ int atoll_allocator_trim(void);
 /// arenas and mapped blocks). Both 0 elsewhere.
 void atoll_allocator_usage(unsigned long long *in_use, unsigned long long *held);
 
+/// The bytes in use in blocks from malloc and its siblings, counted by their usable size as
+/// they are handed out and freed (see counting_malloc.c): the process's `used_memory`.
+/// Cheap enough to read before every command. -1 where the counting wrapper is not built
+/// (not glibc).
+long long atoll_allocator_counted_bytes(void);
+
 #endif
