@@ -3,7 +3,8 @@
 the LFU ones the frequently read keys, the volatile ones never evict a key without a TTL (and
 refuse writes once only those are left), volatile-ttl evicts the shortest TTLs first,
 noeviction refuses writes; throughout, used_memory stays within maxmemory plus a small margin,
-and evicted_keys and the `evicted` keyspace event account for every key that went.
+and evicted_keys and the `evicted` keyspace event account for every key that went; an
+eviction cut short by `maxmemory-eviction-tenacity` goes on in the background.
 """
 
 from __future__ import annotations
