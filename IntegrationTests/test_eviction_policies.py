@@ -3,7 +3,8 @@
 the LFU ones the frequently read keys, the volatile ones never evict a key without a TTL (and
 refuse writes once only those are left), volatile-ttl evicts the shortest TTLs first,
 noeviction refuses writes; throughout, used_memory stays within maxmemory plus a small margin,
-and evicted_keys and the `evicted` keyspace event account for every key that went.
+and evicted_keys and the `evicted` keyspace event account for every key that went; an
+eviction cut short by `maxmemory-eviction-tenacity` goes on in the background.
 """
 
 from __future__ import annotations
@@ -235,5 +236,26 @@ def test_evicted_keys_are_published_as_events():
             gone.add(message[2])
         assert len(gone) == evicted
         assert int(resp.parse(c.command("EXISTS", *gone))) == 0
+        sub.close()
+        c.close()
+
+
+def test_eviction_cut_short_by_its_time_limit_goes_on_in_the_background():
+    """With maxmemory-eviction-tenacity 0 an eviction pass stops after its first 16 keys;
+    the background task goes on (16 keys a tick) while no client sends anything, which the
+    `evicted` events show."""
+    with spawn("atoll", "--maxmemory-policy", "allkeys-random", "--maxmemory-eviction-tenacity", "0",
+               "--notify-keyspace-events", "Ee") as a:
+        c = a.connect()
+        write(c, "k", keys_for(1))
+        sub = a.connect()
+        assert sub.command("SUBSCRIBE", "__keyevent@0__:evicted").startswith(b"*3\r\n")
+        assert c.command("CONFIG", "SET", "maxmemory", str(used(c) // 2)) == b"+OK\r\n"
+        # CONFIG SET evicted 16 keys at once; three more ticks' worth come with no command sent.
+        for _ in range(64):
+            message = resp.parse(sub.read_reply())
+            assert message[:2] == [b"message", b"__keyevent@0__:evicted"]
+        assert c.command("CONFIG", "SET", "maxmemory", "0") == b"+OK\r\n"
+        assert int(info_field(c, "stats", "evicted_keys")) >= 64
         sub.close()
         c.close()

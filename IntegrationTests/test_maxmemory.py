@@ -3,7 +3,7 @@
 ``lfu-log-factor`` and ``lfu-decay-time`` (ranges, errors, INFO's fields); the OOM error of a
 server over its limit with ``noeviction`` for plain commands, inside MULTI/EXEC, in scripts
 (with and without a shebang and its flags) and functions; OBJECT IDLETIME and OBJECT FREQ
-under LRU and LFU policies.
+under LRU and LFU policies; and used_memory not creeping up as clients come and go.
 """
 
 from __future__ import annotations
@@ -208,4 +208,27 @@ def test_a_key_read_recently_is_idle_for_less_time():
         assert c.command("GET", "read") == b"$1\r\n1\r\n"
         assert int(resp.parse(c.command("OBJECT", "IDLETIME", "read"))) == 0
         assert int(resp.parse(c.command("OBJECT", "IDLETIME", "unread"))) >= 2
+        c.close()
+
+
+def test_closed_connections_leave_no_memory_behind():
+    """used_memory, which maxmemory compares, must not creep up as clients come and go (each
+    closed connection once left its handler and channel behind, some 5 KB)."""
+    with spawn("atoll") as a:
+        c = a.connect()
+
+        def churn(n):
+            for _ in range(n):
+                with a.connect() as other:
+                    assert other.command("PING") == b"+PONG\r\n"
+            assert a.wait_clients(c, 1) == 1
+
+        def used():
+            text = resp.parse(c.command("INFO", "memory")).decode()
+            return int(next(line for line in text.splitlines() if line.startswith("used_memory:")).split(":")[1])
+
+        churn(100)  # first connections warm caches that stay
+        before = used()
+        churn(300)
+        assert used() - before < 300 * 1024
         c.close()

@@ -203,12 +203,15 @@ public struct SlotMap<Value> {
 
     /// A random key: random probes first, then a walk from a random start.
     @inlinable public func randomKey<G: RandomNumberGenerator>(using rng: inout G) -> Bytes? {
-        randomSlot(using: &rng).map { slots[$0].unsafelyUnwrapped.key }
-    }
-
-    /// A random pair, found as `randomKey` finds its key.
-    @inlinable public func randomElement<G: RandomNumberGenerator>(using rng: inout G) -> (key: Bytes, value: Value)? {
-        randomSlot(using: &rng).map { (slots[$0].unsafelyUnwrapped.key, slots[$0].unsafelyUnwrapped.value) }
+        guard liveCount > 0 else { return nil }
+        for _ in 0..<16 {
+            if let slot = slots[Int.random(in: 0..<slots.count, using: &rng)] { return slot.key }
+        }
+        let start = Int.random(in: 0..<slots.count, using: &rng)
+        for offset in 0..<slots.count {
+            if let slot = slots[(start + offset) % slots.count] { return slot.key }
+        }
+        return nil
     }
 
     /// Visits up to `count` pairs in neighbouring slots from the slot `seed` picks (wrapping
@@ -238,20 +241,6 @@ public struct SlotMap<Value> {
             atoll_prefetch(slot)
             atoll_prefetch(slot + (Self.slotBytes - 1))
         }
-    }
-
-    /// A random slot in use: random probes first, then a walk from a random start.
-    @inlinable func randomSlot<G: RandomNumberGenerator>(using rng: inout G) -> Int? {
-        guard liveCount > 0 else { return nil }
-        for _ in 0..<16 {
-            let slot = Int.random(in: 0..<slots.count, using: &rng)
-            if slots[slot] != nil { return slot }
-        }
-        let start = Int.random(in: 0..<slots.count, using: &rng)
-        for offset in 0..<slots.count where slots[(start + offset) % slots.count] != nil {
-            return (start + offset) % slots.count
-        }
-        return nil
     }
 
     /// Visits slots from `cursor` until `count` keys were seen or the end is reached.

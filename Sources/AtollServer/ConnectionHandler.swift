@@ -112,6 +112,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// The pipeline is gone: the connection object goes too. It holds this handler's context,
+    /// which holds this handler: kept, the three would keep each other (and the channel) alive,
+    /// some 4–6 KB for every connection ever closed.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        connection = nil
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         timeoutTask = nil
