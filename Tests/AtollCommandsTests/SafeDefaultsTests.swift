@@ -26,7 +26,8 @@ import Testing
         let core = ServerCore(config: config)
         let remote = core.makeSession(address: "127.0.0.2:4000", localAddress: "127.0.0.1:6379", now: 0, connection: nil)
         #expect(!core.refusedByProtectedMode(remote))
-        core.config.requirePass = ""
+        // What CONFIG SET requirepass "" does: the default user becomes nopass.
+        core.acl.setDefaultPassword("")
         #expect(core.refusedByProtectedMode(remote))
         #expect(core.stats.rejectedConnections == 1)
     }
