@@ -121,10 +121,20 @@ public final class AtollServer: @unchecked Sendable {
         // (for embedding and tests), where Redis would not listen on TCP at all.
         let plainAddresses = configuration.port == 0 && tlsSettings.port != 0 ? [] : configuration.bind
         do {
-            for address in plainAddresses {
-                let channel = try bootstrap.bind(host: address, port: chosenPort).wait()
-                if chosenPort == 0 { chosenPort = channel.localAddress?.port ?? 0 }
-                bound.append(channel)
+            // Bound by hand as the TLS ones are: `bind` entries read as Redis reads them, and an
+            // IPv6 address listens for IPv6 only (NIO's bind would take IPv4 too on `::`).
+            let plain = try ListenAddress.sockets(for: plainAddresses, port: chosenPort, backlog: Int32(configuration.tcpBacklog))
+            if !plain.sockets.isEmpty { chosenPort = plain.port }
+            for (index, socket) in plain.sockets.enumerated() {
+                do {
+                    let channel = try bootstrap.withBoundSocket(socket).wait()
+                    // NIO listens again with its default backlog (128) as it adopts the socket.
+                    _ = listen(socket, Int32(configuration.tcpBacklog))
+                    bound.append(channel)
+                } catch {
+                    for unadopted in plain.sockets[(index + 1)...] { close(unadopted) }
+                    throw error
+                }
             }
             try tls.openListeners(port: tlsSettings.port, addresses: configuration.bind, backlog: Int32(configuration.tcpBacklog),
                                   bootstrap: tlsBootstrap.value)

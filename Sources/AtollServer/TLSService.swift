@@ -59,15 +59,7 @@ final class TLSService: Sendable {
     func openListeners(port: Int, addresses: [String], backlog: Int32, bootstrap: ServerBootstrap) throws {
         let old = state.withLockedValue { $0.port }
         guard port != old else { return }
-        var sockets: [NIOBSDSocket.Handle] = []
-        do {
-            if port != 0 {
-                for address in addresses { sockets.append(try Self.listeningSocket(host: address, port: port, backlog: backlog)) }
-            }
-        } catch {
-            for socket in sockets { close(socket) }
-            throw error
-        }
+        let sockets = port == 0 ? [] : try ListenAddress.sockets(for: addresses, port: port, backlog: backlog).sockets
         let previous = state.withLockedValue { state -> [any Channel] in
             defer { state.listeners = []; state.port = port }
             return state.listeners
@@ -89,44 +81,5 @@ final class TLSService: Sendable {
             return state.listeners
         }
         for channel in channels { try? channel.close().wait() }
-    }
-
-    /// A TCP socket bound to `host`:`port` and listening, as Redis binds one (address reuse,
-    /// IPv6 sockets for IPv6 only).
-    static func listeningSocket(host: String, port: Int, backlog: Int32) throws -> NIOBSDSocket.Handle {
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        #if canImport(Glibc)
-        let stream = Int32(SOCK_STREAM.rawValue)
-        #else
-        let stream = SOCK_STREAM
-        #endif
-        let fd = socket(address.protocol.rawValue, stream, 0)
-        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        var one: Int32 = 1
-        let size = socklen_t(MemoryLayout<Int32>.size)
-        var result = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size)
-        switch address {
-        case .v4(let v4):
-            var raw = v4.address
-            result = result == 0 ? withUnsafePointer(to: &raw) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } : result
-        case .v6(let v6):
-            result = result == 0 ? setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, size) : result
-            var raw = v6.address
-            result = result == 0 ? withUnsafePointer(to: &raw) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            } : result
-        case .unixDomainSocket:
-            result = -1
-            errno = EAFNOSUPPORT
-        }
-        if result == 0 { result = listen(fd, backlog) }
-        guard result == 0 else {
-            let code = errno
-            close(fd)
-            throw IOError(errnoCode: code, reason: "bind")
-        }
-        return fd
     }
 }
