@@ -98,8 +98,10 @@ def test_writes_past_the_memory_the_system_allows_end_the_server_and_lose_no_ack
         with open(os.path.join(directory, f"server-{port}.log"), "rb") as f:
             log = f.read()
         # Swift's runtime stops the process on the failed allocation ("failed to allocate"
-        # from the runtime, or a nil buffer where NIO grows one): a fatal error, then abort.
-        assert b"Fatal error" in log and b"Program crashed" in log, log[-2000:]
+        # from the runtime, or a nil buffer where NIO grows one) and its backtracer reports the
+        # crashed thread. A debug build names the fatal error first; a release build traps
+        # without a message, so only the crash report is common to both.
+        assert b" crashed" in log, log[-2000:]
         # Restarted without the limit: every acknowledged write is back.
         port = free_port()
         server = start(directory, port)
