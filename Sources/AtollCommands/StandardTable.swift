@@ -15,7 +15,7 @@ extension CommandTable {
             + FunctionCommands.commands + PersistenceCommands.commands + SortCommands.commands
             + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands
             + LolwutCommand.commands + DumpCommands.commands + MigrateCommand.commands + DebugCommands.commands
-            + PubSubCommands.commands + TrackingCommands.commands)
+            + PubSubCommands.commands + TrackingCommands.commands + StreamCommands.commands)
 }
 
 extension ServerCore {

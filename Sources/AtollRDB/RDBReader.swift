@@ -263,7 +263,7 @@ public struct RDBReader {
                 }
             }
             // The entry's length again, backwards, in 1 to 5 bytes.
-            i += entryLength + Listpack.backLengthSize(entryLength)
+            i += entryLength + ListpackCoding.backLengthSize(entryLength)
         }
         // The header's count, unless it says "too many to count".
         let counted = Int(blob[4]) | Int(blob[5]) << 8
