@@ -148,3 +148,10 @@ def test_dump_restore_round_trip(diff):
 def test_scan_type_stream(diff):
     diff.run(SETUP + ["XADD s2 1-1 f v", "RPUSH l a"])
     assert diff.scan_keys("TYPE", "stream") == {b"s", b"s2"}
+
+
+def test_snapshot_reload_keeps_streams(diff):
+    """DEBUG RELOAD saves and loads the RDB file (type 19) on each server."""
+    diff.run(SETUP + ["XDEL s 2-0", "XADD e 1-1 f v", "XDEL e 1-1",
+                      "XSETID s 9-0 ENTRIESADDED 30 MAXDELETEDID 8-0", "DEBUG RELOAD",
+                      "XINFO STREAM s FULL", "XINFO STREAM e", "XRANGE s - +", "DUMP s", "DUMP e"])

@@ -140,6 +140,44 @@ public enum ListpackCoding {
         return v
     }
 
+    /// Every element of an untrusted listpack (a loaded snapshot, a RESTORE payload), or nil
+    /// when any size, encoding or bound is wrong, so that `read` is safe on it afterwards.
+    public static func validatedElements(_ lp: [UInt8]) -> [ListpackElement]? {
+        guard lp.count >= 7, lp[lp.count - 1] == 0xFF else { return nil }
+        let total = Int(lp[0]) | Int(lp[1]) << 8 | Int(lp[2]) << 16 | Int(lp[3]) << 24
+        guard total == lp.count else { return nil }
+        var elements: [ListpackElement] = []
+        var i = 6
+        while i < lp.count - 1 {
+            let b = lp[i]
+            let header: Int, body: Int
+            if b & 0x80 == 0 { (header, body) = (1, 0) }
+            else if b & 0xC0 == 0x80 { (header, body) = (1, Int(b & 0x3f)) }
+            else if b & 0xE0 == 0xC0 { (header, body) = (2, 0) }
+            else if b & 0xF0 == 0xE0 {
+                guard i + 1 < lp.count else { return nil }
+                (header, body) = (2, Int(b & 0x0f) << 8 | Int(lp[i + 1]))
+            } else if b == 0xF0 {
+                guard i + 4 < lp.count else { return nil }
+                (header, body) = (5, Int(lp[i + 1]) | Int(lp[i + 2]) << 8 | Int(lp[i + 3]) << 16 | Int(lp[i + 4]) << 24)
+            } else if b >= 0xF1 && b <= 0xF4 {
+                (header, body) = (1, b == 0xF1 ? 2 : b == 0xF2 ? 3 : b == 0xF3 ? 4 : 8)
+            } else {
+                return nil
+            }
+            let size = header + body
+            let end = i + size + backLengthSize(size)
+            guard end < lp.count else { return nil }
+            let (element, next) = lp.withUnsafeBytes { read($0, at: i) }
+            guard next == end else { return nil }
+            elements.append(element)
+            i = end
+        }
+        let counted = headerCount(lp)
+        guard counted == 65535 || counted == elements.count else { return nil }
+        return elements
+    }
+
     // MARK: - Editing a whole listpack
 
     /// Writes the header's total size and element count (Redis stops counting at 65535).

@@ -224,6 +224,40 @@ public final class StreamObject {
     /// Sets `firstID` from the entries (after deletions at the head).
     public func refreshFirstID() { firstID = edgeID(last: false) ?? .zero }
 
+    /// Checks a loaded node against the layout `entry` and `forEach` rely on; returns its
+    /// live entry count, or nil when it is damaged.
+    public static func validatedNode(_ lp: [UInt8]) -> Int? {
+        guard let elements = ListpackCoding.validatedElements(lp) else { return nil }
+        var i = 0
+        func integer() -> Int64? {
+            guard i < elements.count, case .int(let n) = elements[i] else { return nil }
+            i += 1
+            return n
+        }
+        guard let count = integer(), let deleted = integer(), let fields = integer(),
+              count >= 0, deleted >= 0, fields >= 0, fields <= Int64(elements.count) else { return nil }
+        i += Int(fields)
+        guard integer() == 0 else { return nil }
+        var live: Int64 = 0, dead: Int64 = 0
+        while i < elements.count {
+            guard let flags = integer(), flags >= 0 && flags <= 3, integer() != nil, integer() != nil else { return nil }
+            var pairs = fields
+            var items = fields
+            if flags & sameFieldsFlag == 0 {
+                guard let n = integer(), n >= 0, n <= Int64(elements.count) else { return nil }
+                pairs = n
+                items = 2 * n
+            }
+            guard Int64(i) + items < Int64(elements.count) else { return nil }
+            i += Int(items)
+            guard let lpCount = integer(), lpCount == 3 + items + (flags & sameFieldsFlag == 0 ? 1 : 0),
+                  pairs >= 0 else { return nil }
+            if flags & deletedFlag != 0 { dead += 1 } else { live += 1 }
+        }
+        guard live == count, dead == deleted else { return nil }
+        return Int(count)
+    }
+
     // MARK: - Adding
 
     /// Appends an entry with `id` (greater than `lastID`, checked by the caller) and the

@@ -48,7 +48,7 @@ public struct RDBReader {
 
     public var atEnd: Bool { position >= bytes.count }
 
-    private func fail(_ reason: String) -> RDBError { RDBError(reason: reason, offset: position) }
+    func fail(_ reason: String) -> RDBError { RDBError(reason: reason, offset: position) }
 
     private mutating func readFile() throws(RDBError) -> RDBContents {
         guard bytes.count >= 9, bytes.starts(with: Array("REDIS".utf8)),
@@ -116,6 +116,7 @@ public struct RDBReader {
     private mutating func readValue(_ type: UInt8) throws(RDBError) -> Value? {
         switch type {
         case 0: return Value.encodedString(try string())
+        case RDBStream.type: return try stream()
         case 1:
             let list = ListObject()
             for _ in 0..<(try length()) { list.items.append(Bytes(try string())) }
