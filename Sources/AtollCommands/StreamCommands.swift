@@ -18,7 +18,7 @@ enum StreamCommands {
         .init("xdel", xdel),
         .init("xtrim", xtrim),
         .init("xsetid", .eventsAfterReply, xsetid),
-    ] + StreamInfoCommands.commands
+    ] + StreamInfoCommands.commands + StreamGroupCommands.commands + StreamReadCommands.commands
 
     // MARK: - XADD
 

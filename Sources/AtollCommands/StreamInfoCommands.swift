@@ -18,7 +18,18 @@ enum StreamInfoCommands {
         ])
     }
 
+    /// The stream XINFO names (argument 2); nil after replying WRONGTYPE or `no such key`.
+    static func infoStream(_ c: inout CommandContext) -> StreamObject? {
+        switch c.readStream(Bytes(c.args[2])) {
+        case .wrongType: c.wrongType()
+        case .missing: c.out.error("ERR no such key")
+        case .found(let s): return s
+        }
+        return nil
+    }
+
     static func stream(_ c: inout CommandContext) {
+        guard let stream = infoStream(&c) else { return }
         var full = false
         var count = 10
         if c.args.count > 3 {
@@ -30,12 +41,6 @@ enum StreamInfoCommands {
                 guard let n = c.integerArgument(5) else { return }
                 count = n < 0 ? 10 : n == 0 ? Int.max : Int(n)
             }
-        }
-        let stream: StreamObject
-        switch c.readStream(Bytes(c.args[2])) {
-        case .wrongType: return c.wrongType()
-        case .missing: return c.out.error("ERR no such key")
-        case .found(let s): stream = s
         }
         c.out.mapHeader(full ? 9 : 10)
         c.out.staticBulk("length")

@@ -158,6 +158,7 @@ public struct CommandContext {
     @inlinable public mutating func modified(_ key: Bytes, db: Int? = nil) {
         server.dirty += 1
         if !server.watches.isEmpty || server.tracking.isActive { expiredOrModified(key, db: db ?? client.db) }
+        if !server.blocking.isEmpty { server.blocking.signalStreamReaders(WatchedKey(db: db ?? client.db, key: key)) }
     }
 
     /// Marks the watchers of `key` and invalidates it for tracking clients (also used when
