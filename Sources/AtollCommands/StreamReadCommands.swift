@@ -46,7 +46,7 @@ enum StreamReadCommands {
             let moreArgs = c.args.count - i - 1
             if c.argIs(i, "block") && moreArgs > 0 {
                 if c.client.isScriptClient {
-                    c.out.error(bytes: StreamGroupCommands.printed(c.args[0])
+                    c.out.error(bytes: Array("ERR ".utf8) + StreamGroupCommands.printed(c.args[0])
                                 + Array(" command is not allowed with BLOCK option from scripts".utf8))
                     return nil
                 }
