@@ -145,7 +145,7 @@ def test_info_errors(diff):
 def test_resp3_replies(diff):
     diff.run([shape("HELLO 3")] + SETUP + ["XREAD STREAMS s 3", "XREAD STREAMS new 0", shape("XINFO CONSUMERS s g"),
                                            "XINFO GROUPS s", "XINFO STREAM s", "XPENDING s g",
-                                           shape("XREADGROUP GROUP g c COUNT 1 STREAMS s >"), "XINFO STREAM s FULL COUNT 0"])
+                                           shape("XREADGROUP GROUP g c COUNT 1 STREAMS s >"), shape("XINFO STREAM s FULL COUNT 0")])
 
 
 def _without_times(reply, delivery_times):

@@ -163,7 +163,7 @@ enum StreamGroupCommands {
 
     static func createConsumer(_ c: inout CommandContext) {
         guard let (_, group) = existingGroup(&c) else { return }
-        let created = group.addConsumer(Bytes(c.args[4]), seenTime: c.now) != nil
+        let created = group.addConsumer(Bytes(c.args[4]), seenTime: c.streamNow) != nil
         c.out.integer(created ? 1 : 0)
         if created {
             c.server.dirty += 1
@@ -263,7 +263,7 @@ enum StreamGroupCommands {
         while count > 0 && k < pel.count && pel.ids[k] <= upper {
             let entry = pel.values[k]
             k += 1
-            if minIdle != 0 && c.now - entry.deliveryTime < minIdle { continue }
+            if minIdle != 0 && c.streamNow - entry.deliveryTime < minIdle { continue }
             rows.append((pel.ids[k - 1], entry))
             count -= 1
         }
@@ -272,7 +272,7 @@ enum StreamGroupCommands {
             c.out.arrayHeader(4)
             StreamCommands.writeID(&c.out, id)
             c.out.bulk(entry.consumer.name.array)
-            c.out.integer(max(c.now - entry.deliveryTime, 0))
+            c.out.integer(max(c.streamNow - entry.deliveryTime, 0))
             c.out.integer(Int64(bitPattern: entry.deliveryCount))
         }
     }
@@ -301,12 +301,15 @@ enum StreamGroupCommands {
     /// The consumer `name` of `group`, created (with its event) if new; its seen time refreshed.
     static func consumer(_ c: inout CommandContext, _ group: StreamGroup, _ name: Bytes, key: Bytes) -> StreamConsumer {
         if let existing = group.consumer(name) {
-            existing.seenTime = c.now
+            existing.seenTime = c.streamNow
             return existing
         }
-        let created = group.addConsumer(name, seenTime: c.now)!
+        let created = group.addConsumer(name, seenTime: c.streamNow)!
         c.server.dirty += 1
         c.notify(.stream, "xgroup-createconsumer", key)
+        if c.logsWrites {
+            c.logAs([Array("XGROUP".utf8), Array("CREATECONSUMER".utf8), key.array, group.name.array, name.array])
+        }
         return created
     }
 
@@ -366,7 +369,7 @@ enum StreamGroupCommands {
             } else if c.argIs(j, "idle") && moreArgs > 0 {
                 j += 1
                 guard let n = c.integerArgument(j, orError: "ERR Invalid IDLE option argument for XCLAIM") else { return }
-                deliveryTime = c.now &- n
+                deliveryTime = c.streamNow &- n
             } else if c.argIs(j, "time") && moreArgs > 0 {
                 j += 1
                 guard let n = c.integerArgument(j, orError: "ERR Invalid TIME option argument for XCLAIM") else { return }
@@ -391,7 +394,7 @@ enum StreamGroupCommands {
             group.lastID = lastID
             movedLastID = true
         }
-        if deliveryTime == -1 || deliveryTime < 0 || deliveryTime > c.now { deliveryTime = c.now }
+        if deliveryTime == -1 || deliveryTime < 0 || deliveryTime > c.streamNow { deliveryTime = c.streamNow }
         var claimer: StreamConsumer?
         var claimed: [(StreamID, StreamObject.Entry?)] = []
         for id in ids {
@@ -406,7 +409,7 @@ enum StreamGroupCommands {
                 continue
             }
             if let existing = entry {
-                if minIdle != 0 && c.now - existing.deliveryTime < minIdle { continue }
+                if minIdle != 0 && c.streamNow - existing.deliveryTime < minIdle { continue }
             } else if !force {
                 continue
             }
@@ -416,7 +419,7 @@ enum StreamGroupCommands {
                 assign(existing, id: id, to: owner)
             } else {
                 // FORCE: a pending entry made from scratch (how the append-only file restores one).
-                let created = PendingEntry(deliveryTime: c.now, deliveryCount: 1, consumer: owner)
+                let created = PendingEntry(deliveryTime: c.streamNow, deliveryCount: 1, consumer: owner)
                 owner.pending.insert(id, created)
                 group.pending.insert(id, created)
                 entry = created
@@ -491,11 +494,11 @@ enum StreamGroupCommands {
                 continue
             }
             k += 1
-            if minIdle != 0 && c.now - entry.deliveryTime < minIdle { continue }
+            if minIdle != 0 && c.streamNow - entry.deliveryTime < minIdle { continue }
             let owner = claimer ?? consumer(&c, group, Bytes(c.args[3]), key: Bytes(key))
             claimer = owner
             assign(entry, id: id, to: owner)
-            entry.deliveryTime = c.now
+            entry.deliveryTime = c.streamNow
             if !justID { entry.deliveryCount &+= 1 }
             claimed.append((id, justID ? nil : streamEntry))
             count -= 1
@@ -542,12 +545,17 @@ enum StreamGroupCommands {
             c.out.staticBulk("pending")
             c.out.integer(consumer.pending.count)
             c.out.staticBulk("idle")
-            c.out.integer(max(c.now - consumer.seenTime, 0))
+            c.out.integer(max(c.streamNow - consumer.seenTime, 0))
         }
     }
 }
 
 extension CommandContext {
+    /// The time stream bookkeeping records (delivery and seen times, idle times). Loading runs
+    /// commands with `now` 0 so that nothing expires mid-load; these are clock readings that a
+    /// replayed XCLAIM checks against the real time, as Redis does.
+    var streamNow: Int64 { server.loading ? server.clock.nowMillis() : now }
+
     /// An integer argument, or nil after replying `error` (Redis's custom message for it).
     mutating func integerArgument(_ index: Int, orError error: String) -> Int64? {
         guard let n = parseStrictInt64(args[index]) else {

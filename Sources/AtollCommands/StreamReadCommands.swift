@@ -108,7 +108,7 @@ enum StreamReadCommands {
         }
         if ms == 0 { return 0 }
         // A deadline past Int64 never comes (Redis's sum wraps around and its timeout table never reaches it).
-        let (deadline, overflow) = c.now.addingReportingOverflow(ms)
+        let (deadline, overflow) = c.streamNow.addingReportingOverflow(ms)
         return overflow ? Int64.max : deadline
     }
 
@@ -284,11 +284,11 @@ enum StreamReadCommands {
             guard !noAck else { continue }
             if let pending = group.pending[id] {
                 StreamGroupCommands.assign(pending, id: id, to: consumer)
-                pending.deliveryTime = c.now
+                pending.deliveryTime = c.streamNow
                 pending.deliveryCount = 1
                 StreamGroupCommands.logClaim(&c, key: key, group: group, id: id, pending)
             } else {
-                let pending = PendingEntry(deliveryTime: c.now, deliveryCount: 1, consumer: consumer)
+                let pending = PendingEntry(deliveryTime: c.streamNow, deliveryCount: 1, consumer: consumer)
                 group.pending.insert(id, pending)
                 consumer.pending.insert(id, pending)
                 StreamGroupCommands.logClaim(&c, key: key, group: group, id: id, pending)
@@ -308,7 +308,7 @@ enum StreamReadCommands {
             let entry = stream.entry(id)
             if entry != nil {
                 let pending = consumer.pending.values[k]
-                pending.deliveryTime = c.now
+                pending.deliveryTime = c.streamNow
                 pending.deliveryCount &+= 1
             }
             rows.append((id, entry))
