@@ -92,6 +92,12 @@ def test_auto_ids_have_the_right_shape(diff):
               "XADD s * a 1", f"XSETID s {U64}-{U64}", "XADD s * f v", f"XADD s {U64}-* f v", "XLEN s"])
 
 
+def test_xsetid_below_deleted_entries(diff):
+    diff.run(["XADD s 1-0 a 1", "XADD s 5-0 a 1", "XADD s 6-0 a 1", "XDEL s 5-0", "XSETID s 6-0", "XSETID s 5-5",
+              "XDEL s 6-0", "XSETID s 2-0", "XINFO STREAM s", "XSETID s 0-5", "XDEL s 1-0", "XSETID s 0-5",
+              "XINFO STREAM s", "XADD s 0-6 f v", "XADD s 3-0 f v"])
+
+
 def test_sequence_overflow(diff):
     diff.run([f"XADD s 5-{U64} f v", "XADD s 5-* f v", "XADD s 6-* f v", "XADD s 6-* f v",
               "XRANGE s - +", f"XRANGE s (5-{U64} +", f"XREVRANGE s (6-0 -"])
@@ -155,3 +161,28 @@ def test_snapshot_reload_keeps_streams(diff):
     diff.run(SETUP + ["XDEL s 2-0", "XADD e 1-1 f v", "XDEL e 1-1",
                       "XSETID s 9-0 ENTRIESADDED 30 MAXDELETEDID 8-0", "DEBUG RELOAD",
                       "XINFO STREAM s FULL", "XINFO STREAM e", "XRANGE s - +", "DUMP s", "DUMP e"])
+
+
+WATCH_CASES = [
+    ([], "XADD k 1-0 f v"), (["XADD k 1-0 f v"], "XADD k 0-1 f v"), ([], "XADD k NOMKSTREAM 1-0 f v"),
+    (["XADD k 1-0 f v"], "XDEL k 1-0"), (["XADD k 1-0 f v"], "XDEL k 2-0"), (["XADD k 1-0 f v"], "XTRIM k MAXLEN 0"),
+    (["XADD k 1-0 f v"], "XTRIM k MAXLEN 5"), (["XADD k 1-0 f v"], "XSETID k 5-0"),
+    (["XADD k 1-0 f v"], "XGROUP CREATE k g 0"), ([], "XGROUP CREATE k g 0 MKSTREAM"),
+    (["XADD k 1-0 f v", "XGROUP CREATE k g 0"], "XGROUP SETID k g 1-0"),
+    (["XADD k 1-0 f v", "XGROUP CREATE k g 0"], "XGROUP DESTROY k g"),
+    (["XADD k 1-0 f v", "XGROUP CREATE k g 0"], "XGROUP CREATECONSUMER k g c"),
+    (["XADD k 1-0 f v", "XGROUP CREATE k g 0"], "XREADGROUP GROUP g c STREAMS k >"),
+    (["XADD k 1-0 f v", "XGROUP CREATE k g 0", "XREADGROUP GROUP g c STREAMS k >"], "XACK k g 1-0"),
+    (["XADD k 1-0 f v", "XGROUP CREATE k g 0", "XREADGROUP GROUP g c STREAMS k >"], "XCLAIM k g d 0 1-0"),
+    (["XADD k 1-0 f v", "XGROUP CREATE k g 0", "XREADGROUP GROUP g c STREAMS k >"], "XAUTOCLAIM k g d 0 0"),
+    (["XADD k 1-0 f v"], "XREAD STREAMS k 0"), (["XADD k 1-0 f v"], "XRANGE k - +"),
+]
+
+
+@pytest.mark.parametrize("setup,command", WATCH_CASES, ids=[c for _, c in WATCH_CASES])
+def test_watch_touched_by_stream_commands(diff, new_diff, setup, command):
+    """Another client's command aborts EXEC exactly when Redis says the key changed."""
+    other = new_diff()
+    diff.run(setup + ["WATCH k"])
+    other.check_shape(*command.split())
+    diff.run(["MULTI", "PING", "EXEC"])

@@ -271,9 +271,6 @@ enum StreamCommands {
         case .missing: return c.out.error("ERR no such key")
         case .found(let s): stream = s
         }
-        if id < stream.maxDeletedID {
-            return c.out.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
-        }
         if stream.length > 0 {
             if let top = stream.edgeID(last: true), id < top {
                 return c.out.error("ERR The ID specified in XSETID is smaller than the target stream top item")
@@ -286,7 +283,8 @@ enum StreamCommands {
         if entriesAdded != -1 { stream.entriesAdded = UInt64(entriesAdded) }
         if maxDeleted != .zero { stream.maxDeletedID = maxDeleted }
         c.out.ok()
-        c.modified(key)
+        // Redis 7.0 counts the change but touches no WATCH.
+        c.server.dirty += 1
         c.notify(.stream, "xsetid", key)
     }
 }
