@@ -152,3 +152,18 @@ def test_no_blocking_inside_multi_or_scripts(diff):
                  "EVAL \"return redis.pcall('xread', 'BLOCK', '0', 'STREAMS', 's', '$')\" 0",
                  "EVAL \"return redis.call('XREAD', 'STREAMS', 's', '0')\" 0"]:
         answered(diff, *shlex.split(step))
+
+
+def test_flush_and_expiry_answer_a_parked_xreadgroup(conns):
+    reader, control = conns(), conns()
+    control.command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    reader.send_raw(resp.encode("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_blocked(control, 1)
+    control.command("FLUSHALL")
+    assert reader.read_reply() == b"-UNBLOCKED the stream key no longer exists\r\n"
+    control.command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    control.command("PEXPIRE", "s", "100")
+    reader.send_raw(resp.encode("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_blocked(control, 1)
+    # Nobody reads the key: the background expiry deletes it and answers the reader.
+    assert reader.read_reply() == b"-UNBLOCKED the stream key no longer exists\r\n"

@@ -77,7 +77,7 @@ public final class BlockingRegistry: @unchecked Sendable {
     }
 
     /// Signals `key` if a stream reader waits on it (the key changed: it may be gone).
-    @usableFromInline func signalStreamReaders(_ key: WatchedKey) {
+    @usableFromInline package func signalStreamReaders(_ key: WatchedKey) {
         guard let clients = waiting[key], clients.contains(where: { $0.blocked?.waitsFor == .stream }) else { return }
         signal(key)
     }
@@ -98,7 +98,7 @@ public final class BlockingRegistry: @unchecked Sendable {
         return keys
     }
 
-    var hasReady: Bool { !ready.isEmpty }
+    package var hasReady: Bool { !ready.isEmpty }
 }
 
 extension CommandContext {

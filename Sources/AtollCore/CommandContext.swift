@@ -102,6 +102,7 @@ public struct CommandContext {
     public mutating func noteExpired(_ key: Bytes, db: Int) {
         keyspace.stats.expiredKeys += 1
         expiredOrModified(key, db: db)
+        if !server.blocking.isEmpty { server.blocking.signalStreamReaders(WatchedKey(db: db, key: key)) }
         server.aof?.feed.add(db: db, [AppendOnlyFeed.del, key.array])
         notify(.expired, "expired", key, db: db)
     }

@@ -165,7 +165,10 @@ public final class AtollServer: @unchecked Sendable {
                             aof.feed.commit()
                         }
                         core.publishKeyspaceEvent(.expired, "expired", key, db: db, now: now)
+                        if !core.blocking.isEmpty { core.blocking.signalStreamReaders(WatchedKey(db: db, key: key)) }
                     }
+                    // A parked XREADGROUP whose stream expired is answered now.
+                    if core.blocking.hasReady { core.serveBlockedClients(now: now) }
                 }
                 if core.tracking.isActive { core.limitTrackingTable() }
                 core.broadcastInvalidations()
