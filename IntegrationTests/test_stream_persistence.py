@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 
 import resp
+import stream_info
 from procs import spawn
 from test_aof import AOF, aof_dir
 from test_rdb_snapshot import assert_redis_accepts
@@ -47,21 +48,11 @@ def stream_writes(c: resp.Conn) -> None:
     c.command("CONFIG", "SET", "stream-node-max-entries", "100")
 
 
-def _blank(reply, fields):
-    if isinstance(reply, list):
-        out = [_blank(x, fields) for x in reply]
-        for i in range(len(out) - 1):
-            if isinstance(out[i], bytes) and out[i] in fields:
-                out[i + 1] = 0
-        return out
-    return reply
-
-
 def streams(c: resp.Conn, replayed: bool) -> dict:
     """Every stream whole, but for seen times and, after a replay of commands (which does not
     replay CONFIG SET stream-node-max-entries), how the entries are split into nodes."""
     fields = {b"seen-time"} | ({b"radix-tree-keys", b"radix-tree-nodes"} if replayed else set())
-    return {key: _blank(resp.parse(c.command("XINFO", "STREAM", key, "FULL", "COUNT", "0")), fields)
+    return {key: stream_info.blank(resp.parse(c.command("XINFO", "STREAM", key, "FULL", "COUNT", "0")), fields)
             for key in ("s", "exact", "new")}
 
 
