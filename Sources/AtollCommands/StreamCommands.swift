@@ -48,8 +48,7 @@ enum StreamCommands {
         guard let id = nextID(stream, options, now: c.now, &c) else { return }
         stream.append(id: id, c.args, from: fieldsAt, maxBytes: c.encodingLimits.streamNodeMaxBytes,
                       maxEntries: c.encodingLimits.streamNodeMaxEntries)
-        let idText = id.text
-        c.out.bulk(idText)
+        writeID(&c.out, id)
         c.modified(key)
         c.notify(.stream, "xadd", key)
         var logged = c.logsWrites ? c.args : []
@@ -63,7 +62,7 @@ enum StreamCommands {
             }
         }
         if c.logsWrites && (options.id == nil || !options.sequenceGiven || options.approximate) {
-            if options.id == nil || !options.sequenceGiven { logged[options.idIndex] = idText }
+            if options.id == nil || !options.sequenceGiven { logged[options.idIndex] = id.text }
             c.logAs(logged)
         }
         c.signalKeyReady(key)
@@ -176,7 +175,25 @@ enum StreamCommands {
         }
     }
 
-    static func writeID(_ out: inout ReplyWriter, _ id: StreamID) { out.bulk(id.text) }
+    /// An ID as a bulk string, formatted on the stack (replies carry many).
+    static func writeID(_ out: inout ReplyWriter, _ id: StreamID) {
+        withUnsafeTemporaryAllocation(byteCount: 48, alignment: 1) { buffer in
+            var end = 48
+            func prepend(_ value: UInt64) {
+                var v = value
+                repeat {
+                    end -= 1
+                    buffer[end] = UInt8(48 + v % 10)
+                    v /= 10
+                } while v != 0
+            }
+            prepend(id.seq)
+            end -= 1
+            buffer[end] = UInt8(ascii: "-")
+            prepend(id.ms)
+            out.bulk(UnsafeRawBufferPointer(rebasing: buffer[end...]))
+        }
+    }
 
     // MARK: - XLEN / XDEL / XTRIM / XSETID
 

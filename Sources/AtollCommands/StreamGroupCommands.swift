@@ -259,13 +259,13 @@ enum StreamGroupCommands {
             pel = consumer.pending
         }
         var rows: [(StreamID, PendingEntry)] = []
-        var k = pel.lowerBound(lower)
-        while count > 0 && k < pel.count && pel.ids[k] <= upper {
-            let entry = pel.values[k]
-            k += 1
-            if minIdle != 0 && c.streamNow - entry.deliveryTime < minIdle { continue }
-            rows.append((pel.ids[k - 1], entry))
+        let now = c.streamNow
+        pel.forEach(from: lower) { id, entry in
+            guard count > 0 && id <= upper else { return false }
+            if minIdle != 0 && now - entry.deliveryTime < minIdle { return true }
+            rows.append((id, entry))
             count -= 1
+            return true
         }
         c.out.arrayHeader(rows.count)
         for (id, entry) in rows {
@@ -280,7 +280,7 @@ enum StreamGroupCommands {
     private static func pendingSummary(_ c: inout CommandContext, _ group: StreamGroup) {
         c.out.arrayHeader(4)
         c.out.integer(group.pending.count)
-        guard let first = group.pending.ids.first, let last = group.pending.ids.last else {
+        guard let first = group.pending.first?.id, let last = group.pending.last?.id else {
             c.out.null()
             c.out.null()
             return c.out.nullArray()
@@ -481,10 +481,12 @@ enum StreamGroupCommands {
         var claimer: StreamConsumer?
         var claimed: [(StreamID, StreamObject.Entry?)] = []
         var deleted: [StreamID] = []
-        var k = group.pending.lowerBound(start)
-        while attempts > 0 && count > 0 && k < group.pending.count {
+        // The entries this call may examine (each examined one costs an attempt).
+        var examined: StreamID?
+        for (id, entry) in group.pending.entries(from: start, limit: attempts) {
+            guard attempts > 0 && count > 0 else { break }
             attempts -= 1
-            let id = group.pending.ids[k], entry = group.pending.values[k]
+            examined = id
             guard let streamEntry = stream.entry(id) else {
                 logClaim(&c, key: key, group: group, id: id, entry)
                 c.server.dirty += 1
@@ -493,7 +495,6 @@ enum StreamGroupCommands {
                 count -= 1
                 continue
             }
-            k += 1
             if minIdle != 0 && c.streamNow - entry.deliveryTime < minIdle { continue }
             let owner = claimer ?? consumer(&c, group, Bytes(c.args[3]), key: Bytes(key))
             claimer = owner
@@ -505,8 +506,11 @@ enum StreamGroupCommands {
             logClaim(&c, key: key, group: group, id: id, entry)
             c.server.dirty += 1
         }
+        // The cursor: the first pending entry after the last one examined, 0-0 when none.
+        let after = examined.flatMap(\.successor) ?? (examined == nil ? start : nil)
+        let cursor = after.flatMap { group.pending.entries(from: $0, limit: 1).first?.id } ?? .zero
         c.out.arrayHeader(3)
-        StreamCommands.writeID(&c.out, k < group.pending.count ? group.pending.ids[k] : .zero)
+        StreamCommands.writeID(&c.out, cursor)
         c.out.arrayHeader(claimed.count)
         for (id, entry) in claimed {
             if let entry { StreamCommands.writeEntry(&c.out, entry) } else { StreamCommands.writeID(&c.out, id) }

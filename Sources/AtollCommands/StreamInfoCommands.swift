@@ -87,12 +87,11 @@ enum StreamInfoCommands {
         c.out.staticBulk("pel-count")
         c.out.integer(group.pending.count)
         c.out.staticBulk("pending")
-        let shown = min(count, group.pending.count)
-        c.out.arrayHeader(shown)
-        for k in 0..<shown {
-            let entry = group.pending.values[k]
+        let shown = group.pending.entries(limit: count)
+        c.out.arrayHeader(shown.count)
+        for (id, entry) in shown {
             c.out.arrayHeader(4)
-            StreamCommands.writeID(&c.out, group.pending.ids[k])
+            StreamCommands.writeID(&c.out, id)
             c.out.bulk(entry.consumer.name.array)
             c.out.integer(entry.deliveryTime)
             c.out.integer(Int64(bitPattern: entry.deliveryCount))
@@ -108,12 +107,11 @@ enum StreamInfoCommands {
             c.out.staticBulk("pel-count")
             c.out.integer(consumer.pending.count)
             c.out.staticBulk("pending")
-            let own = min(count, consumer.pending.count)
-            c.out.arrayHeader(own)
-            for k in 0..<own {
-                let entry = consumer.pending.values[k]
+            let own = consumer.pending.entries(limit: count)
+            c.out.arrayHeader(own.count)
+            for (id, entry) in own {
                 c.out.arrayHeader(3)
-                StreamCommands.writeID(&c.out, consumer.pending.ids[k])
+                StreamCommands.writeID(&c.out, id)
                 c.out.integer(entry.deliveryTime)
                 c.out.integer(Int64(bitPattern: entry.deliveryCount))
             }

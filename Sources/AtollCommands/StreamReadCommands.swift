@@ -170,10 +170,10 @@ enum StreamReadCommands {
                 start = id
                 history = true
             case .undelivered:
-                guard let group, stream.length > 0, let top = stream.edgeID(last: true), top > group.lastID else { continue }
+                guard let group, stream.hasEntry(after: group.lastID) else { continue }
                 start = group.lastID
             case .id(let id):
-                guard stream.length > 0, let top = stream.edgeID(last: true), top > id else { continue }
+                guard stream.hasEntry(after: id) else { continue }
                 start = id
             }
             served += 1
@@ -301,18 +301,14 @@ enum StreamReadCommands {
     /// time updated), or [ID, nil] when the entry was deleted from the stream.
     private static func serveHistory(_ c: inout CommandContext, _ out: inout ReplyWriter, _ stream: StreamObject,
                                      _ consumer: StreamConsumer, from start: StreamID, count: Int64) {
-        var k = consumer.pending.lowerBound(start)
         var rows: [(StreamID, StreamObject.Entry?)] = []
-        while k < consumer.pending.count && (count == 0 || Int64(rows.count) < count) {
-            let id = consumer.pending.ids[k]
+        for (id, pending) in consumer.pending.entries(from: start, limit: count == 0 ? .max : Int(clamping: count)) {
             let entry = stream.entry(id)
             if entry != nil {
-                let pending = consumer.pending.values[k]
                 pending.deliveryTime = c.streamNow
                 pending.deliveryCount &+= 1
             }
             rows.append((id, entry))
-            k += 1
         }
         out.arrayHeader(rows.count)
         for (id, entry) in rows {

@@ -196,6 +196,12 @@ public enum ListpackCoding {
     /// changes, and fixes the header's total size.
     @inlinable public static func replaceInteger(_ lp: inout [UInt8], at offset: Int, with n: Int64) {
         let old = lp.withUnsafeBytes { skip($0, at: offset) } - offset
+        if old == 2 && n >= 0 && n <= 127 {
+            // The common case (a node's counts stay under 128): one byte and its back length.
+            lp[offset] = UInt8(n)
+            lp[offset + 1] = 1
+            return
+        }
         var encoded: [UInt8] = []
         appendInteger(n, to: &encoded)
         if encoded.count == old {

@@ -5,19 +5,36 @@
 
 import AtollBytes
 
-/// A map from stream IDs to values, sorted by ID (appends at the end, the common case, are
-/// O(1); other inserts and removals move the tail).
+/// A map from stream IDs to values, sorted by ID, as Redis's PEL radix trees: chunks of at
+/// most `chunkLimit` entries found by binary search over their first IDs, so lookups,
+/// inserts and removals anywhere (acknowledgements come in any order) move at most one chunk.
 public struct StreamIDMap<Value> {
-    public private(set) var ids: [StreamID] = []
-    public private(set) var values: [Value] = []
+    private struct Chunk {
+        var ids: [StreamID] = []
+        var values: [Value] = []
+    }
+
+    private static var chunkLimit: Int { 128 }
+    private var chunks: [Chunk] = []
+    /// Each chunk's first ID.
+    private var firsts: [StreamID] = []
+    public private(set) var count = 0
 
     public init() {}
 
-    public var count: Int { ids.count }
-    public var isEmpty: Bool { ids.isEmpty }
+    public var isEmpty: Bool { count == 0 }
 
-    /// The index of the first ID at or after `id`.
-    public func lowerBound(_ id: StreamID) -> Int {
+    /// The chunk that holds, or would hold, `id`.
+    private func chunkIndex(_ id: StreamID) -> Int {
+        var low = 0, high = firsts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if firsts[mid] <= id { low = mid + 1 } else { high = mid }
+        }
+        return max(low - 1, 0)
+    }
+
+    private static func position(_ id: StreamID, in ids: [StreamID]) -> Int {
         if let last = ids.last, last < id { return ids.count }
         var low = 0, high = ids.count
         while low < high {
@@ -28,26 +45,90 @@ public struct StreamIDMap<Value> {
     }
 
     public subscript(id: StreamID) -> Value? {
-        let i = lowerBound(id)
-        return i < ids.count && ids[i] == id ? values[i] : nil
+        guard !chunks.isEmpty else { return nil }
+        let chunk = chunks[chunkIndex(id)]
+        let i = Self.position(id, in: chunk.ids)
+        return i < chunk.ids.count && chunk.ids[i] == id ? chunk.values[i] : nil
     }
 
     /// Stores `value` under `id`, replacing any value there.
     public mutating func insert(_ id: StreamID, _ value: Value) {
-        let i = lowerBound(id)
-        if i < ids.count && ids[i] == id {
-            values[i] = value
-        } else {
-            ids.insert(id, at: i)
-            values.insert(value, at: i)
+        if chunks.isEmpty {
+            chunks.append(Chunk(ids: [id], values: [value]))
+            firsts.append(id)
+            count = 1
+            return
+        }
+        let c = chunkIndex(id)
+        let i = Self.position(id, in: chunks[c].ids)
+        if i < chunks[c].ids.count && chunks[c].ids[i] == id {
+            chunks[c].values[i] = value
+            return
+        }
+        chunks[c].ids.insert(id, at: i)
+        chunks[c].values.insert(value, at: i)
+        if i == 0 { firsts[c] = id }
+        count += 1
+        if chunks[c].ids.count > Self.chunkLimit {
+            let half = chunks[c].ids.count / 2
+            let tail = Chunk(ids: Array(chunks[c].ids[half...]), values: Array(chunks[c].values[half...]))
+            chunks[c].ids.removeSubrange(half...)
+            chunks[c].values.removeSubrange(half...)
+            chunks.insert(tail, at: c + 1)
+            firsts.insert(tail.ids[0], at: c + 1)
         }
     }
 
     @discardableResult public mutating func remove(_ id: StreamID) -> Value? {
-        let i = lowerBound(id)
-        guard i < ids.count && ids[i] == id else { return nil }
-        ids.remove(at: i)
-        return values.remove(at: i)
+        guard !chunks.isEmpty else { return nil }
+        let c = chunkIndex(id)
+        let i = Self.position(id, in: chunks[c].ids)
+        guard i < chunks[c].ids.count && chunks[c].ids[i] == id else { return nil }
+        chunks[c].ids.remove(at: i)
+        let value = chunks[c].values.remove(at: i)
+        count -= 1
+        if chunks[c].ids.isEmpty {
+            chunks.remove(at: c)
+            firsts.remove(at: c)
+        } else if i == 0 {
+            firsts[c] = chunks[c].ids[0]
+        }
+        return value
+    }
+
+    public var first: (id: StreamID, value: Value)? {
+        chunks.first.map { ($0.ids[0], $0.values[0]) }
+    }
+
+    public var last: (id: StreamID, value: Value)? {
+        chunks.last.map { ($0.ids[$0.ids.count - 1], $0.values[$0.values.count - 1]) }
+    }
+
+    /// Calls `body` with each entry from `start` on, in ID order, until it returns false.
+    public func forEach(from start: StreamID = .zero, _ body: (StreamID, Value) -> Bool) {
+        guard !chunks.isEmpty else { return }
+        var c = chunkIndex(start)
+        var i = Self.position(start, in: chunks[c].ids)
+        while c < chunks.count {
+            let chunk = chunks[c]
+            while i < chunk.ids.count {
+                if !body(chunk.ids[i], chunk.values[i]) { return }
+                i += 1
+            }
+            c += 1
+            i = 0
+        }
+    }
+
+    /// Up to `limit` entries from `start` on.
+    public func entries(from start: StreamID = .zero, limit: Int = .max) -> [(id: StreamID, value: Value)] {
+        var out: [(id: StreamID, value: Value)] = []
+        guard limit > 0 else { return out }
+        forEach(from: start) { id, value in
+            out.append((id, value))
+            return out.count < limit
+        }
+        return out
     }
 }
 
@@ -127,7 +208,10 @@ public final class StreamGroup {
         let (i, found) = consumerIndex(name)
         guard found else { return nil }
         let consumer = consumers.remove(at: i)
-        for id in consumer.pending.ids { pending.remove(id) }
+        consumer.pending.forEach { id, _ in
+            pending.remove(id)
+            return true
+        }
         return consumer.pending.count
     }
 
@@ -136,11 +220,11 @@ public final class StreamGroup {
         let copy = StreamGroup(name: name, lastID: lastID, entriesRead: entriesRead)
         for consumer in consumers {
             let c = copy.addConsumer(consumer.name, seenTime: consumer.seenTime)!
-            for (k, id) in consumer.pending.ids.enumerated() {
-                let old = consumer.pending.values[k]
+            consumer.pending.forEach { id, old in
                 let entry = PendingEntry(deliveryTime: old.deliveryTime, deliveryCount: old.deliveryCount, consumer: c)
                 c.pending.insert(id, entry)
                 copy.pending.insert(id, entry)
+                return true
             }
         }
         return copy

@@ -214,6 +214,17 @@ public final class StreamObject {
         return found
     }
 
+    /// Whether a live entry comes after `id` (Redis compares its last live ID with `id`).
+    public func hasEntry(after id: StreamID) -> Bool {
+        guard length > 0, id < lastID, let start = id.successor else { return false }
+        var found = false
+        forEach(from: start, to: .max) { _ in
+            found = true
+            return false
+        }
+        return found
+    }
+
     /// The first (or last) live entry's ID, skipping tombstones.
     public func edgeID(last: Bool) -> StreamID? {
         var found: StreamID?
@@ -270,14 +281,12 @@ public final class StreamObject {
         let nodeLimit = maxBytes == 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes
         var flags: Int64 = 0
         var startNew = nodes.isEmpty
+        var tailMaster: Master?
         if !startNew {
             let tail = nodes[nodes.count - 1].lp
-            if tail.count + payload >= nodeLimit {
-                startNew = true
-            } else if maxEntries != 0 {
-                let m = tail.withUnsafeBytes { Self.master($0) }
-                startNew = m.count + m.deleted >= Int64(maxEntries)
-            }
+            let m = tail.withUnsafeBytes { Self.master($0) }
+            tailMaster = m
+            startNew = tail.count + payload >= nodeLimit || (maxEntries != 0 && m.count + m.deleted >= Int64(maxEntries))
         }
         if startNew {
             if !nodes.isEmpty { nodes[nodes.count - 1].lp.shrinkToFit() }
@@ -295,12 +304,12 @@ public final class StreamObject {
         }
         let tail = nodes.count - 1
         let master = nodes[tail].master
-        if !startNew {
-            let m = nodes[tail].lp.withUnsafeBytes { Self.master($0) }
-            ListpackCoding.replaceInteger(&nodes[tail].lp, at: Self.countOffset, with: m.count + 1)
-            if m.fields == pairs && sameFields(nodes[tail].lp, args, from: from, pairs: pairs) {
+        if !startNew, let m = tailMaster {
+            // Compared before the count changes, which may move the fields.
+            if m.fields == pairs && sameFields(nodes[tail].lp, at: m.fieldsAt, args, from: from, pairs: pairs) {
                 flags = Self.sameFieldsFlag
             }
+            ListpackCoding.replaceInteger(&nodes[tail].lp, at: Self.countOffset, with: m.count + 1)
         }
         let same = flags == Self.sameFieldsFlag
         let elements = 4 + pairs + (same ? 0 : pairs + 1)
@@ -313,9 +322,9 @@ public final class StreamObject {
         entriesAdded &+= 1
     }
 
-    private func sameFields(_ lp: [UInt8], _ args: [[UInt8]], from: Int, pairs: Int) -> Bool {
+    private func sameFields(_ lp: [UInt8], at fieldsAt: Int, _ args: [[UInt8]], from: Int, pairs: Int) -> Bool {
         lp.withUnsafeBytes { raw in
-            var p = Self.master(raw).fieldsAt
+            var p = fieldsAt
             for k in 0..<pairs {
                 let (element, next) = ListpackCoding.read(raw, at: p)
                 p = next

@@ -32,18 +32,21 @@ enum RDBStream {
             appendID(group.lastID, to: &out)
             appendLength(UInt64(bitPattern: group.entriesRead), to: &out)
             RDBWriter.appendLength(group.pending.count, to: &out)
-            for (k, id) in group.pending.ids.enumerated() {
-                let entry = group.pending.values[k]
+            group.pending.forEach { id, entry in
                 out.append(contentsOf: idBytes(id))
                 appendMillis(entry.deliveryTime, to: &out)
                 appendLength(entry.deliveryCount, to: &out)
+                return true
             }
             RDBWriter.appendLength(group.consumers.count, to: &out)
             for consumer in group.consumers {
                 RDBWriter.appendString(consumer.name.array, to: &out)
                 appendMillis(consumer.seenTime, to: &out)
                 RDBWriter.appendLength(consumer.pending.count, to: &out)
-                for id in consumer.pending.ids { out.append(contentsOf: idBytes(id)) }
+                consumer.pending.forEach { id, _ in
+                    out.append(contentsOf: idBytes(id))
+                    return true
+                }
             }
         }
     }
