@@ -12,7 +12,7 @@ enum StreamArguments {
     /// or else what `strtoull` takes whole (leading white space, a sign, digits, no overflow;
     /// `-` wraps around as in C).
     static func unsigned(_ s: ArraySlice<UInt8>) -> UInt64? {
-        if let n = parseStrictInt64(Array(s)) { return n < 0 ? nil : UInt64(n) }
+        if let n = s.withUnsafeBytes({ parseStrictInt64($0) }) { return n < 0 ? nil : UInt64(n) }
         var i = s.startIndex
         while i < s.endIndex, s[i] == 32 || (s[i] >= 9 && s[i] <= 13) { i += 1 }
         var negative = false

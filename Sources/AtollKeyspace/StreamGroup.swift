@@ -46,9 +46,9 @@ public struct StreamIDMap<Value> {
 
     public subscript(id: StreamID) -> Value? {
         guard !chunks.isEmpty else { return nil }
-        let chunk = chunks[chunkIndex(id)]
-        let i = Self.position(id, in: chunk.ids)
-        return i < chunk.ids.count && chunk.ids[i] == id ? chunk.values[i] : nil
+        let c = chunkIndex(id)
+        let i = Self.position(id, in: chunks[c].ids)
+        return i < chunks[c].ids.count && chunks[c].ids[i] == id ? chunks[c].values[i] : nil
     }
 
     /// Stores `value` under `id`, replacing any value there.
