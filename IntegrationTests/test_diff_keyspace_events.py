@@ -192,6 +192,23 @@ def test_lists(events, flags):
     ])
 
 
+def serve_blocked(e, waiter, args, write) -> None:
+    """`args` blocks on both servers, `write` serves it: the same replies and messages."""
+    for c in waiter:
+        c.send_raw(resp.encode(*args))
+    for c in e.cmd:  # both parked before the write (bounded poll)
+        for _ in range(500):
+            if b"blocked_clients:1\r\n" in c.command("INFO", "clients"):
+                break
+            time.sleep(0.01)
+        else:
+            raise AssertionError(f"{args} never blocked")
+    e.run(*write)
+    replies = [c.read_reply() for c in waiter]
+    assert replies[0] == replies[1], f"{args}: {replies!r}"
+    e.check(" ".join(args))
+
+
 @FAMILY_FLAGS
 def test_blocked_clients_served(events, flags):
     e = events(flags)
@@ -206,13 +223,7 @@ def test_blocked_clients_served(events, flags):
         (["BZPOPMAX", "z", "0"], ["ZADD", "z", "1", "a", "2", "b"]),
         (["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"], ["ZADD", "z", "1", "c"]),
     ]:
-        for c in waiter:
-            c.send_raw(resp.encode(*args))
-        time.sleep(0.05)
-        e.run(*push)
-        replies = [c.read_reply() for c in waiter]
-        assert replies[0] == replies[1], f"{args}: {replies!r}"
-        e.check(" ".join(args))
+        serve_blocked(e, waiter, args, push)
     e.run("DEL", "q", "z", "dst")
 
 
@@ -493,11 +504,5 @@ def test_blocked_stream_readers_served(events):
         (["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], ["XADD", "s", "1-0", "f", "v"]),
         (["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"], ["XADD", "s", "2-0", "f", "v"]),
     ]:
-        for c in waiter:
-            c.send_raw(resp.encode(*args))
-        time.sleep(0.05)
-        e.run(*add)
-        replies = [c.read_reply() for c in waiter]
-        assert replies[0] == replies[1], f"{args}: {replies!r}"
-        e.check(" ".join(args))
+        serve_blocked(e, waiter, args, add)
     e.run("DEL", "s")

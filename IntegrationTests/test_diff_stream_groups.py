@@ -166,3 +166,12 @@ def test_full_info_after_a_mixed_history(diff):
                 f"XCLAIM s g1 c 0 1-0 2-0 TIME {t}", "XACK s g1 2-0", "XTRIM s MAXLEN 7", "XGROUP CREATECONSUMER s g3 z",
                 f"XCLAIM s g1 a 0 1-1 2-1 TIME {t} JUSTID", "XGROUP SETID s g3 4-1", "CONFIG SET stream-node-max-entries 100"])
     check_full_info(diff, "s", delivery_times=True)
+
+
+def test_extreme_read_counters(diff):
+    """A read counter at the top of its range: reading on and computing the lag wrap as in
+    Redis instead of trapping."""
+    diff.run(["XADD s 1-0 f v", "XADD s 2-0 f v", "XGROUP CREATE s g 0 ENTRIESREAD 9223372036854775807",
+              "XINFO GROUPS s", shape("XREADGROUP GROUP g c COUNT 1 STREAMS s >"), "XINFO GROUPS s",
+              "XSETID s 2-0 ENTRIESADDED 9223372036854775807", "XINFO GROUPS s",
+              shape("XREADGROUP GROUP g c STREAMS s >"), "XINFO GROUPS s"])

@@ -364,3 +364,23 @@ def test_stream_groups_restore_from_redis(diff):
     diff.check("XINFO", "STREAM", "k", "FULL")
     diff.check("XINFO", "STREAM", "k")
     assert payload(diff.atoll) == data
+
+
+def test_stream_payload_with_extreme_times_and_counters(atoll_conn):
+    """Delivery and seen times and read counters in a payload may be any 64-bit value: the
+    commands that subtract or count with them answer instead of trapping."""
+    c = atoll_conn
+    c.command("XADD", "k", "1-0", "f", "v")
+    c.command("XGROUP", "CREATE", "k", "g", "0", "ENTRIESREAD", "0")
+    c.command("XCLAIM", "k", "g", "c", "0", "1-0", "FORCE", "TIME", "1700000000000")
+    good = payload(c)
+    time_bytes = (1700000000000).to_bytes(8, "little")
+    assert good.count(time_bytes) == 1
+    for extreme in (-(2**63), 2**63 - 1):
+        damaged = seal(good[:-10].replace(time_bytes, extreme.to_bytes(8, "little", signed=True)))
+        assert c.command("RESTORE", "x", "0", damaged, "REPLACE") == b"+OK\r\n"
+        for cmd in (["XPENDING", "x", "g", "-", "+", "10"], ["XPENDING", "x", "g", "IDLE", "5", "-", "+", "10"],
+                    ["XINFO", "CONSUMERS", "x", "g"], ["XINFO", "STREAM", "x", "FULL"], ["XINFO", "GROUPS", "x"],
+                    ["XAUTOCLAIM", "x", "g", "d", "10", "0"], ["XCLAIM", "x", "g", "e", "10", "1-0"]):
+            assert not c.command(*cmd).startswith(b"-"), cmd
+    assert c.command("PING") == b"+PONG\r\n"

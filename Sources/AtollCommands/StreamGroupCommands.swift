@@ -262,7 +262,7 @@ enum StreamGroupCommands {
         let now = c.streamNow
         pel.forEach(from: lower) { id, entry in
             guard count > 0 && id <= upper else { return false }
-            if minIdle != 0 && now - entry.deliveryTime < minIdle { return true }
+            if minIdle != 0 && now &- entry.deliveryTime < minIdle { return true }
             rows.append((id, entry))
             count -= 1
             return true
@@ -272,7 +272,7 @@ enum StreamGroupCommands {
             c.out.arrayHeader(4)
             StreamCommands.writeID(&c.out, id)
             c.out.bulk(entry.consumer.name.array)
-            c.out.integer(max(c.streamNow - entry.deliveryTime, 0))
+            c.out.integer(max(c.streamNow &- entry.deliveryTime, 0))
             c.out.integer(Int64(bitPattern: entry.deliveryCount))
         }
     }
@@ -409,7 +409,7 @@ enum StreamGroupCommands {
                 continue
             }
             if let existing = entry {
-                if minIdle != 0 && c.streamNow - existing.deliveryTime < minIdle { continue }
+                if minIdle != 0 && c.streamNow &- existing.deliveryTime < minIdle { continue }
             } else if !force {
                 continue
             }
@@ -495,7 +495,7 @@ enum StreamGroupCommands {
                 count -= 1
                 continue
             }
-            if minIdle != 0 && c.streamNow - entry.deliveryTime < minIdle { continue }
+            if minIdle != 0 && c.streamNow &- entry.deliveryTime < minIdle { continue }
             let owner = claimer ?? consumer(&c, group, Bytes(c.args[3]), key: Bytes(key))
             claimer = owner
             assign(entry, id: id, to: owner)
@@ -549,7 +549,7 @@ enum StreamGroupCommands {
             c.out.staticBulk("pending")
             c.out.integer(consumer.pending.count)
             c.out.staticBulk("idle")
-            c.out.integer(max(c.streamNow - consumer.seenTime, 0))
+            c.out.integer(max(c.streamNow &- consumer.seenTime, 0))
         }
     }
 }
@@ -557,7 +557,8 @@ enum StreamGroupCommands {
 extension CommandContext {
     /// The time stream bookkeeping records (delivery and seen times, idle times). Loading runs
     /// commands with `now` 0 so that nothing expires mid-load; these are clock readings that a
-    /// replayed XCLAIM checks against the real time, as Redis does.
+    /// replayed XCLAIM checks against the real time, as Redis does. (Times restored from a
+    /// payload may be any 64-bit value, so idle times are differences that wrap, as in Redis's C.)
     var streamNow: Int64 { server.loading ? server.clock.nowMillis() : now }
 
     /// An integer argument, or nil after replying `error` (Redis's custom message for it).

@@ -128,9 +128,9 @@ enum StreamInfoCommands {
         if stream.entriesAdded == 0 {
             out.integer(0)
         } else if group.entriesRead != StreamGroup.unknownEntriesRead && !stream.rangeHasTombstones(from: group.lastID) {
-            out.integer(added - group.entriesRead)
+            out.integer(added &- group.entriesRead)
         } else if let read = stream.entriesAddedUpTo(group.lastID) {
-            out.integer(added - read)
+            out.integer(added &- read)
         } else {
             out.null()
         }

@@ -273,7 +273,7 @@ enum StreamReadCommands {
             let id = entry.id
             if id > group.lastID {
                 if group.entriesRead != StreamGroup.unknownEntriesRead && !stream.rangeHasTombstones(from: id) {
-                    group.entriesRead += 1
+                    group.entriesRead &+= 1
                 } else if stream.entriesAdded != 0 {
                     group.entriesRead = stream.entriesAddedUpTo(id) ?? StreamGroup.unknownEntriesRead
                 }

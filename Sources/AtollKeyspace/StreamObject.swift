@@ -487,8 +487,8 @@ public final class StreamObject {
         if id == lastID { return added }
         if id > lastID { return nil }
         if maxDeletedID == .zero || maxDeletedID < firstID {
-            if id < firstID { return added - Int64(length) }
-            if id == firstID { return added - Int64(length) + 1 }
+            if id < firstID { return added &- Int64(length) }
+            if id == firstID { return added &- Int64(length) &+ 1 }
         }
         return nil
     }
