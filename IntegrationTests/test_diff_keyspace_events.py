@@ -223,6 +223,7 @@ def test_blocked_clients_served(events, flags):
         (["BZPOPMAX", "z", "0"], ["ZADD", "z", "1", "a", "2", "b"]),
         (["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"], ["ZADD", "z", "1", "c"]),
     ]:
+        e.run("DEL", "q", "z")  # so that each command parks (what a push left would serve it at once)
         serve_blocked(e, waiter, args, push)
     e.run("DEL", "q", "z", "dst")
 
@@ -499,10 +500,8 @@ def test_streams(events, flags):
 def test_blocked_stream_readers_served(events):
     e = events("KEA")
     waiter = e.connection()
-    e.run("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
-    for args, add in [
-        (["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], ["XADD", "s", "1-0", "f", "v"]),
-        (["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"], ["XADD", "s", "2-0", "f", "v"]),
-    ]:
-        serve_blocked(e, waiter, args, add)
+    serve_blocked(e, waiter, ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], ["XADD", "s", "1-0", "f", "v"])
+    e.run("XGROUP", "CREATE", "s", "g", "$")
+    serve_blocked(e, waiter, ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"],
+                  ["XADD", "s", "2-0", "f", "v"])
     e.run("DEL", "s")
