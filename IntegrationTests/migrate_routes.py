@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 import resp
+import stream_info
 from procs import spawn
 
 HOST = "127.0.0.1"
@@ -81,6 +82,8 @@ def snapshot(c: resp.Conn, key) -> tuple:
         content = sorted(resp.parse(c.command("SMEMBERS", key)))
     elif kind == "zset":
         content = resp.parse(c.command("ZRANGE", key, 0, -1, "WITHSCORES"))
+    elif kind == "stream":
+        content = stream_info.blank(resp.parse(c.command("XINFO", "STREAM", key, "FULL")))
     else:
         raise AssertionError(f"unexpected type {kind!r}")
     return (kind, encoding, content)

@@ -1,13 +1,11 @@
-"""What of redis-server 7.0.15's COMMAND LIST Atoll serves. Streams, replication and cluster
-have issues of their own; every other command must be served, except the
+"""What of redis-server 7.0.15's COMMAND LIST Atoll serves. Replication and cluster have
+issues of their own; every other command must be served, except the
 ones still listed in NOT_YET, and that list can only shrink: a command Atoll starts to serve
 must leave it, and a served command that goes missing fails the test."""
 import resp
 
 # The families other issues bring (a name, or a container with all its subcommands).
 OTHER_ISSUES = {
-    "streams": ["xack", "xadd", "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending", "xrange",
-                "xread", "xreadgroup", "xrevrange", "xsetid", "xtrim"],
     "replication": ["replicaof", "slaveof", "replconf", "psync", "sync", "role", "wait", "failover"],
     "cluster": ["cluster", "asking", "readonly", "readwrite", "restore-asking"],
 }

@@ -192,6 +192,23 @@ def test_lists(events, flags):
     ])
 
 
+def serve_blocked(e, waiter, args, write) -> None:
+    """`args` blocks on both servers, `write` serves it: the same replies and messages."""
+    for c in waiter:
+        c.send_raw(resp.encode(*args))
+    for c in e.cmd:  # both parked before the write (bounded poll)
+        for _ in range(500):
+            if b"blocked_clients:1\r\n" in c.command("INFO", "clients"):
+                break
+            time.sleep(0.01)
+        else:
+            raise AssertionError(f"{args} never blocked")
+    e.run(*write)
+    replies = [c.read_reply() for c in waiter]
+    assert replies[0] == replies[1], f"{args}: {replies!r}"
+    e.check(" ".join(args))
+
+
 @FAMILY_FLAGS
 def test_blocked_clients_served(events, flags):
     e = events(flags)
@@ -206,13 +223,8 @@ def test_blocked_clients_served(events, flags):
         (["BZPOPMAX", "z", "0"], ["ZADD", "z", "1", "a", "2", "b"]),
         (["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"], ["ZADD", "z", "1", "c"]),
     ]:
-        for c in waiter:
-            c.send_raw(resp.encode(*args))
-        time.sleep(0.05)
-        e.run(*push)
-        replies = [c.read_reply() for c in waiter]
-        assert replies[0] == replies[1], f"{args}: {replies!r}"
-        e.check(" ".join(args))
+        e.run("DEL", "q", "z")  # so that each command parks (what a push left would serve it at once)
+        serve_blocked(e, waiter, args, push)
     e.run("DEL", "q", "z", "dst")
 
 
@@ -462,3 +474,34 @@ def test_resp3_client_receives_its_own_events(ref_port, atoll_port):
         for c in conns:
             c.command("CONFIG", "SET", "notify-keyspace-events", "")
             c.close()
+
+
+@FAMILY_FLAGS
+def test_streams(events, flags):
+    e = events(flags)
+    t = "1700000000000"
+    e.script([
+        ["XADD", "s", "1-0", "f", "1"], ["XADD", "s", "2-0", "f", "2"], ["XADD", "s", "MAXLEN", "1", "3-0", "f", "3"],
+        ["XADD", "s", "MAXLEN", "5", "4-0", "f", "4"], ["XADD", "nokey", "NOMKSTREAM", "1-0", "f", "v"],
+        ["XADD", "s", "1-0", "f", "old"], ["XDEL", "s", "9-0"], ["XDEL", "s", "3-0"], ["XTRIM", "s", "MAXLEN", "5"],
+        ["XADD", "s", "5-0", "f", "5"], ["XTRIM", "s", "MAXLEN", "0"], ["XSETID", "s", "9-0"],
+        ["XSETID", "s", "1-0"], ["XGROUP", "CREATE", "s", "g", "0"], ["XGROUP", "CREATE", "s", "g", "0"],
+        ["XGROUP", "CREATE", "n", "g", "$", "MKSTREAM"], ["XGROUP", "SETID", "s", "g", "0"],
+        ["XGROUP", "CREATECONSUMER", "s", "g", "c"], ["XGROUP", "CREATECONSUMER", "s", "g", "c"],
+        ["XADD", "s", "10-0", "f", "v"], ["XREADGROUP", "GROUP", "g", "d", "STREAMS", "s", ">"],
+        ["XACK", "s", "g", "10-0"], ["XCLAIM", "s", "g", "e", "0", "10-0", "FORCE", "TIME", t],
+        ["XAUTOCLAIM", "s", "g", "f", "0", "0"], ["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
+        ["XGROUP", "DELCONSUMER", "s", "g", "c"], ["XGROUP", "DESTROY", "s", "g"], ["XGROUP", "DESTROY", "s", "g"],
+        ["XREAD", "STREAMS", "s", "0"], ["XRANGE", "nokey", "-", "+"], ["XLEN", "nokey"], ["XINFO", "STREAM", "s"],
+        ["DEL", "s", "n"],
+    ])
+
+
+def test_blocked_stream_readers_served(events):
+    e = events("KEA")
+    waiter = e.connection()
+    serve_blocked(e, waiter, ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"], ["XADD", "s", "1-0", "f", "v"])
+    e.run("XGROUP", "CREATE", "s", "g", "$")
+    serve_blocked(e, waiter, ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"],
+                  ["XADD", "s", "2-0", "f", "v"])
+    e.run("DEL", "s")

@@ -33,6 +33,10 @@ CASES = {
     "hyperloglog sparse": [["PFADD", "k", "a", "b", "c"]],
     "hyperloglog dense": [["PFADD", "k", *[f"e{i}" for i in range(5000)]]],
     "geo": [["GEOADD", "k", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"]],
+    "stream with a group and pending entries": [
+        *[["XADD", "k", f"{i}-0", "f", str(i)] for i in range(1, 300)], ["XDEL", "k", "7-0"],
+        ["XGROUP", "CREATE", "k", "g", "0"], ["XGROUP", "CREATECONSUMER", "k", "g", "c"],
+        ["XCLAIM", "k", "g", "c", "0", "1-0", "2-0", "FORCE", "TIME", "1700000000000"]],
 }
 
 

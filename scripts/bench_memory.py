@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Memory per element: loads 1,000,000 small elements into each server as many small
 collections (100,000 keys x 10 elements: the listpack/intset-sized case) and as one big
-collection, and prints the growth of each server's resident set size per element.
+collection (a stream of 1,000,000 entries of 3 small fields too), and prints the growth of
+each server's resident set size per element.
 
-Usage: scripts/bench_memory.py [--atoll PATH] [--markdown]
+Usage: scripts/bench_memory.py [--atoll PATH] [--markdown] [--only TEXT]
 """
 import argparse
 import os
@@ -26,8 +27,9 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def send_all(port: int, commands) -> None:
-    """Pipelines the commands in chunks and reads (and counts) every reply."""
+def send_all(port: int, commands, lines_per_reply: int = 1) -> None:
+    """Pipelines the commands in chunks and reads (and counts) every reply, each
+    `lines_per_reply` lines long."""
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.settimeout(120)
         chunk, pending = [], 0
@@ -37,24 +39,26 @@ def send_all(port: int, commands) -> None:
                 s.sendall(b"".join(chunk))
                 pending += len(chunk)
                 chunk = []
-                pending = drain(s, pending, leave=2000)
+                pending = drain(s, pending, leave=2000, lines_per_reply=lines_per_reply)
         if chunk:
             s.sendall(b"".join(chunk))
             pending += len(chunk)
-        drain(s, pending, leave=0)
+        drain(s, pending, leave=0, lines_per_reply=lines_per_reply)
 
 
-def drain(s, pending, leave, buf=[b""]):
+def drain(s, pending, leave, lines_per_reply=1, buf=[b""]):
+    pending *= lines_per_reply
+    leave *= lines_per_reply
     while pending > leave:
         data = s.recv(1 << 20)
         if not data:
             raise RuntimeError("connection closed")
         buf[0] += data
         lines = buf[0].count(b"\r\n")
-        # Every reply here is one line (integers or +OK).
+        # Every reply here is one line (integers or +OK), or two (XADD's ID as a bulk string).
         pending -= lines
         buf[0] = buf[0][buf[0].rfind(b"\r\n") + 2:] if lines else buf[0]
-    return pending
+    return pending // lines_per_reply
 
 
 WORKLOADS = {
@@ -68,7 +72,10 @@ WORKLOADS = {
     "set, 1 key x 1M members": lambda: (("SADD", "bigs", *[f"member{m}" for m in range(i, i + 100)]) for i in range(0, ELEMENTS, 100)),
     "zset, 1 key x 1M members": lambda: (("ZADD", "bigz", *[x for m in range(i, i + 100) for x in (m, f"member{m}")])
                                          for i in range(0, ELEMENTS, 100)),
+    "stream, 1 key x 1M entries of 3 small fields": lambda: (("XADD", "bigx", "*", "a", str(i % 1000), "b", "x",
+                                                              "c", str(i)) for i in range(ELEMENTS)),
 }
+LINES_PER_REPLY = {"stream, 1 key x 1M entries of 3 small fields": 2}
 
 
 def main():
@@ -76,9 +83,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--atoll", default=os.path.join(here, "..", ".build", "release", "atoll-server"))
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--only", default="", help="run only the workloads whose name contains this")
     args = ap.parse_args()
     rows = []
     for name, workload in WORKLOADS.items():
+        if args.only not in name:
+            continue
         result = {}
         for server in ("redis", "atoll"):
             port = free_port()
@@ -90,7 +100,7 @@ def main():
                 proc = start([args.atoll, "--port", str(port), "--bind", "127.0.0.1"], port)
             try:
                 before = rss_bytes(proc.pid)
-                send_all(port, workload())
+                send_all(port, workload(), LINES_PER_REPLY.get(name, 1))
                 after = rss_bytes(proc.pid)
                 result[server] = (after - before) / ELEMENTS
             finally:

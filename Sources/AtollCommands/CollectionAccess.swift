@@ -41,6 +41,13 @@ extension CommandContext {
         typed(lookupWrite(key)) { if case .zset(let z) = $0 { return z } else { return nil } }
     }
 
+    @inlinable public mutating func readStream(_ key: Bytes) -> Typed<StreamObject> {
+        typed(lookupRead(key)) { if case .stream(let s) = $0 { return s } else { return nil } }
+    }
+    @inlinable public mutating func writeStream(_ key: Bytes) -> Typed<StreamObject> {
+        typed(lookup(key)) { if case .stream(let s) = $0 { return s } else { return nil } }
+    }
+
     @inlinable func typed<T>(_ entry: Entry?, _ extract: (Value) -> T?) -> Typed<T> {
         guard let entry else { return .missing }
         guard let object = extract(entry.value) else { return .wrongType }

@@ -57,6 +57,17 @@ struct DatasetDigest {
                 element.mix(Array(formatDouble17g(score).utf8))
                 digest.xor(element.bytes)
             }
+        case .stream(let stream):
+            // Each entry mixes its ID as `ms.seq`, then each field and value.
+            digest.mix(word(6))
+            stream.forEach(from: .zero, to: .max) { entry in
+                digest.mix(Array("\(entry.id.ms).\(entry.id.seq)".utf8))
+                entry.forEachPair { field, value in
+                    digest.mix(entry.bytes(field))
+                    digest.mix(entry.bytes(value))
+                }
+                return true
+            }
         case .hash(let hash):
             digest.mix(word(4))
             hash.forEach { field, value in

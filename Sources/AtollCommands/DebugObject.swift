@@ -69,6 +69,7 @@ enum DebugObject {
         case .list: return "quicklist"
         case .set(let s): return s.compact ? "intset" : "hashtable"
         case .zset(let z): return z.compact ? "listpack" : "skiplist"
+        case .stream: return "stream"
         }
     }
 
@@ -85,6 +86,7 @@ enum DebugObject {
         case .list(let l): return l.count
         case .set(let s): return s.count
         case .zset(let z): return z.count
+        case .stream(let x): return x.length
         }
     }
 
@@ -97,6 +99,7 @@ enum DebugObject {
         case .list(let l): id = UInt(bitPattern: ObjectIdentifier(l).hashValue)
         case .set(let s): id = UInt(bitPattern: ObjectIdentifier(s).hashValue)
         case .zset(let z): id = UInt(bitPattern: ObjectIdentifier(z).hashValue)
+        case .stream(let x): id = UInt(bitPattern: ObjectIdentifier(x).hashValue)
         case .string, .int: id = UInt(bitPattern: key.hashValue) & 0x7fff_ffff_fff0
         }
         return "0x" + String(id, radix: 16)

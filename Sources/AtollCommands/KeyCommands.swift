@@ -362,6 +362,7 @@ enum KeyCommands {
     static func flushdb(_ c: inout CommandContext) {
         guard flushModeIsValid(&c) else { return }
         touchWatchedKeys(&c, inDB: c.client.db, replacedBy: nil)
+        c.server.blocking.signalAll(inDB: c.client.db)  // a parked XREADGROUP learns its key is gone
         c.server.dirty += c.keyspace.databases[c.client.db].count
         c.keyspace.databases[c.client.db].removeAll()
         c.forceLogged = true
@@ -373,6 +374,7 @@ enum KeyCommands {
         guard flushModeIsValid(&c) else { return }
         for db in c.keyspace.databases.indices {
             touchWatchedKeys(&c, inDB: db, replacedBy: nil)
+            c.server.blocking.signalAll(inDB: db)  // a parked XREADGROUP learns its key is gone
             c.server.dirty += c.keyspace.databases[db].count
         }
         c.keyspace.flushAll()

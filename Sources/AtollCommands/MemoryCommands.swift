@@ -69,6 +69,10 @@ enum MemoryCommands {
                     _ = visit(zset.compact ? member.count + 10 : 64 + heapBytes(member.count))
                 }
             }
+        case .stream(let stream):
+            // The nodes are measured whole (they are the entries' storage); groups are not counted.
+            let nodeBytes = stream.nodes.reduce(0) { $0 + heapBytes($1.lp.count) }
+            return 64 + stream.nodes.count * MemoryLayout<StreamObject.Node>.stride + nodeBytes
         }
     }
 

@@ -15,7 +15,12 @@ import AtollKeyspace
 import AtollRESP
 
 /// The type of key a parked client waits for; other types never wake it, as in Redis 7.0.
-public enum BlockedKeyType: Sendable { case list, zset }
+public enum BlockedKeyType: Sendable {
+    case list, zset
+    /// XREAD and XREADGROUP: re-run whenever the key changes, since a deleted or replaced key
+    /// answers a blocked XREADGROUP with an error.
+    case stream
+}
 
 /// Why and until when a client is parked.
 public struct BlockState {
@@ -71,6 +76,12 @@ public final class BlockingRegistry: @unchecked Sendable {
         ready.append(key)
     }
 
+    /// Signals `key` if a stream reader waits on it (the key changed: it may be gone).
+    @usableFromInline package func signalStreamReaders(_ key: WatchedKey) {
+        guard let clients = waiting[key], clients.contains(where: { $0.blocked?.waitsFor == .stream }) else { return }
+        signal(key)
+    }
+
     /// Signals every key someone waits on in `db` (SWAPDB brought a whole new database).
     package func signalAll(inDB db: Int) {
         for key in waiting.keys where key.db == db { signal(key) }
@@ -87,7 +98,7 @@ public final class BlockingRegistry: @unchecked Sendable {
         return keys
     }
 
-    var hasReady: Bool { !ready.isEmpty }
+    package var hasReady: Bool { !ready.isEmpty }
 }
 
 extension CommandContext {
@@ -108,10 +119,10 @@ extension CommandContext {
         client.connection?.blocked(until: deadline)
     }
 
-    /// After a key was stored whole (RENAME, COPY, MOVE): wakes waiters if it is a list or zset.
+    /// After a key was stored whole (RENAME, COPY, MOVE): wakes waiters if it is a list, zset or stream.
     public mutating func signalKeyReady(_ key: Bytes, holding value: Value, db: Int? = nil) {
         switch value {
-        case .list, .zset: signalKeyReady(key, db: db)
+        case .list, .zset, .stream: signalKeyReady(key, db: db)
         default: break
         }
     }

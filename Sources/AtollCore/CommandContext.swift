@@ -105,6 +105,7 @@ public struct CommandContext {
     public mutating func noteExpired(_ key: Bytes, db: Int) {
         keyspace.stats.expiredKeys += 1
         expiredOrModified(key, db: db)
+        if !server.blocking.isEmpty { server.blocking.signalStreamReaders(WatchedKey(db: db, key: key)) }
         server.aof?.feed.add(db: db, [AppendOnlyFeed.del, key.array])
         notify(.expired, "expired", key, db: db)
     }
@@ -179,6 +180,7 @@ public struct CommandContext {
     @inlinable public mutating func modified(_ key: Bytes, db: Int? = nil) {
         server.dirty += 1
         if !server.watches.isEmpty || server.tracking.isActive { expiredOrModified(key, db: db ?? client.db) }
+        if !server.blocking.isEmpty { server.blocking.signalStreamReaders(WatchedKey(db: db ?? client.db, key: key)) }
     }
 
     /// Marks the watchers of `key` and invalidates it for tracking clients (also used when

@@ -76,9 +76,11 @@ extension ServerCore {
             for key in blocking.takeReady() {
                 for client in blocking.waiters(key) {
                     guard let state = client.blocked else { continue }
-                    guard let entry = keyspace.databases[key.db].peek(key.key, now: now) else { break }
-                    switch (entry.value, state.waitsFor) {
-                    case (.list, .list), (.zset, .zset): break
+                    // A stream reader is re-run even when its key is gone (XREADGROUP then fails).
+                    let entry = keyspace.databases[key.db].peek(key.key, now: now)
+                    if entry == nil && state.waitsFor != .stream { break }
+                    switch (entry?.value, state.waitsFor) {
+                    case (.list?, .list), (.zset?, .zset), (_, .stream): break
                     default: continue
                     }
                     var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3),

@@ -33,7 +33,7 @@ public struct KeyspaceEventClass: OptionSet, Sendable {
     public static let expired = KeyspaceEventClass(rawValue: 1 << 8)
     /// `e`: a key evicted for maxmemory.
     public static let evicted = KeyspaceEventClass(rawValue: 1 << 9)
-    /// `t`: stream commands (Atoll has no streams).
+    /// `t`: stream commands.
     public static let stream = KeyspaceEventClass(rawValue: 1 << 10)
     /// `m`: a read found no key (`keymiss`); not part of `A`.
     public static let keyMiss = KeyspaceEventClass(rawValue: 1 << 11)

@@ -176,6 +176,7 @@ extension ServerCore {
             aof.feed.commit()
         }
         publishKeyspaceEvent(type, event, key, db: db, now: now)
+        if !blocking.isEmpty { blocking.signalStreamReaders(WatchedKey(db: db, key: key)) }
     }
 
     /// The dispatcher's maxmemory step (Redis's, in `processCommand`): evicts as needed and

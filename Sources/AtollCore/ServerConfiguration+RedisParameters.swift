@@ -99,8 +99,6 @@ extension ConfigParameter {
         .storedEnum("shutdown-on-sigterm", ["default", "save", "nosave", "now", "force"], default: "default"),
         .storedInteger("shutdown-timeout", min: 0, max: Int(Int32.max), default: 10),
         .storedInteger("socket-mark-id", mutable: false, min: 0, max: Int(UInt32.max), default: 0),
-        .storedMemory("stream-node-max-bytes", min: 0, default: 4096),
-        .storedInteger("stream-node-max-entries", min: 0, max: Int.max, default: 100),
         .storedEnum("supervised", mutable: false, ["upstart", "systemd", "auto", "no"], default: "no"),
         .storedYesNo("syslog-enabled", mutable: false, default: false),
         .storedEnum("syslog-facility", mutable: false, ["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"], default: "local0"),

@@ -270,6 +270,8 @@ public struct ConfigParameter: Sendable {
         .integer("zset-max-listpack-entries", alias: "zset-max-ziplist-entries", min: 0, max: Int(Int64.max),
                  \.encodingLimits.zsetMaxListpackEntries),
         .memory("zset-max-listpack-value", alias: "zset-max-ziplist-value", min: 0, \.encodingLimits.zsetMaxListpackValue),
+        .memory("stream-node-max-bytes", min: 0, \.encodingLimits.streamNodeMaxBytes),
+        .integer("stream-node-max-entries", min: 0, max: Int(Int64.max), \.encodingLimits.streamNodeMaxEntries),
         ConfigParameter(name: "dir", alias: nil, mutable: true, isProtected: true, rewriteStyle: .quoted, get: { $0.dir }, set: { config, values in
             guard values.count == 1 else { return "wrong number of arguments" }
             return setDirectory(values[0], &config)

@@ -7,5 +7,9 @@ public struct EncodingLimits: Sendable {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// A stream node (listpack) is closed once it would reach this size or hold this many
+    /// entries; these do change Atoll's layout, as Redis's.
+    public var streamNodeMaxBytes = 4096
+    public var streamNodeMaxEntries = 100
     public init() {}
 }

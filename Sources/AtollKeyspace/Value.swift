@@ -18,6 +18,7 @@ public enum Value: @unchecked Sendable {
     case list(ListObject)
     case set(SetObject)
     case zset(SortedSetObject)
+    case stream(StreamObject)
 
     /// The name TYPE reports.
     public var typeName: StaticString {
@@ -27,6 +28,7 @@ public enum Value: @unchecked Sendable {
         case .list: return "list"
         case .set: return "set"
         case .zset: return "zset"
+        case .stream: return "stream"
         }
     }
 
@@ -45,6 +47,7 @@ public enum Value: @unchecked Sendable {
         case .list(let l): return .list(l.copy())
         case .set(let s): return .set(s.copy())
         case .zset(let z): return .zset(z.copy())
+        case .stream(let x): return .stream(x.copy())
         }
     }
 

@@ -70,6 +70,9 @@ public enum RDBObjectWriter {
                     for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * i))) }
                 }
             }
+        case .stream(let stream):
+            out.append(RDBStream.type)
+            RDBStream.append(stream, to: &out)
         }
         return out
     }
@@ -183,7 +186,7 @@ public enum RDBObjectWriter {
     }
 }
 
-/// A listpack as Redis 7.0 builds one by appending: a 6-byte header (total bytes, element
+/// A listpack as Redis 7.0 builds one by appending (elements encoded by `ListpackCoding`): a 6-byte header (total bytes, element
 /// count), each element (canonical integers in the smallest integer encoding, other strings
 /// with a 1, 2 or 5 byte length) followed by its own length backwards, and 0xFF.
 struct Listpack {
@@ -194,62 +197,8 @@ struct Listpack {
     var byteCount: Int { 6 + entries.count + 1 }
 
     mutating func append(_ element: [UInt8]) {
-        let start = entries.count
-        if let n = parseStrictInt64(element) {
-            appendInteger(n)
-        } else {
-            let length = element.count
-            if length < 64 {
-                entries.append(0x80 | UInt8(length))
-            } else if length < 4096 {
-                entries.append(0xE0 | UInt8(length >> 8))
-                entries.append(UInt8(length & 0xff))
-            } else {
-                entries.append(0xF0)
-                RDBObjectWriter.appendLittleEndian(UInt64(length), width: 4, to: &entries)
-            }
-            entries.append(contentsOf: element)
-        }
-        Self.appendBackLength(entries.count - start, to: &entries)
+        ListpackCoding.appendString(element, to: &entries)
         count += 1
-    }
-
-    private mutating func appendInteger(_ n: Int64) {
-        switch n {
-        case 0...127:
-            entries.append(UInt8(n))
-        case -4096...4095:
-            let v = UInt64(bitPattern: n) & 0x1fff
-            entries.append(0xC0 | UInt8(v >> 8))
-            entries.append(UInt8(v & 0xff))
-        case -32768...32767:
-            entries.append(0xF1)
-            RDBObjectWriter.appendLittleEndian(UInt64(bitPattern: n), width: 2, to: &entries)
-        case -8_388_608...8_388_607:
-            entries.append(0xF2)
-            RDBObjectWriter.appendLittleEndian(UInt64(bitPattern: n), width: 3, to: &entries)
-        case Int64(Int32.min)...Int64(Int32.max):
-            entries.append(0xF3)
-            RDBObjectWriter.appendLittleEndian(UInt64(bitPattern: n), width: 4, to: &entries)
-        default:
-            entries.append(0xF4)
-            RDBObjectWriter.appendLittleEndian(UInt64(bitPattern: n), width: 8, to: &entries)
-        }
-    }
-
-    /// How many bytes an entry of `length` bytes (encoding and data) stores its length in.
-    static func backLengthSize(_ length: Int) -> Int {
-        length <= 127 ? 1 : length < 16383 ? 2 : length < 2_097_151 ? 3 : length < 268_435_455 ? 4 : 5
-    }
-
-    /// The entry length, most significant 7 bits first, every byte but the first flagged 0x80,
-    /// so it can be read from its last byte backwards.
-    static func appendBackLength(_ length: Int, to out: inout [UInt8]) {
-        let size = backLengthSize(length)
-        for k in stride(from: size - 1, through: 0, by: -1) {
-            let group = UInt8((length >> (7 * k)) & 0x7f)
-            out.append(k == size - 1 ? group : group | 0x80)
-        }
     }
 
     func finish() -> [UInt8] {

@@ -48,7 +48,7 @@ public struct RDBReader {
 
     public var atEnd: Bool { position >= bytes.count }
 
-    private func fail(_ reason: String) -> RDBError { RDBError(reason: reason, offset: position) }
+    func fail(_ reason: String) -> RDBError { RDBError(reason: reason, offset: position) }
 
     private mutating func readFile() throws(RDBError) -> RDBContents {
         guard bytes.count >= 9, bytes.starts(with: Array("REDIS".utf8)),
@@ -116,6 +116,7 @@ public struct RDBReader {
     private mutating func readValue(_ type: UInt8) throws(RDBError) -> Value? {
         switch type {
         case 0: return Value.encodedString(try string())
+        case RDBStream.type: return try stream()
         case 1:
             let list = ListObject()
             for _ in 0..<(try length()) { list.items.append(Bytes(try string())) }
@@ -263,7 +264,7 @@ public struct RDBReader {
                 }
             }
             // The entry's length again, backwards, in 1 to 5 bytes.
-            i += entryLength + Listpack.backLengthSize(entryLength)
+            i += entryLength + ListpackCoding.backLengthSize(entryLength)
         }
         // The header's count, unless it says "too many to count".
         let counted = Int(blob[4]) | Int(blob[5]) << 8

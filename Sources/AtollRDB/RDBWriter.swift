@@ -116,6 +116,10 @@ public struct RDBWriter {
                 let bits = score.bitPattern
                 for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * i))) }
             }
+        case .stream(let stream):
+            bytes.append(RDBStream.type)
+            appendKey(key)
+            RDBStream.append(stream, to: &bytes)
         }
     }
 

@@ -188,6 +188,8 @@ public final class AtollServer: @unchecked Sendable {
                 }
                 // An eviction cut short by its time limit goes on here (Redis's evictionTimeProc).
                 if core.eviction.unfinished && core.maxMemory != 0 { core.performEvictions(now: now) }
+                // A parked XREADGROUP whose stream expired or was evicted is answered now.
+                if core.blocking.hasReady { core.serveBlockedClients(now: now) }
                 if core.tracking.isActive { core.limitTrackingTable() }
                 core.broadcastInvalidations()
                 core.sampleStatistics(nowMillis: now, everySecond: checkTimeouts)
