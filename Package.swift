@@ -95,6 +95,9 @@ let package = Package(
             "AtollCore", "AtollServer", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
 
+        // GET/SET through the client from many tasks, against redis-benchmark (scripts/bench_client.sh).
+        .executableTarget(name: "atoll-client-bench", dependencies: ["AtollClient"], swiftSettings: swiftSettings),
+
         // What more than one test target needs (a seeded random generator).
         .target(name: "AtollTestSupport", swiftSettings: swiftSettings),
 
