@@ -63,17 +63,14 @@ public final class RedisConnection: RedisCommandRunner {
     }
 
     public func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>] {
-        var results: [Result<RESPValue, RedisError>] = []
-        results.reserveCapacity(commands.count)
-        for reply in Self.submit(commands, on: channel, timeout: configuration.commandTimeout.map(TimeAmount.init)) {
-            let value = try await reply.get()
-            if case .error(let text) = value {
-                results.append(.failure(RedisError(reply: text)))
-            } else {
-                results.append(.success(value))
-            }
+        let replies = Self.submit(commands, on: channel, timeout: configuration.commandTimeout.map(TimeAmount.init))
+        // One wait for the whole batch rather than one suspension per reply.
+        let outcomes = try await EventLoopFuture.whenAllComplete(replies, on: channel.eventLoop).get()
+        return try outcomes.map { outcome in
+            let value = try outcome.get()
+            if case .error(let text) = value { return .failure(RedisError(reply: text)) }
+            return .success(value)
         }
-        return results
     }
 
     public func withDedicatedConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T {
