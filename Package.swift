@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .library(name: "AtollServer", targets: ["AtollServer"]),
         .executable(name: "atoll-server", targets: ["atoll-server"]),
+        .library(name: "AtollClient", targets: ["AtollClient"]),
+        .library(name: "AtollTesting", targets: ["AtollTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -83,6 +85,22 @@ let package = Package(
         .executableTarget(name: "atoll-server", dependencies: ["AtollCore", "AtollPersistence", "AtollServer", "CAllocator"],
                           swiftSettings: swiftSettings),
 
+        // The client library: connections, pool, typed commands and the application patterns.
+        .target(name: "AtollClient", dependencies: [
+            "AtollBytes", "AtollRESP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ], swiftSettings: swiftSettings),
+        // An in-process Atoll on a free port for tests (as miniredis is for Go).
+        .target(name: "AtollTesting", dependencies: [
+            "AtollCore", "AtollServer", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+
+        // GET/SET through the client from many tasks, against redis-benchmark (scripts/bench_client.sh).
+        .executableTarget(name: "atoll-client-bench", dependencies: ["AtollClient"], swiftSettings: swiftSettings),
+
         // What more than one test target needs (a seeded random generator).
         .target(name: "AtollTestSupport", swiftSettings: swiftSettings),
 
@@ -101,6 +119,10 @@ let package = Package(
         .testTarget(name: "AtollCommandsTests", dependencies: [
             "AtollBytes", "AtollCommands", "AtollCore", "AtollKeyspace", "AtollRESP",
             .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "AtollClientTests", dependencies: [
+            "AtollClient", "AtollCore", "AtollRESP", "AtollTestSupport", "AtollTesting",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .testTarget(name: "AtollServerTests", dependencies: [
             "AtollCore", "AtollServer",

@@ -1,6 +1,7 @@
 """Atoll can be depended on by URL: a throwaway package that depends on a clean clone of this
 repository at HEAD (by a file:// git URL, as another project would by its https one) builds,
-embeds the server as the README's "Embedding" shows, and the server answers PING.
+embeds the server as the README's "Embedding" shows, and the server answers PING; it also
+imports AtollClient and runs one of its patterns (compare-and-swap) against that server.
 
 SwiftPM refuses a versioned dependency whose targets use `unsafeFlags`, so this fails as soon
 as one comes back into Package.swift (the commit is tagged in the clone and required exactly). The Swift packages Atoll depends on resolve from the local
@@ -32,13 +33,16 @@ let package = Package(
     targets: [
         .executableTarget(name: "atoll-consumer", dependencies: [
             .product(name: "AtollServer", package: "atoll"),
+            .product(name: "AtollClient", package: "atoll"),
         ]),
     ]
 )
 """
 
-# Starts a server on a free port, prints the port, and stops the server when stdin closes.
+# Starts a server on a free port, runs a compare-and-swap through AtollClient against it, prints
+# the outcome and the port, and stops the server when stdin closes.
 CONSUMER_MAIN = """import AtollServer
+import AtollClient
 import AtollCore
 import Glibc
 
@@ -46,6 +50,11 @@ var config = ServerConfiguration()
 config.port = 0
 let server = AtollServer(configuration: config)
 try server.start()
+let client = RedisClient(url: "redis://127.0.0.1:\\(server.port)")!
+try await client.set("consumer", "a")
+let swapped = try await client.compareAndSwap("consumer", expected: "a", newValue: "b")
+print("cas", swapped, try await client.get("consumer") ?? "nil")
+await client.close()
 print("port", server.port)
 fflush(nil)  // stdout is a pipe here: without this the line waits in the buffer
 while readLine() != nil {}
@@ -102,9 +111,11 @@ def test_package_builds_as_a_dependency_and_serves():
                                 cwd=tmp)
         try:
             deadline = time.monotonic() + 30
-            line = read_line(proc, deadline)
-            while not line.startswith("port "):
-                line = read_line(proc, deadline)
+            lines = [read_line(proc, deadline)]
+            while not lines[-1].startswith("port "):
+                lines.append(read_line(proc, deadline))
+            assert "cas true b\n" in lines, lines
+            line = lines[-1]
             port = int(line.split()[1])
             with resp.Conn(port, timeout=5) as c:
                 assert c.command("PING") == b"+PONG\r\n"

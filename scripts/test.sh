@@ -14,5 +14,8 @@ echo "== Swift unit tests"
 timeout 1500 swift build --build-tests
 timeout 600 swift test --skip-build
 
+echo "== AtollClient tests against Debian's redis-server"
+bash scripts/test_client_against_redis.sh
+
 echo "== differential and client tests (IntegrationTests/)"
 ATOLL_SERVER_BIN="$PWD/.build/release/atoll-server" timeout 900 .venv/bin/python -m pytest IntegrationTests -q

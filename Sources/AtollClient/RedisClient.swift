@@ -1,0 +1,196 @@
+/// `RedisClient`: the entry point for applications. It keeps a few shared connections that
+/// every ordinary command is multiplexed over (requests from concurrent tasks share their
+/// writes), and a pool of dedicated connections leased for transactions and blocking commands.
+/// A closed connection is replaced on next use, connecting again with exponential backoff.
+///
+/// The rest of the module, by job: `RedisConnection` (one connection and its handshake) over
+/// `ReplyMatcher` (the NIO handler); `Commands+*.swift` (typed commands by family, written
+/// against `RedisCommandRunner`); one file per pattern (`OptimisticTransaction`, `Script`,
+/// `FunctionLibrary`, `CompareAndSwap`, `AtomicCounters`, `Idempotency`, the two rate limiters,
+/// `DistributedLock`, `ReliableQueue`, `ShadowKeySwap`, `HashSlot`).
+import AtollRESP
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// How a client connects again after a connection is lost.
+public struct ReconnectPolicy: Sendable {
+    /// Connect attempts per reconnect (the first included) before the error is thrown.
+    public var maxAttempts: Int
+    /// The wait after the first failed attempt; each later wait doubles, up to `maxDelay`.
+    public var initialDelay: Duration
+    public var maxDelay: Duration
+
+    public init(maxAttempts: Int = 5, initialDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(2)) {
+        self.maxAttempts = maxAttempts
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+    }
+}
+
+/// The settings of a `RedisClient`.
+public struct RedisClientConfiguration: Sendable {
+    public var connection: ConnectionConfiguration
+    /// Connections that ordinary commands are spread over, round robin.
+    public var sharedConnections: Int
+    /// Dedicated connections kept open between leases; more are opened when needed.
+    public var maxIdleDedicatedConnections: Int
+    public var reconnect: ReconnectPolicy
+
+    public init(connection: ConnectionConfiguration = ConnectionConfiguration(), sharedConnections: Int = 2,
+                maxIdleDedicatedConnections: Int = 16, reconnect: ReconnectPolicy = ReconnectPolicy()) {
+        self.connection = connection
+        self.sharedConnections = max(1, sharedConnections)
+        self.maxIdleDedicatedConnections = maxIdleDedicatedConnections
+        self.reconnect = reconnect
+    }
+}
+
+/// A pooled client for one server. Safe to share between any number of tasks.
+public final class RedisClient: RedisCommandRunner {
+    private struct Pool {
+        var shared: [EventLoopFuture<RedisConnection>?]
+        var next = 0
+        var idle: [RedisConnection] = []
+        var closed = false
+    }
+
+    public let configuration: RedisClientConfiguration
+    private let group: any EventLoopGroup
+    private let pool: NIOLockedValueBox<Pool>
+
+    /// A client that connects on first use.
+    public init(configuration: RedisClientConfiguration,
+                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        group = eventLoopGroup
+        pool = NIOLockedValueBox(Pool(shared: Array(repeating: nil, count: configuration.sharedConnections)))
+    }
+
+    /// A client for `redis://[[user]:password@]host[:port][/db]`, or nil for a URL it cannot read.
+    public convenience init?(url: String) {
+        guard let connection = ConnectionConfiguration(url: url) else { return nil }
+        self.init(configuration: RedisClientConfiguration(connection: connection))
+    }
+
+    public func send(arguments: [[UInt8]]) async throws -> RESPValue {
+        try await sharedConnection().send(arguments: arguments)
+    }
+
+    public func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>] {
+        try await sharedConnection().pipeline(commands)
+    }
+
+    public func capabilities() async throws -> ServerCapabilities {
+        try await sharedConnection().capabilities()
+    }
+
+    /// Leases a connection for `body` alone. It goes back to the pool afterwards, unless it
+    /// closed or `body` threw something other than a server error (a cancelled or failed body
+    /// may have left a reply or a MULTI outstanding, so that connection is closed instead).
+    public func withDedicatedConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T {
+        let connection = try await leaseConnection()
+        do {
+            let result = try await body(connection)
+            await giveBack(connection)
+            return result
+        } catch let error as RedisError {
+            await giveBack(connection)
+            throw error
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Closes every connection; later calls throw `RedisClientError.clientClosed`.
+    public func close() async {
+        let (shared, idle) = pool.withLockedValue { pool in
+            pool.closed = true
+            defer { pool.shared = pool.shared.map { _ in nil }; pool.idle = [] }
+            return (pool.shared.compactMap { $0 }, pool.idle)
+        }
+        for future in shared {
+            if let connection = try? await future.get() { await connection.close() }
+        }
+        for connection in idle { await connection.close() }
+    }
+
+    // MARK: - Pool
+
+    /// The next shared connection, round robin; a closed one is replaced first.
+    private func sharedConnection() async throws -> RedisConnection {
+        let (slot, future) = try pool.withLockedValue { pool in
+            guard !pool.closed else { throw RedisClientError.clientClosed }
+            let slot = pool.next
+            pool.next = (slot + 1) % pool.shared.count
+            if let existing = pool.shared[slot] { return (slot, existing) }
+            let fresh = connectFuture()
+            pool.shared[slot] = fresh
+            return (slot, fresh)
+        }
+        let connection = try await awaitShared(future, slot: slot)
+        guard connection.isClosed else { return connection }
+        let replacement = try pool.withLockedValue { pool in
+            guard !pool.closed else { throw RedisClientError.clientClosed }
+            if pool.shared[slot] === future { pool.shared[slot] = connectFuture() }
+            return pool.shared[slot]!
+        }
+        return try await awaitShared(replacement, slot: slot)
+    }
+
+    /// Waits for a slot's connection; a failed connect empties the slot so the next call tries again.
+    private func awaitShared(_ future: EventLoopFuture<RedisConnection>, slot: Int) async throws -> RedisConnection {
+        do {
+            return try await future.get()
+        } catch {
+            pool.withLockedValue { pool in
+                if pool.shared[slot] === future { pool.shared[slot] = nil }
+            }
+            throw error
+        }
+    }
+
+    private func connectFuture() -> EventLoopFuture<RedisConnection> {
+        let promise = group.next().makePromise(of: RedisConnection.self)
+        promise.completeWithTask { try await self.connectWithBackoff() }
+        return promise.futureResult
+    }
+
+    private func leaseConnection() async throws -> RedisConnection {
+        while let idle = try pool.withLockedValue({ pool -> RedisConnection? in
+            guard !pool.closed else { throw RedisClientError.clientClosed }
+            return pool.idle.popLast()
+        }) {
+            if !idle.isClosed { return idle }
+        }
+        return try await connectWithBackoff()
+    }
+
+    private func giveBack(_ connection: RedisConnection) async {
+        let kept = pool.withLockedValue { pool in
+            guard !pool.closed, !connection.isClosed,
+                  pool.idle.count < configuration.maxIdleDedicatedConnections else { return false }
+            pool.idle.append(connection)
+            return true
+        }
+        if !kept { await connection.close() }
+    }
+
+    /// Connects, retrying a failed connect with exponential backoff as the policy says.
+    private func connectWithBackoff() async throws -> RedisConnection {
+        let policy = configuration.reconnect
+        var delay = policy.initialDelay
+        var attempt = 1
+        while true {
+            do {
+                return try await RedisConnection.connect(configuration: configuration.connection, eventLoopGroup: group)
+            } catch RedisClientError.connectFailed(let reason) {
+                guard attempt < policy.maxAttempts else { throw RedisClientError.connectFailed(reason) }
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, policy.maxDelay)
+                attempt += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// What every typed command and pattern is written against: something that sends commands
+/// and batches. `RedisConnection` (one connection) and `RedisClient` (a pool) both are one, so
+/// each command and pattern is written once for both.
+import AtollRESP
+
+/// Sends commands to one server.
+public protocol RedisCommandRunner: Sendable {
+    /// Sends one command (its name and arguments as bytes) and returns its reply; an error
+    /// reply throws `RedisError`, a transport failure `RedisClientError`.
+    func send(arguments: [[UInt8]]) async throws -> RESPValue
+
+    /// Sends the commands in one write and returns each one's reply or error reply, in order.
+    /// A transport failure throws, and then no command's outcome is known.
+    func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>]
+
+    /// Runs `body` with a connection nobody else uses meanwhile: for WATCH/MULTI/EXEC and
+    /// blocking commands, whose state or wait belongs to one connection.
+    func withDedicatedConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T
+
+    /// What the server offers beyond Redis 7.0, found out once per connection.
+    func capabilities() async throws -> ServerCapabilities
+}
+
+/// Optional server features the patterns use when present.
+public struct ServerCapabilities: Sendable, Equatable {
+    /// `SET ... IFEQ` and `DELEX key IFEQ` (Redis 8.4, Atoll): compare-and-swap and
+    /// compare-and-delete without a script.
+    public var compareAndSet: Bool
+
+    public init(compareAndSet: Bool) {
+        self.compareAndSet = compareAndSet
+    }
+}
+
+extension RedisCommandRunner {
+    /// Sends `command` with `arguments` (strings, integers, doubles or bytes).
+    @discardableResult
+    public func send(_ command: String, _ arguments: any RedisArgument...) async throws -> RESPValue {
+        try await send(arguments: redisCommand(command, arguments))
+    }
+
+    /// Sends `command` with an argument list built at run time.
+    @discardableResult
+    public func send(_ command: String, arguments: [any RedisArgument]) async throws -> RESPValue {
+        try await send(arguments: redisCommand(command, arguments))
+    }
+}
