@@ -23,11 +23,21 @@ READY_TIMEOUT = 10.0
 STOP_GRACE = 5.0
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A currently unused TCP port on 127.0.0.1 (bind to port 0 and release)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A currently unused TCP port on 127.0.0.1 (bind to port 0 and release), never one this
+    run handed out before: the kernel may offer a just-released port again, and a test that
+    takes a TLS port and then spawns a server on another would see the two collide."""
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no unused port left")
 
 
 def redis_argv(port: int) -> list[str]:

@@ -32,13 +32,6 @@ def certs():
     made.cleanup()
 
 
-def two_free_ports() -> tuple[int, int]:
-    first = free_port()
-    for _ in range(100):
-        second = free_port()
-        if second != first:
-            return first, second
-    raise AssertionError("no second free port")
 
 
 def tls_flags(certs, auth: str = "no") -> list[str]:
@@ -49,7 +42,7 @@ def tls_flags(certs, auth: str = "no") -> list[str]:
 @contextlib.contextmanager
 def tls_servers(*flags):
     """A redis-server and an Atoll with `flags`, each also on a TLS port of its own (`tls_port`)."""
-    ref_port, atoll_port = two_free_ports()
+    ref_port, atoll_port = free_port(), free_port()
     with spawn("redis", "--tls-port", ref_port, *flags) as r, spawn("atoll", "--tls-port", atoll_port, *flags) as a:
         r.tls_port, a.tls_port = ref_port, atoll_port
         yield r, a
