@@ -471,20 +471,7 @@ enum ServerCommands {
         ])
     }
 
-    // MARK: - LATENCY (the monitor is off: `latency-monitor-threshold` is 0, so nothing is sampled)
-
-    static func latencyLatest(_ c: inout CommandContext) { c.out.arrayHeader(0) }
-    static func latencyHistory(_ c: inout CommandContext) { c.out.arrayHeader(0) }
-    static func latencyReset(_ c: inout CommandContext) { c.out.integer(0) }
-
-    /// No event has samples (the monitor records none), so every graph is Redis's no-data error.
-    static func latencyGraph(_ c: inout CommandContext) {
-        c.out.error("ERR No samples available for event '\(String(decoding: c.args[2].prefix { $0 != 0 }, as: UTF8.self))'")
-    }
-
-    static func latencyDoctor(_ c: inout CommandContext) {
-        c.out.verbatim("Latency monitoring is disabled: latency-monitor-threshold is 0, so Atoll has recorded no latency events.\n")
-    }
+    // MARK: - LATENCY (the monitor's subcommands are in LatencyCommands.swift)
 
     static func latencyHelp(_ c: inout CommandContext) {
         replyHelp(&c, "LATENCY", [

@@ -18,6 +18,7 @@ extension ServerCore {
             takeErrors(&ctx.out)
         }
         if !ctx.blockRequested { spec.stats.record(elapsed: elapsed, tracking: storedLatencyTracking) }
+        if latencyMonitorOn { noteLatency(spec.flags.contains(.fast) ? "fast-command" : "command", millis: elapsed / 1000) }
     }
 
     /// A command refused before it ran (arity, NOAUTH, MISCONF, a script's refusal ...).

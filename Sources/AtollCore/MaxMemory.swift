@@ -93,15 +93,20 @@ extension ServerCore {
         let started = monotonicMicros()
         let timeLimit = Self.evictionTimeLimitMicros(tenacity: config.maxMemoryEvictionTenacity)
         var freed = 0, evicted = 0
+        // The latency monitor's `eviction-cycle` (the whole call) and `eviction-del` (a key).
+        let timed = latencyMonitorOn
+        defer { if timed { noteLatency("eviction-cycle", millis: (monotonicMicros() - started) / 1000) } }
         while freed < toFree {
             // Only the choice and deletion count as freed, as in Redis (events and logging
             // allocate): what malloc had back, and the table slots the next keys will take.
             let before = usedMemoryBytes()
+            let deletionStarted = timed ? monotonicMicros() : 0
             guard let (db, key, slotBytes) = keyspace.evictOne(policy, samples: samples, clock: accessClock) else {
                 noteOverLimit()
                 eviction.unfinished = false
                 return .outOfMemory
             }
+            if timed { noteLatency("eviction-del", millis: (monotonicMicros() - deletionStarted) / 1000) }
             freed += before - usedMemoryBytes() + slotBytes
             eviction.evictedKeys += 1
             evicted += 1

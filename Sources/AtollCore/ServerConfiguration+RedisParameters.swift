@@ -53,7 +53,6 @@ extension ConfigParameter {
         .storedString("ignore-warnings"),
         .storedYesNo("io-threads-do-reads", mutable: false, default: false),
         .storedYesNo("jemalloc-bg-thread", default: true),
-        .storedInteger("latency-monitor-threshold", min: 0, max: Int.max, default: 0),
         .storedYesNo("latency-tracking", default: true),
         .storedYesNo("lazyfree-lazy-eviction", default: false),
         .storedYesNo("lazyfree-lazy-expire", default: false),

@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var hz = 10
     public var slowlogLogSlowerThan = 10000
     public var slowlogMaxLen = 128
+    /// Milliseconds from which the latency monitor records an event; 0 turns it off.
+    public var latencyMonitorThreshold = 0
     public var logLevel = "notice"
     /// Empty means standard output.
     public var logFile = ""
@@ -256,6 +258,7 @@ public struct ConfigParameter: Sendable {
         .integer("hz", min: 0, max: Int(Int32.max), clamp: 1...500, \.hz),
         .integer("slowlog-log-slower-than", min: -1, max: Int(Int64.max), \.slowlogLogSlowerThan),
         .integer("slowlog-max-len", min: 0, max: Int(Int64.max), \.slowlogMaxLen),
+        .integer("latency-monitor-threshold", min: 0, max: Int(Int64.max), \.latencyMonitorThreshold),
         .string("loglevel", \.logLevel, allowed: ["debug", "verbose", "notice", "warning"]),
         .string("logfile", mutable: false, \.logFile),
         .integer("tcp-backlog", mutable: false, min: 0, max: Int(Int32.max), \.tcpBacklog),

@@ -61,6 +61,7 @@ public final class ServerCore: @unchecked Sendable {
     public var clients: [Int64: ClientSession] = [:]
     @exclusivity(unchecked) public var monitors: [ClientSession] = []
     @exclusivity(unchecked) public var slowlog = SlowLog()
+    @exclusivity(unchecked) public var latencyMonitor = LatencyMonitor()
     @exclusivity(unchecked) public var watches = WatchRegistry()
     public let blocking = BlockingRegistry()
     /// ACL users and the ACL log (see AccessControl.swift).

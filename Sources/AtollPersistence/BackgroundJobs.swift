@@ -106,6 +106,7 @@ extension ServerCore {
         if pid > 0 {
             stats.totalForks += 1
             stats.latestForkMicros = monotonicMicros() - started
+            noteLatency("fork", millis: stats.latestForkMicros / 1000)
         }
         return pid
     }

@@ -182,6 +182,8 @@ public final class AtollServer: @unchecked Sendable {
                 if core.config.activeExpireEnabled && !paused {
                     let budget = UInt64(1_000_000_000 / max(core.config.hz, 1) / 4)
                     let keyspace = core.keyspace
+                    let cycleStarted = monotonicNanos()
+                    defer { core.noteLatency("expire-cycle", millis: Int((monotonicNanos() - cycleStarted) / 1_000_000)) }
                     keyspace.activeExpireCycle(now: now, budgetNanoseconds: budget, clock: monotonicNanos) { db, key in
                         core.removedByServer(key, db: db, .expired, "expired", now: now)
                     }
