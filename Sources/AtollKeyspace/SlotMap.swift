@@ -46,7 +46,7 @@ public struct SlotMap<Value> {
     @inlinable public var slotCount: Int { slots.count }
 
     @inlinable func bucket(_ key: Bytes) -> Int {
-        key.hashValue & (buckets.count &- 1)
+        key.tableHash & (buckets.count &- 1)
     }
 
     /// The slot holding `key`, if any.
@@ -136,7 +136,7 @@ public struct SlotMap<Value> {
         buckets = ContiguousArray(repeating: 0, count: size)
         let mask = size - 1
         for slot in slots.indices where slots[slot] != nil {
-            let b = slots[slot].unsafelyUnwrapped.key.hashValue & mask
+            let b = slots[slot].unsafelyUnwrapped.key.tableHash & mask
             slots[slot]!.next = buckets[b]
             buckets[b] = UInt32(truncatingIfNeeded: slot &+ 1)
         }
