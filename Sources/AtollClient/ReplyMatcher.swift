@@ -43,7 +43,7 @@ final class ReplyMatcher: ChannelInboundHandler {
         while true {
             let value: RESPValue
             do {
-                guard let decoded = try RESPValue.decode(&input) else { break }
+                guard let decoded = try input.readReply() else { break }
                 value = decoded
             } catch {
                 fail(context: context, with: .protocolError(error.message))
@@ -102,43 +102,5 @@ final class ReplyMatcher: ChannelInboundHandler {
 
     static func isConfirmation(_ elements: [RESPValue]) -> Bool {
         kind(elements).map(confirmationKinds.contains) ?? false
-    }
-}
-
-extension ByteBuffer {
-    /// Writes one command as a RESP array of bulk strings.
-    mutating func writeCommand(_ arguments: [[UInt8]]) {
-        writeArrayHeader(arguments.count)
-        for argument in arguments { writeBulkString(argument) }
-    }
-
-    /// Writes `name` and `arguments` as a RESP array of bulk strings, each argument encoded
-    /// straight from its value.
-    mutating func writeCommand(_ name: String, _ arguments: [any RedisArgument]) {
-        writeArrayHeader(arguments.count + 1)
-        name.writeRedisArgument(into: &self)
-        for argument in arguments { argument.writeRedisArgument(into: &self) }
-    }
-
-    mutating func writeArrayHeader(_ count: Int) {
-        writeInteger(UInt8(ascii: "*"))
-        writeDecimal(count)
-    }
-
-    mutating func writeBulkString(_ bytes: some Collection<UInt8>) {
-        writeInteger(UInt8(ascii: "$"))
-        writeDecimal(bytes.count)
-        writeBytes(bytes)
-        writeStaticString("\r\n")
-    }
-
-    /// `n` in decimal and CRLF.
-    mutating func writeDecimal(_ n: Int) {
-        if n >= 0 && n < 10 {
-            writeInteger(UInt8(ascii: "0") + UInt8(n))
-        } else {
-            writeString(String(n))
-        }
-        writeStaticString("\r\n")
     }
 }
