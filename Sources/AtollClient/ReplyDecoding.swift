@@ -39,7 +39,10 @@ extension ByteBuffer {
         let line = UnsafeRawBufferPointer(rebasing: bytes[1..<cr])
         let next = cr + 2
         switch type {
-        case UInt8(ascii: "+"): return .value(.simpleString(Array(line)), next)
+        case UInt8(ascii: "+"):
+            // The most common reply of all shares one array rather than allocating its own.
+            if line.elementsEqual(okBytes) { return .value(.simpleString(okBytes), next) }
+            return .value(.simpleString(Array(line)), next)
         case UInt8(ascii: "-"): return .value(.error(Array(line)), next)
         case UInt8(ascii: "_"): return line.isEmpty ? .value(.null, next) : .other
         case UInt8(ascii: ":"):
@@ -55,6 +58,8 @@ extension ByteBuffer {
             return .value(.bulkString(Array(UnsafeRawBufferPointer(rebasing: bytes[next..<end]))), end + 2)
         }
     }
+
+    private static let okBytes: [UInt8] = Array("OK".utf8)
 
     private static func isScalarType(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "$")

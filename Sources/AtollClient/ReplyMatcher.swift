@@ -26,6 +26,8 @@ final class ReplyMatcher: ChannelInboundHandler {
     private let queue: RequestQueue
     private let routing: PushRouting?
     private var input = ByteBuffer()
+    /// The replies of one read, kept between reads so its storage is reused.
+    private var replies: [RESPValue] = []
 
     init(queue: RequestQueue, routing: PushRouting?) {
         self.queue = queue
@@ -39,7 +41,6 @@ final class ReplyMatcher: ChannelInboundHandler {
         } else {
             input.writeBuffer(&incoming)
         }
-        var replies: [RESPValue] = []
         while true {
             let value: RESPValue
             do {
@@ -65,9 +66,10 @@ final class ReplyMatcher: ChannelInboundHandler {
             }
         }
         if input.readerIndex > 64 * 1024 { input.discardReadBytes() }
-        if !replies.isEmpty, !queue.deliver(replies) {
-            fail(context: context, with: .protocolError("a reply nobody asked for"))
-        }
+        guard !replies.isEmpty else { return }
+        let matched = queue.deliver(replies)
+        replies.removeAll(keepingCapacity: true)
+        if !matched { fail(context: context, with: .protocolError("a reply nobody asked for")) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
