@@ -3,8 +3,10 @@
 /// writes), and a pool of dedicated connections leased for transactions and blocking commands.
 /// A closed connection is replaced on next use, connecting again with exponential backoff.
 ///
-/// The rest of the module, by job: `RedisConnection` (one connection and its handshake) over
-/// `ReplyMatcher` (the NIO handler); `Commands+*.swift` (typed commands by family, written
+/// The rest of the module, by job: `RedisConnection` (one connection, its TLS and handshake)
+/// over `RequestQueue` (requests waiting for replies, and cancellation) and `ReplyMatcher` (the
+/// NIO handler telling replies from pushes), with `CommandEncoding` and `ReplyDecoding` for the
+/// wire; `RedisSubscriber` (Pub/Sub); `Commands+*.swift` (typed commands by family, written
 /// against `RedisCommandRunner`); one file per pattern (`OptimisticTransaction`, `Script`,
 /// `FunctionLibrary`, `CompareAndSwap`, `AtomicCounters`, `Idempotency`, the two rate limiters,
 /// `DistributedLock`, `ReliableQueue`, `ShadowKeySwap`, `HashSlot`).
