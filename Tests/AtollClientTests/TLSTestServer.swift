@@ -4,8 +4,9 @@ import AtollCore
 import AtollTesting
 import Testing
 
-/// Runs `body` with an in-process Atoll listening for TLS only on a free loopback port.
-func withTLSServer(_ body: (Int, TestCertificates) async throws -> Void) async throws {
+/// Runs `body` with an in-process Atoll listening for TLS only on a free loopback port;
+/// `authClients` is its `tls-auth-clients` (whether clients must show a certificate).
+func withTLSServer(authClients: String = "no", _ body: (Int, TestCertificates) async throws -> Void) async throws {
     let certificates = try TestCertificates.make()
     defer { certificates.remove() }
     var started: (EmbeddedAtoll, Int)?
@@ -19,7 +20,7 @@ func withTLSServer(_ body: (Int, TestCertificates) async throws -> Void) async t
             configuration.port = 0  // with a TLS port: TLS only
             configuration.bind = ["127.0.0.1"]
             for (name, value) in [("tls-cert-file", certificates.serverCertificate), ("tls-key-file", certificates.serverKey),
-                                  ("tls-ca-cert-file", certificates.ca), ("tls-auth-clients", "no"), ("tls-port", "\(port)")] {
+                                  ("tls-ca-cert-file", certificates.ca), ("tls-auth-clients", authClients), ("tls-port", "\(port)")] {
                 precondition(ConfigParameter.named(name)!.apply([value], to: &configuration) == nil, name)
             }
         }, port)

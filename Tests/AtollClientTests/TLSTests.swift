@@ -65,4 +65,24 @@ import Testing
             }
         }
     }
+
+    /// A server that asks for a client certificate admits a client that shows one its CA
+    /// signed (set in `tls`), and refuses one without.
+    @Test func presentsAClientCertificate() async throws {
+        try await withTLSServer(authClients: "yes") { port, certificates async throws in
+            var configuration = try #require(ConnectionConfiguration(url: "rediss://127.0.0.1:\(port)"))
+            configuration.tls?.trustRoots = .file(certificates.ca)
+            configuration.connectTimeout = .seconds(5)
+            configuration.commandTimeout = .seconds(10)
+            await #expect(throws: (any Error).self) {
+                let connection = try await RedisConnection.connect(configuration: configuration)
+                _ = try await connection.send("PING")
+            }
+            configuration.tls?.certificateChain = [.certificate(try NIOSSLCertificate(file: certificates.clientCertificate, format: .pem))]
+            configuration.tls?.privateKey = .privateKey(try NIOSSLPrivateKey(file: certificates.clientKey, format: .pem))
+            let connection = try await RedisConnection.connect(configuration: configuration)
+            #expect(try await connection.send("PING").string() == "PONG")
+            await connection.close()
+        }
+    }
 }

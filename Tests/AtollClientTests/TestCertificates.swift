@@ -1,6 +1,6 @@
 /// Certificates for the TLS tests, made with the openssl command at test time in a temporary
-/// directory (never committed): a CA, and a server certificate for 127.0.0.1 / localhost that
-/// it signed.
+/// directory (never committed): a CA, a server certificate for 127.0.0.1 / localhost that it
+/// signed, and a client certificate it signed (for servers that ask clients for one).
 import Foundation
 
 struct TestCertificates {
@@ -8,6 +8,8 @@ struct TestCertificates {
     var ca: String { directory.appendingPathComponent("ca.crt").path }
     var serverCertificate: String { directory.appendingPathComponent("server.crt").path }
     var serverKey: String { directory.appendingPathComponent("server.key").path }
+    var clientCertificate: String { directory.appendingPathComponent("client.crt").path }
+    var clientKey: String { directory.appendingPathComponent("client.key").path }
 
     /// Makes the files; throws when openssl fails or takes more than a minute.
     static func make() throws -> TestCertificates {
@@ -31,12 +33,16 @@ struct TestCertificates {
         }
         try openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
                     "-subj", "/CN=AtollClient Test CA")
-        try openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-                    "-subj", "/CN=localhost")
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
-            .write(to: directory.appendingPathComponent("server.ext"), atomically: true, encoding: .utf8)
-        try openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                    "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+        func signed(_ name: String, subject: String, extensions: String) throws {
+            try openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).csr",
+                        "-subj", subject)
+            try extensions.write(to: directory.appendingPathComponent("\(name).ext"), atomically: true, encoding: .utf8)
+            try openssl("x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                        "-out", "\(name).crt", "-days", "2", "-extfile", "\(name).ext")
+        }
+        try signed("server", subject: "/CN=localhost",
+                   extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        try signed("client", subject: "/CN=atoll-client-test", extensions: "extendedKeyUsage=clientAuth\n")
         return TestCertificates(directory: directory)
     }
 
