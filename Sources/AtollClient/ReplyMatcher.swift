@@ -65,7 +65,12 @@ final class ReplyMatcher: ChannelInboundHandler {
                 replies.append(value)
             }
         }
-        if input.readerIndex > 64 * 1024 { input.discardReadBytes() }
+        if input.readableBytes == 0 {
+            // Let go of the read's buffer, so that NIO can read into it again.
+            input = ByteBuffer()
+        } else if input.readerIndex > 64 * 1024 {
+            input.discardReadBytes()
+        }
         guard !replies.isEmpty else { return }
         let matched = queue.deliver(replies)
         replies.removeAll(keepingCapacity: true)
