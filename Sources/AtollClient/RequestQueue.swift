@@ -49,6 +49,9 @@ final class RequestQueue: Sendable {
 
     private struct State {
         var pending: ByteBuffer
+        /// The buffer written last, emptied, for the next requests to be encoded into (nil
+        /// while it is being written).
+        var spare: ByteBuffer?
         var waiting = Deque<Waiting>()
         var flushScheduled = false
         var timerArmed = false
@@ -128,12 +131,12 @@ final class RequestQueue: Sendable {
     /// that comes before then; arms the timeout check if none is armed.
     private func flushSoon(_ channel: any Channel) {
         channel.eventLoop.execute {
-            // The written buffer stays NIO's until the socket takes it, so the next requests
-            // are encoded into a fresh one.
-            var bytes = channel.allocator.buffer(capacity: 1024)
+            var bytes = ByteBuffer()
             let arm = self.state.withLockedValue { state -> NIODeadline? in
                 state.flushScheduled = false
                 swap(&bytes, &state.pending)
+                state.pending = state.spare ?? channel.allocator.buffer(capacity: 1024)
+                state.spare = nil
                 var arm: NIODeadline?
                 if !state.timerArmed, let first = state.waiting.first?.deadline {
                     state.timerArmed = true
@@ -142,6 +145,13 @@ final class RequestQueue: Sendable {
                 return arm
             }
             if bytes.readableBytes > 0 { channel.writeAndFlush(bytes, promise: nil) }
+            // Once the socket has taken the bytes, NIO lets go of the buffer and it is ours
+            // alone again: emptied, it takes the next requests (a buffer NIO still holds is
+            // replaced by `clear`, so one being written is never touched).
+            if bytes.capacity <= 64 * 1024 {
+                bytes.clear()
+                self.state.withLockedValue { $0.spare = bytes }
+            }
             if let arm { self.scheduleTimeoutCheck(at: arm, channel: channel) }
         }
     }
