@@ -92,6 +92,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: swiftSettings),
         // An in-process Atoll on a free port for tests (as miniredis is for Go).
         .target(name: "AtollTesting", dependencies: [
@@ -123,6 +124,7 @@ let package = Package(
         .testTarget(name: "AtollClientTests", dependencies: [
             "AtollClient", "AtollCore", "AtollRESP", "AtollTestSupport", "AtollTesting",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: swiftSettings),
         .testTarget(name: "AtollServerTests", dependencies: [
             "AtollCore", "AtollServer",

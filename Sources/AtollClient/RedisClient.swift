@@ -3,8 +3,10 @@
 /// writes), and a pool of dedicated connections leased for transactions and blocking commands.
 /// A closed connection is replaced on next use, connecting again with exponential backoff.
 ///
-/// The rest of the module, by job: `RedisConnection` (one connection and its handshake) over
-/// `ReplyMatcher` (the NIO handler); `Commands+*.swift` (typed commands by family, written
+/// The rest of the module, by job: `RedisConnection` (one connection, its TLS and handshake)
+/// over `RequestQueue` (requests waiting for replies, and cancellation) and `ReplyMatcher` (the
+/// NIO handler telling replies from pushes), with `CommandEncoding` and `ReplyDecoding` for the
+/// wire; `RedisSubscriber` (Pub/Sub); `Commands+*.swift` (typed commands by family, written
 /// against `RedisCommandRunner`); one file per pattern (`OptimisticTransaction`, `Script`,
 /// `FunctionLibrary`, `CompareAndSwap`, `AtomicCounters`, `Idempotency`, the two rate limiters,
 /// `DistributedLock`, `ReliableQueue`, `ShadowKeySwap`, `HashSlot`).
@@ -48,8 +50,20 @@ public struct RedisClientConfiguration: Sendable {
 
 /// A pooled client for one server. Safe to share between any number of tasks.
 public final class RedisClient: RedisCommandRunner {
+    /// A shared connection: being made, or made (then used without waiting on a future).
+    private enum SharedSlot {
+        case connecting(EventLoopFuture<RedisConnection>)
+        case ready(RedisConnection, made: EventLoopFuture<RedisConnection>)
+
+        var future: EventLoopFuture<RedisConnection> {
+            switch self {
+            case .connecting(let future), .ready(_, let future): return future
+            }
+        }
+    }
+
     private struct Pool {
-        var shared: [EventLoopFuture<RedisConnection>?]
+        var shared: [SharedSlot?]
         var next = 0
         var idle: [RedisConnection] = []
         var closed = false
@@ -75,6 +89,10 @@ public final class RedisClient: RedisCommandRunner {
 
     public func send(arguments: [[UInt8]]) async throws -> RESPValue {
         try await sharedConnection().send(arguments: arguments)
+    }
+
+    public func send(_ command: String, arguments: [any RedisArgument]) async throws -> RESPValue {
+        try await sharedConnection().send(command, arguments: arguments)
     }
 
     public func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>] {
@@ -103,12 +121,19 @@ public final class RedisClient: RedisCommandRunner {
         }
     }
 
+    /// A Pub/Sub subscriber on a connection of its own, made with this client's connection
+    /// settings. Close it when done; the client's `close` does not.
+    public func makeSubscriber() async throws -> RedisSubscriber {
+        guard !pool.withLockedValue({ $0.closed }) else { throw RedisClientError.clientClosed }
+        return try await RedisSubscriber.connect(configuration: configuration.connection, eventLoopGroup: group)
+    }
+
     /// Closes every connection; later calls throw `RedisClientError.clientClosed`.
     public func close() async {
         let (shared, idle) = pool.withLockedValue { pool in
             pool.closed = true
             defer { pool.shared = pool.shared.map { _ in nil }; pool.idle = [] }
-            return (pool.shared.compactMap { $0 }, pool.idle)
+            return (pool.shared.compactMap { $0?.future }, pool.idle)
         }
         for future in shared {
             if let connection = try? await future.get() { await connection.close() }
@@ -120,32 +145,41 @@ public final class RedisClient: RedisCommandRunner {
 
     /// The next shared connection, round robin; a closed one is replaced first.
     private func sharedConnection() async throws -> RedisConnection {
-        let (slot, future) = try pool.withLockedValue { pool in
+        let (slot, state) = try pool.withLockedValue { pool in
             guard !pool.closed else { throw RedisClientError.clientClosed }
             let slot = pool.next
             pool.next = (slot + 1) % pool.shared.count
             if let existing = pool.shared[slot] { return (slot, existing) }
-            let fresh = connectFuture()
+            let fresh = SharedSlot.connecting(connectFuture())
             pool.shared[slot] = fresh
             return (slot, fresh)
         }
-        let connection = try await awaitShared(future, slot: slot)
+        let connection: RedisConnection
+        switch state {
+        case .ready(let ready, _): connection = ready
+        case .connecting(let future): connection = try await awaitShared(future, slot: slot)
+        }
         guard connection.isClosed else { return connection }
         let replacement = try pool.withLockedValue { pool in
             guard !pool.closed else { throw RedisClientError.clientClosed }
-            if pool.shared[slot] === future { pool.shared[slot] = connectFuture() }
-            return pool.shared[slot]!
+            if pool.shared[slot]?.future === state.future { pool.shared[slot] = .connecting(connectFuture()) }
+            return pool.shared[slot]!.future
         }
         return try await awaitShared(replacement, slot: slot)
     }
 
-    /// Waits for a slot's connection; a failed connect empties the slot so the next call tries again.
+    /// Waits for a slot's connection and keeps it there once made; a failed connect empties
+    /// the slot so the next call tries again.
     private func awaitShared(_ future: EventLoopFuture<RedisConnection>, slot: Int) async throws -> RedisConnection {
         do {
-            return try await future.get()
+            let connection = try await future.get()
+            pool.withLockedValue { pool in
+                if pool.shared[slot]?.future === future { pool.shared[slot] = .ready(connection, made: future) }
+            }
+            return connection
         } catch {
             pool.withLockedValue { pool in
-                if pool.shared[slot] === future { pool.shared[slot] = nil }
+                if pool.shared[slot]?.future === future { pool.shared[slot] = nil }
             }
             throw error
         }

@@ -9,6 +9,11 @@ public protocol RedisCommandRunner: Sendable {
     /// reply throws `RedisError`, a transport failure `RedisClientError`.
     func send(arguments: [[UInt8]]) async throws -> RESPValue
 
+    /// Sends `command` with an argument list built at run time (strings, integers, doubles or
+    /// bytes), each argument encoded straight onto the wire.
+    @discardableResult
+    func send(_ command: String, arguments: [any RedisArgument]) async throws -> RESPValue
+
     /// Sends the commands in one write and returns each one's reply or error reply, in order.
     /// A transport failure throws, and then no command's outcome is known.
     func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>]
@@ -36,12 +41,6 @@ extension RedisCommandRunner {
     /// Sends `command` with `arguments` (strings, integers, doubles or bytes).
     @discardableResult
     public func send(_ command: String, _ arguments: any RedisArgument...) async throws -> RESPValue {
-        try await send(arguments: redisCommand(command, arguments))
-    }
-
-    /// Sends `command` with an argument list built at run time.
-    @discardableResult
-    public func send(_ command: String, arguments: [any RedisArgument]) async throws -> RESPValue {
-        try await send(arguments: redisCommand(command, arguments))
+        try await send(command, arguments: arguments)
     }
 }

@@ -1,38 +1,62 @@
-/// One connection to a server: connects over TCP, negotiates the protocol (HELLO 3, falling
-/// back to RESP2 with AUTH), authenticates and selects the database, then sends commands.
-/// Any number of tasks may send at once: their requests share the connection's writes and
-/// replies are matched in order (see `ReplyMatcher`). For WATCH/MULTI/EXEC and blocking
-/// commands, use a connection nobody else sends on meanwhile.
+/// One connection to a server: connects over TCP (with TLS when configured), negotiates the
+/// protocol (HELLO 3, falling back to RESP2 with AUTH), authenticates and selects the
+/// database, then sends commands. Any number of tasks may send at once: each request is
+/// encoded straight into the connection's outgoing buffer, the requests of one event-loop pass
+/// go out in one write, and replies are matched in order (see `RequestQueue` and
+/// `ReplyMatcher`). A task cancelled while it waits gets `CancellationError` at once; its
+/// reply is read and dropped when it comes. For WATCH/MULTI/EXEC and blocking commands, use a
+/// connection nobody else sends on meanwhile.
 import AtollRESP
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A connection to one Redis-compatible server.
 public final class RedisConnection: RedisCommandRunner {
     private let channel: any Channel
+    private let queue: RequestQueue
     public let configuration: ConnectionConfiguration
     /// 3 when HELLO 3 succeeded, else 2.
     public let protocolVersion: Int
     private let detected = NIOLockedValueBox<ServerCapabilities?>(nil)
 
-    private init(channel: any Channel, configuration: ConnectionConfiguration, protocolVersion: Int) {
+    private init(channel: any Channel, queue: RequestQueue, configuration: ConnectionConfiguration, protocolVersion: Int) {
         self.channel = channel
+        self.queue = queue
         self.configuration = configuration
         self.protocolVersion = protocolVersion
     }
 
     /// Connects and completes the handshake; throws `RedisClientError.connectFailed` when the
-    /// server cannot be reached in time, `RedisError` when it refuses the credentials.
+    /// server cannot be reached in time (or the TLS handshake fails), `RedisError` when it
+    /// refuses the credentials.
     public static func connect(configuration: ConnectionConfiguration,
                                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
         async throws -> RedisConnection {
+        try await connect(configuration: configuration, eventLoopGroup: eventLoopGroup, routing: nil)
+    }
+
+    /// As `connect(configuration:eventLoopGroup:)`, with Pub/Sub messages sent to `routing`.
+    static func connect(configuration: ConnectionConfiguration, eventLoopGroup: any EventLoopGroup,
+                        routing: PushRouting?) async throws -> RedisConnection {
+        let queue = RequestQueue(allocator: ByteBufferAllocator(), timeout: configuration.commandTimeout.map(TimeAmount.init))
+        let tls: (context: NIOSSLContext, serverName: String?)?
+        do {
+            tls = try configuration.tls.map { (try NIOSSLContext(configuration: $0), configuration.tlsServerName) }
+        } catch {
+            throw RedisClientError.connectFailed("TLS configuration: \(error)")
+        }
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ReplyMatcher())
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ReplyMatcher(queue: queue, routing: routing))
                 }
             }
         let channel: any Channel
@@ -42,8 +66,15 @@ public final class RedisConnection: RedisCommandRunner {
             throw RedisClientError.connectFailed("\(configuration.host):\(configuration.port): \(error)")
         }
         do {
-            let version = try await handshake(channel: channel, configuration: configuration)
-            return RedisConnection(channel: channel, configuration: configuration, protocolVersion: version)
+            let version = try await handshake(configuration: configuration) { command in
+                try await queue.send(on: channel) { $0.writeCommand(command) }
+            }
+            return RedisConnection(channel: channel, queue: queue, configuration: configuration, protocolVersion: version)
+        } catch RedisClientError.connectionClosed where tls != nil {
+            // A TLS handshake the server refused (or the client's verification failed) closes
+            // the channel before any reply.
+            try? await channel.close()
+            throw RedisClientError.connectFailed("\(configuration.host):\(configuration.port): TLS handshake failed")
         } catch {
             try? await channel.close()
             throw error
@@ -53,24 +84,31 @@ public final class RedisConnection: RedisCommandRunner {
     /// True once the connection has closed (by either side, or after a timeout).
     public var isClosed: Bool { !channel.isActive }
 
+    /// Completes when the connection has closed.
+    var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+
     /// Closes the connection; requests still waiting fail with `connectionClosed`.
     public func close() async {
         try? await channel.close()
     }
 
     public func send(arguments: [[UInt8]]) async throws -> RESPValue {
-        try await Self.submit([arguments], on: channel, timeout: configuration.commandTimeout.map(TimeAmount.init))[0].get().checked()
+        try await queue.send(on: channel) { $0.writeCommand(arguments) }
+    }
+
+    public func send(_ command: String, arguments: [any RedisArgument]) async throws -> RESPValue {
+        try await queue.send(on: channel) { $0.writeCommand(command, arguments) }
     }
 
     public func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>] {
-        let replies = Self.submit(commands, on: channel, timeout: configuration.commandTimeout.map(TimeAmount.init))
-        // One wait for the whole batch rather than one suspension per reply.
-        let outcomes = try await EventLoopFuture.whenAllComplete(replies, on: channel.eventLoop).get()
-        return try outcomes.map { outcome in
-            let value = try outcome.get()
-            if case .error(let text) = value { return .failure(RedisError(reply: text)) }
-            return .success(value)
+        try await queue.sendBatch(count: commands.count, on: channel) { buffer in
+            for command in commands { buffer.writeCommand(command) }
         }
+    }
+
+    /// Sends one command expecting `replies` replies (SUBSCRIBE to n channels answers n times).
+    func send(_ command: String, arguments: [any RedisArgument], replies: Int) async throws -> [Result<RESPValue, RedisError>] {
+        try await queue.sendBatch(count: replies, on: channel) { $0.writeCommand(command, arguments) }
     }
 
     public func withDedicatedConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T {
@@ -87,55 +125,35 @@ public final class RedisConnection: RedisCommandRunner {
         return found
     }
 
-    /// Writes `commands` in one request; one future per command's reply.
-    private static func submit(_ commands: [[[UInt8]]], on channel: any Channel,
-                               timeout: TimeAmount?) -> [EventLoopFuture<RESPValue>] {
-        var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
-        var promises: [EventLoopPromise<RESPValue>] = []
-        promises.reserveCapacity(commands.count)
-        for command in commands {
-            bytes.writeCommand(command)
-            promises.append(channel.eventLoop.makePromise(of: RESPValue.self))
-        }
-        // Once the channel has closed, its pipeline no longer holds the ReplyMatcher, so the
-        // request never reaches it: the failed write fails the replies instead. (A promise
-        // the matcher already failed stays as it was: NIO ignores a second completion.)
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { _ in
-            for promise in promises { promise.fail(RedisClientError.connectionClosed) }
-        }
-        channel.write(OutgoingRequest(bytes: bytes, promises: promises, timeout: timeout), promise: written)
-        return promises.map(\.futureResult)
-    }
-
-    /// HELLO 3 (with AUTH); RESP2 with AUTH when the server has no HELLO or no RESP3; then
-    /// SELECT. Returns the protocol version in use.
-    private static func handshake(channel: any Channel, configuration: ConnectionConfiguration) async throws -> Int {
-        func run(_ command: [[UInt8]]) async throws -> RESPValue {
-            try await submit([command], on: channel, timeout: configuration.commandTimeout.map(TimeAmount.init))[0].get()
-        }
+    /// HELLO 3 (with AUTH and SETNAME); RESP2 with AUTH and CLIENT SETNAME when the server has
+    /// no HELLO or no RESP3; then SELECT. Returns the protocol version in use.
+    private static func handshake(configuration: ConnectionConfiguration,
+                                  run: ([[UInt8]]) async throws -> RESPValue) async throws -> Int {
         var version = 2
         if configuration.protocolPreference == .resp3 {
             var hello: [any RedisArgument] = ["3"]
             if let password = configuration.password {
                 hello += ["AUTH", configuration.username ?? "default", password]
             }
-            let reply = try await run(redisCommand("HELLO", hello))
-            if case .error(let text) = reply {
-                let error = RedisError(reply: text)
+            if let name = configuration.clientName { hello += ["SETNAME", name] }
+            do {
+                _ = try await run(redisCommand("HELLO", hello))
+                version = 3
+            } catch let error as RedisError {
                 let noHello = error.code == "NOPROTO" || error.message.lowercased().hasPrefix("unknown command")
                 guard noHello else { throw error }
-            } else {
-                version = 3
             }
         }
         if version == 2, let password = configuration.password {
             var auth: [any RedisArgument] = [password]
             if let user = configuration.username { auth.insert(user, at: 0) }
-            _ = try await run(redisCommand("AUTH", auth)).checked()
+            _ = try await run(redisCommand("AUTH", auth))
+        }
+        if version == 2, let name = configuration.clientName {
+            _ = try await run(redisCommand("CLIENT", ["SETNAME", name]))
         }
         if configuration.database != 0 {
-            _ = try await run(redisCommand("SELECT", [configuration.database])).checked()
+            _ = try await run(redisCommand("SELECT", [configuration.database]))
         }
         return version
     }

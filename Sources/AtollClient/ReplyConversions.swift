@@ -87,12 +87,6 @@ extension RESPValue {
         }
     }
 
-    /// Throws the server's error if this is an error reply, else returns the value.
-    func checked() throws -> RESPValue {
-        if case .error(let text) = self { throw RedisError(reply: text) }
-        return self
-    }
-
     private func unexpected(_ wanted: String) -> RedisClientError {
         var wire = ByteBuffer()
         encode(into: &wire)

@@ -1,68 +1,37 @@
-/// The channel handler under every connection: writes requests as they come, flushes once per
-/// event-loop pass (so concurrent requests share a write: automatic pipelining), and matches
-/// replies to requests in order. Invariants: replies arrive in request order, so the oldest
-/// waiting promise gets the next reply; RESP3 pushes and attributes are not replies and are
-/// skipped; once the connection closes, fails or times out, every waiting promise is failed
-/// exactly once and later writes fail at once, so no request can hang.
+/// The channel handler under every connection: decodes what the server sends and tells
+/// replies from pushes. Replies go, in order, to the requests waiting in the connection's
+/// `RequestQueue`; Pub/Sub messages go to the connection's message sink (a subscriber's), and
+/// other pushes (RESP3 `>` frames nobody asked for, such as client-tracking invalidations) and
+/// attributes are dropped. Requests are written by the queue, not through this handler.
+///
+/// Pushes are recognised in both protocols. In RESP3 a push is its own frame type; the
+/// confirmations of (P)SUBSCRIBE and (P)UNSUBSCRIBE come as pushes too, and count as those
+/// commands' replies. In RESP2 a subscribed connection gets messages as plain arrays, so on a
+/// subscriber's connection (`PushRouting.resp2Subscriber`) an array whose first element is
+/// `message`, `pmessage` or `smessage` is a message, not a reply.
 import AtollRESP
-import DequeModule
 import NIOCore
 
-/// One write: the encoded commands and a promise for each command's reply.
-struct OutgoingRequest: Sendable {
-    var bytes: ByteBuffer
-    var promises: [EventLoopPromise<RESPValue>]
-    /// How long the last reply may take from now; nil waits forever.
-    var timeout: TimeAmount?
+/// Where a connection's Pub/Sub messages go, and how to recognise them.
+struct PushRouting: Sendable {
+    /// Receives each message (`message`, `pmessage` or `smessage` frame's elements).
+    var deliver: @Sendable ([RESPValue]) -> Void
+    /// True on a RESP2 subscriber connection, where messages are plain arrays.
+    var resp2Subscriber: Bool
 }
 
-final class ReplyMatcher: ChannelDuplexHandler {
+final class ReplyMatcher: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = OutgoingRequest
-    typealias OutboundOut = ByteBuffer
 
-    private struct Waiting {
-        let id: UInt64
-        let promise: EventLoopPromise<RESPValue>
-        var timer: Scheduled<Void>?
-    }
-
-    private var waiting = Deque<Waiting>()
-    private var nextID: UInt64 = 0
+    private let queue: RequestQueue
+    private let routing: PushRouting?
     private var input = ByteBuffer()
-    private var flushScheduled = false
-    /// Set once the connection is unusable; later writes fail with it.
-    private var failure: RedisClientError?
+    /// The replies of one read, kept between reads so its storage is reused.
+    private var replies: [RESPValue] = []
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        if let failure {
-            request.promises.forEach { $0.fail(failure) }
-            promise?.fail(failure)
-            return
-        }
-        for p in request.promises {
-            nextID += 1
-            waiting.append(Waiting(id: nextID, promise: p, timer: nil))
-        }
-        if let timeout = request.timeout, !request.promises.isEmpty {
-            let id = nextID
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            waiting[waiting.count - 1].timer = context.eventLoop.scheduleTask(in: timeout) {
-                let (handler, context) = bound.value
-                handler.timedOut(through: id, context: context)
-            }
-        }
-        context.write(wrapOutboundOut(request.bytes), promise: promise)
-        if !flushScheduled {
-            flushScheduled = true
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.flushScheduled = false
-                context.flush()
-            }
-        }
+    init(queue: RequestQueue, routing: PushRouting?) {
+        self.queue = queue
+        self.routing = routing
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -75,90 +44,70 @@ final class ReplyMatcher: ChannelDuplexHandler {
         while true {
             let value: RESPValue
             do {
-                guard let decoded = try RESPValue.decode(&input) else { break }
+                guard let decoded = try input.readReply() else { break }
                 value = decoded
             } catch {
-                fail(context: context, all: .protocolError(error.message))
+                fail(context: context, with: .protocolError(error.message))
                 return
             }
             switch value {
-            case .push, .attribute: continue
-            default: break
+            case .push(let elements):
+                if Self.isConfirmation(elements) {
+                    replies.append(value)
+                } else if Self.isMessage(elements) {
+                    routing?.deliver(elements)
+                }
+            case .attribute:
+                continue
+            case .array(let elements?) where routing?.resp2Subscriber == true && Self.isMessage(elements):
+                routing?.deliver(elements)
+            default:
+                replies.append(value)
             }
-            guard let next = waiting.popFirst() else {
-                fail(context: context, all: .protocolError("a reply nobody asked for"))
-                return
-            }
-            next.timer?.cancel()
-            next.promise.succeed(value)
         }
-        if input.readerIndex > 64 * 1024 { input.discardReadBytes() }
+        if input.readableBytes == 0 {
+            // Let go of the read's buffer, so that NIO can read into it again.
+            input = ByteBuffer()
+        } else if input.readerIndex > 64 * 1024 {
+            input.discardReadBytes()
+        }
+        guard !replies.isEmpty else { return }
+        let matched = queue.deliver(replies)
+        replies.removeAll(keepingCapacity: true)
+        if !matched { fail(context: context, with: .protocolError("a reply nobody asked for")) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failWaiting(with: .connectionClosed)
+        queue.failAll(.connectionClosed)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context: context, all: .connectionClosed)
+        fail(context: context, with: .connectionClosed)
     }
 
-    /// The reply to request `id` is late: that request and every one before it fail with a
-    /// timeout, the rest as closed, and the connection closes (a late reply must not be taken
-    /// as another request's).
-    private func timedOut(through id: UInt64, context: ChannelHandlerContext) {
-        guard let first = waiting.first, first.id <= id else { return }
-        failure = .connectionClosed
-        let late = waiting
-        waiting.removeAll()
-        // Closed first, so that whoever sees the timeout also sees the connection closed.
+    private func fail(context: ChannelHandlerContext, with error: RedisClientError) {
+        queue.failAll(error)
         context.close(promise: nil)
-        for entry in late {
-            entry.timer?.cancel()
-            entry.promise.fail(entry.id <= id ? RedisClientError.commandTimeout : .connectionClosed)
+    }
+
+    private static let messageKinds = Set(["message", "pmessage", "smessage"].map { Array($0.utf8) })
+    private static let confirmationKinds = Set([
+        "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
+    ].map { Array($0.utf8) })
+
+    private static func kind(_ elements: [RESPValue]) -> [UInt8]? {
+        switch elements.first {
+        case .bulkString(let bytes?), .simpleString(let bytes): return bytes
+        default: return nil
         }
     }
 
-    private func fail(context: ChannelHandlerContext, all error: RedisClientError) {
-        if failure == nil { failure = error }
-        let pending = waiting
-        waiting.removeAll()
-        context.close(promise: nil)
-        for entry in pending {
-            entry.timer?.cancel()
-            entry.promise.fail(error)
-        }
+    static func isMessage(_ elements: [RESPValue]) -> Bool {
+        kind(elements).map(messageKinds.contains) ?? false
     }
 
-    private func failWaiting(with error: RedisClientError) {
-        if failure == nil { failure = error }
-        while let entry = waiting.popFirst() {
-            entry.timer?.cancel()
-            entry.promise.fail(error)
-        }
-    }
-}
-
-extension ByteBuffer {
-    /// Writes one command as a RESP array of bulk strings.
-    mutating func writeCommand(_ arguments: [[UInt8]]) {
-        writeInteger(UInt8(ascii: "*"))
-        writeDecimal(arguments.count)
-        for argument in arguments {
-            writeInteger(UInt8(ascii: "$"))
-            writeDecimal(argument.count)
-            writeBytes(argument)
-            writeStaticString("\r\n")
-        }
-    }
-
-    private mutating func writeDecimal(_ n: Int) {
-        if n < 10 {
-            writeInteger(UInt8(ascii: "0") + UInt8(n))
-        } else {
-            writeString(String(n))
-        }
-        writeStaticString("\r\n")
+    static func isConfirmation(_ elements: [RESPValue]) -> Bool {
+        kind(elements).map(confirmationKinds.contains) ?? false
     }
 }

@@ -3,7 +3,9 @@
 import AtollBytes
 import NIOCore
 
-public indirect enum RESPValue: Equatable, Sendable {
+/// Not `indirect`: the aggregates hold arrays, which are references already, so a reply costs
+/// one allocation for its payload and none for a box.
+public enum RESPValue: Equatable, Sendable {
     case simpleString([UInt8])
     case error([UInt8])
     case integer(Int64)

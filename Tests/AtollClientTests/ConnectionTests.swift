@@ -26,6 +26,15 @@ import Testing
         await connection.close()
     }
 
+    @Test(arguments: [ConnectionConfiguration.ProtocolPreference.resp3, .resp2])
+    func namesItself(protocol preference: ConnectionConfiguration.ProtocolPreference) async throws {
+        var configuration = TestServer.connectionConfiguration(protocol: preference)
+        configuration.clientName = "named-\(preference)"
+        let connection = try await RedisConnection.connect(configuration: configuration)
+        #expect(try await connection.send("CLIENT", "GETNAME").string() == "named-\(preference)")
+        await connection.close()
+    }
+
     @Test func errorRepliesThrowTheirCode() async throws {
         try await withTestClient { client async throws in
             let key = uniqueKey()

@@ -115,4 +115,25 @@ import Testing
         #expect(clock.now - started < .seconds(3))
         #expect(connection.isClosed)
     }
+
+    /// One timeout check per connection, armed again for the oldest request each time it
+    /// fires: requests that keep coming for longer than the timeout, each answered in time,
+    /// never time out; a reply that is late still does.
+    @Test func timeoutCheckFollowsTheOldestRequest() async throws {
+        var configuration = TestServer.connectionConfiguration()
+        configuration.commandTimeout = .milliseconds(300)
+        let connection = try await RedisConnection.connect(configuration: configuration)
+        let clock = ContinuousClock()
+        let until = clock.now + .seconds(1)
+        var answered = 0
+        while clock.now < until {
+            #expect(try await connection.send("ECHO", "\(answered)").string() == "\(answered)")
+            answered += 1
+        }
+        #expect(!connection.isClosed)
+        await #expect(throws: RedisClientError.commandTimeout) {
+            try await connection.send("BLPOP", uniqueKey(), 5)
+        }
+        #expect(connection.isClosed)
+    }
 }

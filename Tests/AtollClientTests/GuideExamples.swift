@@ -2,6 +2,7 @@
 /// the guide appears in this file word for word, and runs each example against the test server.
 import AtollClient
 import AtollTesting
+import NIOSSL
 
 // MARK: - Connecting
 
@@ -21,6 +22,17 @@ func writeInOneBatch(_ client: RedisClient) async throws -> Int {
     batch.add("MGET", "guide:batch:0", "guide:batch:15")
     let results = try await batch.execute(on: client)  // one write, 17 replies
     return try results[16].get().array().count
+}
+
+// MARK: - TLS
+
+func connectWithTLS(port: Int, caFile: String) async throws -> String? {
+    var configuration = ConnectionConfiguration(url: "rediss://127.0.0.1:\(port)")!
+    configuration.tls?.trustRoots = .file(caFile)  // the CA that signed the server's certificate
+    let client = RedisClient(configuration: RedisClientConfiguration(connection: configuration))
+    let pong = try await client.send("PING").string()
+    await client.close()
+    return pong
 }
 
 // MARK: - Optimistic transactions
@@ -130,6 +142,19 @@ func cartKeys(user: Int) -> [String] {
     let keys = ["{user:\(user)}:cart", "{user:\(user)}:orders"]
     precondition(HashSlot.sameSlot(keys))  // both hash "user:<n>": one slot, one transaction
     return keys
+}
+
+// MARK: - Pub/Sub
+
+func firstNews(_ client: RedisClient) async throws -> String? {
+    let subscriber = try await client.makeSubscriber()
+    try await subscriber.subscribe(to: ["guide:news"])
+    try await client.send("PUBLISH", "guide:news", "launch at noon")
+    var messages = subscriber.messages.makeAsyncIterator()
+    let first = try await messages.next()  // PubSubMessage(channel: "guide:news", ...)
+    try await subscriber.unsubscribe()
+    await subscriber.close()
+    return first?.text
 }
 
 // MARK: - Testing with an embedded server

@@ -10,9 +10,15 @@ import Testing
         let guide = try String(contentsOf: tests.appendingPathComponent("../../docs/CLIENT.md"), encoding: .utf8)
         let examples = try String(contentsOf: tests.appendingPathComponent("GuideExamples.swift"), encoding: .utf8)
         let blocks = guide.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
-        #expect(blocks.count == 12)
+        #expect(blocks.count == 14)
         for block in blocks {
             #expect(examples.contains(block), "not in GuideExamples.swift:\n\(block)")
+        }
+    }
+
+    @Test func tlsExampleRuns() async throws {
+        try await withTLSServer { port, certificates async throws in
+            #expect(try await connectWithTLS(port: port, caFile: certificates.ca) == "PONG")
         }
     }
 
@@ -43,6 +49,7 @@ import Testing
             #expect(try await client.get("guide:config") == "v2")
             #expect(cartKeys(user: 42).count == 2)
             #expect(try await withEmbeddedAtoll() == "v")
+            #expect(try await firstNews(client) == "launch at noon")
         }
     }
 }

@@ -1,0 +1,260 @@
+/// The state one connection's callers and its channel handler share, under one lock: the bytes
+/// of requests not yet written, and the requests still waiting for replies, in the order they
+/// were written. A caller encodes its command straight into the pending bytes and parks its
+/// continuation in the same critical section, so the byte order on the wire and the order of
+/// the waiting list always agree; the event loop takes the pending bytes once per pass and
+/// writes them in one go (concurrent requests share a write: automatic pipelining).
+///
+/// Invariants: each waiting entry expects `remaining` more replies and gets exactly the next
+/// ones; an entry whose caller stopped waiting (a cancelled task) keeps its place and its
+/// replies are dropped as they come; once the connection fails, every waiting continuation is
+/// resumed with the failure exactly once and later requests fail at once.
+import AtollRESP
+import DequeModule
+import NIOConcurrencyHelpers
+import NIOCore
+import Synchronization
+
+/// Outcomes a request's continuation is resumed with.
+enum Completion: Sendable {
+    case single(UnsafeContinuation<RESPValue, any Error>, Result<RESPValue, any Error>)
+    case batch(UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>,
+               Result<[Result<RESPValue, RedisError>], any Error>)
+
+    func resume() {
+        switch self {
+        case .single(let continuation, let result): continuation.resume(with: result)
+        case .batch(let continuation, let result): continuation.resume(with: result)
+        }
+    }
+}
+
+final class RequestQueue: Sendable {
+    /// Who waits for a request's replies.
+    private enum Waiter {
+        case single(UnsafeContinuation<RESPValue, any Error>)
+        case batch(UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>)
+        /// The caller was cancelled: the replies are read and dropped.
+        case abandoned
+    }
+
+    private struct Waiting {
+        let id: UInt64
+        var waiter: Waiter
+        var remaining: Int
+        /// A batch's replies so far.
+        var collected: [Result<RESPValue, RedisError>]
+        let deadline: NIODeadline?
+    }
+
+    private struct State {
+        var pending: ByteBuffer
+        /// The buffer written last, emptied, for the next requests to be encoded into (nil
+        /// while it is being written).
+        var spare: ByteBuffer?
+        var waiting = Deque<Waiting>()
+        var flushScheduled = false
+        var timerArmed = false
+        /// Set once the connection is unusable; later requests fail with it.
+        var failure: RedisClientError?
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private let timeout: TimeAmount?
+    /// Request ids, handed out before a request is queued so its cancellation handler knows it.
+    private let ids = Atomic<UInt64>(0)
+
+    init(allocator: ByteBufferAllocator, timeout: TimeAmount?) {
+        state = NIOLockedValueBox(State(pending: allocator.buffer(capacity: 1024)))
+        self.timeout = timeout
+    }
+
+    // MARK: - Callers
+
+    /// Encodes one command with `encode` and waits for its reply. A cancelled caller gets
+    /// `CancellationError` at once; its reply is still read, and dropped.
+    func send(on channel: any Channel, _ encode: (inout ByteBuffer) -> Void) async throws -> RESPValue {
+        let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RESPValue, any Error>) in
+                enqueue(count: 1, waiter: .single(continuation), id: id, channel: channel, encode)
+            }
+        } onCancel: {
+            cancel(id)
+        }
+    }
+
+    /// Encodes `count` commands with `encode` and waits for all their replies at once.
+    func sendBatch(count: Int, on channel: any Channel, _ encode: (inout ByteBuffer) -> Void)
+        async throws -> [Result<RESPValue, RedisError>] {
+        guard count > 0 else { return [] }
+        let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation {
+                (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>) in
+                enqueue(count: count, waiter: .batch(continuation), id: id, channel: channel, encode)
+            }
+        } onCancel: {
+            cancel(id)
+        }
+    }
+
+    private func enqueue(count: Int, waiter: Waiter, id: UInt64, channel: any Channel,
+                         _ encode: (inout ByteBuffer) -> Void) {
+        let deadline = timeout.map { NIODeadline.now() + $0 }
+        var collected: [Result<RESPValue, RedisError>] = []
+        if case .batch = waiter { collected.reserveCapacity(count) }
+        let outcome: Result<Bool, any Error> = state.withLockedValue { state in
+            if let failure = state.failure { return .failure(failure) }
+            // Checked under the lock that `cancel` takes: a cancellation that came before this
+            // found nothing to cancel, so it is seen here instead.
+            if Task.isCancelled { return .failure(CancellationError()) }
+            encode(&state.pending)
+            state.waiting.append(Waiting(id: id, waiter: waiter, remaining: count, collected: collected,
+                                         deadline: deadline))
+            return .success(scheduleFlush(&state))
+        }
+        switch outcome {
+        case .failure(let error): Self.failing(waiter, with: error)?.resume()
+        case .success(true): flushSoon(channel)
+        case .success(false): break
+        }
+    }
+
+    private func scheduleFlush(_ state: inout State) -> Bool {
+        guard !state.flushScheduled else { return false }
+        state.flushScheduled = true
+        return true
+    }
+
+    /// Writes the pending bytes on the event loop's next pass, with those of every request
+    /// that comes before then; arms the timeout check if none is armed.
+    private func flushSoon(_ channel: any Channel) {
+        channel.eventLoop.execute {
+            var bytes = ByteBuffer()
+            let arm = self.state.withLockedValue { state -> NIODeadline? in
+                state.flushScheduled = false
+                swap(&bytes, &state.pending)
+                state.pending = state.spare ?? channel.allocator.buffer(capacity: 1024)
+                state.spare = nil
+                var arm: NIODeadline?
+                if !state.timerArmed, let first = state.waiting.first?.deadline {
+                    state.timerArmed = true
+                    arm = first
+                }
+                return arm
+            }
+            if bytes.readableBytes > 0 { channel.writeAndFlush(bytes, promise: nil) }
+            // Once the socket has taken the bytes, NIO lets go of the buffer and it is ours
+            // alone again: emptied, it takes the next requests (a buffer NIO still holds is
+            // replaced by `clear`, so one being written is never touched).
+            if bytes.capacity <= 64 * 1024 {
+                bytes.clear()
+                self.state.withLockedValue { $0.spare = bytes }
+            }
+            if let arm { self.scheduleTimeoutCheck(at: arm, channel: channel) }
+        }
+    }
+
+    private func cancel(_ id: UInt64) {
+        let completion: Completion? = state.withLockedValue { state in
+            guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+            let waiter = state.waiting[index].waiter
+            state.waiting[index].waiter = .abandoned
+            return Self.failing(waiter, with: CancellationError())
+        }
+        completion?.resume()
+    }
+
+    // MARK: - The channel handler
+
+    /// Hands the replies, in order, to the requests waiting for them. Returns false when a
+    /// reply came that nobody asked for (the connection must then be failed).
+    func deliver(_ replies: [RESPValue]) -> Bool {
+        var completions: [Completion] = []
+        let matched = state.withLockedValue { state -> Bool in
+            for reply in replies {
+                guard !state.waiting.isEmpty else { return false }
+                let first = state.waiting.startIndex
+                state.waiting[first].remaining -= 1
+                switch state.waiting[first].waiter {
+                case .single(let continuation):
+                    completions.append(.single(continuation, reply.checkedResult))
+                case .batch:
+                    if case .error(let text) = reply {
+                        state.waiting[first].collected.append(.failure(RedisError(reply: text)))
+                    } else {
+                        state.waiting[first].collected.append(.success(reply))
+                    }
+                    if state.waiting[first].remaining == 0, case .batch(let continuation) = state.waiting[first].waiter {
+                        completions.append(.batch(continuation, .success(state.waiting[first].collected)))
+                    }
+                case .abandoned:
+                    break
+                }
+                if state.waiting[first].remaining == 0 { state.waiting.removeFirst() }
+            }
+            return true
+        }
+        for completion in completions { completion.resume() }
+        return matched
+    }
+
+    /// Fails every waiting request with `error` (the first failure sticks for later requests).
+    func failAll(_ error: RedisClientError) {
+        let waiting = state.withLockedValue { state -> Deque<Waiting> in
+            if state.failure == nil { state.failure = error }
+            defer { state.waiting.removeAll() }
+            return state.waiting
+        }
+        for entry in waiting { Self.failing(entry.waiter, with: error)?.resume() }
+    }
+
+    /// The timeout check: when the oldest request's reply is late, it and every request whose
+    /// time has also passed fail with `commandTimeout`, the rest with `connectionClosed`, and
+    /// the connection closes (a late reply must not be taken as another request's). Otherwise
+    /// the check is armed again for the oldest request's deadline.
+    private func scheduleTimeoutCheck(at deadline: NIODeadline, channel: any Channel) {
+        channel.eventLoop.scheduleTask(deadline: deadline) {
+            let now = NIODeadline.now()
+            let (late, again) = self.state.withLockedValue { state -> (Deque<Waiting>, NIODeadline?) in
+                guard let first = state.waiting.first, let due = first.deadline else {
+                    state.timerArmed = false
+                    return ([], nil)
+                }
+                guard due <= now else { return ([], due) }
+                state.timerArmed = false
+                state.failure = .connectionClosed
+                defer { state.waiting.removeAll() }
+                return (state.waiting, nil)
+            }
+            if let again {
+                self.scheduleTimeoutCheck(at: again, channel: channel)
+                return
+            }
+            guard !late.isEmpty else { return }
+            // Closed first, so that whoever sees the timeout also sees the connection closed.
+            channel.close(promise: nil)
+            for entry in late {
+                let error: RedisClientError = entry.deadline.map { $0 <= now } == true ? .commandTimeout : .connectionClosed
+                Self.failing(entry.waiter, with: error)?.resume()
+            }
+        }
+    }
+
+    private static func failing(_ waiter: Waiter, with error: any Error) -> Completion? {
+        switch waiter {
+        case .single(let continuation): return .single(continuation, .failure(error))
+        case .batch(let continuation): return .batch(continuation, .failure(error))
+        case .abandoned: return nil
+        }
+    }
+}
+
+extension RESPValue {
+    /// The reply, or its error reply as a thrown `RedisError`.
+    var checkedResult: Result<RESPValue, any Error> {
+        if case .error(let text) = self { return .failure(RedisError(reply: text)) }
+        return .success(self)
+    }
+}
