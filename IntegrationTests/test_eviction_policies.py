@@ -124,7 +124,9 @@ def test_lru_keeps_the_recently_read_hot_set(policy):
             replies = write(c, f"new{round_}", keys_for(0.5), ttl, read_between=("hot", 100))
             assert set(replies) == {b"+OK\r\n"}
             assert_within_limit(c)
-        assert existing(c, "hot", 100) == 100
+        # On a loaded machine a batch can outlast a clock tick, and a hot key read before it
+        # is then as idle as keys written just before; the sampled pool may take one or two.
+        assert existing(c, "hot", 100) >= 97
         assert existing(c, "cold", cold) < cold // 4
         assert int(info_field(c, "stats", "evicted_keys")) > keys_for(1)
 
