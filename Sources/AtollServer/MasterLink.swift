@@ -1,0 +1,360 @@
+/// `MasterLink`: this server's connection to the master REPLICAOF named, on one event loop —
+/// Redis 7.0's handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port,
+/// REPLCONF capa eof capa psync2, PSYNC), the snapshot of a full sync (`$<len>` or diskless
+/// `$EOF:<40 bytes>` framing) loaded in place of the dataset, then the master's commands applied
+/// under the keyspace lock as the master client's (no replies), with the offset counted and
+/// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A dropped link is tried
+/// again a second later while the same REPLICAOF holds.
+import AtollBytes
+import AtollCore
+import AtollPersistence
+import AtollRESP
+import NIOCore
+import NIOPosix
+
+final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What the link waits for next.
+    private enum Step {
+        case pong, auth, listeningPort, capabilities, psync
+        /// The `$<len>` or `$EOF:<mark>` line of the snapshot.
+        case snapshotHeader(replid: String, offset: Int64)
+        case snapshot(replid: String, offset: Int64, length: Int)
+        case disklessSnapshot(replid: String, offset: Int64, mark: [UInt8])
+        case streaming
+    }
+
+    private let shared: SharedState
+    private let state: MasterLinkState
+    private let listeningPort: Int
+    private var step = Step.pong
+    private var input: ByteBuffer?
+    private var snapshot: [UInt8] = []
+    private var decoder = RequestDecoder()
+    private var session: ClientSession?
+    /// The offset of the last byte of the master's stream applied (kept here for the ACKs).
+    private var offset: Int64 = 0
+    private var ackTask: RepeatedTask?
+
+    private init(shared: SharedState, state: MasterLinkState, listeningPort: Int) {
+        self.shared = shared
+        self.state = state
+        self.listeningPort = listeningPort
+    }
+
+    /// Connects to `state`'s master; on failure, and when the link drops, tries again a
+    /// second later while `state` is still the master REPLICAOF named.
+    static func start(_ state: MasterLinkState, shared: SharedState, group: any EventLoopGroup, listeningPort: Int) {
+        let link = MasterLink(shared: shared, state: state, listeningPort: listeningPort)
+        let loop = group.next()
+        ClientBootstrap(group: loop)
+            .channelInitializer { channel in channel.pipeline.addHandler(link) }
+            .connect(host: state.host, port: state.port)
+            .whenFailure { error in
+                shared.log.warning("Error condition on socket for SYNC: \(error)")
+                retry(state, shared: shared, loop: loop, group: group, listeningPort: listeningPort)
+            }
+    }
+
+    private static func retry(_ state: MasterLinkState, shared: SharedState, loop: any EventLoop, group: any EventLoopGroup,
+                              listeningPort: Int) {
+        loop.scheduleTask(in: .seconds(1)) {
+            guard isCurrent(state, shared: shared) else { return }
+            start(state, shared: shared, group: group, listeningPort: listeningPort)
+        }
+    }
+
+    /// Whether `state` is still the master this server follows.
+    private static func isCurrent(_ state: MasterLinkState, shared: SharedState) -> Bool {
+        shared.lock.withLock { shared.core.replication.master === state }
+    }
+
+    // MARK: - Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        shared.lock.withLock {
+            state.phase = .connecting
+            state.lastIOMillis = shared.core.clock.nowMillis()
+        }
+        shared.log.notice("MASTER <-> REPLICA sync started")
+        send(["PING"], context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ackTask?.cancel()
+        ackTask = nil
+        let current = shared.lock.withLock { () -> Bool in
+            if let session { shared.core.disconnect(session) }
+            guard shared.core.replication.master === state else { return false }
+            state.phase = .connect
+            state.client = nil
+            state.downSinceMillis = shared.core.clock.nowMillis()
+            return true
+        }
+        session = nil
+        if current {
+            shared.log.warning("Connection with master lost.")
+            Self.retry(state, shared: shared, loop: context.eventLoop, group: context.eventLoop, listeningPort: listeningPort)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if input == nil { input = bytes } else { input!.writeBuffer(&bytes) }
+        guard advance(context: context) else {
+            context.close(promise: nil)
+            return
+        }
+        if input?.readableBytes == 0 { input = nil }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: - The handshake and the snapshot
+
+    /// Goes through what arrived as far as it allows; false when the link must close.
+    private func advance(context: ChannelHandlerContext) -> Bool {
+        while true {
+            switch step {
+            case .streaming:
+                return applyStream(context: context)
+            case .snapshot(let replid, let offset, let length):
+                let taken = min(length - snapshot.count, input!.readableBytes)
+                snapshot += input!.readBytes(length: taken)!
+                guard snapshot.count == length else { return true }
+                guard loadSnapshot(replid: replid, offset: offset, context: context) else { return false }
+            case .disklessSnapshot(let replid, let offset, let mark):
+                snapshot += input!.readBytes(length: input!.readableBytes)!
+                guard snapshot.count >= mark.count, snapshot.suffix(mark.count).elementsEqual(mark) else { return true }
+                snapshot.removeLast(mark.count)
+                guard loadSnapshot(replid: replid, offset: offset, context: context) else { return false }
+            case .snapshotHeader(let replid, let offset):
+                // The master sends newlines while it prepares the snapshot.
+                while input!.readableBytes > 0, input!.getInteger(at: input!.readerIndex, as: UInt8.self) == 10 {
+                    input!.moveReaderIndex(forwardBy: 1)
+                }
+                guard let line = readLine() else { return true }
+                guard line.hasPrefix("$") else { return fail("Bad protocol from MASTER, the first byte is not '$' (we received '\(line)'), are you sure the host and port are right?") }
+                if line.hasPrefix("$EOF:") {
+                    let mark = Array(line.utf8.dropFirst(5))
+                    guard mark.count == 40 else { return fail("Bad EOF mark from MASTER") }
+                    step = .disklessSnapshot(replid: replid, offset: offset, mark: mark)
+                } else {
+                    guard let length = Int(line.dropFirst()), length >= 0 else { return fail("Bad snapshot length from MASTER: \(line)") }
+                    step = .snapshot(replid: replid, offset: offset, length: length)
+                }
+                shared.lock.withLock { state.phase = .sync }
+                snapshot = []
+                if input!.readableBytes == 0 { return true }
+            default:
+                guard let line = readLine() else { return true }
+                guard handshakeReply(line, context: context) else { return false }
+            }
+        }
+    }
+
+    /// The master's reply to the handshake step we are at; sends the next step.
+    private func handshakeReply(_ line: String, context: ChannelHandlerContext) -> Bool {
+        let config = shared.lock.withLock { shared.core.config }
+        switch step {
+        case .pong:
+            guard !line.hasPrefix("-") || line.hasPrefix("-NOAUTH") || line.hasPrefix("-NOPERM") || line.hasPrefix("-ERR operation not permitted") else {
+                return fail("Error reply to PING from master: '\(line)'")
+            }
+            let password = config.storedParameters["masterauth"] ?? ""
+            if !password.isEmpty {
+                let user = config.storedParameters["masteruser"] ?? ""
+                send(user.isEmpty ? ["AUTH", password] : ["AUTH", user, password], context: context)
+                step = .auth
+            } else {
+                sendListeningPort(context: context)
+            }
+        case .auth:
+            guard !line.hasPrefix("-") else { return fail("Unable to AUTH to MASTER: \(line)") }
+            sendListeningPort(context: context)
+        case .listeningPort:
+            if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF listening-port: \(line)") }
+            send(["REPLCONF", "capa", "eof", "capa", "psync2"], context: context)
+            step = .capabilities
+        case .capabilities:
+            if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF capa: \(line)") }
+            let (replid, applied) = shared.lock.withLock { (state.masterReplid, state.appliedOffset) }
+            if replid != "?" && applied >= 0 {
+                send(["PSYNC", replid, String(applied + 1)], context: context)
+                shared.log.notice("Trying a partial resynchronization (request \(replid):\(applied + 1)).")
+            } else {
+                send(["PSYNC", "?", "-1"], context: context)
+                shared.log.notice("Partial resynchronization not possible (no cached master)")
+            }
+            step = .psync
+        case .psync:
+            let words = line.split(separator: " ")
+            if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]), offset >= 0 {
+                shared.log.notice("Full resync from master: \(words[1]):\(offset)")
+                step = .snapshotHeader(replid: String(words[1]), offset: offset)
+            } else if words.first == "+CONTINUE" {
+                shared.log.notice("Successful partial resynchronization with master.")
+                let replid = words.count > 1 ? String(words[1]) : nil
+                continued(replid: replid, context: context)
+            } else {
+                return fail("Unexpected reply to PSYNC from master: \(line)")
+            }
+        default:
+            break
+        }
+        return true
+    }
+
+    private func sendListeningPort(context: ChannelHandlerContext) {
+        send(["REPLCONF", "listening-port", String(listeningPort)], context: context)
+        step = .listeningPort
+    }
+
+    /// The full sync's snapshot arrived: it replaces the dataset, and the stream follows.
+    private func loadSnapshot(replid: String, offset: Int64, context: ChannelHandlerContext) -> Bool {
+        shared.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+        let loaded: Bool = shared.lock.withLock {
+            guard shared.core.replication.master === state else { return false }
+            let core = shared.core
+            do {
+                try PersistenceCommands.loadReplicationSnapshot(snapshot, into: core, now: core.clock.nowMillis())
+            } catch {
+                shared.log.warning("Failed trying to load the MASTER synchronization DB from socket: \(error)")
+                return false
+            }
+            core.replication.replid = replid
+            core.replication.replid2 = ReplicationState.noID
+            core.replication.secondOffset = -1
+            state.masterReplid = replid
+            connect(offset: offset)
+            return true
+        }
+        snapshot = []
+        guard loaded else { return false }
+        shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
+        startAcks(context: context)
+        return true
+    }
+
+    /// PSYNC continued: the stream goes on from our offset (under the master's new ID, if any).
+    private func continued(replid: String?, context: ChannelHandlerContext) {
+        shared.lock.withLock {
+            if let replid, replid != state.masterReplid {
+                let replication = shared.core.replication
+                replication.replid2 = state.masterReplid
+                replication.secondOffset = state.appliedOffset + 1
+                replication.replid = replid
+                state.masterReplid = replid
+            }
+            connect(offset: state.appliedOffset)
+        }
+        startAcks(context: context)
+    }
+
+    /// Registers the master client and starts applying the stream from `offset`. Under the lock.
+    private func connect(offset: Int64) {
+        let core = shared.core
+        let client = core.makeSession(address: "\(state.host):\(state.port)", localAddress: "", now: core.clock.nowMillis(),
+                                      connection: nil)
+        client.isMaster = true
+        client.authenticated = true
+        client.user = .superuser
+        _ = core.register(client)
+        session = client
+        state.client = client
+        state.phase = .connected
+        state.appliedOffset = offset
+        state.lastIOMillis = core.clock.nowMillis()
+        core.replication.offset = offset
+        self.offset = offset
+        step = .streaming
+    }
+
+    private func startAcks(context: ChannelHandlerContext) {
+        sendAck(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        ackTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            let (link, context) = bound.value
+            guard MasterLink.isCurrent(link.state, shared: link.shared) else { return context.close(promise: nil) }
+            link.sendAck(context: context)
+        }
+    }
+
+    private func sendAck(context: ChannelHandlerContext) {
+        send(["REPLCONF", "ACK", String(offset)], context: context)
+    }
+
+    // MARK: - The stream
+
+    /// Applies every whole command that arrived, under the lock, as the master client's.
+    private func applyStream(context: ChannelHandlerContext) -> Bool {
+        guard input != nil, let session else { return true }
+        var commands: [[[UInt8]]] = []
+        do {
+            try decoder.decode(&input!, into: &commands)
+        } catch {
+            return fail("Protocol error from MASTER: \(error.message)")
+        }
+        guard !commands.isEmpty else { return true }
+        var acks: [Int64] = []
+        let current: Bool = shared.lock.withLock {
+            let core = shared.core
+            guard core.replication.master === state else { return false }
+            var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: session, server: core)
+            for command in commands {
+                if Self.isGetAck(command) {
+                    acks.append(offset)
+                } else {
+                    ctx.args = command
+                    core.execute(&ctx)
+                    ctx.out.buffer.clear()
+                }
+                offset += Int64(Self.encodedSize(command))
+            }
+            state.appliedOffset = offset
+            state.lastIOMillis = core.clock.nowMillis()
+            core.replication.offset = offset
+            return true
+        }
+        guard current else { return false }
+        for ack in acks { send(["REPLCONF", "ACK", String(ack)], context: context) }
+        return true
+    }
+
+    private static func isGetAck(_ command: [[UInt8]]) -> Bool {
+        command.count >= 2 && asciiCaseInsensitiveEquals(command[0], "replconf") && asciiCaseInsensitiveEquals(command[1], "getack")
+    }
+
+    /// The bytes a command takes in the stream as the master encodes it.
+    static func encodedSize(_ command: [[UInt8]]) -> Int {
+        command.reduce(String(command.count).utf8.count + 3) { $0 + String($1.count).utf8.count + 3 + $1.count + 2 }
+    }
+
+    // MARK: - Helpers
+
+    private func readLine() -> String? {
+        guard let input, let view = input.readableBytesView.firstIndex(of: 10) else { return nil }
+        let length = view - input.readerIndex + 1
+        var bytes = self.input!.readBytes(length: length)!
+        while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func fail(_ message: String) -> Bool {
+        shared.log.warning(message)
+        return false
+    }
+
+    private func send(_ args: [String], context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        buffer.writeString("*\(args.count)\r\n")
+        for arg in args {
+            buffer.writeString("$\(arg.utf8.count)\r\n\(arg)\r\n")
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+}
