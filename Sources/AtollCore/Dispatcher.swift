@@ -187,11 +187,13 @@ extension ServerCore {
             return
         }
         let before = dirty
+        let epoch = feedEpoch
         ctx.loggedAs = nil
         ctx.forceLogged = false
         spec.handler?(&ctx)
         // `dirty` only grows with changes (SAVE resetting it to 0 is not one).
-        guard dirty > before || ctx.forceLogged, !spec.behaviour.contains(.loggedThroughItsCommands) else {
+        guard dirty > before || ctx.forceLogged, !spec.behaviour.contains(.loggedThroughItsCommands),
+              feedEpoch == epoch else {
             ctx.loggedAs = nil
             return
         }

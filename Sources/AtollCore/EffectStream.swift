@@ -20,6 +20,7 @@ extension ServerCore {
     /// Creates or drops the feed as its consumers come and go. A newly attached file needs a
     /// SELECT of its own before its first command.
     func followEffectConsumers(aofAttached: Bool) {
+        feedEpoch &+= 1
         if aof == nil && replication.backlog == nil {
             feed = nil
         } else if feed == nil {

@@ -131,6 +131,9 @@ public final class ServerCore: @unchecked Sendable {
     /// consumes them (the append-only file, the replication backlog); nil otherwise, so that
     /// commands record nothing (see EffectStream.swift).
     @exclusivity(unchecked) public var feed: AppendOnlyFeed?
+    /// Bumped whenever the feed's consumers change: a command that switched them (DEBUG
+    /// LOADAOF, CONFIG SET appendonly) records nothing into the new feed.
+    @exclusivity(unchecked) var feedEpoch = 0
     /// Replication: this server's stream offset and backlog, its replicas, its master link.
     public let replication = ReplicationState()
     /// A replica with `replica-read-only yes`: normal clients' writes get READONLY. Kept

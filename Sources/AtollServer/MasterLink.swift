@@ -4,7 +4,8 @@
 /// `$EOF:<40 bytes>` framing) loaded in place of the dataset, then the master's commands applied
 /// under the keyspace lock as the master client's (no replies), with the offset counted and
 /// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A dropped link is tried
-/// again a second later while the same REPLICAOF holds.
+/// again a second later while the same REPLICAOF holds. Like a client connection, the link never
+/// waits on a busy script: it takes the lock with `lockUnlessBusy` and tries again shortly.
 import AtollBytes
 import AtollCore
 import AtollPersistence
@@ -37,6 +38,8 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     /// The offset of the last byte of the master's stream applied (kept here for the ACKs).
     private var offset: Int64 = 0
     private var ackTask: RepeatedTask?
+    /// A retry of `process` is on its way (a busy script held the lock).
+    private var retryScheduled = false
 
     private init(shared: SharedState, state: MasterLinkState, listeningPort: Int) {
         self.shared = shared
@@ -58,26 +61,29 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             }
     }
 
+    /// Connects again a second later, while `state` is still the master REPLICAOF named.
     private static func retry(_ state: MasterLinkState, shared: SharedState, loop: any EventLoop, group: any EventLoopGroup,
                               listeningPort: Int) {
         loop.scheduleTask(in: .seconds(1)) {
-            guard isCurrent(state, shared: shared) else { return }
-            start(state, shared: shared, group: group, listeningPort: listeningPort)
+            switch isCurrent(state, shared: shared) {
+            case true?: start(state, shared: shared, group: group, listeningPort: listeningPort)
+            case false?: return
+            case nil: retry(state, shared: shared, loop: loop, group: group, listeningPort: listeningPort)
+            }
         }
     }
 
-    /// Whether `state` is still the master this server follows.
-    private static func isCurrent(_ state: MasterLinkState, shared: SharedState) -> Bool {
-        shared.lock.withLock { shared.core.replication.master === state }
+    /// Whether `state` is still the master this server follows; nil while a busy script holds
+    /// the lock.
+    private static func isCurrent(_ state: MasterLinkState, shared: SharedState) -> Bool? {
+        guard shared.lockUnlessBusy() else { return nil }
+        defer { shared.lock.unlock() }
+        return shared.core.replication.master === state
     }
 
     // MARK: - Channel events
 
     func channelActive(context: ChannelHandlerContext) {
-        shared.lock.withLock {
-            state.phase = .connecting
-            state.lastIOMillis = shared.core.clock.nowMillis()
-        }
         shared.log.notice("MASTER <-> REPLICA sync started")
         send(["PING"], context: context)
     }
@@ -85,28 +91,60 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         ackTask?.cancel()
         ackTask = nil
-        let current = shared.lock.withLock { () -> Bool in
-            if let session { shared.core.disconnect(session) }
-            guard shared.core.replication.master === state else { return false }
+        Self.linkLost(state, session: session, shared: shared, loop: context.eventLoop, listeningPort: listeningPort)
+        session = nil
+    }
+
+    /// The connection closed: the master client goes, and the link is tried again if current.
+    private static func linkLost(_ state: MasterLinkState, session: ClientSession?, shared: SharedState, loop: any EventLoop,
+                                 listeningPort: Int) {
+        guard shared.lockUnlessBusy() else {
+            loop.scheduleTask(in: .milliseconds(10)) {
+                linkLost(state, session: session, shared: shared, loop: loop, listeningPort: listeningPort)
+            }
+            return
+        }
+        if let session { shared.core.disconnect(session) }
+        let current = shared.core.replication.master === state
+        if current {
             state.phase = .connect
             state.client = nil
             state.downSinceMillis = shared.core.clock.nowMillis()
-            return true
         }
-        session = nil
-        if current {
-            shared.log.warning("Connection with master lost.")
-            Self.retry(state, shared: shared, loop: context.eventLoop, group: context.eventLoop, listeningPort: listeningPort)
-        }
+        shared.lock.unlock()
+        guard current else { return }
+        shared.log.warning("Connection with master lost.")
+        retry(state, shared: shared, loop: loop, group: loop, listeningPort: listeningPort)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if input == nil { input = bytes } else { input!.writeBuffer(&bytes) }
-        guard advance(context: context) else {
-            context.close(promise: nil)
+        process(context: context)
+    }
+
+    /// Goes through what arrived with the keyspace lock held; while a busy script holds it,
+    /// tries again 10 ms later (input waits meanwhile).
+    private func process(context: ChannelHandlerContext) {
+        guard shared.lockUnlessBusy() else {
+            guard !retryScheduled else { return }
+            retryScheduled = true
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(10)) {
+                let (link, context) = bound.value
+                link.retryScheduled = false
+                link.process(context: context)
+            }
             return
         }
+        let current = shared.core.replication.master === state
+        if current {
+            if state.phase == .connect { state.phase = .connecting }
+            state.lastIOMillis = shared.core.clock.nowMillis()
+        }
+        let keep = current && advance(context: context)
+        shared.lock.unlock()
+        guard keep else { return context.close(promise: nil) }
         if input?.readableBytes == 0 { input = nil }
     }
 
@@ -116,8 +154,10 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: - The handshake and the snapshot
 
-    /// Goes through what arrived as far as it allows; false when the link must close.
+    /// Goes through what arrived as far as it allows; false when the link must close. With the
+    /// lock held.
     private func advance(context: ChannelHandlerContext) -> Bool {
+        guard input != nil else { return true }
         while true {
             switch step {
             case .streaming:
@@ -147,7 +187,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
                     guard let length = Int(line.dropFirst()), length >= 0 else { return fail("Bad snapshot length from MASTER: \(line)") }
                     step = .snapshot(replid: replid, offset: offset, length: length)
                 }
-                shared.lock.withLock { state.phase = .sync }
+                state.phase = .sync
                 snapshot = []
                 if input!.readableBytes == 0 { return true }
             default:
@@ -159,7 +199,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     /// The master's reply to the handshake step we are at; sends the next step.
     private func handshakeReply(_ line: String, context: ChannelHandlerContext) -> Bool {
-        let config = shared.lock.withLock { shared.core.config }
+        let config = shared.core.config
         switch step {
         case .pong:
             guard !line.hasPrefix("-") || line.hasPrefix("-NOAUTH") || line.hasPrefix("-NOPERM") || line.hasPrefix("-ERR operation not permitted") else {
@@ -182,7 +222,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             step = .capabilities
         case .capabilities:
             if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF capa: \(line)") }
-            let (replid, applied) = shared.lock.withLock { (state.masterReplid, state.appliedOffset) }
+            let (replid, applied) = (state.masterReplid, state.appliedOffset)
             if replid != "?" && applied >= 0 {
                 send(["PSYNC", replid, String(applied + 1)], context: context)
                 shared.log.notice("Trying a partial resynchronization (request \(replid):\(applied + 1)).")
@@ -217,24 +257,19 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     /// The full sync's snapshot arrived: it replaces the dataset, and the stream follows.
     private func loadSnapshot(replid: String, offset: Int64, context: ChannelHandlerContext) -> Bool {
         shared.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
-        let loaded: Bool = shared.lock.withLock {
-            guard shared.core.replication.master === state else { return false }
-            let core = shared.core
-            do {
-                try PersistenceCommands.loadReplicationSnapshot(snapshot, into: core, now: core.clock.nowMillis())
-            } catch {
-                shared.log.warning("Failed trying to load the MASTER synchronization DB from socket: \(error)")
-                return false
-            }
-            core.replication.replid = replid
-            core.replication.replid2 = ReplicationState.noID
-            core.replication.secondOffset = -1
-            state.masterReplid = replid
-            connect(offset: offset)
-            return true
+        let core = shared.core
+        defer { snapshot = [] }
+        do {
+            try PersistenceCommands.loadReplicationSnapshot(snapshot, into: core, now: core.clock.nowMillis())
+        } catch {
+            shared.log.warning("Failed trying to load the MASTER synchronization DB from socket: \(error)")
+            return false
         }
-        snapshot = []
-        guard loaded else { return false }
+        core.replication.replid = replid
+        core.replication.replid2 = ReplicationState.noID
+        core.replication.secondOffset = -1
+        state.masterReplid = replid
+        connect(offset: offset)
         shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
         startAcks(context: context)
         return true
@@ -242,20 +277,18 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     /// PSYNC continued: the stream goes on from our offset (under the master's new ID, if any).
     private func continued(replid: String?, context: ChannelHandlerContext) {
-        shared.lock.withLock {
-            if let replid, replid != state.masterReplid {
-                let replication = shared.core.replication
-                replication.replid2 = state.masterReplid
-                replication.secondOffset = state.appliedOffset + 1
-                replication.replid = replid
-                state.masterReplid = replid
-            }
-            connect(offset: state.appliedOffset)
+        if let replid, replid != state.masterReplid {
+            let replication = shared.core.replication
+            replication.replid2 = state.masterReplid
+            replication.secondOffset = state.appliedOffset + 1
+            replication.replid = replid
+            state.masterReplid = replid
         }
+        connect(offset: state.appliedOffset)
         startAcks(context: context)
     }
 
-    /// Registers the master client and starts applying the stream from `offset`. Under the lock.
+    /// Registers the master client and starts applying the stream from `offset`.
     private func connect(offset: Int64) {
         let core = shared.core
         let client = core.makeSession(address: "\(state.host):\(state.port)", localAddress: "", now: core.clock.nowMillis(),
@@ -279,8 +312,11 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         ackTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             let (link, context) = bound.value
-            guard MasterLink.isCurrent(link.state, shared: link.shared) else { return context.close(promise: nil) }
-            link.sendAck(context: context)
+            switch MasterLink.isCurrent(link.state, shared: link.shared) {
+            case true?: link.sendAck(context: context)
+            case false?: context.close(promise: nil)
+            case nil: break
+            }
         }
     }
 
@@ -290,7 +326,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: - The stream
 
-    /// Applies every whole command that arrived, under the lock, as the master client's.
+    /// Applies every whole command that arrived as the master client's.
     private func applyStream(context: ChannelHandlerContext) -> Bool {
         guard input != nil, let session else { return true }
         var commands: [[[UInt8]]] = []
@@ -300,28 +336,20 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             return fail("Protocol error from MASTER: \(error.message)")
         }
         guard !commands.isEmpty else { return true }
-        var acks: [Int64] = []
-        let current: Bool = shared.lock.withLock {
-            let core = shared.core
-            guard core.replication.master === state else { return false }
-            var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: session, server: core)
-            for command in commands {
-                if Self.isGetAck(command) {
-                    acks.append(offset)
-                } else {
-                    ctx.args = command
-                    core.execute(&ctx)
-                    ctx.out.buffer.clear()
-                }
-                offset += Int64(Self.encodedSize(command))
+        let core = shared.core
+        var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: session, server: core)
+        for command in commands {
+            if Self.isGetAck(command) {
+                sendAck(context: context)
+            } else {
+                ctx.args = command
+                core.execute(&ctx)
+                ctx.out.buffer.clear()
             }
-            state.appliedOffset = offset
-            state.lastIOMillis = core.clock.nowMillis()
-            core.replication.offset = offset
-            return true
+            offset += Int64(Self.encodedSize(command))
         }
-        guard current else { return false }
-        for ack in acks { send(["REPLCONF", "ACK", String(ack)], context: context) }
+        state.appliedOffset = offset
+        core.replication.offset = offset
         return true
     }
 
