@@ -150,3 +150,22 @@ def test_psync_sends_the_snapshot_then_the_stream():
         assert again.read_reply() == b"*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n"
         assert info(writer, "stats")["sync_partial_ok"] == 1
         again.close()
+
+
+def test_append_only_file_and_replicas_share_the_stream():
+    with spawn("atoll", *DEBUG, "--appendonly", "yes") as a, \
+            spawn("redis", *DEBUG, "--replicaof", "127.0.0.1", a.port) as rr:
+        primary, replica = client(a.port), client(rr.port)
+        wait_link_up(replica)
+        mixed_workload(primary, rounds=100, prefix="one")
+        assert primary.execute_command("BGREWRITEAOF")
+        wait_until(lambda: info(primary, "persistence")["aof_rewrite_in_progress"] == 0, what="the rewrite")
+        mixed_workload(primary, rounds=100, prefix="two")
+        wait_caught_up(primary, replica)
+        assert_same_data(primary, replica)
+        # What the file recorded is the same dataset the replica built from the stream.
+        assert primary.execute_command("DEBUG", "LOADAOF") == b"OK"
+        assert_same_data(primary, replica)
+        primary.set("after-reload", "1")
+        wait_caught_up(primary, replica)
+        assert replica.get("after-reload") == b"1"

@@ -182,7 +182,8 @@ extension ServerCore {
                 ctx.ownEventsAfterReply.removeAll()
             }
         }
-        guard feed != nil else {
+        // A replayed file (DEBUG LOADAOF) is not recorded again, nor sent to the replicas.
+        guard feed != nil && !loading else {
             spec.handler?(&ctx)
             return
         }
