@@ -68,6 +68,17 @@ def test_partial_resync_of_an_atoll_replica():
         assert info(primary, "stats")["sync_full"] == before["sync_full"]
         assert_same_data(primary, replica)
 
+        # The replica's side of the link: CLIENT KILL TYPE master closes it, and it continues.
+        masters = [c for c in replica.client_list() if "M" in c["flags"]]
+        assert len(masters) == 1
+        assert replica.execute_command("CLIENT", "KILL", "TYPE", "master") == 1
+        mixed_workload(primary, rounds=20, prefix="three")
+        wait_until(lambda: info(primary, "stats")["sync_partial_ok"] == before["sync_partial_ok"] + 2,
+                   what="the second partial resync")
+        wait_caught_up(primary, replica)
+        assert info(primary, "stats")["sync_full"] == before["sync_full"]
+        assert_same_data(primary, replica)
+
 
 def test_atoll_replica_of_atoll_and_replicaof_replies():
     with spawn("atoll", *DEBUG) as ap, spawn("atoll", *DEBUG) as ar:

@@ -35,6 +35,8 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     private var snapshot: [UInt8] = []
     private var decoder = RequestDecoder()
     private var session: ClientSession?
+    /// The master client's handle on the link (its `connection` is weak: kept here).
+    private var handle: MasterClientConnection?
     /// The offset of the last byte of the master's stream applied (kept here for the ACKs).
     private var offset: Int64 = 0
     private var ackTask: RepeatedTask?
@@ -269,7 +271,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         core.replication.replid2 = ReplicationState.noID
         core.replication.secondOffset = -1
         state.masterReplid = replid
-        connect(offset: offset)
+        connect(offset: offset, context: context)
         shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
         startAcks(context: context)
         return true
@@ -284,15 +286,18 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             replication.replid = replid
             state.masterReplid = replid
         }
-        connect(offset: state.appliedOffset)
+        connect(offset: state.appliedOffset, context: context)
         startAcks(context: context)
     }
 
     /// Registers the master client and starts applying the stream from `offset`.
-    private func connect(offset: Int64) {
+    private func connect(offset: Int64, context: ChannelHandlerContext) {
         let core = shared.core
-        let client = core.makeSession(address: "\(state.host):\(state.port)", localAddress: "", now: core.clock.nowMillis(),
-                                      connection: nil)
+        let handle = MasterClientConnection(channel: context.channel)
+        self.handle = handle
+        let client = core.makeSession(address: "\(state.host):\(state.port)",
+                                      localAddress: context.channel.localAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "",
+                                      now: core.clock.nowMillis(), connection: handle)
         client.isMaster = true
         client.authenticated = true
         client.user = .superuser
@@ -385,4 +390,23 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
+}
+
+/// The master client's connection as commands see it: CLIENT KILL TYPE master and REPLICAOF
+/// close the link through it. The master's commands never park, so the rest does nothing.
+final class MasterClientConnection: ClientConnection {
+    private let channel: any Channel
+
+    init(channel: any Channel) { self.channel = channel }
+
+    func close() {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+
+    func send(_ bytes: [UInt8]) { channel.sendFromAnyThread(bytes) }
+
+    func blocked(until deadline: Int64) {}
+    func unblocked(reply: [UInt8]) {}
+    func outboxReady() {}
 }
