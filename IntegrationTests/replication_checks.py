@@ -3,9 +3,12 @@ up, and the comparison of two datasets (DEBUG DIGEST, then key by key)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import redis
+
+from procs import spawn
 
 SYNC_TIMEOUT = 20.0
 
@@ -103,3 +106,35 @@ def assert_same_data(primary: redis.Redis, replica: redis.Redis) -> None:
     expected = dataset(primary)
     assert len(expected) > 100
     assert dataset(replica) == expected
+
+
+@contextlib.contextmanager
+def linked(primary_kind: str, replica_kind: str, primary_flags=(), replica_flags=()):
+    """A primary and a replica following it (started with --replicaof), the link up; yields
+    clients of both and the two processes."""
+    with spawn(primary_kind, *primary_flags) as p, \
+            spawn(replica_kind, *replica_flags, "--replicaof", "127.0.0.1", p.port) as r:
+        primary, replica = client(p.port), client(r.port)
+        wait_link_up(replica)
+        yield primary, replica, p, r
+
+
+def assert_partial_resync(primary: redis.Redis, replica: redis.Redis, kill, prefix: str) -> None:
+    """Drops the link with `kill()` (which must close one client), writes meanwhile, and checks
+    that the replica continued by a partial resync: the primary's sync_partial_ok up by one,
+    sync_full unchanged, the same data."""
+    before = info(primary, "stats")
+    # The workload left the stream in database 3: the first write after the resync goes there
+    # with no SELECT before it, so the replica must keep the stream's database across the drop.
+    assert kill() == 1
+    first = primary.pipeline(transaction=False)
+    first.execute_command("SELECT", 3)
+    first.set(f"{prefix}:first-in-db3", "1")
+    first.execute_command("SELECT", 0)
+    first.execute()
+    mixed_workload(primary, rounds=30, prefix=prefix)
+    wait_until(lambda: info(primary, "stats")["sync_partial_ok"] == before["sync_partial_ok"] + 1,
+               what="the partial resync")
+    wait_caught_up(primary, replica)
+    assert info(primary, "stats")["sync_full"] == before["sync_full"]
+    assert_same_data(primary, replica)

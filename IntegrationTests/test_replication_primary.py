@@ -11,8 +11,8 @@ import pytest
 
 import resp
 from procs import redis_available, spawn, spawn_both, diff_of
-from replication_checks import (assert_same_data, client, info, mixed_workload, wait_caught_up,
-                                wait_link_up, wait_until)
+from replication_checks import (assert_partial_resync, assert_same_data, client, info, linked, mixed_workload,
+                                wait_caught_up, wait_link_up, wait_until)
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")
 
@@ -69,27 +69,16 @@ def test_redis_replica_syncs_and_follows_atoll_primary():
 
 
 def test_partial_resync_after_the_link_is_killed():
-    with spawn("atoll", *DEBUG) as a, spawn("redis", *DEBUG, "--replicaof", "127.0.0.1", a.port) as rr:
-        primary, replica = client(a.port), client(rr.port)
-        wait_link_up(replica)
+    with linked("atoll", "redis", DEBUG, DEBUG) as (primary, replica, _, _):
         mixed_workload(primary, rounds=50, prefix="one")
         wait_caught_up(primary, replica)
-        before = info(primary, "stats")
-        assert before["sync_full"] == 1
-        assert primary.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
-        mixed_workload(primary, rounds=50, prefix="two")
-        wait_link_up(replica)
-        wait_caught_up(primary, replica)
-        after = info(primary, "stats")
-        assert after["sync_partial_ok"] == before["sync_partial_ok"] + 1
-        assert after["sync_full"] == before["sync_full"]
-        assert_same_data(primary, replica)
+        assert info(primary, "stats")["sync_full"] == 1
+        assert_partial_resync(primary, replica, lambda: primary.execute_command("CLIENT", "KILL", "TYPE", "replica"),
+                              "two")
 
 
 def test_wait_counts_acknowledging_replicas():
-    with spawn("atoll") as a, spawn("redis", "--replicaof", "127.0.0.1", a.port) as rr:
-        primary, replica = client(a.port), client(rr.port)
-        wait_link_up(replica)
+    with linked("atoll", "redis") as (primary, replica, _, _):
         primary.set("a", "1")
         assert primary.execute_command("WAIT", 1, 5000) == 1
         started = time.monotonic()
@@ -153,10 +142,7 @@ def test_psync_sends_the_snapshot_then_the_stream():
 
 
 def test_append_only_file_and_replicas_share_the_stream():
-    with spawn("atoll", *DEBUG, "--appendonly", "yes") as a, \
-            spawn("redis", *DEBUG, "--replicaof", "127.0.0.1", a.port) as rr:
-        primary, replica = client(a.port), client(rr.port)
-        wait_link_up(replica)
+    with linked("atoll", "redis", (*DEBUG, "--appendonly", "yes"), DEBUG) as (primary, replica, _, _):
         mixed_workload(primary, rounds=100, prefix="one")
         assert primary.execute_command("BGREWRITEAOF")
         wait_until(lambda: info(primary, "persistence")["aof_rewrite_in_progress"] == 0, what="the rewrite")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from procs import diff_of, redis_available, spawn
-from replication_checks import (assert_same_data, client, info, mixed_workload, wait_caught_up,
-                                wait_link_up, wait_until)
+from replication_checks import (assert_partial_resync, assert_same_data, client, info, linked, mixed_workload,
+                                wait_caught_up, wait_link_up)
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")
 
@@ -53,31 +53,15 @@ def test_atoll_replica_follows_redis_primary(diskless):
 
 
 def test_partial_resync_of_an_atoll_replica():
-    with spawn("redis", *DEBUG, "--repl-diskless-sync-delay", "0") as rp, \
-            spawn("atoll", *DEBUG, "--replicaof", "127.0.0.1", rp.port) as ar:
-        primary, replica = client(rp.port), client(ar.port)
-        wait_link_up(replica)
+    with linked("redis", "atoll", (*DEBUG, "--repl-diskless-sync-delay", "0"), DEBUG) as (primary, replica, _, _):
         mixed_workload(primary, rounds=50, prefix="one")
         wait_caught_up(primary, replica)
-        before = info(primary, "stats")
-        assert primary.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
-        mixed_workload(primary, rounds=50, prefix="two")
-        wait_until(lambda: info(primary, "stats")["sync_partial_ok"] == before["sync_partial_ok"] + 1,
-                   what="the partial resync")
-        wait_caught_up(primary, replica)
-        assert info(primary, "stats")["sync_full"] == before["sync_full"]
-        assert_same_data(primary, replica)
-
+        assert_partial_resync(primary, replica, lambda: primary.execute_command("CLIENT", "KILL", "TYPE", "replica"),
+                              "two")
         # The replica's side of the link: CLIENT KILL TYPE master closes it, and it continues.
-        masters = [c for c in replica.client_list() if "M" in c["flags"]]
-        assert len(masters) == 1
-        assert replica.execute_command("CLIENT", "KILL", "TYPE", "master") == 1
-        mixed_workload(primary, rounds=20, prefix="three")
-        wait_until(lambda: info(primary, "stats")["sync_partial_ok"] == before["sync_partial_ok"] + 2,
-                   what="the second partial resync")
-        wait_caught_up(primary, replica)
-        assert info(primary, "stats")["sync_full"] == before["sync_full"]
-        assert_same_data(primary, replica)
+        assert len([c for c in replica.client_list() if "M" in c["flags"]]) == 1
+        assert_partial_resync(primary, replica, lambda: replica.execute_command("CLIENT", "KILL", "TYPE", "master"),
+                              "three")
 
 
 def test_atoll_replica_of_atoll_and_replicaof_replies():

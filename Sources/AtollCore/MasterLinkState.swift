@@ -18,6 +18,9 @@ public final class MasterLinkState: @unchecked Sendable {
     public var downSinceMillis: Int64
     /// The client the master's commands run as, while connected.
     public var client: ClientSession?
+    /// The database the master's stream was in when the link dropped: a partial resync goes on
+    /// in it (the stream selects a database only when it changes).
+    public var streamDB = 0
     /// Bumped by each REPLICAOF, so a link that was replaced stops.
     public let generation: Int
 

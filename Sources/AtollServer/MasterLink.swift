@@ -108,6 +108,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         }
         if let session { shared.core.disconnect(session) }
         let current = shared.core.replication.master === state
+        if let session, current { state.streamDB = session.db }
         if current {
             state.phase = .connect
             state.client = nil
@@ -271,6 +272,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         core.replication.replid2 = ReplicationState.noID
         core.replication.secondOffset = -1
         state.masterReplid = replid
+        state.streamDB = 0
         connect(offset: offset, context: context)
         shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
         startAcks(context: context)
@@ -299,6 +301,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
                                       localAddress: context.channel.localAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "",
                                       now: core.clock.nowMillis(), connection: handle)
         client.isMaster = true
+        client.db = state.streamDB
         client.authenticated = true
         client.user = .superuser
         _ = core.register(client)
