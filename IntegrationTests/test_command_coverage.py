@@ -6,7 +6,7 @@ import resp
 
 # The families other issues bring (a name, or a container with all its subcommands).
 OTHER_ISSUES = {
-    "replication": ["replicaof", "slaveof", "replconf", "psync", "sync", "role", "wait", "failover"],
+    "replication": ["failover"],
     "cluster": ["cluster", "asking", "readonly", "readwrite", "restore-asking"],
 }
 

@@ -176,9 +176,3 @@ def test_parameters_given_at_start():
                      "oom-score-adj-values", "maxmemory-clients", "syslog-facility",
                      "latency-tracking-info-percentiles"]:
             d.check("CONFIG", "GET", name)
-
-
-def test_atoll_refuses_replicaof_at_start():
-    with spawn("atoll", "--replicaof", "127.0.0.1 6379", ready=False) as p:
-        assert p.wait_exit(10.0) == 1
-        assert "Atoll does not implement replication yet; replicaof is not accepted" in p.stderr_text()

@@ -242,6 +242,8 @@ enum ConnectionCommands {
         let unsent = figures.unsentBytes
         let buffers = figures.buffers
         var flags = ""
+        if client.isReplica { flags += "S" }
+        if client.isMaster { flags += "M" }
         if client.isMonitor { flags += "O" }
         if client.subscriptions != nil { flags += "P" }
         if client.inTransaction { flags += "x" }
@@ -363,8 +365,11 @@ enum ConnectionCommands {
             else { return nil }
         }
 
-        /// No client is a master or a replica until replication exists.
-        init(of client: ClientSession) { self = client.subscriptions == nil ? .normal : .pubsub }
+        init(of client: ClientSession) {
+            if client.isReplica { self = .replica }
+            else if client.isMaster { self = .master }
+            else { self = client.subscriptions == nil ? .normal : .pubsub }
+        }
     }
 
     static func clientNoEvict(_ c: inout CommandContext) {

@@ -51,7 +51,9 @@ enum DebugCommands {
         "replybuffer": Subcommand(arity: 4...4, run: replyBuffer),
         "populate": Subcommand(arity: 3...5, run: populate),
         "change-repl-id": Subcommand(arity: 2...2) { c in
-            c.server.replicationID = randomHex40()
+            c.server.replication.replid = randomHex40()
+            c.server.replication.replid2 = ReplicationState.noID
+            c.server.replication.secondOffset = -1
             c.server.logHandler?(3, "Changing replication IDs after receiving DEBUG change-repl-id")
             c.out.ok()
         },

@@ -34,11 +34,7 @@ enum InfoSections {
         case "memory": lines = memorySection(server)
         case "persistence": lines = persistenceSection(server, now: c.now)
         case "stats": lines = statsSection(server, c.keyspace.stats)
-        case "replication":
-            lines = ["# Replication", "role:master", "connected_slaves:0", "master_failover_state:no-failover",
-                     "master_replid:\(server.replicationID)", "master_replid2:" + String(repeating: "0", count: 40),
-                     "master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
-                     "repl_backlog_size:1048576", "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0"]
+        case "replication": lines = replicationSection(server, now: c.now)
         case "cpu": lines = cpuSection()
         case "modules":
             lines = ["# Modules"]

@@ -1,6 +1,6 @@
 /// INFO's `# Stats` section: Redis 7.0.15's fields in its order, then Atoll's own
 /// (`atoll_transactions_*`). The instantaneous rates are sampled by the background task (see
-/// `InstantaneousMetrics`); replication, client eviction, defragmentation and threaded I/O,
+/// `InstantaneousMetrics`); replication's byte rates, client eviction, defragmentation and threaded I/O,
 /// which Atoll does not have, count 0.
 import AtollCore
 import AtollKeyspace
@@ -25,9 +25,9 @@ extension InfoSections {
                 "instantaneous_input_repl_kbps:0.00",
                 "instantaneous_output_repl_kbps:0.00",
                 "rejected_connections:\(stats.rejectedConnections)",
-                "sync_full:0",
-                "sync_partial_ok:0",
-                "sync_partial_err:0",
+                "sync_full:\(server.replication.syncFull)",
+                "sync_partial_ok:\(server.replication.syncPartialOK)",
+                "sync_partial_err:\(server.replication.syncPartialErr)",
                 "expired_keys:\(keyspace.expiredKeys)",
                 "expired_stale_perc:\(format2(keyspace.expiredStaleFraction * 100))",
                 "expired_time_cap_reached_count:\(keyspace.expiredTimeCapReached)",

@@ -45,7 +45,7 @@ extension InfoSections {
             lines += ["aof_current_size:\(aof.currentSize)",
                       "aof_base_size:\(aof.baseSize)",
                       "aof_pending_rewrite:\(state.rewriteScheduled ? 1 : 0)",
-                      "aof_buffer_length:\(aof.feed.bytes.count)",
+                      "aof_buffer_length:\(server.feed?.bytes.count ?? 0)",
                       "aof_pending_bio_fsync:0",
                       "aof_delayed_fsync:0"]
         }

@@ -16,7 +16,7 @@ extension CommandTable {
             + HyperLogLogCommands.commands + GeoCommands.commands + MemoryCommands.commands
             + LolwutCommand.commands + DumpCommands.commands + MigrateCommand.commands + DebugCommands.commands
             + PubSubCommands.commands + TrackingCommands.commands + AclCommands.commands
-            + ModuleCommands.commands + StreamCommands.commands)
+            + ModuleCommands.commands + StreamCommands.commands + ReplicationCommands.commands)
 }
 
 extension ServerCore {

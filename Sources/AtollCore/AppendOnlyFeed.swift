@@ -52,8 +52,9 @@ public struct AppendOnlyFeed {
         return bytes
     }
 
-    /// The next bytes go to a new file, which must start with its own SELECT.
-    public mutating func startNewFile() { selectedDB = -1 }
+    /// The next unit starts with its own SELECT: its reader starts afresh (a new append-only
+    /// file, a replica starting from a snapshot).
+    public mutating func reselect() { selectedDB = -1 }
 
     private mutating func encode(_ args: [[UInt8]]) {
         bytes.append(UInt8(ascii: "*"))
@@ -75,6 +76,14 @@ public struct AppendOnlyFeed {
         }
         bytes.append(13)
         bytes.append(10)
+    }
+
+    /// One command as RESP, as the feed encodes it (for what goes to replicas only: PING,
+    /// REPLCONF GETACK).
+    public static func encoded(_ args: [[UInt8]]) -> [UInt8] {
+        var feed = AppendOnlyFeed()
+        feed.encode(args)
+        return feed.bytes
     }
 
     static let multi = Array("MULTI".utf8)

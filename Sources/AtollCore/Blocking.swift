@@ -20,6 +20,8 @@ public enum BlockedKeyType: Sendable {
     /// XREAD and XREADGROUP: re-run whenever the key changes, since a deleted or replaced key
     /// answers a blocked XREADGROUP with an error.
     case stream
+    /// WAIT: released by replicas' acknowledgements (see EffectStream.swift), never by a key.
+    case replicaAcks
 }
 
 /// Why and until when a client is parked.

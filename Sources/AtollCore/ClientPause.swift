@@ -66,7 +66,8 @@ extension ServerCore {
     func postponeIfPaused(_ spec: CommandSpec, _ ctx: inout CommandContext) -> Bool {
         guard checkPauseDeadline(now: ctx.now) else { return false }
         let client = ctx.client
-        if client.isScriptClient { return false }
+        // The master's stream is applied whole: a pause never holds it back half way.
+        if client.isScriptClient || client.isMaster { return false }
         if pauseMode == .write && !mayWrite(spec, ctx.args, client) { return false }
         client.paused = true
         client.lastCommandSpec = spec

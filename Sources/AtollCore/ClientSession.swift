@@ -131,6 +131,29 @@ public final class ClientSession: @unchecked Sendable {
     /// Invalidations for keys the client's own command changed: written after its reply.
     @exclusivity(unchecked) public var pendingAfterReply: [UInt8] = []
 
+    // MARK: Replication
+
+    /// What a replica announced (REPLCONF) and acknowledged; attached by SYNC or PSYNC, it is
+    /// sent the replication stream (see ReplicationState.swift).
+    public var replicaPeer: ReplicaPeer?
+    /// Attached as a replica: sent the stream, its commands (REPLCONF ACK) get no replies.
+    public var isReplica: Bool { replicaPeer?.attached ?? false }
+    /// The peer record REPLCONF and PSYNC fill in, made on first use.
+    public var peer: ReplicaPeer {
+        if let replicaPeer { return replicaPeer }
+        let made = ReplicaPeer(client: self)
+        replicaPeer = made
+        return made
+    }
+    /// The link to our master: its commands are applied without replies (see ReplicaLink.swift).
+    public var isMaster = false
+    /// The client's writes went into the replication stream since its last WAIT measured them.
+    @exclusivity(unchecked) public var wroteSinceWait = false
+    /// The stream offset WAIT waits for: where the client's last measured write ended.
+    public var waitOffset: Int64 = 0
+    /// How many replicas the client's parked WAIT waits for.
+    public var waitReplicas = 0
+
     /// Set while CLIENT PAUSE postpones the client's command (see ClientPause.swift).
     @exclusivity(unchecked) public var paused = false
 

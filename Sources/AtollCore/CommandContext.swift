@@ -106,7 +106,7 @@ public struct CommandContext {
         keyspace.stats.expiredKeys += 1
         expiredOrModified(key, db: db)
         if !server.blocking.isEmpty { server.blocking.signalStreamReaders(WatchedKey(db: db, key: key)) }
-        server.aof?.feed.add(db: db, [AppendOnlyFeed.del, key.array])
+        server.feed?.add(db: db, [AppendOnlyFeed.del, key.array])
         notify(.expired, "expired", key, db: db)
     }
 
@@ -195,7 +195,7 @@ public struct CommandContext {
 
     /// True when the append-only file records writes, so a command should say what to log
     /// when its own arguments would not replay the same (`logAs`).
-    @inlinable public var logsWrites: Bool { server.aof != nil }
+    @inlinable public var logsWrites: Bool { server.feed != nil }
 
     /// Records `args` for this command instead of its own arguments (may be called again to
     /// record several commands). Only meaningful when `logsWrites`.

@@ -2,8 +2,8 @@
 /// `ServerConfiguration.storedParameters`: `maxmemory-clients` (bytes or a percentage),
 /// `latency-tracking-info-percentiles`, `oom-score-adj-values`, `proc-title-template`,
 /// `cluster-announce-hostname`, `unixsocketperm` (octal), `repl-backlog-size` (16 kB at
-/// least), and the ones Atoll refuses to switch on: `activedefrag` (no defragmenter) and
-/// `replicaof` (no replication yet).
+/// least), `replicaof` (`host port`), and the one Atoll refuses to switch on: `activedefrag`
+/// (no defragmenter).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -44,10 +44,14 @@ extension ConfigParameter {
         .stored("repl-backlog-size", rewriteStyle: .memory, default: "1048576") { text in
             checkMemory(text, min: 1, max: UInt64(Int64.max)).map { String(max($0, 16 * 1024)) }
         },
-        // Set at start only, as in Redis. Replication is not implemented: an address is refused
-        // rather than silently leaving this server a master.
+        // Set at start only, as in Redis: `host port`, followed once the server listens.
         .stored("replicaof", alias: "slaveof", mutable: false, default: "") { text in
-            text.isEmpty ? .success("") : .failure(ConfigReason("Atoll does not implement replication yet; replicaof is not accepted"))
+            if text.isEmpty { return .success("") }
+            let words = text.split(separator: " ")
+            guard words.count == 2, let port = Int(words[1]), (0...65535).contains(port) else {
+                return .failure(ConfigReason("wrong number of arguments"))
+            }
+            return .success(text)
         },
     ]
 

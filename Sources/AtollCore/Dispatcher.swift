@@ -90,7 +90,7 @@ extension ServerCore {
                     ctx.now = now
                     ctx.servedKey = key.key
                     invoke(state.spec, &ctx)
-                    aof?.feed.commit()
+                    feed?.commit()
                     if ctx.blockRequested { continue }
                     blocking.release(client)
                     applyReplyMode(client, &ctx.out, from: 0)
@@ -121,7 +121,10 @@ extension ServerCore {
         blocking.release(client)
         var out = ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3)
         if let error {
+            if state.waitsFor == .replicaAcks { waiterGone(client) }
             out.error(error)
+        } else if state.waitsFor == .replicaAcks {
+            waiterReleased(client, into: &out)
         } else {
             out.nullArray()
         }
@@ -147,7 +150,12 @@ extension ServerCore {
 
     /// What MISCONF refuses: writes, EXEC with queued writes, and PING (so clients notice).
     private func refusedOnDiskError(_ spec: CommandSpec, _ client: ClientSession) -> Bool {
-        spec.flags.contains(.write) || spec.behaviour.contains(.refusedOnDiskError)
+        writes(spec, client) || spec.behaviour.contains(.refusedOnDiskError)
+    }
+
+    /// A write, or EXEC with queued writes.
+    private func writes(_ spec: CommandSpec, _ client: ClientSession) -> Bool {
+        spec.flags.contains(.write)
             || (spec.behaviour.contains(.runsTransaction) && client.queued?.contains { $0.spec.flags.contains(.write) } == true)
     }
 
@@ -159,7 +167,8 @@ extension ServerCore {
         account(spec, &ctx, elapsed: monotonicMicros() - started)
     }
 
-    /// Runs a command's handler and, with the append-only file on, records what it changed:
+    /// Runs a command's handler and, while the effects are recorded (the append-only file or
+    /// the replication stream is on), records what it changed:
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
     /// EXEC and scripts record nothing themselves: the commands they ran did.
     private func perform(_ spec: CommandSpec, _ ctx: inout CommandContext) {
@@ -173,32 +182,36 @@ extension ServerCore {
                 ctx.ownEventsAfterReply.removeAll()
             }
         }
-        guard let aof else {
+        // A replayed file (DEBUG LOADAOF) is not recorded again, nor sent to the replicas.
+        guard feed != nil && !loading else {
             spec.handler?(&ctx)
             return
         }
         let before = dirty
+        let epoch = feedEpoch
         ctx.loggedAs = nil
         ctx.forceLogged = false
         spec.handler?(&ctx)
         // `dirty` only grows with changes (SAVE resetting it to 0 is not one).
-        guard dirty > before || ctx.forceLogged, !spec.behaviour.contains(.loggedThroughItsCommands) else {
+        guard dirty > before || ctx.forceLogged, !spec.behaviour.contains(.loggedThroughItsCommands),
+              feedEpoch == epoch else {
             ctx.loggedAs = nil
             return
         }
         if let logged = ctx.loggedAs {
-            for args in logged { aof.feed.add(db: ctx.client.db, args) }
+            for args in logged { feed!.add(db: ctx.client.db, args) }
             ctx.loggedAs = nil
         } else {
-            aof.feed.add(db: ctx.client.db, ctx.args)
+            feed!.add(db: ctx.client.db, ctx.args)
         }
+        ctx.client.wroteSinceWait = true
     }
 
-    /// Called as the keyspace lock is released: writes what the commands of this acquisition
-    /// recorded, before any of their replies can leave (with `appendfsync always` those
-    /// wait for `aofSync` too).
+    /// Called as the keyspace lock is released: hands what the commands of this acquisition
+    /// recorded to the append-only file and the replication stream, before any of their
+    /// replies can leave (with `appendfsync always` those wait for `aofSync` too).
     public func writeAppendOnlyFile() {
-        aof?.flush()
+        if feed != nil { flushEffects() }
     }
 
     /// Dispatches one command. Every command is timed, as Redis times every call (for its
@@ -266,6 +279,10 @@ extension ServerCore {
            let refusal = diskErrorRefusal {
             return reject(&ctx, spec, "MISCONF", refusal)
         }
+        // A read-only replica takes writes from its master only.
+        if readOnlyReplica && !client.isMaster && writes(spec, client) {
+            return reject(&ctx, spec, "READONLY", "You can't write against a read only replica.")
+        }
         if client.subscriptions != nil && !client.resp3 && !spec.behaviour.contains(.allowedWhileSubscribed) {
             return reject(&ctx, spec, "ERR", "Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
         }
@@ -299,7 +316,7 @@ extension ServerCore {
             }
         }
         // One top-level command's effects (a whole EXEC, a whole script) go in as one unit.
-        defer { aof?.feed.commit() }
+        defer { feed?.commit() }
         // Monitors see the command after it ran (so SELECT shows the new database), as in Redis.
         defer {
             if !monitors.isEmpty && !spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {

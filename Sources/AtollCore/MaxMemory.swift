@@ -65,7 +65,7 @@ extension ServerCore {
     public var usedMemory: Int { usedMemoryBytes() - keyspace.reusableTableBytes }
 
     /// Memory left out of the comparison with `maxmemory` (INFO `mem_not_counted_for_evict`).
-    public var memoryNotCountedForEviction: Int { aof?.feed.bytes.count ?? 0 }
+    public var memoryNotCountedForEviction: Int { feed?.bytes.count ?? 0 }
 
     /// Keeps the copies of the memory settings that commands read in step with the
     /// configuration.
@@ -176,9 +176,9 @@ extension ServerCore {
         let keyspace = self.keyspace
         watches.touch(WatchedKey(db: db, key: key)) { keyspace.databases[db].table.contains(key) }
         if tracking.isActive { invalidate(key, writer: nil) }
-        if let aof {
-            aof.feed.add(db: db, [AppendOnlyFeed.del, key.array])
-            aof.feed.commit()
+        if feed != nil {
+            feed!.add(db: db, [AppendOnlyFeed.del, key.array])
+            feed!.commit()
         }
         publishKeyspaceEvent(type, event, key, db: db, now: now)
         if !blocking.isEmpty { blocking.signalStreamReaders(WatchedKey(db: db, key: key)) }

@@ -1,7 +1,7 @@
 /// `ServerCore`: everything the commands share beyond the keyspace — configuration, the
 /// client registry, counters, the slow log, monitors, WATCH and blocking registries, and the
 /// state the scripting and persistence layers report to the dispatcher (the running script's
-/// monitor, the append-only file's feed, the background jobs' outcome). The dispatcher that
+/// monitor, the effects feed, the background jobs' outcome). The dispatcher that
 /// runs commands against it is in Dispatcher.swift. Guarded by the server's lock.
 import AtollBytes
 import AtollKeyspace
@@ -31,6 +31,8 @@ public final class ServerCore: @unchecked Sendable {
                 storedKeyspaceEventMask = storedConfig.keyspaceEvents.enabled.rawValue
                 storedLatencyTracking = storedConfig.latencyTracking
                 followMemorySettings()
+                followReplicaSettings()
+                followBacklogSize()
             }
             yield &storedConfig
         }
@@ -97,6 +99,8 @@ public final class ServerCore: @unchecked Sendable {
     /// there when it cannot: then returns CONFIG SET's reason, with the causes logged. Set by
     /// the server.
     public var tlsReconfigure: (@Sendable (_ config: ServerConfiguration, _ rebuild: Bool) -> String?)?
+    /// Starts the link to a master REPLICAOF named (AtollServer's `MasterLink`); set by the server.
+    public var masterLinkStarter: (@Sendable (MasterLinkState) -> Void)?
     /// Unix milliseconds when the server started.
     public let startTime: Int64
     /// Unix seconds of the last successful save (start time until persistence exists).
@@ -119,13 +123,25 @@ public final class ServerCore: @unchecked Sendable {
     @inlinable public var maxMemory: Int { storedMaxMemory }
     /// Eviction's state and counters (see MaxMemory.swift).
     @exclusivity(unchecked) public internal(set) var eviction = EvictionState()
-    /// The append-only file, when `appendonly` is on: commands record their effects in its
-    /// feed. AtollPersistence's `AppendOnlyFile` is the one kind (`appendOnlyFile` there).
-    @exclusivity(unchecked) public var aof: AppendOnlyLog?
+    /// The append-only file, when `appendonly` is on (AtollPersistence's `AppendOnlyFile` is the
+    /// one kind, `appendOnlyFile` there): it takes the feed's bytes as the lock is released.
+    @exclusivity(unchecked) public var aof: AppendOnlyLog? {
+        didSet { followEffectConsumers(aofAttached: oldValue == nil && aof != nil) }
+    }
+    /// The effects of the commands run, encoded as Redis propagates them, while something
+    /// consumes them (the append-only file, the replication backlog); nil otherwise, so that
+    /// commands record nothing (see EffectStream.swift).
+    @exclusivity(unchecked) public var feed: AppendOnlyFeed?
+    /// Bumped whenever the feed's consumers change: a command that switched them (DEBUG
+    /// LOADAOF, CONFIG SET appendonly) records nothing into the new feed.
+    @exclusivity(unchecked) var feedEpoch = 0
+    /// Replication: this server's stream offset and backlog, its replicas, its master link.
+    public let replication = ReplicationState()
+    /// A replica with `replica-read-only yes`: normal clients' writes get READONLY. Kept
+    /// beside the replication state as it changes (see ReplicaRole.swift): read per command.
+    @exclusivity(unchecked) public var readOnlyReplica = false
     /// Background saves and rewrites: the running child and what the last ones did.
     @exclusivity(unchecked) public var persistence = PersistenceState()
-    /// The replication ID INFO reports (random; DEBUG CHANGE-REPL-ID draws another).
-    @exclusivity(unchecked) public var replicationID = randomHex40()
     /// DEBUG PAUSE-CRON 1: the background task (expiry, timeouts, persistence) does nothing.
     @exclusivity(unchecked) public var cronPaused = false
     /// DEBUG QUICKLIST-PACKED-THRESHOLD: kept for the reply only (Atoll's lists have no
@@ -209,6 +225,7 @@ public final class ServerCore: @unchecked Sendable {
     public func disconnect(_ session: ClientSession) {
         clients[session.id] = nil
         watches.unwatchAll(session)
+        if session.blocked?.waitsFor == .replicaAcks { waiterGone(session) }
         blocking.release(session)
         unsubscribeAll(session)
         tracking.disabled(session)
@@ -217,6 +234,7 @@ public final class ServerCore: @unchecked Sendable {
             pausedClients.removeAll { $0 === session }
         }
         if session.isMonitor { monitors.removeAll { $0 === session } }
+        if session.isReplica { replicaGone(session) }
     }
 }
 

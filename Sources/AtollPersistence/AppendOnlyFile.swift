@@ -1,8 +1,8 @@
 /// `AppendOnlyFile`: the open append-only file — Redis 7's multi-part layout in `appenddirname`
 /// (an RDB base, incremental files of RESP commands, and the manifest naming them).
 ///
-/// Commands record their effects in `feed` while they run under the keyspace lock; `flush()`
-/// writes them as the lock is released, before any reply of that acquisition leaves. With
+/// Commands record their effects in the server's `feed` while they run under the keyspace lock;
+/// `append(_:)` is handed them as the lock is released, before any reply of that acquisition leaves. With
 /// `appendfsync always` connections then sync through `gate` before flushing their replies
 /// (one sync for every client served in an event-loop pass), so an acknowledged write is on
 /// disk. With `everysec` a timer syncs once a second; with `no` the kernel decides.
@@ -62,15 +62,15 @@ public final class AppendOnlyFile: AppendOnlyLog, @unchecked Sendable {
 
     // MARK: - Writing
 
-    /// Writes what the feed holds. Called with the keyspace lock held, before the replies of
-    /// that acquisition are sent; with `always` they wait for `gate.syncPending()`.
-    public override func flush() {
-        feed.commit()
-        guard !feed.bytes.isEmpty || !unwritten.isEmpty else { return }
+    /// Writes `bytes` after what a failed write left. Called with the keyspace lock held,
+    /// before the replies of that acquisition are sent; with `always` they wait for
+    /// `gate.syncPending()`.
+    public override func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty || !unwritten.isEmpty else { return }
         if unwritten.isEmpty {
-            unwritten = feed.take()
+            unwritten = bytes
         } else {
-            unwritten += feed.take()
+            unwritten += bytes
         }
         let written = unwritten.withUnsafeBytes { raw -> Int in
             var done = 0
@@ -127,9 +127,10 @@ public final class AppendOnlyFile: AppendOnlyLog, @unchecked Sendable {
         self.timer = timer
     }
 
-    /// Stops the timer, syncs, and leaves the gate (SHUTDOWN, `appendonly no`, a reload).
+    /// Stops the timer, syncs, and leaves the gate (SHUTDOWN, `appendonly no`, a reload); the
+    /// caller has flushed the feed first (`ServerCore.flushEffects`).
     public func close() {
-        flush()
+        append([])
         timer?.cancel()
         timer = nil
         gate.use(-1, exitOnFailure: fsyncPolicy == .always)
@@ -145,9 +146,10 @@ public final class AppendOnlyFile: AppendOnlyLog, @unchecked Sendable {
     func baseName(_ seq: Int) -> String { "\(fileName).\(seq).base.rdb" }
 
     /// Starts a new incremental file and appends to it from now on (a rewrite starting: what
-    /// is written after this point is what the new base will not contain).
+    /// is written after this point is what the new base will not contain). The caller flushed
+    /// the feed into the old file first, and has it start the new one with a SELECT.
     func switchToNewIncr() throws {
-        flush()
+        append([])
         // Bytes a failed write left behind belong to the old file (and its SELECT state).
         guard unwritten.isEmpty else { throw AOFError("Can't switch to a new AOF file while writes to the current one fail") }
         let seq = manifest.lastIncrSeq + 1
@@ -167,7 +169,6 @@ public final class AppendOnlyFile: AppendOnlyLog, @unchecked Sendable {
         fd = newFD
         incrFileSize = 0
         manifest = updated
-        feed.startNewFile()
     }
 
     /// A rewrite finished: `temporary` (in `directory`) becomes the new base, and the

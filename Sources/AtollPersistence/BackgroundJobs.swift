@@ -57,7 +57,11 @@ extension ServerCore {
         persistence.lastRewriteTry = now
         do {
             // Switched on at run time, the file already writes to an incremental file of its own.
-            if !aof.awaitingBase { try aof.switchToNewIncr() }
+            if !aof.awaitingBase {
+                flushEffects()
+                try aof.switchToNewIncr()
+                feed?.reselect()
+            }
         } catch {
             rewriteFailed()
             logHandler?(3, "\(error)")
@@ -268,6 +272,7 @@ extension ServerCore {
     package func stopAppendOnly() {
         guard let file = appendOnlyFile else { return }
         if persistence.child?.job == .rewrite { killChild() }
+        flushEffects()
         file.close()
         aof = nil
         persistence.rewriteScheduled = false
@@ -287,7 +292,7 @@ extension ServerCore {
         }
         killChild()
         if let aof = appendOnlyFile {
-            aof.flush()
+            flushEffects()
             aof.syncNow()
             logHandler?(2, "Calling fsync() on the AOF file.")
         }

@@ -85,6 +85,7 @@ public enum PersistenceCommands {
             c.server.logHandler?(3, "\(error)")
             return c.out.error("ERR Error loading the AOF, check server logs.")
         }
+        c.server.flushEffects()
         aof.close()
         let log = aof.log ?? { _, _ in }
         emptyForReload(c.server)
@@ -134,6 +135,13 @@ public enum PersistenceCommands {
         }
     }
 
+    /// A full sync's snapshot from the master replaces the dataset, scripts and functions. Keys
+    /// already expired are kept, as on Redis's replicas: the master's DEL removes them.
+    public static func loadReplicationSnapshot(_ bytes: [UInt8], into server: ServerCore, now: Int64) throws {
+        emptyForReload(server)
+        try loadRDB(bytes, into: server, keepExpired: true, now: now)
+    }
+
     /// Loads RDB bytes into `server`: scripts, function libraries and keys. Keys already
     /// expired are dropped unless `keepExpired` (an append-only file's base: its later
     /// commands must find them, and they expire once loading is over).
@@ -173,7 +181,7 @@ public enum PersistenceCommands {
     }
 
     /// The whole dataset as RDB bytes.
-    static func snapshot(_ server: ServerCore, now: Int64) -> [UInt8] {
+    package static func snapshot(_ server: ServerCore, now: Int64) -> [UInt8] {
         var writer = RDBWriter()
         writer.aux("redis-ver", redisCompatibleVersion)
         writer.aux("redis-bits", "64")

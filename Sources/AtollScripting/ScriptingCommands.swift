@@ -108,7 +108,7 @@ package enum ScriptingCommands {
     /// Beyond Redis: the append-only file records each script the cache gains, so EVALSHA
     /// finds it after a restart. Redis replays the line as an ordinary SCRIPT LOAD.
     private static func logScriptLoad(_ c: inout CommandContext, _ body: [UInt8]) {
-        c.server.aof?.feed.addOutsideUnit([Array("SCRIPT".utf8), Array("LOAD".utf8), body])
+        c.server.feed?.addOutsideUnit([Array("SCRIPT".utf8), Array("LOAD".utf8), body])
     }
 
     static func scriptExists(_ c: inout CommandContext) {
@@ -125,7 +125,7 @@ package enum ScriptingCommands {
             return c.out.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
         }
         c.server.scripting.flushScripts()
-        c.server.aof?.feed.addOutsideUnit([Array("SCRIPT".utf8), Array("FLUSH".utf8)])
+        c.server.feed?.addOutsideUnit([Array("SCRIPT".utf8), Array("FLUSH".utf8)])
         c.out.ok()
     }
 

@@ -163,6 +163,7 @@ public final class AtollServer: @unchecked Sendable {
             }
         }
         shared.core.noteStartupMemory()
+        startReplication()
         let interval = TimeAmount.milliseconds(Int64(max(1, 1000 / max(configuration.hz, 1))))
         var lastTimeoutCheck = shared.core.clock.nowMillis()
         cron = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
@@ -179,7 +180,8 @@ public final class AtollServer: @unchecked Sendable {
                 // A pause ends at its deadline even if no client sends anything; while it
                 // lasts no key expires.
                 let paused = core.checkPauseDeadline(now: now)
-                if core.config.activeExpireEnabled && !paused {
+                // A replica's keys expire by the master's DELs, as in Redis.
+                if core.config.activeExpireEnabled && !paused && core.replication.master == nil {
                     let budget = UInt64(1_000_000_000 / max(core.config.hz, 1) / 4)
                     let keyspace = core.keyspace
                     let cycleStarted = monotonicNanos()
@@ -197,16 +199,30 @@ public final class AtollServer: @unchecked Sendable {
                 core.sampleStatistics(nowMillis: now, everySecond: checkTimeouts)
                 core.persistenceCron(now: now)
                 if checkTimeouts { core.migrateSockets.closeIdle(nowSeconds: now / 1000) }
+                if checkTimeouts { core.replicationCron(now: now) }
                 if checkTimeouts && core.config.timeout > 0 {
                     let limit = Int64(core.config.timeout) * 1000
                     for client in core.clients.values
-                        where !client.isMonitor && client.blocked == nil && !client.paused && now - client.lastInteraction > limit {
+                        where !client.isMonitor && !client.isReplica && !client.isMaster && client.blocked == nil && !client.paused && now - client.lastInteraction > limit {
                         client.connection?.close()
                     }
                 }
             }
         }
         shared.log.notice("Atoll \(atollVersion) (Redis \(redisCompatibleVersion) compatible) ready to accept connections on \(configuration.bind.joined(separator: " ")) port \(port)\(tlsSettings.port == 0 ? "" : ", TLS port \(tlsSettings.port)")")
+    }
+
+    /// Lets REPLICAOF start links to a master, and follows the `replicaof` setting.
+    private func startReplication() {
+        let shared = shared, group = group, port = port
+        shared.core.masterLinkStarter = { state in
+            MasterLink.start(state, shared: shared, group: group, listeningPort: port)
+        }
+        let words = (configuration.storedParameters["replicaof"] ?? "").split(separator: " ")
+        guard words.count == 2, let masterPort = Int(words[1]) else { return }
+        shared.lock.withLock {
+            _ = shared.core.becomeReplica(of: String(words[0]), port: masterPort, now: shared.core.clock.nowMillis())
+        }
     }
 
     /// How connections are accepted: on the plain port, or with `tls` on the TLS port (its

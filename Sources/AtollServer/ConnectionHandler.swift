@@ -587,14 +587,7 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
         channel.eventLoop.execute { channel.close(promise: nil) }
     }
 
-    func send(_ bytes: [UInt8]) {
-        let channel = self.channel
-        channel.eventLoop.execute {
-            var buffer = channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            channel.writeAndFlush(buffer, promise: nil)
-        }
-    }
+    func send(_ bytes: [UInt8]) { channel.sendFromAnyThread(bytes) }
 
     func blocked(until deadline: Int64) {
         channel.eventLoop.execute { [self] in
@@ -611,6 +604,17 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
     func outboxReady() {
         channel.eventLoop.execute { [self] in
             handler?.deliverOutbox(context: context)
+        }
+    }
+}
+
+extension Channel {
+    /// Writes and flushes `bytes` from any thread, on the channel's loop.
+    func sendFromAnyThread(_ bytes: [UInt8]) {
+        eventLoop.execute { [self] in
+            var buffer = allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            writeAndFlush(buffer, promise: nil)
         }
     }
 }

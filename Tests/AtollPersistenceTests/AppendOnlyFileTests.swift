@@ -36,7 +36,7 @@ private func bytes(_ args: String...) -> [[UInt8]] { args.map { Array($0.utf8) }
         feed.add(db: 1, bytes("DEL", "k"))
         feed.commit()
         _ = feed.take()
-        feed.startNewFile()
+        feed.reselect()
         feed.add(db: 1, bytes("DEL", "j"))
         feed.commit()
         #expect(feed.take() == resp("SELECT", "1") + resp("DEL", "j"))

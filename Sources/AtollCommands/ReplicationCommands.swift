@@ -1,0 +1,180 @@
+/// The primary side of replication, in Redis 7.0's protocol: SYNC and PSYNC (a full resync from
+/// a snapshot, or a partial one from the backlog), REPLCONF, ROLE and WAIT. The stream itself
+/// is the effects feed (see AtollCore's EffectStream.swift).
+import AtollBytes
+import AtollCore
+import AtollPersistence
+import AtollRESP
+import NIOCore
+
+enum ReplicationCommands {
+    static let commands: [CommandBinding] = [
+        .init("sync", sync),
+        .init("psync", psync),
+        .init("replconf", replconf),
+        .init("role", role),
+        .init("wait", wait),
+        .init("replicaof", replicaof),
+        .init("slaveof", replicaof),
+    ]
+
+    /// REPLICAOF host port: follow that master (the link starts in the background);
+    /// REPLICAOF NO ONE: be a primary again.
+    static func replicaof(_ c: inout CommandContext) {
+        if c.argIs(1, "no") && c.argIs(2, "one") {
+            if c.server.replication.master != nil { c.server.becomePrimary() }
+            return c.out.ok()
+        }
+        if c.client.isReplica { return c.out.error("ERR Command is not valid when client is a replica.") }
+        guard let port = c.rangedArgument(2, 0, 65535, message: "Invalid master port") else { return }
+        let host = String(decoding: c.args[1], as: UTF8.self)
+        guard c.server.becomeReplica(of: host, port: Int(port), now: c.now) else {
+            c.server.logHandler?(2, "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
+            return c.out.status("OK Already connected to specified master")
+        }
+        c.server.logHandler?(2, "REPLICAOF \(host):\(port) enabled (user request from '\(c.client.address)')")
+        c.out.ok()
+    }
+
+    /// SYNC: the old full resync, the snapshot without a `+FULLRESYNC` line.
+    static func sync(_ c: inout CommandContext) {
+        if c.client.isReplica { return }
+        if refusedOnReplica(&c) { return }
+        c.server.replication.syncFull += 1
+        fullResync(&c, announce: false)
+    }
+
+    /// PSYNC replid offset: `+CONTINUE` and the backlog from `offset` when this server's stream
+    /// (or the one before, up to `second_repl_offset`) has it, else a full resync.
+    static func psync(_ c: inout CommandContext) {
+        if c.client.isReplica { return }
+        if refusedOnReplica(&c) { return }
+        let replication = c.server.replication
+        let wantedID = String(decoding: c.args[1], as: UTF8.self)
+        if wantedID != "?", let offset = parseStrictInt64(c.args[2]), replication.backlog != nil,
+           wantedID == replication.replid || (wantedID == replication.replid2 && offset <= replication.secondOffset) {
+            c.server.flushEffects()
+            if let missing = replication.backlog!.bytes(from: offset) {
+                replication.syncPartialOK += 1
+                if c.client.peer.psync2 {
+                    c.out.status(text: "CONTINUE \(replication.replid)")
+                } else {
+                    c.out.status("CONTINUE")
+                }
+                c.out.buffer.writeBytes(missing)
+                c.server.attachReplica(c.client, now: c.now)
+                c.server.logHandler?(2, "Partial resynchronization request from \(c.client.address) accepted. Sending \(missing.count) bytes of backlog starting from offset \(offset).")
+                return
+            }
+        }
+        if wantedID != "?" { replication.syncPartialErr += 1 }
+        replication.syncFull += 1
+        fullResync(&c, announce: true)
+    }
+
+    /// A replica does not serve replicas of its own yet (chained replication is a later step).
+    private static func refusedOnReplica(_ c: inout CommandContext) -> Bool {
+        guard c.server.replication.master != nil else { return false }
+        c.out.error("ERR Atoll does not serve replicas while it is a replica itself")
+        return true
+    }
+
+    /// Sends the dataset as it is now, then the stream from this point on. The snapshot is
+    /// taken in-process, between two commands, so the stream continues exactly after it.
+    private static func fullResync(_ c: inout CommandContext, announce: Bool) {
+        c.server.createBacklog()
+        c.server.flushEffects()
+        // The replica starts in database 0: the next unit says which one it is for.
+        c.server.feed?.reselect()
+        let replication = c.server.replication
+        let payload = PersistenceCommands.snapshot(c.server, now: c.now)
+        if announce { c.out.status(text: "FULLRESYNC \(replication.replid) \(replication.offset)") }
+        c.out.buffer.writeString("$\(payload.count)\r\n")
+        c.out.buffer.writeBytes(payload)
+        c.server.attachReplica(c.client, now: c.now)
+        c.server.logHandler?(2, "Synchronization with replica \(c.client.address) succeeded")
+    }
+
+    /// REPLCONF option value ...: what a replica says about itself before PSYNC, and ACK.
+    static func replconf(_ c: inout CommandContext) {
+        guard c.args.count % 2 == 1 else { return c.syntaxError() }
+        var index = 1
+        while index < c.args.count {
+            let value = c.args[index + 1]
+            if c.argIs(index, "listening-port") {
+                guard let port = c.integerArgument(index + 1) else { return }
+                c.client.peer.listeningPort = Int(port)
+            } else if c.argIs(index, "ip-address") {
+                guard value.count < 256 else {
+                    return c.out.error("ERR REPLCONF ip-address provided by replica instance is too long: \(value.count) bytes")
+                }
+                c.client.peer.announcedIP = String(decoding: value, as: UTF8.self)
+            } else if c.argIs(index, "capa") {
+                if asciiCaseInsensitiveEquals(value, "psync2") { c.client.peer.psync2 = true }
+            } else if c.argIs(index, "ack") {
+                // No reply: the replica reads none on its link.
+                guard c.client.isReplica, let offset = parseStrictInt64(value) else { return }
+                c.server.replicaAcknowledged(c.client.peer, offset: offset, now: c.now)
+                return
+            } else if c.argIs(index, "getack") {
+                // Answered by replicas only (with an ACK on their master link).
+                return
+            } else {
+                return c.out.error("ERR Unrecognized REPLCONF option: " + String(decoding: c.args[index], as: UTF8.self))
+            }
+            index += 2
+        }
+        c.out.ok()
+    }
+
+    /// ROLE as a primary: its offset and each attached replica's address, port and offset;
+    /// as a replica: its master, the link's state and the offset applied.
+    static func role(_ c: inout CommandContext) {
+        let replication = c.server.replication
+        if let master = replication.master {
+            c.out.arrayHeader(5)
+            c.out.bulk("slave")
+            c.out.bulk(master.host)
+            c.out.integer(master.port)
+            c.out.bulk(master.phase.rawValue)
+            c.out.integer(master.client == nil ? -1 : master.appliedOffset)
+            return
+        }
+        c.out.arrayHeader(3)
+        c.out.bulk("master")
+        c.out.integer(replication.offset)
+        c.out.arrayHeader(replication.replicas.count)
+        for peer in replication.replicas {
+            c.out.arrayHeader(3)
+            c.out.bulk(peer.announcedIP ?? peerHost(peer.client.address))
+            c.out.bulk(String(peer.listeningPort))
+            c.out.bulk(String(peer.ackOffset))
+        }
+    }
+
+    /// WAIT numreplicas timeout: the number of replicas that acknowledged the client's writes,
+    /// once `numreplicas` did or `timeout` milliseconds passed (0: no limit).
+    static func wait(_ c: inout CommandContext) {
+        if c.server.replication.master != nil {
+            return c.out.error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+        }
+        guard let wanted = c.integerArgument(1) else { return }
+        guard let timeout = parseStrictInt64(c.args[2]) else {
+            return c.out.error("ERR timeout is not an integer or out of range")
+        }
+        guard timeout >= 0 else { return c.out.error("ERR timeout is negative") }
+        // Inside EXEC or a script the unit is not whole yet: the offset of the writes before it.
+        let offset = c.mayBlock ? c.server.waitOffset(for: c.client) : c.client.waitOffset
+        let acknowledged = c.server.replicasAcknowledging(offset)
+        if acknowledged >= wanted || !c.mayBlock { return c.out.integer(acknowledged) }
+        c.client.waitReplicas = Int(clamping: wanted)
+        let (deadline, overflow) = c.now.addingReportingOverflow(timeout)
+        c.server.parkWaiter(&c, deadline: timeout == 0 ? 0 : (overflow ? Int64.max : deadline))
+    }
+
+    /// The host part of a client address (`127.0.0.1:5000`, `[::1]:5000`).
+    static func peerHost(_ address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon].filter { $0 != "[" && $0 != "]" })
+    }
+}

@@ -1,0 +1,147 @@
+/// The effects stream: what the commands of one lock acquisition changed, encoded by `feed`
+/// as Redis propagates it (MULTI/EXEC units, SELECT, absolute expiries), handed as the lock is
+/// released to the append-only file and to the replication backlog and attached replicas.
+///
+/// `feed` exists only while something takes its bytes; with neither the append-only file nor
+/// a backlog, commands record nothing (the dispatcher tests one optional per write).
+import AtollRESP
+import NIOCore
+
+extension ServerCore {
+    /// Hands the feed's bytes to the append-only file and the replication stream.
+    public func flushEffects() {
+        guard feed != nil else { return }
+        feed!.commit()
+        let bytes = feed!.take()
+        aof?.append(bytes)
+        if replication.backlog != nil && !bytes.isEmpty { propagate(bytes) }
+    }
+
+    /// Creates or drops the feed as its consumers come and go. A newly attached file needs a
+    /// SELECT of its own before its first command.
+    func followEffectConsumers(aofAttached: Bool) {
+        feedEpoch &+= 1
+        if aof == nil && replication.backlog == nil {
+            feed = nil
+        } else if feed == nil {
+            feed = AppendOnlyFeed()
+        } else if aofAttached {
+            feed!.reselect()
+        }
+    }
+
+    /// Sends a command to the replicas only (PING, REPLCONF GETACK), after what the feed holds;
+    /// it counts in the offset and the backlog, as in Redis.
+    public func propagateToReplicasOnly(_ args: [[UInt8]]) {
+        guard replication.backlog != nil else { return }
+        flushEffects()
+        propagate(AppendOnlyFeed.encoded(args))
+    }
+
+    /// Appends stream bytes to the backlog and every attached replica's output.
+    func propagate(_ bytes: [UInt8]) {
+        replication.backlog!.append(bytes)
+        replication.offset = replication.backlog!.endOffset
+        guard !replication.replicas.isEmpty else { return }
+        let now = clock.nowMillis()
+        for peer in replication.replicas {
+            pushToOutbox(bytes.count, of: peer.client, as: .replica, now: now) { $0.writeBytes(bytes) }
+        }
+    }
+
+    /// Creates the backlog for the first replica, with a new replication ID, as Redis does;
+    /// from now on every command's effects are recorded.
+    public func createBacklog() {
+        guard replication.backlog == nil else { return }
+        replication.replid = randomHex40()
+        replication.replid2 = ReplicationState.noID
+        replication.secondOffset = -1
+        replication.backlog = ReplicationBacklog(size: replicationBacklogSize, endOffset: replication.offset)
+        followEffectConsumers(aofAttached: false)
+    }
+
+    /// `repl-backlog-size` (checked by CONFIG, at least 16 kB).
+    public var replicationBacklogSize: Int {
+        config.storedParameters["repl-backlog-size"].flatMap { Int($0) } ?? 1 << 20
+    }
+
+    /// CONFIG SET repl-backlog-size: a new, empty backlog of that size, as Redis resizes it.
+    public func followBacklogSize() {
+        guard let backlog = replication.backlog, backlog.size != replicationBacklogSize else { return }
+        replication.backlog = ReplicationBacklog(size: replicationBacklogSize, endOffset: replication.offset)
+    }
+
+    /// Starts sending the stream to `client` (after its snapshot or backlog part, which the
+    /// caller wrote first). Its replies are dropped from now on.
+    public func attachReplica(_ client: ClientSession, now: Int64) {
+        let peer = client.peer
+        peer.attached = true
+        peer.ackMillis = now
+        replication.replicas.append(peer)
+        if client.outbox == nil { client.outbox = ClientOutbox() }
+    }
+
+    /// A replica's connection went away.
+    func replicaGone(_ client: ClientSession) {
+        replication.replicas.removeAll { $0.client === client }
+        client.replicaPeer?.attached = false
+    }
+
+    /// Once a second: PINGs the replicas every `repl-ping-replica-period` seconds, so that
+    /// they see the link alive, as Redis does.
+    public func replicationCron(now: Int64) {
+        guard !replication.replicas.isEmpty else { return }
+        let period = Int64(config.storedParameters["repl-ping-replica-period"].flatMap { Int($0) } ?? 10) * 1000
+        guard now - replication.lastPingMillis >= period else { return }
+        replication.lastPingMillis = now
+        propagateToReplicasOnly([Array("PING".utf8)])
+    }
+
+    // MARK: - WAIT
+
+    /// How many attached replicas acknowledged `offset` or more.
+    public func replicasAcknowledging(_ offset: Int64) -> Int {
+        replication.replicas.reduce(0) { $0 + ($1.ackOffset >= offset ? 1 : 0) }
+    }
+
+    /// The offset WAIT waits for: the end of the stream after the client's last write.
+    public func waitOffset(for client: ClientSession) -> Int64 {
+        if client.wroteSinceWait {
+            flushEffects()
+            client.waitOffset = replication.offset
+            client.wroteSinceWait = false
+        }
+        return client.waitOffset
+    }
+
+    /// Parks a WAIT until `count` replicas acknowledged the client's offset or the deadline
+    /// passes, and asks the replicas for their offsets.
+    public func parkWaiter(_ ctx: inout CommandContext, deadline: Int64) {
+        ctx.block(on: [], waitsFor: .replicaAcks, deadline: deadline)
+        replication.waiters.append(ctx.client)
+        propagateToReplicasOnly([Array("REPLCONF".utf8), Array("GETACK".utf8), Array("*".utf8)])
+    }
+
+    /// A replica acknowledged `offset`: records it and releases the WAITs it satisfies.
+    public func replicaAcknowledged(_ peer: ReplicaPeer, offset: Int64, now: Int64) {
+        if offset > peer.ackOffset { peer.ackOffset = offset }
+        peer.ackMillis = now
+        guard !replication.waiters.isEmpty else { return }
+        for client in replication.waiters {
+            guard client.blocked?.waitsFor == .replicaAcks,
+                  replicasAcknowledging(client.waitOffset) >= client.waitReplicas else { continue }
+            releaseBlocked(client, error: nil)
+        }
+    }
+
+    /// WAIT's reply when it is released: the replicas that acknowledged its offset.
+    func waiterReleased(_ client: ClientSession, into out: inout ReplyWriter) {
+        replication.waiters.removeAll { $0 === client }
+        out.integer(replicasAcknowledging(client.waitOffset))
+    }
+
+    /// A parked WAIT whose client went away.
+    func waiterGone(_ client: ClientSession) {
+        if !replication.waiters.isEmpty { replication.waiters.removeAll { $0 === client } }
+    }
+}

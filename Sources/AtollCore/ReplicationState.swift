@@ -1,0 +1,56 @@
+/// `ReplicationState`: this server's place in replication as Redis 7.0 keeps it — the
+/// replication ID and stream offset (`master_replid`, `master_repl_offset`, the previous ID and
+/// where it ended), the backlog, the replicas attached by SYNC/PSYNC, the clients parked in
+/// WAIT, and the sync counters INFO stats shows. Guarded by the keyspace lock.
+///
+/// The backlog exists from the first replica on (as in Redis), and from then the server's
+/// `feed` records every command's effects, so the stream is there whether or not the
+/// append-only file is on (see EffectStream.swift).
+public final class ReplicationState: @unchecked Sendable {
+    /// `master_replid`; DEBUG CHANGE-REPL-ID and the first replica draw another.
+    public var replid = randomHex40()
+    /// `master_replid2`: the ID this server's stream had before (40 zeros: none).
+    public var replid2 = ReplicationState.noID
+    /// `second_repl_offset`: the offset up to which `replid2` is valid (-1: none).
+    public var secondOffset: Int64 = -1
+    /// `master_repl_offset`: the offset of the last byte of the stream.
+    public var offset: Int64 = 0
+    /// The stream's recent bytes, once a replica attached.
+    public var backlog: ReplicationBacklog?
+    /// Replicas attached by SYNC or PSYNC, in attach order (INFO `slaveN`, ROLE).
+    public internal(set) var replicas: [ReplicaPeer] = []
+    /// Clients parked in WAIT, oldest first.
+    var waiters: [ClientSession] = []
+    /// INFO stats `sync_full`, `sync_partial_ok`, `sync_partial_err`.
+    public var syncFull = 0
+    public var syncPartialOK = 0
+    public var syncPartialErr = 0
+    /// Unix ms of the last PING sent to the replicas (`repl-ping-replica-period`).
+    public var lastPingMillis: Int64 = 0
+    /// The master this server follows (REPLICAOF host port); nil for a primary.
+    public var master: MasterLinkState?
+    /// How many REPLICAOF commands changed the master (a stale link checks it and stops).
+    public var masterGeneration = 0
+
+    public static let noID = String(repeating: "0", count: 40)
+
+    public init() {}
+}
+
+/// A replica as the primary knows it: what it announced with REPLCONF before PSYNC, and the
+/// offset it acknowledged since. Kept on its client session (`ClientSession.replicaPeer`).
+public final class ReplicaPeer: @unchecked Sendable {
+    public unowned let client: ClientSession
+    /// REPLCONF listening-port (0: not said) and ip-address (nil: the peer's address).
+    public var listeningPort = 0
+    public var announcedIP: String?
+    /// REPLCONF capa: it takes `+CONTINUE <replid>` (psync2).
+    public var psync2 = false
+    /// Attached by SYNC or PSYNC: it is sent the stream.
+    public var attached = false
+    /// REPLCONF ACK: the last offset it acknowledged, and when (Unix ms).
+    public var ackOffset: Int64 = 0
+    public var ackMillis: Int64 = 0
+
+    init(client: ClientSession) { self.client = client }
+}

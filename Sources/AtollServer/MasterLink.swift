@@ -1,0 +1,415 @@
+/// `MasterLink`: this server's connection to the master REPLICAOF named, on one event loop —
+/// Redis 7.0's handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port,
+/// REPLCONF capa eof capa psync2, PSYNC), the snapshot of a full sync (`$<len>` or diskless
+/// `$EOF:<40 bytes>` framing) loaded in place of the dataset, then the master's commands applied
+/// under the keyspace lock as the master client's (no replies), with the offset counted and
+/// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A dropped link is tried
+/// again a second later while the same REPLICAOF holds. Like a client connection, the link never
+/// waits on a busy script: it takes the lock with `lockUnlessBusy` and tries again shortly.
+import AtollBytes
+import AtollCore
+import AtollPersistence
+import AtollRESP
+import NIOCore
+import NIOPosix
+
+final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What the link waits for next.
+    private enum Step {
+        case pong, auth, listeningPort, capabilities, psync
+        /// The `$<len>` or `$EOF:<mark>` line of the snapshot.
+        case snapshotHeader(replid: String, offset: Int64)
+        case snapshot(replid: String, offset: Int64, length: Int)
+        case disklessSnapshot(replid: String, offset: Int64, mark: [UInt8])
+        case streaming
+    }
+
+    private let shared: SharedState
+    private let state: MasterLinkState
+    private let listeningPort: Int
+    private var step = Step.pong
+    private var input: ByteBuffer?
+    private var snapshot: [UInt8] = []
+    private var decoder = RequestDecoder()
+    private var session: ClientSession?
+    /// The master client's handle on the link (its `connection` is weak: kept here).
+    private var handle: MasterClientConnection?
+    /// The offset of the last byte of the master's stream applied (kept here for the ACKs).
+    private var offset: Int64 = 0
+    private var ackTask: RepeatedTask?
+    /// A retry of `process` is on its way (a busy script held the lock).
+    private var retryScheduled = false
+
+    private init(shared: SharedState, state: MasterLinkState, listeningPort: Int) {
+        self.shared = shared
+        self.state = state
+        self.listeningPort = listeningPort
+    }
+
+    /// Connects to `state`'s master; on failure, and when the link drops, tries again a
+    /// second later while `state` is still the master REPLICAOF named.
+    static func start(_ state: MasterLinkState, shared: SharedState, group: any EventLoopGroup, listeningPort: Int) {
+        let link = MasterLink(shared: shared, state: state, listeningPort: listeningPort)
+        let loop = group.next()
+        ClientBootstrap(group: loop)
+            .channelInitializer { channel in channel.pipeline.addHandler(link) }
+            .connect(host: state.host, port: state.port)
+            .whenFailure { error in
+                shared.log.warning("Error condition on socket for SYNC: \(error)")
+                retry(state, shared: shared, loop: loop, group: group, listeningPort: listeningPort)
+            }
+    }
+
+    /// Connects again a second later, while `state` is still the master REPLICAOF named.
+    private static func retry(_ state: MasterLinkState, shared: SharedState, loop: any EventLoop, group: any EventLoopGroup,
+                              listeningPort: Int) {
+        loop.scheduleTask(in: .seconds(1)) {
+            switch isCurrent(state, shared: shared) {
+            case true?: start(state, shared: shared, group: group, listeningPort: listeningPort)
+            case false?: return
+            case nil: retry(state, shared: shared, loop: loop, group: group, listeningPort: listeningPort)
+            }
+        }
+    }
+
+    /// Whether `state` is still the master this server follows; nil while a busy script holds
+    /// the lock.
+    private static func isCurrent(_ state: MasterLinkState, shared: SharedState) -> Bool? {
+        guard shared.lockUnlessBusy() else { return nil }
+        defer { shared.lock.unlock() }
+        return shared.core.replication.master === state
+    }
+
+    // MARK: - Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        shared.log.notice("MASTER <-> REPLICA sync started")
+        send(["PING"], context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ackTask?.cancel()
+        ackTask = nil
+        Self.linkLost(state, session: session, shared: shared, loop: context.eventLoop, listeningPort: listeningPort)
+        session = nil
+    }
+
+    /// The connection closed: the master client goes, and the link is tried again if current.
+    private static func linkLost(_ state: MasterLinkState, session: ClientSession?, shared: SharedState, loop: any EventLoop,
+                                 listeningPort: Int) {
+        guard shared.lockUnlessBusy() else {
+            loop.scheduleTask(in: .milliseconds(10)) {
+                linkLost(state, session: session, shared: shared, loop: loop, listeningPort: listeningPort)
+            }
+            return
+        }
+        if let session { shared.core.disconnect(session) }
+        let current = shared.core.replication.master === state
+        if let session, current { state.streamDB = session.db }
+        if current {
+            state.phase = .connect
+            state.client = nil
+            state.downSinceMillis = shared.core.clock.nowMillis()
+        }
+        shared.lock.unlock()
+        guard current else { return }
+        shared.log.warning("Connection with master lost.")
+        retry(state, shared: shared, loop: loop, group: loop, listeningPort: listeningPort)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if input == nil { input = bytes } else { input!.writeBuffer(&bytes) }
+        process(context: context)
+    }
+
+    /// Goes through what arrived with the keyspace lock held; while a busy script holds it,
+    /// tries again 10 ms later (input waits meanwhile).
+    private func process(context: ChannelHandlerContext) {
+        guard shared.lockUnlessBusy() else {
+            guard !retryScheduled else { return }
+            retryScheduled = true
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(10)) {
+                let (link, context) = bound.value
+                link.retryScheduled = false
+                link.process(context: context)
+            }
+            return
+        }
+        let current = shared.core.replication.master === state
+        if current {
+            if state.phase == .connect { state.phase = .connecting }
+            state.lastIOMillis = shared.core.clock.nowMillis()
+        }
+        let keep = current && advance(context: context)
+        shared.lock.unlock()
+        guard keep else { return context.close(promise: nil) }
+        if input?.readableBytes == 0 { input = nil }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: - The handshake and the snapshot
+
+    /// Goes through what arrived as far as it allows; false when the link must close. With the
+    /// lock held.
+    private func advance(context: ChannelHandlerContext) -> Bool {
+        guard input != nil else { return true }
+        while true {
+            switch step {
+            case .streaming:
+                return applyStream(context: context)
+            case .snapshot(let replid, let offset, let length):
+                let taken = min(length - snapshot.count, input!.readableBytes)
+                snapshot += input!.readBytes(length: taken)!
+                guard snapshot.count == length else { return true }
+                guard loadSnapshot(replid: replid, offset: offset, context: context) else { return false }
+            case .disklessSnapshot(let replid, let offset, let mark):
+                snapshot += input!.readBytes(length: input!.readableBytes)!
+                guard snapshot.count >= mark.count, snapshot.suffix(mark.count).elementsEqual(mark) else { return true }
+                snapshot.removeLast(mark.count)
+                guard loadSnapshot(replid: replid, offset: offset, context: context) else { return false }
+            case .snapshotHeader(let replid, let offset):
+                // The master sends newlines while it prepares the snapshot.
+                while input!.readableBytes > 0, input!.getInteger(at: input!.readerIndex, as: UInt8.self) == 10 {
+                    input!.moveReaderIndex(forwardBy: 1)
+                }
+                guard let line = readLine() else { return true }
+                guard line.hasPrefix("$") else { return fail("Bad protocol from MASTER, the first byte is not '$' (we received '\(line)'), are you sure the host and port are right?") }
+                if line.hasPrefix("$EOF:") {
+                    let mark = Array(line.utf8.dropFirst(5))
+                    guard mark.count == 40 else { return fail("Bad EOF mark from MASTER") }
+                    step = .disklessSnapshot(replid: replid, offset: offset, mark: mark)
+                } else {
+                    guard let length = Int(line.dropFirst()), length >= 0 else { return fail("Bad snapshot length from MASTER: \(line)") }
+                    step = .snapshot(replid: replid, offset: offset, length: length)
+                }
+                state.phase = .sync
+                snapshot = []
+                if input!.readableBytes == 0 { return true }
+            default:
+                guard let line = readLine() else { return true }
+                guard handshakeReply(line, context: context) else { return false }
+            }
+        }
+    }
+
+    /// The master's reply to the handshake step we are at; sends the next step.
+    private func handshakeReply(_ line: String, context: ChannelHandlerContext) -> Bool {
+        let config = shared.core.config
+        switch step {
+        case .pong:
+            guard !line.hasPrefix("-") || line.hasPrefix("-NOAUTH") || line.hasPrefix("-NOPERM") || line.hasPrefix("-ERR operation not permitted") else {
+                return fail("Error reply to PING from master: '\(line)'")
+            }
+            let password = config.storedParameters["masterauth"] ?? ""
+            if !password.isEmpty {
+                let user = config.storedParameters["masteruser"] ?? ""
+                send(user.isEmpty ? ["AUTH", password] : ["AUTH", user, password], context: context)
+                step = .auth
+            } else {
+                sendListeningPort(context: context)
+            }
+        case .auth:
+            guard !line.hasPrefix("-") else { return fail("Unable to AUTH to MASTER: \(line)") }
+            sendListeningPort(context: context)
+        case .listeningPort:
+            if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF listening-port: \(line)") }
+            send(["REPLCONF", "capa", "eof", "capa", "psync2"], context: context)
+            step = .capabilities
+        case .capabilities:
+            if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF capa: \(line)") }
+            let (replid, applied) = (state.masterReplid, state.appliedOffset)
+            if replid != "?" && applied >= 0 {
+                send(["PSYNC", replid, String(applied + 1)], context: context)
+                shared.log.notice("Trying a partial resynchronization (request \(replid):\(applied + 1)).")
+            } else {
+                send(["PSYNC", "?", "-1"], context: context)
+                shared.log.notice("Partial resynchronization not possible (no cached master)")
+            }
+            step = .psync
+        case .psync:
+            let words = line.split(separator: " ")
+            if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]), offset >= 0 {
+                shared.log.notice("Full resync from master: \(words[1]):\(offset)")
+                step = .snapshotHeader(replid: String(words[1]), offset: offset)
+            } else if words.first == "+CONTINUE" {
+                shared.log.notice("Successful partial resynchronization with master.")
+                let replid = words.count > 1 ? String(words[1]) : nil
+                continued(replid: replid, context: context)
+            } else {
+                return fail("Unexpected reply to PSYNC from master: \(line)")
+            }
+        default:
+            break
+        }
+        return true
+    }
+
+    private func sendListeningPort(context: ChannelHandlerContext) {
+        send(["REPLCONF", "listening-port", String(listeningPort)], context: context)
+        step = .listeningPort
+    }
+
+    /// The full sync's snapshot arrived: it replaces the dataset, and the stream follows.
+    private func loadSnapshot(replid: String, offset: Int64, context: ChannelHandlerContext) -> Bool {
+        shared.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+        let core = shared.core
+        defer { snapshot = [] }
+        do {
+            try PersistenceCommands.loadReplicationSnapshot(snapshot, into: core, now: core.clock.nowMillis())
+        } catch {
+            shared.log.warning("Failed trying to load the MASTER synchronization DB from socket: \(error)")
+            return false
+        }
+        core.replication.replid = replid
+        core.replication.replid2 = ReplicationState.noID
+        core.replication.secondOffset = -1
+        state.masterReplid = replid
+        state.streamDB = 0
+        connect(offset: offset, context: context)
+        shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
+        startAcks(context: context)
+        return true
+    }
+
+    /// PSYNC continued: the stream goes on from our offset (under the master's new ID, if any).
+    private func continued(replid: String?, context: ChannelHandlerContext) {
+        if let replid, replid != state.masterReplid {
+            let replication = shared.core.replication
+            replication.replid2 = state.masterReplid
+            replication.secondOffset = state.appliedOffset + 1
+            replication.replid = replid
+            state.masterReplid = replid
+        }
+        connect(offset: state.appliedOffset, context: context)
+        startAcks(context: context)
+    }
+
+    /// Registers the master client and starts applying the stream from `offset`.
+    private func connect(offset: Int64, context: ChannelHandlerContext) {
+        let core = shared.core
+        let handle = MasterClientConnection(channel: context.channel)
+        self.handle = handle
+        let client = core.makeSession(address: "\(state.host):\(state.port)",
+                                      localAddress: context.channel.localAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "",
+                                      now: core.clock.nowMillis(), connection: handle)
+        client.isMaster = true
+        client.db = state.streamDB
+        client.authenticated = true
+        client.user = .superuser
+        _ = core.register(client)
+        session = client
+        state.client = client
+        state.phase = .connected
+        state.appliedOffset = offset
+        state.lastIOMillis = core.clock.nowMillis()
+        core.replication.offset = offset
+        self.offset = offset
+        step = .streaming
+    }
+
+    private func startAcks(context: ChannelHandlerContext) {
+        sendAck(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        ackTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            let (link, context) = bound.value
+            switch MasterLink.isCurrent(link.state, shared: link.shared) {
+            case true?: link.sendAck(context: context)
+            case false?: context.close(promise: nil)
+            case nil: break
+            }
+        }
+    }
+
+    private func sendAck(context: ChannelHandlerContext) {
+        send(["REPLCONF", "ACK", String(offset)], context: context)
+    }
+
+    // MARK: - The stream
+
+    /// Applies every whole command that arrived as the master client's.
+    private func applyStream(context: ChannelHandlerContext) -> Bool {
+        guard input != nil, let session else { return true }
+        var commands: [[[UInt8]]] = []
+        do {
+            try decoder.decode(&input!, into: &commands)
+        } catch {
+            return fail("Protocol error from MASTER: \(error.message)")
+        }
+        guard !commands.isEmpty else { return true }
+        let core = shared.core
+        var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: session, server: core)
+        for command in commands {
+            if Self.isGetAck(command) {
+                sendAck(context: context)
+            } else {
+                ctx.args = command
+                core.execute(&ctx)
+                ctx.out.buffer.clear()
+            }
+            offset += Int64(Self.encodedSize(command))
+        }
+        state.appliedOffset = offset
+        core.replication.offset = offset
+        return true
+    }
+
+    private static func isGetAck(_ command: [[UInt8]]) -> Bool {
+        command.count >= 2 && asciiCaseInsensitiveEquals(command[0], "replconf") && asciiCaseInsensitiveEquals(command[1], "getack")
+    }
+
+    /// The bytes a command takes in the stream as the master encodes it.
+    static func encodedSize(_ command: [[UInt8]]) -> Int {
+        command.reduce(String(command.count).utf8.count + 3) { $0 + String($1.count).utf8.count + 3 + $1.count + 2 }
+    }
+
+    // MARK: - Helpers
+
+    private func readLine() -> String? {
+        guard let input, let view = input.readableBytesView.firstIndex(of: 10) else { return nil }
+        let length = view - input.readerIndex + 1
+        var bytes = self.input!.readBytes(length: length)!
+        while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func fail(_ message: String) -> Bool {
+        shared.log.warning(message)
+        return false
+    }
+
+    private func send(_ args: [String], context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        buffer.writeString("*\(args.count)\r\n")
+        for arg in args {
+            buffer.writeString("$\(arg.utf8.count)\r\n\(arg)\r\n")
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+}
+
+/// The master client's connection as commands see it: CLIENT KILL TYPE master and REPLICAOF
+/// close the link through it. The master's commands never park, so the rest does nothing.
+final class MasterClientConnection: ClientConnection {
+    private let channel: any Channel
+
+    init(channel: any Channel) { self.channel = channel }
+
+    func close() {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+
+    func send(_ bytes: [UInt8]) { channel.sendFromAnyThread(bytes) }
+
+    func blocked(until deadline: Int64) {}
+    func unblocked(reply: [UInt8]) {}
+    func outboxReady() {}
+}
