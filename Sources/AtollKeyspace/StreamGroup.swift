@@ -165,29 +165,48 @@ private func position<T>(of name: Bytes, in items: [T], _ nameOf: (T) -> Bytes) 
 private let linearSearchLimit = 16
 
 /// An entry delivered to a consumer and not yet acknowledged.
+// The stored properties of these classes are unchecked for exclusivity, behind inlinable
+// accessors, for the reason `StreamObject` gives.
+
 public final class PendingEntry {
+    @exclusivity(unchecked) @usableFromInline var storedDeliveryTime: Int64
+    @exclusivity(unchecked) @usableFromInline var storedDeliveryCount: UInt64
     /// Unix milliseconds of the last delivery.
-    public var deliveryTime: Int64
-    public var deliveryCount: UInt64
+    @inlinable public var deliveryTime: Int64 {
+        get { storedDeliveryTime }
+        set { storedDeliveryTime = newValue }
+    }
+    @inlinable public var deliveryCount: UInt64 {
+        get { storedDeliveryCount }
+        set { storedDeliveryCount = newValue }
+    }
     public unowned var consumer: StreamConsumer
 
     public init(deliveryTime: Int64, deliveryCount: UInt64, consumer: StreamConsumer) {
-        self.deliveryTime = deliveryTime
-        self.deliveryCount = deliveryCount
+        storedDeliveryTime = deliveryTime
+        storedDeliveryCount = deliveryCount
         self.consumer = consumer
     }
 }
 
 public final class StreamConsumer {
     public let name: Bytes
+    @exclusivity(unchecked) @usableFromInline var storedSeenTime: Int64
+    @exclusivity(unchecked) @usableFromInline var storedPending = PendingEntryMap()
     /// Unix milliseconds of the consumer's last read or claim attempt.
-    public var seenTime: Int64
+    @inlinable public var seenTime: Int64 {
+        get { storedSeenTime }
+        set { storedSeenTime = newValue }
+    }
     /// The group's pending entries delivered to this consumer (the same objects).
-    public var pending = PendingEntryMap()
+    @inlinable public var pending: PendingEntryMap {
+        _read { yield storedPending }
+        _modify { yield &storedPending }
+    }
 
     public init(name: Bytes, seenTime: Int64) {
         self.name = name
-        self.seenTime = seenTime
+        storedSeenTime = seenTime
     }
 }
 
@@ -196,17 +215,30 @@ public final class StreamGroup {
     public static let unknownEntriesRead: Int64 = -1
 
     public let name: Bytes
-    public var lastID: StreamID
+    @exclusivity(unchecked) @usableFromInline var storedLastID: StreamID
+    @exclusivity(unchecked) @usableFromInline var storedEntriesRead: Int64
+    @exclusivity(unchecked) @usableFromInline var storedPending = PendingEntryMap()
+    @exclusivity(unchecked) @usableFromInline var storedConsumers: [StreamConsumer] = []
+    @inlinable public var lastID: StreamID {
+        get { storedLastID }
+        set { storedLastID = newValue }
+    }
     /// Entries the group has read, or `unknownEntriesRead`.
-    public var entriesRead: Int64
-    public var pending = PendingEntryMap()
+    @inlinable public var entriesRead: Int64 {
+        get { storedEntriesRead }
+        set { storedEntriesRead = newValue }
+    }
+    @inlinable public var pending: PendingEntryMap {
+        _read { yield storedPending }
+        _modify { yield &storedPending }
+    }
     /// Sorted by name.
-    public private(set) var consumers: [StreamConsumer] = []
+    @inlinable public var consumers: [StreamConsumer] { _read { yield storedConsumers } }
 
     public init(name: Bytes, lastID: StreamID, entriesRead: Int64) {
         self.name = name
-        self.lastID = lastID
-        self.entriesRead = entriesRead
+        storedLastID = lastID
+        storedEntriesRead = entriesRead
     }
 
     private func consumerIndex(_ name: Bytes) -> (Int, found: Bool) { position(of: name, in: consumers, \.name) }
@@ -225,7 +257,7 @@ public final class StreamGroup {
         let (i, found) = consumerIndex(name)
         guard !found else { return nil }
         let consumer = StreamConsumer(name: name, seenTime: seenTime)
-        consumers.insert(consumer, at: i)
+        storedConsumers.insert(consumer, at: i)
         return consumer
     }
 
@@ -233,7 +265,7 @@ public final class StreamGroup {
     public func removeConsumer(_ name: Bytes) -> Int? {
         let (i, found) = consumerIndex(name)
         guard found else { return nil }
-        let consumer = consumers.remove(at: i)
+        let consumer = storedConsumers.remove(at: i)
         consumer.pending.forEach { id, _ in
             pending.remove(id)
             return true
