@@ -140,7 +140,7 @@ struct StreamTrimOptions {
         while i < c.args.count {
             let moreArgs = c.args.count - 1 - i
             let arg = c.args[i]
-            if forAdd && arg == [UInt8(ascii: "*")] {
+            if forAdd && c.argIs(i, "*") {
                 break
             } else if (c.argIs(i, "maxlen") || c.argIs(i, "minid")) && moreArgs > 0 {
                 let isMaxLen = c.argIs(i, "maxlen")
@@ -149,11 +149,10 @@ struct StreamTrimOptions {
                     return nil
                 }
                 o.approximate = false
-                let next = c.args[i + 1]
-                if moreArgs >= 2 && next == [UInt8(ascii: "~")] {
+                if moreArgs >= 2 && c.argIs(i + 1, "~") {
                     o.approximate = true
                     i += 1
-                } else if moreArgs >= 2 && next == [UInt8(ascii: "=")] {
+                } else if moreArgs >= 2 && c.argIs(i + 1, "=") {
                     i += 1
                 }
                 if isMaxLen {

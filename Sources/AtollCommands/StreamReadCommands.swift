@@ -129,7 +129,7 @@ enum StreamReadCommands {
         var after: [After] = []
         var groups: [StreamGroup] = []
         for k in 0..<r.streams {
-            let keyArg = c.args[r.streamsAt + k], idArg = c.args[r.streamsAt + r.streams + k]
+            let keyArg = c.args[r.streamsAt + k]
             var stream: StreamObject?
             switch c.readStream(Bytes(keyArg)) {
             case .wrongType: return c.wrongType()
@@ -142,12 +142,12 @@ enum StreamReadCommands {
                 }
                 groups.append(group)
             }
-            if idArg == [UInt8(ascii: "$")] {
+            if c.argIs(r.streamsAt + r.streams + k, "$") {
                 guard !grouped else {
                     return c.out.error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
                 }
                 after.append(.id(stream?.lastID ?? .zero))
-            } else if idArg == [UInt8(ascii: ">")] {
+            } else if c.argIs(r.streamsAt + r.streams + k, ">") {
                 guard grouped else {
                     return c.out.error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
                 }

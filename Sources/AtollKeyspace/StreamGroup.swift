@@ -165,39 +165,27 @@ private func position<T>(of name: Bytes, in items: [T], _ nameOf: (T) -> Bytes) 
 private let linearSearchLimit = 16
 
 /// An entry delivered to a consumer and not yet acknowledged.
-// The stored properties of these classes are unchecked for exclusivity, behind inlinable
-// accessors, for the reason `StreamObject` gives.
+// The stored properties of these classes are unchecked for exclusivity, for the reason
+// `StreamObject` gives (the ones other modules use on the hot paths behind inlinable accessors).
 
 public final class PendingEntry {
-    @exclusivity(unchecked) @usableFromInline var storedDeliveryTime: Int64
-    @exclusivity(unchecked) @usableFromInline var storedDeliveryCount: UInt64
     /// Unix milliseconds of the last delivery.
-    @inlinable public var deliveryTime: Int64 {
-        get { storedDeliveryTime }
-        set { storedDeliveryTime = newValue }
-    }
-    @inlinable public var deliveryCount: UInt64 {
-        get { storedDeliveryCount }
-        set { storedDeliveryCount = newValue }
-    }
+    @exclusivity(unchecked) public var deliveryTime: Int64
+    @exclusivity(unchecked) public var deliveryCount: UInt64
     public unowned var consumer: StreamConsumer
 
     public init(deliveryTime: Int64, deliveryCount: UInt64, consumer: StreamConsumer) {
-        storedDeliveryTime = deliveryTime
-        storedDeliveryCount = deliveryCount
+        self.deliveryTime = deliveryTime
+        self.deliveryCount = deliveryCount
         self.consumer = consumer
     }
 }
 
 public final class StreamConsumer {
     public let name: Bytes
-    @exclusivity(unchecked) @usableFromInline var storedSeenTime: Int64
-    @exclusivity(unchecked) @usableFromInline var storedPending = PendingEntryMap()
     /// Unix milliseconds of the consumer's last read or claim attempt.
-    @inlinable public var seenTime: Int64 {
-        get { storedSeenTime }
-        set { storedSeenTime = newValue }
-    }
+    @exclusivity(unchecked) public var seenTime: Int64
+    @exclusivity(unchecked) @usableFromInline var storedPending = PendingEntryMap()
     /// The group's pending entries delivered to this consumer (the same objects).
     @inlinable public var pending: PendingEntryMap {
         _read { yield storedPending }
@@ -206,7 +194,7 @@ public final class StreamConsumer {
 
     public init(name: Bytes, seenTime: Int64) {
         self.name = name
-        storedSeenTime = seenTime
+        self.seenTime = seenTime
     }
 }
 
@@ -218,7 +206,6 @@ public final class StreamGroup {
     @exclusivity(unchecked) @usableFromInline var storedLastID: StreamID
     @exclusivity(unchecked) @usableFromInline var storedEntriesRead: Int64
     @exclusivity(unchecked) @usableFromInline var storedPending = PendingEntryMap()
-    @exclusivity(unchecked) @usableFromInline var storedConsumers: [StreamConsumer] = []
     @inlinable public var lastID: StreamID {
         get { storedLastID }
         set { storedLastID = newValue }
@@ -233,7 +220,7 @@ public final class StreamGroup {
         _modify { yield &storedPending }
     }
     /// Sorted by name.
-    @inlinable public var consumers: [StreamConsumer] { _read { yield storedConsumers } }
+    @exclusivity(unchecked) public private(set) var consumers: [StreamConsumer] = []
 
     public init(name: Bytes, lastID: StreamID, entriesRead: Int64) {
         self.name = name
@@ -257,7 +244,7 @@ public final class StreamGroup {
         let (i, found) = consumerIndex(name)
         guard !found else { return nil }
         let consumer = StreamConsumer(name: name, seenTime: seenTime)
-        storedConsumers.insert(consumer, at: i)
+        consumers.insert(consumer, at: i)
         return consumer
     }
 
@@ -265,7 +252,7 @@ public final class StreamGroup {
     public func removeConsumer(_ name: Bytes) -> Int? {
         let (i, found) = consumerIndex(name)
         guard found else { return nil }
-        let consumer = storedConsumers.remove(at: i)
+        let consumer = consumers.remove(at: i)
         consumer.pending.forEach { id, _ in
             pending.remove(id)
             return true

@@ -36,54 +36,36 @@ public final class StreamObject {
 
     // Streams are read and changed only under the keyspace lock, and no access to these
     // re-enters (nothing runs while one is open), so the runtime exclusivity checks were pure
-    // cost on every XADD, XACK and XREADGROUP. The attribute only counts in this module: other
-    // modules reach the storage through the inlinable accessors below (a direct access from
-    // them would be checked). The same holds for the group, consumer and PEL classes.
-    @exclusivity(unchecked) @usableFromInline var storedNodes: [Node] = []
-    @exclusivity(unchecked) @usableFromInline var storedLength = 0
-    @exclusivity(unchecked) @usableFromInline var storedLastID = StreamID.zero
-    @exclusivity(unchecked) @usableFromInline var storedFirstID = StreamID.zero
-    @exclusivity(unchecked) @usableFromInline var storedMaxDeletedID = StreamID.zero
-    @exclusivity(unchecked) @usableFromInline var storedEntriesAdded: UInt64 = 0
-    @exclusivity(unchecked) @usableFromInline var storedGroups: [StreamGroup] = []
-
-    @inlinable public var nodes: [Node] { _read { yield storedNodes } }
+    // cost on every XADD, XACK and XREADGROUP. The attribute only counts in this module, so
+    // what other modules use on those paths is stored under another name and reached
+    // through inlinable accessors (a direct access from them would be checked). The same
+    // holds for the group, consumer and pending-entry classes.
+    @exclusivity(unchecked) public internal(set) var nodes: [Node] = []
     /// Live entries.
-    @inlinable public var length: Int { storedLength }
+    @exclusivity(unchecked) public internal(set) var length = 0
+    @exclusivity(unchecked) @usableFromInline var storedLastID = StreamID.zero
     @inlinable public var lastID: StreamID {
         get { storedLastID }
         set { storedLastID = newValue }
     }
     /// The first live entry's ID (0-0 when empty), as Redis keeps it.
-    @inlinable public var firstID: StreamID {
-        get { storedFirstID }
-        set { storedFirstID = newValue }
-    }
-    @inlinable public var maxDeletedID: StreamID {
-        get { storedMaxDeletedID }
-        set { storedMaxDeletedID = newValue }
-    }
+    @exclusivity(unchecked) public var firstID = StreamID.zero
+    @exclusivity(unchecked) public var maxDeletedID = StreamID.zero
     /// Entries ever added (XADD), or set by XSETID.
-    @inlinable public var entriesAdded: UInt64 {
-        get { storedEntriesAdded }
-        set { storedEntriesAdded = newValue }
-    }
+    @exclusivity(unchecked) public var entriesAdded: UInt64 = 0
     /// Consumer groups, sorted by name.
-    @inlinable public var groups: [StreamGroup] {
-        _read { yield storedGroups }
-        _modify { yield &storedGroups }
-    }
+    @exclusivity(unchecked) public var groups: [StreamGroup] = []
 
     public init() {}
 
     /// A stream rebuilt from stored nodes (RDB, RESTORE).
     public init(nodes: [Node], length: Int) {
-        storedNodes = nodes
-        storedLength = length
+        self.nodes = nodes
+        self.length = length
     }
 
     public func copy() -> StreamObject {
-        let copy = StreamObject(nodes: storedNodes, length: storedLength)
+        let copy = StreamObject(nodes: nodes, length: length)
         copy.lastID = lastID
         copy.firstID = firstID
         copy.maxDeletedID = maxDeletedID
@@ -198,10 +180,10 @@ public final class StreamObject {
 
     /// Index of the last node whose master ID is at most `id`, or nil if every node starts after it.
     @usableFromInline func nodeIndex(atOrBefore id: StreamID) -> Int? {
-        var low = 0, high = storedNodes.count
+        var low = 0, high = nodes.count
         while low < high {
             let mid = (low + high) / 2
-            if storedNodes[mid].master <= id { low = mid + 1 } else { high = mid }
+            if nodes[mid].master <= id { low = mid + 1 } else { high = mid }
         }
         return low == 0 ? nil : low - 1
     }
@@ -209,11 +191,11 @@ public final class StreamObject {
     /// Calls `body` with each live entry whose ID is in `lower...upper`, in ID order (or
     /// backwards when `reverse`), until `body` returns false.
     public func forEach(from lower: StreamID, to upper: StreamID, reverse: Bool = false, _ body: (Entry) -> Bool) {
-        guard lower <= upper, !storedNodes.isEmpty else { return }
+        guard lower <= upper, !nodes.isEmpty else { return }
         if reverse { return forEachBackwards(from: upper, to: lower, body) }
         var i = nodeIndex(atOrBefore: lower) ?? 0
-        while i < storedNodes.count {
-            let node = storedNodes[i]
+        while i < nodes.count {
+            let node = nodes[i]
             if node.master > upper { return }
             let stop: Bool = node.lp.withUnsafeBytes { raw in
                 let m = Self.master(raw)
@@ -239,7 +221,7 @@ public final class StreamObject {
         guard var i = nodeIndex(atOrBefore: upper) else { return }
         var found: [Entry] = []
         while i >= 0 {
-            let node = storedNodes[i]
+            let node = nodes[i]
             found.removeAll(keepingCapacity: true)
             node.lp.withUnsafeBytes { raw in
                 let m = Self.master(raw)
@@ -318,24 +300,24 @@ public final class StreamObject {
         var payload = 0
         for i in from..<args.count { payload += args[i].count }
         let nodeLimit = maxBytes == 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes
-        if !storedNodes.isEmpty {
+        if !nodes.isEmpty {
             // The tail node is taken out while it is edited, so that it stays uniquely held
             // (no copy) and the edits do not go through the node array each time.
-            let tail = storedNodes.count - 1
+            let tail = nodes.count - 1
             var lp: [UInt8] = []
-            swap(&lp, &storedNodes[tail].lp)
+            swap(&lp, &nodes[tail].lp)
             let m = lp.withUnsafeBytes { Self.master($0) }
             if lp.count + payload < nodeLimit && (maxEntries == 0 || m.count + m.deleted < Int64(maxEntries)) {
                 // Compared before the count changes, which may move the fields.
                 let same = m.fields == pairs && sameFields(lp, at: m.fieldsAt, args, from: from, pairs: pairs)
                 ListpackCoding.replaceInteger(&lp, at: Self.countOffset, with: m.count + 1)
-                appendEntry(&lp, id: id, master: storedNodes[tail].master, same: same, args, from: from, pairs: pairs)
-                swap(&lp, &storedNodes[tail].lp)
+                appendEntry(&lp, id: id, master: nodes[tail].master, same: same, args, from: from, pairs: pairs)
+                swap(&lp, &nodes[tail].lp)
                 added(id)
                 return
             }
             lp.shrinkToFit()
-            swap(&lp, &storedNodes[tail].lp)
+            swap(&lp, &nodes[tail].lp)
         }
         var lp = ListpackCoding.empty
         lp.removeLast()
@@ -347,14 +329,14 @@ public final class StreamObject {
         lp.append(0xFF)
         ListpackCoding.setHeader(&lp, elements: 4 + pairs)
         appendEntry(&lp, id: id, master: id, same: true, args, from: from, pairs: pairs)
-        storedNodes.append(Node(master: id, lp: lp))
+        nodes.append(Node(master: id, lp: lp))
         added(id)
     }
 
     /// The bookkeeping of an appended entry.
     private func added(_ id: StreamID) {
-        if storedLength == 0 { firstID = id }
-        storedLength += 1
+        if length == 0 { firstID = id }
+        length += 1
         lastID = id
         entriesAdded &+= 1
     }
@@ -403,7 +385,7 @@ public final class StreamObject {
     /// false if there is none. The caller keeps `firstID` and `maxDeletedID`.
     public func delete(_ id: StreamID) -> Bool {
         guard let i = nodeIndex(atOrBefore: id) else { return false }
-        let node = storedNodes[i]
+        let node = nodes[i]
         let offset: Int? = node.lp.withUnsafeBytes { raw in
             let m = Self.master(raw)
             var p = m.entriesAt
@@ -418,21 +400,21 @@ public final class StreamObject {
         guard let offset else { return false }
         let m = node.lp.withUnsafeBytes { Self.master($0) }
         if m.count == 1 {
-            storedNodes.remove(at: i)
+            nodes.remove(at: i)
         } else {
-            storedNodes[i].lp[offset] |= UInt8(Self.deletedFlag)  // flags are 0...3: one byte
+            nodes[i].lp[offset] |= UInt8(Self.deletedFlag)  // flags are 0...3: one byte
             moveToDeleted(node: i, m, count: 1)
         }
-        storedLength -= 1
+        length -= 1
         return true
     }
 
     /// Moves `count` entries of node `i` (whose master entry was `m`) from its live count to
     /// its deleted count.
     private func moveToDeleted(node i: Int, _ m: Master, count: Int64) {
-        ListpackCoding.replaceInteger(&storedNodes[i].lp, at: Self.countOffset, with: m.count - count)
-        let deletedAt = storedNodes[i].lp.withUnsafeBytes { ListpackCoding.skip($0, at: Self.countOffset) }
-        ListpackCoding.replaceInteger(&storedNodes[i].lp, at: deletedAt, with: m.deleted + count)
+        ListpackCoding.replaceInteger(&nodes[i].lp, at: Self.countOffset, with: m.count - count)
+        let deletedAt = nodes[i].lp.withUnsafeBytes { ListpackCoding.skip($0, at: Self.countOffset) }
+        ListpackCoding.replaceInteger(&nodes[i].lp, at: deletedAt, with: m.deleted + count)
     }
 
     /// How to trim: to a length, or below an ID.
@@ -445,21 +427,21 @@ public final class StreamObject {
     /// (and `limit`, when not 0, is not passed), then, unless `approximate`, flags entries of
     /// the next node deleted up to the bound. Returns the entries removed; `firstID` follows.
     public func trim(_ bound: TrimBound, approximate: Bool, limit: Int64) -> Int64 {
-        if case .maxLength(let maxlen) = bound, Int64(storedLength) <= maxlen { return 0 }
+        if case .maxLength(let maxlen) = bound, Int64(length) <= maxlen { return 0 }
         var deleted: Int64 = 0
-        while !storedNodes.isEmpty {
-            if case .maxLength(let maxlen) = bound, Int64(storedLength) <= maxlen { break }
-            let node = storedNodes[0]
+        while !nodes.isEmpty {
+            if case .maxLength(let maxlen) = bound, Int64(length) <= maxlen { break }
+            let node = nodes[0]
             let m = node.lp.withUnsafeBytes { Self.master($0) }
             if limit != 0 && deleted + m.count > limit { break }
             let removeNode: Bool
             switch bound {
-            case .maxLength(let maxlen): removeNode = Int64(storedLength) - m.count >= maxlen
+            case .maxLength(let maxlen): removeNode = Int64(length) - m.count >= maxlen
             case .minID(let minID): removeNode = lastEntryID(node) < minID
             }
             if removeNode {
-                storedNodes.removeFirst()
-                storedLength -= Int(m.count)
+                nodes.removeFirst()
+                length -= Int(m.count)
                 deleted += m.count
                 continue
             }
@@ -467,22 +449,22 @@ public final class StreamObject {
             var marked: Int64 = 0
             var p = m.entriesAt
             while true {
-                let step: (flags: Int64, id: StreamID, next: Int)? = storedNodes[0].lp.withUnsafeBytes { raw in
+                let step: (flags: Int64, id: StreamID, next: Int)? = nodes[0].lp.withUnsafeBytes { raw in
                     guard p < raw.count - 1 else { return nil }
-                    let (flags, entry, next) = Self.entry(raw, storedNodes[0].lp, at: p, master: node.master, m)
+                    let (flags, entry, next) = Self.entry(raw, nodes[0].lp, at: p, master: node.master, m)
                     return (flags, entry.id, next)
                 }
                 guard let step else { break }
                 let stop: Bool
                 switch bound {
-                case .maxLength(let maxlen): stop = Int64(storedLength) <= maxlen
+                case .maxLength(let maxlen): stop = Int64(length) <= maxlen
                 case .minID(let minID): stop = step.id >= minID
                 }
                 if stop { break }
                 if step.flags & Self.deletedFlag == 0 {
-                    storedNodes[0].lp[p] |= UInt8(Self.deletedFlag)
+                    nodes[0].lp[p] |= UInt8(Self.deletedFlag)
                     marked += 1
-                    storedLength -= 1
+                    length -= 1
                 }
                 p = step.next
             }
@@ -513,7 +495,7 @@ public final class StreamObject {
 
     /// Redis's `streamRangeHasTombstones`: whether a deleted entry may lie in `start...end`.
     public func rangeHasTombstones(from start: StreamID, to end: StreamID = .max) -> Bool {
-        if storedLength == 0 || maxDeletedID == .zero { return false }
+        if length == 0 || maxDeletedID == .zero { return false }
         if firstID > maxDeletedID { return false }
         return start <= maxDeletedID && maxDeletedID <= end
     }
@@ -523,12 +505,12 @@ public final class StreamObject {
     public func entriesAddedUpTo(_ id: StreamID) -> Int64? {
         if entriesAdded == 0 { return 0 }
         let added = Int64(bitPattern: entriesAdded)
-        if storedLength == 0 && id <= lastID { return added }
+        if length == 0 && id <= lastID { return added }
         if id == lastID { return added }
         if id > lastID { return nil }
         if maxDeletedID == .zero || maxDeletedID < firstID {
-            if id < firstID { return added &- Int64(storedLength) }
-            if id == firstID { return added &- Int64(storedLength) &+ 1 }
+            if id < firstID { return added &- Int64(length) }
+            if id == firstID { return added &- Int64(length) &+ 1 }
         }
         return nil
     }
