@@ -296,6 +296,12 @@ public final class StreamObject {
     /// field-value pairs `args[from...]`, starting a new node when the tail one holds
     /// `maxEntries` entries (live or deleted) or would reach `maxBytes` (0: 1 GiB).
     public func append(id: StreamID, _ args: [[UInt8]], from: Int, maxBytes: Int, maxEntries: Int) {
+        // Arguments are read through a buffer pointer: an element borrowed from it is not
+        // retained and released around each use, as one taken from the array is.
+        args.withUnsafeBufferPointer { append(id: id, $0, from: from, maxBytes: maxBytes, maxEntries: maxEntries) }
+    }
+
+    private func append(id: StreamID, _ args: UnsafeBufferPointer<[UInt8]>, from: Int, maxBytes: Int, maxEntries: Int) {
         let pairs = (args.count - from) / 2
         var payload = 0
         for i in from..<args.count { payload += args[i].count }
@@ -324,7 +330,7 @@ public final class StreamObject {
         ListpackCoding.appendInteger(1, to: &lp)
         ListpackCoding.appendInteger(0, to: &lp)
         ListpackCoding.appendInteger(Int64(pairs), to: &lp)
-        for k in 0..<pairs { ListpackCoding.appendString(args[from + 2 * k], to: &lp) }
+        for k in 0..<pairs { args[from + 2 * k].withUnsafeBytes { ListpackCoding.appendString($0, to: &lp) } }
         ListpackCoding.appendInteger(0, to: &lp)
         lp.append(0xFF)
         ListpackCoding.setHeader(&lp, elements: 4 + pairs)
@@ -341,28 +347,30 @@ public final class StreamObject {
         entriesAdded &+= 1
     }
 
-    private func sameFields(_ lp: [UInt8], at fieldsAt: Int, _ args: [[UInt8]], from: Int, pairs: Int) -> Bool {
+    private func sameFields(_ lp: [UInt8], at fieldsAt: Int, _ args: UnsafeBufferPointer<[UInt8]>, from: Int,
+                            pairs: Int) -> Bool {
         lp.withUnsafeBytes { raw in
             var p = fieldsAt
             for k in 0..<pairs {
                 let (element, next) = ListpackCoding.read(raw, at: p)
                 p = next
-                let field = args[from + 2 * k]
-                switch element {
-                case .int(let n):
-                    guard field.count <= 20, parseStrictInt64(field) == n else { return false }
-                case .string(let range):
-                    guard range.count == field.count,
-                          sameBytes(field, UnsafeRawBufferPointer(rebasing: raw[range])) else { return false }
+                let same = args[from + 2 * k].withUnsafeBytes { field in
+                    switch element {
+                    case .int(let n):
+                        return field.count <= 20 && parseStrictInt64(field) == n
+                    case .string(let range):
+                        return compareBytes(field, UnsafeRawBufferPointer(rebasing: raw[range])) == 0
+                    }
                 }
+                if !same { return false }
             }
             return true
         }
     }
 
     /// Appends one entry (with SAMEFIELDS when `same`) and counts its elements in the header.
-    private func appendEntry(_ lp: inout [UInt8], id: StreamID, master: StreamID, same: Bool, _ args: [[UInt8]],
-                             from: Int, pairs: Int) {
+    private func appendEntry(_ lp: inout [UInt8], id: StreamID, master: StreamID, same: Bool,
+                             _ args: UnsafeBufferPointer<[UInt8]>, from: Int, pairs: Int) {
         let before = ListpackCoding.headerCount(lp)
         lp.removeLast()
         ListpackCoding.appendInteger(same ? Self.sameFieldsFlag : 0, to: &lp)
@@ -370,8 +378,8 @@ public final class StreamObject {
         ListpackCoding.appendInteger(Int64(bitPattern: id.seq &- master.seq), to: &lp)
         if !same { ListpackCoding.appendInteger(Int64(pairs), to: &lp) }
         for k in 0..<pairs {
-            if !same { ListpackCoding.appendString(args[from + 2 * k], to: &lp) }
-            ListpackCoding.appendString(args[from + 2 * k + 1], to: &lp)
+            if !same { args[from + 2 * k].withUnsafeBytes { ListpackCoding.appendString($0, to: &lp) } }
+            args[from + 2 * k + 1].withUnsafeBytes { ListpackCoding.appendString($0, to: &lp) }
         }
         let elements = 3 + pairs + (same ? 0 : pairs + 1)
         ListpackCoding.appendInteger(Int64(elements), to: &lp)
