@@ -34,11 +34,44 @@ enum StreamArguments {
         return negative ? 0 &- value : value
     }
 
+    /// The common form, `ms-seq` or `ms` in plain digits that fit 64 bits, read without
+    /// slicing; nil for anything else (`parseID` reads it the long way, to the same result
+    /// for these).
+    @inline(__always) static func plainID(_ raw: [UInt8], missingSequence: UInt64) -> StreamID? {
+        raw.withUnsafeBufferPointer { b -> StreamID? in
+            guard b.count <= 41 else { return nil }
+            var parts: (UInt64, UInt64) = (0, missingSequence)
+            var value: UInt64 = 0
+            var digits = 0
+            var dashSeen = false
+            for byte in b {
+                if byte == UInt8(ascii: "-") {
+                    guard !dashSeen, digits > 0 else { return nil }
+                    dashSeen = true
+                    parts.0 = value
+                    value = 0
+                    digits = 0
+                    continue
+                }
+                guard byte >= 48 && byte <= 57 else { return nil }
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(UInt64(byte - 48))
+                guard !o1 && !o2 else { return nil }
+                value = sum
+                digits += 1
+            }
+            guard digits > 0 else { return nil }
+            if dashSeen { parts.1 = value } else { parts.0 = value }
+            return StreamID(ms: parts.0, seq: parts.1)
+        }
+    }
+
     /// Redis's `streamGenericParseIDOrReply` (without the reply): `strict` refuses `-` and
     /// `+`; `autoSequence` accepts `ms-*` (then `sequenceGiven` is false). The argument is
     /// read as a C string, up to its first NUL, and may not exceed 127 bytes.
     static func parseID(_ raw: [UInt8], missingSequence: UInt64, strict: Bool,
                         autoSequence: Bool = false) -> (id: StreamID, sequenceGiven: Bool)? {
+        if let id = plainID(raw, missingSequence: missingSequence) { return (id, true) }
         guard raw.count <= 127 else { return nil }
         let text = raw.firstIndex(of: 0).map { raw[..<$0] } ?? raw[...]
         if text.count == 1 && (text.first == UInt8(ascii: "-") || text.first == UInt8(ascii: "+")) {
@@ -107,7 +140,7 @@ struct StreamTrimOptions {
         while i < c.args.count {
             let moreArgs = c.args.count - 1 - i
             let arg = c.args[i]
-            if forAdd && arg == [UInt8(ascii: "*")] {
+            if forAdd && c.argIs(i, "*") {
                 break
             } else if (c.argIs(i, "maxlen") || c.argIs(i, "minid")) && moreArgs > 0 {
                 let isMaxLen = c.argIs(i, "maxlen")
@@ -116,11 +149,10 @@ struct StreamTrimOptions {
                     return nil
                 }
                 o.approximate = false
-                let next = c.args[i + 1]
-                if moreArgs >= 2 && next == [UInt8(ascii: "~")] {
+                if moreArgs >= 2 && c.argIs(i + 1, "~") {
                     o.approximate = true
                     i += 1
-                } else if moreArgs >= 2 && next == [UInt8(ascii: "=")] {
+                } else if moreArgs >= 2 && c.argIs(i + 1, "=") {
                     i += 1
                 }
                 if isMaxLen {

@@ -202,14 +202,13 @@ enum StreamGroupCommands {
             if !wrongType { c.out.integer(0) }
             return
         }
-        var ids: [StreamID] = []
-        for i in 3..<c.args.count {
-            guard let id = c.streamIDArgument(i, strict: true) else { return }
-            ids.append(id)
-        }
+        // Every ID is checked before any is acknowledged; the second reading of each (no
+        // list of them kept) cannot fail.
+        for i in 3..<c.args.count where c.streamIDArgument(i, strict: true) == nil { return }
         var acknowledged = 0
-        for id in ids {
-            guard let entry = group.pending.remove(id) else { continue }
+        for i in 3..<c.args.count {
+            guard let id = StreamArguments.parseID(c.args[i], missingSequence: 0, strict: true)?.id,
+                  let entry = group.pending.remove(id) else { continue }
             entry.consumer.pending.remove(id)
             acknowledged += 1
             c.server.dirty += 1

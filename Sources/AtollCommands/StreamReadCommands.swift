@@ -129,7 +129,7 @@ enum StreamReadCommands {
         var after: [After] = []
         var groups: [StreamGroup] = []
         for k in 0..<r.streams {
-            let keyArg = c.args[r.streamsAt + k], idArg = c.args[r.streamsAt + r.streams + k]
+            let keyArg = c.args[r.streamsAt + k]
             var stream: StreamObject?
             switch c.readStream(Bytes(keyArg)) {
             case .wrongType: return c.wrongType()
@@ -142,12 +142,12 @@ enum StreamReadCommands {
                 }
                 groups.append(group)
             }
-            if idArg == [UInt8(ascii: "$")] {
+            if c.argIs(r.streamsAt + r.streams + k, "$") {
                 guard !grouped else {
                     return c.out.error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
                 }
                 after.append(.id(stream?.lastID ?? .zero))
-            } else if idArg == [UInt8(ascii: ">")] {
+            } else if c.argIs(r.streamsAt + r.streams + k, ">") {
                 guard grouped else {
                     return c.out.error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
                 }
@@ -170,32 +170,40 @@ enum StreamReadCommands {
                 start = id
                 history = true
             case .undelivered:
-                guard let group, stream.hasEntry(after: group.lastID) else { continue }
+                guard let group else { continue }
                 start = group.lastID
             case .id(let id):
-                guard stream.hasEntry(after: id) else { continue }
                 start = id
+            }
+            // New entries come strictly after `start` (nothing comes after the largest ID); a
+            // stream with none is left out of the reply. They are read once, here.
+            var entries: [StreamObject.Entry] = []
+            if !history {
+                guard let first = start.successor else { continue }
+                entries = newEntries(stream, from: first, count: r.count)
+                if entries.isEmpty { continue }
             }
             served += 1
             if !body.resp3 { body.arrayHeader(2) }
             body.bulk(keyArg)
-            // Entries strictly after `start` (nothing comes after the largest ID).
-            guard let first = start.successor else {
-                body.arrayHeader(0)
-                continue
+            if history {
+                guard let first = start.successor else {
+                    body.arrayHeader(0)
+                    continue
+                }
+                start = first
             }
-            start = first
             if let group, let name = r.consumer {
                 let consumer = StreamGroupCommands.consumer(&c, group, name, key: Bytes(keyArg))
                 if history {
                     serveHistory(&c, &body, stream, consumer, from: start, count: r.count)
                 } else {
-                    serveGroup(&c, &body, stream, key: keyArg, group, consumer, from: start, count: r.count, noAck: r.noAck)
+                    serveGroup(&c, &body, stream, key: keyArg, group, consumer, entries, noAck: r.noAck)
                 }
                 c.server.dirty += 1
             } else {
-                StreamCommands.writeRange(&body, stream, from: start, to: .max, reverse: false,
-                                          count: r.count == 0 ? Int.max : Int(clamping: r.count))
+                body.arrayHeader(entries.count)
+                for entry in entries { StreamCommands.writeEntry(&body, entry) }
             }
         }
         if grouped { c.loggedAs = c.loggedAs ?? [] }
@@ -249,7 +257,8 @@ enum StreamReadCommands {
         body.bulk(key.array)
         if let group, let name = r.consumer {
             let consumer = StreamGroupCommands.consumer(&c, group, name, key: key)
-            serveGroup(&c, &body, stream, key: key.array, group, consumer, from: start, count: count, noAck: r.noAck)
+            serveGroup(&c, &body, stream, key: key.array, group, consumer, newEntries(stream, from: start, count: count),
+                       noAck: r.noAck)
             c.loggedAs = c.loggedAs ?? []
         } else {
             StreamCommands.writeRange(&body, stream, from: start, to: .max, reverse: false, count: Int(clamping: count))
@@ -257,16 +266,21 @@ enum StreamReadCommands {
         c.out.buffer.writeBuffer(&body.buffer)
     }
 
-    /// Redis's `streamReplyWithRange` for a group: new entries from `start`, moving the
-    /// group's last ID and read counter, and (unless NOACK) adding each to the PELs.
-    private static func serveGroup(_ c: inout CommandContext, _ out: inout ReplyWriter, _ stream: StreamObject, key: [UInt8],
-                                   _ group: StreamGroup, _ consumer: StreamConsumer, from start: StreamID, count: Int64,
-                                   noAck: Bool) {
+    /// The live entries from `start` on, at most `count` of them (0: all).
+    private static func newEntries(_ stream: StreamObject, from start: StreamID, count: Int64) -> [StreamObject.Entry] {
         var entries: [StreamObject.Entry] = []
         stream.forEach(from: start, to: .max) { entry in
             entries.append(entry)
             return count == 0 || Int64(entries.count) < count
         }
+        return entries
+    }
+
+    /// Redis's `streamReplyWithRange` for a group: the new `entries`, moving the group's last
+    /// ID and read counter, and (unless NOACK) adding each to the PELs.
+    private static func serveGroup(_ c: inout CommandContext, _ out: inout ReplyWriter, _ stream: StreamObject, key: [UInt8],
+                                   _ group: StreamGroup, _ consumer: StreamConsumer, _ entries: [StreamObject.Entry],
+                                   noAck: Bool) {
         var movedLastID = false
         out.arrayHeader(entries.count)
         for entry in entries {

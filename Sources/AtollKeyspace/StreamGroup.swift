@@ -5,13 +5,18 @@
 
 import AtollBytes
 
-/// A map from stream IDs to values, sorted by ID, as Redis's PEL radix trees: chunks of at
-/// most `chunkLimit` entries found by binary search over their first IDs, so lookups,
-/// inserts and removals anywhere (acknowledgements come in any order) move at most one chunk.
-public struct StreamIDMap<Value> {
+/// A pending entries list: stream IDs to their `PendingEntry`, sorted by ID, as Redis's PEL
+/// radix trees. Chunks of at most `chunkLimit` entries are found by binary search over their
+/// first IDs, so lookups, inserts and removals anywhere (acknowledgements come in any order)
+/// move at most one chunk; an ID past the last one starts a new chunk when the last is full,
+/// so a PEL filled in ID order (XREADGROUP) keeps its chunks full.
+///
+/// Not generic, so that every use is compiled for `PendingEntry` (no runtime metadata, no
+/// unspecialized array operations on the XACK and XREADGROUP paths).
+public struct PendingEntryMap {
     private struct Chunk {
-        var ids: [StreamID] = []
-        var values: [Value] = []
+        var ids: [StreamID]
+        var values: [PendingEntry]
     }
 
     private static var chunkLimit: Int { 128 }
@@ -24,53 +29,67 @@ public struct StreamIDMap<Value> {
 
     public var isEmpty: Bool { count == 0 }
 
-    /// The chunk that holds, or would hold, `id`.
+    /// The chunk that holds, or would hold, `id` (the map is not empty).
     private func chunkIndex(_ id: StreamID) -> Int {
-        var low = 0, high = firsts.count
-        while low < high {
-            let mid = (low + high) / 2
-            if firsts[mid] <= id { low = mid + 1 } else { high = mid }
+        firsts.withUnsafeBufferPointer { f in
+            var low = 0, high = f.count
+            while low < high {
+                let mid = (low + high) / 2
+                if f[mid] <= id { low = mid + 1 } else { high = mid }
+            }
+            return max(low - 1, 0)
         }
-        return max(low - 1, 0)
     }
 
-    private static func position(_ id: StreamID, in ids: [StreamID]) -> Int {
-        if let last = ids.last, last < id { return ids.count }
+    /// Where `id` is, or belongs, in `ids`, and whether it is there.
+    private static func position(_ id: StreamID, in ids: UnsafeBufferPointer<StreamID>) -> (Int, found: Bool) {
         var low = 0, high = ids.count
+        if let last = ids.last, last < id { return (high, false) }
         while low < high {
             let mid = (low + high) / 2
             if ids[mid] < id { low = mid + 1 } else { high = mid }
         }
-        return low
+        return (low, low < ids.count && ids[low] == id)
     }
 
-    public subscript(id: StreamID) -> Value? {
-        guard !chunks.isEmpty else { return nil }
+    /// The chunk and position of `id`, and whether it is there (the map is not empty).
+    private func locate(_ id: StreamID) -> (chunk: Int, index: Int, found: Bool) {
         let c = chunkIndex(id)
-        let i = Self.position(id, in: chunks[c].ids)
-        return i < chunks[c].ids.count && chunks[c].ids[i] == id ? chunks[c].values[i] : nil
+        let (i, found) = chunks[c].ids.withUnsafeBufferPointer { Self.position(id, in: $0) }
+        return (c, i, found)
+    }
+
+    public subscript(id: StreamID) -> PendingEntry? {
+        guard !chunks.isEmpty else { return nil }
+        let (c, i, found) = locate(id)
+        return found ? chunks[c].values[i] : nil
     }
 
     /// Stores `value` under `id`, replacing any value there.
-    public mutating func insert(_ id: StreamID, _ value: Value) {
-        if chunks.isEmpty {
+    public mutating func insert(_ id: StreamID, _ value: PendingEntry) {
+        guard !chunks.isEmpty else {
             chunks.append(Chunk(ids: [id], values: [value]))
             firsts.append(id)
             count = 1
             return
         }
-        let c = chunkIndex(id)
-        let i = Self.position(id, in: chunks[c].ids)
-        if i < chunks[c].ids.count && chunks[c].ids[i] == id {
+        let (c, i, found) = locate(id)
+        if found {
             chunks[c].values[i] = value
+            return
+        }
+        count += 1
+        let size = chunks[c].ids.count
+        if i == size && c == chunks.count - 1 && size >= Self.chunkLimit {
+            chunks.append(Chunk(ids: [id], values: [value]))
+            firsts.append(id)
             return
         }
         chunks[c].ids.insert(id, at: i)
         chunks[c].values.insert(value, at: i)
         if i == 0 { firsts[c] = id }
-        count += 1
-        if chunks[c].ids.count > Self.chunkLimit {
-            let half = chunks[c].ids.count / 2
+        if size + 1 > Self.chunkLimit {
+            let half = (size + 1) / 2
             let tail = Chunk(ids: Array(chunks[c].ids[half...]), values: Array(chunks[c].values[half...]))
             chunks[c].ids.removeSubrange(half...)
             chunks[c].values.removeSubrange(half...)
@@ -79,36 +98,35 @@ public struct StreamIDMap<Value> {
         }
     }
 
-    @discardableResult public mutating func remove(_ id: StreamID) -> Value? {
+    @discardableResult public mutating func remove(_ id: StreamID) -> PendingEntry? {
         guard !chunks.isEmpty else { return nil }
-        let c = chunkIndex(id)
-        let i = Self.position(id, in: chunks[c].ids)
-        guard i < chunks[c].ids.count && chunks[c].ids[i] == id else { return nil }
-        chunks[c].ids.remove(at: i)
-        let value = chunks[c].values.remove(at: i)
+        let (c, i, found) = locate(id)
+        guard found else { return nil }
         count -= 1
-        if chunks[c].ids.isEmpty {
+        if chunks[c].ids.count == 1 {
+            let value = chunks[c].values[0]
             chunks.remove(at: c)
             firsts.remove(at: c)
-        } else if i == 0 {
-            firsts[c] = chunks[c].ids[0]
+            return value
         }
+        chunks[c].ids.remove(at: i)
+        let value = chunks[c].values.remove(at: i)
+        if i == 0 { firsts[c] = chunks[c].ids[0] }
         return value
     }
 
-    public var first: (id: StreamID, value: Value)? {
+    public var first: (id: StreamID, value: PendingEntry)? {
         chunks.first.map { ($0.ids[0], $0.values[0]) }
     }
 
-    public var last: (id: StreamID, value: Value)? {
+    public var last: (id: StreamID, value: PendingEntry)? {
         chunks.last.map { ($0.ids[$0.ids.count - 1], $0.values[$0.values.count - 1]) }
     }
 
     /// Calls `body` with each entry from `start` on, in ID order, until it returns false.
-    public func forEach(from start: StreamID = .zero, _ body: (StreamID, Value) -> Bool) {
+    public func forEach(from start: StreamID = .zero, _ body: (StreamID, PendingEntry) -> Bool) {
         guard !chunks.isEmpty else { return }
-        var c = chunkIndex(start)
-        var i = Self.position(start, in: chunks[c].ids)
+        var (c, i, _) = locate(start)
         while c < chunks.count {
             let chunk = chunks[c]
             while i < chunk.ids.count {
@@ -121,8 +139,8 @@ public struct StreamIDMap<Value> {
     }
 
     /// Up to `limit` entries from `start` on.
-    public func entries(from start: StreamID = .zero, limit: Int = .max) -> [(id: StreamID, value: Value)] {
-        var out: [(id: StreamID, value: Value)] = []
+    public func entries(from start: StreamID = .zero, limit: Int = .max) -> [(id: StreamID, value: PendingEntry)] {
+        var out: [(id: StreamID, value: PendingEntry)] = []
         guard limit > 0 else { return out }
         forEach(from: start) { id, value in
             out.append((id, value))
@@ -142,11 +160,18 @@ private func position<T>(of name: Bytes, in items: [T], _ nameOf: (T) -> Bytes) 
     return (low, low < items.count && nameOf(items[low]) == name)
 }
 
+/// Up to this many groups or consumers, a name is found by comparing for equality in turn
+/// (cheaper than ordering comparisons); the binary search takes over beyond.
+private let linearSearchLimit = 16
+
 /// An entry delivered to a consumer and not yet acknowledged.
+// The stored properties of these classes are unchecked for exclusivity, for the reason
+// `StreamObject` gives (the ones other modules use on the hot paths behind inlinable accessors).
+
 public final class PendingEntry {
     /// Unix milliseconds of the last delivery.
-    public var deliveryTime: Int64
-    public var deliveryCount: UInt64
+    @exclusivity(unchecked) public var deliveryTime: Int64
+    @exclusivity(unchecked) public var deliveryCount: UInt64
     public unowned var consumer: StreamConsumer
 
     public init(deliveryTime: Int64, deliveryCount: UInt64, consumer: StreamConsumer) {
@@ -159,9 +184,13 @@ public final class PendingEntry {
 public final class StreamConsumer {
     public let name: Bytes
     /// Unix milliseconds of the consumer's last read or claim attempt.
-    public var seenTime: Int64
+    @exclusivity(unchecked) public var seenTime: Int64
+    @exclusivity(unchecked) @usableFromInline var storedPending = PendingEntryMap()
     /// The group's pending entries delivered to this consumer (the same objects).
-    public var pending = StreamIDMap<PendingEntry>()
+    @inlinable public var pending: PendingEntryMap {
+        _read { yield storedPending }
+        _modify { yield &storedPending }
+    }
 
     public init(name: Bytes, seenTime: Int64) {
         self.name = name
@@ -174,22 +203,38 @@ public final class StreamGroup {
     public static let unknownEntriesRead: Int64 = -1
 
     public let name: Bytes
-    public var lastID: StreamID
+    @exclusivity(unchecked) @usableFromInline var storedLastID: StreamID
+    @exclusivity(unchecked) @usableFromInline var storedEntriesRead: Int64
+    @exclusivity(unchecked) @usableFromInline var storedPending = PendingEntryMap()
+    @inlinable public var lastID: StreamID {
+        get { storedLastID }
+        set { storedLastID = newValue }
+    }
     /// Entries the group has read, or `unknownEntriesRead`.
-    public var entriesRead: Int64
-    public var pending = StreamIDMap<PendingEntry>()
+    @inlinable public var entriesRead: Int64 {
+        get { storedEntriesRead }
+        set { storedEntriesRead = newValue }
+    }
+    @inlinable public var pending: PendingEntryMap {
+        _read { yield storedPending }
+        _modify { yield &storedPending }
+    }
     /// Sorted by name.
-    public private(set) var consumers: [StreamConsumer] = []
+    @exclusivity(unchecked) public private(set) var consumers: [StreamConsumer] = []
 
     public init(name: Bytes, lastID: StreamID, entriesRead: Int64) {
         self.name = name
-        self.lastID = lastID
-        self.entriesRead = entriesRead
+        storedLastID = lastID
+        storedEntriesRead = entriesRead
     }
 
     private func consumerIndex(_ name: Bytes) -> (Int, found: Bool) { position(of: name, in: consumers, \.name) }
 
     public func consumer(_ name: Bytes) -> StreamConsumer? {
+        if consumers.count <= linearSearchLimit {
+            for consumer in consumers where consumer.name == name { return consumer }
+            return nil
+        }
         let (i, found) = consumerIndex(name)
         return found ? consumers[i] : nil
     }
@@ -235,6 +280,10 @@ extension StreamObject {
     private func groupIndex(_ name: Bytes) -> (Int, found: Bool) { position(of: name, in: groups, \.name) }
 
     public func group(_ name: Bytes) -> StreamGroup? {
+        if groups.count <= linearSearchLimit {
+            for group in groups where group.name == name { return group }
+            return nil
+        }
         let (i, found) = groupIndex(name)
         return found ? groups[i] : nil
     }

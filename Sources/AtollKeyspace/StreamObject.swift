@@ -34,17 +34,27 @@ public final class StreamObject {
     /// Where a listpack's master entry starts (after the 6-byte header).
     @usableFromInline static let countOffset = 6
 
-    public internal(set) var nodes: [Node] = []
+    // Streams are read and changed only under the keyspace lock, and no access to these
+    // re-enters (nothing runs while one is open), so the runtime exclusivity checks were pure
+    // cost on every XADD, XACK and XREADGROUP. The attribute only counts in this module, so
+    // what other modules use on those paths is stored under another name and reached
+    // through inlinable accessors (a direct access from them would be checked). The same
+    // holds for the group, consumer and pending-entry classes.
+    @exclusivity(unchecked) public internal(set) var nodes: [Node] = []
     /// Live entries.
-    public internal(set) var length = 0
-    public var lastID = StreamID.zero
+    @exclusivity(unchecked) public internal(set) var length = 0
+    @exclusivity(unchecked) @usableFromInline var storedLastID = StreamID.zero
+    @inlinable public var lastID: StreamID {
+        get { storedLastID }
+        set { storedLastID = newValue }
+    }
     /// The first live entry's ID (0-0 when empty), as Redis keeps it.
-    public var firstID = StreamID.zero
-    public var maxDeletedID = StreamID.zero
+    @exclusivity(unchecked) public var firstID = StreamID.zero
+    @exclusivity(unchecked) public var maxDeletedID = StreamID.zero
     /// Entries ever added (XADD), or set by XSETID.
-    public var entriesAdded: UInt64 = 0
+    @exclusivity(unchecked) public var entriesAdded: UInt64 = 0
     /// Consumer groups, sorted by name.
-    public var groups: [StreamGroup] = []
+    @exclusivity(unchecked) public var groups: [StreamGroup] = []
 
     public init() {}
 
@@ -127,27 +137,45 @@ public final class StreamObject {
         return Master(count: count, deleted: deleted, fields: Int(fields), fieldsAt: c, entriesAt: p)
     }
 
-    /// The entry at `offset` of a node: its flags, ID, entry and the next entry's offset.
-    @usableFromInline static func entry(_ raw: UnsafeRawBufferPointer, _ lp: [UInt8], at offset: Int, master id: StreamID,
-                                        _ m: Master) -> (flags: Int64, entry: Entry, next: Int) {
+    /// The start of the entry at `offset` of a node: its flags, its ID, and where its fields
+    /// (or, with SAMEFIELDS, its values) start.
+    @usableFromInline static func entryHeader(_ raw: UnsafeRawBufferPointer, at offset: Int, master id: StreamID)
+        -> (flags: Int64, id: StreamID, rest: Int) {
         let (flags, a) = ListpackCoding.integer(raw, at: offset)
         let (msDelta, b) = ListpackCoding.integer(raw, at: a)
         let (seqDelta, c) = ListpackCoding.integer(raw, at: b)
-        let entryID = StreamID(ms: id.ms &+ UInt64(bitPattern: msDelta), seq: id.seq &+ UInt64(bitPattern: seqDelta))
-        let entry: Entry
-        var p: Int
-        if flags & sameFieldsFlag != 0 {
-            entry = Entry(id: entryID, lp: lp, pairs: m.fields, fieldsAt: m.fieldsAt, valuesAt: c, sameFields: true)
-            p = c
-            for _ in 0..<m.fields { p = ListpackCoding.skip(raw, at: p) }
-        } else {
-            let (pairs, d) = ListpackCoding.integer(raw, at: c)
-            entry = Entry(id: entryID, lp: lp, pairs: Int(pairs), fieldsAt: d, valuesAt: d, sameFields: false)
+        return (flags, StreamID(ms: id.ms &+ UInt64(bitPattern: msDelta), seq: id.seq &+ UInt64(bitPattern: seqDelta)), c)
+    }
+
+    /// The offset of the entry after the one whose header `entryHeader` read.
+    @usableFromInline static func entryEnd(_ raw: UnsafeRawBufferPointer, flags: Int64, rest: Int, _ m: Master) -> Int {
+        var p = rest
+        var items = m.fields
+        if flags & sameFieldsFlag == 0 {
+            let (pairs, d) = ListpackCoding.integer(raw, at: rest)
             p = d
-            for _ in 0..<(2 * Int(pairs)) { p = ListpackCoding.skip(raw, at: p) }
+            items = 2 * Int(pairs)
         }
-        p = ListpackCoding.skip(raw, at: p)  // the entry's element count
-        return (flags, entry, p)
+        for _ in 0..<items { p = ListpackCoding.skip(raw, at: p) }
+        return ListpackCoding.skip(raw, at: p)  // the entry's element count
+    }
+
+    /// The entry whose header `entryHeader` read, as `Entry`.
+    @usableFromInline static func makeEntry(_ raw: UnsafeRawBufferPointer, _ lp: [UInt8], id: StreamID, flags: Int64,
+                                            rest: Int, _ m: Master) -> Entry {
+        if flags & sameFieldsFlag != 0 {
+            return Entry(id: id, lp: lp, pairs: m.fields, fieldsAt: m.fieldsAt, valuesAt: rest, sameFields: true)
+        }
+        let (pairs, d) = ListpackCoding.integer(raw, at: rest)
+        return Entry(id: id, lp: lp, pairs: Int(pairs), fieldsAt: d, valuesAt: d, sameFields: false)
+    }
+
+    /// The entry at `offset` of a node: its flags, ID, entry and the next entry's offset.
+    @usableFromInline static func entry(_ raw: UnsafeRawBufferPointer, _ lp: [UInt8], at offset: Int, master id: StreamID,
+                                        _ m: Master) -> (flags: Int64, entry: Entry, next: Int) {
+        let (flags, entryID, rest) = entryHeader(raw, at: offset, master: id)
+        let entry = makeEntry(raw, lp, id: entryID, flags: flags, rest: rest, m)
+        return (flags, entry, entryEnd(raw, flags: flags, rest: rest, m))
     }
 
     /// Index of the last node whose master ID is at most `id`, or nil if every node starts after it.
@@ -173,10 +201,14 @@ public final class StreamObject {
                 let m = Self.master(raw)
                 var p = m.entriesAt
                 while p < raw.count - 1 {
-                    let (flags, entry, next) = Self.entry(raw, node.lp, at: p, master: node.master, m)
-                    p = next
-                    if flags & Self.deletedFlag != 0 || entry.id < lower { continue }
-                    if entry.id > upper || !body(entry) { return true }
+                    // Only the entries served are made into `Entry` values (each holds the node).
+                    let (flags, id, rest) = Self.entryHeader(raw, at: p, master: node.master)
+                    if flags & Self.deletedFlag == 0 && id >= lower {
+                        if id > upper || !body(Self.makeEntry(raw, node.lp, id: id, flags: flags, rest: rest, m)) {
+                            return true
+                        }
+                    }
+                    p = Self.entryEnd(raw, flags: flags, rest: rest, m)
                 }
                 return false
             }
@@ -211,17 +243,6 @@ public final class StreamObject {
     public func entry(_ id: StreamID) -> Entry? {
         var found: Entry?
         forEach(from: id, to: id) { found = $0; return false }
-        return found
-    }
-
-    /// Whether a live entry comes after `id` (Redis compares its last live ID with `id`).
-    public func hasEntry(after id: StreamID) -> Bool {
-        guard length > 0, id < lastID, let start = id.successor else { return false }
-        var found = false
-        forEach(from: start, to: .max) { _ in
-            found = true
-            return false
-        }
         return found
     }
 
@@ -275,86 +296,95 @@ public final class StreamObject {
     /// field-value pairs `args[from...]`, starting a new node when the tail one holds
     /// `maxEntries` entries (live or deleted) or would reach `maxBytes` (0: 1 GiB).
     public func append(id: StreamID, _ args: [[UInt8]], from: Int, maxBytes: Int, maxEntries: Int) {
+        // Arguments are read through a buffer pointer: an element borrowed from it is not
+        // retained and released around each use, as one taken from the array is.
+        args.withUnsafeBufferPointer { append(id: id, $0, from: from, maxBytes: maxBytes, maxEntries: maxEntries) }
+    }
+
+    private func append(id: StreamID, _ args: UnsafeBufferPointer<[UInt8]>, from: Int, maxBytes: Int, maxEntries: Int) {
         let pairs = (args.count - from) / 2
         var payload = 0
         for i in from..<args.count { payload += args[i].count }
         let nodeLimit = maxBytes == 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes
-        var flags: Int64 = 0
-        var startNew = nodes.isEmpty
-        var tailMaster: Master?
-        if !startNew {
-            let tail = nodes[nodes.count - 1].lp
-            let m = tail.withUnsafeBytes { Self.master($0) }
-            tailMaster = m
-            startNew = tail.count + payload >= nodeLimit || (maxEntries != 0 && m.count + m.deleted >= Int64(maxEntries))
-        }
-        if startNew {
-            if !nodes.isEmpty { nodes[nodes.count - 1].lp.shrinkToFit() }
-            var lp = ListpackCoding.empty
-            lp.removeLast()
-            ListpackCoding.appendInteger(1, to: &lp)
-            ListpackCoding.appendInteger(0, to: &lp)
-            ListpackCoding.appendInteger(Int64(pairs), to: &lp)
-            for k in 0..<pairs { ListpackCoding.appendString(args[from + 2 * k], to: &lp) }
-            ListpackCoding.appendInteger(0, to: &lp)
-            lp.append(0xFF)
-            ListpackCoding.setHeader(&lp, elements: 4 + pairs)
-            nodes.append(Node(master: id, lp: lp))
-            flags = Self.sameFieldsFlag
-        }
-        let tail = nodes.count - 1
-        let master = nodes[tail].master
-        if !startNew, let m = tailMaster {
-            // Compared before the count changes, which may move the fields.
-            if m.fields == pairs && sameFields(nodes[tail].lp, at: m.fieldsAt, args, from: from, pairs: pairs) {
-                flags = Self.sameFieldsFlag
+        if !nodes.isEmpty {
+            // The tail node is taken out while it is edited, so that it stays uniquely held
+            // (no copy) and the edits do not go through the node array each time.
+            let tail = nodes.count - 1
+            var lp: [UInt8] = []
+            swap(&lp, &nodes[tail].lp)
+            let m = lp.withUnsafeBytes { Self.master($0) }
+            if lp.count + payload < nodeLimit && (maxEntries == 0 || m.count + m.deleted < Int64(maxEntries)) {
+                // Compared before the count changes, which may move the fields.
+                let same = m.fields == pairs && sameFields(lp, at: m.fieldsAt, args, from: from, pairs: pairs)
+                ListpackCoding.replaceInteger(&lp, at: Self.countOffset, with: m.count + 1)
+                appendEntry(&lp, id: id, master: nodes[tail].master, same: same, args, from: from, pairs: pairs)
+                swap(&lp, &nodes[tail].lp)
+                added(id)
+                return
             }
-            ListpackCoding.replaceInteger(&nodes[tail].lp, at: Self.countOffset, with: m.count + 1)
+            lp.shrinkToFit()
+            swap(&lp, &nodes[tail].lp)
         }
-        let same = flags == Self.sameFieldsFlag
-        let elements = 4 + pairs + (same ? 0 : pairs + 1)
-        let before = ListpackCoding.headerCount(nodes[tail].lp)
-        appendEntry(&nodes[tail].lp, id: id, master: master, flags: flags, args, from: from, pairs: pairs)
-        ListpackCoding.setHeader(&nodes[tail].lp, elements: before == 65535 ? 65535 : before + elements)
+        var lp = ListpackCoding.empty
+        lp.removeLast()
+        ListpackCoding.appendInteger(1, to: &lp)
+        ListpackCoding.appendInteger(0, to: &lp)
+        ListpackCoding.appendInteger(Int64(pairs), to: &lp)
+        for k in 0..<pairs { args[from + 2 * k].withUnsafeBytes { ListpackCoding.appendString($0, to: &lp) } }
+        ListpackCoding.appendInteger(0, to: &lp)
+        lp.append(0xFF)
+        ListpackCoding.setHeader(&lp, elements: 4 + pairs)
+        appendEntry(&lp, id: id, master: id, same: true, args, from: from, pairs: pairs)
+        nodes.append(Node(master: id, lp: lp))
+        added(id)
+    }
+
+    /// The bookkeeping of an appended entry.
+    private func added(_ id: StreamID) {
         if length == 0 { firstID = id }
         length += 1
         lastID = id
         entriesAdded &+= 1
     }
 
-    private func sameFields(_ lp: [UInt8], at fieldsAt: Int, _ args: [[UInt8]], from: Int, pairs: Int) -> Bool {
+    private func sameFields(_ lp: [UInt8], at fieldsAt: Int, _ args: UnsafeBufferPointer<[UInt8]>, from: Int,
+                            pairs: Int) -> Bool {
         lp.withUnsafeBytes { raw in
             var p = fieldsAt
             for k in 0..<pairs {
                 let (element, next) = ListpackCoding.read(raw, at: p)
                 p = next
-                let field = args[from + 2 * k]
-                switch element {
-                case .int(let n):
-                    guard field.count <= 20, parseStrictInt64(field) == n else { return false }
-                case .string(let range):
-                    guard range.count == field.count,
-                          sameBytes(field, UnsafeRawBufferPointer(rebasing: raw[range])) else { return false }
+                let same = args[from + 2 * k].withUnsafeBytes { field in
+                    switch element {
+                    case .int(let n):
+                        return field.count <= 20 && parseStrictInt64(field) == n
+                    case .string(let range):
+                        return compareBytes(field, UnsafeRawBufferPointer(rebasing: raw[range])) == 0
+                    }
                 }
+                if !same { return false }
             }
             return true
         }
     }
 
-    private func appendEntry(_ lp: inout [UInt8], id: StreamID, master: StreamID, flags: Int64, _ args: [[UInt8]],
-                             from: Int, pairs: Int) {
+    /// Appends one entry (with SAMEFIELDS when `same`) and counts its elements in the header.
+    private func appendEntry(_ lp: inout [UInt8], id: StreamID, master: StreamID, same: Bool,
+                             _ args: UnsafeBufferPointer<[UInt8]>, from: Int, pairs: Int) {
+        let before = ListpackCoding.headerCount(lp)
         lp.removeLast()
-        let same = flags & Self.sameFieldsFlag != 0
-        ListpackCoding.appendInteger(flags, to: &lp)
+        ListpackCoding.appendInteger(same ? Self.sameFieldsFlag : 0, to: &lp)
         ListpackCoding.appendInteger(Int64(bitPattern: id.ms &- master.ms), to: &lp)
         ListpackCoding.appendInteger(Int64(bitPattern: id.seq &- master.seq), to: &lp)
         if !same { ListpackCoding.appendInteger(Int64(pairs), to: &lp) }
         for k in 0..<pairs {
-            if !same { ListpackCoding.appendString(args[from + 2 * k], to: &lp) }
-            ListpackCoding.appendString(args[from + 2 * k + 1], to: &lp)
+            if !same { args[from + 2 * k].withUnsafeBytes { ListpackCoding.appendString($0, to: &lp) } }
+            args[from + 2 * k + 1].withUnsafeBytes { ListpackCoding.appendString($0, to: &lp) }
         }
-        ListpackCoding.appendInteger(Int64(3 + pairs + (same ? 0 : pairs + 1)), to: &lp)
+        let elements = 3 + pairs + (same ? 0 : pairs + 1)
+        ListpackCoding.appendInteger(Int64(elements), to: &lp)
         lp.append(0xFF)
+        ListpackCoding.setHeader(&lp, elements: before == 65535 ? 65535 : before + elements + 1)
     }
 
     // MARK: - Removing
