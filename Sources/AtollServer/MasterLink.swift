@@ -180,7 +180,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
                 while input!.readableBytes > 0, input!.getInteger(at: input!.readerIndex, as: UInt8.self) == 10 {
                     input!.moveReaderIndex(forwardBy: 1)
                 }
-                guard let line = readLine() else { return true }
+                guard let line = readLine() else { return !lineTooLong() }
                 guard line.hasPrefix("$") else { return fail("Bad protocol from MASTER, the first byte is not '$' (we received '\(line)'), are you sure the host and port are right?") }
                 if line.hasPrefix("$EOF:") {
                     let mark = Array(line.utf8.dropFirst(5))
@@ -194,7 +194,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
                 snapshot = []
                 if input!.readableBytes == 0 { return true }
             default:
-                guard let line = readLine() else { return true }
+                guard let line = readLine() else { return !lineTooLong() }
                 guard handshakeReply(line, context: context) else { return false }
             }
         }
@@ -236,7 +236,10 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             step = .psync
         case .psync:
             let words = line.split(separator: " ")
-            if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]), offset >= 0 {
+            // An offset is a byte count: one near Int64.max (no stream is that long) would
+            // overflow as the stream is counted, so it is refused as malformed.
+            if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]), offset >= 0,
+               offset <= Int64.max / 2 {
                 shared.log.notice("Full resync from master: \(words[1]):\(offset)")
                 step = .snapshotHeader(replid: String(words[1]), offset: offset)
             } else if words.first == "+CONTINUE" {
@@ -349,6 +352,11 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         for command in commands {
             if Self.isGetAck(command) {
                 sendAck(context: context)
+            } else if runsScript(command) {
+                // Redis 7 masters (and Atoll) send a script's effects, never the script: one
+                // that came would run Lua on this event loop, where nothing could stop it.
+                shared.log.warning("Ignored a script run sent by the master (scripts are replicated as their effects)")
+                if session.inTransaction { session.transactionFailed = true }
             } else {
                 ctx.args = command
                 core.execute(&ctx)
@@ -359,6 +367,13 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         state.appliedOffset = offset
         core.replication.offset = offset
         return true
+    }
+
+    /// Whether `command` would run a script (EVAL, EVALSHA, FCALL and their read-only forms).
+    /// Inside MULTI it is not queued either, and the transaction fails, so no EXEC runs one.
+    private func runsScript(_ command: [[UInt8]]) -> Bool {
+        guard case .found(let spec) = shared.core.table.resolve(command) else { return false }
+        return spec.runsScript
     }
 
     private static func isGetAck(_ command: [[UInt8]]) -> Bool {
@@ -372,6 +387,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: - Helpers
 
+    /// The next line of the master's handshake replies, or nil until it is whole.
     private func readLine() -> String? {
         guard let input, let view = input.readableBytesView.firstIndex(of: 10) else { return nil }
         let length = view - input.readerIndex + 1
@@ -379,6 +395,18 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// A handshake reply line longer than any a master sends: the link is dropped (as Redis
+    /// drops it), rather than the line buffered without end and searched again on every read.
+    /// The input is dropped too, so that reads arriving before the link has closed neither
+    /// grow it nor make the search longer.
+    private func lineTooLong() -> Bool {
+        guard let input, input.readableBytes > Self.maxLineBytes else { return false }
+        self.input = nil
+        return fail("Master sent a reply line longer than \(Self.maxLineBytes) bytes")
+    }
+
+    private static let maxLineBytes = 64 * 1024
 
     private func fail(_ message: String) -> Bool {
         shared.log.warning(message)
