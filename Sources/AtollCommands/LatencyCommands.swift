@@ -46,11 +46,12 @@ extension ServerCommands {
             return c.out.error("ERR No samples available for event '\(event)'")
         }
         let now = Int(c.now / 1000)
+        let samples = series.samples
         var graph = Sparkline()
-        for sample in series.samples {
+        for sample in samples {
             graph.append(Double(sample.millis), label: ago(now - sample.time))
         }
-        let values = series.samples.map(\.millis)
+        let values = samples.map(\.millis)
         var text = Array("\(event) - high \(values.max() ?? 0) ms, low \(values.min() ?? 0) ms (all time high \(series.highest) ms)\n".utf8)
         text += [UInt8](repeating: UInt8(ascii: "-"), count: graphColumns) + [UInt8(ascii: "\n")]
         text += graph.render(columns: graphColumns, rows: 4)

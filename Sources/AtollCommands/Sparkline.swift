@@ -31,15 +31,15 @@ struct Sparkline {
     func render(columns: Int, rows: Int) -> [UInt8] {
         var out: [UInt8] = []
         for first in stride(from: 0, to: points.count, by: columns) {
-            if first != 0 { out.append(newline) }
+            if first != 0 { out.append(Self.newline) }
             renderBlock(points[first..<min(first + columns, points.count)], rows: rows, into: &out)
         }
         return out
     }
 
     private static let levels: [UInt8] = Array("_o#".utf8)
-    private let newline = UInt8(ascii: "\n")
-    private let space = UInt8(ascii: " ")
+    private static let newline = UInt8(ascii: "\n")
+    private static let space = UInt8(ascii: " ")
 
     private func renderBlock(_ block: ArraySlice<Point>, rows: Int, into out: inout [UInt8]) {
         let range = highest - lowest == 0 ? 1 : highest - lowest
@@ -52,7 +52,7 @@ struct Sparkline {
         }
         var row = 0
         while true {
-            var line = [UInt8](repeating: space, count: block.count)
+            var line = [UInt8](repeating: Self.space, count: block.count)
             var drawn = false
             if row < rows {
                 drawn = !block.isEmpty
@@ -79,7 +79,7 @@ struct Sparkline {
             }
             guard drawn else { return }
             out += line
-            out.append(newline)
+            out.append(Self.newline)
             row += 1
         }
     }
