@@ -40,7 +40,11 @@ extension ServerCore {
         }
         ctx.now = clock.nowMillis()
         ctx.deferral = .none
-        keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
+        // Prefetching pays only when several commands' keys can be fetched at once; for one
+        // command, even passing the database (a copy of its struct) costs more than it saves.
+        if commands.count - start > 1 {
+            keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
+        }
         var clock: Int?
         var i = start
         while i < commands.count {

@@ -18,7 +18,6 @@ struct KeyPrefetch {
     static let window = 64
 
     mutating func run(_ commands: CommandBatch, from start: Int, table: CommandTable, database: Database) {
-        guard commands.count - start > 1 else { return }
         buckets.removeAll(keepingCapacity: true)
         var i = start
         while i < commands.count && buckets.count < Self.window {

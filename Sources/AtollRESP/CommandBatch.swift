@@ -1,6 +1,8 @@
 /// `CommandBatch`: the commands one read delivered, as one flat list of arguments plus where
 /// each command ends. Kept by the connection and cleared (keeping capacity) between reads, so
 /// decoding allocates only the argument bytes themselves, not a list per command.
+import AtollBytes
+
 public struct CommandBatch: Sendable {
     public private(set) var arguments: [[UInt8]] = []
     /// `ends[i]` is one past the last argument of command `i` in `arguments`.
@@ -24,8 +26,8 @@ public struct CommandBatch: Sendable {
     }
 
     public mutating func removeAll() {
-        arguments.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
+        arguments.removeAllKeepingCapacity()
+        ends.removeAllKeepingCapacity()
     }
 
     /// Moves command `i`'s arguments into `args`, replacing what `args` held, and leaves that in

@@ -137,7 +137,7 @@ public struct RequestDecoder: Sendable {
                             previousInlineLine = [UInt8](line)
                             swap(&args, &previousInlineArgs)
                         }
-                        args.removeAll(keepingCapacity: true)
+                        args.removeAllKeepingCapacity()
                     }
                     pos = nl + 1
                     continue
@@ -189,7 +189,7 @@ public struct RequestDecoder: Sendable {
             } else {
                 swap(&args, &previousArgs)
             }
-            args.removeAll(keepingCapacity: true)
+            args.removeAllKeepingCapacity()
             if hasLongArgument {
                 // Not kept alive for the next command: a value may be up to 512 MB.
                 for i in previousArgs.indices where previousArgs[i].count > Self.sharedArgumentMaxLength { previousArgs[i] = [] }

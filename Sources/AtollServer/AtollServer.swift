@@ -49,6 +49,12 @@ final class SharedState: Sendable {
     }
 }
 
+/// What an event loop's connections share, each used only on that loop.
+struct LoopServices {
+    let scriptQueue: ScriptQueue
+    let replyFlusher: ReplyFlusher
+}
+
 public final class AtollServer: @unchecked Sendable {
     public let configuration: ServerConfiguration
     private let shared: SharedState
@@ -101,9 +107,10 @@ public final class AtollServer: @unchecked Sendable {
                 detachStop(self)
             }
         }
-        // One queue per event loop, each used only on its loop.
-        let scriptQueues = UncheckedSendable(Dictionary(uniqueKeysWithValues: group.makeIterator().map {
-            (ObjectIdentifier($0), ScriptQueue(shared: shared, eventLoop: $0))
+        // One script queue and one reply flusher per event loop, each used only on its loop.
+        let loopServices = UncheckedSendable(Dictionary(uniqueKeysWithValues: group.makeIterator().map {
+            (ObjectIdentifier($0), LoopServices(scriptQueue: ScriptQueue(shared: shared, eventLoop: $0),
+                                                replyFlusher: ReplyFlusher(eventLoop: $0, aofSync: shared.core.aofSync)))
         }))
         // Redis sets TLS up before it listens: a certificate that cannot be loaded stops the start.
         let tls = TLSService(log: shared.log)
@@ -112,9 +119,9 @@ public final class AtollServer: @unchecked Sendable {
             shared.log.warning("Failed to configure TLS. Check logs for more info.")
             throw TLSStartupError()
         }
-        let bootstrap = makeBootstrap(scriptQueues: scriptQueues, tls: nil)
+        let bootstrap = makeBootstrap(loopServices: loopServices, tls: nil)
         // Used again by CONFIG SET tls-port, from whichever thread runs it (binding is thread-safe).
-        let tlsBootstrap = UncheckedSendable(makeBootstrap(scriptQueues: scriptQueues, tls: tls))
+        let tlsBootstrap = UncheckedSendable(makeBootstrap(loopServices: loopServices, tls: tls))
         var bound: [any Channel] = []
         var chosenPort = configuration.port
         // `port 0` with a TLS port is TLS only, as in Redis; without one, 0 picks a free port
@@ -227,7 +234,7 @@ public final class AtollServer: @unchecked Sendable {
 
     /// How connections are accepted: on the plain port, or with `tls` on the TLS port (its
     /// handler first, with the context current when the connection arrives).
-    private func makeBootstrap(scriptQueues: UncheckedSendable<[ObjectIdentifier: ScriptQueue]>, tls: TLSService?) -> ServerBootstrap {
+    private func makeBootstrap(loopServices: UncheckedSendable<[ObjectIdentifier: LoopServices]>, tls: TLSService?) -> ServerBootstrap {
         let shared = self.shared
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(configuration.tcpBacklog))
@@ -246,13 +253,13 @@ public final class AtollServer: @unchecked Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 4 * 1024 * 1024, high: 16 * 1024 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let queue = scriptQueues.value[ObjectIdentifier(channel.eventLoop)]!
+                    let services = loopServices.value[ObjectIdentifier(channel.eventLoop)]!
                     if let tls {
                         // Never plain text on the TLS port: without a context the connection is dropped.
                         guard let context = tls.context else { throw ChannelError.ioOnClosedChannel }
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     }
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, scriptQueue: queue))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, loopServices: services))
                 }
             }
     }

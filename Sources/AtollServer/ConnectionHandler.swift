@@ -2,6 +2,7 @@
 /// run them all in one acquisition of the keyspace lock, write the replies as one buffer,
 /// and flush once when the read burst completes. Protocol errors reply `-ERR Protocol error`
 /// after the commands before them ran, then close, as Redis does.
+import AtollBytes
 import AtollCore
 import AtollRESP
 import NIOCore
@@ -16,14 +17,18 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let shared: SharedState
     /// Where this loop's batches go to the script thread.
     private let scriptQueue: ScriptQueue
+    /// Flushes this loop's connections once per tick.
+    private let replyFlusher: ReplyFlusher
     /// Registration, parking, the script thread, closing, reading: every decision about them.
     @exclusivity(unchecked) private var state = ConnectionStateMachine()
     @exclusivity(unchecked) private var decoder: RequestDecoder
     @exclusivity(unchecked) private var pending: ByteBuffer?
     @exclusivity(unchecked) private var commands = CommandBatch()
-    /// Argument list reused from command to command (see `ServerCore.executeBatch`).
-    @exclusivity(unchecked) private var argumentScratch: [[UInt8]] = []
-    private var connection: ChannelConnection?
+    /// The context batches run in, kept from batch to batch with its reply buffer and argument
+    /// list (making and copying one per read cost more than the GET it ran). Nil before the
+    /// first batch and while a batch is on the script thread, which holds it.
+    @exclusivity(unchecked) private var batchContext: CommandContext?
+    @exclusivity(unchecked) private var connection: ChannelConnection?
     /// A parked client's timeout, armed when the state machine says so.
     private var timeoutTask: Scheduled<Void>?
     /// Bytes read and not yet counted in the input statistics.
@@ -32,16 +37,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var reads = 0
     /// Input decoded into `commands` (wire bytes), until the batch is done with.
     @exclusivity(unchecked) private var decodedBytes = 0
-    /// The reply buffer, reused from read to read: once the socket write has completed, NIO
-    /// no longer holds it, so clearing it does not allocate.
-    @exclusivity(unchecked) private var replyBuffer: ByteBuffer?
-
     /// The last command name `nextRunsLua` looked up, and its answer.
-    private var lastLookedUp: (name: [UInt8], runsLua: Bool) = ([], false)
+    @exclusivity(unchecked) private var lastLookedUp: (name: [UInt8], runsLua: Bool) = ([], false)
 
-    init(shared: SharedState, scriptQueue: ScriptQueue) {
+    init(shared: SharedState, loopServices: LoopServices) {
         self.shared = shared
-        self.scriptQueue = scriptQueue
+        self.scriptQueue = loopServices.scriptQueue
+        self.replyFlusher = loopServices.replyFlusher
         self.decoder = RequestDecoder(maxBulkLength: shared.core.config.protoMaxBulkLen)
         // Until the server has registered the client, it is read as an unauthenticated one.
         decoder.unauthenticated = true
@@ -117,6 +119,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// some 4–6 KB for every connection ever closed.
     func handlerRemoved(context: ChannelHandlerContext) {
         connection = nil
+        batchContext = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -214,33 +217,38 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func runCommands(context: ChannelHandlerContext, session: ClientSession) {
         // A batch that starts with Lua code goes to the script thread at once: taking the lock
         // here first would wait while the script thread runs earlier batches, to run nothing.
-        if nextRunsLua(session) { return offload(makeContext(session, context), ran: 0, context: context) }
+        if nextRunsLua(session) {
+            readyContext(session, context)
+            return offload(batchContext.take()!, ran: 0, context: context)
+        }
         guard shared.lockUnlessBusy() else { return answerBusy(context: context) }
-        var ctx = makeContext(session, context)
-        ctx.onEventLoop = true
+        readyContext(session, context)
+        batchContext!.onEventLoop = true
         let bytes = received
         received = 0
         shared.core.stats.netInputBytes += bytes
         shared.core.stats.readsProcessed += reads
         reads = 0
-        let (ran, parkedNow) = Self.execute(&ctx, &commands, from: state.nextCommand, failure: state.protocolError,
-                                            shared: shared)
+        let (ran, parkedNow) = Self.execute(&batchContext!, &commands, from: state.nextCommand,
+                                            failure: state.protocolError, shared: shared)
         shared.lock.unlock()
-        if ctx.offloadRequested { return offload(ctx, ran: ran, context: context) }
-        finishBatch(ctx, ran: ran, parked: parkedNow, context: context, session: session)
+        if batchContext!.offloadRequested { return offload(batchContext.take()!, ran: ran, context: context) }
+        finishBatch(ran: ran, parked: parkedNow, context: context, session: session)
     }
 
-    /// The context a batch runs in, with the reused reply buffer and argument list.
-    private func makeContext(_ session: ClientSession, _ context: ChannelHandlerContext) -> CommandContext {
-        // The writer takes the reused buffer by move, so the first write does not copy it.
-        var ctx = CommandContext(out: ReplyWriter(buffer: replyBuffer.take() ?? context.channel.allocator.buffer(capacity: 1024),
-                                                  resp3: session.resp3),
-                                 client: session, server: shared.core)
-        ctx.args = argumentScratch
-        argumentScratch = []
-        ctx.out.buffer.clear()
-        connection?.noteReplyBuffer(capacity: ctx.out.buffer.capacity, used: 0)
-        return ctx
+    /// Readies `batchContext` for a batch: made on first use, then its reply buffer emptied
+    /// (without allocating once the socket write of the last replies completed, as NIO then
+    /// no longer holds the buffer).
+    private func readyContext(_ session: ClientSession, _ context: ChannelHandlerContext) {
+        if batchContext == nil || batchContext!.client !== session {
+            batchContext = CommandContext(out: ReplyWriter(buffer: context.channel.allocator.buffer(capacity: 1024),
+                                                           resp3: session.resp3),
+                                          client: session, server: shared.core)
+        }
+        batchContext!.out.buffer.clear()
+        batchContext!.out.clearOverflow()
+        batchContext!.out.resp3 = session.resp3
+        connection?.noteReplyBuffer(capacity: batchContext!.out.buffer.capacity, used: 0)
     }
 
     /// Whether the next command is a script (EVAL, EVALSHA, FCALL and their *_RO forms),
@@ -276,18 +284,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         return (ran, (session.blocked != nil || session.paused) && !session.closeAfterReply)
     }
 
-    /// After `ran` commands of a batch ran (up to a parking command, or to its end): write the
-    /// replies and do what the state machine says (go on, wait parked, close). The caller
-    /// goes on with the input.
-    private func finishBatch(_ ctx: CommandContext, ran: Int, parked: Bool, context: ChannelHandlerContext,
-                             session: ClientSession) {
-        var ctx = ctx
+    /// After `ran` commands of a batch ran in `batchContext` (up to a parking command, or to
+    /// its end): write the replies and do what the state machine says (go on, wait parked,
+    /// close). The caller goes on with the input.
+    private func finishBatch(ran: Int, parked: Bool, context: ChannelHandlerContext, session: ClientSession) {
         let action = state.batchEnded(ran: ran, parked: parked, closeAfterReply: session.closeAfterReply,
-                                      overflowed: ctx.out.overflowed)
-        let output = ctx.out.buffer
-        argumentScratch = ctx.args
-        ctx.args = []
-        argumentScratch.removeAll(keepingCapacity: true)
+                                      overflowed: batchContext!.out.overflowed)
+        let output = batchContext!.out.buffer
+        // The last command's arguments (a big value, perhaps) are not kept until the next batch.
+        batchContext!.args.removeAllKeepingCapacity()
         decoder.unauthenticated = !session.authenticated
         connection?.noteReplyBuffer(capacity: output.capacity, used: output.readableBytes)
         switch action {
@@ -312,9 +317,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
+        // A big reply's buffer is not kept for the next batch.
+        if output.capacity > 64 * 1024 { batchContext!.out.buffer = context.channel.allocator.buffer(capacity: 1024) }
         if case .writeAndResume(let reply) = action { writeReleased(reply, context: context) }
         if session.outbox != nil { deliverOutbox(context: context) }
-        if output.capacity <= 64 * 1024 { replyBuffer = output }
     }
 
     /// Goes on with the input after the client waited (on its release, its batch on the script
@@ -342,7 +348,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The batch came back from the script thread (see `ScriptQueue`). On the loop.
     func offloadFinished(_ result: OffloadedResult, context: ChannelHandlerContext) {
         guard case .offloaded(let session, _) = state.state else { return }
-        finishBatch(result.ctx, ran: result.ran, parked: result.parked, context: context, session: session)
+        batchContext = result.ctx
+        finishBatch(ran: result.ran, parked: result.parked, context: context, session: session)
         resumeInput(context: context)
     }
 
@@ -352,10 +359,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// the loop.
     func offloadAnsweredBusy(_ batch: OffloadedBatch, context: ChannelHandlerContext) {
         guard case .offloaded(let session, _) = state.state else { return }
-        var ctx = batch.ctx
-        shared.core.replyWhileBusy(batch.commands, from: batch.start, client: session, out: &ctx.out.buffer)
-        if let failure = batch.failure, !session.closeAfterReply { ctx.out.error("ERR " + failure.message) }
-        finishBatch(ctx, ran: batch.commands.count - batch.start, parked: false, context: context, session: session)
+        batchContext = batch.ctx
+        shared.core.replyWhileBusy(batch.commands, from: batch.start, client: session, out: &batchContext!.out.buffer)
+        if let failure = batch.failure, !session.closeAfterReply { batchContext!.out.error("ERR " + failure.message) }
+        finishBatch(ran: batch.commands.count - batch.start, parked: false, context: context, session: session)
         resumeInput(context: context)
     }
 
@@ -476,20 +483,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(buffer), promise: nil)
     }
 
-    /// Flushes the replies of the read burst from a task that runs after the event loop has
-    /// served every ready connection, as Redis writes replies only before it sleeps. The
-    /// socket writes then come in one burst: a client woken by the first is still awake for
-    /// the rest (waking a sleeping client costs the writer an interrupt to the client's core;
-    /// flushing each connection as it was served made EVALSHA at -P 16 spend twice Redis's
-    /// kernel time). With `appendfsync always` the same task syncs first, so one sync covers
-    /// every connection (Redis's group commit).
+    /// The replies of the read burst go out once the loop has served every ready connection
+    /// (see `ReplyFlusher`).
     func channelReadComplete(context: ChannelHandlerContext) {
-        let gate = shared.core.aofSync
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.eventLoop.execute {
-            gate.syncPending()
-            bound.value.flush()
-        }
+        replyFlusher.flushLater(context)
     }
 
     /// Back-pressure: a client that does not read its replies stops being read from, so its
