@@ -90,7 +90,7 @@ class Server:
         if not os.path.exists(self.argv[0]):
             raise ServerStartError(
                 f"{self.name}: binary {self.argv[0]!r} not found "
-                "(build it with `swift build -c release` or set ATOLL_SERVER_BIN)")
+                "(build it with `bash scripts/build_release.sh atoll-server` or set ATOLL_SERVER_BIN)")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             self.argv, cwd=self.dir.name, stdin=subprocess.DEVNULL,

@@ -166,6 +166,22 @@ def huge(template, value):
     return not (pairs and n < -(LONG_MAX // 2))
 
 
+def short_lived(args):
+    """True when `args` sets a time to live of under a second in milliseconds (PSETEX, PX): it
+    may run out between the command and its follow-up on one server and not on the other (the
+    two are asked in turn, and a loaded machine can take milliseconds), so what the command left
+    is not compared."""
+    upper = [a.upper() for a in args]
+    if upper[0] == "PSETEX":
+        ttl = args[2]
+    elif "PX" in upper[1:-1]:
+        ttl = args[upper.index("PX", 1) + 1]
+    else:
+        return False
+    n = strict_int(ttl)
+    return n is not None and 0 < n < 1000
+
+
 def split(template):
     """Arguments, and the indexes of the numeric positions with their defaults."""
     args, slots = [], []
@@ -206,7 +222,7 @@ class Runner:
                     self.d._fail("Reply mismatch", template, ref, atoll)
             elif shape_of(ref, mode == RANDOM) != shape_of(atoll, mode == RANDOM):
                 self.d._fail("Shape mismatch", template, ref, atoll)
-        for f in follow:
+        for f in [] if short_lived(args) else follow:
             self.d.check(*shlex.split(f))
 
     def atoll_only(self, args):

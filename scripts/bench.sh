@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-timeout 1500 swift build -c release --product atoll-server
+timeout 1500 bash scripts/build_release.sh atoll-server
 exec python3 scripts/bench.py "$@"

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 requests=${1:-200000}
 rounds=${2:-1}
 
-timeout 1200 swift build -c release --product atoll-client-bench
+timeout 1200 bash scripts/build_release.sh atoll-client-bench
 source scripts/redis_on_free_port.sh
 
 TIMEFORMAT="   cpu: %U s user, %S s system, %R s wall"

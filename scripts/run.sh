@@ -21,5 +21,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
 fi
 
-timeout 1500 swift build -c release --product atoll-server >&2
+timeout 1500 bash scripts/build_release.sh atoll-server >&2
 exec .build/release/atoll-server "$@"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 echo "== building atoll-server (release)"
-timeout 1500 swift build -c release --product atoll-server
+timeout 1500 bash scripts/build_release.sh atoll-server
 
 echo "== Swift unit tests"
 timeout 1500 swift build --build-tests
