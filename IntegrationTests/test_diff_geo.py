@@ -44,6 +44,9 @@ def test_geoadd_options_and_errors(diff):
         "GEOADD g GT 1 1 a", "SET s x", "GEOADD s 1 1 a", "GEOADD g 1e2 1.5e1 sci", "GEOPOS g sci",
         "GEOADD g '' 1 a", "GEOADD g ' 1' 1 a", "GEOADD", "GEOADD g", "GEOADD g 1 1",
         "ZADD z 1.5 a -3 b 9007199254740993 c", "GEOPOS z a b c", "GEOHASH z a b c", "GEODIST z a b",
+        "GEOADD g ch ch ch", "GEOADD g ch nx ch", "GEOADD new XX 1 1 a", "EXISTS new", "GEOADD new XX CH 1 1 a",
+        "GEOADD g nx ch 1 1 Palermo 3 3 z1", "GEOADD g 7 7 dup 8 8 dup", "GEOPOS g dup", "GEOADD s 1 x a",
+        "LPUSH l a", "GEOADD l 1 1 a", "GEOADD l 1 200 a",
     ])
 
 

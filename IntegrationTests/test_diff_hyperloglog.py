@@ -3,6 +3,7 @@ themselves are compared (GET), so the sparse and dense byte layouts, the promoti
 the cached cardinality must be Redis's; HyperLogLogs made by one server are read by the other;
 damaged values get errors, never a crash."""
 import random
+import time
 
 import pytest
 
@@ -43,6 +44,15 @@ def test_pfcount_matches_for_random_sets(diff, size):
     _add(diff, "h", elements, batch=1000)
     diff.check("PFCOUNT", "h")
     diff.check("GET", "h")
+
+
+def test_expiry_and_types(diff):
+    """PFADD over an expired key makes a new HyperLogLog; one with a TTL keeps it; an integer
+    string, a non-HyperLogLog string and a list are refused."""
+    diff.run(["SET gone x PX 30", "PFADD live a", "PEXPIRE live 100000", "SET n 12345", "RPUSH l a"])
+    time.sleep(0.1)  # past the 30 ms expiry of "gone"
+    diff.run(["PFADD gone a b", "GET gone", "PFADD live b c", "PEXPIRE live 100000 NX", "GET live", "PFADD n a", "PFADD l a",
+              "PFADD live", "PFADD live a", "PFCOUNT live", "PFADD live zz", "GET live"])
 
 
 def test_sparse_max_bytes(diff):

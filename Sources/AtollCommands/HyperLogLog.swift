@@ -273,6 +273,24 @@ struct HyperLogLog {
         }
     }
 
+    // MARK: - Spare room
+
+    /// Room a sparse value keeps past its bytes after `trimSpareRoom` (an opcode split adds at
+    /// most three bytes).
+    static let sparseSpareRoom = 8
+
+    /// A sparse value grows a few bytes at a time, and an array that must grow doubles its
+    /// capacity: when the spare part is over twice `sparseSpareRoom`, the bytes move to a block
+    /// of their size plus that room (a doubled block would keep more room per key than Redis's
+    /// sparse strings do). Dense values are never resized.
+    mutating func trimSpareRoom() {
+        guard isSparse, bytes.capacity - bytes.count > 2 * Self.sparseSpareRoom else { return }
+        var trimmed: [UInt8] = []
+        trimmed.reserveCapacity(bytes.count + Self.sparseSpareRoom)
+        trimmed.append(contentsOf: bytes)
+        bytes = trimmed
+    }
+
     private mutating func promote(_ index: Int, _ value: UInt8) -> Int? {
         guard convertToDense() else { return nil }
         Self.setDenseRegister(&bytes, index, max(value, Self.denseRegister(bytes, index)))
