@@ -106,10 +106,7 @@ enum HyperLogLogCommands {
             guard let changed = hll.raise(register, to: value, sparseMaxBytes: sparseMax) else { return nil }
             if changed == 1 { updated = true }
         }
-        if updated {
-            hll.invalidateCache()
-            hll.trimSpareRoom()
-        }
+        if updated { hll.invalidateCache() }
         return updated
     }
 
