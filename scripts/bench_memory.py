@@ -110,6 +110,8 @@ WORKLOADS = {
         lambda: (("SETBIT", "bigb", i * 64, 1) for i in range(ELEMENTS)), ELEMENTS * 8),
     "HyperLogLog sparse, 100k keys x 10 elements (per key)": (
         lambda: (("PFADD", f"hll:{k}", *[f"e{k}:{e}" for e in range(10)]) for k in range(ELEMENTS // 10)), ELEMENTS // 10),
+    "HyperLogLog sparse, 10k keys x 200 elements (per key)": (
+        lambda: (("PFADD", f"hm:{k}", *[f"e{k}:{e}" for e in range(200)]) for k in range(ELEMENTS // 100)), ELEMENTS // 100),
     "HyperLogLog dense, 1k keys x 3,000 elements (per key)": (
         lambda: (("PFADD", f"hd:{k}", *[f"e{e}" for e in range(i, i + 100)])
                  for k in range(HLL_DENSE_KEYS) for i in range(0, 3000, 100)), HLL_DENSE_KEYS),
