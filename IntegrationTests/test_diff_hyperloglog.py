@@ -143,6 +143,20 @@ def test_sparse_ending_in_a_cut_short_xzero(atoll_port):
         assert c.command("PING") == b"+PONG\r\n"
 
 
+def test_pfadd_under_client_no_touch_leaves_the_access_time(atoll_port):
+    """CLIENT NO-TOUCH (Redis 7.2, which the 7.0 reference lacks): PFADD changes the value but
+    not its access time; without it, PFADD stamps the access as any write does."""
+    with resp.Conn(atoll_port) as c:
+        c.call("PFADD", "h", "a")
+        time.sleep(2.2)  # OBJECT IDLETIME counts whole seconds
+        assert c.call("CLIENT", "NO-TOUCH", "ON") == "OK"
+        assert c.call("PFADD", "h", "b", "c") == 1
+        assert c.call("OBJECT", "IDLETIME", "h") >= 2
+        assert c.call("CLIENT", "NO-TOUCH", "OFF") == "OK"
+        assert c.call("PFADD", "h", "d") == 1
+        assert c.call("OBJECT", "IDLETIME", "h") == 0
+
+
 def test_values_move_between_servers(ref_port, atoll_port):
     """A HyperLogLog made by each server, copied to the other with GET/SET, counts the same
     there and keeps growing the same."""
