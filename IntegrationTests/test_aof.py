@@ -131,6 +131,35 @@ def test_expiry_is_logged_as_absolute_times():
             c.close()
 
 
+def test_geoadd_is_logged_as_the_zadd_redis_logs():
+    """GEOADD adds to the sorted set directly, but is logged as the ZADD Redis propagates in
+    its place (option words as given, scores as integers); a GEOADD that changed nothing is
+    not logged. Both servers' incremental files must hold the same commands."""
+    logs, scores = {}, {}
+    for kind in ("redis", "atoll"):
+        with tempfile.TemporaryDirectory(prefix=f"{kind}-aof-") as directory:
+            with spawn(kind, "--dir", directory, *AOF) as server:
+                c = server.connect(timeout=15)
+                wait_field(c, "persistence", "aof_rewrite_in_progress", "0")
+                assert resp.parse(c.command("GEOADD", "g", "ch", "13.361389", "38.115556", "Palermo",
+                                            "15.087269", "37.502669", "Catania")) == 2
+                first = [resp.parse(c.command("ZSCORE", "g", m)) for m in ("Palermo", "Catania")]
+                assert resp.parse(c.command("GEOADD", "g", "NX", "1", "1", "Palermo")) == 0
+                assert resp.parse(c.command("GEOADD", "g", "XX", "CH", "2", "2", "Palermo")) == 1
+                scores[kind] = first + [resp.parse(c.command("ZSCORE", "g", "Palermo"))]
+                c.close()
+            with open(incr_path(directory), "rb") as f:
+                logs[kind] = f.read()
+    assert scores["atoll"] == scores["redis"]
+    palermo, catania, moved = scores["redis"]
+    zadds = [resp.encode("zadd", "g", "ch", palermo, "Palermo", catania, "Catania"),
+             resp.encode("zadd", "g", "XX", "CH", moved, "Palermo")]
+    assert palermo == b"3479099956230698" and catania == b"3479447370796909"
+    for kind, log in logs.items():
+        assert b"".join(zadds) in log, kind
+        assert b"GEOADD" not in log.upper() and log.count(b"zadd") == 2, kind
+
+
 def write_sample(directory: str) -> tuple[int, int]:
     """An AOF whose last command is HSET h f v; returns (start, end) of that command."""
     with spawn("atoll", "--dir", directory, *AOF) as a:

@@ -5,6 +5,8 @@ import random
 
 import pytest
 
+import resp
+
 PLACES = [
     ("13.361389", "38.115556", "Palermo"), ("15.087269", "37.502669", "Catania"),
     ("12.758489", "38.788135", "edge1"), ("12.496366", "41.902782", "Rome"),
@@ -44,6 +46,9 @@ def test_geoadd_options_and_errors(diff):
         "GEOADD g GT 1 1 a", "SET s x", "GEOADD s 1 1 a", "GEOADD g 1e2 1.5e1 sci", "GEOPOS g sci",
         "GEOADD g '' 1 a", "GEOADD g ' 1' 1 a", "GEOADD", "GEOADD g", "GEOADD g 1 1",
         "ZADD z 1.5 a -3 b 9007199254740993 c", "GEOPOS z a b c", "GEOHASH z a b c", "GEODIST z a b",
+        "GEOADD g ch ch ch", "GEOADD g ch nx ch", "GEOADD new XX 1 1 a", "EXISTS new", "GEOADD new XX CH 1 1 a",
+        "GEOADD g nx ch 1 1 Palermo 3 3 z1", "GEOADD g 7 7 dup 8 8 dup", "GEOPOS g dup", "GEOADD s 1 x a",
+        "LPUSH l a", "GEOADD l 1 1 a", "GEOADD l 1 200 a",
     ])
 
 
@@ -163,3 +168,15 @@ def test_inside_multi_and_scripts(diff):
         ("EVAL", "return redis.call('GEORADIUS_RO', KEYS[1], 15, 37, 200, 'km', 'WITHDIST')", "1", "g"),
         ("EVAL", "return redis.pcall('GEOADD', KEYS[1], 200, 1, 'x')", "1", "g"),
     ])
+
+
+def test_slowlog_shows_geoadd_as_sent(diff):
+    """GEOADD runs and is propagated as ZADD, but Redis keeps the command as sent for the slow
+    log (and MONITOR); so must Atoll."""
+    diff.run(["SLOWLOG RESET", "CONFIG SET slowlog-log-slower-than 0"])
+    sent = [b"GEOADD", b"g", b"CH", b"13.361389", b"38.115556", b"Palermo"]
+    diff.check(*sent)
+    for conn in (diff.ref, diff.atoll):
+        latest = resp.parse(conn.command("SLOWLOG", "GET", "1"))[0]
+        assert latest[3] == sent
+    diff.run(["CONFIG SET slowlog-log-slower-than 10000", "SLOWLOG RESET"])

@@ -3,6 +3,7 @@ themselves are compared (GET), so the sparse and dense byte layouts, the promoti
 the cached cardinality must be Redis's; HyperLogLogs made by one server are read by the other;
 damaged values get errors, never a crash."""
 import random
+import time
 
 import pytest
 
@@ -43,6 +44,15 @@ def test_pfcount_matches_for_random_sets(diff, size):
     _add(diff, "h", elements, batch=1000)
     diff.check("PFCOUNT", "h")
     diff.check("GET", "h")
+
+
+def test_expiry_and_types(diff):
+    """PFADD over an expired key makes a new HyperLogLog; one with a TTL keeps it; an integer
+    string, a non-HyperLogLog string and a list are refused."""
+    diff.run(["SET gone x PX 30", "PFADD live a", "PEXPIRE live 100000", "SET n 12345", "RPUSH l a"])
+    time.sleep(0.1)  # past the 30 ms expiry of "gone"
+    diff.run(["PFADD gone a b", "GET gone", "PFADD live b c", "PEXPIRE live 100000 NX", "GET live", "PFADD n a", "PFADD l a",
+              "PFADD live", "PFADD live a", "PFCOUNT live", "PFADD live zz", "GET live"])
 
 
 def test_sparse_max_bytes(diff):
@@ -131,6 +141,20 @@ def test_sparse_ending_in_a_cut_short_xzero(atoll_port):
             assert c.command("PFADD", "h", *[f"e{i}" for i in range(300)]) == b"-INVALIDOBJ Corrupted HLL object detected\r\n"
             assert c.call("GET", "h") == value
         assert c.command("PING") == b"+PONG\r\n"
+
+
+def test_pfadd_under_client_no_touch_leaves_the_access_time(atoll_port):
+    """CLIENT NO-TOUCH (Redis 7.2, which the 7.0 reference lacks): PFADD changes the value but
+    not its access time; without it, PFADD stamps the access as any write does."""
+    with resp.Conn(atoll_port) as c:
+        c.call("PFADD", "h", "a")
+        time.sleep(2.2)  # OBJECT IDLETIME counts whole seconds
+        assert c.call("CLIENT", "NO-TOUCH", "ON") == "OK"
+        assert c.call("PFADD", "h", "b", "c") == 1
+        assert c.call("OBJECT", "IDLETIME", "h") >= 2
+        assert c.call("CLIENT", "NO-TOUCH", "OFF") == "OK"
+        assert c.call("PFADD", "h", "d") == 1
+        assert c.call("OBJECT", "IDLETIME", "h") == 0
 
 
 def test_values_move_between_servers(ref_port, atoll_port):

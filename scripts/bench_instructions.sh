@@ -8,6 +8,8 @@
 # callgrind: a 20,000-SET fill alone, then the fill and REQUESTS redis-benchmark requests of
 # TEST (default get) with 50 clients, random keys over 100,000; the difference of the two
 # totals, divided by REQUESTS, is what one request costs (start-up and shutdown cancel out).
+# TEST may also be a whole command line, which redis-benchmark sends as it is (its
+# `__rand_int__` replaced), e.g. "PFADD hll __rand_int__".
 # Swift's DWARF 5 debug information stops valgrind, so Atoll's binary is first copied without
 # it (the symbol table stays, so `callgrind_annotate` still names functions).
 set -euo pipefail
@@ -18,6 +20,8 @@ requests=${3:-200000}
 shift $(( $# < 3 ? $# : 3 ))
 servers=("$@")
 [ ${#servers[@]} -gt 0 ] || servers=(.build/release/atoll-server /usr/bin/redis-server)
+# A name is one of redis-benchmark's tests (-t); a line with spaces is a command of its own.
+if [[ "$test_name" == *" "* ]]; then read -ra test_args <<< "$test_name"; else test_args=(-t "$test_name"); fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -33,7 +37,7 @@ instructions() {
     for _ in $(seq 1 300); do timeout 2 redis-cli -p "$port" ping > /dev/null 2>&1 && break; sleep 0.3; done
     timeout 600 redis-benchmark -p "$port" -c 50 -n 20000 -t set -r 100000 -q > /dev/null 2>&1
     if [ "$count" -gt 0 ]; then
-        timeout 1800 redis-benchmark -p "$port" -c 50 -n "$count" -P "$pipeline" -t "$test_name" -r 100000 -q > /dev/null 2>&1
+        timeout 1800 redis-benchmark -p "$port" -c 50 -n "$count" -P "$pipeline" -r 100000 -q "${test_args[@]}" > /dev/null 2>&1
     fi
     timeout 120 redis-cli -p "$port" shutdown nosave > /dev/null 2>&1 || kill "$pid"
     wait "$pid" || true

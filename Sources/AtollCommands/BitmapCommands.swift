@@ -57,7 +57,10 @@ enum BitmapCommands {
         }
         let (result, changed) = c.changeStringInPlace(key) { bytes -> (R, Bool) in
             let grew = bytes.count < byteCount
-            if grew { bytes.append(contentsOf: repeatElement(0, count: byteCount - bytes.count)) }
+            if grew {
+                if byteCount > bytes.capacity { bytes.reserveCapacity(grownCapacity(byteCount)) }
+                bytes.append(contentsOf: repeatElement(0, count: byteCount - bytes.count))
+            }
             let (result, changed) = body(&bytes)
             guard let changed else { return (result, false) }
             return (result, grew || changed)
@@ -67,6 +70,14 @@ enum BitmapCommands {
             c.notify(.string, "setbit", key)
         }
         return result
+    }
+
+    /// The room a string growing to `byteCount` bytes gets: twice that up to 1 MB, then 1 MB
+    /// more (Redis's greedy growth: a bitmap set bit by bit is copied once per doubling, then
+    /// once per megabyte, and keeps no more spare room than Redis's does).
+    static func grownCapacity(_ byteCount: Int) -> Int {
+        let megabyte = 1 << 20
+        return byteCount < megabyte ? byteCount * 2 : byteCount + megabyte
     }
 
     /// The string at `key` for reading: `.some([])` for a missing key, nil after WRONGTYPE.

@@ -28,26 +28,35 @@ enum GeoCommands {
         .init("geosearchstore", { search(&$0, .searchStore, canStore: false) }),
     ]
 
-    /// GEOADD is ZADD with the coordinates turned into scores (and is logged as that ZADD).
+    /// GEOADD is ZADD with the coordinates turned into scores: the members go into the sorted
+    /// set directly, and the change is logged as that ZADD (as Redis propagates it).
     static func geoadd(_ c: inout CommandContext) {
         var first = 2
-        var nx = false, xx = false
+        var options = SortedSetCommands.AddOptions()
         while first < c.args.count {
-            if c.argIs(first, "nx") { nx = true }
-            else if c.argIs(first, "xx") { xx = true }
-            else if !c.argIs(first, "ch") { break }
+            if c.argIs(first, "nx") { options.nx = true }
+            else if c.argIs(first, "xx") { options.xx = true }
+            else if c.argIs(first, "ch") { options.ch = true }
+            else { break }
             first += 1
         }
-        if (c.args.count - first) % 3 != 0 || (nx && xx) { return c.syntaxError() }
-        var zadd: [[UInt8]] = [Array("zadd".utf8)] + c.args[1..<first]
+        let triples = (c.args.count - first) / 3
+        if (c.args.count - first) % 3 != 0 || triples == 0 || (options.nx && options.xx) { return c.syntaxError() }
+        var scores: [Double] = []
+        scores.reserveCapacity(triples)
         for i in stride(from: first, to: c.args.count, by: 3) {
             guard let (longitude, latitude) = coordinates(&c, i) else { return }
-            let score = Geohash.score(longitude: longitude, latitude: latitude) ?? 0
-            zadd.append(Array(String(score).utf8))
-            zadd.append(c.args[i + 2])
+            scores.append(Double(Geohash.score(longitude: longitude, latitude: latitude) ?? 0))
         }
-        c.args = zadd
-        SortedSetCommands.zadd(&c)
+        if c.logsWrites {
+            var zadd: [[UInt8]] = [Array("zadd".utf8)] + c.args[1..<first]
+            for (j, score) in scores.enumerated() {
+                zadd.append(Array(String(UInt64(score)).utf8))
+                zadd.append(c.args[first + 2 + 3 * j])
+            }
+            c.logAs(zadd)
+        }
+        SortedSetCommands.add(&c, options, scores: scores, firstMember: first + 2, memberStride: 3)
     }
 
     /// A longitude and latitude from arguments `index` and `index + 1`, or nil after the reply.

@@ -144,10 +144,21 @@ struct HyperLogLog {
     /// The opcode at `at`; a cut-short XZERO reads its second byte as zero, as Redis does.
     static func opcode(_ bytes: [UInt8], _ at: Int) -> Opcode {
         let b = Int(bytes[at])
-        if b & 0xc0 == 0 { return .zero((b & 0x3f) + 1) }
-        if b & 0x80 != 0 { return .val(value: ((b >> 2) & 0x1f) + 1, length: (b & 3) + 1) }
-        let second = at + 1 < bytes.count ? Int(bytes[at + 1]) : 0
-        return .xzero(((b & 0x3f) << 8 | second) + 1)
+        let registers = bytes.withUnsafeBufferPointer { span($0, at).registers }
+        if b & 0xc0 == 0 { return .zero(registers) }
+        if b & 0x80 != 0 { return .val(value: ((b >> 2) & 0x1f) + 1, length: registers) }
+        return .xzero(registers)
+    }
+
+    /// The registers the opcode at `at` covers and its size in bytes, read as `opcode` reads
+    /// it, without making an `Opcode`: the sparse walk's inner loop.
+    @inline(__always)
+    static func span(_ p: UnsafeBufferPointer<UInt8>, _ at: Int) -> (registers: Int, size: Int) {
+        let b = Int(p[at])
+        if b & 0xc0 == 0 { return ((b & 0x3f) + 1, 1) }
+        if b & 0x80 != 0 { return ((b & 3) + 1, 1) }
+        let second = at + 1 < p.count ? Int(p[at + 1]) : 0
+        return (((b & 0x3f) << 8 | second) + 1, 2)
     }
 
     static func encode(_ op: Opcode) -> [UInt8] {
@@ -201,25 +212,25 @@ struct HyperLogLog {
             return 1
         }
         if Int(value) > Self.sparseMaxValue { return promote(index, value) }
-        // Step 1: the opcode covering the register.
+        // Step 1: the opcode covering the register, walked in place.
         var at = Self.headerSize
         var first = 0
         var previous: Int?
-        var found: Opcode?
-        while at < bytes.count {
-            let op = Self.opcode(bytes, at)
-            if index <= first + op.registers - 1 {
-                found = op
-                break
+        bytes.withUnsafeBufferPointer { p in
+            while at < p.count {
+                let (registers, size) = Self.span(p, at)
+                if index < first + registers { return }
+                previous = at
+                at += size
+                first += registers
             }
-            previous = at
-            at += op.size
-            first += op.registers
         }
         // A damaged value: no opcode covers the register, or the one that does is cut short.
         // (Redis goes on with a cut-short XZERO, writing its split partly past the value's end
         // and reading that stale byte later; that is not followed.)
-        guard let op = found, at + op.size <= bytes.count else { return nil }
+        guard at < bytes.count else { return nil }
+        let op = Self.opcode(bytes, at)
+        guard at + op.size <= bytes.count else { return nil }
         // Step 2: the replacement, unless nothing changes or one byte is enough.
         var replacement: [UInt8]
         switch op {

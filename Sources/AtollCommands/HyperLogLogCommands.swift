@@ -52,26 +52,63 @@ enum HyperLogLogCommands {
         return .some(exists ? HyperLogLog(bytes: c.lookup(key)!.value.stringBytes) : nil)
     }
 
+    /// What PFADD met at its key: a HyperLogLog it changed in place (whether a register
+    /// rose, nil when the value turned out damaged), or a value it cannot add to.
+    enum AddOutcome { case added(Bool?), wrongType, notHyperLogLog }
+
+    /// PFADD changes a stored HyperLogLog where it is, with one lookup (the table's reference
+    /// to the bytes is dropped first, so they are not copied); a missing key gets a new one.
     static func pfadd(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
-        guard let exists = check(key, &c, forWriting: true) else { return }
-        if !exists { c.store(key, .string(Bytes(HyperLogLog.empty().bytes)), raw: true) }
         let sparseMax = c.server.config.hllSparseMaxBytes
         let args = c.args
-        let updated: Bool? = modify(key, &c) { hll in
-            var updated = !exists
-            for i in 2..<args.count {
-                let (register, value) = HyperLogLog.registerAndValue(args[i])
-                // A damaged value keeps what was done before the damage was met, as in Redis.
-                guard let changed = hll.raise(register, to: value, sparseMaxBytes: sparseMax) else { return (nil, false) }
-                if changed == 1 { updated = true }
+        var expired = 0
+        let touch = c.client.noTouch ? nil : c.touchClock
+        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, now: c.now, expired: &expired, touch: touch) { entry -> AddOutcome in
+            guard case .string(let stored) = entry.value else { return entry.value.isString ? .notHyperLogLog : .wrongType }
+            guard stored.withUnsafeBytes(HyperLogLog.isValid) else { return .notHyperLogLog }
+            var hll = HyperLogLog(bytes: stored.array)
+            entry.value = .int(0)
+            defer {
+                entry.value = .string(Bytes(hll.bytes))
+                entry.rawEncoding = true
             }
-            if updated { hll.invalidateCache() }
-            return (updated, updated && exists)
+            return .added(add(args, to: &hll, sparseMax: sparseMax))
         }
-        guard let updated else { return c.out.error(invalid) }
+        if expired > 0 { c.noteExpired(key, db: c.client.db) }
+        let updated: Bool
+        switch outcome {
+        case .wrongType?: return c.wrongType()
+        case .notHyperLogLog?: return c.out.error(notHyperLogLog)
+        case .added(nil)?: return c.out.error(invalid)
+        case .added(let changed?)?:
+            updated = changed
+            if updated { c.modified(key) }
+        case nil:
+            var hll = HyperLogLog.empty()
+            // A new HyperLogLog is never damaged; its cache is stale even with no element, as
+            // Redis leaves it.
+            _ = add(args, to: &hll, sparseMax: sparseMax)
+            hll.invalidateCache()
+            c.store(key, .string(Bytes(hll.bytes)), raw: true)
+            updated = true
+        }
         if updated { c.notify(.string, "pfadd", key) }
         c.out.integer(updated ? 1 : 0)
+    }
+
+    /// Adds the elements from argument 2 on: whether a register rose (the cached cardinality
+    /// is then stale), nil for a damaged value, which keeps what was done before the damage
+    /// was met, as in Redis.
+    static func add(_ args: [[UInt8]], to hll: inout HyperLogLog, sparseMax: Int) -> Bool? {
+        var updated = false
+        for i in 2..<args.count {
+            let (register, value) = HyperLogLog.registerAndValue(args[i])
+            guard let changed = hll.raise(register, to: value, sparseMaxBytes: sparseMax) else { return nil }
+            if changed == 1 { updated = true }
+        }
+        if updated { hll.invalidateCache() }
+        return updated
     }
 
     static func pfcount(_ c: inout CommandContext) {

@@ -127,7 +127,13 @@ enum SortedSetCommands {
             guard let s = parseScore(c.args[i]) else { return c.notFloat() }
             scores.append(s)
         }
+        add(&c, o, scores: scores, firstMember: first + 1, memberStride: 2)
+    }
 
+    /// ZADD's work once its arguments are read (GEOADD's too): `scores[j]` goes with the
+    /// member at argument `firstMember + j * memberStride`. Replies, publishes the event and
+    /// wakes blocked clients as ZADD does.
+    static func add(_ c: inout CommandContext, _ o: AddOptions, scores: [Double], firstMember: Int, memberStride: Int) {
         let key = Bytes(c.args[1])
         let limits = c.encodingLimits
         let z: SortedSetObject
@@ -140,7 +146,7 @@ enum SortedSetCommands {
             var bytes = 0
             if scores.count <= limits.zsetMaxListpackEntries {
                 for (j, score) in scores.enumerated() {
-                    let length = c.args[first + 1 + 2 * j].count
+                    let length = c.args[firstMember + memberStride * j].count
                     guard length <= limits.zsetMaxListpackValue else {
                         bytes = 0
                         break
@@ -154,7 +160,7 @@ enum SortedSetCommands {
         var added = 0, updated = 0, processed = 0
         var lastScore = 0.0
         for (j, given) in scores.enumerated() {
-            let member = Bytes(c.args[first + 1 + 2 * j])
+            let member = Bytes(c.args[firstMember + memberStride * j])
             var score = given
             if let current = z.score(of: member) {
                 if o.nx { continue }

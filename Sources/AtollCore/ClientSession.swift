@@ -59,7 +59,13 @@ public final class ClientSession: @unchecked Sendable {
     @exclusivity(unchecked) public var user: AclUser
     @exclusivity(unchecked) public var replyMode = ReplyMode.on
     public var noEvict = false
-    @exclusivity(unchecked) public var noTouch = false
+    /// CLIENT NO-TOUCH: the client's reads and writes leave keys' access times alone. Read by
+    /// every lookup, which the command families inline, hence the accessor (see above).
+    @exclusivity(unchecked) @usableFromInline var storedNoTouch = false
+    @inlinable public var noTouch: Bool {
+        _read { yield storedNoTouch }
+        _modify { yield &storedNoTouch }
+    }
     public var isMonitor = false
     @exclusivity(unchecked) @usableFromInline var storedCloseAfterReply: Bool = false
     /// Set by QUIT and friends: reply, then close.

@@ -49,10 +49,10 @@ public struct Database: Sendable {
     }
 
     /// Changes a live entry in place with one hash lookup (an expired one is deleted and
-    /// counted in `expired`). `body` must not change `expireAt`. Returns nil when there is
-    /// no live entry.
+    /// counted in `expired`), stamping the access when `touch` is given. `body` must not
+    /// change `expireAt`. Returns nil when there is no live entry.
     @inlinable
-    public mutating func modifyLive<R>(_ key: Bytes, now: Int64, expired: inout Int, touch: AccessClock,
+    public mutating func modifyLive<R>(_ key: Bytes, now: Int64, expired: inout Int, touch: AccessClock?,
                                        _ body: (inout Entry) -> R) -> R? {
         var wasExpired = false
         let result = storage.access(key) { entry -> (keep: Bool, result: R?) in
@@ -61,7 +61,7 @@ public struct Database: Sendable {
                 wasExpired = true
                 return (false, nil)
             }
-            entry.lastAccess = touch.touched(entry.lastAccess)
+            if let touch { entry.lastAccess = touch.touched(entry.lastAccess) }
             return (true, body(&entry))
         }
         if wasExpired {
