@@ -92,12 +92,19 @@ public struct RequestDecoder: Sendable {
             if unauthenticated && commands.count > decodedBefore { return pos }
             if argsRemaining == 0 && bulkLength == -1 && args.isEmpty {
                 if raw[pos] == UInt8(ascii: "*") {
-                    guard let cr = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
-                        if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big mbulk count string"), consumed: pos) }
-                        return pos
+                    let cr: Int
+                    var plain: Int?
+                    if let fast = Self.plainDecimal(raw, from: pos + 1, to: end) {
+                        (plain, cr) = fast
+                    } else {
+                        guard let found = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
+                            if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big mbulk count string"), consumed: pos) }
+                            return pos
+                        }
+                        cr = found
                     }
                     if cr + 1 >= end { return pos }
-                    guard let count = parseStrictInt(raw, from: pos + 1, to: cr), count <= Int(Int32.max) else {
+                    guard let count = plain ?? parseStrictInt(raw, from: pos + 1, to: cr), count <= Int(Int32.max) else {
                         throw Failure(value: ProtocolError("Protocol error: invalid multibulk length"), consumed: pos)
                     }
                     if count > 10 && unauthenticated {
@@ -146,9 +153,16 @@ public struct RequestDecoder: Sendable {
             // Inside a multibulk: read `$len\r\n` then the payload.
             while argsRemaining > 0 {
                 if bulkLength == -1 {
-                    guard let cr = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
-                        if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big bulk count string"), consumed: pos) }
-                        return pos
+                    let cr: Int
+                    var plain: Int?
+                    if pos < end, raw[pos] == UInt8(ascii: "$"), let fast = Self.plainDecimal(raw, from: pos + 1, to: end) {
+                        (plain, cr) = fast
+                    } else {
+                        guard let found = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
+                            if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big bulk count string"), consumed: pos) }
+                            return pos
+                        }
+                        cr = found
                     }
                     if cr + 1 >= end { return pos }
                     let lead = raw[pos]
@@ -156,7 +170,7 @@ public struct RequestDecoder: Sendable {
                         let shown = (lead == 13 || lead == 10) ? " " : String(decoding: [lead], as: UTF8.self)
                         throw Failure(value: ProtocolError("Protocol error: expected '$', got '\(shown)'"), consumed: pos)
                     }
-                    guard let length = parseStrictInt(raw, from: pos + 1, to: cr), length >= 0, length <= maxBulkLength else {
+                    guard let length = plain ?? parseStrictInt(raw, from: pos + 1, to: cr), length >= 0, length <= maxBulkLength else {
                         throw Failure(value: ProtocolError("Protocol error: invalid bulk length"), consumed: pos)
                     }
                     if length > 16384 && unauthenticated {
@@ -220,6 +234,26 @@ public struct RequestDecoder: Sendable {
     static func copyBytes(_ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
         if count == 0 { return [] }
         return Array(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
+    }
+
+    /// The common length line, read in one pass: digits without sign or leading zero (at most
+    /// 18, so no overflow) up to a CR. Returns the value and where the CR is, or nil for
+    /// anything else (no CR yet, other bytes, zero), which the general path (memchr, then
+    /// Redis's `string2ll` rules) reads instead; where both read a line they agree.
+    @inline(__always)
+    static func plainDecimal(_ raw: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (value: Int, cr: Int)? {
+        guard start < end, raw[start] &- UInt8(ascii: "1") < 9 else { return nil }
+        var value = Int(raw[start] &- UInt8(ascii: "0"))
+        var i = start + 1
+        while i < end && i - start <= 18 {
+            let byte = raw[i]
+            if byte == UInt8(ascii: "\r") { return (value, i) }
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, i - start < 18 else { return nil }
+            value = value &* 10 &+ Int(digit)
+            i += 1
+        }
+        return nil
     }
 
     static func find(_ byte: UInt8, in raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
