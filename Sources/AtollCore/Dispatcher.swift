@@ -279,6 +279,9 @@ extension ServerCore {
            let refusal = diskErrorRefusal {
             return reject(&ctx, spec, "MISCONF", refusal)
         }
+        if minGoodReplicas != 0 && refusedForTooFewReplicas(spec, ctx.args, client) {
+            return reject(&ctx, spec, "NOREPLICAS", Self.noReplicasMessage)
+        }
         // A read-only replica takes writes from its master only.
         if readOnlyReplica && !client.isMaster && writes(spec, client) {
             return reject(&ctx, spec, "READONLY", "You can't write against a read only replica.")

@@ -79,17 +79,20 @@ extension ServerCore {
         peer.ackMillis = now
         replication.replicas.append(peer)
         if client.outbox == nil { client.outbox = ClientOutbox() }
+        refreshGoodReplicas(now: now)
     }
 
     /// A replica's connection went away.
     func replicaGone(_ client: ClientSession) {
         replication.replicas.removeAll { $0.client === client }
         client.replicaPeer?.attached = false
+        refreshGoodReplicas(now: clock.nowMillis())
     }
 
     /// Once a second: PINGs the replicas every `repl-ping-replica-period` seconds, so that
     /// they see the link alive, as Redis does.
     public func replicationCron(now: Int64) {
+        refreshGoodReplicas(now: now)
         guard !replication.replicas.isEmpty else { return }
         let period = Int64(config.storedParameters["repl-ping-replica-period"].flatMap { Int($0) } ?? 10) * 1000
         guard now - replication.lastPingMillis >= period else { return }

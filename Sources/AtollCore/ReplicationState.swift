@@ -19,6 +19,9 @@ public final class ReplicationState: @unchecked Sendable {
     public var backlog: ReplicationBacklog?
     /// Replicas attached by SYNC or PSYNC, in attach order (INFO `slaveN`, ROLE).
     public internal(set) var replicas: [ReplicaPeer] = []
+    /// Replicas that acknowledged within `min-replicas-max-lag` (INFO `min_slaves_good_slaves`),
+    /// counted while `min-replicas-to-write` is on.
+    public internal(set) var goodReplicas = 0
     /// Clients parked in WAIT, oldest first.
     var waiters: [ClientSession] = []
     /// INFO stats `sync_full`, `sync_partial_ok`, `sync_partial_err`.

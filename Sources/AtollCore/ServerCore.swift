@@ -33,6 +33,7 @@ public final class ServerCore: @unchecked Sendable {
                 followMemorySettings()
                 followReplicaSettings()
                 followBacklogSize()
+                followGoodReplicaSettings()
             }
             yield &storedConfig
         }
@@ -140,6 +141,9 @@ public final class ServerCore: @unchecked Sendable {
     /// A replica with `replica-read-only yes`: normal clients' writes get READONLY. Kept
     /// beside the replication state as it changes (see ReplicaRole.swift): read per command.
     @exclusivity(unchecked) public var readOnlyReplica = false
+    /// `min-replicas-to-write` while `min-replicas-max-lag` is not 0 (else 0): writes need
+    /// that many good replicas (see GoodReplicas.swift). Read per command.
+    @exclusivity(unchecked) public internal(set) var minGoodReplicas = 0
     /// Background saves and rewrites: the running child and what the last ones did.
     @exclusivity(unchecked) public var persistence = PersistenceState()
     /// DEBUG PAUSE-CRON 1: the background task (expiry, timeouts, persistence) does nothing.
@@ -191,6 +195,7 @@ public final class ServerCore: @unchecked Sendable {
         self.runID = randomHex40()
         self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
         followMemorySettings()
+        followGoodReplicaSettings()
     }
 
     // MARK: - Clients

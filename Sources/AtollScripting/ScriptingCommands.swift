@@ -269,6 +269,9 @@ final class ScriptRun: LuaHost {
         if spec.flags.contains(.write) {
             if readOnly { return refuse(spec, "-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
             if let refusal = server.diskErrorRefusal { return refuse(spec, error: "MISCONF \(refusal)", reply) }
+            if !wrote && server.tooFewGoodReplicas {
+                return refuse(spec, error: "NOREPLICAS \(ServerCore.noReplicasMessage)", reply)
+            }
         }
         // Redis's `scriptVerifyOOM`: over the limit when the script started, its first write refused.
         if server.maxMemory != 0 && !allowOOM && !wrote && server.eviction.outOfMemoryAtCommandStart

@@ -235,6 +235,8 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             }
             step = .psync
         case .psync:
+            // A master that delays the snapshot (diskless sync) sends newlines until it replies.
+            if line.isEmpty { return true }
             let words = line.split(separator: " ")
             // An offset is a byte count: one near Int64.max (no stream is that long) would
             // overflow as the stream is counted, so it is refused as malformed.
