@@ -42,6 +42,7 @@ enum ReplicationCommands {
         if refusedOnReplica(&c) { return }
         c.server.replication.syncFull += 1
         fullResync(&c, announce: false)
+        c.client.peer.preSync = true
     }
 
     /// PSYNC replid offset: `+CONTINUE` and the backlog from `offset` when this server's stream
@@ -146,7 +147,7 @@ enum ReplicationCommands {
         c.out.arrayHeader(replication.replicas.count)
         for peer in replication.replicas {
             c.out.arrayHeader(3)
-            c.out.bulk(peer.announcedIP ?? peerHost(peer.client.address))
+            c.out.bulk(peer.ip)
             c.out.bulk(String(peer.listeningPort))
             c.out.bulk(String(peer.ackOffset))
         }
@@ -170,11 +171,5 @@ enum ReplicationCommands {
         c.client.waitReplicas = Int(clamping: wanted)
         let (deadline, overflow) = c.now.addingReportingOverflow(timeout)
         c.server.parkWaiter(&c, deadline: timeout == 0 ? 0 : (overflow ? Int64.max : deadline))
-    }
-
-    /// The host part of a client address (`127.0.0.1:5000`, `[::1]:5000`).
-    static func peerHost(_ address: String) -> String {
-        guard let colon = address.lastIndex(of: ":") else { return address }
-        return String(address[..<colon].filter { $0 != "[" && $0 != "]" })
     }
 }

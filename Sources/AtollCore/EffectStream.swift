@@ -89,17 +89,6 @@ extension ServerCore {
         refreshGoodReplicas(now: clock.nowMillis())
     }
 
-    /// Once a second: PINGs the replicas every `repl-ping-replica-period` seconds, so that
-    /// they see the link alive, as Redis does.
-    public func replicationCron(now: Int64) {
-        refreshGoodReplicas(now: now)
-        guard !replication.replicas.isEmpty else { return }
-        let period = Int64(config.storedParameters["repl-ping-replica-period"].flatMap { Int($0) } ?? 10) * 1000
-        guard now - replication.lastPingMillis >= period else { return }
-        replication.lastPingMillis = now
-        propagateToReplicasOnly([Array("PING".utf8)])
-    }
-
     // MARK: - WAIT
 
     /// How many attached replicas acknowledged `offset` or more.

@@ -51,9 +51,28 @@ public final class ReplicaPeer: @unchecked Sendable {
     public var psync2 = false
     /// Attached by SYNC or PSYNC: it is sent the stream.
     public var attached = false
+    /// Attached by the old SYNC (Redis's `CLIENT_PRE_PSYNC`): it sends no ACKs, so
+    /// `repl-timeout` does not drop it.
+    public var preSync = false
     /// REPLCONF ACK: the last offset it acknowledged, and when (Unix ms).
     public var ackOffset: Int64 = 0
     public var ackMillis: Int64 = 0
 
     init(client: ClientSession) { self.client = client }
+
+    /// The address it is known by: the one it announced, else its connection's host.
+    public var ip: String { announcedIP ?? Self.host(of: client.address) }
+
+    /// How logs name it, as Redis's `replicationGetSlaveName` does: `ip:port` (`[ip]:port`
+    /// for IPv6), `ip:<unknown-replica-port>` before it said its port.
+    public var name: String {
+        guard listeningPort != 0 else { return "\(ip):<unknown-replica-port>" }
+        return ip.contains(":") ? "[\(ip)]:\(listeningPort)" : "\(ip):\(listeningPort)"
+    }
+
+    /// The host part of a client address (`127.0.0.1:5000`, `[::1]:5000`).
+    static func host(of address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon].filter { $0 != "[" && $0 != "]" })
+    }
 }

@@ -3,8 +3,9 @@
 /// REPLCONF capa eof capa psync2, PSYNC), the snapshot of a full sync (`$<len>` or diskless
 /// `$EOF:<40 bytes>` framing) loaded in place of the dataset, then the master's commands applied
 /// under the keyspace lock as the master client's (no replies), with the offset counted and
-/// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A dropped link is tried
-/// again a second later while the same REPLICAOF holds. Like a client connection, the link never
+/// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A master that sends
+/// nothing (not even PINGs) for `repl-timeout` seconds is dropped, as Redis drops it; a dropped
+/// link is tried again a second later while the same REPLICAOF holds. Like a client connection, the link never
 /// waits on a busy script: it takes the lock with `lockUnlessBusy` and tries again shortly.
 import AtollBytes
 import AtollCore
@@ -39,7 +40,10 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     private var handle: MasterClientConnection?
     /// The offset of the last byte of the master's stream applied (kept here for the ACKs).
     private var offset: Int64 = 0
-    private var ackTask: RepeatedTask?
+    /// The once-a-second check of the link (see `cron`).
+    private var cronTask: RepeatedTask?
+    /// When the master last sent anything (Unix ms), for `repl-timeout`.
+    private var lastReadMillis: Int64 = 0
     /// A retry of `process` is on its way (a busy script held the lock).
     private var retryScheduled = false
 
@@ -87,12 +91,18 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         shared.log.notice("MASTER <-> REPLICA sync started")
+        lastReadMillis = shared.core.clock.nowMillis()
         send(["PING"], context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        cronTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            let (link, context) = bound.value
+            link.cron(context: context)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ackTask?.cancel()
-        ackTask = nil
+        cronTask?.cancel()
+        cronTask = nil
         Self.linkLost(state, session: session, shared: shared, loop: context.eventLoop, listeningPort: listeningPort)
         session = nil
     }
@@ -122,6 +132,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
+        lastReadMillis = shared.core.clock.nowMillis()
         if input == nil { input = bytes } else { input!.writeBuffer(&bytes) }
         process(context: context)
     }
@@ -280,7 +291,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         state.streamDB = 0
         connect(offset: offset, context: context)
         shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
-        startAcks(context: context)
+        sendAck(context: context)
         return true
     }
 
@@ -294,7 +305,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             state.masterReplid = replid
         }
         connect(offset: state.appliedOffset, context: context)
-        startAcks(context: context)
+        sendAck(context: context)
     }
 
     /// Registers the master client and starts applying the stream from `offset`.
@@ -320,16 +331,31 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         step = .streaming
     }
 
-    private func startAcks(context: ChannelHandlerContext) {
-        sendAck(context: context)
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        ackTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            let (link, context) = bound.value
-            switch MasterLink.isCurrent(link.state, shared: link.shared) {
-            case true?: link.sendAck(context: context)
-            case false?: context.close(promise: nil)
-            case nil: break
-            }
+    /// Once a second: a link REPLICAOF replaced closes, a master silent for `repl-timeout`
+    /// is dropped (with Redis's log line for the step the link is at), and once the stream
+    /// flows the ACK goes out. Skipped while a busy script holds the lock.
+    private func cron(context: ChannelHandlerContext) {
+        guard shared.lockUnlessBusy() else { return }
+        let current = shared.core.replication.master === state
+        let timeout = shared.core.replicationTimeoutMillis
+        shared.lock.unlock()
+        guard current else { return context.close(promise: nil) }
+        if shared.core.clock.nowMillis() - lastReadMillis > timeout {
+            shared.log.warning(timeoutMessage)
+            return context.close(promise: nil)
+        }
+        if case .streaming = step { sendAck(context: context) }
+    }
+
+    /// Redis's words for a master that went silent, by how far the link got.
+    private var timeoutMessage: String {
+        switch step {
+        case .streaming:
+            return "MASTER timeout: no data nor PING received..."
+        case .snapshotHeader, .snapshot, .disklessSnapshot:
+            return "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."
+        default:
+            return "Timeout connecting to the MASTER..."
         }
     }
 
