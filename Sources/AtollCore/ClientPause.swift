@@ -108,11 +108,13 @@ extension ServerCore {
 }
 
 /// Redis's `scriptFlagsToCmdFlags`: a script that declares its flags has `write` unless it
-/// declares `no-writes`, `denyoom` unless it declares `no-writes` or `allow-oom`, and never
-/// `may_replicate` (what it does is then known).
-public func scriptCommandFlags(_ tableFlags: CommandFlags, declaringNoWrites noWrites: Bool, allowingOOM allowOOM: Bool) -> CommandFlags {
-    var flags = tableFlags.subtracting([.write, .denyoom, .mayReplicate])
+/// declares `no-writes`, `denyoom` unless it declares `no-writes` or `allow-oom`, `stale` only
+/// if it declares `allow-stale`, and never `may_replicate` (what it does is then known).
+public func scriptCommandFlags(_ tableFlags: CommandFlags, declaringNoWrites noWrites: Bool, allowingOOM allowOOM: Bool,
+                               allowingStale allowStale: Bool) -> CommandFlags {
+    var flags = tableFlags.subtracting([.write, .denyoom, .mayReplicate, .stale])
     if !noWrites { flags.insert(.write) }
     if !noWrites && !allowOOM { flags.insert(.denyoom) }
+    if allowStale { flags.insert(.stale) }
     return flags
 }

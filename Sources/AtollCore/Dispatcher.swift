@@ -289,6 +289,9 @@ extension ServerCore {
         if client.subscriptions != nil && !client.resp3 && !spec.behaviour.contains(.allowedWhileSubscribed) {
             return reject(&ctx, spec, "ERR", "Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
         }
+        if refusesStaleData && refusedAsStale(spec, ctx.args, client) {
+            return reject(&ctx, spec, "MASTERDOWN", Self.masterDownMessage)
+        }
         // A pause holds commands back after these checks and before MULTI queues them, as in
         // Redis: one test of `pauseMode` per command when no pause is on.
         if client.inTransaction {

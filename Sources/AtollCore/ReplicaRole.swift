@@ -39,8 +39,9 @@ extension ServerCore {
         replication.master = nil
     }
 
-    /// `replica-read-only` applies while this server is a replica.
+    /// `replica-read-only` and `replica-serve-stale-data` apply while this server is a replica.
     public func followReplicaSettings() {
         readOnlyReplica = replication.master != nil && config.storedParameters["replica-read-only"] != "no"
+        refusesStaleData = replication.master != nil && config.storedParameters["replica-serve-stale-data"] == "no"
     }
 }

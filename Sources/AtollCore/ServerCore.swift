@@ -141,6 +141,8 @@ public final class ServerCore: @unchecked Sendable {
     /// A replica with `replica-read-only yes`: normal clients' writes get READONLY. Kept
     /// beside the replication state as it changes (see ReplicaRole.swift): read per command.
     @exclusivity(unchecked) public var readOnlyReplica = false
+    /// A replica with `replica-serve-stale-data no` (see StaleReplica.swift). Read per command.
+    @exclusivity(unchecked) public internal(set) var refusesStaleData = false
     /// `min-replicas-to-write` while `min-replicas-max-lag` is not 0 (else 0): writes need
     /// that many good replicas (see GoodReplicas.swift). Read per command.
     @exclusivity(unchecked) public internal(set) var minGoodReplicas = 0
