@@ -1,6 +1,6 @@
 /// `MasterLink`: this server's connection to the master REPLICAOF named, on one event loop —
-/// Redis 7.0's handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port,
-/// REPLCONF capa eof capa psync2, PSYNC), the snapshot of a full sync (`$<len>` or diskless
+/// Redis 7.0's handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port
+/// and ip-address as `replica-announce-port`/`-ip` say, REPLCONF capa eof capa psync2, PSYNC), the snapshot of a full sync (`$<len>` or diskless
 /// `$EOF:<40 bytes>` framing) loaded in place of the dataset, then the master's commands applied
 /// under the keyspace lock as the master client's (no replies), with the offset counted and
 /// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A master that sends
@@ -20,7 +20,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     /// What the link waits for next.
     private enum Step {
-        case pong, auth, listeningPort, capabilities, psync
+        case pong, auth, listeningPort, ipAddress, capabilities, psync
         /// The `$<len>` or `$EOF:<mark>` line of the snapshot.
         case snapshotHeader(replid: String, offset: Int64)
         case snapshot(replid: String, offset: Int64, length: Int)
@@ -232,8 +232,16 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             sendListeningPort(context: context)
         case .listeningPort:
             if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF listening-port: \(line)") }
-            send(["REPLCONF", "capa", "eof", "capa", "psync2"], context: context)
-            step = .capabilities
+            let announcedIP = config.storedParameters["replica-announce-ip"] ?? ""
+            if announcedIP.isEmpty {
+                sendCapabilities(context: context)
+            } else {
+                send(["REPLCONF", "ip-address", announcedIP], context: context)
+                step = .ipAddress
+            }
+        case .ipAddress:
+            if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF ip-address: \(line)") }
+            sendCapabilities(context: context)
         case .capabilities:
             if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF capa: \(line)") }
             let (replid, applied) = (state.masterReplid, state.appliedOffset)
@@ -268,9 +276,17 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         return true
     }
 
+    /// The port the master lists this replica with: `replica-announce-port` if set, else the
+    /// one it listens on. With the lock held.
     private func sendListeningPort(context: ChannelHandlerContext) {
-        send(["REPLCONF", "listening-port", String(listeningPort)], context: context)
+        let announced = shared.core.config.storedParameters["replica-announce-port"].flatMap { Int($0) } ?? 0
+        send(["REPLCONF", "listening-port", String(announced != 0 ? announced : listeningPort)], context: context)
         step = .listeningPort
+    }
+
+    private func sendCapabilities(context: ChannelHandlerContext) {
+        send(["REPLCONF", "capa", "eof", "capa", "psync2"], context: context)
+        step = .capabilities
     }
 
     /// The full sync's snapshot arrived: it replaces the dataset, and the stream follows.
