@@ -84,9 +84,12 @@ extension ServerCore {
 
     /// A replica's connection went away.
     func replicaGone(_ client: ClientSession) {
+        let now = clock.nowMillis()
+        let attached = replication.replicas.count
         replication.replicas.removeAll { $0.client === client }
         client.replicaPeer?.attached = false
-        refreshGoodReplicas(now: clock.nowMillis())
+        if attached != 0 && replication.replicas.isEmpty { replication.noReplicasSinceMillis = now }
+        refreshGoodReplicas(now: now)
     }
 
     // MARK: - WAIT

@@ -24,6 +24,8 @@ extension ServerCore {
     public func becomePrimary() {
         guard replication.master != nil else { return }
         dropMasterLink()
+        // The backlog's time to live counts from the promotion, not from the start.
+        replication.noReplicasSinceMillis = clock.nowMillis()
         replication.masterGeneration += 1
         replication.replid2 = replication.replid
         replication.secondOffset = replication.offset + 1

@@ -28,6 +28,9 @@ public final class ReplicationState: @unchecked Sendable {
     public var syncFull = 0
     public var syncPartialOK = 0
     public var syncPartialErr = 0
+    /// Unix ms since when no replica is attached (from the start, the last one's going, or
+    /// REPLICAOF NO ONE), for `repl-backlog-ttl`.
+    public var noReplicasSinceMillis: Int64 = 0
     /// Unix ms of the last PING sent to the replicas (`repl-ping-replica-period`).
     public var lastPingMillis: Int64 = 0
     /// The master this server follows (REPLICAOF host port); nil for a primary.

@@ -198,6 +198,7 @@ public final class ServerCore: @unchecked Sendable {
         self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
         followMemorySettings()
         followGoodReplicaSettings()
+        replication.noReplicasSinceMillis = now
     }
 
     // MARK: - Clients
