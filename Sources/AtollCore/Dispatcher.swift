@@ -115,8 +115,11 @@ extension ServerCore {
     /// of the error replies sent, for the releasing command to count as its own (Redis counts
     /// CLIENT UNBLOCK ERROR as failed). `byClientUnblock`: released by CLIENT UNBLOCK, which
     /// Redis 7.0 counts as a failed call of the parked command, with TIMEOUT too.
+    /// `failsTheCall`: whether an `error` counts the parked command as failed (not when a
+    /// role change releases it, as in Redis).
     @discardableResult
-    public func releaseBlocked(_ client: ClientSession, error: String?, byClientUnblock: Bool = false) -> [[UInt8]] {
+    public func releaseBlocked(_ client: ClientSession, error: String?, byClientUnblock: Bool = false,
+                               failsTheCall: Bool = true) -> [[UInt8]] {
         guard let state = client.blocked else { return [] }
         blocking.release(client)
         var out = ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3)
@@ -128,7 +131,7 @@ extension ServerCore {
         } else {
             out.nullArray()
         }
-        accountUnblocked(state.spec, failed: error != nil || byClientUnblock)
+        accountUnblocked(state.spec, failed: (error != nil && failsTheCall) || byClientUnblock)
         applyReplyMode(client, &out, from: 0)
         client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
         return out.errorCodes

@@ -34,6 +34,24 @@ extension ServerCore {
         logHandler?(2, "MASTER MODE enabled (user request from REPLICAOF NO ONE)")
     }
 
+    /// Redis's `disconnectAllBlockedClients`, as this server turns replica: every client
+    /// parked on keys or in WAIT is answered `-UNBLOCKED ...` and closed after that reply (what
+    /// it waits for would no longer come from this server's own writes). Clients held by CLIENT
+    /// PAUSE are left: their command starts afresh when the pause ends. Returns the errors'
+    /// codes, which count against the command that changed the role.
+    public func unblockForRoleChange() -> [[UInt8]] {
+        var errors: [[UInt8]] = []
+        for client in clients.values where client.blocked != nil {
+            // Redis does not count the blocked command as failed here (only the error).
+            errors += releaseBlocked(client, error: "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+                                     failsTheCall: false)
+            disconnect(client)
+            client.killed = true
+            client.connection?.close()
+        }
+        return errors
+    }
+
     private func dropMasterLink() {
         guard let master = replication.master else { return }
         master.client?.connection?.close()
