@@ -34,7 +34,15 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     private var step = Step.pong
     private var input: ByteBuffer?
     private var snapshot: [UInt8] = []
-    private var decoder = RequestDecoder()
+    /// Reads the stream one command at a time, so that each one's bytes are known.
+    private var decoder: RequestDecoder = {
+        var decoder = RequestDecoder()
+        decoder.oneCommandPerCall = true
+        return decoder
+    }()
+    /// Bytes of the stream read since the last whole command (a command read in part, blank
+    /// lines): they count in the offset once the command is whole.
+    private var bytesOfNextCommand = 0
     private var session: ClientSession?
     /// The master client's handle on the link (its `connection` is weak: kept here).
     private var handle: MasterClientConnection?
@@ -381,19 +389,24 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: - The stream
 
-    /// Applies every whole command that arrived as the master client's.
+    /// Applies every whole command that arrived as the master client's. The offset grows by
+    /// the bytes each command took as received (blank lines and empty multibulks before it
+    /// included), as Redis's replicas count it, once the command is whole.
     private func applyStream(context: ChannelHandlerContext) -> Bool {
         guard input != nil, let session else { return true }
-        var commands: [[[UInt8]]] = []
-        do {
-            try decoder.decode(&input!, into: &commands)
-        } catch {
-            return fail("Protocol error from MASTER: \(error.message)")
-        }
-        guard !commands.isEmpty else { return true }
         let core = shared.core
         var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: session, server: core)
-        for command in commands {
+        while input!.readableBytes > 0 {
+            if inlineCommandAhead() { return refuseInlineCommand() }
+            var decoded: [[[UInt8]]] = []
+            let before = input!.readerIndex
+            do {
+                try decoder.decode(&input!, into: &decoded)
+            } catch {
+                return fail("Protocol error from MASTER: \(error.message)")
+            }
+            bytesOfNextCommand += input!.readerIndex - before
+            guard let command = decoded.first else { break }
             if Self.isGetAck(command) {
                 sendAck(context: context)
             } else if runsScript(command) {
@@ -406,11 +419,41 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
                 core.execute(&ctx)
                 ctx.out.buffer.clear()
             }
-            offset += Int64(Self.encodedSize(command))
+            offset += Int64(bytesOfNextCommand)
+            bytesOfNextCommand = 0
+            state.appliedOffset = offset
+            core.replication.offset = offset
         }
-        state.appliedOffset = offset
-        core.replication.offset = offset
         return true
+    }
+
+    /// Whether the stream's next command is an inline one (a line not starting with `*`; blank
+    /// lines are not commands), read only between commands. Masters never send those.
+    private func inlineCommandAhead() -> Bool {
+        guard decoder.isBetweenCommands, let view = input?.readableBytesView else { return false }
+        var index = view.startIndex
+        while index < view.endIndex {
+            switch view[index] {
+            case UInt8(ascii: "*"): return false
+            case 10: index += 1
+            case 13:
+                // A blank line if the newline follows (not here yet: decide when it is).
+                guard index + 1 < view.endIndex else { return false }
+                guard view[index + 1] == 10 else { return true }
+                index += 2
+            default: return true
+            }
+        }
+        return false
+    }
+
+    /// An inline command from the master means the stream is out of step, as Redis's replicas
+    /// take it: the link drops and the next sync is a full one (no partial resync from here).
+    private func refuseInlineCommand() -> Bool {
+        shared.log.warning("WARNING: Receiving inline protocol from master, master stream corruption? Closing the master connection and discarding the cached master.")
+        state.masterReplid = "?"
+        state.appliedOffset = -1
+        return fail("Protocol error (Master using the inline protocol. Desync?) from the master \(state.host):\(state.port)")
     }
 
     /// Whether `command` would run a script (EVAL, EVALSHA, FCALL and their read-only forms).
@@ -422,11 +465,6 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     private static func isGetAck(_ command: [[UInt8]]) -> Bool {
         command.count >= 2 && asciiCaseInsensitiveEquals(command[0], "replconf") && asciiCaseInsensitiveEquals(command[1], "getack")
-    }
-
-    /// The bytes a command takes in the stream as the master encodes it.
-    static func encodedSize(_ command: [[UInt8]]) -> Int {
-        command.reduce(String(command.count).utf8.count + 3) { $0 + String($1.count).utf8.count + 3 + $1.count + 2 }
     }
 
     // MARK: - Helpers
