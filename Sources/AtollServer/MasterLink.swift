@@ -1,12 +1,14 @@
 /// `MasterLink`: this server's connection to the master REPLICAOF named, on one event loop —
 /// Redis 7.0's handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port
-/// and ip-address as `replica-announce-port`/`-ip` say, REPLCONF capa eof capa psync2, PSYNC), the snapshot of a full sync (`$<len>` or diskless
-/// `$EOF:<40 bytes>` framing) loaded in place of the dataset, then the master's commands applied
-/// under the keyspace lock as the master client's (no replies), with the offset counted and
+/// and ip-address as `replica-announce-port`/`-ip` say, REPLCONF capa eof capa psync2, PSYNC),
+/// the snapshot of a full sync (`$<len>` or diskless `$EOF:<40 bytes>` framing) loaded in place
+/// of the dataset, then the master's commands applied under the keyspace lock as the master
+/// client's (no replies), with the offset counted by the bytes received and
 /// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A master that sends
 /// nothing (not even PINGs) for `repl-timeout` seconds is dropped, as Redis drops it; a dropped
-/// link is tried again a second later while the same REPLICAOF holds. Like a client connection, the link never
-/// waits on a busy script: it takes the lock with `lockUnlessBusy` and tries again shortly.
+/// link is tried again a second later while the same REPLICAOF holds. Like a client
+/// connection, the link never waits on a busy script: it takes the lock with `lockUnlessBusy`
+/// and tries again shortly.
 import AtollBytes
 import AtollCore
 import AtollPersistence
