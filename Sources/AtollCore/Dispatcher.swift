@@ -285,8 +285,8 @@ extension ServerCore {
         if minGoodReplicas != 0 && refusedForTooFewReplicas(spec, ctx.args, client) {
             return reject(&ctx, spec, "NOREPLICAS", Self.noReplicasMessage)
         }
-        // A read-only replica takes writes from its master only.
-        if readOnlyReplica && !client.isMaster && writes(spec, client) {
+        // A read-only replica takes writes from its master only (a script's by what it declares).
+        if readOnlyReplica && !client.isMaster && declares(.write, spec, ctx.args, client) {
             return reject(&ctx, spec, "READONLY", "You can't write against a read only replica.")
         }
         if client.subscriptions != nil && !client.resp3 && !spec.behaviour.contains(.allowedWhileSubscribed) {

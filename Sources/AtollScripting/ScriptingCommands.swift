@@ -277,6 +277,10 @@ final class ScriptRun: LuaHost {
         }
         if spec.flags.contains(.write) {
             if readOnly { return refuse(spec, "-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
+            // Redis's `scriptVerifyWriteCommandAllow`: before the script's first write only.
+            if !wrote && server.readOnlyReplica && caller?.isMaster != true {
+                return refuse(spec, "-READONLY You can't write against a read only replica.\r\n", reply)
+            }
             if let refusal = server.diskErrorRefusal { return refuse(spec, error: "MISCONF \(refusal)", reply) }
             if !wrote && server.tooFewGoodReplicas {
                 return refuse(spec, error: "NOREPLICAS \(ServerCore.noReplicasMessage)", reply)
