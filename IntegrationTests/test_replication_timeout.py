@@ -1,9 +1,12 @@
 """`repl-timeout` on both sides, each checked on Atoll and on redis-server alike: a replica
 whose master sends nothing (not even PINGs) drops the link after `repl-timeout` seconds, logs
-Redis's line and continues by a partial resync; a primary drops a replica whose REPLCONF ACKs
+Redis's line and continues by a partial resync; one whose master never answers the handshake
+gives up on it and tries again; a primary drops a replica whose REPLCONF ACKs
 stopped (with Redis's log line) but keeps one attached by the old SYNC, which sends none."""
 
 from __future__ import annotations
+
+import socket
 
 import pytest
 
@@ -31,6 +34,16 @@ def test_a_silent_master_is_dropped_and_reconnected(primary_kind, replica_kind):
         primary.set("after", "2")
         wait_until(lambda: replica.get("after") == b"2", what="the stream after the reconnection")
         assert replica.get("before") == b"1"
+
+
+@pytest.mark.parametrize("replica_kind", ["atoll", "redis"])
+def test_a_master_that_never_answers_the_handshake_times_out(replica_kind):
+    # The kernel accepts the connection; nobody ever reads or answers on it.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        with spawn(replica_kind, "--repl-timeout", "1", "--replicaof", "127.0.0.1", port) as r:
+            wait_until(lambda: r.logs().count("Timeout connecting to the MASTER...") >= 2, timeout=15,
+                       what="two handshakes to time out")
 
 
 def start_fake_replica(port: int, command: bytes, listening_port: int) -> resp.Conn:

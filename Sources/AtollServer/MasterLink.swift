@@ -352,6 +352,8 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         state.phase = .connected
         state.appliedOffset = offset
         state.lastIOMillis = core.clock.nowMillis()
+        // A long snapshot load is not the master's silence: repl-timeout counts from here.
+        lastReadMillis = state.lastIOMillis
         core.replication.offset = offset
         self.offset = offset
         step = .streaming
