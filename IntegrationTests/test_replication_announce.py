@@ -29,7 +29,11 @@ def test_announced_address_reaches_the_primary(primary_kind):
         repl = info(primary, "replication")
         seen = {(repl[f"slave{i}"]["ip"], repl[f"slave{i}"]["port"]) for i in range(2)}
         assert seen == {("10.1.2.3", 7777), ("10.1.2.4", 7778)}
-        role = primary.execute_command("ROLE")
+        # redis-server lists a replica in ROLE once its first ACK after the sync put it online.
+        def role_with_both():
+            role = primary.execute_command("ROLE")
+            return role if len(role[2]) == 2 else None
+        role = wait_until(role_with_both, what="both replicas in ROLE")
         assert {tuple(entry[:2]) for entry in role[2]} == {(b"10.1.2.3", b"7777"), (b"10.1.2.4", b"7778")}
 
         for field in ("slave_priority", "replica_announced"):
