@@ -100,7 +100,11 @@ def test_replies_without_replicas_match_redis():
                     ("REPLCONF",), ("REPLCONF", "listening-port"), ("REPLCONF", "listening-port", "x"),
                     ("REPLCONF", "listening-port", "7000"), ("REPLCONF", "capa", "eof", "capa", "psync2"),
                     ("REPLCONF", "nosuch", "1"), ("REPLCONF", "ip-address", "x" * 300),
-                    ("REPLCONF", "ack", "10"), ("PSYNC", "?"), ("SYNC", "x")):
+                    ("REPLCONF", "ack", "10"), ("PSYNC", "?"), ("SYNC", "x"),
+                    # An offset that is not a number is an error (not a full resync): the
+                    # connection stays an ordinary client.
+                    ("PSYNC", "?", "abc"), ("PSYNC", "x" * 40, "1x"), ("PSYNC", "?", "99999999999999999999"),
+                    ("PING",)):
             d.check(*cmd)
         names = [line.split(":")[0] for line in resp.parse(d.atoll.command("INFO", "replication")).decode().splitlines()]
         ref_names = [line.split(":")[0] for line in resp.parse(d.ref.command("INFO", "replication")).decode().splitlines()]

@@ -1,15 +1,16 @@
 """Atoll as a replica: of redis-server 7.0.15 (full sync from a disk or a diskless snapshot,
 the stream under a mixed workload, a partial resync after the link is killed) and of another
-Atoll; REPLICAOF's replies, READONLY, ROLE and INFO replication as a replica compared with a
-redis-server replica of the same primary."""
+Atoll; REPLICAOF's replies, READONLY (scripts' writes included), ROLE and INFO replication as
+a replica compared with a redis-server replica of the same primary."""
 
 from __future__ import annotations
 
 import pytest
 
-from procs import diff_of, redis_available, spawn
+from procs import diff_of, redis_available, spawn, spawn_both
 from replication_checks import (assert_partial_resync, assert_same_data, client, info, linked, mixed_workload,
                                 wait_caught_up, wait_link_up)
+from servers import free_port
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")
 
@@ -93,3 +94,23 @@ def test_replicaof_replies_match_redis():
                         ("REPLICAOF", "127.0.0.1", "70000"), ("REPLICAOF", "127.0.0.1", "-1"),
                         ("REPLICAOF", "NO", "ONE"), ("SLAVEOF", "no", "one"), ("ROLE",)):
                 d.check(*cmd)
+
+
+def test_scripts_cannot_write_on_a_read_only_replica():
+    """A script's writes are refused on a read-only replica as redis-server refuses them: one
+    that declares writes (shebang) before it runs, one without a shebang at its first write
+    (through redis.call and redis.pcall), also inside MULTI; the data stays as it was."""
+    dead = free_port()
+    with spawn_both("--replicaof", "127.0.0.1", str(dead)) as (r, a), diff_of(r, a) as d:
+        for cmd in (("EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "k"),
+                    ("EVAL", "return redis.pcall('set', KEYS[1], 'x')", "1", "k"),
+                    ("EVAL", "#!lua\nreturn redis.call('set', KEYS[1], 'x')", "1", "k"),
+                    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "k"),
+                    ("EVAL", "return redis.call('get', KEYS[1])", "1", "k"),
+                    ("MULTI",), ("EVAL", "#!lua\nreturn redis.call('set', KEYS[1], 'x')", "1", "k"), ("EXEC",),
+                    ("MULTI",), ("EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "k"), ("EXEC",),
+                    ("GET", "k"), ("DBSIZE",),
+                    ("CONFIG", "SET", "replica-read-only", "no"),
+                    ("EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "k"), ("GET", "k")):
+            d.check(*cmd)
+        d.check("INFO", "errorstats")

@@ -22,9 +22,9 @@ extension InfoSections {
             lines.append("role:master")
         }
         lines.append("connected_slaves:\(replication.replicas.count)")
+        if server.minGoodReplicas != 0 { lines.append("min_slaves_good_slaves:\(replication.goodReplicas)") }
         for (index, peer) in replication.replicas.enumerated() {
-            let ip = peer.announcedIP ?? ReplicationCommands.peerHost(peer.client.address)
-            lines.append("slave\(index):ip=\(ip),port=\(peer.listeningPort),state=online,offset=\(peer.ackOffset),lag=\(max(0, (now - peer.ackMillis) / 1000))")
+            lines.append("slave\(index):ip=\(peer.ip),port=\(peer.listeningPort),state=online,offset=\(peer.ackOffset),lag=\(max(0, (now - peer.ackMillis) / 1000))")
         }
         let backlog = replication.backlog
         lines += ["master_failover_state:no-failover",

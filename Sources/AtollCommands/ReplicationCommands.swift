@@ -32,6 +32,8 @@ enum ReplicationCommands {
             c.server.logHandler?(2, "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
             return c.out.status("OK Already connected to specified master")
         }
+        // The blocked clients' errors are sent while REPLICAOF runs: they count against it, as in Redis.
+        c.out.errorCodes += c.server.unblockForRoleChange()
         c.server.logHandler?(2, "REPLICAOF \(host):\(port) enabled (user request from '\(c.client.address)')")
         c.out.ok()
     }
@@ -40,8 +42,10 @@ enum ReplicationCommands {
     static func sync(_ c: inout CommandContext) {
         if c.client.isReplica { return }
         if refusedOnReplica(&c) { return }
+        c.server.logHandler?(2, "Replica \(c.client.peer.name) asks for synchronization")
         c.server.replication.syncFull += 1
         fullResync(&c, announce: false)
+        c.client.peer.preSync = true
     }
 
     /// PSYNC replid offset: `+CONTINUE` and the backlog from `offset` when this server's stream
@@ -49,9 +53,16 @@ enum ReplicationCommands {
     static func psync(_ c: inout CommandContext) {
         if c.client.isReplica { return }
         if refusedOnReplica(&c) { return }
+        let name = c.client.peer.name
+        c.server.logHandler?(2, "Replica \(name) asks for synchronization")
+        // An offset that is not a number is an error, not a full resync, as in Redis.
+        guard let offset = parseStrictInt64(c.args[2]) else {
+            c.server.logHandler?(3, "Replica \(name) asks for synchronization but with a wrong offset")
+            return c.notInteger()
+        }
         let replication = c.server.replication
         let wantedID = String(decoding: c.args[1], as: UTF8.self)
-        if wantedID != "?", let offset = parseStrictInt64(c.args[2]), replication.backlog != nil,
+        if wantedID != "?", replication.backlog != nil,
            wantedID == replication.replid || (wantedID == replication.replid2 && offset <= replication.secondOffset) {
             c.server.flushEffects()
             if let missing = replication.backlog!.bytes(from: offset) {
@@ -146,7 +157,7 @@ enum ReplicationCommands {
         c.out.arrayHeader(replication.replicas.count)
         for peer in replication.replicas {
             c.out.arrayHeader(3)
-            c.out.bulk(peer.announcedIP ?? peerHost(peer.client.address))
+            c.out.bulk(peer.ip)
             c.out.bulk(String(peer.listeningPort))
             c.out.bulk(String(peer.ackOffset))
         }
@@ -170,11 +181,5 @@ enum ReplicationCommands {
         c.client.waitReplicas = Int(clamping: wanted)
         let (deadline, overflow) = c.now.addingReportingOverflow(timeout)
         c.server.parkWaiter(&c, deadline: timeout == 0 ? 0 : (overflow ? Int64.max : deadline))
-    }
-
-    /// The host part of a client address (`127.0.0.1:5000`, `[::1]:5000`).
-    static func peerHost(_ address: String) -> String {
-        guard let colon = address.lastIndex(of: ":") else { return address }
-        return String(address[..<colon].filter { $0 != "[" && $0 != "]" })
     }
 }

@@ -82,10 +82,16 @@ extension ServerCore {
     /// Whether a WRITE pause holds `spec` back: flagged `write` or `may_replicate`, a script
     /// that does not declare `no-writes`, or EXEC with such a command queued.
     private func mayWrite(_ spec: CommandSpec, _ args: [[UInt8]], _ client: ClientSession) -> Bool {
+        declares([.write, .mayReplicate], spec, args, client)
+    }
+
+    /// Whether a command has any of `flags` by `commandFlags`; for EXEC, whether a queued
+    /// command has (Redis's `mstate.cmd_flags`).
+    func declares(_ flags: CommandFlags, _ spec: CommandSpec, _ args: [[UInt8]], _ client: ClientSession) -> Bool {
         if spec.behaviour.contains(.runsTransaction), let queued = client.queued {
-            return queued.contains { !commandFlags($0.spec, $0.args).isDisjoint(with: [.write, .mayReplicate]) }
+            return queued.contains { !commandFlags($0.spec, $0.args).isDisjoint(with: flags) }
         }
-        return !commandFlags(spec, args).isDisjoint(with: [.write, .mayReplicate])
+        return !commandFlags(spec, args).isDisjoint(with: flags)
     }
 
     /// A command's flags as Redis's `getCommandFlags` gives them: a script's are those it
@@ -102,11 +108,13 @@ extension ServerCore {
 }
 
 /// Redis's `scriptFlagsToCmdFlags`: a script that declares its flags has `write` unless it
-/// declares `no-writes`, `denyoom` unless it declares `no-writes` or `allow-oom`, and never
-/// `may_replicate` (what it does is then known).
-public func scriptCommandFlags(_ tableFlags: CommandFlags, declaringNoWrites noWrites: Bool, allowingOOM allowOOM: Bool) -> CommandFlags {
-    var flags = tableFlags.subtracting([.write, .denyoom, .mayReplicate])
+/// declares `no-writes`, `denyoom` unless it declares `no-writes` or `allow-oom`, `stale` only
+/// if it declares `allow-stale`, and never `may_replicate` (what it does is then known).
+public func scriptCommandFlags(_ tableFlags: CommandFlags, declaringNoWrites noWrites: Bool, allowingOOM allowOOM: Bool,
+                               allowingStale allowStale: Bool) -> CommandFlags {
+    var flags = tableFlags.subtracting([.write, .denyoom, .mayReplicate, .stale])
     if !noWrites { flags.insert(.write) }
     if !noWrites && !allowOOM { flags.insert(.denyoom) }
+    if allowStale { flags.insert(.stale) }
     return flags
 }

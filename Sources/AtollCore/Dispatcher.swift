@@ -119,8 +119,11 @@ extension ServerCore {
     /// of the error replies sent, for the releasing command to count as its own (Redis counts
     /// CLIENT UNBLOCK ERROR as failed). `byClientUnblock`: released by CLIENT UNBLOCK, which
     /// Redis 7.0 counts as a failed call of the parked command, with TIMEOUT too.
+    /// `failsTheCall`: whether an `error` counts the parked command as failed (not when a
+    /// role change releases it, as in Redis).
     @discardableResult
-    public func releaseBlocked(_ client: ClientSession, error: String?, byClientUnblock: Bool = false) -> [[UInt8]] {
+    public func releaseBlocked(_ client: ClientSession, error: String?, byClientUnblock: Bool = false,
+                               failsTheCall: Bool = true) -> [[UInt8]] {
         guard let state = client.blocked else { return [] }
         blocking.release(client)
         var out = ReplyWriter(buffer: ByteBuffer(), resp3: client.resp3)
@@ -132,7 +135,7 @@ extension ServerCore {
         } else {
             out.nullArray()
         }
-        accountUnblocked(state.spec, failed: error != nil || byClientUnblock)
+        accountUnblocked(state.spec, failed: (error != nil && failsTheCall) || byClientUnblock)
         applyReplyMode(client, &out, from: 0)
         client.connection?.unblocked(reply: Array(out.buffer.readableBytesView))
         return out.errorCodes
@@ -283,12 +286,18 @@ extension ServerCore {
            let refusal = diskErrorRefusal {
             return reject(&ctx, spec, "MISCONF", refusal)
         }
-        // A read-only replica takes writes from its master only.
-        if readOnlyReplica && !client.isMaster && writes(spec, client) {
+        if minGoodReplicas != 0 && refusedForTooFewReplicas(spec, ctx.args, client) {
+            return reject(&ctx, spec, "NOREPLICAS", Self.noReplicasMessage)
+        }
+        // A read-only replica takes writes from its master only (a script's by what it declares).
+        if readOnlyReplica && !client.isMaster && declares(.write, spec, ctx.args, client) {
             return reject(&ctx, spec, "READONLY", "You can't write against a read only replica.")
         }
         if client.subscriptions != nil && !client.resp3 && !spec.behaviour.contains(.allowedWhileSubscribed) {
             return reject(&ctx, spec, "ERR", "Can't execute '\(spec.name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        }
+        if refusesStaleData && refusedAsStale(spec, ctx.args, client) {
+            return reject(&ctx, spec, "MASTERDOWN", Self.masterDownMessage)
         }
         // A pause holds commands back after these checks and before MULTI queues them, as in
         // Redis: one test of `pauseMode` per command when no pause is on.

@@ -79,22 +79,17 @@ extension ServerCore {
         peer.ackMillis = now
         replication.replicas.append(peer)
         if client.outbox == nil { client.outbox = ClientOutbox() }
+        refreshGoodReplicas(now: now)
     }
 
     /// A replica's connection went away.
     func replicaGone(_ client: ClientSession) {
+        let now = clock.nowMillis()
+        let attached = replication.replicas.count
         replication.replicas.removeAll { $0.client === client }
         client.replicaPeer?.attached = false
-    }
-
-    /// Once a second: PINGs the replicas every `repl-ping-replica-period` seconds, so that
-    /// they see the link alive, as Redis does.
-    public func replicationCron(now: Int64) {
-        guard !replication.replicas.isEmpty else { return }
-        let period = Int64(config.storedParameters["repl-ping-replica-period"].flatMap { Int($0) } ?? 10) * 1000
-        guard now - replication.lastPingMillis >= period else { return }
-        replication.lastPingMillis = now
-        propagateToReplicasOnly([Array("PING".utf8)])
+        if attached != 0 && replication.replicas.isEmpty { replication.noReplicasSinceMillis = now }
+        refreshGoodReplicas(now: now)
     }
 
     // MARK: - WAIT

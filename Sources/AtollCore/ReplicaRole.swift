@@ -24,12 +24,32 @@ extension ServerCore {
     public func becomePrimary() {
         guard replication.master != nil else { return }
         dropMasterLink()
+        // The backlog's time to live counts from the promotion, not from the start.
+        replication.noReplicasSinceMillis = clock.nowMillis()
         replication.masterGeneration += 1
         replication.replid2 = replication.replid
         replication.secondOffset = replication.offset + 1
         replication.replid = randomHex40()
         followReplicaSettings()
         logHandler?(2, "MASTER MODE enabled (user request from REPLICAOF NO ONE)")
+    }
+
+    /// Redis's `disconnectAllBlockedClients`, as this server turns replica: every client
+    /// parked on keys or in WAIT is answered `-UNBLOCKED ...` and closed after that reply (what
+    /// it waits for would no longer come from this server's own writes). Clients held by CLIENT
+    /// PAUSE are left: their command starts afresh when the pause ends. Returns the errors'
+    /// codes, which count against the command that changed the role.
+    public func unblockForRoleChange() -> [[UInt8]] {
+        var errors: [[UInt8]] = []
+        for client in clients.values where client.blocked != nil {
+            // Redis does not count the blocked command as failed here (only the error).
+            errors += releaseBlocked(client, error: "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+                                     failsTheCall: false)
+            disconnect(client)
+            client.killed = true
+            client.connection?.close()
+        }
+        return errors
     }
 
     private func dropMasterLink() {
@@ -39,8 +59,9 @@ extension ServerCore {
         replication.master = nil
     }
 
-    /// `replica-read-only` applies while this server is a replica.
+    /// `replica-read-only` and `replica-serve-stale-data` apply while this server is a replica.
     public func followReplicaSettings() {
         readOnlyReplica = replication.master != nil && config.storedParameters["replica-read-only"] != "no"
+        refusesStaleData = replication.master != nil && config.storedParameters["replica-serve-stale-data"] == "no"
     }
 }

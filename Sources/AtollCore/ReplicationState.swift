@@ -19,12 +19,18 @@ public final class ReplicationState: @unchecked Sendable {
     public var backlog: ReplicationBacklog?
     /// Replicas attached by SYNC or PSYNC, in attach order (INFO `slaveN`, ROLE).
     public internal(set) var replicas: [ReplicaPeer] = []
+    /// Replicas that acknowledged within `min-replicas-max-lag` (INFO `min_slaves_good_slaves`),
+    /// counted while `min-replicas-to-write` is on.
+    public internal(set) var goodReplicas = 0
     /// Clients parked in WAIT, oldest first.
     var waiters: [ClientSession] = []
     /// INFO stats `sync_full`, `sync_partial_ok`, `sync_partial_err`.
     public var syncFull = 0
     public var syncPartialOK = 0
     public var syncPartialErr = 0
+    /// Unix ms since when no replica is attached (from the start, the last one's going, or
+    /// REPLICAOF NO ONE), for `repl-backlog-ttl`.
+    public var noReplicasSinceMillis: Int64 = 0
     /// Unix ms of the last PING sent to the replicas (`repl-ping-replica-period`).
     public var lastPingMillis: Int64 = 0
     /// The master this server follows (REPLICAOF host port); nil for a primary.
@@ -48,9 +54,28 @@ public final class ReplicaPeer: @unchecked Sendable {
     public var psync2 = false
     /// Attached by SYNC or PSYNC: it is sent the stream.
     public var attached = false
+    /// Attached by the old SYNC (Redis's `CLIENT_PRE_PSYNC`): it sends no ACKs, so
+    /// `repl-timeout` does not drop it.
+    public var preSync = false
     /// REPLCONF ACK: the last offset it acknowledged, and when (Unix ms).
     public var ackOffset: Int64 = 0
     public var ackMillis: Int64 = 0
 
     init(client: ClientSession) { self.client = client }
+
+    /// The address it is known by: the one it announced, else its connection's host.
+    public var ip: String { announcedIP ?? Self.host(of: client.address) }
+
+    /// How logs name it, as Redis's `replicationGetSlaveName` does: `ip:port` (`[ip]:port`
+    /// for IPv6), `ip:<unknown-replica-port>` before it said its port.
+    public var name: String {
+        guard listeningPort != 0 else { return "\(ip):<unknown-replica-port>" }
+        return ip.contains(":") ? "[\(ip)]:\(listeningPort)" : "\(ip):\(listeningPort)"
+    }
+
+    /// The host part of a client address (`127.0.0.1:5000`, `[::1]:5000`).
+    static func host(of address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon].filter { $0 != "[" && $0 != "]" })
+    }
 }

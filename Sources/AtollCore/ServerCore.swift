@@ -33,6 +33,7 @@ public final class ServerCore: @unchecked Sendable {
                 followMemorySettings()
                 followReplicaSettings()
                 followBacklogSize()
+                followGoodReplicaSettings()
             }
             yield &storedConfig
         }
@@ -140,6 +141,11 @@ public final class ServerCore: @unchecked Sendable {
     /// A replica with `replica-read-only yes`: normal clients' writes get READONLY. Kept
     /// beside the replication state as it changes (see ReplicaRole.swift): read per command.
     @exclusivity(unchecked) public var readOnlyReplica = false
+    /// A replica with `replica-serve-stale-data no` (see StaleReplica.swift). Read per command.
+    @exclusivity(unchecked) public internal(set) var refusesStaleData = false
+    /// `min-replicas-to-write` while `min-replicas-max-lag` is not 0 (else 0): writes need
+    /// that many good replicas (see GoodReplicas.swift). Read per command.
+    @exclusivity(unchecked) public internal(set) var minGoodReplicas = 0
     /// Background saves and rewrites: the running child and what the last ones did.
     @exclusivity(unchecked) public var persistence = PersistenceState()
     /// DEBUG PAUSE-CRON 1: the background task (expiry, timeouts, persistence) does nothing.
@@ -191,6 +197,8 @@ public final class ServerCore: @unchecked Sendable {
         self.runID = randomHex40()
         self.lruClock = UInt32(truncatingIfNeeded: now / 1000)
         followMemorySettings()
+        followGoodReplicaSettings()
+        replication.noReplicasSinceMillis = now
     }
 
     // MARK: - Clients

@@ -26,6 +26,7 @@ public struct LuaFunction: Sendable {
     let ref: Int32
     public var noWrites: Bool { flags.contains("no-writes") }
     public var allowOOM: Bool { flags.contains("allow-oom") }
+    public var allowStale: Bool { flags.contains("allow-stale") }
 }
 
 /// The flags a function may declare.

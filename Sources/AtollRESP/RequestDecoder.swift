@@ -19,7 +19,18 @@ public struct RequestDecoder: Sendable {
     /// When true the stricter limits Redis applies before AUTH hold (10 arguments, 16 KiB bulks),
     /// and `decode` stops after each command, so that the caller can run it (it may be the
     /// AUTH) and say whether the limits still hold before the next one is read.
-    public var unauthenticated = false
+    public var unauthenticated = false {
+        didSet { stopsAfterEachCommand = unauthenticated || oneCommandPerCall }
+    }
+    /// When true `decode` stops after each command, so that the caller can tell the bytes each
+    /// one took (a replica counts its master's stream by the byte received).
+    public var oneCommandPerCall = false {
+        didSet { stopsAfterEachCommand = unauthenticated || oneCommandPerCall }
+    }
+    private var stopsAfterEachCommand = false
+
+    /// Whether no command is read in part: the next byte starts a command (or a blank line).
+    public var isBetweenCommands: Bool { argsRemaining == 0 && bulkLength == -1 && args.isEmpty }
 
     /// Arguments of the multibulk being read.
     private var args: [[UInt8]] = []
@@ -89,7 +100,7 @@ public struct RequestDecoder: Sendable {
         while pos < end {
             // Before AUTH, one command at a time: the limits for unauthenticated clients apply
             // only to what is read before an AUTH in the same input has run, as in Redis.
-            if unauthenticated && commands.count > decodedBefore { return pos }
+            if stopsAfterEachCommand && commands.count > decodedBefore { return pos }
             if argsRemaining == 0 && bulkLength == -1 && args.isEmpty {
                 if raw[pos] == UInt8(ascii: "*") {
                     let cr: Int

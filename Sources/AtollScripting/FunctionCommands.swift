@@ -31,7 +31,8 @@ package enum FunctionCommands {
         guard let function = server.scripting.engine.functions[String(decoding: args[1], as: UTF8.self).lowercased()] else {
             return nil
         }
-        return scriptCommandFlags(tableFlags, declaringNoWrites: function.noWrites, allowingOOM: function.allowOOM)
+        return scriptCommandFlags(tableFlags, declaringNoWrites: function.noWrites, allowingOOM: function.allowOOM,
+                                  allowingStale: function.allowStale)
     }
 
     static func fcall(_ c: inout CommandContext) { call(&c, readOnly: false) }

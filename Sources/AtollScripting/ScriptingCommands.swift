@@ -35,14 +35,16 @@ package enum ScriptingCommands {
     /// command's when it has none (or a shebang EVAL will refuse).
     static let bodyFlags: FlagsResolver = { _, tableFlags, args in
         guard case .success(let flags) = ScriptFlags.parse(args[1]), flags.hasShebang else { return nil }
-        return scriptCommandFlags(tableFlags, declaringNoWrites: flags.noWrites, allowingOOM: flags.allowOOM)
+        return scriptCommandFlags(tableFlags, declaringNoWrites: flags.noWrites, allowingOOM: flags.allowOOM,
+                                  allowingStale: flags.allowStale)
     }
 
     /// The same for a script given by its SHA, when the cache has it.
     static let cachedFlags: FlagsResolver = { server, tableFlags, args in
         let found = server.scripting.remembered(args[1])
         guard found.script != nil, found.flags.hasShebang else { return nil }
-        return scriptCommandFlags(tableFlags, declaringNoWrites: found.flags.noWrites, allowingOOM: found.flags.allowOOM)
+        return scriptCommandFlags(tableFlags, declaringNoWrites: found.flags.noWrites, allowingOOM: found.flags.allowOOM,
+                                  allowingStale: found.flags.allowStale)
     }
 
     private static func evalGeneric(_ c: inout CommandContext, bySHA: Bool, readOnly: Bool) {
@@ -79,6 +81,10 @@ package enum ScriptingCommands {
         // A script with a shebang declares whether it writes; *_RO runs only those that don't.
         if readOnly && flags.hasShebang && !flags.noWrites {
             return c.out.error("ERR Can not execute a script with write flag using *_ro command.")
+        }
+        // A script that declares no flags may not run on a stale replica (Redis's compatible mode).
+        if !flags.hasShebang && c.server.servesNoStaleData {
+            return c.out.error("MASTERDOWN \(ServerCore.masterDownMessage)")
         }
         let keyEnd = 3 + Int(numkeys)
         let args = c.args
@@ -262,13 +268,23 @@ final class ScriptRun: LuaHost {
         if spec.flags.contains(.noscript) {
             return refuse(spec, "-ERR This Redis command is not allowed from script\r\n", reply)
         }
+        if server.servesNoStaleData && !spec.flags.contains(.stale) {
+            return refuse(spec, "-ERR Can not execute the command on a stale replica\r\n", reply)
+        }
         if let caller, !caller.user.unrestricted, let denial = caller.user.check(spec, args) {
             server.logAclDenial(denial, spec, args, client: caller, context: .lua, now: now)
             return refuse(spec, error: denial.scriptMessage, reply)
         }
         if spec.flags.contains(.write) {
             if readOnly { return refuse(spec, "-ERR Write commands are not allowed from read-only scripts.\r\n", reply) }
+            // Redis's `scriptVerifyWriteCommandAllow`: before the script's first write only.
+            if !wrote && server.readOnlyReplica && caller?.isMaster != true {
+                return refuse(spec, "-READONLY You can't write against a read only replica.\r\n", reply)
+            }
             if let refusal = server.diskErrorRefusal { return refuse(spec, error: "MISCONF \(refusal)", reply) }
+            if !wrote && server.tooFewGoodReplicas {
+                return refuse(spec, error: "NOREPLICAS \(ServerCore.noReplicasMessage)", reply)
+            }
         }
         // Redis's `scriptVerifyOOM`: over the limit when the script started, its first write refused.
         if server.maxMemory != 0 && !allowOOM && !wrote && server.eviction.outOfMemoryAtCommandStart

@@ -1,11 +1,14 @@
 /// `MasterLink`: this server's connection to the master REPLICAOF named, on one event loop —
-/// Redis 7.0's handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port,
-/// REPLCONF capa eof capa psync2, PSYNC), the snapshot of a full sync (`$<len>` or diskless
-/// `$EOF:<40 bytes>` framing) loaded in place of the dataset, then the master's commands applied
-/// under the keyspace lock as the master client's (no replies), with the offset counted and
-/// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A dropped link is tried
-/// again a second later while the same REPLICAOF holds. Like a client connection, the link never
-/// waits on a busy script: it takes the lock with `lockUnlessBusy` and tries again shortly.
+/// Redis 7.0's handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port
+/// and ip-address as `replica-announce-port`/`-ip` say, REPLCONF capa eof capa psync2, PSYNC),
+/// the snapshot of a full sync (`$<len>` or diskless `$EOF:<40 bytes>` framing) loaded in place
+/// of the dataset, then the master's commands applied under the keyspace lock as the master
+/// client's (no replies), with the offset counted by the bytes received and
+/// `REPLCONF ACK <offset>` sent every second and on `REPLCONF GETACK`. A master that sends
+/// nothing (not even PINGs) for `repl-timeout` seconds is dropped, as Redis drops it; a dropped
+/// link is tried again a second later while the same REPLICAOF holds. Like a client
+/// connection, the link never waits on a busy script: it takes the lock with `lockUnlessBusy`
+/// and tries again shortly.
 import AtollBytes
 import AtollCore
 import AtollPersistence
@@ -19,7 +22,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     /// What the link waits for next.
     private enum Step {
-        case pong, auth, listeningPort, capabilities, psync
+        case pong, auth, listeningPort, ipAddress, capabilities, psync
         /// The `$<len>` or `$EOF:<mark>` line of the snapshot.
         case snapshotHeader(replid: String, offset: Int64)
         case snapshot(replid: String, offset: Int64, length: Int)
@@ -33,13 +36,24 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     private var step = Step.pong
     private var input: ByteBuffer?
     private var snapshot: [UInt8] = []
-    private var decoder = RequestDecoder()
+    /// Reads the stream one command at a time, so that each one's bytes are known.
+    private var decoder: RequestDecoder = {
+        var decoder = RequestDecoder()
+        decoder.oneCommandPerCall = true
+        return decoder
+    }()
+    /// Bytes of the stream read since the last whole command (a command read in part, blank
+    /// lines): they count in the offset once the command is whole.
+    private var bytesOfNextCommand = 0
     private var session: ClientSession?
     /// The master client's handle on the link (its `connection` is weak: kept here).
     private var handle: MasterClientConnection?
     /// The offset of the last byte of the master's stream applied (kept here for the ACKs).
     private var offset: Int64 = 0
-    private var ackTask: RepeatedTask?
+    /// The once-a-second check of the link (see `cron`).
+    private var cronTask: RepeatedTask?
+    /// When the master last sent anything (Unix ms), for `repl-timeout`.
+    private var lastReadMillis: Int64 = 0
     /// A retry of `process` is on its way (a busy script held the lock).
     private var retryScheduled = false
 
@@ -87,12 +101,18 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         shared.log.notice("MASTER <-> REPLICA sync started")
+        lastReadMillis = shared.core.clock.nowMillis()
         send(["PING"], context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        cronTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            let (link, context) = bound.value
+            link.cron(context: context)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ackTask?.cancel()
-        ackTask = nil
+        cronTask?.cancel()
+        cronTask = nil
         Self.linkLost(state, session: session, shared: shared, loop: context.eventLoop, listeningPort: listeningPort)
         session = nil
     }
@@ -122,6 +142,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
+        lastReadMillis = shared.core.clock.nowMillis()
         if input == nil { input = bytes } else { input!.writeBuffer(&bytes) }
         process(context: context)
     }
@@ -221,8 +242,16 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             sendListeningPort(context: context)
         case .listeningPort:
             if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF listening-port: \(line)") }
-            send(["REPLCONF", "capa", "eof", "capa", "psync2"], context: context)
-            step = .capabilities
+            let announcedIP = config.storedParameters["replica-announce-ip"] ?? ""
+            if announcedIP.isEmpty {
+                sendCapabilities(context: context)
+            } else {
+                send(["REPLCONF", "ip-address", announcedIP], context: context)
+                step = .ipAddress
+            }
+        case .ipAddress:
+            if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF ip-address: \(line)") }
+            sendCapabilities(context: context)
         case .capabilities:
             if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF capa: \(line)") }
             let (replid, applied) = (state.masterReplid, state.appliedOffset)
@@ -235,6 +264,8 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             }
             step = .psync
         case .psync:
+            // A master that delays the snapshot (diskless sync) sends newlines until it replies.
+            if line.isEmpty { return true }
             let words = line.split(separator: " ")
             // An offset is a byte count: one near Int64.max (no stream is that long) would
             // overflow as the stream is counted, so it is refused as malformed.
@@ -255,9 +286,17 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         return true
     }
 
+    /// The port the master lists this replica with: `replica-announce-port` if set, else the
+    /// one it listens on. With the lock held.
     private func sendListeningPort(context: ChannelHandlerContext) {
-        send(["REPLCONF", "listening-port", String(listeningPort)], context: context)
+        let announced = shared.core.config.storedParameters["replica-announce-port"].flatMap { Int($0) } ?? 0
+        send(["REPLCONF", "listening-port", String(announced != 0 ? announced : listeningPort)], context: context)
         step = .listeningPort
+    }
+
+    private func sendCapabilities(context: ChannelHandlerContext) {
+        send(["REPLCONF", "capa", "eof", "capa", "psync2"], context: context)
+        step = .capabilities
     }
 
     /// The full sync's snapshot arrived: it replaces the dataset, and the stream follows.
@@ -278,7 +317,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         state.streamDB = 0
         connect(offset: offset, context: context)
         shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
-        startAcks(context: context)
+        sendAck(context: context)
         return true
     }
 
@@ -292,7 +331,7 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             state.masterReplid = replid
         }
         connect(offset: state.appliedOffset, context: context)
-        startAcks(context: context)
+        sendAck(context: context)
     }
 
     /// Registers the master client and starts applying the stream from `offset`.
@@ -313,21 +352,38 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         state.phase = .connected
         state.appliedOffset = offset
         state.lastIOMillis = core.clock.nowMillis()
+        // A long snapshot load is not the master's silence: repl-timeout counts from here.
+        lastReadMillis = state.lastIOMillis
         core.replication.offset = offset
         self.offset = offset
         step = .streaming
     }
 
-    private func startAcks(context: ChannelHandlerContext) {
-        sendAck(context: context)
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        ackTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            let (link, context) = bound.value
-            switch MasterLink.isCurrent(link.state, shared: link.shared) {
-            case true?: link.sendAck(context: context)
-            case false?: context.close(promise: nil)
-            case nil: break
-            }
+    /// Once a second: a link REPLICAOF replaced closes, a master silent for `repl-timeout`
+    /// is dropped (with Redis's log line for the step the link is at), and once the stream
+    /// flows the ACK goes out. Skipped while a busy script holds the lock.
+    private func cron(context: ChannelHandlerContext) {
+        guard shared.lockUnlessBusy() else { return }
+        let current = shared.core.replication.master === state
+        let timeout = shared.core.replicationTimeoutMillis
+        shared.lock.unlock()
+        guard current else { return context.close(promise: nil) }
+        if shared.core.clock.nowMillis() - lastReadMillis > timeout {
+            shared.log.warning(timeoutMessage)
+            return context.close(promise: nil)
+        }
+        if case .streaming = step { sendAck(context: context) }
+    }
+
+    /// Redis's words for a master that went silent, by how far the link got.
+    private var timeoutMessage: String {
+        switch step {
+        case .streaming:
+            return "MASTER timeout: no data nor PING received..."
+        case .snapshotHeader, .snapshot, .disklessSnapshot:
+            return "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."
+        default:
+            return "Timeout connecting to the MASTER..."
         }
     }
 
@@ -337,19 +393,24 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: - The stream
 
-    /// Applies every whole command that arrived as the master client's.
+    /// Applies every whole command that arrived as the master client's. The offset grows by
+    /// the bytes each command took as received (blank lines and empty multibulks before it
+    /// included), as Redis's replicas count it, once the command is whole.
     private func applyStream(context: ChannelHandlerContext) -> Bool {
         guard input != nil, let session else { return true }
-        var commands: [[[UInt8]]] = []
-        do {
-            try decoder.decode(&input!, into: &commands)
-        } catch {
-            return fail("Protocol error from MASTER: \(error.message)")
-        }
-        guard !commands.isEmpty else { return true }
         let core = shared.core
         var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: session, server: core)
-        for command in commands {
+        while input!.readableBytes > 0 {
+            if inlineCommandAhead() { return refuseInlineCommand() }
+            var decoded: [[[UInt8]]] = []
+            let before = input!.readerIndex
+            do {
+                try decoder.decode(&input!, into: &decoded)
+            } catch {
+                return fail("Protocol error from MASTER: \(error.message)")
+            }
+            bytesOfNextCommand += input!.readerIndex - before
+            guard let command = decoded.first else { break }
             if Self.isGetAck(command) {
                 sendAck(context: context)
             } else if runsScript(command) {
@@ -362,11 +423,41 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
                 core.execute(&ctx)
                 ctx.out.buffer.clear()
             }
-            offset += Int64(Self.encodedSize(command))
+            offset += Int64(bytesOfNextCommand)
+            bytesOfNextCommand = 0
+            state.appliedOffset = offset
+            core.replication.offset = offset
         }
-        state.appliedOffset = offset
-        core.replication.offset = offset
         return true
+    }
+
+    /// Whether the stream's next command is an inline one (a line not starting with `*`; blank
+    /// lines are not commands), read only between commands. Masters never send those.
+    private func inlineCommandAhead() -> Bool {
+        guard decoder.isBetweenCommands, let view = input?.readableBytesView else { return false }
+        var index = view.startIndex
+        while index < view.endIndex {
+            switch view[index] {
+            case UInt8(ascii: "*"): return false
+            case 10: index += 1
+            case 13:
+                // A blank line if the newline follows (not here yet: decide when it is).
+                guard index + 1 < view.endIndex else { return false }
+                guard view[index + 1] == 10 else { return true }
+                index += 2
+            default: return true
+            }
+        }
+        return false
+    }
+
+    /// An inline command from the master means the stream is out of step, as Redis's replicas
+    /// take it: the link drops and the next sync is a full one (no partial resync from here).
+    private func refuseInlineCommand() -> Bool {
+        shared.log.warning("WARNING: Receiving inline protocol from master, master stream corruption? Closing the master connection and discarding the cached master.")
+        state.masterReplid = "?"
+        state.appliedOffset = -1
+        return fail("Protocol error (Master using the inline protocol. Desync?) from the master \(state.host):\(state.port)")
     }
 
     /// Whether `command` would run a script (EVAL, EVALSHA, FCALL and their read-only forms).
@@ -378,11 +469,6 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
 
     private static func isGetAck(_ command: [[UInt8]]) -> Bool {
         command.count >= 2 && asciiCaseInsensitiveEquals(command[0], "replconf") && asciiCaseInsensitiveEquals(command[1], "getack")
-    }
-
-    /// The bytes a command takes in the stream as the master encodes it.
-    static func encodedSize(_ command: [[UInt8]]) -> Int {
-        command.reduce(String(command.count).utf8.count + 3) { $0 + String($1.count).utf8.count + 3 + $1.count + 2 }
     }
 
     // MARK: - Helpers

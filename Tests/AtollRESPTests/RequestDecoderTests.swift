@@ -235,6 +235,30 @@ private func decodeInPieces(_ pieces: [ArraySlice<UInt8>]) throws(ProtocolError)
         #expect(buffer.readableBytes == 0)
     }
 
+    /// One command per call, whatever the authentication: each call consumes exactly the bytes
+    /// of its command (blank lines and empty multibulks before it included), which is how a
+    /// replica counts its master's stream; `isBetweenCommands` is false while one is read in part.
+    @Test func oneCommandPerCallConsumesEachCommandsBytes() throws {
+        var decoder = RequestDecoder()
+        decoder.oneCommandPerCall = true
+        let set = multibulk(command("SET", "b", "2"))
+        var buffer = ByteBuffer(bytes: bytes("\r\n*0\r\n") + set + multibulk(command("PING")) + bytes("*1\r\n$4\r\nPI"))
+        var commands: [[[UInt8]]] = []
+        var consumed: [Int] = []
+        for _ in 0..<3 {
+            let before = buffer.readerIndex
+            try decoder.decode(&buffer, into: &commands)
+            consumed.append(buffer.readerIndex - before)
+        }
+        #expect(commands == [command("SET", "b", "2"), command("PING")])
+        #expect(consumed == [6 + set.count, 14, 8])
+        #expect(!decoder.isBetweenCommands)
+        buffer.writeBytes(bytes("NG\r\n"))
+        try decoder.decode(&buffer, into: &commands)
+        #expect(commands.count == 3)
+        #expect(decoder.isBetweenCommands)
+    }
+
     /// With `proto-max-bulk-len` at its largest, a header announcing 2^63-1 bytes waits for
     /// them instead of overflowing.
     @Test func largestBulkLengthWaitsForData() {

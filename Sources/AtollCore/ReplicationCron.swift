@@ -1,0 +1,46 @@
+/// The primary's once-a-second replication duties, as Redis's `replicationCron` has them: the
+/// good-replica count, the PINGs every `repl-ping-replica-period`, dropping the replicas whose
+/// acknowledgements stopped for `repl-timeout` seconds, and freeing the backlog after
+/// `repl-backlog-ttl` seconds without replicas.
+extension ServerCore {
+    /// Called once a second by the server's background task, with the lock held.
+    public func replicationCron(now: Int64) {
+        refreshGoodReplicas(now: now)
+        guard !replication.replicas.isEmpty else { return freeIdleBacklog(now: now) }
+        let period = Int64(replicationSetting("repl-ping-replica-period", default: 10)) * 1000
+        if now - replication.lastPingMillis >= period {
+            replication.lastPingMillis = now
+            propagateToReplicasOnly([Array("PING".utf8)])
+        }
+        dropTimedOutReplicas(now: now)
+    }
+
+    /// Closes the link of every replica that acknowledged nothing for more than `repl-timeout`
+    /// seconds (whole seconds, as Redis compares them). Those attached by SYNC send no ACKs and
+    /// are kept, as in Redis.
+    private func dropTimedOutReplicas(now: Int64) {
+        let timeout = replicationTimeoutMillis / 1000
+        for peer in replication.replicas where !peer.preSync && now / 1000 - peer.ackMillis / 1000 > timeout {
+            logHandler?(3, "Disconnecting timedout replica (streaming sync): \(peer.name)")
+            peer.client.connection?.close()
+        }
+    }
+
+    /// A primary without replicas for more than `repl-backlog-ttl` seconds (0: never) frees its
+    /// backlog and, as Redis does, starts a new replication ID with no previous one: its offset
+    /// no longer grows, so the old ID at a later offset would name a stream it never sent.
+    private func freeIdleBacklog(now: Int64) {
+        let ttl = Int64(replicationSetting("repl-backlog-ttl", default: 3600))
+        guard ttl != 0, replication.backlog != nil, replication.master == nil,
+              now / 1000 - replication.noReplicasSinceMillis / 1000 > ttl else { return }
+        replication.replid = randomHex40()
+        replication.replid2 = ReplicationState.noID
+        replication.secondOffset = -1
+        replication.backlog = nil
+        followEffectConsumers(aofAttached: false)
+        logHandler?(2, "Replication backlog freed after \(ttl) seconds without connected replicas.")
+    }
+
+    /// `repl-timeout` in milliseconds: how long either side of a link waits on a silent peer.
+    public var replicationTimeoutMillis: Int64 { Int64(replicationSetting("repl-timeout", default: 60)) * 1000 }
+}
