@@ -103,16 +103,9 @@ public struct RequestDecoder: Sendable {
             if stopsAfterEachCommand && commands.count > decodedBefore { return pos }
             if argsRemaining == 0 && bulkLength == -1 && args.isEmpty {
                 if raw[pos] == UInt8(ascii: "*") {
-                    let cr: Int
-                    var plain: Int?
-                    if let fast = Self.plainDecimal(raw, from: pos + 1, to: end) {
-                        (plain, cr) = fast
-                    } else {
-                        guard let found = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
-                            if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big mbulk count string"), consumed: pos) }
-                            return pos
-                        }
-                        cr = found
+                    guard let (plain, cr) = try Self.lengthLine(raw, from: pos, to: end, lead: UInt8(ascii: "*"),
+                                                                tooBig: "Protocol error: too big mbulk count string") else {
+                        return pos
                     }
                     if cr + 1 >= end { return pos }
                     guard let count = plain ?? parseStrictInt(raw, from: pos + 1, to: cr), count <= Int(Int32.max) else {
@@ -164,16 +157,9 @@ public struct RequestDecoder: Sendable {
             // Inside a multibulk: read `$len\r\n` then the payload.
             while argsRemaining > 0 {
                 if bulkLength == -1 {
-                    let cr: Int
-                    var plain: Int?
-                    if pos < end, raw[pos] == UInt8(ascii: "$"), let fast = Self.plainDecimal(raw, from: pos + 1, to: end) {
-                        (plain, cr) = fast
-                    } else {
-                        guard let found = Self.find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
-                            if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big bulk count string"), consumed: pos) }
-                            return pos
-                        }
-                        cr = found
+                    guard let (plain, cr) = try Self.lengthLine(raw, from: pos, to: end, lead: UInt8(ascii: "$"),
+                                                                tooBig: "Protocol error: too big bulk count string") else {
+                        return pos
                     }
                     if cr + 1 >= end { return pos }
                     let lead = raw[pos]
@@ -245,6 +231,20 @@ public struct RequestDecoder: Sendable {
     static func copyBytes(_ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
         if count == 0 { return [] }
         return Array(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
+    }
+
+    /// The `*count` or `$length` line at `pos`: where its CR is, and its value when it is a plain
+    /// one (`plainDecimal`), else nil for the caller to parse by Redis's rules; nil altogether
+    /// while no CR has come, and Redis's `tooBig` error once none can come within its limit.
+    @inline(__always)
+    private static func lengthLine(_ raw: UnsafeRawBufferPointer, from pos: Int, to end: Int, lead: UInt8,
+                                   tooBig: String) throws(Failure) -> (plain: Int?, cr: Int)? {
+        if pos < end, raw[pos] == lead, let fast = plainDecimal(raw, from: pos + 1, to: end) { return (fast.value, fast.cr) }
+        guard let cr = find(UInt8(ascii: "\r"), in: raw, from: pos, to: end) else {
+            if end - pos > inlineMaxSize { throw Failure(value: ProtocolError(tooBig), consumed: pos) }
+            return nil
+        }
+        return (nil, cr)
     }
 
     /// The common length line, read in one pass: digits without sign or leading zero (at most
