@@ -4,37 +4,23 @@ import NIOCore
 
 extension ByteBuffer {
     /// Writes one command as a RESP array of bulk strings, reserving its whole size first and
-    /// copying it in one pass.
+    /// copying it in one pass (through a plain pointer: no closure captures it, so nothing is
+    /// boxed on the heap).
     mutating func writeCommand(_ arguments: [[UInt8]]) {
         var size = 3 + decimalLength(arguments.count)
         for argument in arguments { size += 5 + decimalLength(argument.count) + argument.count }
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
-            var at = out.baseAddress!
-            func put(_ byte: UInt8) {
-                at.storeBytes(of: byte, as: UInt8.self)
-                at += 1
-            }
-            func putHeader(_ type: UInt8, _ n: Int) {
-                put(type)
-                let digits = decimalLength(n)
-                var rest = n
-                for i in stride(from: digits - 1, through: 0, by: -1) {
-                    (at + i).storeBytes(of: UInt8(ascii: "0") + UInt8(rest % 10), as: UInt8.self)
-                    rest /= 10
-                }
-                at += digits
-                put(13)
-                put(10)
-            }
-            putHeader(UInt8(ascii: "*"), arguments.count)
+            var at = writeHeader(UInt8(ascii: "*"), arguments.count, at: out.baseAddress!)
             for argument in arguments {
-                putHeader(UInt8(ascii: "$"), argument.count)
+                at = writeHeader(UInt8(ascii: "$"), argument.count, at: at)
+                let destination = at
                 argument.withUnsafeBytes { bytes in
-                    if let base = bytes.baseAddress { at.copyMemory(from: base, byteCount: bytes.count) }
-                    at += bytes.count
+                    if let base = bytes.baseAddress { destination.copyMemory(from: base, byteCount: bytes.count) }
                 }
-                put(13)
-                put(10)
+                at += argument.count
+                at.storeBytes(of: UInt8(13), as: UInt8.self)
+                (at + 1).storeBytes(of: UInt8(10), as: UInt8.self)
+                at += 2
             }
             return size
         }
@@ -69,6 +55,20 @@ extension ByteBuffer {
         }
         writeStaticString("\r\n")
     }
+}
+
+/// Writes `type`, `n` in decimal and CRLF at `at`; returns the address after them.
+private func writeHeader(_ type: UInt8, _ n: Int, at start: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+    start.storeBytes(of: type, as: UInt8.self)
+    let digits = decimalLength(n)
+    var rest = n
+    for i in stride(from: digits, through: 1, by: -1) {
+        (start + i).storeBytes(of: UInt8(ascii: "0") + UInt8(rest % 10), as: UInt8.self)
+        rest /= 10
+    }
+    (start + 1 + digits).storeBytes(of: UInt8(13), as: UInt8.self)
+    (start + 2 + digits).storeBytes(of: UInt8(10), as: UInt8.self)
+    return start + 3 + digits
 }
 
 /// How many digits `n` (not negative) has in decimal.

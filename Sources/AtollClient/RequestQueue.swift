@@ -9,6 +9,7 @@
 /// ones; an entry whose caller stopped waiting (a cancelled task) keeps its place and its
 /// replies are dropped as they come; once the connection fails, every waiting continuation is
 /// resumed with the failure exactly once and later requests fail at once.
+import AtollBytes
 import AtollRESP
 import DequeModule
 import NIOConcurrencyHelpers
@@ -168,10 +169,11 @@ final class RequestQueue: Sendable {
 
     // MARK: - The channel handler
 
-    /// Hands the replies, in order, to the requests waiting for them. Returns false when a
-    /// reply came that nobody asked for (the connection must then be failed).
-    func deliver(_ replies: [RESPValue]) -> Bool {
-        var completions: [Completion] = []
+    /// Hands the replies, in order, to the requests waiting for them, and empties `replies`.
+    /// Returns false when a reply came that nobody asked for (the connection must then be
+    /// failed). `completions` is scratch space, empty on entry and on return; the caller keeps
+    /// it (and `replies`) between reads so their storage is allocated once.
+    func deliver(_ replies: inout [RESPValue], completions: inout [Completion]) -> Bool {
         let matched = state.withLockedValue { state -> Bool in
             for reply in replies {
                 guard !state.waiting.isEmpty else { return false }
@@ -196,7 +198,9 @@ final class RequestQueue: Sendable {
             }
             return true
         }
+        replies.removeAllKeepingCapacity()
         for completion in completions { completion.resume() }
+        completions.removeAllKeepingCapacity()
         return matched
     }
 
