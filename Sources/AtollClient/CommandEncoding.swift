@@ -62,9 +62,11 @@ private func writeHeader(_ type: UInt8, _ n: Int, at start: UnsafeMutableRawPoin
     start.storeBytes(of: type, as: UInt8.self)
     let digits = decimalLength(n)
     var rest = n
-    for i in stride(from: digits, through: 1, by: -1) {
-        (start + i).storeBytes(of: UInt8(ascii: "0") + UInt8(rest % 10), as: UInt8.self)
+    var i = digits
+    while i > 0 {
+        (start + i).storeBytes(of: UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10), as: UInt8.self)
         rest /= 10
+        i -= 1
     }
     (start + 1 + digits).storeBytes(of: UInt8(13), as: UInt8.self)
     (start + 2 + digits).storeBytes(of: UInt8(10), as: UInt8.self)
@@ -73,6 +75,8 @@ private func writeHeader(_ type: UInt8, _ n: Int, at start: UnsafeMutableRawPoin
 
 /// How many digits `n` (not negative) has in decimal.
 func decimalLength(_ n: Int) -> Int {
+    if n < 10 { return 1 }
+    if n < 100 { return 2 }
     var digits = 1
     var rest = n
     while rest >= 10 {

@@ -46,6 +46,34 @@ final class RequestQueue: Sendable {
         /// A batch's replies so far.
         var collected: [Result<RESPValue, RedisError>]
         let deadline: NIODeadline?
+
+        /// Takes the replies this request still expects from `replies`, starting at `index`
+        /// (which it moves past them); returns how to resume its caller once it has them all.
+        mutating func take(_ replies: [RESPValue], from index: inout Int) -> Completion? {
+            let count = min(remaining, replies.count - index)
+            defer {
+                remaining -= count
+                index += count
+            }
+            switch waiter {
+            case .single(let continuation):
+                return .single(continuation, replies[index].checkedResult)
+            case .batch(let continuation):
+                for reply in replies[index..<(index + count)] {
+                    if case .error(let text) = reply {
+                        collected.append(.failure(RedisError(reply: text)))
+                    } else {
+                        collected.append(.success(reply))
+                    }
+                }
+                guard count == remaining else { return nil }
+                var done: [Result<RESPValue, RedisError>] = []
+                swap(&done, &collected)
+                return .batch(continuation, .success(done))
+            case .abandoned:
+                return nil
+            }
+        }
     }
 
     private struct State {
@@ -175,25 +203,11 @@ final class RequestQueue: Sendable {
     /// it (and `replies`) between reads so their storage is allocated once.
     func deliver(_ replies: inout [RESPValue], completions: inout [Completion]) -> Bool {
         let matched = state.withLockedValue { state -> Bool in
-            for reply in replies {
+            var index = 0
+            while index < replies.count {
                 guard !state.waiting.isEmpty else { return false }
                 let first = state.waiting.startIndex
-                state.waiting[first].remaining -= 1
-                switch state.waiting[first].waiter {
-                case .single(let continuation):
-                    completions.append(.single(continuation, reply.checkedResult))
-                case .batch:
-                    if case .error(let text) = reply {
-                        state.waiting[first].collected.append(.failure(RedisError(reply: text)))
-                    } else {
-                        state.waiting[first].collected.append(.success(reply))
-                    }
-                    if state.waiting[first].remaining == 0, case .batch(let continuation) = state.waiting[first].waiter {
-                        completions.append(.batch(continuation, .success(state.waiting[first].collected)))
-                    }
-                case .abandoned:
-                    break
-                }
+                if let completion = state.waiting[first].take(replies, from: &index) { completions.append(completion) }
                 if state.waiting[first].remaining == 0 { state.waiting.removeFirst() }
             }
             return true
