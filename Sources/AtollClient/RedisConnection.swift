@@ -65,6 +65,7 @@ public final class RedisConnection: RedisCommandRunner {
         } catch {
             throw RedisClientError.connectFailed("\(configuration.host):\(configuration.port): \(error)")
         }
+        queue.attach(to: channel)
         do {
             let version = try await handshake(configuration: configuration) { command in
                 try await queue.send(on: channel) { $0.writeCommand(command) }

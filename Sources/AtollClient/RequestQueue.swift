@@ -83,6 +83,10 @@ final class RequestQueue: Sendable {
         var spare: ByteBuffer?
         var waiting = Deque<Waiting>()
         var flushScheduled = false
+        /// The event-loop task that writes the pending bytes, made once by `attach`, so
+        /// scheduling a write allocates nothing. It holds the queue: `failAll` lets go of it
+        /// when the connection ends.
+        var flush: (@Sendable () -> Void)?
         var timerArmed = false
         /// Set once the connection is unusable; later requests fail with it.
         var failure: RedisClientError?
@@ -96,6 +100,12 @@ final class RequestQueue: Sendable {
     init(allocator: ByteBufferAllocator, timeout: TimeAmount?) {
         state = NIOLockedValueBox(State(pending: allocator.buffer(capacity: 1024)))
         self.timeout = timeout
+    }
+
+    /// Binds the queue to the channel its requests are written to, before the first request.
+    func attach(to channel: any Channel) {
+        let flush: @Sendable () -> Void = { [self] in self.flush(channel) }
+        state.withLockedValue { $0.flush = flush }
     }
 
     // MARK: - Callers
@@ -133,56 +143,60 @@ final class RequestQueue: Sendable {
         let deadline = timeout.map { NIODeadline.now() + $0 }
         var collected: [Result<RESPValue, RedisError>] = []
         if case .batch = waiter { collected.reserveCapacity(count) }
-        let outcome: Result<Bool, any Error> = state.withLockedValue { state in
-            if let failure = state.failure { return .failure(failure) }
+        let outcome: Enqueued = state.withLockedValue { state in
+            if let failure = state.failure { return .failed(failure) }
             // Checked under the lock that `cancel` takes: a cancellation that came before this
             // found nothing to cancel, so it is seen here instead.
-            if Task.isCancelled { return .failure(CancellationError()) }
+            if Task.isCancelled { return .failed(CancellationError()) }
             encode(&state.pending)
             state.waiting.append(Waiting(id: id, waiter: waiter, remaining: count, collected: collected,
                                          deadline: deadline))
-            return .success(scheduleFlush(&state))
+            guard !state.flushScheduled, let flush = state.flush else { return .queued }
+            state.flushScheduled = true
+            return .flushNeeded(flush)
         }
         switch outcome {
-        case .failure(let error): Self.failing(waiter, with: error)?.resume()
-        case .success(true): flushSoon(channel)
-        case .success(false): break
+        case .failed(let error): Self.failing(waiter, with: error)?.resume()
+        case .flushNeeded(let flush): channel.eventLoop.execute(flush)
+        case .queued: break
         }
     }
 
-    private func scheduleFlush(_ state: inout State) -> Bool {
-        guard !state.flushScheduled else { return false }
-        state.flushScheduled = true
-        return true
+    /// What `enqueue` found under the lock. Not a `Result`: a closure passed through a generic
+    /// type is re-wrapped on the way in and out, an allocation each way.
+    private enum Enqueued {
+        case failed(any Error)
+        /// Queued; the write is to be scheduled with this task.
+        case flushNeeded(@Sendable () -> Void)
+        /// Queued behind a write already scheduled.
+        case queued
     }
 
-    /// Writes the pending bytes on the event loop's next pass, with those of every request
-    /// that comes before then; arms the timeout check if none is armed.
-    private func flushSoon(_ channel: any Channel) {
-        channel.eventLoop.execute {
-            var bytes = ByteBuffer()
-            let arm = self.state.withLockedValue { state -> NIODeadline? in
-                state.flushScheduled = false
-                swap(&bytes, &state.pending)
-                state.pending = state.spare ?? channel.allocator.buffer(capacity: 1024)
-                state.spare = nil
-                var arm: NIODeadline?
-                if !state.timerArmed, let first = state.waiting.first?.deadline {
-                    state.timerArmed = true
-                    arm = first
-                }
-                return arm
+    /// Writes the pending bytes, with those of every request that came since the write was
+    /// scheduled, on the event loop; arms the timeout check if none is armed.
+    private func flush(_ channel: any Channel) {
+        var bytes = ByteBuffer()
+        let arm = self.state.withLockedValue { state -> NIODeadline? in
+            state.flushScheduled = false
+            swap(&bytes, &state.pending)
+            state.pending = state.spare ?? channel.allocator.buffer(capacity: 1024)
+            state.spare = nil
+            var arm: NIODeadline?
+            if !state.timerArmed, let first = state.waiting.first?.deadline {
+                state.timerArmed = true
+                arm = first
             }
-            if bytes.readableBytes > 0 { channel.writeAndFlush(bytes, promise: nil) }
-            // Once the socket has taken the bytes, NIO lets go of the buffer and it is ours
-            // alone again: emptied, it takes the next requests (a buffer NIO still holds is
-            // replaced by `clear`, so one being written is never touched).
-            if bytes.capacity <= 64 * 1024 {
-                bytes.clear()
-                self.state.withLockedValue { $0.spare = bytes }
-            }
-            if let arm { self.scheduleTimeoutCheck(at: arm, channel: channel) }
+            return arm
         }
+        if bytes.readableBytes > 0 { channel.writeAndFlush(bytes, promise: nil) }
+        // Once the socket has taken the bytes, NIO lets go of the buffer and it is ours
+        // alone again: emptied, it takes the next requests (a buffer NIO still holds is
+        // replaced by `clear`, so one being written is never touched).
+        if bytes.capacity <= 64 * 1024 {
+            bytes.clear()
+            self.state.withLockedValue { $0.spare = bytes }
+        }
+        if let arm { self.scheduleTimeoutCheck(at: arm, channel: channel) }
     }
 
     private func cancel(_ id: UInt64) {
@@ -222,6 +236,7 @@ final class RequestQueue: Sendable {
     func failAll(_ error: RedisClientError) {
         let waiting = state.withLockedValue { state -> Deque<Waiting> in
             if state.failure == nil { state.failure = error }
+            state.flush = nil
             defer { state.waiting.removeAll() }
             return state.waiting
         }
