@@ -111,7 +111,10 @@ final class RequestQueue: Sendable {
     // MARK: - Callers
 
     /// Encodes one command with `encode` and waits for its reply. A cancelled caller gets
-    /// `CancellationError` at once; its reply is still read, and dropped.
+    /// `CancellationError` at once; its reply is still read, and dropped. Inlined into its
+    /// callers, as are they into theirs: every async call costs a frame from the task's
+    /// allocator, some 150 instructions, and a request went through seven.
+    @inline(__always)
     func send(on channel: any Channel, _ encode: (inout ByteBuffer) -> Void) async throws -> RESPValue {
         let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
@@ -124,6 +127,7 @@ final class RequestQueue: Sendable {
     }
 
     /// Encodes `count` commands with `encode` and waits for all their replies at once.
+    @inline(__always)
     func sendBatch(count: Int, on channel: any Channel, _ encode: (inout ByteBuffer) -> Void)
         async throws -> [Result<RESPValue, RedisError>] {
         guard count > 0 else { return [] }
