@@ -4,24 +4,22 @@ import NIOCore
 
 extension ByteBuffer {
     /// Writes one command as a RESP array of bulk strings, reserving its whole size first and
-    /// copying it in one pass (through a plain pointer: no closure captures it, so nothing is
-    /// boxed on the heap).
+    /// copying it in one pass.
     mutating func writeCommand(_ arguments: [[UInt8]]) {
-        var size = 3 + decimalLength(arguments.count)
-        for argument in arguments { size += 5 + decimalLength(argument.count) + argument.count }
+        let size = encodedSize(arguments)
         writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
-            var at = writeHeader(UInt8(ascii: "*"), arguments.count, at: out.baseAddress!)
-            for argument in arguments {
-                at = writeHeader(UInt8(ascii: "$"), argument.count, at: at)
-                let destination = at
-                argument.withUnsafeBytes { bytes in
-                    if let base = bytes.baseAddress { destination.copyMemory(from: base, byteCount: bytes.count) }
-                }
-                at += argument.count
-                at.storeBytes(of: UInt8(13), as: UInt8.self)
-                (at + 1).storeBytes(of: UInt8(10), as: UInt8.self)
-                at += 2
-            }
+            _ = encodeCommand(arguments, at: out.baseAddress!)
+            return size
+        }
+    }
+
+    /// Writes commands one after another, reserving their whole size once (a batch).
+    mutating func writeCommands(_ commands: [[[UInt8]]]) {
+        var size = 0
+        for command in commands { size += encodedSize(command) }
+        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var at = out.baseAddress!
+            for command in commands { at = encodeCommand(command, at: at) }
             return size
         }
     }
@@ -55,6 +53,31 @@ extension ByteBuffer {
         }
         writeStaticString("\r\n")
     }
+}
+
+/// The bytes of `arguments` as a RESP array of bulk strings.
+private func encodedSize(_ arguments: [[UInt8]]) -> Int {
+    var size = 3 + decimalLength(arguments.count)
+    for argument in arguments { size += 5 + decimalLength(argument.count) + argument.count }
+    return size
+}
+
+/// Writes `arguments` as a RESP array of bulk strings at `start`, through a plain pointer (no
+/// closure captures a cursor, so nothing is boxed on the heap); returns the address after it.
+private func encodeCommand(_ arguments: [[UInt8]], at start: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+    var at = writeHeader(UInt8(ascii: "*"), arguments.count, at: start)
+    for argument in arguments {
+        at = writeHeader(UInt8(ascii: "$"), argument.count, at: at)
+        let destination = at
+        argument.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { destination.copyMemory(from: base, byteCount: bytes.count) }
+        }
+        at += argument.count
+        at.storeBytes(of: UInt8(13), as: UInt8.self)
+        (at + 1).storeBytes(of: UInt8(10), as: UInt8.self)
+        at += 2
+    }
+    return at
 }
 
 /// Writes `type`, `n` in decimal and CRLF at `at`; returns the address after them.

@@ -104,9 +104,7 @@ public final class RedisConnection: RedisCommandRunner {
 
     @inline(__always)
     public func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>] {
-        try await queue.sendBatch(count: commands.count, on: channel) { buffer in
-            for command in commands { buffer.writeCommand(command) }
-        }
+        try await queue.sendBatch(count: commands.count, on: channel) { $0.writeCommands(commands) }
     }
 
     /// Sends one command expecting `replies` replies (SUBSCRIBE to n channels answers n times).

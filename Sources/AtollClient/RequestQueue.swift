@@ -192,7 +192,10 @@ final class RequestQueue: Sendable {
             }
             return arm
         }
-        if bytes.readableBytes > 0 { channel.writeAndFlush(bytes, promise: nil) }
+        // Through the pipeline's synchronous operations (this runs on the event loop), with the
+        // buffer wrapped here: `Channel.writeAndFlush` is generic over the value and finds out
+        // at run time, by a dynamic cast, that it is a ByteBuffer.
+        if bytes.readableBytes > 0 { channel.pipeline.syncOperations.writeAndFlush(NIOAny(bytes), promise: nil) }
         // Once the socket has taken the bytes, NIO lets go of the buffer and it is ours
         // alone again: emptied, it takes the next requests (a buffer NIO still holds is
         // replaced by `clear`, so one being written is never touched).
