@@ -18,7 +18,7 @@ for round in $(seq "$rounds"); do
     for pipeline in 1 16; do
         echo "== round $round, batch $pipeline: redis-benchmark ($((2 * requests)) requests)"
         time timeout 300 redis-benchmark -p "$port" -c 50 -n "$requests" -P "$pipeline" -t set,get -q
-        echo "== round $round, batch $pipeline: atoll-client-bench ($((3 * requests)) requests, PING warm-up included)"
+        echo "== round $round, batch $pipeline: atoll-client-bench ($((2 * requests)) requests, after one PING per connection)"
         time timeout 300 .build/release/atoll-client-bench "$port" 50 "$requests" "$pipeline"
     done
 done

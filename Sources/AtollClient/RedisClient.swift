@@ -144,6 +144,7 @@ public final class RedisClient: RedisCommandRunner {
     // MARK: - Pool
 
     /// The next shared connection, round robin; a closed one is replaced first.
+    @inline(__always)  // one async frame fewer per request (see RequestQueue.send)
     private func sharedConnection() async throws -> RedisConnection {
         let (slot, state) = try pool.withLockedValue { pool in
             guard !pool.closed else { throw RedisClientError.clientClosed }

@@ -65,6 +65,7 @@ public final class RedisConnection: RedisCommandRunner {
         } catch {
             throw RedisClientError.connectFailed("\(configuration.host):\(configuration.port): \(error)")
         }
+        queue.attach(to: channel)
         do {
             let version = try await handshake(configuration: configuration) { command in
                 try await queue.send(on: channel) { $0.writeCommand(command) }
@@ -92,6 +93,7 @@ public final class RedisConnection: RedisCommandRunner {
         try? await channel.close()
     }
 
+    @inline(__always)  // into RedisClient's: one async frame fewer per request (see RequestQueue.send)
     public func send(arguments: [[UInt8]]) async throws -> RESPValue {
         try await queue.send(on: channel) { $0.writeCommand(arguments) }
     }
@@ -100,10 +102,9 @@ public final class RedisConnection: RedisCommandRunner {
         try await queue.send(on: channel) { $0.writeCommand(command, arguments) }
     }
 
+    @inline(__always)
     public func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>] {
-        try await queue.sendBatch(count: commands.count, on: channel) { buffer in
-            for command in commands { buffer.writeCommand(command) }
-        }
+        try await queue.sendBatch(count: commands.count, on: channel) { $0.writeCommands(commands) }
     }
 
     /// Sends one command expecting `replies` replies (SUBSCRIBE to n channels answers n times).

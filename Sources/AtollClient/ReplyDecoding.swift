@@ -49,7 +49,7 @@ extension ByteBuffer {
             guard let n = parseStrictInt64(line) else { return .other }
             return .value(.integer(n), next)
         default:  // "$"
-            guard let length = parseStrictInt64(line) else { return .other }
+            guard let length = bulkLength(line) else { return .other }
             if length == -1 { return .value(.bulkString(nil), next) }
             guard length >= 0, length <= bytes.count else { return length < 0 ? .other : .incomplete }
             let end = next + Int(length)
@@ -57,6 +57,16 @@ extension ByteBuffer {
             guard bytes[end] == 13, bytes[end + 1] == 10 else { return .other }
             return .value(.bulkString(Array(UnsafeRawBufferPointer(rebasing: bytes[next..<end]))), end + 2)
         }
+    }
+
+    /// A bulk string's length: a single digit (every value shorter than ten bytes) without the
+    /// general parser.
+    private static func bulkLength(_ line: UnsafeRawBufferPointer) -> Int64? {
+        if line.count == 1 {
+            let digit = line[0] &- UInt8(ascii: "0")
+            return digit <= 9 ? Int64(digit) : nil
+        }
+        return parseStrictInt64(line)
     }
 
     private static let okBytes: [UInt8] = Array("OK".utf8)

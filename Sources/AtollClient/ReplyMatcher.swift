@@ -26,8 +26,10 @@ final class ReplyMatcher: ChannelInboundHandler {
     private let queue: RequestQueue
     private let routing: PushRouting?
     private var input = ByteBuffer()
-    /// The replies of one read, kept between reads so its storage is reused.
+    /// The replies of one read and the continuations they resume, kept between reads so their
+    /// storage is reused.
     private var replies: [RESPValue] = []
+    private var completions: [Completion] = []
 
     init(queue: RequestQueue, routing: PushRouting?) {
         self.queue = queue
@@ -72,8 +74,7 @@ final class ReplyMatcher: ChannelInboundHandler {
             input.discardReadBytes()
         }
         guard !replies.isEmpty else { return }
-        let matched = queue.deliver(replies)
-        replies.removeAll(keepingCapacity: true)
+        let matched = queue.deliver(&replies, completions: &completions)
         if !matched { fail(context: context, with: .protocolError("a reply nobody asked for")) }
     }
 
