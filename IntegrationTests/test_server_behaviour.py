@@ -774,6 +774,20 @@ def test_replies_to_a_pipeline_arrive_before_the_close_after_the_client_half_clo
     assert _pipeline_then_half_close(atoll_port, payload) == expected
 
 
+@pytest.mark.parametrize("payload, expected", [
+    (b'PING\r\nEVAL "return 1" 0\r\n', b"+PONG\r\n:1\r\n"),
+    (b'EVAL "return 1" 0\r\nPING\r\n', b":1\r\n+PONG\r\n"),
+    (b'MULTI\r\nEVAL "return 2" 0\r\nEXEC\r\nEVAL "return 3" 0\r\nGET nokey\r\n',
+     b"+OK\r\n+QUEUED\r\n*1\r\n:2\r\n:3\r\n$-1\r\n"),
+])
+def test_scripts_are_answered_before_the_close_after_the_client_half_closes(ref_port, atoll_port, payload, expected):
+    """The end of input arrives while a script batch runs away from the event loop (Atoll runs
+    Lua on its script thread): its replies, and those of what came before and after it, still
+    go out before the close, as Redis sends them."""
+    assert _pipeline_then_half_close(ref_port, payload) == expected
+    assert _pipeline_then_half_close(atoll_port, payload) == expected
+
+
 @pytest.mark.parametrize("kind", ["atoll", "redis"])
 def test_slow_end_of_an_exec_is_not_charged_to_the_next_script(kind):
     """A quick script pipelined after an EXEC is timed from the EXEC's end, not from the end

@@ -35,6 +35,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var received = 0
     /// Socket reads not yet counted in the statistics.
     @exclusivity(unchecked) private var reads = 0
+    /// The client closed its side while its batch was on the script thread.
+    @exclusivity(unchecked) private var inputEnded = false
     /// Input decoded into `commands` (wire bytes), until the batch is done with.
     @exclusivity(unchecked) private var decodedBytes = 0
     /// The last command name `nextRunsLua` looked up, and its answer.
@@ -105,10 +107,21 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The client closed its side. What it sent has run; its replies may still wait for the
     /// deferred flush (see `channelReadComplete`), so the connection closes once they are out,
     /// as Redis answers what it read before it sees the end of input.
+    /// While the batch is on the script thread its replies are there too: the close then waits
+    /// until the batch is back and its replies are written (see `resumeInput`).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard let event = event as? ChannelEvent, event == .inputClosed else {
             return context.fireUserInboundEventTriggered(event)
         }
+        if case .offloaded = state.state {
+            inputEnded = true
+            return
+        }
+        closeOnceWritten(context)
+    }
+
+    /// Closes the connection once what was written to it has gone out.
+    private func closeOnceWritten(_ context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             context.close(promise: nil)
         }
@@ -330,6 +343,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         shared.core.aofSync.syncPending()
         context.flush()
         updateReading(context)
+        if inputEnded {
+            // The client's input ended while a batch was on the script thread: close once the
+            // rest has run (unless it went there again) and every reply is out.
+            if case .offloaded = state.state { return }
+            inputEnded = false
+            closeOnceWritten(context)
+        }
     }
 
     // MARK: - Scripts (the script thread, BUSY)
