@@ -35,6 +35,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var received = 0
     /// Socket reads not yet counted in the statistics.
     @exclusivity(unchecked) private var reads = 0
+    /// A connection's reply buffer starts at this capacity, and goes back to it after a reply
+    /// that grew it past `replyBufferKept` (a big reply's buffer is not kept for the next batch).
+    private static let replyBufferStart = 1024
+    private static let replyBufferKept = 64 * 1024
     /// The client closed its side while its batch was on the script thread.
     @exclusivity(unchecked) private var inputEnded = false
     /// Input decoded into `commands` (wire bytes), until the batch is done with.
@@ -254,7 +258,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// no longer holds the buffer).
     private func readyContext(_ session: ClientSession, _ context: ChannelHandlerContext) {
         if batchContext == nil || batchContext!.client !== session {
-            batchContext = CommandContext(out: ReplyWriter(buffer: context.channel.allocator.buffer(capacity: 1024),
+            batchContext = CommandContext(out: ReplyWriter(buffer: context.channel.allocator.buffer(capacity: Self.replyBufferStart),
                                                            resp3: session.resp3),
                                           client: session, server: shared.core)
         }
@@ -330,8 +334,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
-        // A big reply's buffer is not kept for the next batch.
-        if output.capacity > 64 * 1024 { batchContext!.out.buffer = context.channel.allocator.buffer(capacity: 1024) }
+        if output.capacity > Self.replyBufferKept {
+            batchContext!.out.buffer = context.channel.allocator.buffer(capacity: Self.replyBufferStart)
+        }
         if case .writeAndResume(let reply) = action { writeReleased(reply, context: context) }
         if session.outbox != nil { deliverOutbox(context: context) }
     }
