@@ -3,7 +3,7 @@
 #
 # Idempotent and fast when everything is already in place:
 #   * installs the Debian packages the tests need (reference redis-server,
-#     redis-cli, Lua headers for the scripting milestone, python3-venv) only
+#     redis-cli, Lua headers for the scripting milestone, python3-venv, strace) only
 #     when `dpkg -s` reports one of them missing;
 #   * makes sure the packaged redis-server is not left running as a service
 #     (the test suite starts its own instances on free loopback ports);
@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # openssl makes the TLS tests' certificates (IntegrationTests/tls_certs.py).
-PACKAGES=(redis-server redis-tools liblua5.1-0-dev lua-cjson-dev lua-bitop-dev pkg-config python3-venv openssl)
+PACKAGES=(redis-server redis-tools liblua5.1-0-dev lua-cjson-dev lua-bitop-dev pkg-config python3-venv openssl strace)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -442,6 +442,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         guard let outbox = session.outbox, let bytes = outbox.take() else { return }
         let count = bytes.readableBytes
+        // A keyspace event or a message may tell of a write: with `appendfsync always` it
+        // leaves only once that write is on disk, as every reply does.
+        shared.core.aofSync.syncPending()
         // Counted as unsent output until the socket took them, for the output limits.
         context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in outbox.sent(count) }
     }
