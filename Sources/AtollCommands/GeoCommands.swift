@@ -286,14 +286,14 @@ enum GeoCommands {
         if results.isEmpty && store == nil { return c.out.arrayHeader(0) }
         let returned = count == 0 || results.count < Int(count) ? results.count : Int(count)
         if let ascending = order {
-            // Stable, as Redis's qsort (glibc's merge sort) is for the full sort.
-            let indexed = results.enumerated().sorted { a, b in
-                if a.element.distance != b.element.distance {
-                    return ascending ? a.element.distance < b.element.distance : a.element.distance > b.element.distance
-                }
-                return a.offset < b.offset
+            // Stable, as Redis's qsort (glibc's merge sort) is for the full sort. Positions are
+            // sorted, not the results themselves (each move would copy a member).
+            let sorted = results.indices.sorted { i, j in
+                let a = results[i].distance, b = results[j].distance
+                if a != b { return ascending ? a < b : a > b }
+                return i < j
             }
-            results = indexed.map(\.element)
+            results = sorted.map { results[$0] }
         }
         if let store {
             let entries = results.prefix(returned).map {
@@ -314,7 +314,7 @@ enum GeoCommands {
         c.out.arrayHeader(returned)
         for found in results.prefix(returned) {
             if options > 0 { c.out.arrayHeader(options + 1) }
-            c.out.bulk(found.member.array)
+            c.out.bulk(bytes: found.member)
             if withDistance { writeDistance(found.distance / toMeters, &c.out) }
             if withHash { c.out.integer(Int(Geohash.scoreBits(found.score))) }
             if withCoordinates {
@@ -369,13 +369,15 @@ enum GeoCommands {
             if lastProcessed != 0 && box == boxes[lastProcessed] { continue }
             if !results.isEmpty && limit > 0 && results.count >= limit { break }
             let (min, max) = Geohash.scoreInterval(box)
-            let start = z.partition { $0.score < min }
+            let start = z.partition(byScore: { $0 < min })
             if start < z.count {
-                z.visit(fromRank: start, reverse: false) { entry in
-                    guard entry.score < max else { return false }
-                    let (lon, lat) = Geohash.coordinates(ofScore: entry.score)
+                // Scores first: most members of a box are outside the shape, and only the
+                // members kept are fetched (by rank).
+                z.visitScores(fromRank: start) { score, rank in
+                    guard score < max else { return false }
+                    let (lon, lat) = Geohash.coordinates(ofScore: score)
                     if let distance = shape.contains(longitude: lon, latitude: lat) {
-                        results.append(Found(member: entry.member, score: entry.score, distance: distance,
+                        results.append(Found(member: z.entry(atRank: rank).member, score: score, distance: distance,
                                              longitude: lon, latitude: lat))
                     }
                     return !(limit > 0 && results.count >= limit)

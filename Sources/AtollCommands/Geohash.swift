@@ -125,12 +125,19 @@ enum Geohash {
 
     /// Haversine on Redis's sphere.
     static func distance(_ lon1: Double, _ lat1: Double, _ lon2: Double, _ lat2: Double) -> Double {
+        distance(lon1, lat1, lon2, lat2, firstLatitudeCosine: nil)
+    }
+
+    /// As above, with the cosine of `lat1` in radians given when it is known (a search's
+    /// centre): the same value Redis computes for every point, so the result is the same.
+    static func distance(_ lon1: Double, _ lat1: Double, _ lon2: Double, _ lat2: Double,
+                         firstLatitudeCosine: Double?) -> Double {
         let lon1r = degreesToRadians(lon1), lon2r = degreesToRadians(lon2)
         let v = sin((lon2r - lon1r) / 2)
         if v == 0 { return latitudeDistance(lat1, lat2) }
         let lat1r = degreesToRadians(lat1), lat2r = degreesToRadians(lat2)
         let u = sin((lat2r - lat1r) / 2)
-        let a = u * u + cos(lat1r) * cos(lat2r) * v * v
+        let a = u * u + (firstLatitudeCosine ?? cos(lat1r)) * cos(lat2r) * v * v
         return 2 * earthRadius * asin(a.squareRoot())
     }
 
@@ -143,18 +150,32 @@ enum Geohash {
         var latitude: Double
         var kind: Kind
         var toMeters: Double
+        /// cos of the centre's latitude, computed once for every point tested.
+        let centreLatitudeCosine: Double
+
+        init(longitude: Double, latitude: Double, kind: Kind, toMeters: Double) {
+            self.longitude = longitude
+            self.latitude = latitude
+            self.kind = kind
+            self.toMeters = toMeters
+            centreLatitudeCosine = cos(Geohash.degreesToRadians(latitude))
+        }
 
         /// The distance from the centre when the point is inside, else nil.
         func contains(longitude lon: Double, latitude lat: Double) -> Double? {
             switch kind {
             case .radius(let r):
-                let d = Geohash.distance(longitude, latitude, lon, lat)
+                let d = distanceFromCentre(longitude: lon, latitude: lat)
                 return d > r * toMeters ? nil : d
             case .box(let width, let height):
                 if Geohash.latitudeDistance(lat, latitude) > height * toMeters / 2 { return nil }
                 if Geohash.distance(lon, lat, longitude, lat) > width * toMeters / 2 { return nil }
-                return Geohash.distance(longitude, latitude, lon, lat)
+                return distanceFromCentre(longitude: lon, latitude: lat)
             }
+        }
+
+        private func distanceFromCentre(longitude lon: Double, latitude lat: Double) -> Double {
+            Geohash.distance(longitude, latitude, lon, lat, firstLatitudeCosine: centreLatitudeCosine)
         }
 
         /// Redis's `geohashBoundingBox`: [min longitude, min latitude, max longitude, max latitude].

@@ -82,8 +82,8 @@ struct ScoreRange {
     /// The ranks of the set's entries inside the interval.
     func ranks(in z: SortedSetObject) -> Range<Int> {
         if min > max || (min == max && (minExclusive || maxExclusive)) { return 0..<0 }
-        let start = z.partition { !aboveMin($0.score) }
-        let end = z.partition { belowMax($0.score) }
+        let start = z.partition(byScore: { !aboveMin($0) })
+        let end = z.partition(byScore: { belowMax($0) })
         return start < end ? start..<end : start..<start
     }
 }

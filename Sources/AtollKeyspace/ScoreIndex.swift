@@ -72,6 +72,16 @@ final class ScoreIndexNode {
         return low - 1
     }
 
+    /// As `lastChild`, testing only the bounds' scores (no member copied for the test).
+    func lastChild(byScore isBefore: (Double) -> Bool) -> Int {
+        var low = 1, high = children.count
+        while low < high {
+            let mid = (low + high) / 2
+            if isBefore(bounds[mid].score) { low = mid + 1 } else { high = mid }
+        }
+        return low - 1
+    }
+
     /// Entries in the children before `index`.
     func countBefore(_ index: Int) -> Int {
         var n = 0
@@ -85,6 +95,16 @@ final class ScoreIndexNode {
         while low < high {
             let mid = (low + high) / 2
             if isBefore(entries[mid]) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// As `leafPartition`, testing only the scores.
+    func leafPartition(byScore isBefore: (Double) -> Bool) -> Int {
+        var low = 0, high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if isBefore(entries[mid].score) { low = mid + 1 } else { high = mid }
         }
         return low
     }
@@ -264,6 +284,19 @@ public struct ScoreIndex {
         return rank + node.leafPartition(isBefore)
     }
 
+    /// As `partition`, testing only the scores: no member is copied for the tests, where
+    /// `partition` copies each entry it tests (ZRANGEBYSCORE's and GEOSEARCH's bounds).
+    public func partition(byScore isBefore: (Double) -> Bool) -> Int {
+        var node = root
+        var rank = 0
+        while !node.isLeaf {
+            let i = node.lastChild(byScore: isBefore)
+            rank += node.countBefore(i)
+            node = node.children[i]
+        }
+        return rank + node.leafPartition(byScore: isBefore)
+    }
+
     /// The entry at `rank` (0-based, must be in range).
     public func entry(atRank rank: Int) -> ScoredMember {
         var node = root
@@ -310,6 +343,38 @@ public struct ScoreIndex {
         } else {
             for k in (i + 1)..<node.children.count
             where !visit(node.children[k], from: 0, reverse: false, body) { return false }
+        }
+        return true
+    }
+
+    /// Visits the scores from `rank` towards higher ranks, with each one's rank, until `body`
+    /// returns false or the set ends. No member is copied: for scans that test the score and
+    /// fetch the few members they keep by rank (GEOSEARCH).
+    public func visitScores(fromRank rank: Int, _ body: (_ score: Double, _ rank: Int) -> Bool) {
+        guard rank >= 0 && rank < count else { return }
+        var next = rank
+        _ = Self.visitScores(root, from: rank, next: &next, body)
+    }
+
+    /// Returns false once `body` asked to stop; `next` is the rank of the next entry passed.
+    private static func visitScores(_ node: ScoreIndexNode, from rank: Int, next: inout Int,
+                                    _ body: (Double, Int) -> Bool) -> Bool {
+        if node.isLeaf {
+            for j in rank..<node.entries.count {
+                defer { next += 1 }
+                if !body(node.entries[j].score, next) { return false }
+            }
+            return true
+        }
+        var i = 0
+        var r = rank
+        while r >= node.counts[i] {
+            r -= node.counts[i]
+            i += 1
+        }
+        guard visitScores(node.children[i], from: r, next: &next, body) else { return false }
+        for k in (i + 1)..<node.children.count where !visitScores(node.children[k], from: 0, next: &next, body) {
+            return false
         }
         return true
     }

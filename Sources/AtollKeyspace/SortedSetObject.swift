@@ -213,6 +213,30 @@ public final class SortedSetObject: PackedObject {
         return found!
     }
 
+    /// How many entries come before the first whose score `isBefore` rejects (`isBefore` must
+    /// hold for a prefix of the order); see `ScoreIndex.partition(byScore:)`.
+    public func partition(byScore isBefore: (Double) -> Bool) -> Int {
+        guard !isConverted else { return large.tree.partition(byScore: isBefore) }
+        var n = 0
+        walkPacked { _, score, _ in
+            guard isBefore(score) else { return false }
+            n += 1
+            return true
+        }
+        return n
+    }
+
+    /// Visits the scores from `rank` (which must be in range) up, with each one's rank, until
+    /// `body` returns false; see `ScoreIndex.visitScores`.
+    public func visitScores(fromRank rank: Int, _ body: (_ score: Double, _ rank: Int) -> Bool) {
+        guard !isConverted else { return large.tree.visitScores(fromRank: rank, body) }
+        var r = 0
+        walkPacked { _, score, _ in
+            defer { r += 1 }
+            return r < rank || body(score, r)
+        }
+    }
+
     /// How many entries come before the first one `isBefore` rejects (`isBefore` must hold
     /// for a prefix of the order).
     public func partition(_ isBefore: (ScoredMember) -> Bool) -> Int {
