@@ -82,6 +82,18 @@ final class ScoreIndexNode {
         return low - 1
     }
 
+    /// The child of an inner node that holds the entry at `rank` under it, and that entry's
+    /// rank within the child.
+    func child(holdingRank rank: Int) -> (index: Int, rank: Int) {
+        var i = 0
+        var r = rank
+        while r >= counts[i] {
+            r -= counts[i]
+            i += 1
+        }
+        return (i, r)
+    }
+
     /// Entries in the children before `index`.
     func countBefore(_ index: Int) -> Int {
         var n = 0
@@ -302,11 +314,8 @@ public struct ScoreIndex {
         var node = root
         var r = rank
         while !node.isLeaf {
-            var i = 0
-            while r >= node.counts[i] {
-                r -= node.counts[i]
-                i += 1
-            }
+            let (i, inChild) = node.child(holdingRank: r)
+            r = inChild
             node = node.children[i]
         }
         return node.entries[r]
@@ -330,12 +339,7 @@ public struct ScoreIndex {
             }
             return true
         }
-        var i = 0
-        var r = rank
-        while r >= node.counts[i] {
-            r -= node.counts[i]
-            i += 1
-        }
+        let (i, r) = node.child(holdingRank: rank)
         guard visit(node.children[i], from: r, reverse: reverse, body) else { return false }
         if reverse {
             for k in stride(from: i - 1, through: 0, by: -1)
@@ -366,12 +370,7 @@ public struct ScoreIndex {
             }
             return true
         }
-        var i = 0
-        var r = rank
-        while r >= node.counts[i] {
-            r -= node.counts[i]
-            i += 1
-        }
+        let (i, r) = node.child(holdingRank: rank)
         guard visitScores(node.children[i], from: r, next: &next, body) else { return false }
         for k in (i + 1)..<node.children.count where !visitScores(node.children[k], from: 0, next: &next, body) {
             return false
