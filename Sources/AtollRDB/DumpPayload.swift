@@ -10,7 +10,8 @@ public enum DumpPayload {
     public static let rdbVersion: UInt16 = UInt16(RDBWriter.version)
 
     /// `records` followed by the version and the checksum.
-    public static func seal(_ records: [UInt8]) -> [UInt8] {
+    public static func seal(_ records: consuming [UInt8]) -> [UInt8] {
+        // Consumed: the footer is appended to the caller's array, not to a copy of it.
         var out = records
         out.append(UInt8(rdbVersion & 0xff))
         out.append(UInt8(rdbVersion >> 8))

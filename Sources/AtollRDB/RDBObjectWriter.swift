@@ -19,6 +19,8 @@ public enum RDBObjectWriter {
     /// The type byte and the serialized value.
     public static func serialize(_ value: Value) -> [UInt8] {
         var out: [UInt8] = []
+        // Room for a short string and DUMP's 10-byte footer, so that neither grows the array.
+        out.reserveCapacity(48)
         switch value {
         case .string(let bytes):
             out.append(ValueType.string)
