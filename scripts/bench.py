@@ -85,6 +85,60 @@ def encode(*args) -> bytes:
     return b"".join(out)
 
 
+class Conn:
+    """A minimal RESP client for the benchmark scripts' own commands (not the measured load)."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed")
+                self.buf += chunk
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        if kind == b":":
+            return int(rest)
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        return rest
+
+    def call(self, *commands):
+        """Sends the commands (each a tuple of arguments) in one write; returns their replies."""
+        self.sock.sendall(b"".join(encode(*c) for c in commands))
+        return [self.reply() for _ in commands]
+
+    def command(self, *args):
+        """One command's reply."""
+        return self.call(args)[0]
+
+
 class ServerPair:
     """Debian's redis-server and atoll-server side by side on free loopback ports, each in a
     temporary directory of its own; `stop()` stops both and removes the directories."""

@@ -14,56 +14,14 @@ Usage: scripts/bench_cas.py [--atoll PATH] [--workers 16] [--seconds 3] [--round
 import argparse
 import multiprocessing as mp
 import os
-import socket
 import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ServerPair, encode  # noqa: E402
+from bench import Conn, ServerPair  # noqa: E402
 
 CAS_SCRIPT = b"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0"
-
-
-class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.settimeout(10)
-        self.buf = b""
-
-    def _line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.sock.recv(65536)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        if kind == b":":
-            return int(rest)
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        return rest
-
-    def call(self, *commands):
-        self.sock.sendall(b"".join(encode(*c) for c in commands))
-        return [self.reply() for _ in commands]
 
 
 def worker(port, mode, sha, seconds, result, cpus):

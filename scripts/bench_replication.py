@@ -17,7 +17,6 @@ For each pair it measures:
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,57 +24,15 @@ import tempfile
 import threading
 import time
 
-from bench import encode, free_port, run_benchmark, server_cpu_seconds, wait_ready
+from bench import Conn, free_port, run_benchmark, server_cpu_seconds, wait_ready
 
 SYNC_TIMEOUT = 300.0      # a full sync that takes longer fails the run
 CATCH_UP_TIMEOUT = 60.0
 SAMPLE_INTERVAL = 0.05
 
 
-class Conn:
-    """A minimal RESP client for the benchmark's own commands."""
-
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=SYNC_TIMEOUT)
-        self.buf = b""
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def _line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n: int) -> bytes:
-        while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def call(self, *args):
-        self.sock.sendall(encode(*args))
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        return rest
-
-
 def info_fields(conn: Conn, section: str) -> dict:
-    text = conn.call("INFO", section).decode()
+    text = conn.command("INFO", section).decode()
     return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
 
 
@@ -116,15 +73,15 @@ class Pair:
 
 def one_round(binary: str, keys: int, requests: int, pipeline: int) -> dict:
     pair = Pair(binary)
-    primary, replica = Conn(pair.ports[0]), Conn(pair.ports[1])
+    primary, replica = Conn(pair.ports[0], timeout=SYNC_TIMEOUT), Conn(pair.ports[1], timeout=SYNC_TIMEOUT)
     try:
-        primary.call("DEBUG", "POPULATE", keys)
+        primary.command("DEBUG", "POPULATE", keys)
         started = time.monotonic()
-        replica.call("REPLICAOF", "127.0.0.1", pair.ports[0])
+        replica.command("REPLICAOF", "127.0.0.1", pair.ports[0])
         while True:
             if time.monotonic() - started > SYNC_TIMEOUT:
                 raise RuntimeError("the full sync did not finish in time")
-            if info_fields(replica, "replication").get("master_link_status") == "up" and replica.call("DBSIZE") == keys:
+            if info_fields(replica, "replication").get("master_link_status") == "up" and replica.command("DBSIZE") == keys:
                 break
             time.sleep(0.005)  # polling a condition, bounded by SYNC_TIMEOUT
         sync_seconds = time.monotonic() - started
