@@ -1,8 +1,8 @@
 /// SipHash (Aumasson and Bernstein) with a key drawn once per process: the hash of the key
-/// tables. SipHash-1-3 is what Swift's `Hasher` computes too, and what keeps a client from
-/// choosing keys that all land in one bucket; computed here directly, a key of up to 24 bytes
-/// (its three inline words and its length) costs four compression rounds and no calls, where
-/// `Hasher` makes a call per word.
+/// tables, which keeps a client from choosing keys that all land in one bucket. The tables use
+/// SipHash-1-2, as Redis's dict does; computed here directly, a key of up to 24 bytes (its
+/// inline words in use and its length) costs at most four compression rounds and no calls,
+/// where Swift's `Hasher` (SipHash-1-3) makes a call per word.
 public struct SipHash {
     @usableFromInline var v0: UInt64, v1: UInt64, v2: UInt64, v3: UInt64
     @usableFromInline let compressionRounds: Int
@@ -14,8 +14,8 @@ public struct SipHash {
         return (generator.next(), generator.next())
     }()
 
-    /// A SipHash-c-d state keyed with `key` (1-3 for tables; 2-4 is the paper's reference).
-    @inlinable public init(key: (UInt64, UInt64), compressionRounds: Int = 1, finalizationRounds: Int = 3) {
+    /// A SipHash-c-d state keyed with `key` (1-2 for tables; 2-4 is the paper's reference).
+    @inlinable public init(key: (UInt64, UInt64), compressionRounds: Int = 1, finalizationRounds: Int = 2) {
         v0 = key.0 ^ 0x736f_6d65_7073_6575
         v1 = key.1 ^ 0x646f_7261_6e64_6f6d
         v2 = key.0 ^ 0x6c79_6765_6e65_7261
@@ -70,16 +70,17 @@ extension UInt64 {
 }
 
 extension Bytes {
-    /// The key tables' hash: SipHash-1-3 under the process's key, of the three inline words
-    /// and the length for a short string (always stored inline, so equal strings hash alike),
-    /// of the bytes for a long one.
+    /// The key tables' hash: SipHash-1-2 under the process's key, of the inline words that hold
+    /// bytes and the length for a short string (always stored inline, so equal strings hash
+    /// alike; the words past its length are not read, as they cannot tell two strings of that
+    /// length apart), of the bytes for a long one.
     @inlinable public var tableHash: Int {
         var state = SipHash(key: SipHash.processKey)
         switch storage {
         case .small(let a, let b, let c, let n):
             state.absorb(a)
-            state.absorb(b)
-            state.absorb(c)
+            if n > 8 { state.absorb(b) }
+            if n > 16 { state.absorb(c) }
             return Int(truncatingIfNeeded: state.finish(tail: UInt64(n), length: 25))
         case .large(let array):
             return Int(truncatingIfNeeded: array.withUnsafeBytes { state.hash($0) })

@@ -23,6 +23,14 @@ import Testing
         #expect(short.tableHash != Bytes(Array("user:1001".utf8)).tableHash)
         // Inline strings differing only in length (trailing zero bytes) differ.
         #expect(Bytes([0]).tableHash != Bytes([0, 0]).tableHash)
+        // A byte in each inline word counts, up to the 24th.
+        let full = Array("abcdefghijklmnopqrstuvwx".utf8)
+        for position in [0, 7, 8, 15, 16, 23] {
+            var changed = full
+            changed[position] = UInt8(ascii: "#")
+            #expect(Bytes(full).tableHash != Bytes(changed).tableHash)
+            #expect(Bytes(Array(full[...position])).tableHash != Bytes(Array(changed[...position])).tableHash)
+        }
         let long = Array(repeating: UInt8(ascii: "k"), count: 100)
         #expect(Bytes(long).tableHash == Bytes(long).tableHash)
         #expect(Bytes(long).tableHash != Bytes(long + [1]).tableHash)
