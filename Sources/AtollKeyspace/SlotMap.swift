@@ -50,9 +50,12 @@ public struct SlotMap<Value> {
     }
 
     /// The slot holding `key`, if any.
-    @inlinable func find(_ key: Bytes) -> Int? {
+    @inlinable func find(_ key: Bytes) -> Int? { find(key, hash: key.tableHash) }
+
+    /// As above, with the key's `tableHash` already computed.
+    @inlinable func find(_ key: Bytes, hash: Int) -> Int? {
         guard !buckets.isEmpty else { return nil }
-        var link = buckets[bucket(key)]
+        var link = buckets[hash & (buckets.count &- 1)]
         while link != 0 {
             let slot = Int(link &- 1)
             if slots[slot].unsafelyUnwrapped.key == key { return slot }
@@ -99,10 +102,12 @@ public struct SlotMap<Value> {
     /// Inserts or replaces; returns the value it replaced, if any.
     @inlinable @discardableResult
     public mutating func replace(_ key: Bytes, _ value: Value) -> Value? {
-        if let slot = find(key) {
+        // One hash for the search and, when the key is new, its insertion.
+        let hash = key.tableHash
+        if let slot = find(key, hash: hash) {
             return Self.swap(&slots[slot]!.value, value)
         }
-        insertNew(key, value)
+        insertNew(key, value, hash: hash)
         return nil
     }
 
@@ -112,10 +117,10 @@ public struct SlotMap<Value> {
         return old
     }
 
-    /// Adds a key known to be absent.
-    @inlinable mutating func insertNew(_ key: Bytes, _ value: Value) {
+    /// Adds a key known to be absent, whose `tableHash` is `hash`.
+    @inlinable mutating func insertNew(_ key: Bytes, _ value: Value, hash: Int) {
         if liveCount >= buckets.count { growBuckets() }
-        let b = bucket(key)
+        let b = hash & (buckets.count &- 1)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = Int(free)
