@@ -4,6 +4,10 @@
 /// default implementation for runners of other kinds.
 import AtollClient
 import AtollRESP
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct TypedBatchTests {
@@ -274,5 +278,66 @@ extension Result {
     var failure: Failure? {
         if case .failure(let error) = self { return error }
         return nil
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct MalformedReplyTests {
+    /// A reply that is not RESP in the middle of a batch's replies fails the batch with
+    /// `protocolError` and closes the connection: nothing waits on.
+    @Test func malformedReplyMidBatchFailsEveryPendingRequest() async throws {
+        try await withScriptedServer(reply: Array("+OK\r\n$1\r\nx\r\n!nonsense\r\n".utf8)) { port in
+            var configuration = ConnectionConfiguration(port: port)
+            configuration.protocolPreference = .resp2  // no handshake: the first read is the batch
+            configuration.commandTimeout = .seconds(10)
+            let connection = try await RedisConnection.connect(configuration: configuration)
+            var batch = TypedBatch<String?>()
+            for _ in 0..<4 { batch.add("GET", "k") }
+            do {
+                _ = try await batch.execute(on: connection)
+                Issue.record("the batch succeeded")
+            } catch RedisClientError.protocolError {
+            }
+            // Later requests fail at once, with the same error (the connection is being closed).
+            do {
+                try await connection.send("PING")
+                Issue.record("a request after the failure succeeded")
+            } catch RedisClientError.protocolError {
+            }
+            await connection.close()
+        }
+    }
+
+    /// Runs `body` with a TCP server on a free loopback port that answers its first read with
+    /// `reply` and then waits for the client to close.
+    private func withScriptedServer(reply: [UInt8], _ body: (Int) async throws -> Void) async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(listener, address, length) == 0 && listen(listener, 1) == 0
+                    && getsockname(listener, address, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let served = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            defer { served.signal() }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            defer { close(client) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            guard read(client, &buffer, buffer.count) > 0 else { return }
+            _ = reply.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            while read(client, &buffer, buffer.count) > 0 {}
+        }
+        try await body(port)
+        // The client closed its connection, so the server's thread ends.
+        #expect(served.wait(timeout: .now() + 5) == .success)
     }
 }
