@@ -4,12 +4,15 @@
 /// A closed connection is replaced on next use, connecting again with exponential backoff.
 ///
 /// The rest of the module, by job: `RedisConnection` (one connection, its TLS and handshake)
-/// over `RequestQueue` (requests waiting for replies, and cancellation) and `ReplyMatcher` (the
-/// NIO handler telling replies from pushes), with `CommandEncoding` and `ReplyDecoding` for the
-/// wire; `RedisSubscriber` (Pub/Sub); `Commands+*.swift` (typed commands by family, written
-/// against `RedisCommandRunner`); one file per pattern (`OptimisticTransaction`, `Script`,
-/// `FunctionLibrary`, `CompareAndSwap`, `AtomicCounters`, `Idempotency`, the two rate limiters,
-/// `DistributedLock`, `ReliableQueue`, `ShadowKeySwap`, `HashSlot`).
+/// over `RequestQueue` (requests waiting for replies, matching replies to them, cancellation)
+/// and `ReplyMatcher` (the NIO handler that hands what it reads to the queue), with
+/// `CommandEncoding` and `ReplyDecoding` for the wire; `Batch` and `TypedBatch` (explicit
+/// pipelining; `TypedBatch` reads replies straight into the caller's types through
+/// `RedisReplyDecodable`, in `ReplyDecodable`); `RedisSubscriber` (Pub/Sub); `Commands+*.swift`
+/// (typed commands by family, written against `RedisCommandRunner`); one file per pattern
+/// (`OptimisticTransaction`, `Script`, `FunctionLibrary`, `CompareAndSwap`, `AtomicCounters`,
+/// `Idempotency`, the two rate limiters, `DistributedLock`, `ReliableQueue`, `ShadowKeySwap`,
+/// `HashSlot`).
 import AtollRESP
 import NIOConcurrencyHelpers
 import NIOCore
@@ -97,6 +100,18 @@ public final class RedisClient: RedisCommandRunner {
 
     public func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>] {
         try await sharedConnection().pipeline(commands)
+    }
+
+    /// Inlinable, so that the replies are decoded by code compiled for `Reply` (see `ReplySink`).
+    @inlinable
+    public func pipeline<Reply: RedisReplyDecodable>(_ batch: TypedBatch<Reply>) async throws
+        -> [Result<Reply, any Error>] {
+        try await batch.replies { try await sendEncoded($0, count: $1, into: $2) }
+    }
+
+    @usableFromInline
+    func sendEncoded(_ encoded: ByteBuffer, count: Int, into sink: ReplySink) async throws {
+        try await sharedConnection().sendEncoded(encoded, count: count, into: sink)
     }
 
     public func capabilities() async throws -> ServerCapabilities {

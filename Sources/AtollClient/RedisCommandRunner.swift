@@ -18,6 +18,10 @@ public protocol RedisCommandRunner: Sendable {
     /// A transport failure throws, and then no command's outcome is known.
     func pipeline(_ commands: [[[UInt8]]]) async throws -> [Result<RESPValue, RedisError>]
 
+    /// Sends a typed batch in one write and reads each reply as `Reply` (see `TypedBatch`).
+    /// The default sends the batch's commands through `pipeline(_:)` and converts the replies.
+    func pipeline<Reply: RedisReplyDecodable>(_ batch: TypedBatch<Reply>) async throws -> [Result<Reply, any Error>]
+
     /// Runs `body` with a connection nobody else uses meanwhile: for WATCH/MULTI/EXEC and
     /// blocking commands, whose state or wait belongs to one connection.
     func withDedicatedConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T
@@ -42,5 +46,15 @@ extension RedisCommandRunner {
     @discardableResult
     public func send(_ command: String, _ arguments: any RedisArgument...) async throws -> RESPValue {
         try await send(command, arguments: arguments)
+    }
+
+    public func pipeline<Reply: RedisReplyDecodable>(_ batch: TypedBatch<Reply>) async throws
+        -> [Result<Reply, any Error>] {
+        try await pipeline(batch.commands()).map { result in
+            switch result {
+            case .success(let value): return .decoding(value, as: Reply.self)
+            case .failure(let error): return .failure(error)
+            }
+        }
     }
 }

@@ -107,6 +107,20 @@ public final class RedisConnection: RedisCommandRunner {
         try await queue.sendBatch(count: commands.count, on: channel) { $0.writeCommands(commands) }
     }
 
+    /// Inlinable, so that the replies are decoded by code compiled for `Reply` (see `ReplySink`).
+    @inlinable
+    public func pipeline<Reply: RedisReplyDecodable>(_ batch: TypedBatch<Reply>) async throws
+        -> [Result<Reply, any Error>] {
+        try await batch.replies { try await sendEncoded($0, count: $1, into: $2) }
+    }
+
+    /// Writes `count` encoded commands and waits until `sink` has read all their replies.
+    @usableFromInline
+    @inline(__always)
+    func sendEncoded(_ encoded: ByteBuffer, count: Int, into sink: ReplySink) async throws {
+        try await queue.sendTyped(count: count, into: sink, on: channel) { $0.writeImmutableBuffer(encoded) }
+    }
+
     /// Sends one command expecting `replies` replies (SUBSCRIBE to n channels answers n times).
     func send(_ command: String, arguments: [any RedisArgument], replies: Int) async throws -> [Result<RESPValue, RedisError>] {
         try await queue.sendBatch(count: replies, on: channel) { $0.writeCommand(command, arguments) }

@@ -87,7 +87,8 @@ extension RESPValue {
         }
     }
 
-    private func unexpected(_ wanted: String) -> RedisClientError {
+    @usableFromInline
+    func unexpected(_ wanted: String) -> RedisClientError {
         var wire = ByteBuffer()
         encode(into: &wire)
         return .unexpectedReply("expected \(wanted), got \(String(buffer: wire).debugDescription)")

@@ -1,8 +1,9 @@
-/// The channel handler under every connection: decodes what the server sends and tells
-/// replies from pushes. Replies go, in order, to the requests waiting in the connection's
-/// `RequestQueue`; Pub/Sub messages go to the connection's message sink (a subscriber's), and
-/// other pushes (RESP3 `>` frames nobody asked for, such as client-tracking invalidations) and
-/// attributes are dropped. Requests are written by the queue, not through this handler.
+/// The channel handler under every connection: collects what the server sends and has the
+/// connection's `RequestQueue` decode it (`deliver`), telling replies from pushes. Replies go,
+/// in order, to the requests waiting in the queue; Pub/Sub messages go to the connection's
+/// message sink (a subscriber's), and other pushes (RESP3 `>` frames nobody asked for, such as
+/// client-tracking invalidations) and attributes are dropped. Requests are written by the
+/// queue, not through this handler.
 ///
 /// Pushes are recognised in both protocols. In RESP3 a push is its own frame type; the
 /// confirmations of (P)SUBSCRIBE and (P)UNSUBSCRIBE come as pushes too, and count as those
@@ -26,9 +27,9 @@ final class ReplyMatcher: ChannelInboundHandler {
     private let queue: RequestQueue
     private let routing: PushRouting?
     private var input = ByteBuffer()
-    /// The replies of one read and the continuations they resume, kept between reads so their
-    /// storage is reused.
-    private var replies: [RESPValue] = []
+    /// A read's Pub/Sub messages and the continuations its replies resume, kept between reads
+    /// so their storage is reused.
+    private var messages: [[RESPValue]] = []
     private var completions: [Completion] = []
 
     init(queue: RequestQueue, routing: PushRouting?) {
@@ -43,29 +44,10 @@ final class ReplyMatcher: ChannelInboundHandler {
         } else {
             input.writeBuffer(&incoming)
         }
-        while true {
-            let value: RESPValue
-            do {
-                guard let decoded = try input.readReply() else { break }
-                value = decoded
-            } catch {
-                fail(context: context, with: .protocolError(error.message))
-                return
-            }
-            switch value {
-            case .push(let elements):
-                if Self.isConfirmation(elements) {
-                    replies.append(value)
-                } else if Self.isMessage(elements) {
-                    routing?.deliver(elements)
-                }
-            case .attribute:
-                continue
-            case .array(let elements?) where routing?.resp2Subscriber == true && Self.isMessage(elements):
-                routing?.deliver(elements)
-            default:
-                replies.append(value)
-            }
+        let failure = queue.deliver(from: &input, routing: routing, messages: &messages, completions: &completions)
+        if let failure {
+            fail(context: context, with: failure)
+            return
         }
         if input.readableBytes == 0 {
             // Let go of the read's buffer, so that NIO can read into it again.
@@ -73,9 +55,6 @@ final class ReplyMatcher: ChannelInboundHandler {
         } else if input.readerIndex > 64 * 1024 {
             input.discardReadBytes()
         }
-        guard !replies.isEmpty else { return }
-        let matched = queue.deliver(&replies, completions: &completions)
-        if !matched { fail(context: context, with: .protocolError("a reply nobody asked for")) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

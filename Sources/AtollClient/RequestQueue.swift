@@ -3,7 +3,10 @@
 /// were written. A caller encodes its command straight into the pending bytes and parks its
 /// continuation in the same critical section, so the byte order on the wire and the order of
 /// the waiting list always agree; the event loop takes the pending bytes once per pass and
-/// writes them in one go (concurrent requests share a write: automatic pipelining).
+/// writes them in one go (concurrent requests share a write: automatic pipelining). Replies are
+/// read and matched under the same lock, one read at a time (`deliver`): a typed batch's
+/// replies are decoded by its `ReplySink` straight from the read buffer, since what a reply
+/// becomes depends on whose it is.
 ///
 /// Invariants: each waiting entry expects `remaining` more replies and gets exactly the next
 /// ones; an entry whose caller stopped waiting (a cancelled task) keeps its place and its
@@ -21,12 +24,36 @@ enum Completion: Sendable {
     case single(UnsafeContinuation<RESPValue, any Error>, Result<RESPValue, any Error>)
     case batch(UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>,
                Result<[Result<RESPValue, RedisError>], any Error>)
+    /// A typed batch: its replies are in its sink.
+    case typed(UnsafeContinuation<Void, any Error>, Result<Void, any Error>)
 
     func resume() {
         switch self {
         case .single(let continuation, let result): continuation.resume(with: result)
         case .batch(let continuation, let result): continuation.resume(with: result)
+        case .typed(let continuation, let result): continuation.resume(with: result)
         }
+    }
+}
+
+/// Where a typed batch's replies go as they are read: `read` decodes up to a number of replies
+/// from the front of the input into the caller's type and keeps them, stopping early at an
+/// incomplete frame or at a push or attribute (which the queue routes itself), and returns how
+/// many it took; `take` keeps a reply the queue already decoded (a RESP3 push that answers a
+/// command). Both are closures made in the caller's module by inlinable code (see
+/// `TypedBatch.replies`), so they are compiled for the caller's reply type: generic code that
+/// is not specialized looks up type metadata at run time, several hundred instructions per
+/// reply. Called only under the queue's lock, until the batch's continuation is resumed.
+@usableFromInline
+final class ReplySink: @unchecked Sendable {
+    let read: (inout ByteBuffer, Int) throws(RESPValue.DecodeError) -> Int
+    let take: (RESPValue) -> Void
+
+    @usableFromInline
+    init(read: @escaping (inout ByteBuffer, Int) throws(RESPValue.DecodeError) -> Int,
+         take: @escaping (RESPValue) -> Void) {
+        self.read = read
+        self.take = take
     }
 }
 
@@ -35,6 +62,7 @@ final class RequestQueue: Sendable {
     private enum Waiter {
         case single(UnsafeContinuation<RESPValue, any Error>)
         case batch(UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>)
+        case typed(ReplySink, UnsafeContinuation<Void, any Error>)
         /// The caller was cancelled: the replies are read and dropped.
         case abandoned
     }
@@ -47,29 +75,26 @@ final class RequestQueue: Sendable {
         var collected: [Result<RESPValue, RedisError>]
         let deadline: NIODeadline?
 
-        /// Takes the replies this request still expects from `replies`, starting at `index`
-        /// (which it moves past them); returns how to resume its caller once it has them all.
-        mutating func take(_ replies: [RESPValue], from index: inout Int) -> Completion? {
-            let count = min(remaining, replies.count - index)
-            defer {
-                remaining -= count
-                index += count
-            }
+        /// Takes `reply`, the next one this request expects; returns how to resume its caller
+        /// once it has them all.
+        mutating func take(_ reply: RESPValue) -> Completion? {
+            remaining -= 1
             switch waiter {
             case .single(let continuation):
-                return .single(continuation, replies[index].checkedResult)
+                return .single(continuation, reply.checkedResult)
             case .batch(let continuation):
-                for reply in replies[index..<(index + count)] {
-                    if case .error(let text) = reply {
-                        collected.append(.failure(RedisError(reply: text)))
-                    } else {
-                        collected.append(.success(reply))
-                    }
+                if case .error(let text) = reply {
+                    collected.append(.failure(RedisError(reply: text)))
+                } else {
+                    collected.append(.success(reply))
                 }
-                guard count == remaining else { return nil }
+                guard remaining == 0 else { return nil }
                 var done: [Result<RESPValue, RedisError>] = []
                 swap(&done, &collected)
                 return .batch(continuation, .success(done))
+            case .typed(let sink, let continuation):
+                sink.take(reply)
+                return remaining == 0 ? .typed(continuation, .success(())) : nil
             case .abandoned:
                 return nil
             }
@@ -136,6 +161,22 @@ final class RequestQueue: Sendable {
             try await withUnsafeThrowingContinuation {
                 (continuation: UnsafeContinuation<[Result<RESPValue, RedisError>], any Error>) in
                 enqueue(count: count, waiter: .batch(continuation), id: id, channel: channel, encode)
+            }
+        } onCancel: {
+            cancel(id)
+        }
+    }
+
+    /// Writes a typed batch's `count` commands with `encode` and waits until `sink` has read
+    /// all their replies.
+    @inline(__always)
+    func sendTyped(count: Int, into sink: ReplySink, on channel: any Channel, _ encode: (inout ByteBuffer) -> Void)
+        async throws {
+        guard count > 0 else { return }
+        let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                enqueue(count: count, waiter: .typed(sink, continuation), id: id, channel: channel, encode)
             }
         } onCancel: {
             cancel(id)
@@ -218,25 +259,101 @@ final class RequestQueue: Sendable {
 
     // MARK: - The channel handler
 
-    /// Hands the replies, in order, to the requests waiting for them, and empties `replies`.
-    /// Returns false when a reply came that nobody asked for (the connection must then be
-    /// failed). `completions` is scratch space, empty on entry and on return; the caller keeps
-    /// it (and `replies`) between reads so their storage is allocated once.
-    func deliver(_ replies: inout [RESPValue], completions: inout [Completion]) -> Bool {
-        let matched = state.withLockedValue { state -> Bool in
-            var index = 0
-            while index < replies.count {
-                guard !state.waiting.isEmpty else { return false }
-                let first = state.waiting.startIndex
-                if let completion = state.waiting[first].take(replies, from: &index) { completions.append(completion) }
-                if state.waiting[first].remaining == 0 { state.waiting.removeFirst() }
+    /// Reads every complete reply from the front of `input` and hands each, in order, to the
+    /// request waiting for it, under one lock for the whole read. Pub/Sub messages are put in
+    /// `messages` (`routing` tells them apart), pushes nobody asked for and attributes are
+    /// dropped. Then resumes the requests that got all their replies. Returns the error the
+    /// connection must be failed with: malformed input, or a reply nobody asked for.
+    /// `messages` and `completions` are scratch space, empty on entry and on return; the caller
+    /// keeps them between reads so their storage is allocated once.
+    func deliver(from input: inout ByteBuffer, routing: PushRouting?, messages: inout [[RESPValue]],
+                 completions: inout [Completion]) -> RedisClientError? {
+        let failure = state.withLockedValue { state -> RedisClientError? in
+            do throws(RESPValue.DecodeError) {
+                return try Self.match(&input, to: &state.waiting, routing: routing, messages: &messages,
+                                      completions: &completions)
+            } catch {
+                return .protocolError(error.message)
             }
+        }
+        if let routing {
+            for message in messages { routing.deliver(message) }
+            messages.removeAll(keepingCapacity: true)
+        }
+        for completion in completions { completion.resume() }
+        completions.removeAll(keepingCapacity: true)
+        return failure
+    }
+
+    private static func match(_ input: inout ByteBuffer, to waiting: inout Deque<Waiting>, routing: PushRouting?,
+                              messages: inout [[RESPValue]], completions: inout [Completion])
+        throws(RESPValue.DecodeError) -> RedisClientError? {
+        let resp2Subscriber = routing?.resp2Subscriber == true
+        while input.readableBytes > 0 {
+            // The first request is taken out while it is served, and put back if it still
+            // expects replies once the complete frames are read: one access to the Deque per
+            // request and read, not several per reply.
+            guard var head = waiting.popFirst() else {
+                guard let value = try input.readReply() else { break }
+                if isReply(value, resp2Subscriber: resp2Subscriber, messages: &messages) {
+                    return .protocolError("a reply nobody asked for")
+                }
+                continue
+            }
+            do {
+                try serve(&head, from: &input, resp2Subscriber: resp2Subscriber, messages: &messages,
+                          completions: &completions)
+            } catch {
+                // Back in its place, so that failing the connection fails it too.
+                waiting.prepend(head)
+                throw error
+            }
+            if head.remaining > 0 {
+                waiting.prepend(head)
+                break
+            }
+        }
+        return nil
+    }
+
+    /// Reads replies for `request` until it has all it expects or no complete frame is left.
+    private static func serve(_ request: inout Waiting, from input: inout ByteBuffer, resp2Subscriber: Bool,
+                              messages: inout [[RESPValue]], completions: inout [Completion])
+        throws(RESPValue.DecodeError) {
+        while request.remaining > 0 {
+            // A typed batch reads its replies itself, as many as are here; it stops early at a
+            // push or an attribute, read below.
+            if !resp2Subscriber, case .typed(let sink, let continuation) = request.waiter {
+                request.remaining -= try sink.read(&input, request.remaining)
+                if request.remaining == 0 {
+                    completions.append(.typed(continuation, .success(())))
+                    return
+                }
+            }
+            guard let value = try input.readReply() else { return }
+            if isReply(value, resp2Subscriber: resp2Subscriber, messages: &messages),
+               let completion = request.take(value) {
+                completions.append(completion)
+            }
+        }
+    }
+
+    /// True when `value` answers a request; else a Pub/Sub message (put in `messages`), a push
+    /// nobody asked for or an attribute (dropped).
+    private static func isReply(_ value: RESPValue, resp2Subscriber: Bool, messages: inout [[RESPValue]]) -> Bool {
+        switch value {
+        case .push(let elements):
+            if ReplyMatcher.isConfirmation(elements) { return true }
+            if ReplyMatcher.isMessage(elements) { messages.append(elements) }
+            return false
+        case .attribute:
+            return false
+        case .array(let elements?) where resp2Subscriber && ReplyMatcher.isMessage(elements):
+            messages.append(elements)
+            return false
+        default:
             return true
         }
-        replies.removeAllKeepingCapacity()
-        for completion in completions { completion.resume() }
-        completions.removeAllKeepingCapacity()
-        return matched
     }
 
     /// Fails every waiting request with `error` (the first failure sticks for later requests).
@@ -286,6 +403,7 @@ final class RequestQueue: Sendable {
         switch waiter {
         case .single(let continuation): return .single(continuation, .failure(error))
         case .batch(let continuation): return .batch(continuation, .failure(error))
+        case .typed(_, let continuation): return .typed(continuation, .failure(error))
         case .abandoned: return nil
         }
     }

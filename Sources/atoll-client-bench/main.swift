@@ -4,6 +4,11 @@
 ///
 /// Usage: atoll-client-bench <port> [tasks=50] [requests=200000] [batch=1] [tests=set,get]
 ///
+/// Batches are `TypedBatch`es (SET's replies read as `String`, GET's as `String?`, what `get`
+/// returns), as an application would send them; `ATOLL_BENCH_GET_BYTES=1` reads GET's as
+/// `[UInt8]?`, and `ATOLL_BENCH_UNTYPED_BATCHES=1` sends batches through `pipeline` of
+/// argument lists instead, replies as `RESPValue`s.
+///
 /// The main thread is synchronous and waits on a semaphore for the benchmark's task: an async
 /// `main` parks the main thread in libdispatch's `dispatch_main`, where valgrind 3.19 crashes,
 /// and the instruction counts of docs/BENCHMARKS.md come from callgrind.
@@ -23,14 +28,27 @@ struct Settings: Sendable {
     var batch: Int
     /// Which of `set` and `get` to run, in that order.
     var tests: Set<String>
+    /// Batches through `pipeline` of argument lists (the API before `TypedBatch`), for
+    /// comparisons: set by `ATOLL_BENCH_UNTYPED_BATCHES=1`.
+    var untypedBatches: Bool
+    /// GET's replies read as `[UInt8]?` (one allocation per value) rather than `String?` (none
+    /// for a value of up to 15 bytes): set by `ATOLL_BENCH_GET_BYTES=1`.
+    var getAsBytes: Bool
 }
 
 /// Runs `settings.requests` times `command` from `settings.tasks` tasks; returns ops/s. The
 /// command (and the batch of it) is built once, as redis-benchmark prepares its buffer once,
 /// so what is timed is the client's own work: encoding, writing, matching and decoding replies.
-func measure(_ command: [[UInt8]], on client: RedisClient, _ settings: Settings) async throws -> Double {
+/// Batches are `TypedBatch<Reply>`, replies read straight into `Reply`, unless
+/// `settings.untypedBatches` (then `pipeline` of argument lists, replies as `RESPValue`s).
+func measure<Reply: RedisReplyDecodable>(_ command: [[UInt8]], as: Reply.Type, on client: RedisClient,
+                                         _ settings: Settings) async throws -> Double {
     let batch = settings.batch
+    let untyped = settings.untypedBatches
     let fullBatch = Array(repeating: command, count: batch)
+    var typedBatch = TypedBatch<Reply>()
+    for _ in 0..<batch { typedBatch.add(arguments: command) }
+    let fullTypedBatch = typedBatch
     let perTask = settings.requests / settings.tasks
     let clock = ContinuousClock()
     let started = clock.now
@@ -42,9 +60,19 @@ func measure(_ command: [[UInt8]], on client: RedisClient, _ settings: Settings)
                     if batch == 1 {
                         _ = try await client.send(arguments: command)
                         done += 1
-                    } else {
+                    } else if untyped {
                         let size = min(batch, perTask - done)
                         _ = try await client.pipeline(size == batch ? fullBatch : Array(fullBatch.prefix(size)))
+                        done += size
+                    } else {
+                        let size = min(batch, perTask - done)
+                        if size == batch {
+                            _ = try await client.pipeline(fullTypedBatch)
+                        } else {
+                            var rest = TypedBatch<Reply>()
+                            for _ in 0..<size { rest.add(arguments: command) }
+                            _ = try await client.pipeline(rest)
+                        }
                         done += size
                     }
                 }
@@ -67,16 +95,23 @@ func run(_ settings: Settings) async throws {
     var warmUp = settings
     warmUp.requests = settings.tasks
     warmUp.batch = 1
-    _ = try await measure([Array("PING".utf8)], on: client, warmUp)
+    _ = try await measure([Array("PING".utf8)], as: String.self, on: client, warmUp)
     if settings.tests.contains("set") {
-        let set = try await measure([Array("SET".utf8), key, value], on: client, settings)
+        let set = try await measure([Array("SET".utf8), key, value], as: String.self, on: client, settings)
         print("SET: \(String(Int(set))) requests per second")
     }
     if settings.tests.contains("get") {
-        let get = try await measure([Array("GET".utf8), key], on: client, settings)
+        let command = [Array("GET".utf8), key]
+        let get = settings.getAsBytes
+            ? try await measure(command, as: [UInt8]?.self, on: client, settings)
+            : try await measure(command, as: String?.self, on: client, settings)
         print("GET: \(String(Int(get))) requests per second")
     }
     await client.close()
+}
+
+func environmentFlag(_ name: String) -> Bool {
+    getenv(name).map { String(cString: $0) == "1" } ?? false
 }
 
 let arguments = CommandLine.arguments
@@ -88,7 +123,9 @@ let settings = Settings(port: port,
                         tasks: arguments.count > 2 ? Int(arguments[2])! : 50,
                         requests: arguments.count > 3 ? Int(arguments[3])! : 200_000,
                         batch: arguments.count > 4 ? Int(arguments[4])! : 1,
-                        tests: Set((arguments.count > 5 ? arguments[5] : "set,get").split(separator: ",").map(String.init)))
+                        tests: Set((arguments.count > 5 ? arguments[5] : "set,get").split(separator: ",").map(String.init)),
+                        untypedBatches: environmentFlag("ATOLL_BENCH_UNTYPED_BATCHES"),
+                        getAsBytes: environmentFlag("ATOLL_BENCH_GET_BYTES"))
 let finished = DispatchSemaphore(value: 0)
 Task.detached {
     do {

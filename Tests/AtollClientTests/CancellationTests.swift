@@ -83,16 +83,4 @@ import Testing
         #expect(try await connection.send("ECHO", "end").string() == "end")
         await connection.close()
     }
-
-    /// Bounded wait until the server lists the client as blocked in a command.
-    private func waitUntilBlocked(clientID: Int, using helper: RedisConnection) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while clock.now < deadline {
-            let list = try await helper.send("CLIENT", "LIST", "ID", clientID).string() ?? ""
-            if list.contains("cmd=blpop") { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        Issue.record("client \(clientID) never blocked")
-    }
 }

@@ -24,6 +24,21 @@ func writeInOneBatch(_ client: RedisClient) async throws -> Int {
     return try results[16].get().array().count
 }
 
+func readPrices(_ client: RedisClient, ids: [Int]) async throws -> [Int?] {
+    var batch = TypedBatch<Int?>()  // every reply read as an Int? (nil for a missing key)
+    for id in ids { batch.add("GET", "guide:price:\(id)") }
+    let replies = try await batch.execute(on: client)  // one write; Result<Int?, any Error> each
+    return try replies.map { try $0.get() }
+}
+
+struct Temperature: RedisReplyDecodable {  // a type of your own
+    var celsius: Double
+
+    init(reply: RawReply) throws {
+        celsius = try Double(reply: reply)
+    }
+}
+
 // MARK: - TLS
 
 func connectWithTLS(port: Int, caFile: String) async throws -> String? {

@@ -10,7 +10,7 @@ import Testing
         let guide = try String(contentsOf: tests.appendingPathComponent("../../docs/CLIENT.md"), encoding: .utf8)
         let examples = try String(contentsOf: tests.appendingPathComponent("GuideExamples.swift"), encoding: .utf8)
         let blocks = guide.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
-        #expect(blocks.count == 14)
+        #expect(blocks.count == 15)
         for block in blocks {
             #expect(examples.contains(block), "not in GuideExamples.swift:\n\(block)")
         }
@@ -29,6 +29,12 @@ import Testing
                                  "guide:session", "guide:account", "{guide:jobs}:pending", "{guide:jobs}:processing",
                                  "{guide:jobs}:leases", "guide:leaderboard", "guide:visits:home")
             #expect(try await writeInOneBatch(client) == 2)
+            try await client.set("guide:price:1", 250)
+            try await client.del("guide:price:2")
+            #expect(try await readPrices(client, ids: [1, 2]) == [250, nil])
+            var temperatures = TypedBatch<Temperature>()
+            temperatures.add("ECHO", "21.5")
+            #expect(try await temperatures.execute(on: client)[0].get().celsius == 21.5)
             try await client.set("guide:account", 1000)
             #expect(try await addInterest(client, account: "guide:account") == 1010)
             #expect(try await countVisit(client, page: "home") == 1)

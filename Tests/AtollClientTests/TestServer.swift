@@ -6,6 +6,7 @@ import AtollClient
 import AtollTesting
 import Foundation
 import NIOCore
+import Testing
 
 enum TestServer {
     /// The URL from the environment, if the tests run against an outside server.
@@ -53,4 +54,16 @@ func withTestClient<T>(protocol preference: ConnectionConfiguration.ProtocolPref
         await client.close()
         throw error
     }
+}
+
+/// Bounded wait until the server lists the client as blocked in BLPOP.
+func waitUntilBlocked(clientID: Int, using helper: RedisConnection) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(5)
+    while clock.now < deadline {
+        let list = try await helper.send("CLIENT", "LIST", "ID", clientID).string() ?? ""
+        if list.contains("cmd=blpop") { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("client \(clientID) never blocked")
 }

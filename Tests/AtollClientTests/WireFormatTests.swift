@@ -38,6 +38,34 @@ import Testing
         }
     }
 
+    /// `readReply(as:)`, which hands string replies to the decoder where they lie, gives what
+    /// the reference gives: the value (any null as `.null`), an error reply as `RedisError`.
+    @Test func typedRepliesDecodeAsTheReferenceDoesInEverySplit() throws {
+        let frames = ["+OK\r\n", "+\r\n", "-ERR bad thing\r\n", ":0\r\n", ":-42\r\n", "$-1\r\n", "$0\r\n\r\n",
+                      "$5\r\nhe\r\nx\r\n", "$12\r\n0123456789ab\r\n", "_\r\n", "*2\r\n$1\r\na\r\n:1\r\n",
+                      ">2\r\n+message\r\n$0\r\n\r\n", ",1.5\r\n", "*-1\r\n", "#f\r\n"]
+        for frame in frames {
+            let bytes = Array(frame.utf8)
+            var whole = ByteBuffer(bytes: bytes)
+            var reference = ByteBuffer(bytes: bytes)
+            let expected = try #require(try RESPValue.decode(&reference))
+            let result = try #require(try whole.readReply(as: RESPValue.self))
+            #expect(whole.readableBytes == 0)
+            switch (result, expected) {
+            case (.failure(let error), .error(let text)): #expect(error as? RedisError == RedisError(reply: text))
+            case (.success(let value), _) where expected.isNull: #expect(value == .null, "\(frame.debugDescription)")
+            case (.success(let value), _): #expect(value == expected, "\(frame.debugDescription)")
+            default: Issue.record("\(frame.debugDescription): \(result)")
+            }
+            for cut in 0..<bytes.count {
+                var partial = ByteBuffer(bytes: bytes[..<cut])
+                let none = try partial.readReply(as: String?.self)
+                #expect(none == nil, "\(frame.debugDescription) cut at \(cut)")
+                #expect(partial.readableBytes == cut)
+            }
+        }
+    }
+
     @Test func malformedRepliesThrow() {
         for frame in [":12x\r\n", "$abc\r\n", "!nonsense\r\n"] {
             var buffer = ByteBuffer(string: frame)
