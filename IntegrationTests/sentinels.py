@@ -8,7 +8,9 @@ other sentinels it knows.
 
 Timings are Sentinel's smallest sensible ones, so that a failover takes seconds:
 `down-after-milliseconds` 1000 (the master is subjectively down after a second without a
-PONG) and `failover-timeout` 10000 (a failover step may take that long before it is abandoned).
+PONG) and `failover-timeout` 5000: a failover step may take that long before it is abandoned,
+and when the sentinels split their votes (Sentinel's election can), the next attempt comes
+twice that later, so a retried failover still ends within the tests' bounds.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from servers import free_port, terminate
 REDIS_SENTINEL = os.environ.get("REDIS_SENTINEL_BIN", "/usr/bin/redis-sentinel")
 MASTER_NAME = "mymaster"
 DOWN_AFTER_MS = 1000
-FAILOVER_TIMEOUT_MS = 10000
+FAILOVER_TIMEOUT_MS = 5000
 READY_TIMEOUT = 10.0
 STOP_GRACE = 5.0
 
@@ -64,7 +66,7 @@ def pairs(flat) -> dict:
 class SentinelProc:
     """One redis-sentinel process with its configuration file and log in a temp directory."""
 
-    def __init__(self, primary_port: int, quorum: int):
+    def __init__(self, primary_port: int, quorum: int, extra: list[str]):
         self.port = free_port()
         self.dir = tempfile.TemporaryDirectory(prefix="atoll-sentinel-")
         self.config = os.path.join(self.dir.name, "sentinel.conf")
@@ -79,7 +81,8 @@ class SentinelProc:
                     f"sentinel monitor {MASTER_NAME} 127.0.0.1 {primary_port} {quorum}\n"
                     f"sentinel down-after-milliseconds {MASTER_NAME} {DOWN_AFTER_MS}\n"
                     f"sentinel failover-timeout {MASTER_NAME} {FAILOVER_TIMEOUT_MS}\n"
-                    f"sentinel parallel-syncs {MASTER_NAME} 1\n")
+                    f"sentinel parallel-syncs {MASTER_NAME} 1\n"
+                    + "".join(f"{line}\n" for line in extra))
         self.proc: subprocess.Popen | None = None
         self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2,
                                   decode_responses=True)
@@ -127,12 +130,13 @@ class SentinelProc:
 
 
 @contextlib.contextmanager
-def sentinel_group(primary_port: int, count: int = 3, quorum: int = 2):
-    """`count` sentinels monitoring the primary at `primary_port`; yields them."""
+def sentinel_group(primary_port: int, count: int = 3, quorum: int = 2, extra=()):
+    """`count` sentinels monitoring the primary at `primary_port` (`extra`: more lines for
+    their configuration files, e.g. `sentinel auth-pass ...`); yields them."""
     group: list[SentinelProc] = []
     try:
         for _ in range(count):
-            group.append(SentinelProc(primary_port, quorum).start())
+            group.append(SentinelProc(primary_port, quorum, list(extra)).start())
         yield group
     finally:
         for s in group:

@@ -39,25 +39,58 @@ FAILOVER_TIMEOUT = 30.0
 ACKED_BEFORE_KILL = 300
 
 
-def client(port: int) -> redis.Redis:
+PASSWORD = "s3cret-pass"
+# Sentinel sends commands by the names `sentinel rename-command` gives it.
+RENAMED = {"CONFIG": "CONFIG-9f2e", "SLAVEOF": "SLAVEOF-9f2e"}
+
+
+class Setup:
+    """How the servers are started, and what the sentinels need to know about it: plain, or
+    with a password (`requirepass`, `masterauth`, `sentinel auth-pass`) and CONFIG and
+    SLAVEOF renamed (`rename-command`, `sentinel rename-command`)."""
+
+    def __init__(self, hardened: bool):
+        self.password = PASSWORD if hardened else None
+        self.server_flags = []
+        self.sentinel_lines = []
+        if hardened:
+            self.server_flags = ["--requirepass", PASSWORD, "--masterauth", PASSWORD]
+            self.sentinel_lines = [f"sentinel auth-pass {MASTER_NAME} {PASSWORD}"]
+            for name, new in RENAMED.items():
+                self.server_flags += ["--rename-command", name, new]
+                self.sentinel_lines.append(f"sentinel rename-command {MASTER_NAME} {name} {new}")
+
+    def client(self, port: int) -> redis.Redis:
+        return client(port, self.password)
+
+    def conn(self, port: int) -> resp.Conn:
+        c = resp.Conn(port)
+        if self.password:
+            assert c.command("AUTH", self.password) == b"+OK\r\n"
+        return c
+
+
+def client(port: int, password: str | None = None) -> redis.Redis:
     # No retries: redis-py 6 retries a failed command with backoffs of seconds by default,
     # which would hide the primary's death from the writer.
-    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
+    return redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=5,
+                       retry=Retry(NoBackoff(), 0))
 
 
 class WaitedWriter(threading.Thread):
     """SET k:i i, then WAIT 1 1000, over and over; keeps the keys whose WAIT said a replica
     had them. Stops at the first connection error (the primary was killed) or when told."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, setup: Setup):
         super().__init__(daemon=True)
         self.port = port
+        self.setup = setup
         self.acked: list[str] = []
         self.stopping = threading.Event()
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        r = client(self.port)
+        r = self.setup.client(self.port)
         i = 0
         try:
             while not self.stopping.is_set():
@@ -83,15 +116,16 @@ def config_lines(path: str) -> list[str]:
         return [line.strip() for line in f if line.strip().lower().startswith(("replicaof", "slaveof"))]
 
 
-def open_victims(port: int) -> tuple[resp.Conn, resp.Conn]:
+def open_victims(port: int, setup: Setup) -> tuple[resp.Conn, resp.Conn]:
     """A normal client and a subscribed one, both of which Sentinel's CLIENT KILLs must close."""
-    normal, subscriber = resp.Conn(port), resp.Conn(port)
+    normal, subscriber = setup.conn(port), setup.conn(port)
     assert normal.command("PING") == b"+PONG\r\n"
     assert subscriber.command("SUBSCRIBE", "some-channel").startswith(b"*3\r\n")
     return normal, subscriber
 
 
-def run_failover(replica_kinds: tuple[str, str], priorities: tuple[int, int]) -> None:
+def run_failover(replica_kinds: tuple[str, str], priorities: tuple[int, int], hardened: bool = False) -> None:
+    setup = Setup(hardened)
     with tempfile.TemporaryDirectory(prefix="atoll-sentinel-conf-") as confdir:
         confs = []
         for name in ("primary", "replica1", "replica2"):
@@ -99,22 +133,23 @@ def run_failover(replica_kinds: tuple[str, str], priorities: tuple[int, int]) ->
             with open(path, "w") as f:
                 f.write(f"# {name} of the Sentinel failover test\n")
             confs.append(path)
-        with spawn("atoll", config=confs[0]) as p, \
-                spawn(replica_kinds[0], "--replicaof", "127.0.0.1", p.port,
+        flags = setup.server_flags
+        with spawn("atoll", *flags, config=confs[0]) as p, \
+                spawn(replica_kinds[0], *flags, "--replicaof", "127.0.0.1", p.port,
                       "--replica-priority", priorities[0], config=confs[1]) as r1, \
-                spawn(replica_kinds[1], "--replicaof", "127.0.0.1", p.port,
+                spawn(replica_kinds[1], *flags, "--replicaof", "127.0.0.1", p.port,
                       "--replica-priority", priorities[1], config=confs[2]) as r2:
             replicas = {r1.port: (r1, confs[1]), r2.port: (r2, confs[2])}
             for r in (r1, r2):
-                wait_link_up(client(r.port))
-            with sentinel_group(p.port) as group:
+                wait_link_up(setup.client(r.port))
+            with sentinel_group(p.port, extra=setup.sentinel_lines) as group:
                 try:
-                    check_failover(p, replicas, group)
+                    check_failover(p, replicas, group, setup)
                 except AssertionError as e:
                     raise AssertionError(f"{e}\n{logs(group)}") from None
 
 
-def check_failover(p, replicas: dict, group) -> None:
+def check_failover(p, replicas: dict, group, setup: Setup) -> None:
     replica_ports = set(replicas)
     # Discovery: the replicas from the primary's INFO, the other sentinels from the hello
     # messages they publish on the servers.
@@ -123,14 +158,14 @@ def check_failover(p, replicas: dict, group) -> None:
     wait_for(lambda: all(int(s.master_state()["num-other-sentinels"]) == 2 for s in group),
              DISCOVERY_TIMEOUT, "the sentinels to find each other by their hello messages")
     # Sentinel names its connections and subscribes to the hello channel on every server.
-    primary = client(p.port)
+    primary = setup.client(p.port)
     names = [c["name"] for c in primary.client_list()]
     assert sum(n.startswith("sentinel-") and n.endswith("-cmd") for n in names) == 3, names
     assert sum(n.startswith("sentinel-") and n.endswith("-pubsub") for n in names) == 3, names
     assert primary.pubsub_numsub("__sentinel__:hello") == [(b"__sentinel__:hello", 3)]
 
-    victims = {port: open_victims(port) for port in replica_ports}
-    writer = WaitedWriter(p.port)
+    victims = {port: open_victims(port, setup) for port in replica_ports}
+    writer = WaitedWriter(p.port, setup)
     writer.start()
     try:
         wait_for(lambda: len(writer.acked) >= ACKED_BEFORE_KILL or writer.error, 20.0,
@@ -152,7 +187,7 @@ def check_failover(p, replicas: dict, group) -> None:
     failover_seconds = time.monotonic() - killed_at
     assert failover_seconds < FAILOVER_TIMEOUT
     [other_port] = replica_ports - {new_port}
-    new_primary, follower = client(new_port), client(other_port)
+    new_primary, follower = setup.client(new_port), setup.client(other_port)
     assert new_primary.info("replication")["role"] == "master"
 
     # The other replica follows the new primary (a full resync: Atoll has no PSYNC2 yet).
@@ -164,7 +199,7 @@ def check_failover(p, replicas: dict, group) -> None:
         new_primary.execute_command("ROLE")), 5.0, "the new primary's ROLE to list the other replica")
 
     # redis-py's Sentinel client finds the new primary and writes to it.
-    sentinel = Sentinel([("127.0.0.1", s.port) for s in group], socket_timeout=2)
+    sentinel = Sentinel([("127.0.0.1", s.port) for s in group], socket_timeout=2, password=setup.password)
     assert sentinel.discover_master(MASTER_NAME) == ("127.0.0.1", new_port)
     master = sentinel.master_for(MASTER_NAME, socket_timeout=2)
     assert master.set("after-failover", "1")
@@ -197,6 +232,12 @@ def check_failover(p, replicas: dict, group) -> None:
 
 def test_sentinel_fails_over_between_atoll_replicas():
     run_failover(("atoll", "atoll"), (100, 100))
+
+
+def test_sentinel_fails_over_with_passwords_and_renamed_commands():
+    """Sentinel authenticates (`sentinel auth-pass`) and sends CONFIG and SLAVEOF by the names
+    the servers' `rename-command` gives them; the replicas authenticate to their new master."""
+    run_failover(("atoll", "atoll"), (100, 100), hardened=True)
 
 
 @pytest.mark.parametrize("preferred", ["redis", "atoll"])
