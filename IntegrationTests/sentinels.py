@@ -7,8 +7,10 @@ questions the tests ask: which address a sentinel gives for the master, which re
 other sentinels it knows.
 
 Timings are Sentinel's smallest sensible ones, so that a failover takes seconds:
-`down-after-milliseconds` 1000 (the master is subjectively down after a second without a
-PONG) and `failover-timeout` 5000: a failover step may take that long before it is abandoned,
+`down-after-milliseconds` 2000 (the master is subjectively down after two seconds without a
+PONG; not 1000: after a switch Sentinel reconnects to the new master at most once a second
+and counts its PING from the switch, so with 1000 the new master is often found "down" at
+once and failed over again) and `failover-timeout` 5000: a failover step may take that long before it is abandoned,
 and when the sentinels split their votes (Sentinel's election can), the next attempt comes
 twice that later, so a retried failover still ends within the tests' bounds.
 """
@@ -27,7 +29,7 @@ from servers import free_port, terminate
 
 REDIS_SENTINEL = os.environ.get("REDIS_SENTINEL_BIN", "/usr/bin/redis-sentinel")
 MASTER_NAME = "mymaster"
-DOWN_AFTER_MS = 1000
+DOWN_AFTER_MS = 2000
 FAILOVER_TIMEOUT_MS = 5000
 READY_TIMEOUT = 10.0
 STOP_GRACE = 5.0

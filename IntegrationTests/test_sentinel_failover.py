@@ -24,7 +24,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 import resp
-from procs import redis_available, spawn
+from procs import Proc, redis_available, spawn
 from replication_checks import wait_link_up
 from sentinels import MASTER_NAME, logs, sentinel_available, sentinel_group, wait_for
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(not (sentinel_available() and redis_available())
                                 reason="redis-sentinel or redis-server not installed")
 
 # How long the sentinels may take to find each other and the replicas, and to complete a
-# failover once the primary is killed (down-after 1 s, ODOWN agreement, the election, the
+# failover once the primary is killed (down-after 2 s, ODOWN agreement, the election, the
 # promotion seen in INFO, the other replica's full resync from the new primary).
 DISCOVERY_TIMEOUT = 15.0
 FAILOVER_TIMEOUT = 30.0
@@ -124,7 +124,8 @@ def open_victims(port: int, setup: Setup) -> tuple[resp.Conn, resp.Conn]:
     return normal, subscriber
 
 
-def run_failover(replica_kinds: tuple[str, str], priorities: tuple[int, int], hardened: bool = False) -> None:
+def run_failover(replica_kinds: tuple[str, str], priorities: tuple[int, int], hardened: bool = False,
+                 restart_old: bool = False) -> None:
     setup = Setup(hardened)
     with tempfile.TemporaryDirectory(prefix="atoll-sentinel-conf-") as confdir:
         confs = []
@@ -144,7 +145,9 @@ def run_failover(replica_kinds: tuple[str, str], priorities: tuple[int, int], ha
                 wait_link_up(setup.client(r.port))
             with sentinel_group(p.port, extra=setup.sentinel_lines) as group:
                 try:
-                    check_failover(p, replicas, group, setup)
+                    new_port, acked = check_failover(p, replicas, group, setup)
+                    if restart_old:
+                        check_old_primary_rejoins(p, new_port, acked, setup)
                 except AssertionError as e:
                     raise AssertionError(f"{e}\n{logs(group)}") from None
 
@@ -228,10 +231,30 @@ def check_failover(p, replicas: dict, group, setup: Setup) -> None:
     # Redis logs each step; the failover ended with the new address announced.
     assert any("+switch-master" in s.log() and f" {new_port}" in s.log() for s in group)
     print(f"failover in {failover_seconds:.1f}s, {len(acked)} acknowledged writes kept")
+    return new_port, acked
+
+
+def check_old_primary_rejoins(p, new_port: int, acked: list[str], setup: Setup) -> None:
+    """The killed primary comes back on its port, empty and a primary by its file; the
+    sentinels turn it into a replica of the new primary (their transaction again, once it has
+    reported itself a master for a while) and it syncs the acknowledged writes."""
+    old = Proc(p.kind, p.argv, p.port)
+    try:
+        old.launch()
+        old.wait_ready()
+        back = setup.client(p.port)
+        wait_for(lambda: (lambda i: i.get("role") == "slave" and i.get("master_port") == new_port
+                          and i.get("master_link_status") == "up")(back.info("replication")),
+                 FAILOVER_TIMEOUT, "the old primary to be converted into a replica of the new one")
+        values = back.mget(acked)
+        assert all(v == k.split(":")[1].encode() for k, v in zip(acked, values))
+        assert config_lines(p.argv[1]) == [f"replicaof 127.0.0.1 {new_port}"]
+    finally:
+        old.stop()
 
 
 def test_sentinel_fails_over_between_atoll_replicas():
-    run_failover(("atoll", "atoll"), (100, 100))
+    run_failover(("atoll", "atoll"), (100, 100), restart_old=True)
 
 
 def test_sentinel_fails_over_with_passwords_and_renamed_commands():
