@@ -3,8 +3,9 @@ which it promotes a replica or points it at a new primary (`MULTI`, `SLAVEOF`, `
 REWRITE`, `CLIENT KILL TYPE normal`, `CLIENT KILL TYPE pubsub`, `EXEC`, as sentinel.c's
 `sentinelSendSlaveOf` sends it) with what it leaves behind (the configuration file's
 `replicaof` line, CONFIG GET replicaof, the clients it closed), the INFO fields it parses on a
-replica that has not reached its new master yet, its connection names, and the
-`__sentinel__:hello` channel on a read-only replica."""
+replica that has not reached its new master yet, its connection names, the
+`__sentinel__:hello` channel on a read-only replica, and hellos published on a primary reaching
+its replicas' subscribers through the replication stream."""
 
 from __future__ import annotations
 
@@ -153,3 +154,32 @@ def test_sentinel_hello_channel_on_a_read_only_replica():
         finally:
             for c in (*subs, *pubs):
                 c.close()
+
+
+def test_publish_reaches_the_replicas_subscribers():
+    """Outside a cluster Redis sends PUBLISH and SPUBLISH down the replication stream (not to
+    the append-only file): a sentinel subscribed on a replica hears the hellos published on the
+    primary. The stream goes on intact after them (the replica's offset meets the primary's)."""
+    from replication_checks import client, wait_caught_up, wait_link_up
+
+    heard = {}
+    for kind in ("redis", "atoll"):
+        with spawn(kind, "--repl-diskless-sync-delay", 0) as p, \
+                spawn(kind, "--replicaof", "127.0.0.1", p.port) as r:
+            primary, replica = client(p.port), client(r.port)
+            wait_link_up(replica)
+            sub = resp.Conn(r.port)
+            try:
+                assert sub.command("SUBSCRIBE", HELLO).startswith(b"*3\r\n")
+                assert sub.command("SSUBSCRIBE", "shard-news").startswith(b"*3\r\n")
+                primary.publish(HELLO, "127.0.0.1,26379,hello-from-the-primary")
+                primary.execute_command("SPUBLISH", "shard-news", "to-the-shard")
+                primary.set("after", "1")
+                heard[kind] = [sub.read_reply(), sub.read_reply()]
+                wait_caught_up(primary, replica)
+                assert replica.get("after") == b"1"
+            finally:
+                sub.close()
+    assert heard["redis"] == [resp.encode("message", HELLO, "127.0.0.1,26379,hello-from-the-primary"),
+                              resp.encode("smessage", "shard-news", "to-the-shard")]
+    assert heard["atoll"] == heard["redis"]

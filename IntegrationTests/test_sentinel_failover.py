@@ -51,10 +51,11 @@ class Setup:
 
     def __init__(self, hardened: bool):
         self.password = PASSWORD if hardened else None
-        self.server_flags = []
+        # A redis-server primary would wait 5 s for more replicas before a diskless sync.
+        self.server_flags = ["--repl-diskless-sync-delay", 0]
         self.sentinel_lines = []
         if hardened:
-            self.server_flags = ["--requirepass", PASSWORD, "--masterauth", PASSWORD]
+            self.server_flags += ["--requirepass", PASSWORD, "--masterauth", PASSWORD]
             self.sentinel_lines = [f"sentinel auth-pass {MASTER_NAME} {PASSWORD}"]
             for name, new in RENAMED.items():
                 self.server_flags += ["--rename-command", name, new]
