@@ -3,10 +3,11 @@
 #
 # Idempotent and fast when everything is already in place:
 #   * installs the Debian packages the tests need (reference redis-server,
-#     redis-cli, Lua headers for the scripting milestone, python3-venv, strace) only
-#     when `dpkg -s` reports one of them missing;
-#   * makes sure the packaged redis-server is not left running as a service
-#     (the test suite starts its own instances on free loopback ports);
+#     redis-cli, redis-sentinel, Lua headers for the scripting milestone,
+#     python3-venv, strace) only when `dpkg -s` reports one of them missing;
+#   * makes sure the packaged redis-server and redis-sentinel are not left
+#     running as services (the test suite starts its own instances on free
+#     loopback ports);
 #   * creates the Python virtualenv at .venv (repo root) if absent and installs
 #     IntegrationTests/requirements.txt only when its hash changed (stamp file
 #     .venv/.requirements.sha256).
@@ -17,8 +18,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# openssl makes the TLS tests' certificates (IntegrationTests/tls_certs.py).
-PACKAGES=(redis-server redis-tools liblua5.1-0-dev lua-cjson-dev lua-bitop-dev pkg-config python3-venv openssl strace)
+# openssl makes the TLS tests' certificates (IntegrationTests/tls_certs.py); redis-sentinel
+# watches Atoll in the failover test (IntegrationTests/test_sentinel_failover.py); strace
+# shows the order of syncs and socket writes (IntegrationTests/test_aof_sync_order.py).
+PACKAGES=(redis-server redis-tools redis-sentinel liblua5.1-0-dev lua-cjson-dev lua-bitop-dev pkg-config python3-venv openssl strace)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -44,17 +47,19 @@ else
     log "apt packages present"
 fi
 
-# --- Make sure the packaged redis-server service is not running -------------
-# The suite starts its own redis-server instances; a service on 6379 is not
-# needed and would only waste memory. We never start it.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
-    log "stopping redis-server service"
-    $SUDO systemctl stop redis-server || true
-    $SUDO systemctl disable redis-server >/dev/null 2>&1 || true
-elif [ -x /etc/init.d/redis-server ] && /etc/init.d/redis-server status >/dev/null 2>&1; then
-    log "stopping redis-server service (init.d)"
-    $SUDO /etc/init.d/redis-server stop || true
-fi
+# --- Make sure the packaged services are not running -------------------------
+# The suite starts its own redis-server and redis-sentinel instances; services on 6379 and
+# 26379 are not needed and would only waste memory. We never start them.
+for service in redis-server redis-sentinel; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+        log "stopping $service service"
+        $SUDO systemctl stop "$service" || true
+        $SUDO systemctl disable "$service" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$service" ] && "/etc/init.d/$service" status >/dev/null 2>&1; then
+        log "stopping $service service (init.d)"
+        $SUDO "/etc/init.d/$service" stop || true
+    fi
+done
 
 # --- Python virtualenv -------------------------------------------------------
 VENV="$ROOT/.venv"

@@ -13,7 +13,10 @@ extension InfoSections {
                       "master_last_io_seconds_ago:\(up ? (now - master.lastIOMillis) / 1000 : -1)",
                       "master_sync_in_progress:\(master.phase == .sync ? 1 : 0)",
                       "slave_read_repl_offset:\(applied)", "slave_repl_offset:\(applied)"]
-            if !up { lines.append("master_link_down_since_seconds:\((now - master.downSinceMillis) / 1000)") }
+            if !up {
+                let down = master.downSinceMillis == 0 ? -1 : (now - master.downSinceMillis) / 1000
+                lines.append("master_link_down_since_seconds:\(down)")
+            }
             let settings = server.config.storedParameters
             lines += ["slave_priority:\(settings["replica-priority"] ?? "100")",
                       "slave_read_only:\(server.readOnlyReplica ? 1 : 0)",

@@ -23,6 +23,8 @@ enum PubSubCommands {
         .init("pubsub|help", help),
     ]
 
+    private static let publishName = Array("PUBLISH".utf8), spublishName = Array("SPUBLISH".utf8)
+
     static func subscribe(_ c: inout CommandContext, _ kind: SubscriptionKind) {
         for name in c.args.dropFirst() { c.server.subscribe(c.client, kind, name, out: &c.out) }
     }
@@ -32,6 +34,14 @@ enum PubSubCommands {
     }
 
     static func publish(_ c: inout CommandContext, _ kind: SubscriptionKind) {
+        // A primary with replicas sends the message down the stream (not to the append-only
+        // file), so their subscribers get it too, as Redis does outside a cluster; Sentinel's
+        // hellos reach the replicas' subscribers that way. Not yet from inside EXEC or a
+        // script (their effects are one unit the message would split).
+        if c.server.replication.backlog != nil && c.server.replication.master == nil
+            && !c.client.executingTransaction && !c.client.isScriptClient {
+            c.server.propagateToReplicasOnly([kind == .shard ? spublishName : publishName, c.args[1], c.args[2]])
+        }
         // Nobody subscribed to anything: no argument is touched (each costs reference counting).
         if c.server.pubsub.isEmpty { return c.out.integer(0) }
         let receivers = c.server.publish(kind, channel: c.args[1], message: c.args[2], current: c.client, out: &c.out, now: c.now)

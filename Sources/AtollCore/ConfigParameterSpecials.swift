@@ -44,8 +44,9 @@ extension ConfigParameter {
         .stored("repl-backlog-size", rewriteStyle: .memory, default: "1048576") { text in
             checkMemory(text, min: 1, max: UInt64(Int64.max)).map { String(max($0, 16 * 1024)) }
         },
-        // Set at start only, as in Redis: `host port`, followed once the server listens.
-        .stored("replicaof", alias: "slaveof", mutable: false, default: "") { text in
+        // Set at start only, as in Redis: `host port`, followed once the server listens; then
+        // REPLICAOF keeps it current (CONFIG GET and REWRITE show the master followed now).
+        .stored("replicaof", alias: "slaveof", mutable: false, rewriteStyle: .replicaOf, default: "") { text in
             if text.isEmpty { return .success("") }
             let words = text.split(separator: " ")
             guard words.count == 2, let port = Int(words[1]), (0...65535).contains(port) else {

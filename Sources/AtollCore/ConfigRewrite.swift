@@ -78,6 +78,7 @@ extension ServerConfiguration {
         case .memory: return ["\(parameter.name) \(Int(value).map(Self.memoryText) ?? value)"]  // past Int.max (maxmemory): as is
         case .saveRules:
             return saveRules.isEmpty ? ["save \"\""] : saveRules.map { "save \($0.seconds) \($0.changes)" }
+        case .replicaOf: return value.isEmpty ? [] : ["\(parameter.name) \(value)"]
         }
     }
 

@@ -13,9 +13,10 @@ public final class MasterLinkState: @unchecked Sendable {
     /// (`slave_repl_offset`; -1 before the first sync).
     public var masterReplid = "?"
     public var appliedOffset: Int64 = -1
-    /// Unix ms of the last bytes from the master, and since when the link has been down.
+    /// Unix ms of the last bytes from the master, and since when the link has been down (0:
+    /// it was never up since REPLICAOF, which INFO shows as -1, as Redis does).
     public var lastIOMillis: Int64 = 0
-    public var downSinceMillis: Int64
+    public var downSinceMillis: Int64 = 0
     /// The client the master's commands run as, while connected.
     public var client: ClientSession?
     /// The database the master's stream was in when the link dropped: a partial resync goes on
@@ -27,7 +28,6 @@ public final class MasterLinkState: @unchecked Sendable {
     public init(host: String, port: Int, now: Int64, generation: Int) {
         self.host = host
         self.port = port
-        self.downSinceMillis = now
         self.generation = generation
     }
 }

@@ -13,6 +13,7 @@ extension ServerCore {
         replication.masterGeneration += 1
         let link = MasterLinkState(host: host, port: port, now: now, generation: replication.masterGeneration)
         replication.master = link
+        storedConfig.storedParameters["replicaof"] = "\(host) \(port)"  // CONFIG GET and REWRITE show it
         followReplicaSettings()
         logHandler?(2, "Connecting to MASTER \(host):\(port)")
         masterLinkStarter?(link)
@@ -30,6 +31,7 @@ extension ServerCore {
         replication.replid2 = replication.replid
         replication.secondOffset = replication.offset + 1
         replication.replid = randomHex40()
+        storedConfig.storedParameters["replicaof"] = ""
         followReplicaSettings()
         logHandler?(2, "MASTER MODE enabled (user request from REPLICAOF NO ONE)")
     }

@@ -369,4 +369,7 @@ public enum ConfigRewriteStyle: Sendable {
     case memory
     /// `save`: a line per rule, or `save ""` when there is none; always written.
     case saveRules
+    /// `replicaof host port` while the server follows a master; none (the file's lines go)
+    /// while it is a primary.
+    case replicaOf
 }

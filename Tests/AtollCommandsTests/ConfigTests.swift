@@ -361,4 +361,22 @@ import Testing
         #expect(h.run("INFO", "stats").contains("\r\nevicted_keys:1\r\n"))
         #expect(h.run("CONFIG", "SET", "maxmemory", "0") == ok)
     }
+
+    /// REPLICAOF keeps `replicaof` current, as Sentinel relies on: CONFIG GET shows the master
+    /// followed now, and CONFIG REWRITE writes its line, or removes the file's once a primary.
+    @Test func replicaofFollowsTheRole() {
+        let h = Harness()
+        let file = "# the operator's comment\nreplicaof 10.0.0.9 6000\n"
+        #expect(h.run("REPLICAOF", "127.0.0.1", "6380") == ok)
+        #expect(h.run("CONFIG", "GET", "replicaof") == array(bulk("replicaof"), bulk("127.0.0.1 6380")))
+        #expect(h.run("CONFIG", "GET", "slaveof") == array(bulk("slaveof"), bulk("127.0.0.1 6380")))
+        let following = h.core.config.rewrittenConfigFile(file, userLines: []).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(Array(following.prefix(2)) == ["# the operator's comment", "replicaof 127.0.0.1 6380"])
+        #expect(h.run("INFO", "replication").contains("\r\nmaster_link_down_since_seconds:-1\r\n"))
+        #expect(h.run("REPLICAOF", "NO", "ONE") == ok)
+        #expect(h.run("CONFIG", "GET", "replicaof") == array(bulk("replicaof"), bulk("")))
+        let primary = h.core.config.rewrittenConfigFile(file, userLines: [])
+        #expect(primary.hasPrefix("# the operator's comment\n\n"))
+        #expect(!primary.contains("replicaof"))
+    }
 }
