@@ -83,22 +83,29 @@ enum ReplicationCommands {
         fullResync(&c, announce: true)
     }
 
-    /// A replica does not serve replicas of its own yet (chained replication is a later step).
+    /// A replica serves replicas of its own (chained replication) only while its link to its
+    /// master is up, as in Redis.
     private static func refusedOnReplica(_ c: inout CommandContext) -> Bool {
-        guard c.server.replication.master != nil else { return false }
-        c.out.error("ERR Atoll does not serve replicas while it is a replica itself")
+        guard let master = c.server.replication.master, master.phase != .connected else { return false }
+        c.out.error("NOMASTERLINK Can't SYNC while not connected with my master")
         return true
     }
 
     /// Sends the dataset as it is now, then the stream from this point on. The snapshot is
-    /// taken in-process, between two commands, so the stream continues exactly after it.
+    /// taken in-process, between two commands, so the stream continues exactly after it: a
+    /// primary's own, starting with a SELECT, or on a replica its master's, forwarded from
+    /// where it stands (the snapshot's `repl-stream-db` says in which database).
     private static func fullResync(_ c: inout CommandContext, announce: Bool) {
-        c.server.createBacklog()
-        c.server.flushEffects()
-        // The replica starts in database 0: the next unit says which one it is for.
-        c.server.feed?.reselect()
+        if c.server.replication.master == nil {
+            c.server.createBacklog()
+            c.server.flushEffects()
+            // The replica starts in database 0: the next unit says which one it is for.
+            c.server.feed?.reselect()
+        } else if c.server.replication.backlog == nil {
+            c.server.startBacklog()
+        }
         let replication = c.server.replication
-        let payload = PersistenceCommands.snapshot(c.server, now: c.now)
+        let payload = PersistenceCommands.snapshot(c.server, now: c.now, history: c.server.replicationSaveInfo())
         if announce { c.out.status(text: "FULLRESYNC \(replication.replid) \(replication.offset)") }
         c.out.buffer.writeString("$\(payload.count)\r\n")
         c.out.buffer.writeBytes(payload)

@@ -14,14 +14,19 @@ extension ServerCore {
         feed!.commit()
         let bytes = feed!.take()
         aof?.append(bytes)
-        if replication.backlog != nil && !bytes.isEmpty { propagate(bytes) }
+        // A replica's stream is its master's, passed on as received (`forwardMasterStream`).
+        if streamsOwnEffects && !bytes.isEmpty { propagate(bytes) }
     }
+
+    /// Whether this server's own effects make its replication stream: a primary's, once it
+    /// has a backlog. A replica's stream is its master's.
+    var streamsOwnEffects: Bool { replication.backlog != nil && replication.master == nil }
 
     /// Creates or drops the feed as its consumers come and go. A newly attached file needs a
     /// SELECT of its own before its first command.
     func followEffectConsumers(aofAttached: Bool) {
         feedEpoch &+= 1
-        if aof == nil && replication.backlog == nil {
+        if aof == nil && !streamsOwnEffects {
             feed = nil
         } else if feed == nil {
             feed = AppendOnlyFeed()
@@ -33,7 +38,7 @@ extension ServerCore {
     /// Sends a command to the replicas only (PING, REPLCONF GETACK), after what the feed holds;
     /// it counts in the offset and the backlog, as in Redis.
     public func propagateToReplicasOnly(_ args: [[UInt8]]) {
-        guard replication.backlog != nil else { return }
+        guard streamsOwnEffects else { return }
         flushEffects()
         propagate(AppendOnlyFeed.encoded(args))
     }
@@ -56,8 +61,38 @@ extension ServerCore {
         replication.replid = randomHex40()
         replication.replid2 = ReplicationState.noID
         replication.secondOffset = -1
+        startBacklog()
+    }
+
+    /// A new, empty backlog that continues the stream at the current offset under the
+    /// current replication ID: a replica's (which keeps one whether or not replicas of its own
+    /// attach, to serve them and its siblings after a promotion), or a restarted primary's.
+    public func startBacklog() {
         replication.backlog = ReplicationBacklog(size: replicationBacklogSize, endOffset: replication.offset)
         followEffectConsumers(aofAttached: false)
+    }
+
+    /// A replica passes on its master's stream byte for byte once applied, as Redis's
+    /// `replicationFeedStreamFromMasterStream` does: to its backlog (so its offset stays the
+    /// master's) and to its own replicas.
+    public func forwardMasterStream(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        guard replication.backlog != nil else { return replication.offset += Int64(bytes.count) }
+        propagate(bytes)
+    }
+
+    /// Closes every replica's link, as Redis's `disconnectSlaves`: after a change of
+    /// replication ID or dataset they must ask again (partially where they can).
+    public func disconnectReplicas() {
+        guard !replication.replicas.isEmpty else { return }
+        for peer in replication.replicas {
+            peer.attached = false
+            peer.client.connection?.close()
+        }
+        replication.replicas.removeAll()
+        let now = clock.nowMillis()
+        replication.noReplicasSinceMillis = now
+        refreshGoodReplicas(now: now)
     }
 
     /// `repl-backlog-size` (checked by CONFIG, at least 16 kB).
@@ -68,7 +103,7 @@ extension ServerCore {
     /// CONFIG SET repl-backlog-size: a new, empty backlog of that size, as Redis resizes it.
     public func followBacklogSize() {
         guard let backlog = replication.backlog, backlog.size != replicationBacklogSize else { return }
-        replication.backlog = ReplicationBacklog(size: replicationBacklogSize, endOffset: replication.offset)
+        startBacklog()
     }
 
     /// Starts sending the stream to `client` (after its snapshot or backlog part, which the
