@@ -156,6 +156,7 @@ extension ServerCore {
     public func replicaAcknowledged(_ peer: ReplicaPeer, offset: Int64, now: Int64) {
         if offset > peer.ackOffset { peer.ackOffset = offset }
         peer.ackMillis = now
+        if replication.failover.state == .waitingForSync { updateFailoverStatus(now: now) }
         guard !replication.waiters.isEmpty else { return }
         for client in replication.waiters {
             guard client.blocked?.waitsFor == .replicaAcks,

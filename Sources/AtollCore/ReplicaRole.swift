@@ -47,7 +47,8 @@ extension ServerCore {
     /// previous ID (`master_replid2`, up to `second_repl_offset`), a new ID starts and the
     /// backlog is kept, as Redis shifts them. Its own replicas are disconnected to learn the
     /// new ID; they continue partially.
-    public func becomePrimary() {
+    /// `reason`: the log line's (nil: none, as when a failover is aborted).
+    public func becomePrimary(reason: String? = "user request from REPLICAOF NO ONE") {
         guard replication.master != nil else { return }
         dropMasterLink()
         // The backlog's time to live counts from the promotion, not from the start.
@@ -61,7 +62,7 @@ extension ServerCore {
         // The stream this server starts selects its database first.
         feed?.reselect()
         followReplicaSettings()
-        logHandler?(2, "MASTER MODE enabled (user request from REPLICAOF NO ONE)")
+        if let reason { logHandler?(2, "MASTER MODE enabled (\(reason))") }
     }
 
     /// Redis's `disconnectAllBlockedClients`, as this server turns replica: every client

@@ -41,6 +41,8 @@ public final class ReplicationState: @unchecked Sendable {
     /// The stream's database read from the snapshot loaded at start by a server configured as
     /// a replica (its `repl-stream-db`): the first link continues the stream in it.
     public var restoredStreamDB: Int?
+    /// FAILOVER's progress (see Failover.swift).
+    public var failover = FailoverPlan()
 
     public static let noID = String(repeating: "0", count: 40)
 

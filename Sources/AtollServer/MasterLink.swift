@@ -256,11 +256,13 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         case .capabilities:
             if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF capa: \(line)") }
             let (replid, applied) = (state.masterReplid, state.appliedOffset)
+            // A primary failing over asks its target to take over.
+            let failover = shared.core.replication.failover.state == .inProgress ? ["FAILOVER"] : []
             if replid != "?" && applied >= 0 {
-                send(["PSYNC", replid, String(applied + 1)], context: context)
+                send(["PSYNC", replid, String(applied + 1)] + failover, context: context)
                 shared.log.notice("Trying a partial resynchronization (request \(replid):\(applied + 1)).")
             } else {
-                send(["PSYNC", "?", "-1"], context: context)
+                send(["PSYNC", "?", "-1"] + failover, context: context)
                 shared.log.notice("Partial resynchronization not possible (no cached master)")
             }
             step = .psync
@@ -268,6 +270,14 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             // A master that delays the snapshot (diskless sync) sends newlines until it replies.
             if line.isEmpty { return true }
             let words = line.split(separator: " ")
+            let accepted = words.first == "+FULLRESYNC" || words.first == "+CONTINUE"
+            if shared.core.replication.failover.state == .inProgress {
+                guard accepted else {
+                    shared.core.abortFailover("Failover target rejected psync request")
+                    return fail("Unexpected reply to PSYNC from master: \(line)")
+                }
+                shared.core.clearFailoverState()
+            }
             // An offset is a byte count: one near Int64.max (no stream is that long) would
             // overflow as the stream is counted, so it is refused as malformed.
             if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]), offset >= 0,
