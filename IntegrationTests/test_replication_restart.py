@@ -156,3 +156,20 @@ def test_a_primary_without_a_backlog_saves_no_history():
             c.close()
         names = [set(aux_fields(os.path.join(proc.dir.name, "dump.rdb"))) for proc in (r, a)]
         assert not any(name.startswith("repl-") for name in names[0] | names[1])
+
+
+@pytest.mark.parametrize("kind", ["atoll", "redis"])
+def test_a_save_read_with_writes_records_the_offset_after_them(kind):
+    with spawn(kind, *FLAGS) as p, spawn("atoll", *FLAGS, "--replicaof", "127.0.0.1", p.port) as r:
+        primary = client(p.port)
+        wait_link_up(client(r.port))
+        # One read holds the writes and the SAVE: the offset saved covers the writes.
+        c = p.connect()
+        try:
+            c.send_raw(resp.encode("SET", "a", "1") + resp.encode("INCR", "n") + resp.encode("SAVE"))
+            assert [c.read_reply() for _ in range(3)] == [b"+OK\r\n", b":1\r\n", b"+OK\r\n"]
+        finally:
+            c.close()
+        fields = aux_fields(os.path.join(p.dir.name, "dump.rdb"))
+        assert int(fields["repl-offset"]) == info(primary, "replication")["master_repl_offset"]
+        assert fields["repl-id"] == info(primary, "replication")["master_replid"]

@@ -12,6 +12,13 @@ extension ServerCore {
     public func flushEffects() {
         guard feed != nil else { return }
         feed!.commit()
+        flushCommittedEffects()
+    }
+
+    /// Hands over what whole commands recorded, leaving the unit in progress (an EXEC's or a
+    /// script's effects so far) to end whole: for a command that reads the offset mid-unit.
+    public func flushCommittedEffects() {
+        guard feed != nil else { return }
         let bytes = feed!.take()
         aof?.append(bytes)
         // A replica's stream is its master's, passed on as received (`forwardMasterStream`).

@@ -37,7 +37,7 @@ extension ServerCore {
         }
         defer { replication.restoredStreamDB = nil }
         guard !fromConfig || replication.restoredStreamDB != nil else { return nil }
-        flushEffects()
+        flushCommittedEffects()
         logHandler?(2, "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.")
         // The new master's stream starts with a SELECT of its own, unless it is this one's.
         return .init(streamDB: replication.restoredStreamDB ?? 0, replid: replication.replid, offset: replication.offset)

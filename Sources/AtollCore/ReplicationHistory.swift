@@ -7,15 +7,16 @@ import AtollKeyspace
 extension ServerCore {
     /// What a snapshot taken now records of the stream, or nil when there is nothing to
     /// continue: a primary without a backlog (no replica ever asked), a replica that has not
-    /// synced yet. A primary's effects not yet streamed are streamed first, so the offset
-    /// covers every write the snapshot holds.
+    /// synced yet. A primary's effects of whole commands not yet streamed (the commands read
+    /// with this one) are streamed first, so the offset covers them; a unit in progress (the
+    /// EXEC or script this runs in) is streamed whole after it, as Redis streams it.
     public func replicationSaveInfo() -> ReplicationSaveInfo? {
         if let master = replication.master {
             guard master.masterReplid != "?", master.appliedOffset >= 0 else { return nil }
             return .init(streamDB: master.client?.db ?? master.streamDB, replid: replication.replid, offset: replication.offset)
         }
         guard replication.backlog != nil else { return nil }
-        flushEffects()
+        flushCommittedEffects()
         // Without a SELECT streamed yet, the next write streams one: database 0 is as good.
         return .init(streamDB: max(feed?.selectedDB ?? 0, 0), replid: replication.replid, offset: replication.offset)
     }
