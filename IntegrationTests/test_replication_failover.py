@@ -7,6 +7,7 @@ ABORT while it waits for its replica, and TIMEOUT with and without FORCE; INFO
 from __future__ import annotations
 
 import contextlib
+import socket
 
 import pytest
 
@@ -122,9 +123,13 @@ def test_abort_while_waiting_for_the_replica(kind):
 
 @pytest.mark.parametrize("kind", ["atoll", "redis"])
 def test_a_timeout_aborts_without_force_and_fails_over_with_it(kind):
-    with spawn(kind, *FLAGS) as p:
+    # The port the fake replica announces: held by a socket that never answers, so the
+    # forced failover's link stays in its handshake.
+    with spawn(kind, *FLAGS) as p, socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
         primary = client(p.port)
-        port = free_port()
+        port = silent.getsockname()[1]
         fake = start_fake_replica(p.port, b"PSYNC ? -1\r\n", port)
         # The stream goes past what the replica acknowledged (nothing: it sends no ACKs).
         primary.set("after-the-sync", "1")

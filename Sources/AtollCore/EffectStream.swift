@@ -119,6 +119,9 @@ extension ServerCore {
         let peer = client.peer
         peer.attached = true
         peer.ackMillis = now
+        // The PINGs' period counts from the first replica, not from an idle past (Redis
+        // counts it from the start; none goes out at once either way).
+        if replication.lastPingMillis == 0 { replication.lastPingMillis = now }
         replication.replicas.append(peer)
         if client.outbox == nil { client.outbox = ClientOutbox() }
         refreshGoodReplicas(now: now)
