@@ -21,8 +21,10 @@ pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not 
 
 FLAGS = ("--enable-debug-command", "yes", "--repl-ping-replica-period", "3600")
 
+# Every mix but redis-server alone.
 CHAINS = [("atoll", "atoll", "atoll"), ("redis", "atoll", "redis"), ("atoll", "redis", "atoll"),
-          ("redis", "atoll", "atoll"), ("atoll", "atoll", "redis")]
+          ("redis", "atoll", "atoll"), ("atoll", "atoll", "redis"), ("redis", "redis", "atoll"),
+          ("atoll", "redis", "redis")]
 
 
 @pytest.mark.parametrize("top_kind,middle_kind,end_kind", CHAINS)
