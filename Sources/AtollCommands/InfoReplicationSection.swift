@@ -30,7 +30,7 @@ extension InfoSections {
             lines.append("slave\(index):ip=\(peer.ip),port=\(peer.listeningPort),state=online,offset=\(peer.ackOffset),lag=\(max(0, (now - peer.ackMillis) / 1000))")
         }
         let backlog = replication.backlog
-        lines += ["master_failover_state:no-failover",
+        lines += ["master_failover_state:\(replication.failover.state.rawValue)",
                   "master_replid:\(replication.replid)",
                   "master_replid2:\(replication.replid2)",
                   "master_repl_offset:\(replication.offset)",

@@ -16,11 +16,15 @@ enum ReplicationCommands {
         .init("wait", wait),
         .init("replicaof", replicaof),
         .init("slaveof", replicaof),
+        .init("failover", failover),
     ]
 
     /// REPLICAOF host port: follow that master (the link starts in the background);
     /// REPLICAOF NO ONE: be a primary again.
     static func replicaof(_ c: inout CommandContext) {
+        if c.server.replication.failover.state != .none {
+            return c.out.error("ERR REPLICAOF not allowed while failing over.")
+        }
         if c.argIs(1, "no") && c.argIs(2, "one") {
             if c.server.replication.master != nil { c.server.becomePrimary() }
             return c.out.ok()
@@ -52,6 +56,13 @@ enum ReplicationCommands {
     /// (or the one before, up to `second_repl_offset`) has it, else a full resync.
     static func psync(_ c: inout CommandContext) {
         if c.client.isReplica { return }
+        // PSYNC replid offset FAILOVER: the primary failing over hands this replica its role.
+        if c.args.count > 3 && c.argIs(3, "failover") {
+            guard c.args[1] == Array(c.server.replication.replid.utf8) else {
+                return c.out.error("ERR PSYNC FAILOVER replid must match my replid.")
+            }
+            c.server.becomePrimary(reason: "failover request from '\(c.client.address)'")
+        }
         if refusedOnReplica(&c) { return }
         let name = c.client.peer.name
         c.server.logHandler?(2, "Replica \(name) asks for synchronization")
@@ -83,22 +94,33 @@ enum ReplicationCommands {
         fullResync(&c, announce: true)
     }
 
-    /// A replica does not serve replicas of its own yet (chained replication is a later step).
+    /// A replica serves replicas of its own (chained replication) only while its link to its
+    /// master is up, as in Redis.
     private static func refusedOnReplica(_ c: inout CommandContext) -> Bool {
-        guard c.server.replication.master != nil else { return false }
-        c.out.error("ERR Atoll does not serve replicas while it is a replica itself")
+        if c.server.replication.failover.state != .none {
+            c.out.error("NOMASTERLINK Can't SYNC while failing over")
+            return true
+        }
+        guard let master = c.server.replication.master, master.phase != .connected else { return false }
+        c.out.error("NOMASTERLINK Can't SYNC while not connected with my master")
         return true
     }
 
     /// Sends the dataset as it is now, then the stream from this point on. The snapshot is
-    /// taken in-process, between two commands, so the stream continues exactly after it.
+    /// taken in-process, between two commands, so the stream continues exactly after it: a
+    /// primary's own, starting with a SELECT, or on a replica its master's, forwarded from
+    /// where it stands (the snapshot's `repl-stream-db` says in which database).
     private static func fullResync(_ c: inout CommandContext, announce: Bool) {
-        c.server.createBacklog()
-        c.server.flushEffects()
-        // The replica starts in database 0: the next unit says which one it is for.
-        c.server.feed?.reselect()
+        if c.server.replication.master == nil {
+            c.server.createBacklog()
+            c.server.flushEffects()
+            // The replica starts in database 0: the next unit says which one it is for.
+            c.server.feed?.reselect()
+        } else if c.server.replication.backlog == nil {
+            c.server.startBacklog()
+        }
         let replication = c.server.replication
-        let payload = PersistenceCommands.snapshot(c.server, now: c.now)
+        let payload = PersistenceCommands.snapshot(c.server, now: c.now, history: c.server.replicationSaveInfo())
         if announce { c.out.status(text: "FULLRESYNC \(replication.replid) \(replication.offset)") }
         c.out.buffer.writeString("$\(payload.count)\r\n")
         c.out.buffer.writeBytes(payload)
@@ -181,5 +203,49 @@ enum ReplicationCommands {
         c.client.waitReplicas = Int(clamping: wanted)
         let (deadline, overflow) = c.now.addingReportingOverflow(timeout)
         c.server.parkWaiter(&c, deadline: timeout == 0 ? 0 : (overflow ? Int64.max : deadline))
+    }
+
+    /// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT: starts a coordinated
+    /// failover (see AtollCore's Failover.swift), with Redis's checks in its order.
+    static func failover(_ c: inout CommandContext) {
+        let server = c.server
+        if c.args.count == 2 && c.argIs(1, "abort") {
+            guard server.replication.failover.state != .none else { return c.out.error("ERR No failover in progress.") }
+            server.abortFailover("Failover manually aborted")
+            return c.out.ok()
+        }
+        var timeout: Int64 = 0
+        var force = false
+        var target: (host: String, port: Int)?
+        var index = 1
+        while index < c.args.count {
+            if c.argIs(index, "timeout") && index + 1 < c.args.count && timeout == 0 {
+                guard let value = c.integerArgument(index + 1) else { return }
+                guard value > 0 else { return c.out.error("ERR FAILOVER timeout must be greater than 0") }
+                timeout = value
+                index += 2
+            } else if c.argIs(index, "to") && index + 2 < c.args.count && target == nil {
+                guard let port = c.integerArgument(index + 2) else { return }
+                // A port out of range names no replica (Redis compares it as a long).
+                target = (String(decoding: c.args[index + 1], as: UTF8.self), Int(clamping: port))
+                index += 3
+            } else if c.argIs(index, "force") && !force {
+                force = true
+                index += 1
+            } else {
+                return c.syntaxError()
+            }
+        }
+        if server.replication.failover.state != .none { return c.out.error("ERR FAILOVER already in progress.") }
+        if server.replication.master != nil { return c.out.error("ERR FAILOVER is not valid when server is a replica.") }
+        if server.replication.replicas.isEmpty { return c.out.error("ERR FAILOVER requires connected replicas.") }
+        if force && (timeout == 0 || target == nil) {
+            return c.out.error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+        }
+        if let target, server.findReplica(host: target.host, port: target.port) == nil {
+            return c.out.error("ERR FAILOVER target HOST and PORT is not a replica.")
+        }
+        server.startFailover(to: target, timeoutMillis: timeout, force: force, now: c.now)
+        c.out.ok()
     }
 }

@@ -10,7 +10,7 @@ public struct AppendOnlyFeed {
     /// Recorded before the unit, outside any MULTI (SCRIPT LOAD: cache state, not data).
     private var preamble: [[[UInt8]]] = []
     /// The database the file's reader has selected; -1 forces a SELECT (a new file).
-    private var selectedDB = -1
+    public private(set) var selectedDB = -1
     /// Encoded commands not yet handed to the file.
     public private(set) var bytes: [UInt8] = []
 

@@ -32,17 +32,35 @@ extension ServerCore {
     /// pause already says so. A deadline already past (a timeout of 0, or one that wrapped
     /// around) ends the pause at the next check unless an earlier pause holds it.
     public func pauseClients(_ mode: PauseMode, until deadline: Int64) {
-        if mode > pauseMode { pauseMode = mode }
+        if mode > clientPauseMode { clientPauseMode = mode }
         if deadline > pauseDeadline { pauseDeadline = deadline }
-        keyspace.expiryPaused = true
+        followPause()
     }
 
     /// CLIENT UNPAUSE, or the deadline came: every postponed client runs again, in the order
-    /// they were postponed.
+    /// they were postponed (a write a FAILOVER still holds is postponed again).
     public func unpauseClients() {
-        pauseMode = .off
+        clientPauseMode = .off
         pauseDeadline = 0
-        keyspace.expiryPaused = false
+        followPause()
+        releasePausedClients()
+    }
+
+    /// A FAILOVER holds writes from its start to its end, whatever CLIENT PAUSE and UNPAUSE
+    /// do meanwhile (Redis's pause purposes).
+    func holdWritesForFailover(_ hold: Bool) {
+        failoverPause = hold
+        followPause()
+        if !hold { releasePausedClients() }
+    }
+
+    /// The pause in force: the stronger of CLIENT PAUSE's and a FAILOVER's.
+    private func followPause() {
+        pauseMode = max(clientPauseMode, failoverPause ? .write : .off)
+        keyspace.expiryPaused = pauseMode != .off
+    }
+
+    private func releasePausedClients() {
         let released = pausedClients
         pausedClients.removeAll()
         for client in released where client.paused {
@@ -51,12 +69,12 @@ extension ServerCore {
         }
     }
 
-    /// Ends the pause if its deadline has passed (Redis's `checkClientPauseTimeoutAndReturnIfPaused`).
+    /// Ends CLIENT PAUSE if its deadline has passed (Redis's `checkClientPauseTimeoutAndReturnIfPaused`).
     /// Returns whether clients are still paused.
     @discardableResult
     public func checkPauseDeadline(now: Int64) -> Bool {
         if pauseMode == .off { return false }
-        if pauseDeadline < now { unpauseClients() }
+        if clientPauseMode != .off && pauseDeadline < now { unpauseClients() }
         return pauseMode != .off
     }
 

@@ -12,16 +12,28 @@ extension ServerCore {
     public func flushEffects() {
         guard feed != nil else { return }
         feed!.commit()
+        flushCommittedEffects()
+    }
+
+    /// Hands over what whole commands recorded, leaving the unit in progress (an EXEC's or a
+    /// script's effects so far) to end whole: for a command that reads the offset mid-unit.
+    public func flushCommittedEffects() {
+        guard feed != nil else { return }
         let bytes = feed!.take()
         aof?.append(bytes)
-        if replication.backlog != nil && !bytes.isEmpty { propagate(bytes) }
+        // A replica's stream is its master's, passed on as received (`forwardMasterStream`).
+        if streamsOwnEffects && !bytes.isEmpty { propagate(bytes) }
     }
+
+    /// Whether this server's own effects make its replication stream: a primary's, once it
+    /// has a backlog. A replica's stream is its master's.
+    var streamsOwnEffects: Bool { replication.backlog != nil && replication.master == nil }
 
     /// Creates or drops the feed as its consumers come and go. A newly attached file needs a
     /// SELECT of its own before its first command.
     func followEffectConsumers(aofAttached: Bool) {
         feedEpoch &+= 1
-        if aof == nil && replication.backlog == nil {
+        if aof == nil && !streamsOwnEffects {
             feed = nil
         } else if feed == nil {
             feed = AppendOnlyFeed()
@@ -33,7 +45,7 @@ extension ServerCore {
     /// Sends a command to the replicas only (PING, REPLCONF GETACK), after what the feed holds;
     /// it counts in the offset and the backlog, as in Redis.
     public func propagateToReplicasOnly(_ args: [[UInt8]]) {
-        guard replication.backlog != nil else { return }
+        guard streamsOwnEffects else { return }
         flushEffects()
         propagate(AppendOnlyFeed.encoded(args))
     }
@@ -56,8 +68,38 @@ extension ServerCore {
         replication.replid = randomHex40()
         replication.replid2 = ReplicationState.noID
         replication.secondOffset = -1
+        startBacklog()
+    }
+
+    /// A new, empty backlog that continues the stream at the current offset under the
+    /// current replication ID: a replica's (which keeps one whether or not replicas of its own
+    /// attach, to serve them and its siblings after a promotion), or a restarted primary's.
+    public func startBacklog() {
         replication.backlog = ReplicationBacklog(size: replicationBacklogSize, endOffset: replication.offset)
         followEffectConsumers(aofAttached: false)
+    }
+
+    /// A replica passes on its master's stream byte for byte once applied, as Redis's
+    /// `replicationFeedStreamFromMasterStream` does: to its backlog (so its offset stays the
+    /// master's) and to its own replicas.
+    public func forwardMasterStream(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        guard replication.backlog != nil else { return replication.offset += Int64(bytes.count) }
+        propagate(bytes)
+    }
+
+    /// Closes every replica's link, as Redis's `disconnectSlaves`: after a change of
+    /// replication ID or dataset they must ask again (partially where they can).
+    public func disconnectReplicas() {
+        guard !replication.replicas.isEmpty else { return }
+        for peer in replication.replicas {
+            peer.attached = false
+            peer.client.connection?.close()
+        }
+        replication.replicas.removeAll()
+        let now = clock.nowMillis()
+        replication.noReplicasSinceMillis = now
+        refreshGoodReplicas(now: now)
     }
 
     /// `repl-backlog-size` (checked by CONFIG, at least 16 kB).
@@ -68,7 +110,7 @@ extension ServerCore {
     /// CONFIG SET repl-backlog-size: a new, empty backlog of that size, as Redis resizes it.
     public func followBacklogSize() {
         guard let backlog = replication.backlog, backlog.size != replicationBacklogSize else { return }
-        replication.backlog = ReplicationBacklog(size: replicationBacklogSize, endOffset: replication.offset)
+        startBacklog()
     }
 
     /// Starts sending the stream to `client` (after its snapshot or backlog part, which the
@@ -77,6 +119,9 @@ extension ServerCore {
         let peer = client.peer
         peer.attached = true
         peer.ackMillis = now
+        // The PINGs' period counts from the first replica, not from an idle past (Redis
+        // counts it from the start; none goes out at once either way).
+        if replication.lastPingMillis == 0 { replication.lastPingMillis = now }
         replication.replicas.append(peer)
         if client.outbox == nil { client.outbox = ClientOutbox() }
         refreshGoodReplicas(now: now)
@@ -121,6 +166,7 @@ extension ServerCore {
     public func replicaAcknowledged(_ peer: ReplicaPeer, offset: Int64, now: Int64) {
         if offset > peer.ackOffset { peer.ackOffset = offset }
         peer.ackMillis = now
+        if replication.failover.state == .waitingForSync { updateFailoverStatus(now: now) }
         guard !replication.waiters.isEmpty else { return }
         for client in replication.waiters {
             guard client.blocked?.waitsFor == .replicaAcks,

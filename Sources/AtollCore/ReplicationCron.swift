@@ -6,9 +6,12 @@ extension ServerCore {
     /// Called once a second by the server's background task, with the lock held.
     public func replicationCron(now: Int64) {
         refreshGoodReplicas(now: now)
+        updateFailoverStatus(now: now)
         guard !replication.replicas.isEmpty else { return freeIdleBacklog(now: now) }
         let period = Int64(replicationSetting("repl-ping-replica-period", default: 10)) * 1000
-        if now - replication.lastPingMillis >= period {
+        // No PING while a failover with a timeout waits: the offset must stand still (Redis).
+        let failoverWaits = replication.failover.endMillis != 0 && pauseMode != .off
+        if now - replication.lastPingMillis >= period && !failoverWaits {
             replication.lastPingMillis = now
             propagateToReplicasOnly([Array("PING".utf8)])
         }

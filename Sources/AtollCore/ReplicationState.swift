@@ -3,9 +3,10 @@
 /// where it ended), the backlog, the replicas attached by SYNC/PSYNC, the clients parked in
 /// WAIT, and the sync counters INFO stats shows. Guarded by the keyspace lock.
 ///
-/// The backlog exists from the first replica on (as in Redis), and from then the server's
-/// `feed` records every command's effects, so the stream is there whether or not the
-/// append-only file is on (see EffectStream.swift).
+/// A primary's backlog exists from the first replica on (as in Redis), and from then the
+/// server's `feed` records every command's effects, so the stream is there whether or not the
+/// append-only file is on (see EffectStream.swift). A replica's backlog exists from its first
+/// sync and holds its master's stream as received (its offset is the master's).
 public final class ReplicationState: @unchecked Sendable {
     /// `master_replid`; DEBUG CHANGE-REPL-ID and the first replica draw another.
     public var replid = randomHex40()
@@ -37,10 +38,31 @@ public final class ReplicationState: @unchecked Sendable {
     public var master: MasterLinkState?
     /// How many REPLICAOF commands changed the master (a stale link checks it and stops).
     public var masterGeneration = 0
+    /// The stream's database read from the snapshot loaded at start by a server configured as
+    /// a replica (its `repl-stream-db`): the first link continues the stream in it.
+    public var restoredStreamDB: Int?
+    /// FAILOVER's progress (see Failover.swift).
+    public var failover = FailoverPlan()
 
     public static let noID = String(repeating: "0", count: 40)
 
     public init() {}
+}
+
+/// What a snapshot records of the replication stream (Redis's `repl-stream-db`, `repl-id` and
+/// `repl-offset` auxiliary fields): the database the stream is in, and the ID and offset the
+/// dataset corresponds to, so that a restarted server, or a replica fully synced from a
+/// replica, continues that stream.
+public struct ReplicationSaveInfo: Sendable, Equatable {
+    public var streamDB: Int
+    public var replid: String
+    public var offset: Int64
+
+    public init(streamDB: Int, replid: String, offset: Int64) {
+        self.streamDB = streamDB
+        self.replid = replid
+        self.offset = offset
+    }
 }
 
 /// A replica as the primary knows it: what it announced with REPLCONF before PSYNC, and the

@@ -166,9 +166,13 @@ public final class ServerCore: @unchecked Sendable {
     @exclusivity(unchecked) var recentCommand = RecentCommand()
     @exclusivity(unchecked) var keyPrefetch = KeyPrefetch()
     /// CLIENT PAUSE (see ClientPause.swift): what is paused (`off` on the hot path: one test
-    /// per command), until when (Unix ms), and the clients postponed, in order.
+    /// per command; the stronger of CLIENT PAUSE's mode and a FAILOVER's write pause), until
+    /// when CLIENT PAUSE holds (Unix ms), and the clients postponed, in order.
     @exclusivity(unchecked) public internal(set) var pauseMode = PauseMode.off
     @exclusivity(unchecked) public internal(set) var pauseDeadline: Int64 = 0
+    /// CLIENT PAUSE's own mode, and whether a FAILOVER holds writes (until it ends).
+    @exclusivity(unchecked) var clientPauseMode = PauseMode.off
+    @exclusivity(unchecked) var failoverPause = false
     var pausedClients: [ClientSession] = []
     /// Recent rates for INFO's `instantaneous_*` fields, sampled by the background task.
     @exclusivity(unchecked) public var instantaneous = InstantaneousMetrics()

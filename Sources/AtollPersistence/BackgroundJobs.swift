@@ -19,7 +19,7 @@ extension ServerCore {
     /// A good save resets the change count and clears a failed background save's refusal of
     /// writes, as in Redis. Returns an error description, or nil.
     package func saveNow(_ now: Int64) -> String? {
-        if let error = PersistenceCommands.writeSnapshot(self, now: now) { return error }
+        if let error = PersistenceCommands.writeSnapshot(self, now: now, history: replicationSaveInfo()) { return error }
         dirty = 0
         lastSave = now / 1000
         persistence.lastBgsaveOK = true
@@ -33,7 +33,8 @@ extension ServerCore {
                 : "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
         }
         persistence.lastBgsaveTry = now
-        let pid = forkChild { PersistenceCommands.writeSnapshot(self, now: now) == nil }
+        let history = replicationSaveInfo()
+        let pid = forkChild { PersistenceCommands.writeSnapshot(self, now: now, history: history) == nil }
         guard pid > 0 else {
             persistence.lastBgsaveOK = false
             let reason = String(cString: strerror(errno))

@@ -120,8 +120,21 @@ public enum PersistenceCommands {
     /// Loads `dir`/`dbfilename` if it exists (call before serving). Returns how many keys were
     /// loaded, or throws with the offset where a damaged file stopped making sense.
     public static func loadSnapshot(into server: ServerCore, now: Int64) throws -> Int {
+        try loadSnapshotWithHistory(into: server, now: now).keys
+    }
+
+    /// What loading a snapshot found: the keys loaded, the replication history the file
+    /// records (if any) and the keys dropped as expired (a restarted primary streams their DELs).
+    public struct LoadedSnapshot {
+        public var keys = 0
+        public var history: ReplicationSaveInfo?
+        public var expired: [(db: Int, key: [UInt8])] = []
+    }
+
+    /// Loads `dir`/`dbfilename` as `loadSnapshot` does, saying what it found.
+    public static func loadSnapshotWithHistory(into server: ServerCore, now: Int64) throws -> LoadedSnapshot {
         let path = server.config.dir + "/" + server.config.dbFilename
-        guard access(path, F_OK) == 0 else { return 0 }
+        guard access(path, F_OK) == 0 else { return LoadedSnapshot() }
         let bytes: [UInt8]
         do {
             bytes = try AppendOnlyFile.readFile(path)
@@ -137,16 +150,18 @@ public enum PersistenceCommands {
 
     /// A full sync's snapshot from the master replaces the dataset, scripts and functions. Keys
     /// already expired are kept, as on Redis's replicas: the master's DEL removes them.
-    public static func loadReplicationSnapshot(_ bytes: [UInt8], into server: ServerCore, now: Int64) throws {
+    /// Returns the database the master's stream is in (its `repl-stream-db`, else 0).
+    public static func loadReplicationSnapshot(_ bytes: [UInt8], into server: ServerCore, now: Int64) throws -> Int {
         emptyForReload(server)
-        try loadRDB(bytes, into: server, keepExpired: true, now: now)
+        let db = try loadRDB(bytes, into: server, keepExpired: true, now: now).history?.streamDB ?? 0
+        return db >= 0 && db < server.keyspace.databases.count ? db : 0
     }
 
     /// Loads RDB bytes into `server`: scripts, function libraries and keys. Keys already
     /// expired are dropped unless `keepExpired` (an append-only file's base: its later
     /// commands must find them, and they expire once loading is over).
     @discardableResult
-    static func loadRDB(_ bytes: [UInt8], into server: ServerCore, keepExpired: Bool, now: Int64) throws -> Int {
+    static func loadRDB(_ bytes: [UInt8], into server: ServerCore, keepExpired: Bool, now: Int64) throws -> LoadedSnapshot {
         let contents: RDBContents
         do {
             contents = try RDBReader.read(bytes, limits: server.config.encodingLimits)
@@ -163,14 +178,21 @@ public enum PersistenceCommands {
                 throw SnapshotError(message: "Can't load a function library: \(error.message)")
             }
         }
-        var loaded = 0
+        var loaded = LoadedSnapshot()
         for key in contents.keys {
             // Keys that expired while the server was down are not brought back, as in Redis.
             guard key.db < server.keyspace.databases.count else { continue }
-            guard keepExpired || key.expireAt == noExpiry || key.expireAt > now else { continue }
+            guard keepExpired || key.expireAt == noExpiry || key.expireAt > now else {
+                loaded.expired.append((key.db, key.key.array))
+                continue
+            }
             server.keyspace.databases[key.db].store(key.key, Entry(value: key.value, expireAt: key.expireAt,
                                                                    lastAccess: server.accessClock.newEntry))
-            loaded += 1
+            loaded.keys += 1
+        }
+        // Redis takes the history only when all three fields are there.
+        if let db = contents.replStreamDB, db != -1, let replid = contents.replID, let offset = contents.replOffset, offset != -1 {
+            loaded.history = ReplicationSaveInfo(streamDB: db, replid: replid, offset: offset)
         }
         return loaded
     }
@@ -181,11 +203,18 @@ public enum PersistenceCommands {
     }
 
     /// The whole dataset as RDB bytes.
-    package static func snapshot(_ server: ServerCore, now: Int64) -> [UInt8] {
+    /// With `history`, the replication fields Redis writes (`repl-stream-db`, `repl-id`,
+    /// `repl-offset`), in its place after `ctime`.
+    package static func snapshot(_ server: ServerCore, now: Int64, history: ReplicationSaveInfo? = nil) -> [UInt8] {
         var writer = RDBWriter()
         writer.aux("redis-ver", redisCompatibleVersion)
         writer.aux("redis-bits", "64")
         writer.aux("ctime", String(now / 1000))
+        if let history {
+            writer.aux("repl-stream-db", String(history.streamDB))
+            writer.aux("repl-id", history.replid)
+            writer.aux("repl-offset", String(history.offset))
+        }
         writer.aux("atoll-ver", atollVersion)
         // Beyond Redis: the script cache survives a restart, so EVALSHA never meets NOSCRIPT
         // after one. Redis's loader skips auxiliary fields it does not know.
@@ -200,10 +229,11 @@ public enum PersistenceCommands {
     }
 
     /// Writes the snapshot to `dir/dbfilename`; returns an error description, or nil.
-    static func writeSnapshot(_ server: ServerCore, now: Int64) -> String? {
+    /// `history`: the replication fields, as `ServerCore.replicationSaveInfo` gives them.
+    static func writeSnapshot(_ server: ServerCore, now: Int64, history: ReplicationSaveInfo?) -> String? {
         do {
             // The temporary name carries the writer's pid, as Redis's does (a BGSAVE child's own).
-            try AppendOnlyFile.writeAtomically(snapshot(server, now: now), directory: server.config.dir,
+            try AppendOnlyFile.writeAtomically(snapshot(server, now: now, history: history), directory: server.config.dir,
                                                name: server.config.dbFilename, temporary: "temp-\(getpid()).rdb")
             return nil
         } catch {

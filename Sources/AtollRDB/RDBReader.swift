@@ -18,6 +18,11 @@ public struct RDBContents {
     public var functions: [[UInt8]] = []
     /// EVAL script bodies Atoll keeps in `atoll-script` auxiliary fields (Redis skips them).
     public var scripts: [[UInt8]] = []
+    /// The replication stream the snapshot belongs to (`repl-stream-db`, `repl-id`,
+    /// `repl-offset` auxiliary fields), when it says.
+    public var replStreamDB: Int?
+    public var replID: String?
+    public var replOffset: Int64?
 }
 
 public struct RDBError: Error, CustomStringConvertible {
@@ -71,7 +76,11 @@ public struct RDBReader {
             case 0xFA:
                 let key = try string()
                 let value = try string()
-                if key == RDBReader.scriptAuxKey { contents.scripts.append(value) }
+                if key == RDBReader.scriptAuxKey {
+                    contents.scripts.append(value)
+                } else {
+                    Self.readReplicationField(key, value, into: &contents)
+                }
             case 0xFC: expireAt = try littleEndian(8)
             case 0xFD: expireAt = try littleEndian(4) * 1000
             case 0xF8: _ = try length()            // LRU idle time
@@ -87,6 +96,17 @@ public struct RDBReader {
                 }
                 expireAt = noExpiry
             }
+        }
+    }
+
+    /// Redis's replication fields: a replication ID counts only at its 40 characters.
+    private static func readReplicationField(_ key: [UInt8], _ value: [UInt8], into contents: inout RDBContents) {
+        let text = String(decoding: value, as: UTF8.self)
+        switch String(decoding: key, as: UTF8.self) {
+        case "repl-stream-db": contents.replStreamDB = Int(text)
+        case "repl-id" where value.count == 40: contents.replID = text
+        case "repl-offset": contents.replOffset = Int64(text)
+        default: break
         }
     }
 

@@ -92,8 +92,13 @@ public final class AtollServer: @unchecked Sendable {
                 core.aof = file
                 core.persistence.aofRewriteBaseSize = file.currentSize
             } else {
-                let loaded = try PersistenceCommands.loadSnapshot(into: core, now: core.clock.nowMillis())
-                if loaded > 0 { log.notice("DB loaded from disk: \(loaded) keys") }
+                let loaded = try PersistenceCommands.loadSnapshotWithHistory(into: core, now: core.clock.nowMillis())
+                if loaded.keys > 0 { log.notice("DB loaded from disk: \(loaded.keys) keys") }
+                // As Redis: the history counts only where no append-only file is replayed.
+                if let history = loaded.history {
+                    let asReplica = !(configuration.storedParameters["replicaof"] ?? "").isEmpty
+                    core.restoreReplication(history, asReplica: asReplica, expired: loaded.expired)
+                }
             }
         }
         shared.scriptThread.start()
@@ -228,7 +233,7 @@ public final class AtollServer: @unchecked Sendable {
         let words = (configuration.storedParameters["replicaof"] ?? "").split(separator: " ")
         guard words.count == 2, let masterPort = Int(words[1]) else { return }
         shared.lock.withLock {
-            _ = shared.core.becomeReplica(of: String(words[0]), port: masterPort, now: shared.core.clock.nowMillis())
+            _ = shared.core.becomeReplica(of: String(words[0]), port: masterPort, now: shared.core.clock.nowMillis(), fromConfig: true)
         }
     }
 

@@ -42,9 +42,10 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         decoder.oneCommandPerCall = true
         return decoder
     }()
-    /// Bytes of the stream read since the last whole command (a command read in part, blank
-    /// lines): they count in the offset once the command is whole.
-    private var bytesOfNextCommand = 0
+    /// The stream's bytes read since the last whole unit applied (a command read in part,
+    /// blank lines, a MULTI and the commands it queued so far): they count in the offset, and
+    /// are passed on to the backlog and this server's replicas, once the unit is applied.
+    private var unappliedBytes: [UInt8] = []
     private var session: ClientSession?
     /// The master client's handle on the link (its `connection` is weak: kept here).
     private var handle: MasterClientConnection?
@@ -255,11 +256,13 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         case .capabilities:
             if line.hasPrefix("-") { shared.log.notice("(Non critical) Master does not understand REPLCONF capa: \(line)") }
             let (replid, applied) = (state.masterReplid, state.appliedOffset)
+            // A primary failing over asks its target to take over.
+            let failover = shared.core.replication.failover.state == .inProgress ? ["FAILOVER"] : []
             if replid != "?" && applied >= 0 {
-                send(["PSYNC", replid, String(applied + 1)], context: context)
+                send(["PSYNC", replid, String(applied + 1)] + failover, context: context)
                 shared.log.notice("Trying a partial resynchronization (request \(replid):\(applied + 1)).")
             } else {
-                send(["PSYNC", "?", "-1"], context: context)
+                send(["PSYNC", "?", "-1"] + failover, context: context)
                 shared.log.notice("Partial resynchronization not possible (no cached master)")
             }
             step = .psync
@@ -267,6 +270,14 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
             // A master that delays the snapshot (diskless sync) sends newlines until it replies.
             if line.isEmpty { return true }
             let words = line.split(separator: " ")
+            let accepted = words.first == "+FULLRESYNC" || words.first == "+CONTINUE"
+            if shared.core.replication.failover.state == .inProgress {
+                guard accepted else {
+                    shared.core.abortFailover("Failover target rejected psync request")
+                    return fail("Unexpected reply to PSYNC from master: \(line)")
+                }
+                shared.core.clearFailoverState()
+            }
             // An offset is a byte count: one near Int64.max (no stream is that long) would
             // overflow as the stream is counted, so it is refused as malformed.
             if words.first == "+FULLRESYNC", words.count == 3, let offset = Int64(words[2]), offset >= 0,
@@ -304,8 +315,13 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         shared.log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
         let core = shared.core
         defer { snapshot = [] }
+        // A new dataset: this server's replicas must sync again, and its backlog is another
+        // stream's (Redis's `replicationAttachToNewMaster`).
+        core.disconnectReplicas()
+        core.replication.backlog = nil
+        let streamDB: Int
         do {
-            try PersistenceCommands.loadReplicationSnapshot(snapshot, into: core, now: core.clock.nowMillis())
+            streamDB = try PersistenceCommands.loadReplicationSnapshot(snapshot, into: core, now: core.clock.nowMillis())
         } catch {
             shared.log.warning("Failed trying to load the MASTER synchronization DB from socket: \(error)")
             return false
@@ -314,7 +330,8 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         core.replication.replid2 = ReplicationState.noID
         core.replication.secondOffset = -1
         state.masterReplid = replid
-        state.streamDB = 0
+        // A snapshot from a replica is taken mid-stream: the stream goes on in its database.
+        state.streamDB = streamDB
         connect(offset: offset, context: context)
         shared.log.notice("MASTER <-> REPLICA sync: Finished with success")
         sendAck(context: context)
@@ -324,11 +341,14 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     /// PSYNC continued: the stream goes on from our offset (under the master's new ID, if any).
     private func continued(replid: String?, context: ChannelHandlerContext) {
         if let replid, replid != state.masterReplid {
+            shared.log.warning("Master replication ID changed to \(replid)")
             let replication = shared.core.replication
             replication.replid2 = state.masterReplid
             replication.secondOffset = state.appliedOffset + 1
             replication.replid = replid
             state.masterReplid = replid
+            // This server's replicas learn the new ID by asking again.
+            shared.core.disconnectReplicas()
         }
         connect(offset: state.appliedOffset, context: context)
         sendAck(context: context)
@@ -355,6 +375,8 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
         // A long snapshot load is not the master's silence: repl-timeout counts from here.
         lastReadMillis = state.lastIOMillis
         core.replication.offset = offset
+        // A replica keeps a backlog of its master's stream, with or without replicas of its own.
+        if core.replication.backlog?.endOffset != offset { core.startBacklog() }
         self.offset = offset
         step = .streaming
     }
@@ -394,22 +416,27 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
     // MARK: - The stream
 
     /// Applies every whole command that arrived as the master client's. The offset grows by
-    /// the bytes each command took as received (blank lines and empty multibulks before it
-    /// included), as Redis's replicas count it, once the command is whole.
+    /// the bytes each unit took as received (blank lines and empty multibulks before it
+    /// included), as Redis's replicas count it, once the unit is applied: a command, or a
+    /// MULTI with its commands at EXEC (a link lost inside one resumes before its MULTI).
+    /// What was applied is passed on, as received, to the backlog and this server's replicas.
     private func applyStream(context: ChannelHandlerContext) -> Bool {
         guard input != nil, let session else { return true }
         let core = shared.core
         var ctx = CommandContext(out: ReplyWriter(buffer: ByteBuffer(), resp3: false), client: session, server: core)
+        var applied: [UInt8] = []
+        defer { core.forwardMasterStream(applied) }
         while input!.readableBytes > 0 {
             if inlineCommandAhead() { return refuseInlineCommand() }
             var decoded: [[[UInt8]]] = []
-            let before = input!.readerIndex
+            // The same storage (decoding only moves the reader index): what it consumed is read here.
+            let unread = input!
             do {
                 try decoder.decode(&input!, into: &decoded)
             } catch {
                 return fail("Protocol error from MASTER: \(error.message)")
             }
-            bytesOfNextCommand += input!.readerIndex - before
+            unappliedBytes += unread.readableBytesView.prefix(input!.readerIndex - unread.readerIndex)
             guard let command = decoded.first else { break }
             if Self.isGetAck(command) {
                 sendAck(context: context)
@@ -423,10 +450,11 @@ final class MasterLink: ChannelInboundHandler, @unchecked Sendable {
                 core.execute(&ctx)
                 ctx.out.buffer.clear()
             }
-            offset += Int64(bytesOfNextCommand)
-            bytesOfNextCommand = 0
+            if session.inTransaction { continue }
+            offset += Int64(unappliedBytes.count)
+            applied += unappliedBytes
+            unappliedBytes.removeAll(keepingCapacity: true)
             state.appliedOffset = offset
-            core.replication.offset = offset
         }
         return true
     }
