@@ -1,7 +1,7 @@
 """With `appendfsync always`, nothing that tells of a write leaves the server before that
 write is on disk, as in Redis (which writes replies only after its fsync, before it sleeps).
-Besides the writer's own reply, two other paths carry news of a write: a keyspace event sent to
-a subscriber, and the reply of a client that a push released from BLPOP.
+Besides the writer's own reply, three other paths carry news of a write: a keyspace event sent
+to a subscriber, the reply of a client that a push released from BLPOP, and a MONITOR line.
 
 The order is checked from the server's system calls, traced with strace: every socket write
 that carries such news must come after an fdatasync that started after the append-only file's
@@ -170,3 +170,23 @@ def test_released_blpop_replies_leave_after_the_sync(kind, tmp_path):
     order = replay(trace, b"released-")
     assert order.checked == RELEASES
     assert order.early == [], f"{len(order.early)} of {order.checked} writes left before their sync: {order.early[:3]}"
+
+
+@KINDS
+def test_monitor_lines_leave_after_the_sync(kind, tmp_path):
+    proc, trace = traced(kind, str(tmp_path), "--appendonly", "yes", "--appendfsync", "always")
+    proc.launch()
+    try:
+        proc.wait_ready(timeout=30.0)
+        with resp.Conn(proc.port, timeout=READ_TIMEOUT) as monitor, resp.Conn(proc.port, timeout=READ_TIMEOUT) as writer:
+            assert monitor.command("MONITOR") == b"+OK\r\n"
+            for i in range(WRITES):
+                assert writer.command("SET", f"syncorder:{i}", "v") == b"+OK\r\n"
+            for i in range(WRITES):
+                line = monitor._line()
+                assert f'"syncorder:{i}"'.encode() in line, line
+    finally:
+        shut_down(proc)
+    order = replay(trace, b"syncorder:")
+    assert order.checked >= WRITES
+    assert order.early == [], f"{len(order.early)} of {order.checked} lines left before their sync: {order.early[:3]}"

@@ -449,6 +449,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in outbox.sent(count) }
     }
 
+    /// Writes what another client's command made for this one (a MONITOR line), once the
+    /// write it may show is synced (`appendfsync always`), as every reply waits. On the loop.
+    func sendFromOtherClient(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        shared.core.aofSync.syncPending()
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
     // MARK: - Parking (blocking commands)
 
     /// The server parked the client until `deadline`; the state machine says whether to arm
@@ -612,7 +621,11 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
         channel.eventLoop.execute { channel.close(promise: nil) }
     }
 
-    func send(_ bytes: [UInt8]) { channel.sendFromAnyThread(bytes) }
+    func send(_ bytes: [UInt8]) {
+        channel.eventLoop.execute { [self] in
+            handler?.sendFromOtherClient(bytes, context: context)
+        }
+    }
 
     func blocked(until deadline: Int64) {
         channel.eventLoop.execute { [self] in
