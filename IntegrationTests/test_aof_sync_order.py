@@ -126,35 +126,45 @@ def replay(trace: str, marker: bytes) -> SyncOrder:
 KINDS = pytest.mark.parametrize("kind", ["atoll", "redis"])
 
 
-@KINDS
-def test_keyspace_events_leave_after_the_sync(kind, tmp_path):
-    proc, trace = traced(kind, str(tmp_path), "--appendonly", "yes", "--appendfsync", "always",
-                               "--notify-keyspace-events", "K$")
+def run_traced(kind, tmp_path, flags, scenario, marker: bytes) -> SyncOrder:
+    """Runs `scenario(port)` against a traced server with `appendfsync always` and `flags`;
+    returns the trace replayed for socket writes carrying `marker`."""
+    proc, trace = traced(kind, str(tmp_path), "--appendonly", "yes", "--appendfsync", "always", *flags)
     proc.launch()
     try:
         proc.wait_ready(timeout=30.0)
-        with resp.Conn(proc.port, timeout=READ_TIMEOUT) as sub, resp.Conn(proc.port, timeout=READ_TIMEOUT) as writer:
+        scenario(proc.port)
+    finally:
+        shut_down(proc)
+    order = replay(trace, marker)
+    assert order.last_aof_write >= 0, "the trace shows no write to the append-only file"
+    return order
+
+
+def write_keys(conn: resp.Conn) -> None:
+    for i in range(WRITES):
+        assert conn.command("SET", f"syncorder:{i}", "v") == b"+OK\r\n"
+
+
+@KINDS
+def test_keyspace_events_leave_after_the_sync(kind, tmp_path):
+    def scenario(port):
+        with resp.Conn(port, timeout=READ_TIMEOUT) as sub, resp.Conn(port, timeout=READ_TIMEOUT) as writer:
             assert resp.parse(sub.command("PSUBSCRIBE", "__keyspace@0__:syncorder:*"))[0] == b"psubscribe"
-            for i in range(WRITES):
-                assert writer.command("SET", f"syncorder:{i}", "v") == b"+OK\r\n"
+            write_keys(writer)
             for i in range(WRITES):
                 message = resp.parse(sub.read_reply())
                 assert message[2] == f"__keyspace@0__:syncorder:{i}".encode() and message[3] == b"set"
-    finally:
-        shut_down(proc)
-    order = replay(trace, b"__keyspace@0__:syncorder:")
-    assert order.last_aof_write >= 0, "the trace shows no write to the append-only file"
-    assert order.checked >= 1, "no keyspace event was seen in the trace"
+
+    order = run_traced(kind, tmp_path, ["--notify-keyspace-events", "K$"], scenario, b"__keyspace@0__:syncorder:")
+    assert order.checked >= WRITES
     assert order.early == [], f"{len(order.early)} of {order.checked} events left before their sync: {order.early[:3]}"
 
 
 @KINDS
 def test_released_blpop_replies_leave_after_the_sync(kind, tmp_path):
-    proc, trace = traced(kind, str(tmp_path), "--appendonly", "yes", "--appendfsync", "always")
-    proc.launch()
-    try:
-        proc.wait_ready(timeout=30.0)
-        with resp.Conn(proc.port, timeout=READ_TIMEOUT) as waiter, resp.Conn(proc.port, timeout=READ_TIMEOUT) as pusher:
+    def scenario(port):
+        with resp.Conn(port, timeout=READ_TIMEOUT) as waiter, resp.Conn(port, timeout=READ_TIMEOUT) as pusher:
             for i in range(RELEASES):
                 waiter.send_raw(resp.encode("BLPOP", "syncorder:q", "0"))
                 # The waiter is parked once the server lists it as blocked (bounded poll).
@@ -165,28 +175,22 @@ def test_released_blpop_replies_leave_after_the_sync(kind, tmp_path):
                     pytest.fail("BLPOP never blocked")
                 assert pusher.command("RPUSH", "syncorder:q", f"released-{i}") == b":1\r\n"
                 assert resp.parse(waiter.read_reply()) == [b"syncorder:q", f"released-{i}".encode()]
-    finally:
-        shut_down(proc)
-    order = replay(trace, b"released-")
+
+    order = run_traced(kind, tmp_path, [], scenario, b"released-")
     assert order.checked == RELEASES
     assert order.early == [], f"{len(order.early)} of {order.checked} writes left before their sync: {order.early[:3]}"
 
 
 @KINDS
 def test_monitor_lines_leave_after_the_sync(kind, tmp_path):
-    proc, trace = traced(kind, str(tmp_path), "--appendonly", "yes", "--appendfsync", "always")
-    proc.launch()
-    try:
-        proc.wait_ready(timeout=30.0)
-        with resp.Conn(proc.port, timeout=READ_TIMEOUT) as monitor, resp.Conn(proc.port, timeout=READ_TIMEOUT) as writer:
+    def scenario(port):
+        with resp.Conn(port, timeout=READ_TIMEOUT) as monitor, resp.Conn(port, timeout=READ_TIMEOUT) as writer:
             assert monitor.command("MONITOR") == b"+OK\r\n"
+            write_keys(writer)
             for i in range(WRITES):
-                assert writer.command("SET", f"syncorder:{i}", "v") == b"+OK\r\n"
-            for i in range(WRITES):
-                line = monitor._line()
+                line = monitor.read_reply()
                 assert f'"syncorder:{i}"'.encode() in line, line
-    finally:
-        shut_down(proc)
-    order = replay(trace, b"syncorder:")
+
+    order = run_traced(kind, tmp_path, [], scenario, b"syncorder:")
     assert order.checked >= WRITES
     assert order.early == [], f"{len(order.early)} of {order.checked} lines left before their sync: {order.early[:3]}"
