@@ -163,6 +163,9 @@ def test_a_save_read_with_writes_records_the_offset_after_them(kind):
     with spawn(kind, *FLAGS) as p, spawn("atoll", *FLAGS, "--replicaof", "127.0.0.1", p.port) as r:
         primary = client(p.port)
         wait_link_up(client(r.port))
+        # redis-server's child that sent the snapshot may outlive the sync by a cron tick, and
+        # SAVE is refused while it runs.
+        wait_until(lambda: info(primary, "persistence")["rdb_bgsave_in_progress"] == 0, what="the sync's child to end")
         # One read holds the writes and the SAVE: the offset saved covers the writes.
         c = p.connect()
         try:
