@@ -169,24 +169,24 @@ public struct RDBReader {
             for member in try intset(try string()) { set.insert(Bytes(Array(String(member).utf8)), limits: limits) }
             return set.count == 0 ? nil : .set(set)
         case 16:
-            let hash = HashObject.make()
-            let items = try listpack(try string())
-            guard items.count % 2 == 0 else { throw fail("Odd listpack for a hash") }
-            for i in stride(from: 0, to: items.count, by: 2) {
-                guard hash.set(Bytes(items[i]), Bytes(items[i + 1]), limits: limits) else {
-                    throw fail("Duplicate hash fields detected")
-                }
-            }
-            return hash.count == 0 ? nil : .hash(hash)
+            return try hash(pairs: try listpack(try string()))
+        case 13:
+            return try hash(pairs: try ziplist(try string()))
         case 17:
-            let zset = SortedSetObject.make()
-            let items = try listpack(try string())
-            guard items.count % 2 == 0 else { throw fail("Odd listpack for a sorted set") }
-            for i in stride(from: 0, to: items.count, by: 2) {
-                guard let score = Double(String(decoding: items[i + 1], as: UTF8.self)), !score.isNaN else { throw fail("Bad score") }
-                guard zset.set(Bytes(items[i]), score, limits: limits) == nil else { throw fail("Duplicate zset fields detected") }
+            return try sortedSet(pairs: try listpack(try string()))
+        case 12:
+            return try sortedSet(pairs: try ziplist(try string()))
+        case 10:
+            let list = ListObject()
+            for item in try ziplist(try string()) { list.items.append(Bytes(item)) }
+            return list.count == 0 ? nil : .list(list)
+        case 14:
+            // A quicklist of ziplists (RDB 9 and before): its nodes' entries in order.
+            let list = ListObject()
+            for _ in 0..<(try length()) {
+                for item in try ziplist(try string()) { list.items.append(Bytes(item)) }
             }
-            return zset.count == 0 ? nil : .zset(zset)
+            return list.count == 0 ? nil : .list(list)
         case 18:
             let list = ListObject()
             for _ in 0..<(try length()) {
@@ -206,6 +206,34 @@ public struct RDBReader {
     }
 
     // MARK: - Encoded collections
+
+    /// A hash from a listpack's or ziplist's entries: field, value, field, value...
+    private func hash(pairs items: [[UInt8]]) throws(RDBError) -> Value? {
+        guard items.count % 2 == 0 else { throw fail("Odd listpack for a hash") }
+        let hash = HashObject.make()
+        for i in stride(from: 0, to: items.count, by: 2) {
+            guard hash.set(Bytes(items[i]), Bytes(items[i + 1]), limits: limits) else {
+                throw fail("Duplicate hash fields detected")
+            }
+        }
+        return hash.count == 0 ? nil : .hash(hash)
+    }
+
+    /// A sorted set from a listpack's or ziplist's entries: member, score, member, score...
+    private func sortedSet(pairs items: [[UInt8]]) throws(RDBError) -> Value? {
+        guard items.count % 2 == 0 else { throw fail("Odd listpack for a sorted set") }
+        let zset = SortedSetObject.make()
+        for i in stride(from: 0, to: items.count, by: 2) {
+            guard let score = Double(String(decoding: items[i + 1], as: UTF8.self)), !score.isNaN else { throw fail("Bad score") }
+            guard zset.set(Bytes(items[i]), score, limits: limits) == nil else { throw fail("Duplicate zset fields detected") }
+        }
+        return zset.count == 0 ? nil : .zset(zset)
+    }
+
+    private func ziplist(_ blob: [UInt8]) throws(RDBError) -> [[UInt8]] {
+        guard let items = Ziplist.entries(blob) else { throw fail("Bad ziplist") }
+        return items
+    }
 
     private func le32(_ blob: [UInt8], _ at: Int) -> UInt32 {
         UInt32(blob[at]) | UInt32(blob[at + 1]) << 8 | UInt32(blob[at + 2]) << 16 | UInt32(blob[at + 3]) << 24
