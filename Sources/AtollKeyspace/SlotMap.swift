@@ -45,9 +45,10 @@ public struct SlotMap<Value> {
     /// Size of the slot space; cursors run from 0 to this.
     @inlinable public var slotCount: Int { slots.count }
 
-    @inlinable func bucket(_ key: Bytes) -> Int {
-        key.tableHash & (buckets.count &- 1)
-    }
+    @inlinable func bucket(_ key: Bytes) -> Int { bucket(hash: key.tableHash) }
+
+    /// The bucket of a key whose `tableHash` is `hash`.
+    @inlinable func bucket(hash: Int) -> Int { hash & (buckets.count &- 1) }
 
     /// The slot holding `key`, if any.
     @inlinable func find(_ key: Bytes) -> Int? { find(key, hash: key.tableHash) }
@@ -55,7 +56,7 @@ public struct SlotMap<Value> {
     /// As above, with the key's `tableHash` already computed.
     @inlinable func find(_ key: Bytes, hash: Int) -> Int? {
         guard !buckets.isEmpty else { return nil }
-        var link = buckets[hash & (buckets.count &- 1)]
+        var link = buckets[bucket(hash: hash)]
         while link != 0 {
             let slot = Int(link &- 1)
             if slots[slot].unsafelyUnwrapped.key == key { return slot }
@@ -120,7 +121,7 @@ public struct SlotMap<Value> {
     /// Adds a key known to be absent, whose `tableHash` is `hash`.
     @inlinable mutating func insertNew(_ key: Bytes, _ value: Value, hash: Int) {
         if liveCount >= buckets.count { growBuckets() }
-        let b = hash & (buckets.count &- 1)
+        let b = bucket(hash: hash)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = Int(free)

@@ -235,20 +235,11 @@ public struct RDBReader {
         return items
     }
 
-    private func le32(_ blob: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(blob[at]) | UInt32(blob[at + 1]) << 8 | UInt32(blob[at + 2]) << 16 | UInt32(blob[at + 3]) << 24
-    }
-
     private func intset(_ blob: [UInt8]) throws(RDBError) -> [Int64] {
         guard blob.count >= 8 else { throw fail("Bad intset") }
-        let width = Int(le32(blob, 0)), count = Int(le32(blob, 4))
+        let width = Int(blob.littleEndian(at: 0, width: 4)), count = Int(blob.littleEndian(at: 4, width: 4))
         guard width == 2 || width == 4 || width == 8, blob.count == 8 + width * count else { throw fail("Bad intset") }
-        let members = (0..<count).map { i in
-            var raw: UInt64 = 0
-            for b in 0..<width { raw |= UInt64(blob[8 + i * width + b]) << UInt64(8 * b) }
-            let shift = UInt64(64 - 8 * width)
-            return Int64(bitPattern: raw << shift) >> Int64(shift)
-        }
+        let members = (0..<count).map { i in blob.signedLittleEndian(at: 8 + i * width, width: width) }
         // Strictly ascending, as an intset is: anything else is damage (or duplicates).
         for i in members.indices.dropFirst() where members[i - 1] >= members[i] { throw fail("Bad intset") }
         return members
@@ -257,20 +248,12 @@ public struct RDBReader {
     /// The entries of a listpack, integers as their decimal text.
     private func listpack(_ blob: [UInt8]) throws(RDBError) -> [[UInt8]] {
         // The header's total size, and the terminator where it says.
-        guard blob.count >= 7, blob.count == Int(le32(blob, 0)), blob[blob.count - 1] == 0xFF else {
+        guard blob.count >= 7, blob.count == Int(blob.littleEndian(at: 0, width: 4)), blob[blob.count - 1] == 0xFF else {
             throw fail("Bad listpack")
         }
         var items: [[UInt8]] = []
         var i = 6
         func need(_ n: Int) throws(RDBError) { if i + n > blob.count { throw fail("Bad listpack") } }
-        func signed(_ raw: UInt64, bits: Int) -> Int64 {
-            Int64(bitPattern: raw << UInt64(64 - bits)) >> Int64(64 - bits)
-        }
-        func le(_ at: Int, _ n: Int) -> UInt64 {
-            var v: UInt64 = 0
-            for k in 0..<n { v |= UInt64(blob[at + k]) << UInt64(8 * k) }
-            return v
-        }
         while true {
             try need(1)
             let b = blob[i]
@@ -286,7 +269,9 @@ public struct RDBReader {
                 entryLength = 1 + n
             } else if b & 0xE0 == 0xC0 {
                 try need(2)
-                items.append(Array(String(signed(UInt64(b & 0x1f) << 8 | UInt64(blob[i + 1]), bits: 13)).utf8))
+                // A 13-bit two's-complement integer, sign-extended from its top bit.
+                let raw = UInt64(b & 0x1f) << 8 | UInt64(blob[i + 1])
+                items.append(Array(String(Int64(bitPattern: raw << 51) >> 51).utf8))
                 entryLength = 2
             } else if b & 0xF0 == 0xE0 {
                 try need(2)
@@ -298,14 +283,14 @@ public struct RDBReader {
                 switch b {
                 case 0xF0:
                     try need(5)
-                    let n = Int(le(i + 1, 4))
+                    let n = Int(blob.littleEndian(at: i + 1, width: 4))
                     try need(5 + n)
                     items.append(Array(blob[(i + 5)..<(i + 5 + n)]))
                     entryLength = 5 + n
                 case 0xF1, 0xF2, 0xF3, 0xF4:
                     let width = [0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8][Int(b)]!
                     try need(1 + width)
-                    items.append(Array(String(signed(le(i + 1, width), bits: 8 * width)).utf8))
+                    items.append(Array(String(blob.signedLittleEndian(at: i + 1, width: width)).utf8))
                     entryLength = 1 + width
                 default:
                     throw fail("Bad listpack entry")

@@ -11,7 +11,7 @@
 enum Ziplist {
     /// The entries, integers as their decimal text; nil when the bytes are not a whole ziplist.
     static func entries(_ blob: [UInt8]) -> [[UInt8]]? {
-        guard blob.count >= 11, Int(littleEndian(blob, 0, 4)) == blob.count, blob[blob.count - 1] == 0xFF else { return nil }
+        guard blob.count >= 11, Int(blob.littleEndian(at: 0, width: 4)) == blob.count, blob[blob.count - 1] == 0xFF else { return nil }
         var items: [[UInt8]] = []
         var i = 10
         while i < blob.count - 1 {
@@ -54,22 +54,14 @@ enum Ziplist {
                 i += n
             } else {
                 guard integerWidth <= blob.count - 1 - i else { return nil }
-                let raw = littleEndian(blob, i, integerWidth)
-                let shift = UInt64(64 - 8 * integerWidth)
-                items.append(Array(String(Int64(bitPattern: raw << shift) >> Int64(shift)).utf8))
+                items.append(Array(String(blob.signedLittleEndian(at: i, width: integerWidth)).utf8))
                 i += integerWidth
             }
         }
         // The header's count, unless it says "too many to count" (65535).
-        let counted = Int(littleEndian(blob, 8, 2))
+        let counted = Int(blob.littleEndian(at: 8, width: 2))
         guard i == blob.count - 1, counted == 65535 || counted == items.count else { return nil }
         return items
-    }
-
-    private static func littleEndian(_ blob: [UInt8], _ at: Int, _ n: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for k in 0..<n { value |= UInt64(blob[at + k]) << UInt64(8 * k) }
-        return value
     }
 
     private static func bigEndian(_ blob: [UInt8], _ at: Int, _ n: Int) -> UInt64 {
