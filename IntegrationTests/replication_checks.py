@@ -111,8 +111,9 @@ def assert_same_data(primary: redis.Redis, replica: redis.Redis) -> None:
 @contextlib.contextmanager
 def linked(primary_kind: str, replica_kind: str, primary_flags=(), replica_flags=()):
     """A primary and a replica following it (started with --replicaof), the link up; yields
-    clients of both and the two processes."""
-    with spawn(primary_kind, *primary_flags) as p, \
+    clients of both and the two processes. The primary starts a diskless sync at once (flags
+    may say otherwise): both servers wait 5 s for more replicas by default."""
+    with spawn(primary_kind, "--repl-diskless-sync-delay", "0", *primary_flags) as p, \
             spawn(replica_kind, *replica_flags, "--replicaof", "127.0.0.1", p.port) as r:
         primary, replica = client(p.port), client(r.port)
         wait_link_up(replica)

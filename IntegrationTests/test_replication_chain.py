@@ -19,7 +19,8 @@ from replication_checks import (assert_same_data, client, info, mixed_workload, 
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")
 
-FLAGS = ("--enable-debug-command", "yes", "--repl-ping-replica-period", "3600")
+# No wait for more replicas before a diskless sync (5 s by default in both servers).
+FLAGS = ("--enable-debug-command", "yes", "--repl-ping-replica-period", "3600", "--repl-diskless-sync-delay", "0")
 
 # Every mix but redis-server alone.
 CHAINS = [("atoll", "atoll", "atoll"), ("redis", "atoll", "redis"), ("atoll", "redis", "atoll"),

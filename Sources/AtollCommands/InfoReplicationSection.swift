@@ -24,10 +24,12 @@ extension InfoSections {
         } else {
             lines.append("role:master")
         }
-        lines.append("connected_slaves:\(replication.replicas.count)")
+        // Those waiting for their snapshot count, as in Redis.
+        let peers = replication.replicas + replication.awaitingSnapshot
+        lines.append("connected_slaves:\(peers.count)")
         if server.minGoodReplicas != 0 { lines.append("min_slaves_good_slaves:\(replication.goodReplicas)") }
-        for (index, peer) in replication.replicas.enumerated() {
-            lines.append("slave\(index):ip=\(peer.ip),port=\(peer.listeningPort),state=online,offset=\(peer.ackOffset),lag=\(max(0, (now - peer.ackMillis) / 1000))")
+        for (index, peer) in peers.enumerated() {
+            lines.append("slave\(index):ip=\(peer.ip),port=\(peer.listeningPort),state=\(peer.stage.name),offset=\(peer.ackOffset),lag=\(max(0, (now - peer.ackMillis) / 1000))")
         }
         let backlog = replication.backlog
         lines += ["master_failover_state:\(replication.failover.state.rawValue)",

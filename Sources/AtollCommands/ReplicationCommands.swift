@@ -106,26 +106,11 @@ enum ReplicationCommands {
         return true
     }
 
-    /// Sends the dataset as it is now, then the stream from this point on. The snapshot is
-    /// taken in-process, between two commands, so the stream continues exactly after it: a
-    /// primary's own, starting with a SELECT, or on a replica its master's, forwarded from
-    /// where it stands (the snapshot's `repl-stream-db` says in which database).
+    /// The replica waits for a snapshot taken by a forked child (see AtollPersistence's
+    /// FullSync.swift); the stream from the snapshot's point follows it.
     private static func fullResync(_ c: inout CommandContext, announce: Bool) {
-        if c.server.replication.master == nil {
-            c.server.createBacklog()
-            c.server.flushEffects()
-            // The replica starts in database 0: the next unit says which one it is for.
-            c.server.feed?.reselect()
-        } else if c.server.replication.backlog == nil {
-            c.server.startBacklog()
-        }
-        let replication = c.server.replication
-        let payload = PersistenceCommands.snapshot(c.server, now: c.now, history: c.server.replicationSaveInfo())
-        if announce { c.out.status(text: "FULLRESYNC \(replication.replid) \(replication.offset)") }
-        c.out.buffer.writeString("$\(payload.count)\r\n")
-        c.out.buffer.writeBytes(payload)
-        c.server.attachReplica(c.client, now: c.now)
-        c.server.logHandler?(2, "Synchronization with replica \(c.client.address) succeeded")
+        c.server.logHandler?(2, "Full resync requested by replica \(c.client.peer.name)")
+        c.server.requestFullSync(for: c.client, announce: announce, now: c.now)
     }
 
     /// REPLCONF option value ...: what a replica says about itself before PSYNC, and ACK.
@@ -144,10 +129,16 @@ enum ReplicationCommands {
                 c.client.peer.announcedIP = String(decoding: value, as: UTF8.self)
             } else if c.argIs(index, "capa") {
                 if asciiCaseInsensitiveEquals(value, "psync2") { c.client.peer.psync2 = true }
+                if asciiCaseInsensitiveEquals(value, "eof") { c.client.peer.eofCapable = true }
             } else if c.argIs(index, "ack") {
                 // No reply: the replica reads none on its link.
                 guard c.client.isReplica, let offset = parseStrictInt64(value) else { return }
-                c.server.replicaAcknowledged(c.client.peer, offset: offset, now: c.now)
+                // After a diskless snapshot, the first ACK says it is loaded: the stream may follow.
+                let peer = c.client.peer
+                if peer.stage == .waitingForFirstAck || peer.stage == .receivingSnapshot(toSocket: true) {
+                    c.server.replicaOnline(peer)
+                }
+                c.server.replicaAcknowledged(peer, offset: offset, now: c.now)
                 return
             } else if c.argIs(index, "getack") {
                 // Answered by replicas only (with an ACK on their master link).

@@ -290,7 +290,7 @@ enum ServerCommands {
                 continue
             }
             let pattern = Array(typed.lowercased().utf8)
-            for p in ConfigParameter.all {
+            for p in ConfigParameter.all where !p.isHidden {
                 for name in [p.name] + (p.alias.map { [$0] } ?? []) where globMatch(pattern, Array(name.utf8), noCase: true) {
                     if seen.insert(name).inserted { pairs.append((name, p.value(in: c.server.config))) }
                 }

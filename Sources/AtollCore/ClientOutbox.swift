@@ -23,6 +23,9 @@ public final class ClientOutbox: @unchecked Sendable {
     @exclusivity(unchecked) private var drainScheduled = false
     /// Bytes waiting here plus bytes taken and not yet written to the socket.
     private let unsent = Atomic<Int>(0)
+    /// Held while a replica's snapshot is on its way: the stream gathers here and is not
+    /// taken until `release()`; only touched with `mutex` held.
+    @exclusivity(unchecked) private var held = false
     /// Closed for exceeding its limit: further messages are dropped.
     // Unchecked (`@exclusivity`): both only touched by the keyspace lock's holder.
     @exclusivity(unchecked) public private(set) var closed = false
@@ -42,7 +45,7 @@ public final class ClientOutbox: @unchecked Sendable {
         if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Swift.max(count, 256)) }
         write(&buffer!)
         unsent.add(count, ordering: .relaxed)
-        if drainScheduled { return false }
+        if drainScheduled || held { return false }
         drainScheduled = true
         return true
     }
@@ -52,8 +55,28 @@ public final class ClientOutbox: @unchecked Sendable {
     public func take() -> ByteBuffer? {
         mutex.lock()
         defer { mutex.unlock() }
+        if held { return nil }
         drainScheduled = false
         return buffer.take()
+    }
+
+    /// Keeps what arrives from now on until `release()` (a replica waiting for its
+    /// snapshot: the stream after the snapshot's point must follow the snapshot).
+    public func hold() {
+        mutex.lock()
+        defer { mutex.unlock() }
+        held = true
+    }
+
+    /// Ends a hold. True when the caller must tell the connection (bytes wait and no drain
+    /// is on its way).
+    public func release() -> Bool {
+        mutex.lock()
+        defer { mutex.unlock() }
+        held = false
+        guard let buffer, buffer.readableBytes > 0, !drainScheduled else { return false }
+        drainScheduled = true
+        return true
     }
 
     /// `count` taken bytes reached the socket (or were dropped with the connection).

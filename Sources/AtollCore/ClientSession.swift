@@ -22,6 +22,21 @@ public protocol ClientConnection: AnyObject, Sendable {
     func outboxReady()
     /// The connection's buffers and socket (see `ConnectionBuffers`); from any thread.
     var buffers: ConnectionBuffers { get }
+    /// The socket's descriptor when what is written to it reaches the peer as it is (TCP
+    /// without TLS), so a forked child may write a replica's snapshot into it; else nil.
+    var plainSocketDescriptor: Int32? { get }
+    /// Writes `bytes` (a replica's snapshot) and then ends `outbox`'s hold, on the connection's
+    /// loop: what the outbox kept leaves after the snapshot, whatever else runs meanwhile.
+    func send(_ bytes: [UInt8], thenRelease outbox: ClientOutbox)
+}
+
+extension ClientConnection {
+    public var plainSocketDescriptor: Int32? { nil }
+
+    public func send(_ bytes: [UInt8], thenRelease outbox: ClientOutbox) {
+        send(bytes)
+        if outbox.release() { outboxReady() }
+    }
 }
 
 /// A key in one numbered database, as WATCH names it.
@@ -143,7 +158,8 @@ public final class ClientSession: @unchecked Sendable {
     /// sent the replication stream (see ReplicationState.swift).
     public var replicaPeer: ReplicaPeer?
     /// Attached as a replica: sent the stream, its commands (REPLCONF ACK) get no replies.
-    public var isReplica: Bool { replicaPeer?.attached ?? false }
+    /// Also while it waits for its snapshot, as Redis flags a replica from its SYNC on.
+    public var isReplica: Bool { replicaPeer.map { $0.attached || $0.stage == .waitingForSnapshot } ?? false }
     /// The peer record REPLCONF and PSYNC fill in, made on first use.
     public var peer: ReplicaPeer {
         if let replicaPeer { return replicaPeer }

@@ -89,8 +89,11 @@ extension ServerCore {
     }
 
     /// Closes every replica's link, as Redis's `disconnectSlaves`: after a change of
-    /// replication ID or dataset they must ask again (partially where they can).
+    /// replication ID or dataset they must ask again (partially where they can). Those still
+    /// waiting for a snapshot go too: it would be of the old dataset.
     public func disconnectReplicas() {
+        for peer in replication.awaitingSnapshot { peer.client.connection?.close() }
+        replication.awaitingSnapshot.removeAll()
         guard !replication.replicas.isEmpty else { return }
         for peer in replication.replicas {
             peer.attached = false
@@ -114,22 +117,34 @@ extension ServerCore {
     }
 
     /// Starts sending the stream to `client` (after its snapshot or backlog part, which the
-    /// caller wrote first). Its replies are dropped from now on.
-    public func attachReplica(_ client: ClientSession, now: Int64) {
+    /// caller wrote first). Its replies are dropped from now on. `stage`: where its full sync
+    /// stands; until it is online the stream is held in its outbox.
+    public func attachReplica(_ client: ClientSession, now: Int64, stage: ReplicaPeer.SyncStage = .online) {
         let peer = client.peer
         peer.attached = true
         peer.ackMillis = now
+        peer.stage = stage
         // The PINGs' period counts from the first replica, not from an idle past (Redis
         // counts it from the start; none goes out at once either way).
         if replication.lastPingMillis == 0 { replication.lastPingMillis = now }
         replication.replicas.append(peer)
         if client.outbox == nil { client.outbox = ClientOutbox() }
+        if stage != .online { client.outbox!.hold() }
         refreshGoodReplicas(now: now)
+    }
+
+    /// A replica has its snapshot (and, after a diskless one, has loaded it): the stream
+    /// held since the snapshot's point goes out.
+    public func replicaOnline(_ peer: ReplicaPeer) {
+        peer.stage = .online
+        logHandler?(2, "Synchronization with replica \(peer.name) succeeded")
+        if peer.client.outbox?.release() == true { peer.client.connection?.outboxReady() }
     }
 
     /// A replica's connection went away.
     func replicaGone(_ client: ClientSession) {
         let now = clock.nowMillis()
+        replication.awaitingSnapshot.removeAll { $0.client === client }
         let attached = replication.replicas.count
         replication.replicas.removeAll { $0.client === client }
         client.replicaPeer?.attached = false

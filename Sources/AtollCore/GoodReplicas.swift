@@ -8,7 +8,7 @@ extension ServerCore {
     public static let noReplicasMessage = "Not enough good replicas to write."
 
     /// An integer replication setting as CONFIG stored it (range-checked there).
-    func replicationSetting(_ name: String, default value: Int) -> Int {
+    package func replicationSetting(_ name: String, default value: Int) -> Int {
         config.storedParameters[name].flatMap { Int($0) } ?? value
     }
 
@@ -26,7 +26,7 @@ extension ServerCore {
         guard minGoodReplicas != 0 else { return }
         let maxLag = Int64(replicationSetting("min-replicas-max-lag", default: 10))
         replication.goodReplicas = replication.replicas.reduce(0) { count, peer in
-            count + (now / 1000 - peer.ackMillis / 1000 <= maxLag ? 1 : 0)
+            count + (peer.stage == .online && now / 1000 - peer.ackMillis / 1000 <= maxLag ? 1 : 0)
         }
     }
 

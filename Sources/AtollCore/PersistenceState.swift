@@ -22,13 +22,16 @@ public struct PersistenceState {
         public let dirtyAtFork: Int
         /// The rewrite's temporary base, in the append-only directory.
         public let temporary: String
+        /// A snapshot written into replicas' sockets (a diskless sync), not to a file.
+        public let toSockets: Bool
 
-        public init(pid: pid_t, job: Job, startedAt: Int64, dirtyAtFork: Int, temporary: String) {
+        public init(pid: pid_t, job: Job, startedAt: Int64, dirtyAtFork: Int, temporary: String, toSockets: Bool = false) {
             self.pid = pid
             self.job = job
             self.startedAt = startedAt
             self.dirtyAtFork = dirtyAtFork
             self.temporary = temporary
+            self.toSockets = toSockets
         }
     }
 

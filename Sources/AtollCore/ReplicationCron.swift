@@ -2,11 +2,18 @@
 /// good-replica count, the PINGs every `repl-ping-replica-period`, dropping the replicas whose
 /// acknowledgements stopped for `repl-timeout` seconds, and freeing the backlog after
 /// `repl-backlog-ttl` seconds without replicas.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 extension ServerCore {
     /// Called once a second by the server's background task, with the lock held.
     public func replicationCron(now: Int64) {
         refreshGoodReplicas(now: now)
         updateFailoverStatus(now: now)
+        sendNewlinesToWaitingReplicas()
         guard !replication.replicas.isEmpty else { return freeIdleBacklog(now: now) }
         let period = Int64(replicationSetting("repl-ping-replica-period", default: 10)) * 1000
         // No PING while a failover with a timeout waits: the offset must stand still (Redis).
@@ -23,9 +30,25 @@ extension ServerCore {
     /// are kept, as in Redis.
     private func dropTimedOutReplicas(now: Int64) {
         let timeout = replicationTimeoutMillis / 1000
-        for peer in replication.replicas where !peer.preSync && now / 1000 - peer.ackMillis / 1000 > timeout {
+        for peer in replication.replicas where peer.stage == .online && !peer.preSync && now / 1000 - peer.ackMillis / 1000 > timeout {
             logHandler?(3, "Disconnecting timedout replica (streaming sync): \(peer.name)")
             peer.client.connection?.close()
+        }
+    }
+
+    /// A newline to each replica waiting for its snapshot to start or, on disk, to be saved,
+    /// as Redis sends them: it keeps the replica's link from timing out, and the replica skips
+    /// it. Written to the socket at once where it can be (so a child forked after this writes
+    /// after it); not while a child writes into the socket.
+    private func sendNewlinesToWaitingReplicas() {
+        let waiting = replication.awaitingSnapshot + replication.replicas.filter { $0.stage == .receivingSnapshot(toSocket: false) }
+        for peer in waiting {
+            guard let connection = peer.client.connection else { continue }
+            if let fd = connection.plainSocketDescriptor {
+                sendNewline(to: fd)
+            } else {
+                connection.send([10])
+            }
         }
     }
 
@@ -46,4 +69,11 @@ extension ServerCore {
 
     /// `repl-timeout` in milliseconds: how long either side of a link waits on a silent peer.
     public var replicationTimeoutMillis: Int64 { Int64(replicationSetting("repl-timeout", default: 60)) * 1000 }
+}
+
+/// One newline, written without waiting (a full socket buffer skips it, as it is only a sign
+/// of life).
+private func sendNewline(to fd: Int32) {
+    var newline: UInt8 = 10
+    _ = send(fd, &newline, 1, Int32(MSG_NOSIGNAL))
 }

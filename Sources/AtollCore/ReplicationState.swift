@@ -23,6 +23,11 @@ public final class ReplicationState: @unchecked Sendable {
     /// Replicas that acknowledged within `min-replicas-max-lag` (INFO `min_slaves_good_slaves`),
     /// counted while `min-replicas-to-write` is on.
     public internal(set) var goodReplicas = 0
+    /// Replicas whose full sync waits for a snapshot to start (Redis's `wait_bgsave` before the
+    /// fork), oldest first; attached when it starts.
+    public var awaitingSnapshot: [ReplicaPeer] = []
+    /// The child writing a snapshot straight into replicas' sockets (diskless sync), if any.
+    public var socketTransfer: SocketTransfer?
     /// Clients parked in WAIT, oldest first.
     var waiters: [ClientSession] = []
     /// INFO stats `sync_full`, `sync_partial_ok`, `sync_partial_err`.
@@ -76,6 +81,14 @@ public final class ReplicaPeer: @unchecked Sendable {
     public var psync2 = false
     /// Attached by SYNC or PSYNC: it is sent the stream.
     public var attached = false
+    /// Where its full sync stands; `online` once it is sent the stream.
+    public var stage = SyncStage.online
+    /// When it asked for a full sync (Unix ms): the diskless delay counts from the first.
+    public var syncRequestedMillis: Int64 = 0
+    /// It asked with PSYNC (it is told `+FULLRESYNC`), not the old SYNC.
+    public var announceFullSync = true
+    /// REPLCONF capa eof: it reads a snapshot framed by `$EOF:` (diskless sync).
+    public var eofCapable = false
     /// Attached by the old SYNC (Redis's `CLIENT_PRE_PSYNC`): it sends no ACKs, so
     /// `repl-timeout` does not drop it.
     public var preSync = false
@@ -84,6 +97,21 @@ public final class ReplicaPeer: @unchecked Sendable {
     public var ackMillis: Int64 = 0
 
     init(client: ClientSession) { self.client = client }
+
+    /// A full sync's steps, as Redis's replica states: waiting for a snapshot to start, being
+    /// sent one (its stream held back meanwhile), and after a diskless transfer waiting for
+    /// its first ACK (it has loaded the snapshot; the stream may follow).
+    public enum SyncStage: Sendable, Equatable {
+        case waitingForSnapshot, receivingSnapshot(toSocket: Bool), waitingForFirstAck, online
+
+        /// INFO's `state=`.
+        public var name: String {
+            switch self {
+            case .waitingForSnapshot, .receivingSnapshot: return "wait_bgsave"
+            case .waitingForFirstAck, .online: return "online"
+            }
+        }
+    }
 
     /// The address it is known by: the one it announced, else its connection's host.
     public var ip: String { announcedIP ?? Self.host(of: client.address) }

@@ -71,6 +71,8 @@ extension ConfigParameter {
         .storedEnum("propagation-error-behavior", ["ignore", "panic", "panic-on-replicas"], default: "ignore"),
         .storedYesNo("protected-mode", default: true),
         .storedYesNo("rdb-del-sync-files", default: false),
+        // Hidden in Redis (named only, never by a pattern); its test suite slows saves with it.
+        .storedInteger("rdb-key-save-delay", min: Int(Int32.min), max: Int(Int32.max), default: 0).hidden(),
         .storedYesNo("rdb-save-incremental-fsync", default: true),
         .storedYesNo("rdbchecksum", mutable: false, default: true),
         .storedYesNo("rdbcompression", default: true),

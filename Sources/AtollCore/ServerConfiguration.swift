@@ -136,6 +136,8 @@ public struct ConfigParameter: Sendable {
     public var isProtected = false
     /// How CONFIG REWRITE writes the value (see `ConfigRewriteStyle`).
     public var rewriteStyle = ConfigRewriteStyle.plain
+    /// Left out of CONFIG GET's patterns, as Redis's hidden settings: asked by name only.
+    public private(set) var isHidden = false
     let get: @Sendable (ServerConfiguration) -> String
     /// Returns an error reason, or nil on success.
     let set: @Sendable (inout ServerConfiguration, [String]) -> String?
@@ -146,6 +148,13 @@ public struct ConfigParameter: Sendable {
     }
 
     public func value(in config: ServerConfiguration) -> String { get(config) }
+
+    /// The same parameter, hidden from CONFIG GET's patterns.
+    func hidden() -> ConfigParameter {
+        var parameter = self
+        parameter.isHidden = true
+        return parameter
+    }
 
     /// Applies `values` (one argument normally; `bind` and `save` take several).
     public func apply(_ values: [String], to config: inout ServerConfiguration) -> String? { set(&config, values) }

@@ -246,7 +246,7 @@ public final class ServerCore: @unchecked Sendable {
             pausedClients.removeAll { $0 === session }
         }
         if session.isMonitor { monitors.removeAll { $0 === session } }
-        if session.isReplica { replicaGone(session) }
+        if session.replicaPeer != nil { replicaGone(session) }
     }
 }
 

@@ -99,13 +99,14 @@ extension ServerCore {
     }
 
     /// Forks; the child runs `work` and exits with status 0 when it returns true. The child
-    /// first closes what it inherited (sockets, the append-only file): a connection the parent
-    /// closes must not stay open through the child's copy for as long as the child runs.
-    private func forkChild(_ work: () -> Bool) -> pid_t {
+    /// first closes what it inherited (sockets, the append-only file) but `keeping`: a
+    /// connection the parent closes must not stay open through the child's copy for as long
+    /// as the child runs.
+    func forkChild(keeping: Set<Int32> = [], _ work: () -> Bool) -> pid_t {
         let started = monotonicMicros()
         let pid = fork()
         if pid == 0 {
-            closeInheritedDescriptors()
+            closeInheritedDescriptors(keeping: keeping)
             _exit(work() ? 0 : 1)
         }
         if pid > 0 {
@@ -117,7 +118,7 @@ extension ServerCore {
     }
 
     /// Closes every descriptor above standard error, as listed in /proc/self/fd (Linux).
-    private func closeInheritedDescriptors() {
+    private func closeInheritedDescriptors(keeping: Set<Int32>) {
         guard let directory = opendir("/proc/self/fd") else { return }
         let own = dirfd(directory)
         var open: [Int32] = []
@@ -131,7 +132,7 @@ extension ServerCore {
                 }
                 return n
             }
-            if let fd, fd > 2, fd != own { open.append(fd) }
+            if let fd, fd > 2, fd != own, !keeping.contains(fd) { open.append(fd) }
         }
         closedir(directory)
         for fd in open { close(fd) }
@@ -149,6 +150,9 @@ extension ServerCore {
             persistence.child = nil
             finish(child, ok: ok, now: now)
         }
+        guard persistence.child == nil else { return }
+        // Replicas waiting for a snapshot come first: their links stand still until it is sent.
+        startFullSyncIfDue(now: now)
         guard persistence.child == nil else { return }
         // After failures, automatic rewrites wait a minute (explicit BGREWRITEAOF does not):
         // retrying at every tick would only pile up incremental files.
@@ -181,8 +185,10 @@ extension ServerCore {
 
     private func finish(_ child: PersistenceState.Child, ok: Bool, now: Int64) {
         let seconds = Int((now - child.startedAt) / 1000)
+        if child.toSockets { return finishSocketTransfer(ok: ok) }
         switch child.job {
         case .snapshot:
+            defer { finishDiskSync(ok: ok) }
             persistence.lastBgsaveSeconds = seconds
             persistence.lastBgsaveOK = ok
             if ok {
@@ -232,7 +238,8 @@ extension ServerCore {
         _ = waitpid(child.pid, &status, 0)
         persistence.child = nil
         if child.job == .snapshot {
-            unlink(config.dir + "/temp-\(child.pid).rdb")
+            abandonFullSyncs()
+            if !child.toSockets { unlink(config.dir + "/temp-\(child.pid).rdb") }
         } else if let aof = appendOnlyFile {
             unlink(aof.path(child.temporary))
             unlink(aof.path("temp-" + child.temporary))

@@ -207,6 +207,7 @@ public enum PersistenceCommands {
     /// `repl-offset`), in its place after `ctime`.
     package static func snapshot(_ server: ServerCore, now: Int64, history: ReplicationSaveInfo? = nil) -> [UInt8] {
         var writer = RDBWriter()
+        writer.keyDelayMicros = server.config.storedParameters["rdb-key-save-delay"].flatMap { Int($0) } ?? 0
         writer.aux("redis-ver", redisCompatibleVersion)
         writer.aux("redis-bits", "64")
         writer.aux("ctime", String(now / 1000))

@@ -8,6 +8,13 @@
 import AtollBytes
 import AtollKeyspace
 import DequeModule
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public struct RDBWriter {
     /// The format version Redis 7.0 writes.
@@ -36,6 +43,10 @@ public struct RDBWriter {
     }
 
     public private(set) var bytes: [UInt8] = Array("REDIS0010".utf8)
+
+    /// `rdb-key-save-delay`, a setting Redis keeps for tests: microseconds to sleep after each
+    /// key; a negative value -n sleeps one microsecond after one key in n, on average.
+    public var keyDelayMicros = 0
 
     public init() {}
 
@@ -68,7 +79,13 @@ public struct RDBWriter {
                 for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: entry.expireAt >> Int64(8 * i))) }
             }
             appendValue(key, entry.value)
+            if keyDelayMicros != 0 { Self.delay(keyDelayMicros) }
         }
+    }
+
+    private static func delay(_ micros: Int) {
+        let sleep = micros > 0 ? micros : (Int.random(in: 0..<(-micros)) == 0 ? 1 : 0)
+        if sleep > 0 { usleep(UInt32(clamping: sleep)) }
     }
 
     /// The end marker and checksum; the finished file.

@@ -264,7 +264,7 @@ public final class AtollServer: @unchecked Sendable {
                         guard let context = tls.context else { throw ChannelError.ioOnClosedChannel }
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     }
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, loopServices: services))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(shared: shared, loopServices: services, overTLS: tls != nil))
                 }
             }
     }

@@ -46,8 +46,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The last command name `nextRunsLua` looked up, and its answer.
     @exclusivity(unchecked) private var lastLookedUp: (name: [UInt8], runsLua: Bool) = ([], false)
 
-    init(shared: SharedState, loopServices: LoopServices) {
+    /// The connection is on the TLS port: its socket carries TLS records, not replies.
+    private let overTLS: Bool
+
+    init(shared: SharedState, loopServices: LoopServices, overTLS: Bool) {
         self.shared = shared
+        self.overTLS = overTLS
         self.scriptQueue = loopServices.scriptQueue
         self.replyFlusher = loopServices.replyFlusher
         self.decoder = RequestDecoder(maxBulkLength: shared.core.config.protoMaxBulkLen)
@@ -57,7 +61,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        connection = ChannelConnection(channel: channel, handler: self, context: context)
+        connection = ChannelConnection(channel: channel, handler: self, context: context, overTLS: overTLS)
         register(context: context)
         context.fireChannelActive()
     }
@@ -580,10 +584,13 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
     /// The socket's descriptor, once found (-2: not looked for yet).
     private let descriptor = Atomic<Int32>(-2)
 
-    init(channel: any Channel, handler: ConnectionHandler, context: ChannelHandlerContext) {
+    private let overTLS: Bool
+
+    init(channel: any Channel, handler: ConnectionHandler, context: ChannelHandlerContext, overTLS: Bool) {
         self.channel = channel
         self.handler = handler
         self.context = context
+        self.overTLS = overTLS
     }
 
     /// Notes the input held (see `ConnectionBuffers.queryBytes`). On the loop.
@@ -611,6 +618,22 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
         }
         figures.descriptor = fd
         return figures
+    }
+
+    var plainSocketDescriptor: Int32? {
+        guard !overTLS, channel.isActive else { return nil }
+        // Looked up afresh (checked against the channel's addresses), not the figure cached for
+        // CLIENT LIST: a closed connection's number may already name another socket.
+        let fd = SocketDescriptors.find(local: channel.localAddress, remote: channel.remoteAddress)
+        return fd >= 0 ? fd : nil
+    }
+
+    func send(_ bytes: [UInt8], thenRelease outbox: ClientOutbox) {
+        channel.eventLoop.execute { [self] in
+            guard let handler else { return }
+            handler.sendFromOtherClient(bytes, context: context)
+            if outbox.release() { handler.deliverOutbox(context: context) }
+        }
     }
 
     /// Breaks the handler ↔ connection cycle when the channel goes away. On the loop.
