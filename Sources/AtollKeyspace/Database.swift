@@ -22,6 +22,13 @@ public struct Database: Sendable {
     @inlinable public var count: Int { storage.count }
     @inlinable public var expiresCount: Int { volatile.count }
 
+    /// Moves up to `count` buckets of each table's rehash (see `SlotMap.rehash`); returns
+    /// whether one still runs.
+    public mutating func rehash(buckets count: Int) -> Bool {
+        let keys = storage.rehash(buckets: count)
+        return volatile.rehash(buckets: count) || keys
+    }
+
     /// The live entry for `key`, deleting it first if it has expired. `expired` counts deletions.
     @inlinable
     public mutating func lookup(_ key: Bytes, now: Int64, expired: inout Int) -> Entry? {

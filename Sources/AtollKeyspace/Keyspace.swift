@@ -39,6 +39,16 @@ public final class Keyspace: @unchecked Sendable {
         storedDatabases = Array(repeating: Database(), count: max(1, databaseCount))
     }
 
+    /// Active rehashing, as Redis's `activerehashing`: the first database whose tables are
+    /// doubling their buckets moves 100 buckets at a time until `budgetNanoseconds` is spent,
+    /// so a rehash ends even when no key is added or removed.
+    public func rehashIncrementally(budgetNanoseconds: UInt64, clock: () -> UInt64) {
+        let start = clock()
+        guard let db = databases.indices.first(where: { databases[$0].table.isRehashing || databases[$0].volatileKeys.isRehashing })
+        else { return }
+        while databases[db].rehash(buckets: 100) && clock() - start < budgetNanoseconds {}
+    }
+
     /// Active expiry, as Redis's `activeExpireCycle`: per database, sample 20 keys with a TTL,
     /// delete the expired ones, and go on while more than a quarter of a sample had expired,
     /// until `budgetNanoseconds` of work is spent. Returns how many keys were deleted. Keeps

@@ -11,6 +11,12 @@
 /// present for the whole iteration is returned) and a random key in O(1) expected time
 /// (active expiry, RANDOMKEY). Freed slots are reused, so the slot array never grows past
 /// the largest size the map has had.
+///
+/// The buckets double incrementally, as Redis's dict rehashes: relinking millions of keys at
+/// once stopped the server for half a second at 2 million keys. While a rehash runs, the keys
+/// of old bucket `i` stay chained there until `i` is moved (`rehashIndex`); each insertion and
+/// removal moves a few, and the server's cron moves more (`activerehashing`). A lookup finds
+/// a key in exactly one place: its old bucket if not yet moved, else its new one.
 import AtollBytes
 import CPrefetch
 
@@ -37,6 +43,10 @@ public struct SlotMap<Value> {
     @usableFromInline var buckets: ContiguousArray<UInt32> = []
     @usableFromInline var freeSlots: [Int32] = []
     @usableFromInline var liveCount = 0
+    /// During a rehash, the buckets before the doubling (half as many); empty otherwise.
+    @usableFromInline var oldBuckets: ContiguousArray<UInt32> = []
+    /// During a rehash, the first old bucket not yet moved into `buckets`.
+    @usableFromInline var rehashIndex = 0
 
     public init() {}
 
@@ -50,13 +60,34 @@ public struct SlotMap<Value> {
     /// The bucket of a key whose `tableHash` is `hash`.
     @inlinable func bucket(hash: Int) -> Int { hash & (buckets.count &- 1) }
 
+    /// Where the chain of a key whose `tableHash` is `hash` starts: in the old buckets while
+    /// its old bucket is not moved yet, else in `buckets`. The map must not be empty.
+    @inlinable func chain(hash: Int) -> (old: Bool, index: Int) {
+        if _slowPath(!oldBuckets.isEmpty) {
+            let old = hash & (oldBuckets.count &- 1)
+            if old >= rehashIndex { return (true, old) }
+        }
+        return (false, bucket(hash: hash))
+    }
+
+    @inlinable func head(_ chain: (old: Bool, index: Int)) -> UInt32 {
+        chain.old ? oldBuckets[chain.index] : buckets[chain.index]
+    }
+
+    @inlinable mutating func setHead(_ chain: (old: Bool, index: Int), _ link: UInt32) {
+        if chain.old { oldBuckets[chain.index] = link } else { buckets[chain.index] = link }
+    }
+
+    /// A rehash is under way.
+    @inlinable public var isRehashing: Bool { !oldBuckets.isEmpty }
+
     /// The slot holding `key`, if any.
     @inlinable func find(_ key: Bytes) -> Int? { find(key, hash: key.tableHash) }
 
     /// As above, with the key's `tableHash` already computed.
     @inlinable func find(_ key: Bytes, hash: Int) -> Int? {
         guard !buckets.isEmpty else { return nil }
-        var link = buckets[bucket(hash: hash)]
+        var link = head(chain(hash: hash))
         while link != 0 {
             let slot = Int(link &- 1)
             if slots[slot].unsafelyUnwrapped.key == key { return slot }
@@ -120,40 +151,77 @@ public struct SlotMap<Value> {
 
     /// Adds a key known to be absent, whose `tableHash` is `hash`.
     @inlinable mutating func insertNew(_ key: Bytes, _ value: Value, hash: Int) {
-        if liveCount >= buckets.count { growBuckets() }
-        let b = bucket(hash: hash)
+        if liveCount >= buckets.count {
+            growBuckets()
+        } else if _slowPath(!oldBuckets.isEmpty) {
+            rehash(buckets: 2)
+        }
+        let chain = chain(hash: hash)
+        let next = head(chain)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = Int(free)
-            slots[slot] = Slot(key: key, next: buckets[b], value: value)
+            slots[slot] = Slot(key: key, next: next, value: value)
         } else {
             slot = slots.count
             precondition(slot < Int(Int32.max), "SlotMap: too many slots")
-            slots.append(Slot(key: key, next: buckets[b], value: value))
+            slots.append(Slot(key: key, next: next, value: value))
         }
-        buckets[b] = UInt32(truncatingIfNeeded: slot &+ 1)
+        setHead(chain, UInt32(truncatingIfNeeded: slot &+ 1))
         liveCount += 1
     }
 
-    /// Doubles the buckets and relinks every slot (each key's hash is computed again: storing
-    /// it would add four bytes to every slot). Inlinable so that it is specialized for the
-    /// value type (unspecialized, each slot was copied and destroyed through the runtime's
-    /// generic witnesses: 1,600 instructions a slot); never inlined, as it is rarely called.
+    /// Doubles the buckets: the current ones become the old ones, moved over by later calls
+    /// (a rehash still running is finished first; with two buckets moved per insertion it
+    /// ends long before the next doubling).
     @inlinable @inline(never) mutating func growBuckets() {
-        let size = max(4, buckets.count * 2)
-        var grown = ContiguousArray<UInt32>(repeating: 0, count: size)
-        let mask = size - 1
-        grown.withUnsafeMutableBufferPointer { heads in
-            slots.withUnsafeMutableBufferPointer { slots in
-                for slot in slots.indices {
-                    guard let hash = slots[slot]?.key.tableHash else { continue }
-                    let b = hash & mask
-                    slots[slot]!.next = heads[b]
-                    heads[b] = UInt32(truncatingIfNeeded: slot &+ 1)
+        if !oldBuckets.isEmpty { rehash(buckets: oldBuckets.count) }
+        guard !buckets.isEmpty else {
+            buckets = ContiguousArray(repeating: 0, count: 4)
+            return
+        }
+        oldBuckets = buckets
+        rehashIndex = 0
+        buckets = ContiguousArray(repeating: 0, count: oldBuckets.count * 2)
+        rehash(buckets: 2)
+    }
+
+    /// Moves up to `count` old buckets' keys into `buckets` (each key's hash is computed again:
+    /// storing it would add four bytes to every slot); returns whether a rehash still runs.
+    /// Inlinable so that it is specialized for the value type (unspecialized, each slot was
+    /// copied and destroyed through the runtime's generic witnesses); never inlined.
+    @inlinable @inline(never) @discardableResult
+    public mutating func rehash(buckets count: Int) -> Bool {
+        guard !oldBuckets.isEmpty else { return false }
+        var index = rehashIndex
+        let end = min(oldBuckets.count, index + count)
+        let mask = buckets.count - 1
+        oldBuckets.withUnsafeMutableBufferPointer { old in
+            buckets.withUnsafeMutableBufferPointer { heads in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    while index < end {
+                        var link = old[index]
+                        while link != 0 {
+                            let slot = Int(link &- 1)
+                            let next = slots[slot].unsafelyUnwrapped.next
+                            let b = slots[slot].unsafelyUnwrapped.key.tableHash & mask
+                            slots[slot]!.next = heads[b]
+                            heads[b] = link
+                            link = next
+                        }
+                        old[index] = 0
+                        index += 1
+                    }
                 }
             }
         }
-        buckets = grown
+        if index == oldBuckets.count {
+            oldBuckets = []
+            rehashIndex = 0
+            return false
+        }
+        rehashIndex = index
+        return true
     }
 
     /// Looks a key up once, letting `body` read and change its value in place or ask for it
@@ -174,14 +242,15 @@ public struct SlotMap<Value> {
     @inlinable @discardableResult
     public mutating func remove(_ key: Bytes) -> Value? {
         guard !buckets.isEmpty else { return nil }
-        let b = bucket(key)
+        if _slowPath(!oldBuckets.isEmpty) { rehash(buckets: 1) }
+        let chain = chain(hash: key.tableHash)
         var previous = -1
-        var link = buckets[b]
+        var link = head(chain)
         while link != 0 {
             let slot = Int(link &- 1)
             let next = slots[slot].unsafelyUnwrapped.next
             if slots[slot].unsafelyUnwrapped.key == key {
-                if previous < 0 { buckets[b] = next } else { slots[previous]!.next = next }
+                if previous < 0 { setHead(chain, next) } else { slots[previous]!.next = next }
                 let removed = slots[slot].take().unsafelyUnwrapped.value
                 liveCount -= 1
                 if liveCount == 0 {
@@ -200,6 +269,8 @@ public struct SlotMap<Value> {
     public mutating func removeAll() {
         slots = []
         buckets = []
+        oldBuckets = []
+        rehashIndex = 0
         freeSlots = []
         liveCount = 0
     }

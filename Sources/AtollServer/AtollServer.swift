@@ -202,6 +202,10 @@ public final class AtollServer: @unchecked Sendable {
                         core.removedByServer(key, db: db, .expired, "expired", now: now)
                     }
                 }
+                // Key tables doubling their buckets move on, a millisecond a tick (Redis's activerehashing).
+                if core.config.storedParameters["activerehashing"] != "no" {
+                    core.keyspace.rehashIncrementally(budgetNanoseconds: 1_000_000, clock: monotonicNanos)
+                }
                 // An eviction cut short by its time limit goes on here (Redis's evictionTimeProc).
                 if core.eviction.unfinished && core.maxMemory != 0 { core.performEvictions(now: now) }
                 // A parked XREADGROUP whose stream expired or was evicted is answered now.

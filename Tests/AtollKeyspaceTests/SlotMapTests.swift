@@ -263,3 +263,61 @@ private func key(_ s: String) -> Bytes { Bytes(Array(s.utf8)) }
         #expect(a.count == 5)
     }
 }
+
+/// The incremental rehash (see `SlotMap.rehash`): whatever mix of insertions, removals and
+/// steps runs while buckets double, every key is found in exactly one place.
+@Suite struct SlotMapRehashTests {
+    /// A model dictionary and the map, driven by the same random operations through several
+    /// doublings, compared after every operation that could move a chain.
+    @Test func randomOperationsMatchADictionary() {
+        var map = SlotMap<Int>()
+        var model: [String: Int] = [:]
+        var rng = SystemRandomNumberGenerator()
+        var sawRehash = false
+        for step in 0..<40_000 {
+            let name = "k\(Int.random(in: 0..<6_000, using: &rng))"
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<6:
+                #expect(map.set(key(name), step) == (model.updateValue(step, forKey: name) == nil))
+            case 6..<9:
+                #expect(map.remove(key(name)) == model.removeValue(forKey: name))
+            default:
+                map.rehash(buckets: Int.random(in: 1...50, using: &rng))
+            }
+            sawRehash = sawRehash || map.isRehashing
+            #expect(map[key(name)] == model[name])
+            #expect(map.count == model.count)
+        }
+        #expect(sawRehash)
+        for (name, value) in model { #expect(map[key(name)] == value) }
+        var seen = 0
+        map.forEach { _, _ in seen += 1 }
+        #expect(seen == model.count)
+    }
+
+    /// A doubling leaves most buckets to move; lookups work meanwhile, and stepping ends it.
+    @Test func aDoublingIsFinishedByStepsAlone() {
+        var map = SlotMap<Int>()
+        for i in 0..<4_096 { map.set(key("k\(i)"), i) }
+        map.set(key("one more"), -1)
+        #expect(map.isRehashing)
+        for i in 0..<4_096 { #expect(map[key("k\(i)")] == i) }
+        var steps = 0
+        while map.rehash(buckets: 64) { steps += 1 }
+        #expect(!map.isRehashing)
+        #expect(steps > 10)
+        for i in 0..<4_096 { #expect(map[key("k\(i)")] == i) }
+        #expect(map[key("one more")] == -1)
+    }
+
+    /// Emptying the map mid-rehash leaves a map that works from scratch.
+    @Test func removeAllDuringARehash() {
+        var map = SlotMap<Int>()
+        for i in 0..<1_025 { map.set(key("k\(i)"), i) }
+        #expect(map.isRehashing)
+        map.removeAll()
+        #expect(!map.isRehashing && map.isEmpty)
+        for i in 0..<10 { map.set(key("n\(i)"), i) }
+        #expect(map[key("n9")] == 9 && map.count == 10)
+    }
+}
