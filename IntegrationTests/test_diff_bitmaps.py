@@ -26,6 +26,18 @@ def test_setbit_getbit_errors(diff):
     ])
 
 
+def test_bit_writes_touch_their_key(diff):
+    """SETBIT and BITFIELD's writes look their key up for writing, as Redis's
+    `lookupStringForBitCommand` does (a wrong type too): under an LFU policy the first access
+    raises a new key's counter from 5 to 6 for certain, as GETBIT's read does."""
+    diff.run([
+        "CONFIG SET maxmemory-policy allkeys-lfu",
+        "SET k x", "SETBIT k 1 1", "OBJECT FREQ k", "SET f x", "BITFIELD f SET u8 0 255", "OBJECT FREQ f",
+        "SET g x", "GETBIT g 0", "OBJECT FREQ g", "LPUSH l a", "SETBIT l 0 1", "OBJECT FREQ l",
+        "CONFIG SET maxmemory-policy noeviction",
+    ])
+
+
 def test_setbit_beyond_proto_max_bulk_len(diff):
     diff.run(["CONFIG SET proto-max-bulk-len 1048576", "SETBIT k 8388608 1", "SETBIT k 8388607 1", "STRLEN k",
               "CONFIG SET proto-max-bulk-len 536870912"])

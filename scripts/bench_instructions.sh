@@ -9,7 +9,8 @@
 # TEST (default get) with 50 clients, random keys over 100,000; the difference of the two
 # totals, divided by REQUESTS, is what one request costs (start-up and shutdown cancel out).
 # TEST may also be a whole command line, which redis-benchmark sends as it is (its
-# `__rand_int__` replaced), e.g. "PFADD hll __rand_int__".
+# `__rand_int__` replaced), e.g. "PFADD hll __rand_int__". SETUP, when set, holds lines of
+# redis-cli arguments run after the fill, e.g. SETUP="SETBIT bits 100000 1" for GETBIT.
 # Swift's DWARF 5 debug information stops valgrind, so Atoll's binary is first copied without
 # it (the symbol table stays, so `callgrind_annotate` still names functions).
 set -euo pipefail
@@ -36,6 +37,11 @@ instructions() {
     local pid=$!
     for _ in $(seq 1 300); do timeout 2 redis-cli -p "$port" ping > /dev/null 2>&1 && break; sleep 0.3; done
     timeout 600 redis-benchmark -p "$port" -c 50 -n 20000 -t set -r 100000 -q > /dev/null 2>&1
+    local line words
+    while IFS= read -r line; do
+        read -ra words <<< "$line"
+        if [ ${#words[@]} -gt 0 ]; then timeout 60 redis-cli -p "$port" "${words[@]}" > /dev/null; fi
+    done <<< "${SETUP:-}"
     if [ "$count" -gt 0 ]; then
         timeout 1800 redis-benchmark -p "$port" -c 50 -n "$count" -P "$pipeline" -r 100000 -q "${test_args[@]}" > /dev/null 2>&1
     fi

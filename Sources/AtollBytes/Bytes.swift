@@ -23,10 +23,12 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
     /// Largest length stored inline.
     public static let inlineCapacity = 24
 
-    @inlinable public init(_ array: [UInt8]) {
+    /// Borrowing: `Bytes(args[1])`, the way every command makes its key, takes no reference
+    /// to the argument's array (a retain and a release) unless it is kept.
+    @inlinable public init(_ array: borrowing [UInt8]) {
         let n = array.count
         guard n <= Bytes.inlineCapacity else {
-            storage = .large(array)
+            storage = .large(copy array)
             return
         }
         var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -56,6 +58,13 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
         case .large(let array):
             return try array.withUnsafeBytes(body)
         }
+    }
+
+    /// A short string's inline words and length (nil for a long one): what tells two short
+    /// strings apart, as a plain value.
+    @inlinable public var inlineWords: (UInt64, UInt64, UInt64, UInt8)? {
+        if case .small(let a, let b, let c, let n) = storage { return (a, b, c, n) }
+        return nil
     }
 
     /// The bytes as an array (allocates for inline strings).

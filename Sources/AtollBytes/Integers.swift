@@ -15,6 +15,17 @@ public func parseStrictInt64(_ raw: UnsafeRawBufferPointer) -> Int64? {
     }
     let first = raw[i]
     guard first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9") else { return nil }
+    if count - i <= 18 {
+        // Up to 18 digits cannot overflow: no checks per digit.
+        var value = 0 as Int64
+        while i < count {
+            let d = raw[i] &- UInt8(ascii: "0")
+            guard d <= 9 else { return nil }
+            value = value &* 10 &+ Int64(d)
+            i += 1
+        }
+        return negative ? -value : value
+    }
     var magnitude: UInt64 = 0
     while i < count {
         let d = raw[i] &- UInt8(ascii: "0")

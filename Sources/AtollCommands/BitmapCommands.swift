@@ -21,9 +21,9 @@ enum BitmapCommands {
     /// `unit` (BITFIELD's width), `#n` means n times the width; the product wraps as Redis's
     /// C arithmetic does before the range check.
     static func bitOffset(_ c: inout CommandContext, _ index: Int, unit: Int? = nil) -> Int64? {
-        let arg = c.args[index]
-        let scaled = unit != nil && arg.first == UInt8(ascii: "#")
-        guard var offset = parseStrictInt64(scaled ? Array(arg.dropFirst()) : arg) else {
+        // The argument read where it is (a copy of it cost a retain and a release).
+        let scaled = unit != nil && c.args[index].first == UInt8(ascii: "#")
+        guard var offset = scaled ? parseStrictInt64(Array(c.args[index].dropFirst())) : parseStrictInt64(c.args[index]) else {
             c.out.error(offsetError)
             return nil
         }
@@ -43,19 +43,19 @@ enum BitmapCommands {
     /// made, grew, or changed, as in Redis.
     static func modifyString<R>(_ key: Bytes, byteCount: Int, _ c: inout CommandContext,
                                 _ body: (inout [UInt8]) -> (R, changed: Bool?)) -> R? {
-        // The entry is not kept: a second reference to the bytes would copy them below.
-        guard let isString = c.lookup(key).map({ $0.value.isString }) else {
-            var bytes = [UInt8](repeating: 0, count: byteCount)
-            let (result, changed) = body(&bytes)
-            c.store(key, .string(Bytes(bytes)), raw: true)
-            if changed != nil { c.notify(.string, "setbit", key) }
-            return result
-        }
-        guard isString else {
-            c.wrongType()
-            return nil
-        }
-        let (result, changed) = c.changeStringInPlace(key) { bytes -> (R, Bool) in
+        // One lookup, as Redis's `lookupKeyWrite` (the access stamped): the string is changed
+        // where it is stored, the table's reference to its bytes dropped first so that they
+        // are not copied. nil: no live key; .some(nil): not a string.
+        var expired = 0
+        let touch = c.client.noTouch ? nil : c.touchClock
+        let outcome: (R, Bool)?? = c.keyspace.databases[c.client.db].modifyLive(key, hash: c.hintedHash(key), now: c.now, expired: &expired, touch: touch) { entry -> (R, Bool)? in
+            guard entry.value.isString else { return nil }
+            var bytes = entry.value.stringBytes
+            entry.value = .int(0)
+            defer {
+                entry.value = .string(Bytes(bytes))
+                entry.rawEncoding = true
+            }
             let grew = bytes.count < byteCount
             if grew {
                 if byteCount > bytes.capacity { bytes.reserveCapacity(grownCapacity(byteCount)) }
@@ -64,6 +64,18 @@ enum BitmapCommands {
             let (result, changed) = body(&bytes)
             guard let changed else { return (result, false) }
             return (result, grew || changed)
+        }
+        if expired > 0 { c.noteExpired(key, db: c.client.db) }
+        guard let outcome else {
+            var bytes = [UInt8](repeating: 0, count: byteCount)
+            let (result, changed) = body(&bytes)
+            c.store(key, .string(Bytes(bytes)), raw: true)
+            if changed != nil { c.notify(.string, "setbit", key) }
+            return result
+        }
+        guard case let (result, changed)? = outcome else {
+            c.wrongType()
+            return nil
         }
         if changed {
             c.modified(key)
@@ -106,11 +118,23 @@ enum BitmapCommands {
         c.out.integer(was ? 1 : 0)
     }
 
+    /// Reads the bit where the string is stored (no copy of the entry or its bytes).
     static func getbit(_ c: inout CommandContext) {
-        guard let offset = bitOffset(&c, 2), let bytes = readString(Bytes(c.args[1]), &c) else { return }
+        guard let offset = bitOffset(&c, 2) else { return }
         let byte = Int(offset >> 3)
-        let set = byte < bytes.count && bytes[byte] & (UInt8(0x80) >> UInt8(offset & 7)) != 0
-        c.out.integer(set ? 1 : 0)
+        let mask = UInt8(0x80) >> UInt8(offset & 7)
+        func bit(_ raw: UnsafeRawBufferPointer) -> Int { byte < raw.count && raw[byte] & mask != 0 ? 1 : 0 }
+        // nil: no key (a bit of 0); .some(nil): not a string.
+        let found: Int?? = c.readLive(Bytes(c.args[1])) { entry in
+            switch entry.value {
+            case .string(let bytes): return bytes.withUnsafeBytes(bit)
+            case .int: return entry.value.stringBytes.withUnsafeBytes(bit)
+            default: return nil
+            }
+        }
+        guard let found else { return c.out.integer(0) }
+        guard let set = found else { return c.wrongType() }
+        c.out.integer(set)
     }
 
     /// A range of a string in bytes, with the bits to ignore in its first and last byte when

@@ -64,7 +64,7 @@ enum HyperLogLogCommands {
         let args = c.args
         var expired = 0
         let touch = c.client.noTouch ? nil : c.touchClock
-        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, now: c.now, expired: &expired, touch: touch) { entry -> AddOutcome in
+        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, hash: c.hintedHash(key), now: c.now, expired: &expired, touch: touch) { entry -> AddOutcome in
             guard case .string(let stored) = entry.value else { return entry.value.isString ? .notHyperLogLog : .wrongType }
             guard stored.withUnsafeBytes(HyperLogLog.isValid) else { return .notHyperLogLog }
             var hll = HyperLogLog(bytes: stored.array)

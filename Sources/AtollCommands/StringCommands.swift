@@ -346,7 +346,7 @@ enum StringCommands {
         let key = Bytes(c.args[1])
         // The common case, an existing integer, is changed in place with one lookup.
         var expired = 0
-        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, now: c.now, expired: &expired, touch: c.touchClock) { entry -> Increment in
+        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, hash: c.hintedHash(key), now: c.now, expired: &expired, touch: c.touchClock) { entry -> Increment in
             let current: Int64
             switch entry.value {
             case .int(let n): current = n

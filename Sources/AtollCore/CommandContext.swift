@@ -18,6 +18,8 @@ public struct CommandContext {
     /// The command (or subcommand) being run.
     /// Unowned: a table's commands live as long as the server (no retain and release per command).
     public unowned(unsafe) var command: CommandSpec?
+    /// The key the batch's prefetch expects this command to look up first, with its hash.
+    public var keyHint: KeyHint?
     /// Set by `block(...)`: the command parked the client instead of replying.
     public var blockRequested = false
     /// While a parked client's command is re-run to serve it: the key that woke it, the only
@@ -73,6 +75,7 @@ public struct CommandContext {
         self.args = args
         self.command = command
         self.now = now
+        keyHint = nil
         out.buffer.clear()
         out.clearOverflow()
         out.resp3 = resp3
@@ -94,10 +97,13 @@ public struct CommandContext {
     @inlinable public mutating func lookup(_ key: Bytes, db: Int? = nil, touch: AccessClock? = nil) -> Entry? {
         let db = db ?? client.db
         var expired = 0
-        let entry = keyspace.databases[db].lookup(key, now: now, expired: &expired, touch: touch)
+        let entry = keyspace.databases[db].lookup(key, hash: hintedHash(key), now: now, expired: &expired, touch: touch)
         if expired > 0 { noteExpired(key, db: db) }
         return entry
     }
+
+    /// The `tableHash` of `key` when the prefetch computed it already (see `KeyHint`).
+    @inlinable public func hintedHash(_ key: Bytes) -> Int? { keyHint?.hash(of: key) }
 
     /// A key lazy expiry just deleted: counted, its watchers touched, a DEL recorded in the
     /// append-only file (a reload does not expire keys, so it must see the deletion), and the
@@ -114,13 +120,32 @@ public struct CommandContext {
     /// refreshes the access time unless `touch` is false (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE).
     @inlinable public mutating func lookupRead(_ key: Bytes, touch: Bool = true) -> Entry? {
         let entry = lookup(key, touch: client.noTouch || !touch ? nil : touchClock)
-        if entry == nil {
+        countRead(key, found: entry != nil)
+        return entry
+    }
+
+    /// A read lookup's hit or miss (a miss is the `keymiss` event).
+    @inlinable mutating func countRead(_ key: Bytes, found: Bool) {
+        if found {
+            keyspace.stats.keyspaceHits += 1
+        } else {
             keyspace.stats.keyspaceMisses += 1
             notify(.keyMiss, "keymiss", key)
-        } else {
-            keyspace.stats.keyspaceHits += 1
         }
-        return entry
+    }
+
+    /// As `lookupRead`, with `body` reading the live entry where it is stored, so that neither
+    /// the entry nor its value is copied out of the table (nor destroyed after): nil when there
+    /// is none.
+    /// (`body` is given the entry in place, to read only: passed on as a value, it was copied.)
+    @inlinable public mutating func readLive<R>(_ key: Bytes, _ body: (inout Entry) -> R) -> R? {
+        let db = client.db
+        var expired = 0
+        let result = keyspace.databases[db].modifyLive(key, hash: hintedHash(key), now: now, expired: &expired,
+                                                       touch: client.noTouch ? nil : touchClock, body)
+        if expired > 0 { noteExpired(key, db: db) }
+        countRead(key, found: result != nil)
+        return result
     }
 
     /// The clock a key's access is stamped with: under an LFU policy with a fresh random
@@ -142,7 +167,7 @@ public struct CommandContext {
     @inlinable public mutating func store(_ key: Bytes, _ value: Value, expireAt: Int64 = noExpiry, raw: Bool = false) {
         let entry = Entry(value: value, expireAt: expireAt, lastAccess: server.accessClock.newEntry, rawEncoding: raw)
         let inherit = server.accessClock.lfu && !client.noTouch ? touchClock : nil
-        let replaced = keyspace.databases[client.db].store(key, entry, inheritingAccess: inherit, now: now)
+        let replaced = keyspace.databases[client.db].store(key, hash: hintedHash(key), entry, inheritingAccess: inherit, now: now)
         if replaced == nil || replaced! != noExpiry { stored(key, replacedExpiry: replaced) }
         modified(key)
     }

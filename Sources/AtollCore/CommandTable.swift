@@ -89,9 +89,23 @@ package struct RecentCommand {
     private var names: [[UInt8]] = []
     private var specs: [CommandSpec] = []
     private var next = 0
+    private var lastFound = 0
     static let size = 4
 
     package init() {}
+
+    /// The command named by `args[0]` when it is one of the recent ones (never a container
+    /// or subcommand).
+    package mutating func cached(_ args: [[UInt8]]) -> CommandSpec? {
+        // The last one found first: a pipeline repeats one command.
+        let name = args[0]
+        if lastFound < names.count && names[lastFound] == name { return specs[lastFound] }
+        for i in names.indices where names[i] == name {
+            lastFound = i
+            return specs[i]
+        }
+        return nil
+    }
 
     package mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
         let name = args[0]

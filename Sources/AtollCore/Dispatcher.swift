@@ -43,13 +43,16 @@ extension ServerCore {
         // Prefetching pays only when several commands' keys can be fetched at once; for one
         // command, even passing the database (a copy of its struct) costs more than it saves.
         if commands.count - start > 1 {
-            keyPrefetch.run(commands, from: start, table: table, database: keyspace.databases[ctx.client.db])
+            keyPrefetch.run(commands, from: start, table: table, database: &keyspace.databases[ctx.client.db])
+        } else {
+            keyPrefetch.clearHints()
         }
         var clock: Int?
         var i = start
         while i < commands.count {
             // Moved, not copied: the batch does not need a command's arguments once it runs.
             commands.moveArguments(of: i, into: &ctx.args)
+            ctx.keyHint = keyPrefetch.hint(for: i)
             run(&ctx, clock: &clock)
             if ctx.deferral != .none {
                 // Not run here (the script thread or the end of a pause runs it from the
@@ -262,22 +265,30 @@ extension ServerCore {
             }
         }
         let spec: CommandSpec
-        switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
-        case .admitted(let s):
-            spec = s
-        case .unknown(let error):
-            // Refused before running: not counted in total_commands_processed, as in Redis.
-            stats.totalCommands -= 1
-            if client.inTransaction { client.transactionFailed = true }
-            ctx.out.error(error)
-            return
-        case .refused(let s, let code, let message):
-            return reject(&ctx, s, code, message)
-        case .denied(let s, let denial):
-            // Redis has made it the client's last command by now: the log's client info shows it.
-            client.lastCommandSpec = s
-            logAclDenial(denial, s, ctx.args, client: client, context: client.inTransaction ? .multi : .toplevel, now: ctx.now)
-            return reject(&ctx, s, "NOPERM", denial.message(s))
+        // A recent command whose every check in `admit` passes without a look at it (no gate,
+        // an authenticated client whose user may run anything) is admitted here, without
+        // building and destroying an `Admission`.
+        if let recent = recentCommand.cached(ctx.args), recent.arityMatches(ctx.args.count), recent.gate == nil,
+           client.authenticated, client.user.unrestricted {
+            spec = recent
+        } else {
+            switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
+            case .admitted(let s):
+                spec = s
+            case .unknown(let error):
+                // Refused before running: not counted in total_commands_processed, as in Redis.
+                stats.totalCommands -= 1
+                if client.inTransaction { client.transactionFailed = true }
+                ctx.out.error(error)
+                return
+            case .refused(let s, let code, let message):
+                return reject(&ctx, s, code, message)
+            case .denied(let s, let denial):
+                // Redis has made it the client's last command by now: the log's client info shows it.
+                client.lastCommandSpec = s
+                logAclDenial(denial, s, ctx.args, client: client, context: client.inTransaction ? .multi : .toplevel, now: ctx.now)
+                return reject(&ctx, s, "NOPERM", denial.message(s))
+            }
         }
         // Redis's maxmemory step comes before MISCONF; one test while no limit is set.
         if maxMemory != 0 && refusedForMemory(spec, ctx) { return reject(&ctx, spec, "OOM", outOfMemoryMessage) }

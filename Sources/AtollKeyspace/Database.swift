@@ -36,10 +36,11 @@ public struct Database: Sendable {
     }
 
     /// As `lookup`, also stamping the access on the entry when `touch` is given; one hash lookup.
+    /// `hash`, when given, is the key's `tableHash`, computed before (see `KeyHint`).
     @inlinable
-    public mutating func lookup(_ key: Bytes, now: Int64, expired: inout Int, touch: AccessClock?) -> Entry? {
+    public mutating func lookup(_ key: Bytes, hash: Int? = nil, now: Int64, expired: inout Int, touch: AccessClock?) -> Entry? {
         var wasExpired = false
-        let found = storage.access(key) { entry -> (keep: Bool, result: Entry?) in
+        let found = storage.access(key, hash: hash ?? key.tableHash) { entry -> (keep: Bool, result: Entry?) in
             if entry.expireAt != noExpiry && now > entry.expireAt {
                 if expiryPaused { return (true, nil) }
                 wasExpired = true
@@ -59,10 +60,10 @@ public struct Database: Sendable {
     /// counted in `expired`), stamping the access when `touch` is given. `body` must not
     /// change `expireAt`. Returns nil when there is no live entry.
     @inlinable
-    public mutating func modifyLive<R>(_ key: Bytes, now: Int64, expired: inout Int, touch: AccessClock?,
+    public mutating func modifyLive<R>(_ key: Bytes, hash: Int? = nil, now: Int64, expired: inout Int, touch: AccessClock?,
                                        _ body: (inout Entry) -> R) -> R? {
         var wasExpired = false
-        let result = storage.access(key) { entry -> (keep: Bool, result: R?) in
+        let result = storage.access(key, hash: hash ?? key.tableHash) { entry -> (keep: Bool, result: R?) in
             if entry.expireAt != noExpiry && now > entry.expireAt {
                 if expiryPaused { return (true, nil) }
                 wasExpired = true
@@ -80,6 +81,7 @@ public struct Database: Sendable {
 
     /// See `SlotMap.prefetchBucket` and `prefetchSlot`: warm the cache for lookups to come.
     @inlinable public func prefetchBucket(_ key: Bytes) -> Int { storage.prefetchBucket(key) }
+    @inlinable public func prefetchBucket(hash: Int) -> Int { storage.prefetchBucket(hash: hash) }
     @inlinable public func prefetchSlot(bucket: Int) { storage.prefetchSlot(bucket: bucket) }
 
     /// Whether the entry exists and is live, without deleting it (for read-only peeks).
@@ -95,8 +97,8 @@ public struct Database: Sendable {
     /// With `inheritingAccess`, a replaced entry still live at `now` passes its access stamp
     /// on, touched by that clock (LFU keeps a key's counter across overwrites).
     @inlinable @discardableResult
-    public mutating func store(_ key: Bytes, _ entry: Entry, inheritingAccess clock: AccessClock? = nil, now: Int64 = 0) -> Int64? {
-        let previous = storage.replace(key, entry)
+    public mutating func store(_ key: Bytes, hash: Int? = nil, _ entry: Entry, inheritingAccess clock: AccessClock? = nil, now: Int64 = 0) -> Int64? {
+        let previous = storage.replace(key, hash: hash ?? key.tableHash, entry)
         if let clock, let previous, previous.expireAt == noExpiry || now <= previous.expireAt {
             storage.modify(key) { $0.lastAccess = clock.touched(previous.lastAccess) }
         }

@@ -98,9 +98,12 @@ public struct SlotMap<Value> {
 
     /// The first of two prefetch steps for a lookup of `key` that comes soon: starts loading
     /// its chain head and returns it for `prefetchSlot`, or -1 when the map is empty.
-    @inlinable public func prefetchBucket(_ key: Bytes) -> Int {
+    @inlinable public func prefetchBucket(_ key: Bytes) -> Int { prefetchBucket(hash: key.tableHash) }
+
+    /// As above, for a key whose `tableHash` is `hash`.
+    @inlinable public func prefetchBucket(hash: Int) -> Int {
         guard !buckets.isEmpty else { return -1 }
-        let b = bucket(key)
+        let b = bucket(hash: hash)
         buckets.withUnsafeBufferPointer { atoll_prefetch($0.baseAddress! + b) }
         return b
     }
@@ -134,8 +137,13 @@ public struct SlotMap<Value> {
     /// Inserts or replaces; returns the value it replaced, if any.
     @inlinable @discardableResult
     public mutating func replace(_ key: Bytes, _ value: Value) -> Value? {
+        replace(key, hash: key.tableHash, value)
+    }
+
+    /// As above, for a key whose `tableHash` is `hash`.
+    @inlinable @discardableResult
+    public mutating func replace(_ key: Bytes, hash: Int, _ value: Value) -> Value? {
         // One hash for the search and, when the key is new, its insertion.
-        let hash = key.tableHash
         if let slot = find(key, hash: hash) {
             return Self.swap(&slots[slot]!.value, value)
         }
@@ -227,7 +235,12 @@ public struct SlotMap<Value> {
     /// Looks a key up once, letting `body` read and change its value in place or ask for it
     /// to be removed (return false). Returns nil when the key is absent.
     @inlinable public mutating func access<R>(_ key: Bytes, _ body: (inout Value) -> (keep: Bool, result: R)) -> R? {
-        guard let slot = find(key) else { return nil }
+        access(key, hash: key.tableHash, body)
+    }
+
+    /// As above, for a key whose `tableHash` is `hash`.
+    @inlinable public mutating func access<R>(_ key: Bytes, hash: Int, _ body: (inout Value) -> (keep: Bool, result: R)) -> R? {
+        guard let slot = find(key, hash: hash) else { return nil }
         let (keep, result) = body(&slots[slot]!.value)
         if !keep { remove(key) }
         return result

@@ -7,6 +7,9 @@ public struct CommandBatch: Sendable {
     public private(set) var arguments: [[UInt8]] = []
     /// `ends[i]` is one past the last argument of command `i` in `arguments`.
     public private(set) var ends: [Int] = []
+    /// How many arguments belong to whole commands (`ends.last`); the ones after them are the
+    /// command the decoder is reading, appended as they come (see `appendArgument`).
+    private(set) var committed = 0
 
     public init() {}
 
@@ -22,12 +25,40 @@ public struct CommandBatch: Sendable {
         // One append per argument: `append(contentsOf:)` copies arrays of arrays through the
         // runtime's generic value witnesses.
         for argument in command { arguments.append(argument) }
+        endCommand()
+    }
+
+    /// Arguments of the command being read (after the whole ones).
+    var pendingCount: Int { arguments.count - committed }
+
+    /// Appends one argument of the command being read: the decoder appends each straight into
+    /// the batch, where reading it into a list of its own and then copying that cost a
+    /// reference count (retain now, release later) and an append per argument.
+    mutating func appendArgument(_ argument: [UInt8]) { arguments.append(argument) }
+
+    /// The arguments appended since the last whole command make one.
+    mutating func endCommand() {
         ends.append(arguments.count)
+        committed = arguments.count
+    }
+
+    /// Moves the arguments of a command read in part out of the batch (to wait for the rest
+    /// of it outside, as the batch is emptied once run) into `args`, which must be empty.
+    mutating func takePending(into args: inout [[UInt8]]) {
+        for j in committed..<arguments.count { args.append(arguments[j]) }
+        arguments.removeLast(arguments.count - committed)
+    }
+
+    /// Puts such arguments back, emptying `args`, for the rest of the command to follow them.
+    mutating func restorePending(from args: inout [[UInt8]]) {
+        for argument in args { arguments.append(argument) }
+        args.removeAll(keepingCapacity: true)
     }
 
     public mutating func removeAll() {
         arguments.removeAllKeepingCapacity()
         ends.removeAllKeepingCapacity()
+        committed = 0
     }
 
     /// Moves command `i`'s arguments into `args`, replacing what `args` held, and leaves that in

@@ -122,6 +122,17 @@ public struct ReplyWriter {
     }
 
     @inlinable public mutating func integer(_ value: Int64) {
+        // 0 to 9 (flags, most counts): the four bytes in one store, without formatting, as
+        // Redis sends its shared small integers.
+        if UInt64(bitPattern: value) < 10 {
+            guard hasRoom() else { return }
+            let line = (UInt32(0x0a0d_303a) &+ UInt32(truncatingIfNeeded: value) << 8).littleEndian
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4) { out in
+                out.storeBytes(of: line, as: UInt32.self)
+                return 4
+            }
+            return
+        }
         writeFrame(UInt8(ascii: ":"), value, nil)
     }
 

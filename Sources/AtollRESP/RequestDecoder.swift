@@ -32,11 +32,13 @@ public struct RequestDecoder: Sendable {
     /// Whether no command is read in part: the next byte starts a command (or a blank line).
     public var isBetweenCommands: Bool { argsRemaining == 0 && bulkLength == -1 && args.isEmpty }
 
-    /// Arguments of the multibulk being read.
+    /// Between calls, the arguments of a multibulk read in part (during a call they are in the
+    /// batch, appended as they are read); during a call, the words of an inline command.
     private var args: [[UInt8]] = []
-    /// The arguments of the last multibulk command: an argument equal to the one in the same
-    /// position there (an EVALSHA's SHA-1, a repeated key or option) shares its array instead
-    /// of allocating one. Only short ones are kept and compared.
+    /// The arguments of the last multibulk command of the previous call: an argument equal to
+    /// the one in the same position there (an EVALSHA's SHA-1, a repeated key or option)
+    /// shares its array instead of allocating one. Only short ones are kept and compared.
+    /// Within a call the previous command is read where it is, in the batch.
     private var previousArgs: [[UInt8]] = []
     static let sharedArgumentMaxLength = 64
     static let sharedArgumentsMaxCount = 32
@@ -44,8 +46,6 @@ public struct RequestDecoder: Sendable {
     /// line again reuses them.
     private var previousInlineLine: [UInt8] = []
     private var previousInlineArgs: [[UInt8]] = []
-    /// Whether the multibulk being read has an argument longer than that.
-    private var hasLongArgument = false
     /// Arguments still to read in the current multibulk; 0 when between commands.
     private var argsRemaining = 0
     /// Length of the bulk string being waited for, or -1 while its `$len` line is not yet read.
@@ -94,6 +94,22 @@ public struct RequestDecoder: Sendable {
     }
 
     private mutating func decode(_ raw: UnsafeRawBufferPointer, into commands: inout CommandBatch) throws(Failure) -> Int {
+        // A command read in part goes on where it stopped, in the batch.
+        if !args.isEmpty { commands.restorePending(from: &args) }
+        // The last whole multibulk command read in this call, in the batch (start -1: none).
+        var last = (start: -1, count: 0)
+        defer {
+            // Kept for the next call: its short arguments (a long one is not kept alive: a value
+            // may be up to 512 MB), and a command read in part, out of the batch.
+            if last.start >= 0 {
+                previousArgs.removeAll(keepingCapacity: true)
+                for j in last.start..<(last.start + last.count) {
+                    let argument = commands.arguments[j]
+                    previousArgs.append(argument.count > Self.sharedArgumentMaxLength ? [] : argument)
+                }
+            }
+            if commands.pendingCount > 0 { commands.takePending(into: &args) }
+        }
         var pos = 0
         let end = raw.count
         let decodedBefore = commands.count
@@ -101,7 +117,7 @@ public struct RequestDecoder: Sendable {
             // Before AUTH, one command at a time: the limits for unauthenticated clients apply
             // only to what is read before an AUTH in the same input has run, as in Redis.
             if stopsAfterEachCommand && commands.count > decodedBefore { return pos }
-            if argsRemaining == 0 && bulkLength == -1 && args.isEmpty {
+            if argsRemaining == 0 && bulkLength == -1 && commands.pendingCount == 0 {
                 if raw[pos] == UInt8(ascii: "*") {
                     guard let (plain, cr) = try Self.lengthLine(raw, from: pos, to: end, lead: UInt8(ascii: "*"),
                                                                 tooBig: "Protocol error: too big mbulk count string") else {
@@ -117,7 +133,6 @@ public struct RequestDecoder: Sendable {
                     pos = cr + 2
                     if count <= 0 { continue }
                     argsRemaining = count
-                    if args.capacity < count { args.reserveCapacity(min(count, 1024)) }
                 } else {
                     guard let nl = Self.find(UInt8(ascii: "\n"), in: raw, from: pos, to: end) else {
                         if end - pos > Self.inlineMaxSize { throw Failure(value: ProtocolError("Protocol error: too big inline request"), consumed: pos) }
@@ -179,32 +194,32 @@ public struct RequestDecoder: Sendable {
                 // Payload plus its two terminator bytes (which Redis skips without checking).
                 // (Subtracted on the left: a `proto-max-bulk-len` up to 2^63-1 admits any length.)
                 if end - pos - 2 < bulkLength { return pos }
-                if args.isEmpty && bulkLength <= Self.nameCacheMaxLength {
-                    args.append(cachedName(raw, from: pos, count: bulkLength))
-                } else if args.count < previousArgs.count, bulkLength <= Self.sharedArgumentMaxLength,
-                          sameBytes(previousArgs[args.count], UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])) {
-                    args.append(previousArgs[args.count])
+                let index = commands.pendingCount
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])
+                if index == 0 && bulkLength <= Self.nameCacheMaxLength {
+                    commands.appendArgument(cachedName(raw, from: pos, count: bulkLength))
+                } else if bulkLength <= Self.sharedArgumentMaxLength && last.start >= 0 && index < last.count
+                            && sameBytes(commands.arguments[last.start + index], bytes) {
+                    commands.appendArgument(commands.arguments[last.start + index])
+                } else if bulkLength <= Self.sharedArgumentMaxLength && last.start < 0 && index < previousArgs.count
+                            && sameBytes(previousArgs[index], bytes) {
+                    commands.appendArgument(previousArgs[index])
                 } else {
-                    args.append(Self.copyBytes(raw, from: pos, count: bulkLength))
-                    if bulkLength > Self.sharedArgumentMaxLength { hasLongArgument = true }
+                    commands.appendArgument(Self.copyBytes(raw, from: pos, count: bulkLength))
                 }
                 pendingArgumentBytes += bulkLength + Self.argumentOverhead
                 pos += bulkLength + 2
                 bulkLength = -1
                 argsRemaining -= 1
             }
-            commands.append(args)
-            if args.count > Self.sharedArgumentsMaxCount {
-                // A long command's arguments are not kept alive for the next one.
+            let count = commands.pendingCount
+            commands.endCommand()
+            if count > Self.sharedArgumentsMaxCount {
+                // A long command's arguments are not shared with the next one.
+                last = (-1, 0)
                 previousArgs = []
             } else {
-                swap(&args, &previousArgs)
-            }
-            args.removeAllKeepingCapacity()
-            if hasLongArgument {
-                // Not kept alive for the next command: a value may be up to 512 MB.
-                for i in previousArgs.indices where previousArgs[i].count > Self.sharedArgumentMaxLength { previousArgs[i] = [] }
-                hasLongArgument = false
+                last = (commands.arguments.count - count, count)
             }
             pendingArgumentBytes = 0
         }
