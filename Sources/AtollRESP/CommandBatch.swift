@@ -25,6 +25,20 @@ public struct CommandBatch: Sendable {
         ends.append(arguments.count)
     }
 
+    /// Appends `command`'s arguments by moving them, leaving `command` empty (its capacity
+    /// kept): no reference is counted, where `append` retains each argument and the caller's
+    /// clearing of its array releases it again.
+    public mutating func append(moving command: inout [[UInt8]]) {
+        command.withUnsafeMutableBufferPointer { source in
+            for i in source.indices {
+                arguments.append(source.moveElement(from: i))
+                source.initializeElement(at: i, to: [])
+            }
+        }
+        command.removeAllKeepingCapacity()
+        ends.append(arguments.count)
+    }
+
     public mutating func removeAll() {
         arguments.removeAllKeepingCapacity()
         ends.removeAllKeepingCapacity()

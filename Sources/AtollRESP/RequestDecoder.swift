@@ -44,8 +44,6 @@ public struct RequestDecoder: Sendable {
     /// line again reuses them.
     private var previousInlineLine: [UInt8] = []
     private var previousInlineArgs: [[UInt8]] = []
-    /// Whether the multibulk being read has an argument longer than that.
-    private var hasLongArgument = false
     /// Arguments still to read in the current multibulk; 0 when between commands.
     private var argsRemaining = 0
     /// Length of the bulk string being waited for, or -1 while its `$len` line is not yet read.
@@ -186,29 +184,49 @@ public struct RequestDecoder: Sendable {
                     args.append(previousArgs[args.count])
                 } else {
                     args.append(Self.copyBytes(raw, from: pos, count: bulkLength))
-                    if bulkLength > Self.sharedArgumentMaxLength { hasLongArgument = true }
                 }
                 pendingArgumentBytes += bulkLength + Self.argumentOverhead
                 pos += bulkLength + 2
                 bulkLength = -1
                 argsRemaining -= 1
             }
-            commands.append(args)
             if args.count > Self.sharedArgumentsMaxCount {
                 // A long command's arguments are not kept alive for the next one.
-                previousArgs = []
+                previousArgs.removeAll()
             } else {
-                swap(&args, &previousArgs)
+                Self.remember(args, in: &previousArgs)
             }
-            args.removeAllKeepingCapacity()
-            if hasLongArgument {
-                // Not kept alive for the next command: a value may be up to 512 MB.
-                for i in previousArgs.indices where previousArgs[i].count > Self.sharedArgumentMaxLength { previousArgs[i] = [] }
-                hasLongArgument = false
-            }
+            // Moved into the batch, not copied: a retain and a release less per argument.
+            commands.append(moving: &args)
             pendingArgumentBytes = 0
         }
         return pos
+    }
+
+    /// Makes `previous` the arguments of the command just read, for the next one to share:
+    /// only the positions whose array changed are stored (an argument shared from `previous`
+    /// is there already, and storing it again would count its references twice), and a long
+    /// argument is not kept alive (a value may be up to 512 MB).
+    private static func remember(_ args: [[UInt8]], in previous: inout [[UInt8]]) {
+        if previous.count > args.count { previous.removeLast(previous.count - args.count) }
+        args.withUnsafeBufferPointer { args in
+            for i in args.indices {
+                let long = args[i].count > sharedArgumentMaxLength
+                if i == previous.count {
+                    previous.append(long ? [] : args[i])
+                } else if long {
+                    if !previous[i].isEmpty { previous[i] = [] }
+                } else if !identical(previous[i], args[i]) {
+                    previous[i] = args[i]
+                }
+            }
+        }
+    }
+
+    /// Whether two arrays are the same storage (so the same bytes).
+    @inline(__always)
+    private static func identical(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count } }
     }
 
     /// `string2ll`: optional '-', no '+', no leading zeros, no spaces, fits in Int64.
