@@ -230,6 +230,14 @@ public final class StreamGroup {
 
     private func consumerIndex(_ name: Bytes) -> (Int, found: Bool) { position(of: name, in: consumers, \.name) }
 
+    /// XACK of one ID: removes it from the PEL and from its consumer's; false if it was not
+    /// pending.
+    public func acknowledge(_ id: StreamID) -> Bool {
+        guard let entry = storedPending.remove(id) else { return false }
+        entry.consumer.storedPending.remove(id)
+        return true
+    }
+
     public func consumer(_ name: Bytes) -> StreamConsumer? {
         if consumers.count <= linearSearchLimit {
             for consumer in consumers where consumer.name == name { return consumer }
