@@ -23,7 +23,7 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
     /// Largest length stored inline.
     public static let inlineCapacity = 24
 
-    @inlinable public init(_ array: [UInt8]) {
+    @inlinable public init(_ array: __shared [UInt8]) {
         let n = array.count
         guard n <= Bytes.inlineCapacity else {
             storage = .large(array)
