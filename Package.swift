@@ -28,12 +28,14 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // The CPU's cache prefetch hint, which Swift has no spelling for.
         .target(name: "CPrefetch", path: "Sources/CPrefetch"),
+        // Branch-free binary searches over stream IDs (`__builtin_unpredictable`).
+        .target(name: "CSearch", path: "Sources/CSearch"),
         // glibc's allocator controls (malloc.h), which the Glibc module does not import, and the
         // counting malloc wrapper that gives `used_memory`.
         .target(name: "CAllocator", path: "Sources/CAllocator"),
         // Databases, values and expiry. No protocol, no NIO, no file formats.
         .target(name: "AtollKeyspace", dependencies: [
-            "AtollBytes", "CPrefetch", .product(name: "DequeModule", package: "swift-collections"),
+            "AtollBytes", "CPrefetch", "CSearch", .product(name: "DequeModule", package: "swift-collections"),
         ], swiftSettings: swiftSettings),
         // The system's Lua 5.1 with cjson and bit (Debian packages), and our C side of the bridge.
         .systemLibrary(name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.1"),

@@ -42,8 +42,20 @@ struct MemoryFigures {
     /// Used memory now, noted as the peak when it is one.
     static func noteUsed(_ server: ServerCore) -> MemoryFigures {
         let figures = current(server)
-        if figures.used > server.stats.peakMemory { server.stats.peakMemory = figures.used }
+        notePeak(server, used: figures.used)
         return figures
+    }
+
+    /// Notes used memory as the peak when it is one, reading only the counting wrapper's
+    /// total where there is one: `mallinfo2` (for `current`'s other figures) walks every free
+    /// block of the heap, which the background task's once-a-second sample paid for, a few
+    /// percent of the server's CPU with a large and fragmented heap.
+    static func notePeak(_ server: ServerCore) {
+        notePeak(server, used: atoll_allocator_counted_bytes() >= 0 ? server.usedMemory : current(server).used)
+    }
+
+    private static func notePeak(_ server: ServerCore, used: Int) {
+        if used > server.stats.peakMemory { server.stats.peakMemory = used }
     }
 
     /// The bytes Atoll counts as overhead rather than data: see the file's comment.

@@ -13,7 +13,7 @@ extension ServerCore {
             let figures = ClientFigures(client)
             clientBufferPeaks.note(input: figures.inputBytes, output: figures.outputBytes)
         }
-        _ = MemoryFigures.noteUsed(self)
+        MemoryFigures.notePeak(self)
     }
 
     /// Notes the memory in use once the server is set up (INFO `used_memory_startup`).

@@ -202,18 +202,28 @@ enum StreamGroupCommands {
             if !wrongType { c.out.integer(0) }
             return
         }
-        // Every ID is checked before any is acknowledged; the second reading of each (no
-        // list of them kept) cannot fail.
-        for i in 3..<c.args.count where c.streamIDArgument(i, strict: true) == nil { return }
-        var acknowledged = 0
-        for i in 3..<c.args.count {
-            guard let id = StreamArguments.parseID(c.args[i], missingSequence: 0, strict: true)?.id,
-                  let entry = group.pending.remove(id) else { continue }
-            entry.consumer.pending.remove(id)
-            acknowledged += 1
-            c.server.dirty += 1
+        // Every ID is checked before any is acknowledged; the second reading of each after the
+        // first (no list of them kept) cannot fail. The IDs are read through the arguments'
+        // buffer: passing `c.args[i]` retained and released each one, twice.
+        let first = c.args.withUnsafeBufferPointer { args -> StreamID? in
+            for i in 4..<args.count where Self.ackID(args[i]) == nil { return nil }
+            return Self.ackID(args[3])
         }
+        guard let first else { return c.out.error(StreamArguments.invalidID) }
+        let acknowledged = c.args.withUnsafeBufferPointer { args in
+            var acknowledged = group.acknowledge(first) ? 1 : 0
+            for i in 4..<args.count where group.acknowledge(Self.ackID(args[i])!) { acknowledged += 1 }
+            return acknowledged
+        }
+        c.server.dirty += acknowledged
         c.out.integer(acknowledged)
+    }
+
+    /// An XACK ID (`-` and `+` refused), or nil. The common form is read inline, with no call
+    /// for which the argument would be retained.
+    @inline(__always) private static func ackID(_ raw: [UInt8]) -> StreamID? {
+        if let id = StreamArguments.plainID(raw, missingSequence: 0) { return id }
+        return StreamArguments.parseID(raw, missingSequence: 0, strict: true)?.id
     }
 
     static func xpending(_ c: inout CommandContext) {

@@ -2,6 +2,8 @@
 /// milliseconds then sequence, written `ms-seq`.
 
 public struct StreamID: Comparable, Hashable, Sendable {
+    // CSearch's searches read arrays of IDs as pairs of 64-bit words: keep these two stored
+    // properties, in this order.
     public var ms: UInt64
     public var seq: UInt64
 

@@ -137,3 +137,39 @@ private func checkNodes(_ s: StreamObject) {
     }
     checkNodes(s)
 }
+
+/// The pending entries list against a sorted model: inserts in order and at random (chunks
+/// filled, split and emptied), lookups and removals of IDs present and absent (below, between
+/// and above the chunks), acknowledgements through the group, and the order it visits in.
+@Test func pendingEntriesListMatchesASortedModel() {
+    var rng = SplitMix64(seed: 17)
+    let group = StreamGroup(name: "g", lastID: .zero, entriesRead: 0)
+    let consumer = group.addConsumer("c", seenTime: 0)!
+    var model: [StreamID: PendingEntry] = [:]
+    func id(_ n: UInt64) -> StreamID { StreamID(ms: n / 4, seq: n % 4) }
+    func add(_ n: UInt64) {
+        let entry = PendingEntry(deliveryTime: Int64(n), deliveryCount: 1, consumer: consumer)
+        group.pending.insert(id(n), entry)
+        consumer.pending.insert(id(n), entry)
+        model[id(n)] = entry
+    }
+    for n in stride(from: UInt64(10), to: 2_000, by: 3) { add(n) }
+    for round in 0..<6_000 {
+        let n = UInt64.random(in: 0..<2_200, using: &rng)
+        switch round % 3 {
+        case 0: add(n)
+        case 1:
+            #expect(group.acknowledge(id(n)) == (model.removeValue(forKey: id(n)) != nil))
+        default:
+            #expect(group.pending[id(n)] === model[id(n)])
+            #expect(consumer.pending[id(n)] === model[id(n)])
+        }
+    }
+    let sorted = model.keys.sorted()
+    #expect(group.pending.count == sorted.count && consumer.pending.count == sorted.count)
+    #expect(group.pending.entries().map(\.id) == sorted)
+    #expect(consumer.pending.entries(from: id(1_000)).map(\.id) == sorted.filter { $0 >= id(1_000) })
+    #expect(group.pending.first?.id == sorted.first && group.pending.last?.id == sorted.last)
+    for key in sorted { #expect(group.acknowledge(key)) }
+    #expect(group.pending.isEmpty && consumer.pending.isEmpty && !group.acknowledge(id(10)))
+}
