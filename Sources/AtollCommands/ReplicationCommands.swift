@@ -45,7 +45,7 @@ enum ReplicationCommands {
     /// SYNC: the old full resync, the snapshot without a `+FULLRESYNC` line.
     static func sync(_ c: inout CommandContext) {
         if c.client.isReplica { return }
-        if refusedOnReplica(&c) { return }
+        if refusedWithPendingOutput(&c) || refusedOnReplica(&c) { return }
         c.server.logHandler?(2, "Replica \(c.client.peer.name) asks for synchronization")
         c.server.replication.syncFull += 1
         fullResync(&c, announce: false)
@@ -63,7 +63,7 @@ enum ReplicationCommands {
             }
             c.server.becomePrimary(reason: "failover request from '\(c.client.address)'")
         }
-        if refusedOnReplica(&c) { return }
+        if refusedWithPendingOutput(&c) || refusedOnReplica(&c) { return }
         let name = c.client.peer.name
         c.server.logHandler?(2, "Replica \(name) asks for synchronization")
         // An offset that is not a number is an error, not a full resync, as in Redis.
@@ -85,6 +85,7 @@ enum ReplicationCommands {
                 }
                 c.out.buffer.writeBytes(missing)
                 c.server.attachReplica(c.client, now: c.now)
+                c.client.replyMode = .offAfterThis
                 c.server.logHandler?(2, "Partial resynchronization request from \(c.client.address) accepted. Sending \(missing.count) bytes of backlog starting from offset \(offset).")
                 return
             }
@@ -92,6 +93,13 @@ enum ReplicationCommands {
         if wantedID != "?" { replication.syncPartialErr += 1 }
         replication.syncFull += 1
         fullResync(&c, announce: true)
+    }
+
+    /// Replies still to be written (a pipelined command before it) would land in the stream.
+    private static func refusedWithPendingOutput(_ c: inout CommandContext) -> Bool {
+        guard c.out.buffer.readableBytes > 0 else { return false }
+        c.out.error("ERR SYNC and PSYNC are invalid with pending output")
+        return true
     }
 
     /// A replica serves replicas of its own (chained replication) only while its link to its
@@ -111,6 +119,7 @@ enum ReplicationCommands {
     private static func fullResync(_ c: inout CommandContext, announce: Bool) {
         c.server.logHandler?(2, "Full resync requested by replica \(c.client.peer.name)")
         c.server.requestFullSync(for: c.client, announce: announce, now: c.now)
+        c.client.replyMode = .offAfterThis
     }
 
     /// REPLCONF option value ...: what a replica says about itself before PSYNC, and ACK.
@@ -135,7 +144,7 @@ enum ReplicationCommands {
                 guard c.client.isReplica, let offset = parseStrictInt64(value) else { return }
                 // After a diskless snapshot, the first ACK says it is loaded: the stream may follow.
                 let peer = c.client.peer
-                if peer.stage == .waitingForFirstAck || peer.stage == .receivingSnapshot(toSocket: true) {
+                if peer.stage == .waitingForFirstAck {
                     c.server.replicaOnline(peer)
                 }
                 c.server.replicaAcknowledged(peer, offset: offset, now: c.now)

@@ -2,6 +2,7 @@
 /// name, authentication, reply mode), plus the handle the server uses to reach the connection.
 /// Only touched with the keyspace lock held.
 import AtollBytes
+import NIOCore
 
 /// What commands may ask of a live connection; the NIO server implements it.
 public protocol ClientConnection: AnyObject, Sendable {
@@ -27,14 +28,14 @@ public protocol ClientConnection: AnyObject, Sendable {
     var plainSocketDescriptor: Int32? { get }
     /// Writes `bytes` (a replica's snapshot) and then ends `outbox`'s hold, on the connection's
     /// loop: what the outbox kept leaves after the snapshot, whatever else runs meanwhile.
-    func send(_ bytes: [UInt8], thenRelease outbox: ClientOutbox)
+    func send(_ bytes: ByteBuffer, thenRelease outbox: ClientOutbox)
 }
 
 extension ClientConnection {
     public var plainSocketDescriptor: Int32? { nil }
 
-    public func send(_ bytes: [UInt8], thenRelease outbox: ClientOutbox) {
-        send(bytes)
+    public func send(_ bytes: ByteBuffer, thenRelease outbox: ClientOutbox) {
+        send(Array(bytes.readableBytesView))
         if outbox.release() { outboxReady() }
     }
 }
@@ -51,7 +52,9 @@ public final class ClientSession: @unchecked Sendable {
     // connection's own loop, answering BUSY, while the lock is held elsewhere); no access re-enters.
     // The attribute only counts in this module: what other modules read per command (the
     // command families, the server) goes through inlinable accessors, whose access stays unchecked.
-    public enum ReplyMode: Sendable { case on, off, skipNext, skipThis }
+    /// `offAfterThis`: the command that made the client a replica keeps its reply, and every
+    /// later one is dropped (a replica reads only the stream on its link).
+    public enum ReplyMode: Sendable { case on, off, skipNext, skipThis, offAfterThis }
 
     public let id: Int64
     @exclusivity(unchecked) @usableFromInline var storedDB = 0

@@ -258,7 +258,9 @@ extension ServerCore {
         // Messages published to the client go before the reply (see `ClientOutbox`), and
         // invalidations its own command caused after it (see Tracking.swift).
         defer {
-            if client.outbox != nil { spliceOutbox(client, into: &ctx.out, at: replyMark) }
+            // A replica's outbox is its stream, which its connection's loop writes; its own
+            // commands' replies are dropped (`offAfterThis`), the stream must not go with them.
+            if client.outbox != nil && !client.isReplica { spliceOutbox(client, into: &ctx.out, at: replyMark) }
             if !client.pendingAfterReply.isEmpty {
                 ctx.out.buffer.writeBytes(client.pendingAfterReply)
                 client.pendingAfterReply.removeAll()
@@ -399,6 +401,8 @@ extension ServerCore {
         case .skipThis:
             out.buffer.moveWriterIndex(to: mark)
             client.replyMode = .on
+        case .offAfterThis:
+            client.replyMode = .off
         }
     }
 

@@ -6,6 +6,11 @@
 /// a backlog, commands record nothing (the dispatcher tests one optional per write).
 import AtollRESP
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 extension ServerCore {
     /// Hands the feed's bytes to the append-only file and the replication stream.
@@ -137,6 +142,8 @@ extension ServerCore {
     /// held since the snapshot's point goes out.
     public func replicaOnline(_ peer: ReplicaPeer) {
         peer.stage = .online
+        // Its acknowledgements count from now: loading the snapshot took what it took.
+        peer.ackMillis = clock.nowMillis()
         logHandler?(2, "Synchronization with replica \(peer.name) succeeded")
         if peer.client.outbox?.release() == true { peer.client.connection?.outboxReady() }
     }
@@ -144,6 +151,15 @@ extension ServerCore {
     /// A replica's connection went away.
     func replicaGone(_ client: ClientSession) {
         let now = clock.nowMillis()
+        // A diskless transfer's replica: its socket is shut for the child too, and a child
+        // with no replica left is stopped (the cron reaps it).
+        if let transfer = replication.socketTransfer, let peer = client.replicaPeer,
+           transfer.peers.contains(where: { $0 === peer }) {
+            peer.attached = false
+            if transfer.dropped(peer), let child = persistence.child, child.toSockets {
+                kill(child.pid, SIGUSR1)
+            }
+        }
         replication.awaitingSnapshot.removeAll { $0.client === client }
         let attached = replication.replicas.count
         replication.replicas.removeAll { $0.client === client }
@@ -156,7 +172,7 @@ extension ServerCore {
 
     /// How many attached replicas acknowledged `offset` or more.
     public func replicasAcknowledging(_ offset: Int64) -> Int {
-        replication.replicas.reduce(0) { $0 + ($1.ackOffset >= offset ? 1 : 0) }
+        replication.replicas.reduce(0) { $0 + ($1.stage == .online && $1.ackOffset >= offset ? 1 : 0) }
     }
 
     /// The offset WAIT waits for: the end of the stream after the client's last write.

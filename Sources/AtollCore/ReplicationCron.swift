@@ -30,7 +30,7 @@ extension ServerCore {
     /// are kept, as in Redis.
     private func dropTimedOutReplicas(now: Int64) {
         let timeout = replicationTimeoutMillis / 1000
-        for peer in replication.replicas where peer.stage == .online && !peer.preSync && now / 1000 - peer.ackMillis / 1000 > timeout {
+        for peer in replication.replicas where (peer.stage == .online || peer.stage == .waitingForFirstAck) && !peer.preSync && now / 1000 - peer.ackMillis / 1000 > timeout {
             logHandler?(3, "Disconnecting timedout replica (streaming sync): \(peer.name)")
             peer.client.connection?.close()
         }

@@ -12,6 +12,7 @@
 ///   the end of such a snapshot by its last 40 bytes, so nothing may follow them before.
 import AtollBytes
 import AtollCore
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -78,22 +79,28 @@ extension ServerCore {
         logHandler?(2, "Starting BGSAVE for SYNC with target: replicas sockets")
         let sockets = peers.map { $0.client.connection?.plainSocketDescriptor ?? -1 }
         let identities = sockets.map { SocketTransfer.identity(of: $0) }
-        guard let transfer = SocketTransfer(peers: peers) else {
+        guard let transfer = SocketTransfer(peers: peers, sockets: sockets) else {
             logHandler?(3, "Can't map the page a diskless sync reports in: \(String(cString: strerror(errno)))")
             for peer in peers { peer.client.connection?.close() }
             return
         }
         let history = replicationSaveInfo()
-        let prefixes = peers.map { $0.announceFullSync ? fullResync : [] }
-        let timeout = Int32(clamping: replicationTimeoutMillis)
+        let timeout = replicationTimeoutMillis
+        let parent = getpid()
         let pid = forkChild(keeping: Set(sockets)) {
             // Only the connections the parent meant (see `SocketTransfer.identity`).
-            let sockets = sockets.indices.map { identities[$0] != nil && SocketTransfer.identity(of: sockets[$0]) == identities[$0] ? sockets[$0] : -1 }
+            let checked = sockets.indices.map {
+                identities[$0] != nil && SocketTransfer.identity(of: sockets[$0]) == identities[$0] ? sockets[$0] : -1
+            }
+            var broadcast = SocketBroadcast(sockets: checked, timeoutMillis: timeout, parent: parent)
             let mark = Array(randomHex40().utf8)
-            var framed = Array("$EOF:".utf8) + mark + [13, 10]
-            framed += PersistenceCommands.snapshot(self, now: now, history: history)
-            framed += mark
-            writeSnapshot(framed, after: prefixes, to: sockets, timeoutMillis: timeout) { transfer.markSent($0) }
+            // The header goes at once, so the replica sees the sync begin; the snapshot follows
+            // 64 kB at a time as it is made.
+            let header = Array("$EOF:".utf8) + mark + [13, 10]
+            broadcast.send(peers.map { ($0.announceFullSync ? fullResync : []) + header })
+            _ = PersistenceCommands.snapshot(self, now: now, history: history) { broadcast.send($0) }
+            broadcast.send(mark)
+            for index in broadcast.finished { transfer.markSent(index) }
             return true
         }
         guard pid > 0 else {
@@ -118,9 +125,16 @@ extension ServerCore {
             for peer in peers { peer.client.connection?.close() }
             return
         }
-        let payload = Array("$\(file.count)\r\n".utf8) + file
+        // One buffer for every replica: NIO shares its storage, so a replica that reads slowly
+        // does not hold a copy of its own.
+        var payload = ByteBufferAllocator().buffer(capacity: file.count + 24)
+        payload.writeString("$\(file.count)\r\n")
+        payload.writeBytes(file)
+        let now = clock.nowMillis()
         for peer in peers {
             peer.stage = .online
+            // Its acknowledgements count from now, not from the save's start.
+            peer.ackMillis = now
             if let connection = peer.client.connection, let outbox = peer.client.outbox {
                 connection.send(payload, thenRelease: outbox)
             }
@@ -171,42 +185,64 @@ private func readWholeFile(_ path: String) -> [UInt8]? {
     return bytes
 }
 
-/// In the diskless child: writes each socket's prefix and then `snapshot`, all sockets at
-/// once as each takes bytes (they are non-blocking: the parent's event loops own them). A
-/// socket that fails, or takes nothing for `timeoutMillis`, is given up; `sent` is called
-/// with the index of each socket that got everything.
-private func writeSnapshot(_ snapshot: [UInt8], after prefixes: [[UInt8]], to sockets: [Int32],
-                           timeoutMillis: Int32, sent: (Int) -> Void) {
-    var written = [Int](repeating: 0, count: sockets.count)
-    var open = Set(sockets.indices.filter { sockets[$0] >= 0 })
-    while !open.isEmpty {
-        let order = open.sorted()
-        var polls = order.map { pollfd(fd: sockets[$0], events: Int16(POLLOUT), revents: 0) }
-        let ready = poll(&polls, nfds_t(polls.count), timeoutMillis)
-        if ready < 0 && errno == EINTR { continue }
-        guard ready > 0 else { return }
-        for (slot, index) in order.enumerated() where polls[slot].revents != 0 {
-            guard polls[slot].revents & Int16(POLLOUT) != 0 else {
-                open.remove(index)
+/// In the diskless child: the same bytes into every replica's socket, each chunk taken whole
+/// by every socket still open before the next is made (the sockets are non-blocking: the
+/// parent's event loops own them). A socket that fails, or one that takes nothing for the
+/// replication timeout, is given up; so is everything once the parent is gone.
+private struct SocketBroadcast {
+    private var sockets: [Int32]
+    private let timeoutMillis: Int64
+    private let parent: pid_t
+
+    init(sockets: [Int32], timeoutMillis: Int64, parent: pid_t) {
+        self.sockets = sockets
+        self.timeoutMillis = timeoutMillis
+        self.parent = parent
+    }
+
+    /// The sockets that took everything sent.
+    var finished: [Int] { sockets.indices.filter { sockets[$0] >= 0 } }
+
+    /// The same chunk to every socket.
+    mutating func send(_ chunk: [UInt8]) { send(Array(repeating: chunk, count: sockets.count)) }
+
+    /// `parts[i]` to socket `i`.
+    mutating func send(_ parts: [[UInt8]]) {
+        var written = [Int](repeating: 0, count: sockets.count)
+        var idleMillis: Int64 = 0
+        while true {
+            let pending = sockets.indices.filter { sockets[$0] >= 0 && written[$0] < parts[$0].count }
+            guard !pending.isEmpty else { return }
+            guard getppid() == parent, idleMillis < timeoutMillis else {
+                for index in pending { sockets[index] = -1 }
+                return
+            }
+            var polls = pending.map { pollfd(fd: sockets[$0], events: Int16(POLLOUT), revents: 0) }
+            let ready = poll(&polls, nfds_t(polls.count), 1000)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else {
+                idleMillis += 1000
                 continue
             }
-            let prefix = prefixes[index]
-            let total = prefix.count + snapshot.count
-            let at = written[index]
-            let count: Int = at < prefix.count
-                ? prefix.withUnsafeBytes { send(sockets[index], $0.baseAddress! + at, prefix.count - at, Int32(MSG_NOSIGNAL)) }
-                : snapshot.withUnsafeBytes {
-                    send(sockets[index], $0.baseAddress! + (at - prefix.count), min(total - at, 1 << 20), Int32(MSG_NOSIGNAL))
+            idleMillis = 0
+            for (slot, index) in pending.enumerated() where polls[slot].revents != 0 {
+                guard polls[slot].revents & Int16(POLLOUT) != 0 else {
+                    sockets[index] = -1
+                    continue
                 }
-            if count < 0 {
-                if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { open.remove(index) }
-                continue
-            }
-            written[index] += count
-            if written[index] == total {
-                sent(index)
-                open.remove(index)
+                let at = written[index]
+                let count = parts[index].withUnsafeBytes { socketSend(sockets[index], $0.baseAddress! + at, $0.count - at) }
+                if count > 0 {
+                    written[index] += count
+                } else if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    sockets[index] = -1
+                }
             }
         }
     }
+}
+
+/// `send(2)` without SIGPIPE (a replica gone is an error return, not a signal).
+private func socketSend(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    send(fd, bytes, count, Int32(MSG_NOSIGNAL))
 }

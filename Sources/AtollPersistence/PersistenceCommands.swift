@@ -205,8 +205,12 @@ public enum PersistenceCommands {
     /// The whole dataset as RDB bytes.
     /// With `history`, the replication fields Redis writes (`repl-stream-db`, `repl-id`,
     /// `repl-offset`), in its place after `ctime`.
-    package static func snapshot(_ server: ServerCore, now: Int64, history: ReplicationSaveInfo? = nil) -> [UInt8] {
+    /// With `sink`, the bytes go there as they are made and nothing is returned (see
+    /// `RDBWriter.sink`).
+    package static func snapshot(_ server: ServerCore, now: Int64, history: ReplicationSaveInfo? = nil,
+                                 sink: (([UInt8]) -> Void)? = nil) -> [UInt8] {
         var writer = RDBWriter()
+        writer.sink = sink
         writer.keyDelayMicros = server.config.storedParameters["rdb-key-save-delay"].flatMap { Int($0) } ?? 0
         writer.aux("redis-ver", redisCompatibleVersion)
         writer.aux("redis-bits", "64")

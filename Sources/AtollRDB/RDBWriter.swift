@@ -47,6 +47,12 @@ public struct RDBWriter {
     /// `rdb-key-save-delay`, a setting Redis keeps for tests: microseconds to sleep after each
     /// key; a negative value -n sleeps one microsecond after one key in n, on average.
     public var keyDelayMicros = 0
+    /// Where the bytes go as they are made, for a writer that streams (a diskless sync's
+    /// child): given each 64 kB or so after a key, and the rest at `finish`, which then
+    /// returns nothing. Without it the whole file is returned by `finish`.
+    public var sink: (([UInt8]) -> Void)?
+    /// The checksum of the bytes already given to `sink`.
+    private var streamedCRC: UInt64 = 0
 
     public init() {}
 
@@ -80,6 +86,7 @@ public struct RDBWriter {
             }
             appendValue(key, entry.value)
             if keyDelayMicros != 0 { Self.delay(keyDelayMicros) }
+            if sink != nil && bytes.count >= 1 << 16 { drain() }
         }
     }
 
@@ -91,9 +98,19 @@ public struct RDBWriter {
     /// The end marker and checksum; the finished file.
     public mutating func finish() -> [UInt8] {
         bytes.append(Opcode.eof)
-        let crc = CRC64.checksum(bytes)
+        let crc = CRC64.update(streamedCRC, bytes)
         for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: crc >> UInt64(8 * i))) }
-        return bytes
+        guard sink != nil else { return bytes }
+        sink!(bytes)
+        bytes = []
+        return []
+    }
+
+    /// Hands what is made so far to `sink`.
+    private mutating func drain() {
+        streamedCRC = CRC64.update(streamedCRC, bytes)
+        sink!(bytes)
+        bytes.removeAll(keepingCapacity: true)
     }
 
     private mutating func appendValue(_ key: Bytes, _ value: Value) {

@@ -456,9 +456,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Writes what another client's command made for this one (a MONITOR line), once the
     /// write it may show is synced (`appendfsync always`), as every reply waits. On the loop.
     func sendFromOtherClient(_ bytes: [UInt8], context: ChannelHandlerContext) {
-        shared.core.aofSync.syncPending()
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
+        sendFromOtherClient(buffer, context: context)
+    }
+
+    func sendFromOtherClient(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        shared.core.aofSync.syncPending()
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
@@ -628,7 +632,7 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
         return fd >= 0 ? fd : nil
     }
 
-    func send(_ bytes: [UInt8], thenRelease outbox: ClientOutbox) {
+    func send(_ bytes: ByteBuffer, thenRelease outbox: ClientOutbox) {
         channel.eventLoop.execute { [self] in
             guard let handler else { return }
             handler.sendFromOtherClient(bytes, context: context)
