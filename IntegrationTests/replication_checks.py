@@ -8,9 +8,15 @@ import time
 
 import redis
 
-from procs import spawn
+import procs
 
 SYNC_TIMEOUT = 20.0
+
+
+def spawn(kind: str, *flags, **options):
+    """`procs.spawn` for replication tests: a diskless sync starts at once (both servers wait
+    5 s for more replicas by default); `flags` may still set a delay of their own."""
+    return procs.spawn(kind, "--repl-diskless-sync-delay", "0", *flags, **options)
 
 
 def client(port: int) -> redis.Redis:
@@ -111,9 +117,8 @@ def assert_same_data(primary: redis.Redis, replica: redis.Redis) -> None:
 @contextlib.contextmanager
 def linked(primary_kind: str, replica_kind: str, primary_flags=(), replica_flags=()):
     """A primary and a replica following it (started with --replicaof), the link up; yields
-    clients of both and the two processes. The primary starts a diskless sync at once (flags
-    may say otherwise): both servers wait 5 s for more replicas by default."""
-    with spawn(primary_kind, "--repl-diskless-sync-delay", "0", *primary_flags) as p, \
+    clients of both and the two processes."""
+    with spawn(primary_kind, *primary_flags) as p, \
             spawn(replica_kind, *replica_flags, "--replicaof", "127.0.0.1", p.port) as r:
         primary, replica = client(p.port), client(r.port)
         wait_link_up(replica)

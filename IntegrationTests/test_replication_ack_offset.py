@@ -14,7 +14,8 @@ import pytest
 
 import resp
 from fake_master import FakeMaster, snapshot_of
-from procs import redis_available, spawn
+from procs import redis_available
+from replication_checks import spawn
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from procs import redis_available, spawn
-from replication_checks import client, info, wait_link_up, wait_until
+from procs import redis_available
+from replication_checks import spawn, client, info, wait_link_up, wait_until
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")
 

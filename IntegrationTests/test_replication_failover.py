@@ -12,8 +12,8 @@ import socket
 import pytest
 
 import resp
-from procs import redis_available, spawn
-from replication_checks import (assert_same_data, client, info, mixed_workload, wait_caught_up, wait_link_up,
+from procs import redis_available
+from replication_checks import (spawn, assert_same_data, client, info, mixed_workload, wait_caught_up, wait_link_up,
                                 wait_until)
 from servers import free_port
 from test_replication_timeout import start_fake_replica

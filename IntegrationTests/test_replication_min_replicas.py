@@ -14,8 +14,8 @@ import signal
 import pytest
 
 import resp
-from procs import diff_of, redis_available, spawn, spawn_both
-from replication_checks import info, linked, wait_until
+from procs import diff_of, redis_available, spawn_both
+from replication_checks import spawn, info, linked, wait_until
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")
 

@@ -10,8 +10,8 @@ import time
 import pytest
 
 import resp
-from procs import redis_available, spawn, spawn_both, diff_of
-from replication_checks import (assert_partial_resync, assert_same_data, client, info, linked, mixed_workload,
+from procs import redis_available, spawn_both, diff_of
+from replication_checks import (spawn, assert_partial_resync, assert_same_data, client, info, linked, mixed_workload,
                                 wait_caught_up, wait_link_up, wait_until)
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")

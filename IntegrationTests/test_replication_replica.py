@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from procs import diff_of, redis_available, spawn, spawn_both
-from replication_checks import (assert_partial_resync, assert_same_data, client, info, linked, mixed_workload,
+from procs import diff_of, redis_available, spawn_both
+from replication_checks import (spawn, assert_partial_resync, assert_same_data, client, info, linked, mixed_workload,
                                 wait_caught_up, wait_link_up)
 from servers import free_port
 

@@ -13,8 +13,8 @@ import time
 import pytest
 
 import resp
-from procs import Proc, redis_available, spawn
-from replication_checks import (assert_same_data, client, info, mixed_workload, wait_caught_up, wait_link_up,
+from procs import Proc, redis_available
+from replication_checks import (spawn, assert_same_data, client, info, mixed_workload, wait_caught_up, wait_link_up,
                                 wait_until)
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")

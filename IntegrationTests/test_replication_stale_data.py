@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from procs import diff_of, redis_available, spawn, spawn_both
-from replication_checks import client, info, linked, wait_until
+from procs import diff_of, redis_available, spawn_both
+from replication_checks import spawn, client, info, linked, wait_until
 from servers import free_port
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")

@@ -17,7 +17,8 @@ import pytest
 
 import resp
 from diff import Diff
-from procs import redis_available, spawn
+from procs import redis_available
+from replication_checks import spawn
 from servers import free_port
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server not installed")

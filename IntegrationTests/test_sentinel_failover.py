@@ -24,8 +24,8 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 import resp
-from procs import Proc, redis_available, spawn
-from replication_checks import wait_link_up
+from procs import Proc, redis_available
+from replication_checks import spawn, wait_link_up
 from sentinels import MASTER_NAME, logs, sentinel_available, sentinel_group, wait_for
 
 pytestmark = pytest.mark.skipif(not (sentinel_available() and redis_available()),

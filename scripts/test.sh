@@ -18,4 +18,4 @@ echo "== AtollClient tests against Debian's redis-server"
 bash scripts/test_client_against_redis.sh
 
 echo "== differential and client tests (IntegrationTests/)"
-ATOLL_SERVER_BIN="$PWD/.build/release/atoll-server" timeout 900 .venv/bin/python -m pytest IntegrationTests -q
+ATOLL_SERVER_BIN="$PWD/.build/release/atoll-server" timeout 1200 .venv/bin/python -m pytest IntegrationTests -q
