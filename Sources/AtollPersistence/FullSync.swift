@@ -119,7 +119,7 @@ extension ServerCore {
     func finishDiskSync(ok: Bool) {
         let peers = replication.replicas.filter { $0.stage == .receivingSnapshot(toSocket: false) }
         guard !peers.isEmpty else { return }
-        let file = ok ? readWholeFile(config.dir + "/" + config.dbFilename) : nil
+        let file = ok ? try? AppendOnlyFile.readFile(config.dir + "/" + config.dbFilename) : nil
         guard let file else {
             logHandler?(3, "SYNC failed. BGSAVE child returned an error")
             for peer in peers { peer.client.connection?.close() }
@@ -165,24 +165,6 @@ extension ServerCore {
             if case .receivingSnapshot = peer.stage { peer.client.connection?.close() }
         }
     }
-}
-
-/// The whole of a file, or nil.
-private func readWholeFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { return nil }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-    var done = 0
-    while done < bytes.count {
-        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-        if count < 0 && errno == EINTR { continue }
-        guard count > 0 else { return nil }
-        done += count
-    }
-    return bytes
 }
 
 /// In the diskless child: the same bytes into every replica's socket, each chunk taken whole
