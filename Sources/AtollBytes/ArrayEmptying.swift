@@ -8,3 +8,21 @@ extension Array {
         while !isEmpty { removeLast() }
     }
 }
+
+/// Whether `array`'s storage is referenced only by `array`, so that it may be emptied and
+/// refilled without a copy being anyone's concern. A native array is one reference to its
+/// storage object (Linux has no bridged arrays); the check reads that object's reference
+/// count and changes nothing. The reference is read as a native class's (`StorageReference`,
+/// never instantiated): read as `AnyObject`, Swift 6's unoptimized code counts a copy of it.
+@inlinable public func isOnlyReference(_ array: inout [UInt8]) -> Bool {
+    withUnsafeMutablePointer(to: &array) { pointer in
+        UnsafeMutableRawPointer(pointer).withMemoryRebound(to: StorageReference.self, capacity: 1) {
+            isKnownUniquelyReferenced(&$0.pointee)
+        }
+    }
+}
+
+/// Stands for an array's storage object in `isOnlyReference`.
+public final class StorageReference {
+    private init() {}
+}

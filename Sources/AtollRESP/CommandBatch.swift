@@ -1,6 +1,7 @@
 /// `CommandBatch`: the commands one read delivered, as one flat list of arguments plus where
 /// each command ends. Kept by the connection and cleared (keeping capacity) between reads, so
-/// decoding allocates only the argument bytes themselves, not a list per command.
+/// decoding allocates only the argument bytes themselves, not a list per command, and those
+/// rarely: a short argument's array that nothing else kept is recycled for a later one.
 import AtollBytes
 
 public struct CommandBatch: Sendable {
@@ -10,6 +11,14 @@ public struct CommandBatch: Sendable {
     /// How many arguments belong to whole commands (`ends.last`); the ones after them are the
     /// command the decoder is reading, appended as they come (see `appendArgument`).
     private(set) var committed = 0
+    /// Emptied arguments' arrays, each referenced only from here, for the decoder to fill
+    /// again (`argument(copying:)`): allocating an argument's array and freeing it after its
+    /// command ran cost about 400 instructions of a GET's 3,500 (Swift's release path, then
+    /// malloc's), and a key or a short value is seldom kept by its command.
+    private var spares: [[UInt8]] = []
+    static let maxSpares = 32
+    /// Larger arrays are freed, not kept: at most `maxSpares` of these per connection.
+    static let maxSpareCapacity = 128
 
     public init() {}
 
@@ -56,9 +65,35 @@ public struct CommandBatch: Sendable {
     }
 
     public mutating func removeAll() {
+        // Only an array nobody else holds (the key space, a cache, the decoder's last command)
+        // is kept, checked where it lies; an empty one may be the shared empty storage.
+        for i in arguments.indices where spares.count < Self.maxSpares {
+            let capacity = arguments[i].capacity
+            if capacity > 0 && capacity <= Self.maxSpareCapacity && isOnlyReference(&arguments[i]) {
+                spares.append([])
+                swap(&spares[spares.count - 1], &arguments[i])
+            }
+        }
         arguments.removeAllKeepingCapacity()
         ends.removeAllKeepingCapacity()
         committed = 0
+    }
+
+    /// An argument holding `bytes`: a spare array refilled when one is large enough, else a new one.
+    @inline(__always)
+    mutating func argument(copying bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        let count = bytes.count
+        guard count > 0, var array = spares.popLast() else { return count == 0 ? [] : Array(bytes) }
+        guard array.capacity >= count else {
+            spares.append(array)
+            return Array(bytes)
+        }
+        if array.count == count {
+            array.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+        } else {
+            array.replaceSubrange(0..<array.count, with: bytes.assumingMemoryBound(to: UInt8.self))
+        }
+        return array
     }
 
     /// Moves command `i`'s arguments into `args`, replacing what `args` held, and leaves that in
@@ -79,6 +114,9 @@ public struct CommandBatch: Sendable {
             }
         }
     }
+
+    /// How many emptied arrays wait to be refilled (tests).
+    var spareCount: Int { spares.count }
 
     /// Each command as its own array (tests and tools).
     public var commands: [[[UInt8]]] { (0..<count).map { Array(self[$0]) } }

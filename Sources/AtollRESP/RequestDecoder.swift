@@ -205,7 +205,7 @@ public struct RequestDecoder: Sendable {
                             && sameBytes(previousArgs[index], bytes) {
                     commands.appendArgument(previousArgs[index])
                 } else {
-                    commands.appendArgument(Self.copyBytes(raw, from: pos, count: bulkLength))
+                    commands.appendArgument(commands.argument(copying: bytes))
                 }
                 pendingArgumentBytes += bulkLength + Self.argumentOverhead
                 pos += bulkLength + 2
