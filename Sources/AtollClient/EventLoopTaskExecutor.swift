@@ -4,9 +4,11 @@
 /// requests then cross no thread: `RedisClient` sends them on a shared connection of the same
 /// loop, the write is scheduled on the loop without waking it, and the reply resumes the task
 /// on the loop that read it, with no worker thread of the global executor to wake. Each round
-/// trip saves the two cross-thread wake-ups (about a third of the client's CPU per request;
-/// docs/BENCHMARKS.md, fifth pass). This is how an application built on SwiftNIO (a server
-/// whose handlers call Redis) would run anyway; plain tasks work as before.
+/// trip saves the two cross-thread wake-ups, which are kernel time: the client's CPU per
+/// request fell to about redis-benchmark's, though the task's executor preference costs some
+/// user-space instructions (docs/BENCHMARKS.md, fifth pass). This is how an application built
+/// on SwiftNIO (a server whose handlers call Redis) would run anyway; plain tasks work as
+/// before.
 import NIOCore
 import NIOPosix
 

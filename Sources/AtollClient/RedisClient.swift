@@ -8,7 +8,8 @@
 /// and `ReplyMatcher` (the NIO handler that hands what it reads to the queue), with
 /// `CommandEncoding` and `ReplyDecoding` for the wire; `Batch` and `TypedBatch` (explicit
 /// pipelining; `TypedBatch` reads replies straight into the caller's types through
-/// `RedisReplyDecodable`, in `ReplyDecodable`); `RedisSubscriber` (Pub/Sub); `Commands+*.swift`
+/// `RedisReplyDecodable`, in `ReplyDecodable`); `RedisSubscriber` (Pub/Sub);
+/// `EventLoopTaskExecutor` (callers run on the connections' event loops); `Commands+*.swift`
 /// (typed commands by family, written against `RedisCommandRunner`); one file per pattern
 /// (`OptimisticTransaction`, `Script`, `FunctionLibrary`, `CompareAndSwap`, `AtomicCounters`,
 /// `Idempotency`, the two rate limiters, `DistributedLock`, `ReliableQueue`, `ShadowKeySwap`,
