@@ -10,7 +10,11 @@
 # this script does not build: `bash scripts/build_release.sh atoll-client-bench`). Each client
 # runs twice under callgrind, with (almost) no requests, connecting only, and with REQUESTS; the
 # difference, divided by REQUESTS, is what one request costs. Swift's DWARF 5 debug
-# information stops valgrind, so the Swift binary is first copied without it.
+# information stops valgrind, so the Swift binary is first copied without it. The bench's own
+# switches pass through the environment: `ATOLL_BENCH_ON_EVENT_LOOPS=1 bash
+# scripts/bench_client_instructions.sh get 1 20000` counts tasks that run on the event loops.
+# Counts move by a few percent between runs (how the threads interleave under valgrind decides
+# how many requests share a write and how often a thread sleeps): compare medians of a few runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test_name=${1:-get}

@@ -8,7 +8,8 @@
 /// and `ReplyMatcher` (the NIO handler that hands what it reads to the queue), with
 /// `CommandEncoding` and `ReplyDecoding` for the wire; `Batch` and `TypedBatch` (explicit
 /// pipelining; `TypedBatch` reads replies straight into the caller's types through
-/// `RedisReplyDecodable`, in `ReplyDecodable`); `RedisSubscriber` (Pub/Sub); `Commands+*.swift`
+/// `RedisReplyDecodable`, in `ReplyDecodable`); `RedisSubscriber` (Pub/Sub);
+/// `EventLoopTaskExecutor` (callers run on the connections' event loops); `Commands+*.swift`
 /// (typed commands by family, written against `RedisCommandRunner`); one file per pattern
 /// (`OptimisticTransaction`, `Script`, `FunctionLibrary`, `CompareAndSwap`, `AtomicCounters`,
 /// `Idempotency`, the two rate limiters, `DistributedLock`, `ReliableQueue`, `ShadowKeySwap`,
@@ -158,13 +159,26 @@ public final class RedisClient: RedisCommandRunner {
 
     // MARK: - Pool
 
-    /// The next shared connection, round robin; a closed one is replaced first.
+    /// The next shared connection, round robin; a closed one is replaced first. A caller running
+    /// on an event loop (see `EventLoopTaskExecutor`) gets the next made connection of that loop
+    /// when there is one, so that its request and reply stay on the loop's thread.
     @inline(__always)  // one async frame fewer per request (see RequestQueue.send)
     private func sharedConnection() async throws -> RedisConnection {
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop
         let (slot, state) = try pool.withLockedValue { pool in
             guard !pool.closed else { throw RedisClientError.clientClosed }
-            let slot = pool.next
-            pool.next = (slot + 1) % pool.shared.count
+            let count = pool.shared.count
+            var slot = pool.next
+            if let loop {
+                for step in 0..<count {
+                    let candidate = (pool.next + step) % count
+                    if case .ready(let connection, _)? = pool.shared[candidate], connection.eventLoop === loop {
+                        slot = candidate
+                        break
+                    }
+                }
+            }
+            pool.next = (slot + 1) % count
             if let existing = pool.shared[slot] { return (slot, existing) }
             let fresh = SharedSlot.connecting(connectFuture())
             pool.shared[slot] = fresh

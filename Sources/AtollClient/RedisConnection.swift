@@ -85,6 +85,9 @@ public final class RedisConnection: RedisCommandRunner {
     /// True once the connection has closed (by either side, or after a timeout).
     public var isClosed: Bool { !channel.isActive }
 
+    /// The event loop the connection's channel lives on.
+    var eventLoop: any EventLoop { channel.eventLoop }
+
     /// Completes when the connection has closed.
     var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
 

@@ -30,7 +30,7 @@ final class ReplyMatcher: ChannelInboundHandler {
     /// A read's Pub/Sub messages and the continuations its replies resume, kept between reads
     /// so their storage is reused.
     private var messages: [[RESPValue]] = []
-    private var completions: [Completion] = []
+    private var completions = Completions()
 
     init(queue: RequestQueue, routing: PushRouting?) {
         self.queue = queue

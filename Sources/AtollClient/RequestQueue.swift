@@ -36,6 +36,33 @@ enum Completion: Sendable {
     }
 }
 
+/// The continuations one read resumes, once the queue's lock is let go. Almost every read
+/// completes one request (a reply, or a batch's last), so the first is kept apart: the array is
+/// touched only by reads that complete more, and emptying it (a generic `replaceSubrange`, some
+/// 200 instructions) is skipped when it stayed empty. Kept by the channel handler between reads.
+struct Completions {
+    private var first: Completion?
+    private var more: [Completion] = []
+
+    mutating func append(_ completion: Completion) {
+        if first == nil {
+            first = completion
+        } else {
+            more.append(completion)
+        }
+    }
+
+    /// Resumes every continuation, in the order appended, and empties the list.
+    mutating func resumeAll() {
+        guard let first else { return }
+        self.first = nil
+        first.resume()
+        guard !more.isEmpty else { return }
+        for completion in more { completion.resume() }
+        more.removeAll(keepingCapacity: true)
+    }
+}
+
 /// Where a typed batch's replies go as they are read: `read` decodes up to a number of replies
 /// from the front of the input into the caller's type and keeps them, stopping early at an
 /// incomplete frame or at a push or attribute (which the queue routes itself), and returns how
@@ -103,9 +130,6 @@ final class RequestQueue: Sendable {
 
     private struct State {
         var pending: ByteBuffer
-        /// The buffer written last, emptied, for the next requests to be encoded into (nil
-        /// while it is being written).
-        var spare: ByteBuffer?
         var waiting = Deque<Waiting>()
         var flushScheduled = false
         /// The event-loop task that writes the pending bytes, made once by `attach`, so
@@ -127,9 +151,17 @@ final class RequestQueue: Sendable {
         self.timeout = timeout
     }
 
+    /// The buffer written last, emptied, for the next requests to be encoded into (nil while it
+    /// is being written). Only `flush` touches it, on the channel's event loop, so it needs no
+    /// lock.
+    private final class SpareBuffer: @unchecked Sendable {
+        var buffer: ByteBuffer?
+    }
+
     /// Binds the queue to the channel its requests are written to, before the first request.
     func attach(to channel: any Channel) {
-        let flush: @Sendable () -> Void = { [self] in self.flush(channel) }
+        let spare = SpareBuffer()
+        let flush: @Sendable () -> Void = { [self] in self.flush(channel, spare: spare) }
         state.withLockedValue { $0.flush = flush }
     }
 
@@ -219,13 +251,13 @@ final class RequestQueue: Sendable {
 
     /// Writes the pending bytes, with those of every request that came since the write was
     /// scheduled, on the event loop; arms the timeout check if none is armed.
-    private func flush(_ channel: any Channel) {
-        var bytes = ByteBuffer()
+    private func flush(_ channel: any Channel, spare: SpareBuffer) {
+        // The next requests' buffer, swapped in for the pending bytes under the lock.
+        var bytes = spare.buffer ?? channel.allocator.buffer(capacity: 1024)
+        spare.buffer = nil
         let arm = self.state.withLockedValue { state -> NIODeadline? in
             state.flushScheduled = false
             swap(&bytes, &state.pending)
-            state.pending = state.spare ?? channel.allocator.buffer(capacity: 1024)
-            state.spare = nil
             var arm: NIODeadline?
             if !state.timerArmed, let first = state.waiting.first?.deadline {
                 state.timerArmed = true
@@ -242,7 +274,7 @@ final class RequestQueue: Sendable {
         // replaced by `clear`, so one being written is never touched).
         if bytes.capacity <= 64 * 1024 {
             bytes.clear()
-            self.state.withLockedValue { $0.spare = bytes }
+            spare.buffer = bytes
         }
         if let arm { self.scheduleTimeoutCheck(at: arm, channel: channel) }
     }
@@ -267,7 +299,7 @@ final class RequestQueue: Sendable {
     /// `messages` and `completions` are scratch space, empty on entry and on return; the caller
     /// keeps them between reads so their storage is allocated once.
     func deliver(from input: inout ByteBuffer, routing: PushRouting?, messages: inout [[RESPValue]],
-                 completions: inout [Completion]) -> RedisClientError? {
+                 completions: inout Completions) -> RedisClientError? {
         let failure = state.withLockedValue { state -> RedisClientError? in
             do throws(RESPValue.DecodeError) {
                 return try Self.match(&input, to: &state.waiting, routing: routing, messages: &messages,
@@ -280,13 +312,12 @@ final class RequestQueue: Sendable {
             for message in messages { routing.deliver(message) }
             messages.removeAll(keepingCapacity: true)
         }
-        for completion in completions { completion.resume() }
-        completions.removeAll(keepingCapacity: true)
+        completions.resumeAll()
         return failure
     }
 
     private static func match(_ input: inout ByteBuffer, to waiting: inout Deque<Waiting>, routing: PushRouting?,
-                              messages: inout [[RESPValue]], completions: inout [Completion])
+                              messages: inout [[RESPValue]], completions: inout Completions)
         throws(RESPValue.DecodeError) -> RedisClientError? {
         let resp2Subscriber = routing?.resp2Subscriber == true
         while input.readableBytes > 0 {
@@ -318,7 +349,7 @@ final class RequestQueue: Sendable {
 
     /// Reads replies for `request` until it has all it expects or no complete frame is left.
     private static func serve(_ request: inout Waiting, from input: inout ByteBuffer, resp2Subscriber: Bool,
-                              messages: inout [[RESPValue]], completions: inout [Completion])
+                              messages: inout [[RESPValue]], completions: inout Completions)
         throws(RESPValue.DecodeError) {
         while request.remaining > 0 {
             // A typed batch reads its replies itself, as many as are here; it stops early at a

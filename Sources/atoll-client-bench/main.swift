@@ -9,6 +9,10 @@
 /// `[UInt8]?`, and `ATOLL_BENCH_UNTYPED_BATCHES=1` sends batches through `pipeline` of
 /// argument lists instead, replies as `RESPValue`s.
 ///
+/// `ATOLL_BENCH_ON_EVENT_LOOPS=1` runs the tasks on the client's event loops (task `i` prefers
+/// the `EventLoopTaskExecutor` of loop `i` modulo the loops), as handlers of a SwiftNIO server
+/// would call the client: requests and replies then cross no thread.
+///
 /// The main thread is synchronous and waits on a semaphore for the benchmark's task: an async
 /// `main` parks the main thread in libdispatch's `dispatch_main`, where valgrind 3.19 crashes,
 /// and the instruction counts of docs/BENCHMARKS.md come from callgrind.
@@ -34,6 +38,9 @@ struct Settings: Sendable {
     /// GET's replies read as `[UInt8]?` (one allocation per value) rather than `String?` (none
     /// for a value of up to 15 bytes): set by `ATOLL_BENCH_GET_BYTES=1`.
     var getAsBytes: Bool
+    /// The executors the tasks prefer, round robin (none: the global executor): the event loops'
+    /// when `ATOLL_BENCH_ON_EVENT_LOOPS=1`.
+    var executors: [EventLoopTaskExecutor]
 }
 
 /// Runs `settings.requests` times `command` from `settings.tasks` tasks; returns ops/s. The
@@ -53,29 +60,37 @@ func measure<Reply: RedisReplyDecodable>(_ command: [[UInt8]], as: Reply.Type, o
     let clock = ContinuousClock()
     let started = clock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<settings.tasks {
-            group.addTask {
-                var done = 0
-                while done < perTask {
-                    if batch == 1 {
-                        _ = try await client.send(arguments: command)
-                        done += 1
-                    } else if untyped {
-                        let size = min(batch, perTask - done)
-                        _ = try await client.pipeline(size == batch ? fullBatch : Array(fullBatch.prefix(size)))
-                        done += size
+        // One task's share of the requests.
+        @Sendable func work() async throws {
+            var done = 0
+            while done < perTask {
+                if batch == 1 {
+                    _ = try await client.send(arguments: command)
+                    done += 1
+                } else if untyped {
+                    let size = min(batch, perTask - done)
+                    _ = try await client.pipeline(size == batch ? fullBatch : Array(fullBatch.prefix(size)))
+                    done += size
+                } else {
+                    let size = min(batch, perTask - done)
+                    if size == batch {
+                        _ = try await client.pipeline(fullTypedBatch)
                     } else {
-                        let size = min(batch, perTask - done)
-                        if size == batch {
-                            _ = try await client.pipeline(fullTypedBatch)
-                        } else {
-                            var rest = TypedBatch<Reply>()
-                            for _ in 0..<size { rest.add(arguments: command) }
-                            _ = try await client.pipeline(rest)
-                        }
-                        done += size
+                        var rest = TypedBatch<Reply>()
+                        for _ in 0..<size { rest.add(arguments: command) }
+                        _ = try await client.pipeline(rest)
                     }
+                    done += size
                 }
+            }
+        }
+        for index in 0..<settings.tasks {
+            // Without a preference, the plain `addTask`: a task given `executorPreference: nil`
+            // carries a preference record, which makes every hop look it up under a lock.
+            if settings.executors.isEmpty {
+                group.addTask { try await work() }
+            } else {
+                group.addTask(executorPreference: settings.executors[index % settings.executors.count]) { try await work() }
             }
         }
         try await group.waitForAll()
@@ -125,7 +140,8 @@ let settings = Settings(port: port,
                         batch: arguments.count > 4 ? Int(arguments[4])! : 1,
                         tests: Set((arguments.count > 5 ? arguments[5] : "set,get").split(separator: ",").map(String.init)),
                         untypedBatches: environmentFlag("ATOLL_BENCH_UNTYPED_BATCHES"),
-                        getAsBytes: environmentFlag("ATOLL_BENCH_GET_BYTES"))
+                        getAsBytes: environmentFlag("ATOLL_BENCH_GET_BYTES"),
+                        executors: environmentFlag("ATOLL_BENCH_ON_EVENT_LOOPS") ? EventLoopTaskExecutor.executors() : [])
 let finished = DispatchSemaphore(value: 0)
 Task.detached {
     do {

@@ -2,6 +2,7 @@ import AtollClient
 import AtollCore
 import AtollRESP
 import AtollTesting
+import NIOCore
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ConnectionTests {
@@ -136,5 +137,45 @@ import Testing
         let anonymous = try await RedisConnection.connect(configuration: configuration)
         await #expect(throws: RedisError.self) { try await anonymous.get("k") }
         await anonymous.close()
+    }
+}
+
+/// Tasks that prefer an event loop's executor (as handlers of a SwiftNIO server would run):
+/// they run on the loop, and their requests, batches and transactions work as from any task.
+@Suite(.timeLimit(.minutes(1))) struct EventLoopTaskExecutorTests {
+    @Test func tasksOnEventLoopsSendAndReceiveOnTheirLoops() async throws {
+        var configuration = RedisClientConfiguration(connection: TestServer.connectionConfiguration(), sharedConnections: 4)
+        configuration.maxIdleDedicatedConnections = 2
+        let client = RedisClient(configuration: configuration)
+        let executors = EventLoopTaskExecutor.executors()
+        let counter = uniqueKey()
+        let tasks = 8, perTask = 40
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<tasks {
+                let executor = executors[index % executors.count]
+                group.addTask(executorPreference: executor) {
+                    for round in 0..<perTask {
+                        #expect(executor.eventLoop.inEventLoop)
+                        if round % 4 == 0 {
+                            var batch = TypedBatch<Int>()
+                            batch.add("INCR", counter)
+                            batch.add("INCR", counter)
+                            let replies = try await client.pipeline(batch)
+                            #expect(replies.count == 2)
+                        } else if round % 4 == 1 {
+                            _ = try await client.withDedicatedConnection { connection in
+                                try await connection.send("INCR", counter)
+                            }
+                        } else {
+                            _ = try await client.send("INCR", counter)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // A quarter of the rounds are batches of two.
+        #expect(try await client.get(counter) == String(tasks * perTask * 5 / 4))
+        await client.close()
     }
 }
