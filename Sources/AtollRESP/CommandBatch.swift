@@ -43,7 +43,8 @@ public struct CommandBatch: Sendable {
     /// Appends one argument of the command being read: the decoder appends each straight into
     /// the batch, where reading it into a list of its own and then copying that cost a
     /// reference count (retain now, release later) and an append per argument.
-    mutating func appendArgument(_ argument: [UInt8]) { arguments.append(argument) }
+    /// It is taken as consumed: the decoder's new arrays move in with no retain and release.
+    mutating func appendArgument(_ argument: consuming [UInt8]) { arguments.append(argument) }
 
     /// The arguments appended since the last whole command make one.
     mutating func endCommand() {
@@ -66,13 +67,13 @@ public struct CommandBatch: Sendable {
 
     public mutating func removeAll() {
         // Only an array nobody else holds (the key space, a cache, the decoder's last command)
-        // is kept, checked where it lies; an empty one may be the shared empty storage.
-        for i in arguments.indices where spares.count < Self.maxSpares {
-            let capacity = arguments[i].capacity
-            if capacity > 0 && capacity <= Self.maxSpareCapacity && isOnlyReference(&arguments[i]) {
-                spares.append([])
-                swap(&spares[spares.count - 1], &arguments[i])
-            }
+        // is kept. The check comes first and reads it where it lies: reading an element's
+        // capacity there costs a retain and a release, for every argument; an empty one may be
+        // the shared empty storage.
+        for i in arguments.indices where spares.count < Self.maxSpares && isOnlyReference(&arguments[i]) {
+            var argument: [UInt8] = []
+            swap(&argument, &arguments[i])
+            if argument.capacity > 0 && argument.capacity <= Self.maxSpareCapacity { spares.append(argument) }
         }
         arguments.removeAllKeepingCapacity()
         ends.removeAllKeepingCapacity()
