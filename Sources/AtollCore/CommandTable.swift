@@ -96,11 +96,12 @@ package struct RecentCommand {
 
     /// The command named by `args[0]` when it is one of the recent ones (never a container
     /// or subcommand).
+    @inline(__always)  // inlined, the spec it returns is not retained for the caller
     package mutating func cached(_ args: [[UInt8]]) -> CommandSpec? {
-        // The last one found first: a pipeline repeats one command.
-        let name = args[0]
-        if lastFound < names.count && names[lastFound] == name { return specs[lastFound] }
-        for i in names.indices where names[i] == name {
+        // The last one found first: a pipeline repeats one command. (`args[0]` is read where it
+        // lies: a local copy of it cost a retain and a release per command.)
+        if lastFound < names.count && names[lastFound] == args[0] { return specs[lastFound] }
+        for i in names.indices where names[i] == args[0] {
             lastFound = i
             return specs[i]
         }

@@ -73,7 +73,7 @@ public struct CommandBatch: Sendable {
         for i in arguments.indices where spares.count < Self.maxSpares && isOnlyReference(&arguments[i]) {
             var argument: [UInt8] = []
             swap(&argument, &arguments[i])
-            if argument.capacity > 0 && argument.capacity <= Self.maxSpareCapacity { spares.append(argument) }
+            if argument.capacity > 0 && argument.capacity <= Self.maxSpareCapacity { spares.append(consume argument) }
         }
         arguments.removeAllKeepingCapacity()
         ends.removeAllKeepingCapacity()
