@@ -52,8 +52,9 @@ enum PubSubCommands {
     static func channels(_ c: inout CommandContext, _ kind: SubscriptionKind) {
         guard c.args.count <= 3 else { return subcommandSyntaxError(&c) }
         let pattern = c.args.count == 3 ? c.args[2] : nil
-        let names = c.server.pubsub.subscribers(kind).keys.map(\.array).filter { name in
-            pattern.map { globMatch($0, name) } ?? true
+        var names: [[UInt8]] = []
+        c.server.pubsub.subscribers(kind).forEach { list in
+            if pattern.map({ globMatch($0, list.name) }) ?? true { names.append(list.name) }
         }
         c.out.arrayHeader(names.count)
         for name in names { c.out.bulk(name) }
@@ -68,7 +69,7 @@ enum PubSubCommands {
         c.out.arrayHeader(names.count * 2)
         for name in names {
             c.out.bulk(name)
-            c.out.integer(table[Bytes(name)]?.count ?? 0)
+            c.out.integer(table[name]?.clients.count ?? 0)
         }
     }
 

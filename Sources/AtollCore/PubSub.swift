@@ -57,23 +57,158 @@ public struct ClientSubscriptions: Sendable {
     }
 }
 
-/// The server's side: subscribers per channel, pattern and shard channel, oldest first.
+/// The subscribers of one channel, pattern or shard channel, oldest first, and the start of
+/// every message frame to them, encoded once when the list is made: the header and the name's
+/// bulk string (`*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n`). A class, so that PUBLISH's lookup
+/// takes one reference and a subscription changes the list in place.
+public final class SubscriberList: @unchecked Sendable {
+    // Unchecked (`@exclusivity`): changed and read only under the keyspace lock.
+    /// The channel, pattern or shard channel.
+    public let name: [UInt8]
+    @exclusivity(unchecked) public fileprivate(set) var clients: [ClientSession] = []
+    /// The frame's header and `name` as a bulk string, in RESP2 (a push's `>` replaces the
+    /// first byte in RESP3).
+    let frameHead: [UInt8]
+    /// `name`'s hash in its `SubscriberTable`.
+    let hash: Int
+
+    init(_ kind: SubscriptionKind, _ name: [UInt8], hash: Int) {
+        self.name = name
+        self.hash = hash
+        let header: StaticString = switch kind {
+        case .channel: "*3\r\n$7\r\nmessage\r\n"
+        case .pattern: "*4\r\n$8\r\npmessage\r\n"
+        case .shard: "*3\r\n$8\r\nsmessage\r\n"
+        }
+        var head = header.withUTF8Buffer { Array($0) }
+        head.append(UInt8(ascii: "$"))
+        head.append(contentsOf: String(name.count).utf8)
+        head.append(contentsOf: [13, 10])
+        head.append(contentsOf: name)
+        head.append(contentsOf: [13, 10])
+        frameHead = head
+    }
+}
+
+/// The subscriber lists of one kind, by name: open addressing with linear probing over a
+/// power-of-two array kept at most half full, hashed with SipHash-1-2 (as the key tables are)
+/// under a key of its own. PUBLISH looks its channel up with the argument's bytes as they are:
+/// through a `Dictionary` of `Bytes`, `Hasher` and the key's conversion cost more than the rest
+/// of the delivery.
+public struct SubscriberTable: Sendable {
+    private var buckets: ContiguousArray<SubscriberList?> = []
+    public private(set) var count = 0
+    private let seed: (UInt64, UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// SipHash-1-2 of `name`, its last 0 to 7 bytes loaded in one copy.
+    @inline(__always) private func hash(_ name: UnsafeRawBufferPointer) -> Int {
+        var state = SipHash(key: seed)
+        let count = name.count, full = count & ~7
+        var offset = 0
+        while offset < full {
+            state.absorb(UInt64(littleEndian: name.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            offset += 8
+        }
+        var tail: UInt64 = 0
+        if count > full {
+            withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.copyMemory(from: name.baseAddress! + full, byteCount: count - full) }
+        }
+        return Int(truncatingIfNeeded: state.finish(tail: UInt64(littleEndian: tail), length: count))
+    }
+
+    /// The list of `name`, if anyone is subscribed to it.
+    public subscript(name: [UInt8]) -> SubscriberList? {
+        if count == 0 { return nil }
+        return name.withUnsafeBytes { raw in bucket(of: raw, hash: hash(raw)).map { buckets[$0].unsafelyUnwrapped } }
+    }
+
+    /// The bucket holding `name`.
+    private func bucket(of name: UnsafeRawBufferPointer, hash: Int) -> Int? {
+        let mask = buckets.count - 1
+        var i = hash & mask
+        while let list = buckets[i] {
+            if list.hash == hash && sameBytes(list.name, name) { return i }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// The list of `name`, made (empty) when there is none.
+    mutating func list(_ kind: SubscriptionKind, _ name: [UInt8]) -> SubscriberList {
+        if let existing = self[name] { return existing }
+        if (count + 1) * 2 > buckets.count { grow() }
+        let list = SubscriberList(kind, name, hash: name.withUnsafeBytes { hash($0) })
+        place(list)
+        count += 1
+        return list
+    }
+
+    private mutating func place(_ list: SubscriberList) {
+        let mask = buckets.count - 1
+        var i = list.hash & mask
+        while buckets[i] != nil { i = (i + 1) & mask }
+        buckets[i] = list
+    }
+
+    private mutating func grow() {
+        let old = buckets
+        buckets = ContiguousArray(repeating: nil, count: Swift.max(8, old.count * 2))
+        for case let list? in old { place(list) }
+    }
+
+    /// Removes `list` (found by identity), shifting back the lists that probed past it.
+    mutating func remove(_ list: SubscriberList) {
+        guard let found = list.name.withUnsafeBytes({ bucket(of: $0, hash: list.hash) }) else { return }
+        let mask = buckets.count - 1
+        var hole = found
+        buckets[hole] = nil
+        var i = hole
+        while true {
+            i = (i + 1) & mask
+            guard let next = buckets[i] else { break }
+            let home = next.hash & mask
+            // `next` may move into the hole unless its home lies cyclically in (hole, i].
+            let stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i)
+            if !stays {
+                buckets[hole] = next
+                buckets[i] = nil
+                hole = i
+            }
+        }
+        count -= 1
+        if count == 0 { buckets = [] }
+    }
+
+    /// Every list, in no particular order (as Redis's dictionary gives them).
+    public func forEach(_ body: (SubscriberList) -> Void) {
+        for case let list? in buckets { body(list) }
+    }
+}
+
+/// The server's side: subscribers per channel, pattern and shard channel.
 public final class PubSubRegistry: @unchecked Sendable {
     // Unchecked (`@exclusivity`): read by every PUBLISH, only under the keyspace lock, never
     // re-entrantly (the runtime's access checks were a visible part of PUBLISH's cost).
-    @exclusivity(unchecked) public private(set) var channels: [Bytes: [ClientSession]] = [:]
-    @exclusivity(unchecked) public private(set) var patterns: [Bytes: [ClientSession]] = [:]
-    @exclusivity(unchecked) public private(set) var shardChannels: [Bytes: [ClientSession]] = [:]
+    @exclusivity(unchecked) public private(set) var channels = SubscriberTable()
+    @exclusivity(unchecked) public private(set) var patterns = SubscriberTable()
+    @exclusivity(unchecked) public private(set) var shardChannels = SubscriberTable()
 
     public init() {}
 
     /// True when nobody is subscribed to anything: PUBLISH has nothing to look up.
     public var isEmpty: Bool { channels.isEmpty && patterns.isEmpty && shardChannels.isEmpty }
 
-    public func subscribers(_ kind: SubscriptionKind) -> [Bytes: [ClientSession]] { self[kind] }
+    public func subscribers(_ kind: SubscriptionKind) -> SubscriberTable { self[kind] }
 
-    /// The table of one kind, changed in place (no copy of the dictionary).
-    private subscript(kind: SubscriptionKind) -> [Bytes: [ClientSession]] {
+    /// The table of one kind, changed in place (no copy of the table).
+    private subscript(kind: SubscriptionKind) -> SubscriberTable {
         get {
             switch kind {
             case .channel: return channels
@@ -95,7 +230,7 @@ public final class PubSubRegistry: @unchecked Sendable {
         var subscriptions = client.subscriptions ?? ClientSubscriptions()
         guard subscriptions[kind].insert(name).inserted else { return false }
         client.subscriptions = subscriptions
-        self[kind][name, default: []].append(client)
+        self[kind].list(kind, name.array).clients.append(client)
         return true
     }
 
@@ -103,47 +238,40 @@ public final class PubSubRegistry: @unchecked Sendable {
     func remove(_ client: ClientSession, _ kind: SubscriptionKind, _ name: Bytes) -> Bool {
         guard var subscriptions = client.subscriptions, subscriptions[kind].remove(name) != nil else { return false }
         client.subscriptions = subscriptions.isEmpty ? nil : subscriptions
-        self[kind][name]?.removeAll { $0 === client }
-        if self[kind][name]?.isEmpty == true { self[kind][name] = nil }
+        guard let list = self[kind][name.array] else { return true }
+        list.clients.removeAll { $0 === client }
+        if list.clients.isEmpty { self[kind].remove(list) }
         return true
     }
 }
 
 /// A message to subscribers, written straight into each one's buffer in its protocol: the
-/// header (`*3` or `>3`, with the kind's name) from a table, then the bulk strings. No array
-/// is made per message: building one was most of PUBLISH's own cost.
+/// list's encoded head (see `SubscriberList`), then the channel (`pmessage` only) and the
+/// message as bulk strings. No array is made per message: building one was most of PUBLISH's
+/// own cost.
 struct PushFrame {
-    /// `message`, `pmessage` or `smessage`.
-    enum Kind: Int { case message, pmessage, smessage }
-
-    let kind: Kind
-    /// The pattern that matched (`pmessage` only).
-    let pattern: [UInt8]?
-    let channel: [UInt8]
+    /// `SubscriberList.frameHead`.
+    let head: [UInt8]
+    /// The channel that matched (`pmessage` only: the head names the pattern).
+    let channel: [UInt8]?
     let message: [UInt8]
     /// The frame's size in bytes (the same in both protocols).
     let size: Int
 
-    private static let headers: [[UInt8]] = ["*3\r\n$7\r\nmessage\r\n", "*4\r\n$8\r\npmessage\r\n", "*3\r\n$8\r\nsmessage\r\n"]
-        .map { Array($0.utf8) }
-
-    init(_ kind: Kind, pattern: [UInt8]? = nil, channel: [UInt8], message: [UInt8]) {
-        self.kind = kind
-        self.pattern = pattern
+    init(_ list: SubscriberList, channel: [UInt8]? = nil, message: [UInt8]) {
+        head = list.frameHead
         self.channel = channel
         self.message = message
-        size = Self.headers[kind.rawValue].count + (pattern.map(Self.bulkSize) ?? 0) + Self.bulkSize(channel)
-            + Self.bulkSize(message)
+        size = head.count + (channel.map(Self.bulkSize) ?? 0) + Self.bulkSize(message)
     }
 
     /// Appends the frame to `buffer`, as a push (`>`) in RESP3.
     func write(to buffer: inout ByteBuffer, resp3: Bool) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
             let base = raw.baseAddress!
-            var at = Self.copy(Self.headers[kind.rawValue], to: base, at: 0)
+            var at = Self.copy(head, to: base, at: 0)
             if resp3 { base.storeBytes(of: UInt8(ascii: ">"), as: UInt8.self) }
-            if let pattern { at = Self.writeBulk(pattern, to: base, at: at) }
-            at = Self.writeBulk(channel, to: base, at: at)
+            if let channel { at = Self.writeBulk(channel, to: base, at: at) }
             return Self.writeBulk(message, to: base, at: at)
         }
     }
@@ -151,35 +279,41 @@ struct PushFrame {
     /// `$<length>\r\n<bytes>\r\n`'s size.
     private static func bulkSize(_ part: [UInt8]) -> Int { 1 + digitCount(part.count) + 2 + part.count + 2 }
 
-    private static func digitCount(_ value: Int) -> Int {
-        var n = 1, v = value
-        while v >= 10 { v /= 10; n += 1 }
+    @inline(__always) private static func digitCount(_ value: Int) -> Int {
+        if value < 10 { return 1 }
+        if value < 100 { return 2 }
+        var n = 3, v = value / 1000
+        while v > 0 { v /= 10; n += 1 }
         return n
     }
 
-    private static func copy(_ bytes: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
+    @inline(__always) private static func copy(_ bytes: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
         bytes.withUnsafeBytes { source in
             if let from = source.baseAddress { (base + offset).copyMemory(from: from, byteCount: source.count) }
         }
         return offset + bytes.count
     }
 
-    private static func writeBulk(_ part: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
+    @inline(__always) private static func writeBulk(_ part: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
         var at = offset
         base.storeBytes(of: UInt8(ascii: "$"), toByteOffset: at, as: UInt8.self)
         at += 1
-        let digits = digitCount(part.count)
-        var v = part.count
-        for i in stride(from: digits - 1, through: 0, by: -1) {
-            base.storeBytes(of: UInt8(truncatingIfNeeded: v % 10) &+ 48, toByteOffset: at + i, as: UInt8.self)
-            v /= 10
+        let count = part.count
+        if count < 10 {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: count) &+ 48, toByteOffset: at, as: UInt8.self)
+            at += 1
+        } else {
+            let digits = digitCount(count)
+            var v = count
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: v % 10) &+ 48, toByteOffset: at + i, as: UInt8.self)
+                v /= 10
+            }
+            at += digits
         }
-        at += digits
-        base.storeBytes(of: 13, toByteOffset: at, as: UInt8.self)
-        base.storeBytes(of: 10, toByteOffset: at + 1, as: UInt8.self)
+        base.storeBytes(of: 0x0A0D, toByteOffset: at, as: UInt16.self)
         at = copy(part, to: base, at: at + 2)
-        base.storeBytes(of: 13, toByteOffset: at, as: UInt8.self)
-        base.storeBytes(of: 10, toByteOffset: at + 1, as: UInt8.self)
+        base.storeBytes(of: 0x0A0D, toByteOffset: at, as: UInt16.self)
         return at + 2
     }
 }
@@ -237,34 +371,29 @@ extension ServerCore {
     public func publish(_ kind: SubscriptionKind, channel: [UInt8], message: [UInt8], current: ClientSession?,
                         out: inout ReplyWriter, now: Int64) -> Int {
         if pubsub.isEmpty { return 0 }
-        let key = Bytes(channel)
         var receivers = 0
         if kind == .shard {
-            let frame = PushFrame(.smessage, channel: channel, message: message)
-            for subscriber in pubsub.shardChannels[key] ?? [] {
-                deliver(frame, to: subscriber, current: current, out: &out, now: now)
-                receivers += 1
-            }
-            return receivers
+            guard let list = pubsub.shardChannels[channel] else { return 0 }
+            return deliver(PushFrame(list, message: message), to: list, current: current, out: &out, now: now)
         }
-        if let subscribers = pubsub.channels[key] {
-            let frame = PushFrame(.message, channel: channel, message: message)
-            for subscriber in subscribers {
-                deliver(frame, to: subscriber, current: current, out: &out, now: now)
-                receivers += 1
-            }
+        if let list = pubsub.channels[channel] {
+            receivers += deliver(PushFrame(list, message: message), to: list, current: current, out: &out, now: now)
         }
         if pubsub.patterns.isEmpty { return receivers }
-        for (pattern, subscribers) in pubsub.patterns {
-            let patternBytes = pattern.array
-            guard globMatch(patternBytes, channel) else { continue }
-            let frame = PushFrame(.pmessage, pattern: patternBytes, channel: channel, message: message)
-            for subscriber in subscribers {
-                deliver(frame, to: subscriber, current: current, out: &out, now: now)
-                receivers += 1
-            }
+        pubsub.patterns.forEach { list in
+            guard globMatch(list.name, channel) else { return }
+            receivers += deliver(PushFrame(list, channel: channel, message: message), to: list, current: current,
+                                 out: &out, now: now)
         }
         return receivers
+    }
+
+    /// Delivers `frame` to each of `list`'s subscribers; returns how many there are.
+    private func deliver(_ frame: PushFrame, to list: SubscriberList, current: ClientSession?,
+                         out: inout ReplyWriter, now: Int64) -> Int {
+        let clients = list.clients
+        for subscriber in clients { deliver(frame, to: subscriber, current: current, out: &out, now: now) }
+        return clients.count
     }
 
     private func deliver(_ frame: PushFrame, to subscriber: ClientSession, current: ClientSession?,
