@@ -44,7 +44,9 @@ enum PubSubCommands {
         }
         // Nobody subscribed to anything: no argument is touched (each costs reference counting).
         if c.server.pubsub.isEmpty { return c.out.integer(0) }
-        let receivers = c.server.publish(kind, channel: c.args[1], message: c.args[2], current: c.client, out: &c.out, now: c.now)
+        // One reference to the argument list, not one to each argument.
+        let args = c.args
+        let receivers = c.server.publish(kind, channel: args[1], message: args[2], current: c.client, out: &c.out, now: c.now)
         c.out.integer(receivers)
     }
 

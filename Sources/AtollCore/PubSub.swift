@@ -107,7 +107,7 @@ public struct SubscriberTable: Sendable {
 
     public var isEmpty: Bool { count == 0 }
 
-    /// SipHash-1-2 of `name`, its last 0 to 7 bytes loaded in one copy.
+    /// SipHash-1-2 of `name`.
     @inline(__always) private func hash(_ name: UnsafeRawBufferPointer) -> Int {
         var state = SipHash(key: seed)
         let count = name.count, full = count & ~7
@@ -116,21 +116,34 @@ public struct SubscriberTable: Sendable {
             state.absorb(UInt64(littleEndian: name.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
             offset += 8
         }
+        // The last 0 to 7 bytes: from the last full word when there is one, else one by one.
         var tail: UInt64 = 0
-        if count > full {
-            withUnsafeMutableBytes(of: &tail) { $0.baseAddress!.copyMemory(from: name.baseAddress! + full, byteCount: count - full) }
+        let rest = count - full
+        if rest > 0 {
+            if full > 0 {
+                tail = UInt64(littleEndian: name.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) >> (8 * (8 - rest))
+            } else {
+                for i in 0..<rest { tail |= UInt64(name[i]) << (8 * i) }
+            }
         }
-        return Int(truncatingIfNeeded: state.finish(tail: UInt64(littleEndian: tail), length: count))
+        return Int(truncatingIfNeeded: state.finish(tail: tail, length: count))
     }
 
     /// The list of `name`, if anyone is subscribed to it.
     public subscript(name: [UInt8]) -> SubscriberList? {
         if count == 0 { return nil }
-        return name.withUnsafeBytes { raw in bucket(of: raw, hash: hash(raw)).map { buckets[$0].unsafelyUnwrapped } }
+        return name.withUnsafeBytes { raw in
+            buckets.withUnsafeBufferPointer { buckets in Self.probe(buckets, raw, hash(raw)).map { buckets[$0] } } ?? nil
+        }
     }
 
-    /// The bucket holding `name`.
+    /// The bucket holding `name`, whose hash is `hash`.
     private func bucket(of name: UnsafeRawBufferPointer, hash: Int) -> Int? {
+        buckets.withUnsafeBufferPointer { Self.probe($0, name, hash) }
+    }
+
+    @inline(__always) private static func probe(_ buckets: UnsafeBufferPointer<SubscriberList?>, _ name: UnsafeRawBufferPointer,
+                                                _ hash: Int) -> Int? {
         let mask = buckets.count - 1
         var i = hash & mask
         while let list = buckets[i] {
@@ -248,18 +261,20 @@ public final class PubSubRegistry: @unchecked Sendable {
 /// A message to subscribers, written straight into each one's buffer in its protocol: the
 /// list's encoded head (see `SubscriberList`), then the channel (`pmessage` only) and the
 /// message as bulk strings. No array is made per message: building one was most of PUBLISH's
-/// own cost.
+/// own cost. It holds views of the bytes, not references (each reference was counted twice
+/// per message), so it lives only within the PUBLISH that made it, whose list and arguments
+/// keep the bytes alive.
 struct PushFrame {
     /// `SubscriberList.frameHead`.
-    let head: [UInt8]
+    let head: UnsafeRawBufferPointer
     /// The channel that matched (`pmessage` only: the head names the pattern).
-    let channel: [UInt8]?
-    let message: [UInt8]
+    let channel: UnsafeRawBufferPointer?
+    let message: UnsafeRawBufferPointer
     /// The frame's size in bytes (the same in both protocols).
     let size: Int
 
-    init(_ list: SubscriberList, channel: [UInt8]? = nil, message: [UInt8]) {
-        head = list.frameHead
+    init(head: UnsafeRawBufferPointer, channel: UnsafeRawBufferPointer? = nil, message: UnsafeRawBufferPointer) {
+        self.head = head
         self.channel = channel
         self.message = message
         size = head.count + (channel.map(Self.bulkSize) ?? 0) + Self.bulkSize(message)
@@ -277,7 +292,7 @@ struct PushFrame {
     }
 
     /// `$<length>\r\n<bytes>\r\n`'s size.
-    private static func bulkSize(_ part: [UInt8]) -> Int { 1 + digitCount(part.count) + 2 + part.count + 2 }
+    private static func bulkSize(_ part: UnsafeRawBufferPointer) -> Int { 1 + digitCount(part.count) + 2 + part.count + 2 }
 
     @inline(__always) private static func digitCount(_ value: Int) -> Int {
         if value < 10 { return 1 }
@@ -287,14 +302,14 @@ struct PushFrame {
         return n
     }
 
-    @inline(__always) private static func copy(_ bytes: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
-        bytes.withUnsafeBytes { source in
-            if let from = source.baseAddress { (base + offset).copyMemory(from: from, byteCount: source.count) }
-        }
+    @inline(__always) private static func copy(_ bytes: UnsafeRawBufferPointer, to base: UnsafeMutableRawPointer,
+                                               at offset: Int) -> Int {
+        if let from = bytes.baseAddress { (base + offset).copyMemory(from: from, byteCount: bytes.count) }
         return offset + bytes.count
     }
 
-    @inline(__always) private static func writeBulk(_ part: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
+    @inline(__always) private static func writeBulk(_ part: UnsafeRawBufferPointer, to base: UnsafeMutableRawPointer,
+                                                    at offset: Int) -> Int {
         var at = offset
         base.storeBytes(of: UInt8(ascii: "$"), toByteOffset: at, as: UInt8.self)
         at += 1
@@ -371,29 +386,39 @@ extension ServerCore {
     public func publish(_ kind: SubscriptionKind, channel: [UInt8], message: [UInt8], current: ClientSession?,
                         out: inout ReplyWriter, now: Int64) -> Int {
         if pubsub.isEmpty { return 0 }
-        var receivers = 0
-        if kind == .shard {
-            guard let list = pubsub.shardChannels[channel] else { return 0 }
-            return deliver(PushFrame(list, message: message), to: list, current: current, out: &out, now: now)
+        return message.withUnsafeBytes { message in
+            if kind == .shard {
+                guard let list = pubsub.shardChannels[channel] else { return 0 }
+                return deliver(list, channel: nil, message: message, current: current, out: &out, now: now)
+            }
+            var receivers = 0
+            if let list = pubsub.channels[channel] {
+                receivers += deliver(list, channel: nil, message: message, current: current, out: &out, now: now)
+            }
+            if pubsub.patterns.isEmpty { return receivers }
+            channel.withUnsafeBytes { channelBytes in
+                pubsub.patterns.forEach { list in
+                    guard globMatch(list.name, channel) else { return }
+                    receivers += deliver(list, channel: channelBytes, message: message, current: current, out: &out, now: now)
+                }
+            }
+            return receivers
         }
-        if let list = pubsub.channels[channel] {
-            receivers += deliver(PushFrame(list, message: message), to: list, current: current, out: &out, now: now)
-        }
-        if pubsub.patterns.isEmpty { return receivers }
-        pubsub.patterns.forEach { list in
-            guard globMatch(list.name, channel) else { return }
-            receivers += deliver(PushFrame(list, channel: channel, message: message), to: list, current: current,
-                                 out: &out, now: now)
-        }
-        return receivers
     }
 
-    /// Delivers `frame` to each of `list`'s subscribers; returns how many there are.
-    private func deliver(_ frame: PushFrame, to list: SubscriberList, current: ClientSession?,
-                         out: inout ReplyWriter, now: Int64) -> Int {
+    /// Delivers a message to each of `list`'s subscribers; returns how many there are. The
+    /// clients are iterated over a copy of the list: a subscriber closed for its output limit
+    /// leaves the list meanwhile.
+    private func deliver(_ list: SubscriberList, channel: UnsafeRawBufferPointer?, message: UnsafeRawBufferPointer,
+                         current: ClientSession?, out: inout ReplyWriter, now: Int64) -> Int {
         let clients = list.clients
-        for subscriber in clients { deliver(frame, to: subscriber, current: current, out: &out, now: now) }
-        return clients.count
+        return list.frameHead.withUnsafeBytes { head in
+            let frame = PushFrame(head: head, channel: channel, message: message)
+            return clients.withUnsafeBufferPointer { clients in
+                for subscriber in clients { deliver(frame, to: subscriber, current: current, out: &out, now: now) }
+                return clients.count
+            }
+        }
     }
 
     private func deliver(_ frame: PushFrame, to subscriber: ClientSession, current: ClientSession?,
