@@ -145,6 +145,9 @@ def test_messages_reach_channel_and_pattern_subscribers(twin, resp3):
     ("h[a-b]llo", ["hallo", "hbllo", "hcllo"]),
     ("h\\*llo", ["h*llo", "hello"]),
     ("*", ["anything", ""]),
+    ("news.*", ["news.", "news.sport", "news", "new", "", "xnews.a"]),
+    ("n*", ["n", "", "nn", "m"]),
+    ("news.**", ["news.", "news.a", "news"]),
 ])
 def test_glob_patterns_match_as_redis(twin, pattern, channels):
     twin.conn("pub")

@@ -71,10 +71,19 @@ public final class SubscriberList: @unchecked Sendable {
     let frameHead: [UInt8]
     /// `name`'s hash in its `SubscriberTable`.
     let hash: Int
+    /// For a pattern that is literal text and one final `*` (`news.*`, `__keyspace@0__:*`, the
+    /// common kind): that text, which a channel matches by starting with it. Nil otherwise.
+    let literalPrefix: [UInt8]?
 
     init(_ kind: SubscriptionKind, _ name: [UInt8], hash: Int) {
         self.name = name
         self.hash = hash
+        let special: Set<UInt8> = [UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "["), UInt8(ascii: "\\")]
+        if kind == .pattern, name.last == UInt8(ascii: "*"), !name.dropLast().contains(where: special.contains) {
+            literalPrefix = Array(name.dropLast())
+        } else {
+            literalPrefix = nil
+        }
         let header: StaticString = switch kind {
         case .channel: "*3\r\n$7\r\nmessage\r\n"
         case .pattern: "*4\r\n$8\r\npmessage\r\n"
@@ -87,6 +96,14 @@ public final class SubscriberList: @unchecked Sendable {
         head.append(contentsOf: name)
         head.append(contentsOf: [13, 10])
         frameHead = head
+    }
+
+    /// Whether this pattern matches `channel` (`bytes`: its bytes), as `globMatch` says.
+    @inline(__always) func matches(_ channel: [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let literalPrefix else { return globMatch(name, channel) }
+        // As Redis's matcher, `*` matches no empty channel.
+        return bytes.count > 0 && bytes.count >= literalPrefix.count
+            && sameBytes(literalPrefix, UnsafeRawBufferPointer(rebasing: bytes[..<literalPrefix.count]))
     }
 }
 
@@ -398,7 +415,7 @@ extension ServerCore {
             if pubsub.patterns.isEmpty { return receivers }
             channel.withUnsafeBytes { channelBytes in
                 pubsub.patterns.forEach { list in
-                    guard globMatch(list.name, channel) else { return }
+                    guard list.matches(channel, channelBytes) else { return }
                     receivers += deliver(list, channel: channelBytes, message: message, current: current, out: &out, now: now)
                 }
             }
