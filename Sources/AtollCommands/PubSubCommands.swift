@@ -54,9 +54,8 @@ enum PubSubCommands {
     static func channels(_ c: inout CommandContext, _ kind: SubscriptionKind) {
         guard c.args.count <= 3 else { return subcommandSyntaxError(&c) }
         let pattern = c.args.count == 3 ? c.args[2] : nil
-        var names: [[UInt8]] = []
-        c.server.pubsub.subscribers(kind).forEach { list in
-            if pattern.map({ globMatch($0, list.name) }) ?? true { names.append(list.name) }
+        let names = c.server.pubsub.subscribers(kind).lists.map(\.name).filter { name in
+            pattern.map { globMatch($0, name) } ?? true
         }
         c.out.arrayHeader(names.count)
         for name in names { c.out.bulk(name) }

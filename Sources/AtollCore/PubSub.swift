@@ -67,10 +67,13 @@ public final class SubscriberList: @unchecked Sendable {
     public let name: [UInt8]
     @exclusivity(unchecked) public fileprivate(set) var clients: [ClientSession] = []
     /// The frame's header and `name` as a bulk string, in RESP2 (a push's `>` replaces the
-    /// first byte in RESP3).
-    let frameHead: [UInt8]
+    /// first byte in RESP3). Memory of the list's own, freed with it: reading it costs a
+    /// message no reference count.
+    let frameHead: UnsafeRawBufferPointer
     /// `name`'s hash in its `SubscriberTable`.
     let hash: Int
+    /// Its index in its table's `lists`.
+    @exclusivity(unchecked) var position = 0
     /// For a pattern that is literal text and one final `*` (`news.*`, `__keyspace@0__:*`, the
     /// common kind): that text, which a channel matches by starting with it. Nil otherwise.
     let literalPrefix: [UInt8]?
@@ -95,8 +98,12 @@ public final class SubscriberList: @unchecked Sendable {
         head.append(contentsOf: [13, 10])
         head.append(contentsOf: name)
         head.append(contentsOf: [13, 10])
-        frameHead = head
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: head.count, alignment: 1)
+        memory.copyBytes(from: head)
+        frameHead = UnsafeRawBufferPointer(memory)
     }
+
+    deinit { frameHead.deallocate() }
 
     /// Whether this pattern matches `channel` (`bytes`: its bytes), as `globMatch` says.
     @inline(__always) func matches(_ channel: [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -111,10 +118,15 @@ public final class SubscriberList: @unchecked Sendable {
 /// power-of-two array kept at most half full, hashed with SipHash-1-2 (as the key tables are)
 /// under a key of its own. PUBLISH looks its channel up with the argument's bytes as they are:
 /// through a `Dictionary` of `Bytes`, `Hasher` and the key's conversion cost more than the rest
-/// of the delivery.
-public struct SubscriberTable: Sendable {
-    private var buckets: ContiguousArray<SubscriberList?> = []
-    public private(set) var count = 0
+/// of the delivery. `lists` owns the lists; the buckets hold them unmanaged, so a probe counts
+/// no references (only the list found is retained).
+public final class SubscriberTable: @unchecked Sendable {
+    // Unchecked (`@exclusivity`, `Sendable`): changed and read only under the keyspace lock.
+    @exclusivity(unchecked) private var buckets: UnsafeMutableBufferPointer<Unmanaged<SubscriberList>?> = .init(start: nil, count: 0)
+    /// Every list, in no particular order (as Redis's dictionary gives them); each knows its
+    /// place here (`SubscriberList.position`). A copy is what PUBLISH walks for patterns: a
+    /// subscriber closed for its output limit may take its pattern away meanwhile.
+    @exclusivity(unchecked) public private(set) var lists: [SubscriberList] = []
     private let seed: (UInt64, UInt64) = {
         var generator = SystemRandomNumberGenerator()
         return (generator.next(), generator.next())
@@ -122,7 +134,10 @@ public struct SubscriberTable: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { count == 0 }
+    deinit { buckets.deallocate() }
+
+    public var count: Int { lists.count }
+    public var isEmpty: Bool { lists.isEmpty }
 
     /// SipHash-1-2 of `name`.
     @inline(__always) private func hash(_ name: UnsafeRawBufferPointer) -> Int {
@@ -149,52 +164,48 @@ public struct SubscriberTable: Sendable {
     /// The list of `name`, if anyone is subscribed to it.
     public subscript(name: [UInt8]) -> SubscriberList? {
         if count == 0 { return nil }
-        return name.withUnsafeBytes { raw in
-            buckets.withUnsafeBufferPointer { buckets in Self.probe(buckets, raw, hash(raw)).map { buckets[$0] } } ?? nil
-        }
+        return name.withUnsafeBytes { raw in bucket(of: raw, hash: hash(raw)).map { buckets[$0]!.takeUnretainedValue() } }
     }
 
     /// The bucket holding `name`, whose hash is `hash`.
-    private func bucket(of name: UnsafeRawBufferPointer, hash: Int) -> Int? {
-        buckets.withUnsafeBufferPointer { Self.probe($0, name, hash) }
-    }
-
-    @inline(__always) private static func probe(_ buckets: UnsafeBufferPointer<SubscriberList?>, _ name: UnsafeRawBufferPointer,
-                                                _ hash: Int) -> Int? {
+    @inline(__always) private func bucket(of name: UnsafeRawBufferPointer, hash: Int) -> Int? {
         let mask = buckets.count - 1
         var i = hash & mask
-        while let list = buckets[i] {
-            if list.hash == hash && sameBytes(list.name, name) { return i }
+        while let entry = buckets[i] {
+            if entry._withUnsafeGuaranteedRef({ $0.hash == hash && sameBytes($0.name, name) }) { return i }
             i = (i + 1) & mask
         }
         return nil
     }
 
     /// The list of `name`, made (empty) when there is none.
-    mutating func list(_ kind: SubscriptionKind, _ name: [UInt8]) -> SubscriberList {
+    func list(_ kind: SubscriptionKind, _ name: [UInt8]) -> SubscriberList {
         if let existing = self[name] { return existing }
         if (count + 1) * 2 > buckets.count { grow() }
         let list = SubscriberList(kind, name, hash: name.withUnsafeBytes { hash($0) })
-        place(list)
-        count += 1
+        place(.passUnretained(list))
+        list.position = lists.count
+        lists.append(list)
         return list
     }
 
-    private mutating func place(_ list: SubscriberList) {
+    private func place(_ entry: Unmanaged<SubscriberList>) {
         let mask = buckets.count - 1
-        var i = list.hash & mask
+        var i = entry._withUnsafeGuaranteedRef { $0.hash } & mask
         while buckets[i] != nil { i = (i + 1) & mask }
-        buckets[i] = list
+        buckets[i] = entry
     }
 
-    private mutating func grow() {
+    private func grow() {
         let old = buckets
-        buckets = ContiguousArray(repeating: nil, count: Swift.max(8, old.count * 2))
-        for case let list? in old { place(list) }
+        buckets = .allocate(capacity: Swift.max(8, old.count * 2))
+        buckets.initialize(repeating: nil)
+        for case let entry? in old { place(entry) }
+        old.deallocate()
     }
 
-    /// Removes `list` (found by identity), shifting back the lists that probed past it.
-    mutating func remove(_ list: SubscriberList) {
+    /// Removes `list`, shifting back the lists that probed past it.
+    func remove(_ list: SubscriberList) {
         guard let found = list.name.withUnsafeBytes({ bucket(of: $0, hash: list.hash) }) else { return }
         let mask = buckets.count - 1
         var hole = found
@@ -203,7 +214,7 @@ public struct SubscriberTable: Sendable {
         while true {
             i = (i + 1) & mask
             guard let next = buckets[i] else { break }
-            let home = next.hash & mask
+            let home = next._withUnsafeGuaranteedRef { $0.hash } & mask
             // `next` may move into the hole unless its home lies cyclically in (hole, i].
             let stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i)
             if !stays {
@@ -212,46 +223,31 @@ public struct SubscriberTable: Sendable {
                 hole = i
             }
         }
-        count -= 1
-        if count == 0 { buckets = [] }
+        let last = lists.removeLast()
+        if last !== list {
+            last.position = list.position
+            lists[list.position] = last
+        }
     }
 
-    /// Every list, in no particular order (as Redis's dictionary gives them).
-    public func forEach(_ body: (SubscriberList) -> Void) {
-        for case let list? in buckets { body(list) }
-    }
 }
 
 /// The server's side: subscribers per channel, pattern and shard channel.
 public final class PubSubRegistry: @unchecked Sendable {
-    // Unchecked (`@exclusivity`): read by every PUBLISH, only under the keyspace lock, never
-    // re-entrantly (the runtime's access checks were a visible part of PUBLISH's cost).
-    @exclusivity(unchecked) public private(set) var channels = SubscriberTable()
-    @exclusivity(unchecked) public private(set) var patterns = SubscriberTable()
-    @exclusivity(unchecked) public private(set) var shardChannels = SubscriberTable()
+    public let channels = SubscriberTable()
+    public let patterns = SubscriberTable()
+    public let shardChannels = SubscriberTable()
 
     public init() {}
 
     /// True when nobody is subscribed to anything: PUBLISH has nothing to look up.
     public var isEmpty: Bool { channels.isEmpty && patterns.isEmpty && shardChannels.isEmpty }
 
-    public func subscribers(_ kind: SubscriptionKind) -> SubscriberTable { self[kind] }
-
-    /// The table of one kind, changed in place (no copy of the table).
-    private subscript(kind: SubscriptionKind) -> SubscriberTable {
-        get {
-            switch kind {
-            case .channel: return channels
-            case .pattern: return patterns
-            case .shard: return shardChannels
-            }
-        }
-        _modify {
-            switch kind {
-            case .channel: yield &channels
-            case .pattern: yield &patterns
-            case .shard: yield &shardChannels
-            }
+    public func subscribers(_ kind: SubscriptionKind) -> SubscriberTable {
+        switch kind {
+        case .channel: return channels
+        case .pattern: return patterns
+        case .shard: return shardChannels
         }
     }
 
@@ -260,7 +256,7 @@ public final class PubSubRegistry: @unchecked Sendable {
         var subscriptions = client.subscriptions ?? ClientSubscriptions()
         guard subscriptions[kind].insert(name).inserted else { return false }
         client.subscriptions = subscriptions
-        self[kind].list(kind, name.array).clients.append(client)
+        subscribers(kind).list(kind, name.array).clients.append(client)
         return true
     }
 
@@ -268,9 +264,10 @@ public final class PubSubRegistry: @unchecked Sendable {
     func remove(_ client: ClientSession, _ kind: SubscriptionKind, _ name: Bytes) -> Bool {
         guard var subscriptions = client.subscriptions, subscriptions[kind].remove(name) != nil else { return false }
         client.subscriptions = subscriptions.isEmpty ? nil : subscriptions
-        guard let list = self[kind][name.array] else { return true }
+        let table = subscribers(kind)
+        guard let list = table[name.array] else { return true }
         list.clients.removeAll { $0 === client }
-        if list.clients.isEmpty { self[kind].remove(list) }
+        if list.clients.isEmpty { table.remove(list) }
         return true
     }
 }
@@ -413,9 +410,10 @@ extension ServerCore {
                 receivers += deliver(list, channel: nil, message: message, current: current, out: &out, now: now)
             }
             if pubsub.patterns.isEmpty { return receivers }
+            // Over a copy: a subscriber closed for its output limit may take its pattern away.
+            let patterns = pubsub.patterns.lists
             channel.withUnsafeBytes { channelBytes in
-                pubsub.patterns.forEach { list in
-                    guard list.matches(channel, channelBytes) else { return }
+                for list in patterns where list.matches(channel, channelBytes) {
                     receivers += deliver(list, channel: channelBytes, message: message, current: current, out: &out, now: now)
                 }
             }
@@ -429,12 +427,10 @@ extension ServerCore {
     private func deliver(_ list: SubscriberList, channel: UnsafeRawBufferPointer?, message: UnsafeRawBufferPointer,
                          current: ClientSession?, out: inout ReplyWriter, now: Int64) -> Int {
         let clients = list.clients
-        return list.frameHead.withUnsafeBytes { head in
-            let frame = PushFrame(head: head, channel: channel, message: message)
-            return clients.withUnsafeBufferPointer { clients in
-                for subscriber in clients { deliver(frame, to: subscriber, current: current, out: &out, now: now) }
-                return clients.count
-            }
+        let frame = PushFrame(head: list.frameHead, channel: channel, message: message)
+        return clients.withUnsafeBufferPointer { clients in
+            for subscriber in clients { deliver(frame, to: subscriber, current: current, out: &out, now: now) }
+            return clients.count
         }
     }
 
