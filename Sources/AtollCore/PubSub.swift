@@ -229,7 +229,6 @@ public final class SubscriberTable: @unchecked Sendable {
             lists[list.position] = last
         }
     }
-
 }
 
 /// The server's side: subscribers per channel, pattern and shard channel.
