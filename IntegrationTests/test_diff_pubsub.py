@@ -145,6 +145,9 @@ def test_messages_reach_channel_and_pattern_subscribers(twin, resp3):
     ("h[a-b]llo", ["hallo", "hbllo", "hcllo"]),
     ("h\\*llo", ["h*llo", "hello"]),
     ("*", ["anything", ""]),
+    ("news.*", ["news.", "news.sport", "news", "new", "", "xnews.a"]),
+    ("n*", ["n", "", "nn", "m"]),
+    ("news.**", ["news.", "news.a", "news"]),
 ])
 def test_glob_patterns_match_as_redis(twin, pattern, channels):
     twin.conn("pub")
@@ -216,6 +219,40 @@ def test_pubsub_introspection(twin):
     for c in (ref, atoll):
         info = dict(line.split(b":", 1) for line in c.command("INFO", "stats").split(b"\r\n") if b":" in line)
         assert [info[f] for f in fields] == [b"3", b"2", b"0"]
+
+
+def test_many_channels_subscribed_and_unsubscribed(twin):
+    """Hundreds of channels (names of 0 to 40 bytes, so every hashed length), subscribed by two
+    clients and unsubscribed in a shuffled order: every count, every message and the channel
+    list stay as Redis's while the server's channel table grows and gives entries back."""
+    import random
+    rng = random.Random(16)
+    names = [""] + [f"c{i}" + "x" * (i % 38) for i in range(300)]
+    twin.conn("q")
+    twin.conn("a")
+    twin.conn("b")
+    twin.same("a", "SUBSCRIBE", *names, replies=len(names))
+    twin.same("b", "SUBSCRIBE", *names[::3], replies=len(names[::3]))
+    order = names[:]
+    rng.shuffle(order)
+    for round_ in range(3):
+        gone, order = order[:100], order[100:]
+        twin.same("a", "UNSUBSCRIBE", *gone, replies=len(gone))
+        probe = rng.sample(names, 40)
+        twin.same("q", "PUBSUB", "NUMSUB", *probe)
+        for name in probe[:10]:
+            n = twin.same("q", "PUBLISH", name, f"m{round_}")[0]
+            readers = [who for who, subscribed in (("a", name in order), ("b", name in names[::3])) if subscribed]
+            assert n == b":%d\r\n" % len(readers)
+            for who in readers:
+                twin.read(who)
+        ref, atoll = twin.conns["q"]
+        assert sorted(resp.parse(ref.command("PUBSUB", "CHANNELS"))) == sorted(resp.parse(atoll.command("PUBSUB", "CHANNELS")))
+    twin.same("b", "UNSUBSCRIBE", *names[::3], replies=len(names[::3]))
+    twin.same("q", "PUBSUB", "NUMSUB", *names[:50])
+    twin.same("q", "PUBLISH", names[1], "late")
+    twin.quiet("a")
+    twin.quiet("b")
 
 
 @pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])

@@ -11,6 +11,8 @@
 # TEST may also be a whole command line, which redis-benchmark sends as it is (its
 # `__rand_int__` replaced), e.g. "PFADD hll __rand_int__". SETUP, when set, holds lines of
 # redis-cli arguments run after the fill, e.g. SETUP="SETBIT bits 100000 1" for GETBIT.
+# SUBSCRIBER, when set, is a redis-cli command kept running (reading) beside the requests, e.g.
+# SUBSCRIBER="SUBSCRIBE ch" with TEST "PUBLISH ch hello": instructions per message delivered.
 # Swift's DWARF 5 debug information stops valgrind, so Atoll's binary is first copied without
 # it (the symbol table stays, so `callgrind_annotate` still names functions).
 set -euo pipefail
@@ -42,9 +44,17 @@ instructions() {
         read -ra words <<< "$line"
         if [ ${#words[@]} -gt 0 ]; then timeout 60 redis-cli -p "$port" "${words[@]}" > /dev/null; fi
     done <<< "${SETUP:-}"
+    local subscriber=""
+    if [ -n "${SUBSCRIBER:-}" ]; then
+        read -ra words <<< "$SUBSCRIBER"
+        redis-cli -p "$port" "${words[@]}" > /dev/null 2>&1 &
+        subscriber=$!
+        sleep 1
+    fi
     if [ "$count" -gt 0 ]; then
         timeout 1800 redis-benchmark -p "$port" -c 50 -n "$count" -P "$pipeline" -r 100000 -q "${test_args[@]}" > /dev/null 2>&1
     fi
+    if [ -n "$subscriber" ]; then kill "$subscriber"; wait "$subscriber" 2>/dev/null || true; fi
     timeout 120 redis-cli -p "$port" shutdown nosave > /dev/null 2>&1 || kill "$pid"
     wait "$pid" || true
     grep "I   refs" "$log" | awk '{print $4}' | tr -d ,

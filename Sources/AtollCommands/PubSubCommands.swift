@@ -44,7 +44,9 @@ enum PubSubCommands {
         }
         // Nobody subscribed to anything: no argument is touched (each costs reference counting).
         if c.server.pubsub.isEmpty { return c.out.integer(0) }
-        let receivers = c.server.publish(kind, channel: c.args[1], message: c.args[2], current: c.client, out: &c.out, now: c.now)
+        // One reference to the argument list, not one to each argument.
+        let args = c.args
+        let receivers = c.server.publish(kind, channel: args[1], message: args[2], current: c.client, out: &c.out, now: c.now)
         c.out.integer(receivers)
     }
 
@@ -52,7 +54,7 @@ enum PubSubCommands {
     static func channels(_ c: inout CommandContext, _ kind: SubscriptionKind) {
         guard c.args.count <= 3 else { return subcommandSyntaxError(&c) }
         let pattern = c.args.count == 3 ? c.args[2] : nil
-        let names = c.server.pubsub.subscribers(kind).keys.map(\.array).filter { name in
+        let names = c.server.pubsub.subscribers(kind).lists.map(\.name).filter { name in
             pattern.map { globMatch($0, name) } ?? true
         }
         c.out.arrayHeader(names.count)
@@ -68,7 +70,7 @@ enum PubSubCommands {
         c.out.arrayHeader(names.count * 2)
         for name in names {
             c.out.bulk(name)
-            c.out.integer(table[Bytes(name)]?.count ?? 0)
+            c.out.integer(table[name]?.clients.count ?? 0)
         }
     }
 

@@ -21,6 +21,11 @@ public final class ClientOutbox: @unchecked Sendable {
     @exclusivity(unchecked) private var buffer: ByteBuffer?
     /// A loop task to take them is on its way; only touched with `mutex` held.
     @exclusivity(unchecked) private var drainScheduled = false
+    /// How many bytes the last `take()` took (at most `sizeHintLimit`): the next buffer starts
+    /// that big, so a subscriber fed a steady stream does not grow a buffer from 256 bytes by
+    /// doubling (seven copies for 32 kB) between two drains. Only touched with `mutex` held.
+    @exclusivity(unchecked) private var sizeHint = 256
+    private static let sizeHintLimit = 64 * 1024
     /// Bytes waiting here plus bytes taken and not yet written to the socket.
     private let unsent = Atomic<Int>(0)
     /// Held while a replica's snapshot is on its way: the stream gathers here and is not
@@ -42,7 +47,7 @@ public final class ClientOutbox: @unchecked Sendable {
     func append(_ count: Int, _ write: (inout ByteBuffer) -> Void) -> Bool {
         mutex.lock()
         defer { mutex.unlock() }
-        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Swift.max(count, 256)) }
+        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Swift.max(count, sizeHint)) }
         write(&buffer!)
         unsent.add(count, ordering: .relaxed)
         if drainScheduled || held { return false }
@@ -57,6 +62,7 @@ public final class ClientOutbox: @unchecked Sendable {
         defer { mutex.unlock() }
         if held { return nil }
         drainScheduled = false
+        if let taken = buffer { sizeHint = Swift.min(Swift.max(taken.readableBytes, 256), Self.sizeHintLimit) }
         return buffer.take()
     }
 

@@ -57,36 +57,196 @@ public struct ClientSubscriptions: Sendable {
     }
 }
 
-/// The server's side: subscribers per channel, pattern and shard channel, oldest first.
+/// The subscribers of one channel, pattern or shard channel, oldest first, and the start of
+/// every message frame to them, encoded once when the list is made: the header and the name's
+/// bulk string (`*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n`). A class, so that PUBLISH's lookup
+/// takes one reference and a subscription changes the list in place.
+public final class SubscriberList: @unchecked Sendable {
+    // Unchecked (`@exclusivity`): changed and read only under the keyspace lock.
+    /// The channel, pattern or shard channel.
+    public let name: [UInt8]
+    @exclusivity(unchecked) public fileprivate(set) var clients: [ClientSession] = []
+    /// The frame's header and `name` as a bulk string, in RESP2 (a push's `>` replaces the
+    /// first byte in RESP3). Memory of the list's own, freed with it: reading it costs a
+    /// message no reference count.
+    let frameHead: UnsafeRawBufferPointer
+    /// `name`'s hash in its `SubscriberTable`.
+    let hash: Int
+    /// Its index in its table's `lists`.
+    @exclusivity(unchecked) var position = 0
+    /// For a pattern that is literal text and one final `*` (`news.*`, `__keyspace@0__:*`, the
+    /// common kind): that text, which a channel matches by starting with it. Nil otherwise.
+    let literalPrefix: [UInt8]?
+
+    init(_ kind: SubscriptionKind, _ name: [UInt8], hash: Int) {
+        self.name = name
+        self.hash = hash
+        let special: Set<UInt8> = [UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "["), UInt8(ascii: "\\")]
+        if kind == .pattern, name.last == UInt8(ascii: "*"), !name.dropLast().contains(where: special.contains) {
+            literalPrefix = Array(name.dropLast())
+        } else {
+            literalPrefix = nil
+        }
+        let header: StaticString = switch kind {
+        case .channel: "*3\r\n$7\r\nmessage\r\n"
+        case .pattern: "*4\r\n$8\r\npmessage\r\n"
+        case .shard: "*3\r\n$8\r\nsmessage\r\n"
+        }
+        var head = header.withUTF8Buffer { Array($0) }
+        head.append(UInt8(ascii: "$"))
+        head.append(contentsOf: String(name.count).utf8)
+        head.append(contentsOf: [13, 10])
+        head.append(contentsOf: name)
+        head.append(contentsOf: [13, 10])
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: head.count, alignment: 1)
+        memory.copyBytes(from: head)
+        frameHead = UnsafeRawBufferPointer(memory)
+    }
+
+    deinit { frameHead.deallocate() }
+
+    /// Whether this pattern matches `channel` (`bytes`: its bytes), as `globMatch` says.
+    @inline(__always) func matches(_ channel: [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let literalPrefix else { return globMatch(name, channel) }
+        // As Redis's matcher, `*` matches no empty channel.
+        return bytes.count > 0 && bytes.count >= literalPrefix.count
+            && sameBytes(literalPrefix, UnsafeRawBufferPointer(rebasing: bytes[..<literalPrefix.count]))
+    }
+}
+
+/// The subscriber lists of one kind, by name: open addressing with linear probing over a
+/// power-of-two array kept at most half full, hashed with SipHash-1-2 (as the key tables are)
+/// under a key of its own. PUBLISH looks its channel up with the argument's bytes as they are:
+/// through a `Dictionary` of `Bytes`, `Hasher` and the key's conversion cost more than the rest
+/// of the delivery. `lists` owns the lists; the buckets hold them unmanaged, so a probe counts
+/// no references (only the list found is retained).
+public final class SubscriberTable: @unchecked Sendable {
+    // Unchecked (`@exclusivity`, `Sendable`): changed and read only under the keyspace lock.
+    @exclusivity(unchecked) private var buckets: UnsafeMutableBufferPointer<Unmanaged<SubscriberList>?> = .init(start: nil, count: 0)
+    /// Every list, in no particular order (as Redis's dictionary gives them); each knows its
+    /// place here (`SubscriberList.position`). A copy is what PUBLISH walks for patterns: a
+    /// subscriber closed for its output limit may take its pattern away meanwhile.
+    @exclusivity(unchecked) public private(set) var lists: [SubscriberList] = []
+    private let seed: (UInt64, UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+
+    public init() {}
+
+    deinit { buckets.deallocate() }
+
+    public var count: Int { lists.count }
+    public var isEmpty: Bool { lists.isEmpty }
+
+    /// SipHash-1-2 of `name`.
+    @inline(__always) private func hash(_ name: UnsafeRawBufferPointer) -> Int {
+        var state = SipHash(key: seed)
+        let count = name.count, full = count & ~7
+        var offset = 0
+        while offset < full {
+            state.absorb(UInt64(littleEndian: name.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            offset += 8
+        }
+        // The last 0 to 7 bytes: from the last full word when there is one, else one by one.
+        var tail: UInt64 = 0
+        let rest = count - full
+        if rest > 0 {
+            if full > 0 {
+                tail = UInt64(littleEndian: name.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) >> (8 * (8 - rest))
+            } else {
+                for i in 0..<rest { tail |= UInt64(name[i]) << (8 * i) }
+            }
+        }
+        return Int(truncatingIfNeeded: state.finish(tail: tail, length: count))
+    }
+
+    /// The list of `name`, if anyone is subscribed to it.
+    public subscript(name: [UInt8]) -> SubscriberList? {
+        if count == 0 { return nil }
+        return name.withUnsafeBytes { raw in bucket(of: raw, hash: hash(raw)).map { buckets[$0]!.takeUnretainedValue() } }
+    }
+
+    /// The bucket holding `name`, whose hash is `hash`.
+    @inline(__always) private func bucket(of name: UnsafeRawBufferPointer, hash: Int) -> Int? {
+        let mask = buckets.count - 1
+        var i = hash & mask
+        while let entry = buckets[i] {
+            if entry._withUnsafeGuaranteedRef({ $0.hash == hash && sameBytes($0.name, name) }) { return i }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// The list of `name`, made (empty) when there is none.
+    func list(_ kind: SubscriptionKind, _ name: [UInt8]) -> SubscriberList {
+        if let existing = self[name] { return existing }
+        if (count + 1) * 2 > buckets.count { grow() }
+        let list = SubscriberList(kind, name, hash: name.withUnsafeBytes { hash($0) })
+        place(.passUnretained(list))
+        list.position = lists.count
+        lists.append(list)
+        return list
+    }
+
+    private func place(_ entry: Unmanaged<SubscriberList>) {
+        let mask = buckets.count - 1
+        var i = entry._withUnsafeGuaranteedRef { $0.hash } & mask
+        while buckets[i] != nil { i = (i + 1) & mask }
+        buckets[i] = entry
+    }
+
+    private func grow() {
+        let old = buckets
+        buckets = .allocate(capacity: Swift.max(8, old.count * 2))
+        buckets.initialize(repeating: nil)
+        for case let entry? in old { place(entry) }
+        old.deallocate()
+    }
+
+    /// Removes `list`, shifting back the lists that probed past it.
+    func remove(_ list: SubscriberList) {
+        guard let found = list.name.withUnsafeBytes({ bucket(of: $0, hash: list.hash) }) else { return }
+        let mask = buckets.count - 1
+        var hole = found
+        buckets[hole] = nil
+        var i = hole
+        while true {
+            i = (i + 1) & mask
+            guard let next = buckets[i] else { break }
+            let home = next._withUnsafeGuaranteedRef { $0.hash } & mask
+            // `next` may move into the hole unless its home lies cyclically in (hole, i].
+            let stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i)
+            if !stays {
+                buckets[hole] = next
+                buckets[i] = nil
+                hole = i
+            }
+        }
+        let last = lists.removeLast()
+        if last !== list {
+            last.position = list.position
+            lists[list.position] = last
+        }
+    }
+}
+
+/// The server's side: subscribers per channel, pattern and shard channel.
 public final class PubSubRegistry: @unchecked Sendable {
-    // Unchecked (`@exclusivity`): read by every PUBLISH, only under the keyspace lock, never
-    // re-entrantly (the runtime's access checks were a visible part of PUBLISH's cost).
-    @exclusivity(unchecked) public private(set) var channels: [Bytes: [ClientSession]] = [:]
-    @exclusivity(unchecked) public private(set) var patterns: [Bytes: [ClientSession]] = [:]
-    @exclusivity(unchecked) public private(set) var shardChannels: [Bytes: [ClientSession]] = [:]
+    public let channels = SubscriberTable()
+    public let patterns = SubscriberTable()
+    public let shardChannels = SubscriberTable()
 
     public init() {}
 
     /// True when nobody is subscribed to anything: PUBLISH has nothing to look up.
     public var isEmpty: Bool { channels.isEmpty && patterns.isEmpty && shardChannels.isEmpty }
 
-    public func subscribers(_ kind: SubscriptionKind) -> [Bytes: [ClientSession]] { self[kind] }
-
-    /// The table of one kind, changed in place (no copy of the dictionary).
-    private subscript(kind: SubscriptionKind) -> [Bytes: [ClientSession]] {
-        get {
-            switch kind {
-            case .channel: return channels
-            case .pattern: return patterns
-            case .shard: return shardChannels
-            }
-        }
-        _modify {
-            switch kind {
-            case .channel: yield &channels
-            case .pattern: yield &patterns
-            case .shard: yield &shardChannels
-            }
+    public func subscribers(_ kind: SubscriptionKind) -> SubscriberTable {
+        switch kind {
+        case .channel: return channels
+        case .pattern: return patterns
+        case .shard: return shardChannels
         }
     }
 
@@ -95,7 +255,7 @@ public final class PubSubRegistry: @unchecked Sendable {
         var subscriptions = client.subscriptions ?? ClientSubscriptions()
         guard subscriptions[kind].insert(name).inserted else { return false }
         client.subscriptions = subscriptions
-        self[kind][name, default: []].append(client)
+        subscribers(kind).list(kind, name.array).clients.append(client)
         return true
     }
 
@@ -103,83 +263,85 @@ public final class PubSubRegistry: @unchecked Sendable {
     func remove(_ client: ClientSession, _ kind: SubscriptionKind, _ name: Bytes) -> Bool {
         guard var subscriptions = client.subscriptions, subscriptions[kind].remove(name) != nil else { return false }
         client.subscriptions = subscriptions.isEmpty ? nil : subscriptions
-        self[kind][name]?.removeAll { $0 === client }
-        if self[kind][name]?.isEmpty == true { self[kind][name] = nil }
+        let table = subscribers(kind)
+        guard let list = table[name.array] else { return true }
+        list.clients.removeAll { $0 === client }
+        if list.clients.isEmpty { table.remove(list) }
         return true
     }
 }
 
 /// A message to subscribers, written straight into each one's buffer in its protocol: the
-/// header (`*3` or `>3`, with the kind's name) from a table, then the bulk strings. No array
-/// is made per message: building one was most of PUBLISH's own cost.
+/// list's encoded head (see `SubscriberList`), then the channel (`pmessage` only) and the
+/// message as bulk strings. No array is made per message: building one was most of PUBLISH's
+/// own cost. It holds views of the bytes, not references (each reference was counted twice
+/// per message), so it lives only within the PUBLISH that made it, whose list and arguments
+/// keep the bytes alive.
 struct PushFrame {
-    /// `message`, `pmessage` or `smessage`.
-    enum Kind: Int { case message, pmessage, smessage }
-
-    let kind: Kind
-    /// The pattern that matched (`pmessage` only).
-    let pattern: [UInt8]?
-    let channel: [UInt8]
-    let message: [UInt8]
+    /// `SubscriberList.frameHead`.
+    let head: UnsafeRawBufferPointer
+    /// The channel that matched (`pmessage` only: the head names the pattern).
+    let channel: UnsafeRawBufferPointer?
+    let message: UnsafeRawBufferPointer
     /// The frame's size in bytes (the same in both protocols).
     let size: Int
 
-    private static let headers: [[UInt8]] = ["*3\r\n$7\r\nmessage\r\n", "*4\r\n$8\r\npmessage\r\n", "*3\r\n$8\r\nsmessage\r\n"]
-        .map { Array($0.utf8) }
-
-    init(_ kind: Kind, pattern: [UInt8]? = nil, channel: [UInt8], message: [UInt8]) {
-        self.kind = kind
-        self.pattern = pattern
+    init(head: UnsafeRawBufferPointer, channel: UnsafeRawBufferPointer? = nil, message: UnsafeRawBufferPointer) {
+        self.head = head
         self.channel = channel
         self.message = message
-        size = Self.headers[kind.rawValue].count + (pattern.map(Self.bulkSize) ?? 0) + Self.bulkSize(channel)
-            + Self.bulkSize(message)
+        size = head.count + (channel.map(Self.bulkSize) ?? 0) + Self.bulkSize(message)
     }
 
     /// Appends the frame to `buffer`, as a push (`>`) in RESP3.
     func write(to buffer: inout ByteBuffer, resp3: Bool) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
             let base = raw.baseAddress!
-            var at = Self.copy(Self.headers[kind.rawValue], to: base, at: 0)
+            var at = Self.copy(head, to: base, at: 0)
             if resp3 { base.storeBytes(of: UInt8(ascii: ">"), as: UInt8.self) }
-            if let pattern { at = Self.writeBulk(pattern, to: base, at: at) }
-            at = Self.writeBulk(channel, to: base, at: at)
+            if let channel { at = Self.writeBulk(channel, to: base, at: at) }
             return Self.writeBulk(message, to: base, at: at)
         }
     }
 
     /// `$<length>\r\n<bytes>\r\n`'s size.
-    private static func bulkSize(_ part: [UInt8]) -> Int { 1 + digitCount(part.count) + 2 + part.count + 2 }
+    private static func bulkSize(_ part: UnsafeRawBufferPointer) -> Int { 1 + digitCount(part.count) + 2 + part.count + 2 }
 
-    private static func digitCount(_ value: Int) -> Int {
-        var n = 1, v = value
-        while v >= 10 { v /= 10; n += 1 }
+    @inline(__always) private static func digitCount(_ value: Int) -> Int {
+        if value < 10 { return 1 }
+        if value < 100 { return 2 }
+        var n = 3, v = value / 1000
+        while v > 0 { v /= 10; n += 1 }
         return n
     }
 
-    private static func copy(_ bytes: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
-        bytes.withUnsafeBytes { source in
-            if let from = source.baseAddress { (base + offset).copyMemory(from: from, byteCount: source.count) }
-        }
+    @inline(__always) private static func copy(_ bytes: UnsafeRawBufferPointer, to base: UnsafeMutableRawPointer,
+                                               at offset: Int) -> Int {
+        if let from = bytes.baseAddress { (base + offset).copyMemory(from: from, byteCount: bytes.count) }
         return offset + bytes.count
     }
 
-    private static func writeBulk(_ part: [UInt8], to base: UnsafeMutableRawPointer, at offset: Int) -> Int {
+    @inline(__always) private static func writeBulk(_ part: UnsafeRawBufferPointer, to base: UnsafeMutableRawPointer,
+                                                    at offset: Int) -> Int {
         var at = offset
         base.storeBytes(of: UInt8(ascii: "$"), toByteOffset: at, as: UInt8.self)
         at += 1
-        let digits = digitCount(part.count)
-        var v = part.count
-        for i in stride(from: digits - 1, through: 0, by: -1) {
-            base.storeBytes(of: UInt8(truncatingIfNeeded: v % 10) &+ 48, toByteOffset: at + i, as: UInt8.self)
-            v /= 10
+        let count = part.count
+        if count < 10 {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: count) &+ 48, toByteOffset: at, as: UInt8.self)
+            at += 1
+        } else {
+            let digits = digitCount(count)
+            var v = count
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: v % 10) &+ 48, toByteOffset: at + i, as: UInt8.self)
+                v /= 10
+            }
+            at += digits
         }
-        at += digits
-        base.storeBytes(of: 13, toByteOffset: at, as: UInt8.self)
-        base.storeBytes(of: 10, toByteOffset: at + 1, as: UInt8.self)
+        base.storeBytes(of: 0x0A0D, toByteOffset: at, as: UInt16.self)
         at = copy(part, to: base, at: at + 2)
-        base.storeBytes(of: 13, toByteOffset: at, as: UInt8.self)
-        base.storeBytes(of: 10, toByteOffset: at + 1, as: UInt8.self)
+        base.storeBytes(of: 0x0A0D, toByteOffset: at, as: UInt16.self)
         return at + 2
     }
 }
@@ -237,34 +399,38 @@ extension ServerCore {
     public func publish(_ kind: SubscriptionKind, channel: [UInt8], message: [UInt8], current: ClientSession?,
                         out: inout ReplyWriter, now: Int64) -> Int {
         if pubsub.isEmpty { return 0 }
-        let key = Bytes(channel)
-        var receivers = 0
-        if kind == .shard {
-            let frame = PushFrame(.smessage, channel: channel, message: message)
-            for subscriber in pubsub.shardChannels[key] ?? [] {
-                deliver(frame, to: subscriber, current: current, out: &out, now: now)
-                receivers += 1
+        return message.withUnsafeBytes { message in
+            if kind == .shard {
+                guard let list = pubsub.shardChannels[channel] else { return 0 }
+                return deliver(list, channel: nil, message: message, current: current, out: &out, now: now)
+            }
+            var receivers = 0
+            if let list = pubsub.channels[channel] {
+                receivers += deliver(list, channel: nil, message: message, current: current, out: &out, now: now)
+            }
+            if pubsub.patterns.isEmpty { return receivers }
+            // Over a copy: a subscriber closed for its output limit may take its pattern away.
+            let patterns = pubsub.patterns.lists
+            channel.withUnsafeBytes { channelBytes in
+                for list in patterns where list.matches(channel, channelBytes) {
+                    receivers += deliver(list, channel: channelBytes, message: message, current: current, out: &out, now: now)
+                }
             }
             return receivers
         }
-        if let subscribers = pubsub.channels[key] {
-            let frame = PushFrame(.message, channel: channel, message: message)
-            for subscriber in subscribers {
-                deliver(frame, to: subscriber, current: current, out: &out, now: now)
-                receivers += 1
-            }
+    }
+
+    /// Delivers a message to each of `list`'s subscribers; returns how many there are. The
+    /// clients are iterated over a copy of the list: a subscriber closed for its output limit
+    /// leaves the list meanwhile.
+    private func deliver(_ list: SubscriberList, channel: UnsafeRawBufferPointer?, message: UnsafeRawBufferPointer,
+                         current: ClientSession?, out: inout ReplyWriter, now: Int64) -> Int {
+        let clients = list.clients
+        let frame = PushFrame(head: list.frameHead, channel: channel, message: message)
+        return clients.withUnsafeBufferPointer { clients in
+            for subscriber in clients { deliver(frame, to: subscriber, current: current, out: &out, now: now) }
+            return clients.count
         }
-        if pubsub.patterns.isEmpty { return receivers }
-        for (pattern, subscribers) in pubsub.patterns {
-            let patternBytes = pattern.array
-            guard globMatch(patternBytes, channel) else { continue }
-            let frame = PushFrame(.pmessage, pattern: patternBytes, channel: channel, message: message)
-            for subscriber in subscribers {
-                deliver(frame, to: subscriber, current: current, out: &out, now: now)
-                receivers += 1
-            }
-        }
-        return receivers
     }
 
     private func deliver(_ frame: PushFrame, to subscriber: ClientSession, current: ClientSession?,
