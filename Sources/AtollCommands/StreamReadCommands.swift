@@ -179,7 +179,9 @@ enum StreamReadCommands {
             // stream with none is left out of the reply. They are read once, here.
             var entries: [StreamObject.Entry] = []
             if !history {
-                guard let first = start.successor else { continue }
+                // Nothing was added after `start` (a group or reader that is up to date, the
+                // common case for a polling consumer): no node is searched, as in Redis.
+                guard stream.lastID > start, let first = start.successor else { continue }
                 entries = newEntries(stream, from: first, count: r.count)
                 if entries.isEmpty { continue }
             }
