@@ -286,6 +286,17 @@ def test_slowlog(diff):
     ])
 
 
+def test_slowlog_records_the_commands_exec_runs(diff):
+    """Redis's `call` logs each command EXEC runs; EXEC itself is `skip_slowlog`."""
+    diff.run(["CONFIG SET slowlog-log-slower-than 0", "SLOWLOG RESET", "MULTI", "SET a 1", "INCR b",
+              "EXEC", "CONFIG SET slowlog-log-slower-than 10000"])
+    r, a = diff.both("SLOWLOG", "GET", "20")
+    logged = [[entry[3] for entry in resp.parse(reply)] for reply in (r, a)]
+    assert logged[0] == logged[1], logged
+    assert [b"INCR", b"b"] in logged[1] and [b"SET", b"a", b"1"] in logged[1]
+    assert not any(args[0] == b"EXEC" for args in logged[1])
+
+
 def test_info_sections(diff):
     diff.run(["MSET a 1 b 2", "SELECT 2", "SET c 3", "SELECT 0"])
     for args in (("INFO",), ("INFO", "server"), ("INFO", "keyspace"), ("INFO", "all"),

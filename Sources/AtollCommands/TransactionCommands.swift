@@ -61,7 +61,7 @@ enum TransactionCommands {
             }
             c.args = args
             c.command = spec
-            c.server.invoke(spec, &c)
+            c.server.invokeQueued(spec, &c)
         }
         client.executingTransaction = false
         c.args = savedArgs

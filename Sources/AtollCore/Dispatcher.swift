@@ -177,6 +177,15 @@ extension ServerCore {
         account(spec, &ctx, elapsed: monotonicMicros() - started)
     }
 
+    /// As `invoke`, and recorded in the slow log when slow: a command EXEC runs.
+    package func invokeQueued(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+        let started = monotonicMicros()
+        perform(spec, &ctx)
+        let elapsed = monotonicMicros() - started
+        account(spec, &ctx, elapsed: elapsed)
+        recordIfSlow(spec, ctx.args, elapsed: elapsed, client: ctx.client, now: ctx.now)
+    }
+
     /// Runs a command's handler and, while the effects are recorded (the append-only file or
     /// the replication stream is on), records what it changed:
     /// the form it chose (`CommandContext.logAs`), else its own arguments if it wrote.
@@ -358,8 +367,15 @@ extension ServerCore {
         if monitors.isEmpty { clock = finished }
         let elapsed = finished - started
         account(spec, &ctx, elapsed: elapsed)
+        recordIfSlow(spec, ctx.args, elapsed: elapsed, client: client, now: ctx.now)
+    }
+
+    /// The slow log's rule, for a top-level command and for each command EXEC runs (Redis's
+    /// `call` logs both; EXEC itself is `skip_slowlog`).
+    @inline(__always)
+    private func recordIfSlow(_ spec: CommandSpec, _ args: [[UInt8]], elapsed: Int, client: ClientSession, now: Int64) {
         if elapsed >= config.slowlogLogSlowerThan && config.slowlogLogSlowerThan >= 0 && !spec.flags.contains(.skipSlowlog) {
-            slowlog.record(args: spec.redaction?.apply(ctx.args) ?? ctx.args, durationMicros: elapsed, client: client, now: ctx.now, maxLength: config.slowlogMaxLen)
+            slowlog.record(args: spec.redaction?.apply(args) ?? args, durationMicros: elapsed, client: client, now: now, maxLength: config.slowlogMaxLen)
         }
     }
 
