@@ -50,16 +50,23 @@ public struct SipHash {
     }
 
     /// The hash of `bytes`.
-    @inlinable public mutating func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    @inlinable @inline(__always) public mutating func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let full = bytes.count & ~7
         var offset = 0
         while offset < full {
             absorb(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
             offset += 8
         }
+        // The last 0 to 7 bytes: from the last full word, shifted, when there is one (one load),
+        // else one by one.
         var tail: UInt64 = 0
-        for (shift, index) in (full..<bytes.count).enumerated() {
-            tail |= UInt64(bytes[index]) << (8 * shift)
+        let rest = bytes.count - full
+        if rest > 0 {
+            if full > 0 {
+                tail = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) >> (8 * (8 - rest))
+            } else {
+                for i in 0..<rest { tail |= UInt64(bytes[i]) << (8 * i) }
+            }
         }
         return finish(tail: tail, length: bytes.count)
     }

@@ -61,7 +61,7 @@ enum TransactionCommands {
             }
             c.args = args
             c.command = spec
-            c.server.invokeQueued(spec, &c)
+            c.server.invoke(spec, &c, slowLogged: true)
         }
         client.executingTransaction = false
         c.args = savedArgs

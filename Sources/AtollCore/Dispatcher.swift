@@ -171,19 +171,14 @@ extension ServerCore {
 
     /// Runs a command inside another (EXEC's queue, a script's `redis.call`) or a parked one
     /// again: `perform`, timed and counted in the command's statistics.
-    package func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext) {
-        let started = monotonicMicros()
-        perform(spec, &ctx)
-        account(spec, &ctx, elapsed: monotonicMicros() - started)
-    }
-
-    /// As `invoke`, and recorded in the slow log when slow: a command EXEC runs.
-    package func invokeQueued(_ spec: CommandSpec, _ ctx: inout CommandContext) {
+    /// `slowLogged`: recorded in the slow log when slow, as a command EXEC runs is (a script's
+    /// `redis.call` is not, as in Redis).
+    package func invoke(_ spec: CommandSpec, _ ctx: inout CommandContext, slowLogged: Bool = false) {
         let started = monotonicMicros()
         perform(spec, &ctx)
         let elapsed = monotonicMicros() - started
         account(spec, &ctx, elapsed: elapsed)
-        recordIfSlow(spec, ctx.args, elapsed: elapsed, client: ctx.client, now: ctx.now)
+        if slowLogged { recordIfSlow(spec, ctx.args, elapsed: elapsed, client: ctx.client, now: ctx.now) }
     }
 
     /// Runs a command's handler and, while the effects are recorded (the append-only file or

@@ -139,26 +139,10 @@ public final class SubscriberTable: @unchecked Sendable {
     public var count: Int { lists.count }
     public var isEmpty: Bool { lists.isEmpty }
 
-    /// SipHash-1-2 of `name`.
+    /// SipHash-1-2 of `name`, under the table's key.
     @inline(__always) private func hash(_ name: UnsafeRawBufferPointer) -> Int {
         var state = SipHash(key: seed)
-        let count = name.count, full = count & ~7
-        var offset = 0
-        while offset < full {
-            state.absorb(UInt64(littleEndian: name.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
-            offset += 8
-        }
-        // The last 0 to 7 bytes: from the last full word when there is one, else one by one.
-        var tail: UInt64 = 0
-        let rest = count - full
-        if rest > 0 {
-            if full > 0 {
-                tail = UInt64(littleEndian: name.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) >> (8 * (8 - rest))
-            } else {
-                for i in 0..<rest { tail |= UInt64(name[i]) << (8 * i) }
-            }
-        }
-        return Int(truncatingIfNeeded: state.finish(tail: tail, length: count))
+        return Int(truncatingIfNeeded: state.hash(name))
     }
 
     /// The list of `name`, if anyone is subscribed to it.
