@@ -144,6 +144,32 @@ def test_oom_refusals_match_redis():
         assert info_lines(d.atoll, "stats", prefixes) == info_lines(d.ref, "stats", prefixes)
 
 
+def settled_used_memory(conn) -> int:
+    """used_memory once two readings in a row agree: Atoll's moves by tens of kB over the
+    first replies after a start, which would otherwise count against a tight limit."""
+    readings = []
+    for _ in range(20):
+        readings.append(int(info_lines(conn, "memory", ("used_memory:",))[0].split(":")[1]))
+        if len(readings) >= 2 and readings[-1] == readings[-2]:
+            return readings[-1]
+    raise AssertionError(f"used_memory did not settle: {readings}")
+
+
+def test_a_full_key_table_waits_to_grow_while_memory_is_short_like_redis():
+    """Redis's "Don't rehash if used memory exceeds maxmemory after rehash": 4,096 keys fill
+    the key table's buckets, the limit is set 10 kB above the memory used, and the two keys that
+    would double the buckets are stored with nothing evicted: the doubling waits."""
+    with pair("--maxmemory-policy", "allkeys-random", "--latency-tracking", "no",
+              "--enable-debug-command", "yes") as (d, _):
+        for conn in (d.ref, d.atoll):
+            assert conn.command("DEBUG", "POPULATE", "4096", "key", "1") == b"+OK\r\n"
+            used = settled_used_memory(conn)
+            assert conn.command("CONFIG", "SET", "maxmemory", str(used + 10 * 1024)) == b"+OK\r\n"
+        d.run(["SET k1 v1", "SET k2 v2", "DBSIZE"])
+        assert resp.parse(d.atoll.command("DBSIZE")) == 4098
+        assert info_lines(d.atoll, "stats", ("evicted_keys",)) == ["evicted_keys:0"]
+
+
 def test_exec_of_a_write_queued_before_the_limit_is_refused_like_redis():
     with pair() as (d, servers):
         d.run(["MULTI", "GET k", "SET k v", ("EVAL", "#!lua flags=no-writes\nreturn 1", "0")])

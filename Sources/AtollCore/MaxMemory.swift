@@ -59,13 +59,20 @@ public let outOfMemoryMessage = "command not allowed when used memory > 'maxmemo
 
 extension ServerCore {
     /// INFO's `used_memory`: the bytes allocated, less the key tables' free slots. A key table
-    /// keeps its entries in one array and reuses a deleted key's slot for the next key, as an
-    /// allocator reuses a freed block: counted as used, a deleted key whose name and value fit
-    /// in its slot would free nothing, and eviction would empty the table before memory fell.
+    /// keeps its entries in chunks of slots, reuses a deleted key's slot for the next key and
+    /// fills a chunk before it allocates the next, as an allocator hands out a block it holds:
+    /// counted as used, a deleted key whose name and value fit in its slot would free nothing
+    /// (eviction would empty the table before memory fell), and one key would add a chunk.
     public var usedMemory: Int { usedMemoryBytes() - keyspace.reusableTableBytes }
 
     /// Memory left out of the comparison with `maxmemory` (INFO `mem_not_counted_for_evict`).
     public var memoryNotCountedForEviction: Int { feed?.bytes.count ?? 0 }
+
+    /// Redis's `overMaxmemoryAfterAlloc`: whether allocating `bytes` more would take used
+    /// memory (less what eviction does not count) past `maxmemory`; never without a limit.
+    func overMaxMemory(afterAllocating bytes: Int) -> Bool {
+        maxMemory > 0 && usedMemory - memoryNotCountedForEviction + bytes > maxMemory
+    }
 
     /// Keeps the copies of the memory settings that commands read in step with the
     /// configuration.

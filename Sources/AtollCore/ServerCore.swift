@@ -203,6 +203,8 @@ public final class ServerCore: @unchecked Sendable {
         followMemorySettings()
         followGoodReplicaSettings()
         replication.noReplicasSinceMillis = now
+        // A full key table doubles its buckets only when memory allows, as in Redis.
+        keyspace.tableGrowthAllowed = { [weak self] bytes in !(self?.overMaxMemory(afterAllocating: bytes) ?? false) }
     }
 
     // MARK: - Clients

@@ -12,6 +12,10 @@ public struct Database: Sendable {
     /// While clients are paused (CLIENT PAUSE) expired keys read as missing but stay stored,
     /// so the data set does not change; set through `Keyspace.expiryPaused`.
     public var expiryPaused = false
+    /// Whether memory allows a key table's buckets to double, given the bytes the doubled
+    /// buckets take (Redis's `dictExpandAllowed`); nil: always. Set through
+    /// `Keyspace.tableGrowthAllowed`.
+    public var tableGrowthAllowed: (@Sendable (Int) -> Bool)?
 
     /// Read-only view of the key table; changes go through the methods so the TTL index stays right.
     @inlinable public var table: SlotMap<Entry> { storage }
@@ -98,6 +102,7 @@ public struct Database: Sendable {
     /// on, touched by that clock (LFU keeps a key's counter across overwrites).
     @inlinable @discardableResult
     public mutating func store(_ key: Bytes, hash: Int? = nil, _ entry: Entry, inheritingAccess clock: AccessClock? = nil, now: Int64 = 0) -> Int64? {
+        if _slowPath(storage.growsOnNextInsert) { holdGrowthIfNeeded(&storage) }
         let previous = storage.replace(key, hash: hash ?? key.tableHash, entry)
         if let clock, let previous, previous.expireAt == noExpiry || now <= previous.expireAt {
             storage.modify(key) { $0.lastAccess = clock.touched(previous.lastAccess) }
@@ -106,11 +111,18 @@ public struct Database: Sendable {
         let wasVolatile = previousExpiry.map { $0 != noExpiry } ?? false
         let isVolatile = entry.expireAt != noExpiry
         if isVolatile && !wasVolatile {
+            if _slowPath(volatile.growsOnNextInsert) { holdGrowthIfNeeded(&volatile) }
             volatile.set(key, ())
         } else if !isVolatile && wasVolatile {
             volatile.remove(key)
         }
         return previousExpiry
+    }
+
+    /// Before an insertion that would double `table`'s buckets: holds the doubling while memory
+    /// does not allow it, as Redis keeps a full dict from growing past `maxmemory`.
+    @usableFromInline @inline(never) func holdGrowthIfNeeded<V>(_ table: inout SlotMap<V>) {
+        table.growthHeld = tableGrowthAllowed.map { !$0(table.grownBucketBytes) } ?? false
     }
 
     /// Changes the value in place, keeping the expiry, and marks it raw-encoded (APPEND).
@@ -133,6 +145,7 @@ public struct Database: Sendable {
             return old
         }) else { return }
         if expireAt != noExpiry && was == noExpiry {
+            if _slowPath(volatile.growsOnNextInsert) { holdGrowthIfNeeded(&volatile) }
             volatile.set(key, ())
         } else if expireAt == noExpiry && was != noExpiry {
             volatile.remove(key)

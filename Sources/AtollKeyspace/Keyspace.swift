@@ -24,6 +24,10 @@ public final class Keyspace: @unchecked Sendable {
     public var expiryPaused = false {
         didSet { for db in databases.indices { databases[db].expiryPaused = expiryPaused } }
     }
+    /// Whether memory allows a key table's buckets to double (see `Database.tableGrowthAllowed`).
+    public var tableGrowthAllowed: (@Sendable (Int) -> Bool)? {
+        didSet { for db in databases.indices { databases[db].tableGrowthAllowed = tableGrowthAllowed } }
+    }
     /// Random source for sampling; any generator will do, keys are not secrets.
     public var rng = FastRandom()
     /// Each database's estimated average TTL (see `averageTTL`).

@@ -1,8 +1,9 @@
 /// `SlotMap`: a hash map from `Bytes` that also gives every key a stable slot number.
 ///
-/// The pairs live in one array of slots, each holding a value, its key and the index of the
-/// next slot in the same hash chain; a second array of buckets holds the first slot of each
-/// chain (Redis's dict, with the entries in one block instead of one allocation each). That
+/// The pairs live in an array of slots (`SlotChunks`, which grows a chunk at a time), each
+/// holding a value, its key and the index of the next slot in the same hash chain; a second
+/// array of buckets holds the first slot of each chain (Redis's dict, with the entries in a few
+/// blocks instead of one allocation each). That
 /// is about 77 bytes per key for the key space, where a Swift `Dictionary` plus a separate
 /// slot array took about 250.
 ///
@@ -36,8 +37,9 @@ public struct SlotMap<Value> {
         }
     }
 
-    /// nil marks a free slot (its number is in `freeSlots`).
-    @usableFromInline var slots: ContiguousArray<Slot?> = []
+    /// nil marks a free slot (its number is in `freeSlots`). Shared between copies of the
+    /// map until one of them changes (`uniqueSlots`).
+    @usableFromInline var slots = SlotChunks<Slot?>()
     /// The first slot of each chain, plus one (0: empty chain). A power of two in size, at
     /// least `count`, so chains average under one slot (Redis's dict keeps the same ratio).
     @usableFromInline var buckets: ContiguousArray<UInt32> = []
@@ -47,6 +49,10 @@ public struct SlotMap<Value> {
     @usableFromInline var oldBuckets: ContiguousArray<UInt32> = []
     /// During a rehash, the first old bucket not yet moved into `buckets`.
     @usableFromInline var rehashIndex = 0
+    /// Set by the map's owner before an insertion that `growsOnNextInsert` when memory does not
+    /// allow the doubling (Redis's `dictExpandAllowed` under `maxmemory`): the buckets then wait
+    /// until the chains average `forcedGrowthLoad` keys.
+    public var growthHeld = false
 
     public init() {}
 
@@ -54,6 +60,23 @@ public struct SlotMap<Value> {
     @inlinable public var isEmpty: Bool { liveCount == 0 }
     /// Size of the slot space; cursors run from 0 to this.
     @inlinable public var slotCount: Int { slots.count }
+
+    /// Slot `index`'s storage, for reading; `index` must be below `slotCount`.
+    @inlinable @inline(__always) func slot(_ index: Int) -> UnsafeMutablePointer<Slot?> {
+        assert(index >= 0 && index < slots.count)
+        return slots.address(index)
+    }
+
+    /// Slot `index`'s storage, for changing it: the slots are copied first when another copy
+    /// of the map shares them.
+    @inlinable @inline(__always) mutating func slotForChange(_ index: Int) -> UnsafeMutablePointer<Slot?> {
+        uniqueSlots()
+        return slot(index)
+    }
+
+    @inlinable @inline(__always) mutating func uniqueSlots() {
+        if _slowPath(!isKnownUniquelyReferenced(&slots)) { slots = slots.copy() }
+    }
 
     @inlinable func bucket(_ key: Bytes) -> Int { bucket(hash: key.tableHash) }
 
@@ -78,6 +101,16 @@ public struct SlotMap<Value> {
         if chain.old { oldBuckets[chain.index] = link } else { buckets[chain.index] = link }
     }
 
+    /// The next new key doubles the buckets, unless `growthHeld`.
+    @inlinable public var growsOnNextInsert: Bool { liveCount >= buckets.count }
+
+    /// The bytes the doubled buckets take.
+    @inlinable public var grownBucketBytes: Int { max(buckets.count * 2, 4) * MemoryLayout<UInt32>.stride }
+
+    /// Keys per bucket at which the buckets double even when `growthHeld` (Redis's
+    /// HASHTABLE_MAX_LOAD_FACTOR).
+    @inlinable public static var forcedGrowthLoad: Double { 1.618 }
+
     /// A rehash is under way.
     @inlinable public var isRehashing: Bool { !oldBuckets.isEmpty }
 
@@ -90,8 +123,8 @@ public struct SlotMap<Value> {
         var link = head(chain(hash: hash))
         while link != 0 {
             let slot = Int(link &- 1)
-            if slots[slot].unsafelyUnwrapped.key == key { return slot }
-            link = slots[slot].unsafelyUnwrapped.next
+            if self.slot(slot).pointee.unsafelyUnwrapped.key == key { return slot }
+            link = self.slot(slot).pointee.unsafelyUnwrapped.next
         }
         return nil
     }
@@ -114,16 +147,14 @@ public struct SlotMap<Value> {
         guard b >= 0 && b < buckets.count else { return }
         let link = Int(buckets[b])
         guard link != 0 && link <= slots.count else { return }
-        slots.withUnsafeBufferPointer {
-            let slot = UnsafeRawPointer($0.baseAddress! + (link - 1))
-            atoll_prefetch(slot)
-            atoll_prefetch(slot + (MemoryLayout<Slot?>.size - 1))
-        }
+        let slot = UnsafeRawPointer(self.slot(link - 1))
+        atoll_prefetch(slot)
+        atoll_prefetch(slot + (MemoryLayout<Slot?>.size - 1))
     }
 
     @inlinable public subscript(key: Bytes) -> Value? {
         guard let slot = find(key) else { return nil }
-        return slots[slot].unsafelyUnwrapped.value
+        return self.slot(slot).pointee.unsafelyUnwrapped.value
     }
 
     @inlinable public func contains(_ key: Bytes) -> Bool { find(key) != nil }
@@ -145,7 +176,7 @@ public struct SlotMap<Value> {
     public mutating func replace(_ key: Bytes, hash: Int, _ value: Value) -> Value? {
         // One hash for the search and, when the key is new, its insertion.
         if let slot = find(key, hash: hash) {
-            return Self.swap(&slots[slot]!.value, value)
+            return Self.swap(&slotForChange(slot).pointee!.value, value)
         }
         insertNew(key, value, hash: hash)
         return nil
@@ -159,7 +190,8 @@ public struct SlotMap<Value> {
 
     /// Adds a key known to be absent, whose `tableHash` is `hash`.
     @inlinable mutating func insertNew(_ key: Bytes, _ value: Value, hash: Int) {
-        if liveCount >= buckets.count {
+        if liveCount >= buckets.count
+            && (!growthHeld || Double(liveCount) >= Double(buckets.count) * Self.forcedGrowthLoad) {
             growBuckets()
         } else if _slowPath(!oldBuckets.isEmpty) {
             rehash(buckets: 2)
@@ -167,9 +199,10 @@ public struct SlotMap<Value> {
         let chain = chain(hash: hash)
         let next = head(chain)
         let slot: Int
+        uniqueSlots()
         if let free = freeSlots.popLast() {
             slot = Int(free)
-            slots[slot] = Slot(key: key, next: next, value: value)
+            self.slot(slot).pointee = Slot(key: key, next: next, value: value)
         } else {
             slot = slots.count
             precondition(slot < Int(Int32.max), "SlotMap: too many slots")
@@ -204,22 +237,22 @@ public struct SlotMap<Value> {
         var index = rehashIndex
         let end = min(oldBuckets.count, index + count)
         let mask = buckets.count - 1
+        uniqueSlots()
+        let slots = self.slots
         oldBuckets.withUnsafeMutableBufferPointer { old in
             buckets.withUnsafeMutableBufferPointer { heads in
-                slots.withUnsafeMutableBufferPointer { slots in
-                    while index < end {
-                        var link = old[index]
-                        while link != 0 {
-                            let slot = Int(link &- 1)
-                            let next = slots[slot].unsafelyUnwrapped.next
-                            let b = slots[slot].unsafelyUnwrapped.key.tableHash & mask
-                            slots[slot]!.next = heads[b]
-                            heads[b] = link
-                            link = next
-                        }
-                        old[index] = 0
-                        index += 1
+                while index < end {
+                    var link = old[index]
+                    while link != 0 {
+                        let slot = slots.address(Int(link &- 1))
+                        let next = slot.pointee.unsafelyUnwrapped.next
+                        let b = slot.pointee.unsafelyUnwrapped.key.tableHash & mask
+                        slot.pointee!.next = heads[b]
+                        heads[b] = link
+                        link = next
                     }
+                    old[index] = 0
+                    index += 1
                 }
             }
         }
@@ -241,7 +274,7 @@ public struct SlotMap<Value> {
     /// As above, for a key whose `tableHash` is `hash`.
     @inlinable public mutating func access<R>(_ key: Bytes, hash: Int, _ body: (inout Value) -> (keep: Bool, result: R)) -> R? {
         guard let slot = find(key, hash: hash) else { return nil }
-        let (keep, result) = body(&slots[slot]!.value)
+        let (keep, result) = body(&slotForChange(slot).pointee!.value)
         if !keep { remove(key) }
         return result
     }
@@ -249,7 +282,7 @@ public struct SlotMap<Value> {
     /// Mutates the value in place; returns nil when the key is absent.
     @inlinable public mutating func modify<R>(_ key: Bytes, _ body: (inout Value) -> R) -> R? {
         guard let slot = find(key) else { return nil }
-        return body(&slots[slot]!.value)
+        return body(&slotForChange(slot).pointee!.value)
     }
 
     @inlinable @discardableResult
@@ -261,10 +294,10 @@ public struct SlotMap<Value> {
         var link = head(chain)
         while link != 0 {
             let slot = Int(link &- 1)
-            let next = slots[slot].unsafelyUnwrapped.next
-            if slots[slot].unsafelyUnwrapped.key == key {
-                if previous < 0 { setHead(chain, next) } else { slots[previous]!.next = next }
-                let removed = slots[slot].take().unsafelyUnwrapped.value
+            let next = self.slot(slot).pointee.unsafelyUnwrapped.next
+            if self.slot(slot).pointee.unsafelyUnwrapped.key == key {
+                if previous < 0 { setHead(chain, next) } else { slotForChange(previous).pointee!.next = next }
+                let removed = slotForChange(slot).pointee.take().unsafelyUnwrapped.value
                 liveCount -= 1
                 if liveCount == 0 {
                     removeAll()
@@ -280,7 +313,7 @@ public struct SlotMap<Value> {
     }
 
     public mutating func removeAll() {
-        slots = []
+        slots = SlotChunks()
         buckets = []
         oldBuckets = []
         rehashIndex = 0
@@ -291,23 +324,24 @@ public struct SlotMap<Value> {
     /// The bytes of one slot in the slot array.
     @inlinable public static var slotBytes: Int { MemoryLayout<Slot?>.stride }
 
-    /// The bytes of the slots freed and waiting for a new key.
-    @inlinable public var freeSlotBytes: Int { freeSlots.count * Self.slotBytes }
+    /// The bytes of the slots waiting for a new key: those freed, and the room left in the
+    /// last chunk.
+    @inlinable public var freeSlotBytes: Int { (freeSlots.count + slots.capacity - slots.count) * Self.slotBytes }
 
     /// The key in `slot`, if that slot is in use.
     @inlinable public func key(atSlot slot: Int) -> Bytes? {
-        slot < slots.count ? slots[slot]?.key : nil
+        slot >= 0 && slot < slots.count ? self.slot(slot).pointee?.key : nil
     }
 
     /// A random key: random probes first, then a walk from a random start.
     @inlinable public func randomKey<G: RandomNumberGenerator>(using rng: inout G) -> Bytes? {
         guard liveCount > 0 else { return nil }
         for _ in 0..<16 {
-            if let slot = slots[Int.random(in: 0..<slots.count, using: &rng)] { return slot.key }
+            if let slot = slot(Int.random(in: 0..<slots.count, using: &rng)).pointee { return slot.key }
         }
         let start = Int.random(in: 0..<slots.count, using: &rng)
         for offset in 0..<slots.count {
-            if let slot = slots[(start + offset) % slots.count] { return slot.key }
+            if let slot = slot((start + offset) % slots.count).pointee { return slot.key }
         }
         return nil
     }
@@ -317,28 +351,26 @@ public struct SlotMap<Value> {
     /// one cache miss, for a whole sample; `prefetchSample` can take that miss ahead of time.
     @inlinable public func sample(_ count: Int, seed: UInt64, _ visit: (Bytes, Value) -> Void) {
         guard liveCount > 0 else { return }
-        slots.withUnsafeBufferPointer { slots in
-            var slot = Int(seed % UInt64(slots.count))
-            var seen = 0
-            for _ in 0..<slots.count {
-                if slots[slot] != nil {
-                    visit(slots[slot].unsafelyUnwrapped.key, slots[slot].unsafelyUnwrapped.value)
-                    seen += 1
-                    if seen == count { return }
-                }
-                slot = slot + 1 == slots.count ? 0 : slot + 1
+        let total = slots.count
+        var index = Int(seed % UInt64(total))
+        var seen = 0
+        for _ in 0..<total {
+            let slot = self.slot(index)
+            if slot.pointee != nil {
+                visit(slot.pointee.unsafelyUnwrapped.key, slot.pointee.unsafelyUnwrapped.value)
+                seen += 1
+                if seen == count { return }
             }
+            index = index + 1 == total ? 0 : index + 1
         }
     }
 
     /// Starts loading the first slot `sample` with `seed` will read.
     @inlinable public func prefetchSample(seed: UInt64) {
-        guard !slots.isEmpty else { return }
-        slots.withUnsafeBufferPointer {
-            let slot = UnsafeRawPointer($0.baseAddress! + Int(seed % UInt64($0.count)))
-            atoll_prefetch(slot)
-            atoll_prefetch(slot + (Self.slotBytes - 1))
-        }
+        guard slots.count > 0 else { return }
+        let slot = UnsafeRawPointer(self.slot(Int(seed % UInt64(slots.count))))
+        atoll_prefetch(slot)
+        atoll_prefetch(slot + (Self.slotBytes - 1))
     }
 
     /// Visits slots from `cursor` until `count` keys were seen or the end is reached.
@@ -347,7 +379,7 @@ public struct SlotMap<Value> {
         var slot = max(cursor, 0)
         var seen = 0
         while slot < slots.count && seen < count {
-            if let pair = slots[slot] {
+            if let pair = self.slot(slot).pointee {
                 visit(pair.key, pair.value)
                 seen += 1
             }
@@ -358,9 +390,13 @@ public struct SlotMap<Value> {
 
     /// Every key and value, in slot order.
     @inlinable public func forEach(_ body: (Bytes, Value) -> Void) {
-        for case let pair? in slots { body(pair.key, pair.value) }
+        for index in 0..<slots.count {
+            if let pair = slot(index).pointee { body(pair.key, pair.value) }
+        }
     }
 }
 
 extension SlotMap: Sendable where Value: Sendable {}
 extension SlotMap.Slot: Sendable where Value: Sendable {}
+/// Shared only under copy-on-write, as an array's storage is.
+extension SlotChunks: @unchecked Sendable where Element: Sendable {}

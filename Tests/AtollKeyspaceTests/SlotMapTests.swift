@@ -320,4 +320,91 @@ private func key(_ s: String) -> Bytes { Bytes(Array(s.utf8)) }
         for i in 0..<10 { map.set(key("n\(i)"), i) }
         #expect(map[key("n9")] == 9 && map.count == 10)
     }
+
+    /// Thousands of keys span several of `SlotChunks`' chunks: every key stays findable
+    /// through the growth, freed slots are reused and forEach and scan see each key once.
+    @Test func manyChunks() {
+        let n = SlotChunks<Int>.chunkSlots * 5 + 7
+        var map = SlotMap<Int>()
+        for i in 0..<n { map.set(key("k\(i)"), i) }
+        #expect(map.count == n && map.slotCount == n)
+        for i in stride(from: 0, to: n, by: 2) { #expect(map.remove(key("k\(i)")) == i) }
+        for i in 0..<n / 2 { map.set(key("r\(i)"), -i) }
+        #expect(map.slotCount == n)
+        var seen = 0
+        map.forEach { k, v in
+            seen += 1
+            #expect(map[k] == v)
+        }
+        #expect(seen == map.count)
+        var scanned = Set<Bytes>()
+        var cursor = 0
+        repeat {
+            cursor = map.scan(from: cursor, count: 100) { k, _ in scanned.insert(k) }
+        } while cursor != 0
+        #expect(scanned.count == map.count)
+        for i in 0..<n { #expect(map[key("k\(i)")] == (i % 2 == 0 ? nil : i)) }
+    }
+
+    /// A copy of a map shares its slots until one of them changes; then the other keeps
+    /// what it had, through every kind of change, a rehash's steps included.
+    @Test func copiesAreIndependent() {
+        var original = SlotMap<[Int]>()
+        for i in 0..<3000 { original.set(key("k\(i)"), [i]) }
+        var copy = original
+        copy.set(key("new"), [1])
+        _ = copy.modify(key("k1")) { $0.append(2) }
+        _ = copy.access(key("k2")) { _ in (keep: false, result: 0) }
+        copy.remove(key("k3"))
+        copy.set(key("k4"), [-4])
+        var steps = 0
+        while copy.rehash(buckets: 16) && steps < 10_000 { steps += 1 }
+        #expect(original.count == 3000 && original[key("new")] == nil)
+        for i in 0..<3000 { #expect(original[key("k\(i)")] == [i]) }
+        #expect(copy.count == 2999 && copy[key("k1")] == [1, 2] && copy[key("k2")] == nil)
+        #expect(copy[key("k3")] == nil && copy[key("k4")] == [-4] && copy[key("new")] == [1])
+        original.removeAll()
+        #expect(copy[key("k5")] == [5])
+    }
+
+    /// Values held by the slots are released with the map, and a copy keeps them alive.
+    @Test func valuesAreReleasedWithTheMap() {
+        final class Tracked {}
+        weak var first: Tracked?
+        weak var last: Tracked?
+        var copy: SlotMap<Tracked>?
+        do {
+            var map = SlotMap<Tracked>()
+            for i in 0..<2500 {
+                let value = Tracked()
+                if i == 0 { first = value }
+                if i == 2499 { last = value }
+                map.set(key("k\(i)"), value)
+            }
+            copy = map
+            map.remove(key("k0"))
+            #expect(first != nil)
+        }
+        #expect(first != nil && last != nil)
+        copy = nil
+        #expect(first == nil && last == nil && copy == nil)
+    }
+
+    /// With `growthHeld`, a full map's buckets wait to double until the chains average
+    /// `forcedGrowthLoad` keys; without it they double at one key per bucket.
+    @Test func heldGrowthWaitsForTheForcedLoad() {
+        var map = SlotMap<Int>()
+        for i in 0..<1024 { map.set(key("k\(i)"), i) }
+        #expect(map.growsOnNextInsert && map.buckets.count == 1024)
+        map.growthHeld = true
+        var i = 1024
+        while Double(i) < 1024 * SlotMap<Int>.forcedGrowthLoad {
+            map.set(key("k\(i)"), i)
+            i += 1
+        }
+        #expect(map.buckets.count == 1024 && map.count == i)
+        map.set(key("k\(i)"), i)
+        #expect(map.buckets.count == 2048)
+        for j in 0...i { #expect(map[key("k\(j)")] == j) }
+    }
 }
