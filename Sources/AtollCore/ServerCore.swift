@@ -204,7 +204,9 @@ public final class ServerCore: @unchecked Sendable {
         followGoodReplicaSettings()
         replication.noReplicasSinceMillis = now
         // A full key table doubles its buckets only when memory allows, as in Redis.
-        keyspace.tableGrowthAllowed = { [weak self] bytes in !(self?.overMaxMemory(afterAllocating: bytes) ?? false) }
+        // Unowned: a weak reference would move the core's reference counts to a side table,
+        // which makes every retain of it (several per command) take the slow path.
+        keyspace.tableGrowthAllowed = { [unowned self] bytes in !overMaxMemory(afterAllocating: bytes) }
     }
 
     // MARK: - Clients
