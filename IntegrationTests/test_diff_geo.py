@@ -140,6 +140,24 @@ def test_random_points_and_searches(diff, seed):
         diff.check("GEODIST", "g", f"p{a}", f"p{b}", unit)
 
 
+def test_radius_searches_at_the_edge_of_the_circle(diff):
+    """Points almost due north or south of the centre, with radii within a few millimetres of
+    their distance (GEODIST's, to 0.1 mm): where a search tells inside from outside by the
+    latitude alone, it must still find exactly the points Redis finds."""
+    points = ["13.0", "38.0", "c"]
+    for i, dlat in enumerate([0.001, 0.5, 3.0, 10.0, -0.25, -7.5]):
+        for j, dlon in enumerate([0.0, 1e-7, 1e-5, 0.001]):
+            points += [repr(13.0 + dlon), repr(38.0 + dlat), f"p{i}_{j}"]
+    diff.check("GEOADD", "g", *points)
+    for i in range(6):
+        for j in range(4):
+            exact = float(resp.parse(diff.ref.command("GEODIST", "g", "c", f"p{i}_{j}")))
+            for delta in (-0.01, -0.001, -0.0001, 0.0, 0.0001, 0.001, 0.01):
+                diff.check("GEOSEARCH", "g", "FROMMEMBER", "c", "BYRADIUS", repr(round(exact + delta, 4)), "m",
+                           "ASC", "WITHDIST")
+                diff.check("GEORADIUS", "g", "13.0", "38.0", repr(round(exact + delta, 4)), "m", "WITHDIST")
+
+
 # Scores no GEOADD makes: C's (uint64_t) cast reads those of 2^64 and more (and +inf) as 0,
 # -inf and those below -2^63 as 2^63, negative ones by their two's complement.
 ODD_SCORES = ["inf", "-inf", "-1", "-0", "0.5", "1e300", "-1e300", "18446744073709551616", "2e19",

@@ -165,8 +165,15 @@ enum Geohash {
         func contains(longitude lon: Double, latitude lat: Double) -> Double? {
             switch kind {
             case .radius(let r):
+                let limit = r * toMeters
+                // A point farther north or south than the radius is outside whatever its
+                // longitude (no path between two parallels is shorter than the meridian's),
+                // which spares most rejected points the sines and arcsine. The margin leaves the
+                // points the full formula could round inside to that formula, so the same
+                // points are found as by Redis, which computes every distance in full.
+                if Geohash.latitudeDistance(lat, latitude) > limit * (1 + 1e-9) { return nil }
                 let d = distanceFromCentre(longitude: lon, latitude: lat)
-                return d > r * toMeters ? nil : d
+                return d > limit ? nil : d
             case .box(let width, let height):
                 if Geohash.latitudeDistance(lat, latitude) > height * toMeters / 2 { return nil }
                 if Geohash.distance(lon, lat, longitude, lat) > width * toMeters / 2 { return nil }
