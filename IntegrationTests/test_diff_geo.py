@@ -140,6 +140,29 @@ def test_random_points_and_searches(diff, seed):
         diff.check("GEODIST", "g", f"p{a}", f"p{b}", unit)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_count_among_equal_distances(diff, seed):
+    """Many members at a few places, so that distances tie: with COUNT below the number found,
+    Redis sorts only the first COUNT (its pqsort), which decides which of the tied members are
+    listed and in what order."""
+    rng = random.Random(seed)
+    places = [(rng.uniform(9.0, 11.0), rng.uniform(44.0, 46.0)) for _ in range(rng.choice([1, 3, 8]))]
+    points = []
+    for i in range(rng.choice([12, 60, 200])):
+        lon, lat = rng.choice(places)
+        points += [repr(lon), repr(lat), f"m{i}"]
+    diff.check("GEOADD", "g", *points)
+    for _ in range(30):
+        count = str(rng.randint(1, 50))
+        order = rng.choice(["ASC", "DESC"])
+        extra = rng.sample(["WITHDIST", "WITHCOORD"], rng.randint(0, 2))
+        diff.check("GEOSEARCH", "g", "FROMLONLAT", "10", "45", "BYRADIUS", "400", "km", order, "COUNT", count, *extra)
+        diff.check("GEORADIUS", "g", "10", "45", "400", "km", "COUNT", count, *extra)
+        diff.check("GEOSEARCH", "g", "FROMLONLAT", "10", "45", "BYBOX", "800", "800", "km", order, "COUNT", count)
+        diff.check("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "10", "45", "BYRADIUS", "400", "km", order, "COUNT", count)
+        diff.check("ZRANGE", "d", "0", "-1", "WITHSCORES")
+
+
 def test_radius_searches_at_the_edge_of_the_circle(diff):
     """Points almost due north or south of the centre, with radii within a few millimetres of
     their distance (GEODIST's, to 0.1 mm): where a search tells inside from outside by the

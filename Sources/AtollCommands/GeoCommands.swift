@@ -286,12 +286,23 @@ enum GeoCommands {
         if results.isEmpty && store == nil { return c.out.arrayHeader(0) }
         let returned = count == 0 || results.count < Int(count) ? results.count : Int(count)
         if let ascending = order {
-            // Stable, as Redis's qsort (glibc's merge sort) is for the full sort. Positions are
-            // sorted, not the results themselves (each move would copy a member).
-            let sorted = results.indices.sorted { i, j in
-                let a = results[i].distance, b = results[j].distance
-                if a != b { return ascending ? a < b : a > b }
-                return i < j
+            // Positions are sorted, not the results themselves (each move would copy a member).
+            var sorted = Array(results.indices)
+            if returned == results.count {
+                // Stable, as Redis's qsort (glibc's merge sort) is for the full sort.
+                sorted.sort { i, j in
+                    let a = results[i].distance, b = results[j].distance
+                    if a != b { return ascending ? a < b : a > b }
+                    return i < j
+                }
+            } else {
+                // Redis sorts the first COUNT only, with its pqsort: equal distances come out
+                // in that algorithm's order.
+                PartialQuicksort.sort(&sorted, keeping: 0...(returned - 1)) { i, j in
+                    let a = results[i].distance, b = results[j].distance
+                    let order = a == b ? 0 : (a > b ? 1 : -1)
+                    return ascending ? order : -order
+                }
             }
             results = sorted.map { results[$0] }
         }
