@@ -45,13 +45,14 @@ def data(diff):
 
 def _order_is_defined(key, flat):
     """False where Redis's own order shows: a set's iteration order (BY nosort), or equal
-    ALPHA keys (missing hash fields) kept in the order Redis happened to load them (a sorted
-    set's hash order, or the unstable partial sort that LIMIT with BY uses)."""
+    ALPHA keys (missing hash fields) kept in the order Redis happened to load them (a set's or
+    sorted set's hash order; a list's is its own, which the partial sort that LIMIT with BY
+    uses then reorders as Redis's pqsort does)."""
     if key == "s" and "nosort" in flat:
         return False
     alpha_by_hash_field = "ALPHA" in flat and "BY" in flat and flat[flat.index("BY") + 1] == "h_*->f"
     if alpha_by_hash_field:
-        return key == "l" and "LIMIT" not in flat
+        return key == "l"
     return True
 
 
@@ -66,6 +67,22 @@ def test_option_combinations(data, key):
         data.check("SORT_RO", key, *flat)
         compared += 1
     assert compared > 250
+
+
+@pytest.mark.parametrize("length", [5, 7, 8, 40, 41, 200])
+def test_limit_among_equal_by_values(diff, length):
+    """A list sorted BY values of which many are equal or missing, with LIMIT windows: Redis
+    sorts only the window (its pqsort), which decides which equal elements fill it and in what
+    order."""
+    diff.run([("RPUSH", "t", *[f"e{i}" for i in range(length)])])
+    diff.run([("MSET", *[x for i in range(0, length, 3) for x in (f"w_e{i}", "x" if i % 2 else "y")])])
+    for by in ("w_*", "nokey_*"):
+        for order in ((), ("DESC",)):
+            for start, count in ((0, 1), (0, 5), (3, 4), (length - 2, 5), (length + 3, 2), (1, -1), (0, length)):
+                diff.check("SORT", "t", "BY", by, "ALPHA", *order, "LIMIT", str(start), str(count))
+                diff.check("SORT", "t", "BY", by, *order, "LIMIT", str(start), str(count))
+                diff.check("SORT", "t", "BY", by, "ALPHA", *order, "LIMIT", str(start), str(count), "STORE", "dst")
+                diff.check("LRANGE", "dst", "0", "-1")
 
 
 def test_alpha(data):

@@ -298,7 +298,7 @@ enum GeoCommands {
             } else {
                 // Redis sorts the first COUNT only, with its pqsort: equal distances come out
                 // in that algorithm's order.
-                PartialQuicksort.sort(&sorted, keeping: 0...(returned - 1)) { i, j in
+                PartialQuicksort.sort(&sorted, keeping: 0, through: returned - 1) { i, j in
                     let a = results[i].distance, b = results[j].distance
                     let order = a == b ? 0 : (a > b ? 1 : -1)
                     return ascending ? order : -order

@@ -7,16 +7,18 @@
 /// distances (members at one place) then come out in the order this exact sequence of swaps
 /// leaves them, not in the order found, and replies must list the same members as Redis's.
 enum PartialQuicksort {
-    /// Reorders `items` so that the positions in `range` hold what a full sort would put there,
-    /// equal elements placed as Redis's pqsort places them. `compare` answers -1, 0 or 1.
-    static func sort<T>(_ items: inout [T], keeping range: ClosedRange<Int>, by compare: (T, T) -> Int) {
+    /// Reorders `items` so that positions `lower` through `upper` hold what a full sort would
+    /// put there, equal elements placed as Redis's pqsort places them (`upper` may be
+    /// `lower - 1`, as SORT's LIMIT past the end makes it: then only parts around `lower` are
+    /// sorted, as by Redis). `compare` answers -1, 0 or 1.
+    static func sort<T>(_ items: inout [T], keeping lower: Int, through upper: Int, by compare: (T, T) -> Int) {
         items.withUnsafeMutableBufferPointer { buffer in
-            sort(buffer, from: 0, count: buffer.count, keeping: range, compare)
+            sort(buffer, from: 0, count: buffer.count, keeping: (lower, upper), compare)
         }
     }
 
     private static func sort<T>(_ a: UnsafeMutableBufferPointer<T>, from first: Int, count: Int,
-                                keeping range: ClosedRange<Int>, _ compare: (T, T) -> Int) {
+                                keeping range: (lower: Int, upper: Int), _ compare: (T, T) -> Int) {
         var start = first, n = count
         while true {
             if n < 7 { return insertionSort(a, from: start, count: n, compare) }
@@ -82,8 +84,12 @@ enum PartialQuicksort {
         }
     }
 
-    private static func overlaps(_ start: Int, _ count: Int, _ range: ClosedRange<Int>) -> Bool {
-        !(range.upperBound < start || range.lowerBound >= start + count)
+    /// False when both ends of the range lie before the part or both after it (Redis's test,
+    /// which an empty range, `upper` = `lower - 1`, can pass).
+    private static func overlaps(_ start: Int, _ count: Int, _ range: (lower: Int, upper: Int)) -> Bool {
+        let before = range.lower < start && range.upper < start
+        let after = range.lower >= start + count && range.upper >= start + count
+        return !(before || after)
     }
 
     private static func insertionSort<T>(_ a: UnsafeMutableBufferPointer<T>, from start: Int, count: Int,

@@ -174,18 +174,28 @@ enum SortCommands {
             if unconvertible { return c.out.error("ERR One or more scores can't be converted into double") }
             let order = Comparator(alpha: options.alpha, byPattern: options.by != nil, binary: options.store != nil)
             // Positions are sorted, not the items, so that no element is retained and released
-            // at every swap. Stable, as Redis's qsort (glibc's merge sort) is.
-            // Numeric order compares the scores first, from their own array, so that an item is
-            // copied only for a tie.
+            // at every swap. Numeric order compares the scores first, from their own array, so
+            // that an item is copied only for a tie.
             var positions = Array(items.indices)
             let descending = options.descending, numeric = !options.alpha
             let scores = items.map(\.score)
             scores.withUnsafeBufferPointer { scores in
                 items.withUnsafeBufferPointer { items in
-                    positions.sort { i, j in
-                        if numeric && scores[i] != scores[j] { return descending ? scores[i] > scores[j] : scores[i] < scores[j] }
-                        let result = descending ? order.compare(items[j], items[i]) : order.compare(items[i], items[j])
-                        return result != 0 ? result < 0 : i < j
+                    if options.by != nil && (start != 0 || end != total - 1) {
+                        // Redis sorts BY a pattern with a LIMIT short of the whole with its
+                        // pqsort, which decides the order of equal BY values.
+                        PartialQuicksort.sort(&positions, keeping: start, through: end) { i, j in
+                            let result = numeric && scores[i] != scores[j]
+                                ? (scores[i] > scores[j] ? 1 : -1) : order.compare(items[i], items[j])
+                            return descending ? -result : result
+                        }
+                    } else {
+                        // Stable, as Redis's qsort (glibc's merge sort) is.
+                        positions.sort { i, j in
+                            if numeric && scores[i] != scores[j] { return descending ? scores[i] > scores[j] : scores[i] < scores[j] }
+                            let result = descending ? order.compare(items[j], items[i]) : order.compare(items[i], items[j])
+                            return result != 0 ? result < 0 : i < j
+                        }
                     }
                 }
             }

@@ -15,7 +15,7 @@ import Testing
                 let upper = size == 0 ? 0 : Int.random(in: 0..<size, using: &generator)
                 let lower = Int.random(in: 0...upper, using: &generator)
                 var partial = values
-                PartialQuicksort.sort(&partial, keeping: lower...upper) { $0 == $1 ? 0 : ($0 > $1 ? 1 : -1) }
+                PartialQuicksort.sort(&partial, keeping: lower, through: upper) { $0 == $1 ? 0 : ($0 > $1 ? 1 : -1) }
                 #expect(partial.sorted() == full)
                 if size > 0 { #expect(Array(partial[lower...upper]) == Array(full[lower...upper])) }
             }
@@ -26,7 +26,7 @@ import Testing
     /// pivot's equals gather at both ends first), as Redis's does.
     @Test func equalElementsAreMovedAsThePartitionMovesThem() {
         var items = Array(0..<12).map { (key: $0 % 2, id: $0) }
-        PartialQuicksort.sort(&items, keeping: 0...2) { $0.key == $1.key ? 0 : ($0.key > $1.key ? 1 : -1) }
+        PartialQuicksort.sort(&items, keeping: 0, through: 2) { $0.key == $1.key ? 0 : ($0.key > $1.key ? 1 : -1) }
         #expect(items.prefix(6).allSatisfy { $0.key == 0 })
         #expect(items.map(\.id) != [0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11])
     }
