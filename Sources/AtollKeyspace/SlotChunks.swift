@@ -1,5 +1,5 @@
 /// The slot array of a `SlotMap`: elements numbered from 0, kept in chunks of
-/// `chunkSlots` elements each, so that the array grows without moving what it holds.
+/// `chunkSlots` elements each (128 kB or a little more), so that the array grows without moving what it holds.
 ///
 /// A `ContiguousArray` doubles its capacity and copies every element when full: at 2 million
 /// keys that was one 144 MB copy while the server waited, and right after a doubling up to
@@ -11,7 +11,14 @@
 /// A class so that `SlotMap` keeps value semantics by copy-on-write: a map's mutations call
 /// `isKnownUniquelyReferenced` first and copy the chunks when they are shared.
 @usableFromInline final class SlotChunks<Element> {
-    @inlinable static var chunkShift: Int { 10 }
+    /// Chunks of at least 128 kB (2,048 key-space slots): glibc's malloc maps blocks that
+    /// large from the system (Atoll fixes its threshold there, see main.swift) and unmaps them
+    /// when freed. Smaller chunks came from its heap, whose pages a freed key table left
+    /// resident (83 MB of RSS after FLUSHALL of a million keys, 18 MB with one array).
+    @inlinable static var chunkShift: Int {
+        let perChunk = (128 * 1024 + MemoryLayout<Element>.stride - 1) / Swift.max(MemoryLayout<Element>.stride, 1)
+        return Swift.max(Int.bitWidth - (perChunk - 1).leadingZeroBitCount, 4)
+    }
     @inlinable static var chunkSlots: Int { 1 << chunkShift }
     @inlinable static var chunkMask: Int { chunkSlots &- 1 }
 

@@ -351,11 +351,13 @@ public struct SlotMap<Value> {
     /// one cache miss, for a whole sample; `prefetchSample` can take that miss ahead of time.
     @inlinable public func sample(_ count: Int, seed: UInt64, _ visit: (Bytes, Value) -> Void) {
         guard liveCount > 0 else { return }
+        // Held here, so that a visit that changes the map (which then copies) cannot free them.
+        let slots = self.slots
         let total = slots.count
         var index = Int(seed % UInt64(total))
         var seen = 0
         for _ in 0..<total {
-            let slot = self.slot(index)
+            let slot = slots.address(index)
             if slot.pointee != nil {
                 visit(slot.pointee.unsafelyUnwrapped.key, slot.pointee.unsafelyUnwrapped.value)
                 seen += 1
@@ -376,10 +378,11 @@ public struct SlotMap<Value> {
     /// Visits slots from `cursor` until `count` keys were seen or the end is reached.
     /// Returns the next cursor, 0 when the iteration is complete.
     public func scan(from cursor: Int, count: Int, _ visit: (Bytes, Value) -> Void) -> Int {
+        let slots = self.slots  // as in `sample`
         var slot = max(cursor, 0)
         var seen = 0
         while slot < slots.count && seen < count {
-            if let pair = self.slot(slot).pointee {
+            if let pair = slots.address(slot).pointee {
                 visit(pair.key, pair.value)
                 seen += 1
             }
@@ -390,8 +393,9 @@ public struct SlotMap<Value> {
 
     /// Every key and value, in slot order.
     @inlinable public func forEach(_ body: (Bytes, Value) -> Void) {
+        let slots = self.slots  // as in `sample`
         for index in 0..<slots.count {
-            if let pair = slot(index).pointee { body(pair.key, pair.value) }
+            if let pair = slots.address(index).pointee { body(pair.key, pair.value) }
         }
     }
 }
