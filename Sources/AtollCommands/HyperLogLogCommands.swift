@@ -36,12 +36,7 @@ enum HyperLogLogCommands {
     /// Runs `body` on the HyperLogLog at `key` (checked first), in place; the key counts as
     /// modified when `body` says it changed the value.
     static func modify<R>(_ key: Bytes, _ c: inout CommandContext, _ body: (inout HyperLogLog) -> (R, changed: Bool)) -> R {
-        let (result, changed) = c.changeStringInPlace(key) { bytes -> (R, changed: Bool) in
-            var hll = HyperLogLog(bytes: bytes)
-            bytes = []   // the HyperLogLog holds the only reference now
-            defer { bytes = hll.bytes }
-            return body(&hll)
-        }
+        let (result, changed) = c.changeStringInPlace(key) { HyperLogLog.inPlace(&$0, body) }
         if changed { c.modified(key) }
         return result
     }
@@ -67,13 +62,10 @@ enum HyperLogLogCommands {
         let outcome = c.keyspace.databases[c.client.db].modifyLive(key, hash: c.hintedHash(key), now: c.now, expired: &expired, touch: touch) { entry -> AddOutcome in
             guard case .string(let stored) = entry.value else { return entry.value.isString ? .notHyperLogLog : .wrongType }
             guard stored.withUnsafeBytes(HyperLogLog.isValid) else { return .notHyperLogLog }
-            var hll = HyperLogLog(bytes: stored.array)
-            entry.value = .int(0)
-            defer {
-                entry.value = .string(Bytes(hll.bytes))
-                entry.rawEncoding = true
+            entry.rawEncoding = true
+            return entry.value.changeString { bytes in
+                HyperLogLog.inPlace(&bytes) { .added(add(args, to: &$0, sparseMax: sparseMax)) }
             }
-            return .added(add(args, to: &hll, sparseMax: sparseMax))
         }
         if expired > 0 { c.noteExpired(key, db: c.client.db) }
         let updated: Bool
