@@ -139,7 +139,13 @@ enum HyperLogLogCommands {
     /// kept, so that a change then happens in place): Redis's `isHLLObjectOrReply` check, and
     /// for a HyperLogLog its cached cardinality.
     static func peek(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> CachePeek {
-        guard let value = (forWriting ? c.lookupWrite(key) : c.lookupRead(key))?.value else { return .missing }
+        // A read looks at the entry where it is stored: a copy of it cost a retain and a release.
+        guard forWriting else { return c.readLive(key) { cachePeek($0.value) } ?? .missing }
+        guard let entry = c.lookupWrite(key) else { return .missing }
+        return cachePeek(entry.value)
+    }
+
+    private static func cachePeek(_ value: Value) -> CachePeek {
         switch value {
         case .string(let bytes):
             return bytes.withUnsafeBytes { raw in
