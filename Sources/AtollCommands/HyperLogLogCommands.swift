@@ -56,17 +56,10 @@ enum HyperLogLogCommands {
     static func pfadd(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         let sparseMax = c.server.config.hllSparseMaxBytes
-        let args = c.args
         var expired = 0
         let touch = c.client.noTouch ? nil : c.touchClock
-        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, hash: c.hintedHash(key), now: c.now, expired: &expired, touch: touch) { entry -> AddOutcome in
-            guard case .string(let stored) = entry.value else { return entry.value.isString ? .notHyperLogLog : .wrongType }
-            guard stored.withUnsafeBytes(HyperLogLog.isValid) else { return .notHyperLogLog }
-            entry.rawEncoding = true
-            return entry.value.changeString { bytes in
-                HyperLogLog.inPlace(&bytes) { .added(add(args, to: &$0, sparseMax: sparseMax)) }
-            }
-        }
+        let outcome = addInPlace(c.args, key: key, hash: c.hintedHash(key), to: &c.keyspace.databases[c.client.db],
+                                 now: c.now, expired: &expired, touch: touch, sparseMax: sparseMax)
         if expired > 0 { c.noteExpired(key, db: c.client.db) }
         let updated: Bool
         switch outcome {
@@ -80,13 +73,27 @@ enum HyperLogLogCommands {
             var hll = HyperLogLog.empty()
             // A new HyperLogLog is never damaged; its cache is stale even with no element, as
             // Redis leaves it.
-            _ = add(args, to: &hll, sparseMax: sparseMax)
+            _ = add(c.args, to: &hll, sparseMax: sparseMax)
             hll.invalidateCache()
             c.store(key, .string(Bytes(hll.bytes)), raw: true)
             updated = true
         }
         if updated { c.notify(.string, "pfadd", key) }
         c.out.integer(updated ? 1 : 0)
+    }
+
+    /// PFADD's change of a stored HyperLogLog, in place (nil: no live key). `args` is passed
+    /// on, not captured: a copy of the context's list for the closure cost a retain and a release.
+    private static func addInPlace(_ args: [[UInt8]], key: Bytes, hash: Int?, to database: inout Database, now: Int64,
+                                   expired: inout Int, touch: AccessClock?, sparseMax: Int) -> AddOutcome? {
+        database.modifyLive(key, hash: hash, now: now, expired: &expired, touch: touch) { entry -> AddOutcome in
+            guard case .string(let stored) = entry.value else { return entry.value.isString ? .notHyperLogLog : .wrongType }
+            guard stored.withUnsafeBytes(HyperLogLog.isValid) else { return .notHyperLogLog }
+            entry.rawEncoding = true
+            return entry.value.changeString { bytes in
+                HyperLogLog.inPlace(&bytes) { .added(add(args, to: &$0, sparseMax: sparseMax)) }
+            }
+        }
     }
 
     /// Adds the elements from argument 2 on: whether a register rose (the cached cardinality
