@@ -40,6 +40,17 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
         storage = .small(words.0, words.1, words.2, UInt8(n))
     }
 
+    /// Consuming: a long string keeps `array` itself, moved in (no retain and release).
+    @inlinable public init(moving array: consuming [UInt8]) {
+        if array.count > Bytes.inlineCapacity {
+            self.init(storage: .large(array))
+        } else {
+            self.init(array)
+        }
+    }
+
+    @inlinable init(storage: Storage) { self.storage = storage }
+
     public init(stringLiteral value: String) { self.init(Array(value.utf8)) }
 
     @inlinable public var count: Int {
@@ -73,6 +84,12 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
         case .large(let a): return a
         case .small: return withUnsafeBytes { Array($0) }
         }
+    }
+
+    /// The bytes as an array, a long string's own moved out (no retain and release).
+    @inlinable public consuming func takeArray() -> [UInt8] {
+        if case .large(let a) = storage { return a }
+        return array
     }
 
     @inlinable public func hash(into hasher: inout Hasher) {

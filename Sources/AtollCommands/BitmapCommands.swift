@@ -50,20 +50,17 @@ enum BitmapCommands {
         let touch = c.client.noTouch ? nil : c.touchClock
         let outcome: (R, Bool)?? = c.keyspace.databases[c.client.db].modifyLive(key, hash: c.hintedHash(key), now: c.now, expired: &expired, touch: touch) { entry -> (R, Bool)? in
             guard entry.value.isString else { return nil }
-            var bytes = entry.value.stringBytes
-            entry.value = .int(0)
-            defer {
-                entry.value = .string(Bytes(bytes))
-                entry.rawEncoding = true
+            entry.rawEncoding = true
+            return entry.value.changeString { bytes in
+                let grew = bytes.count < byteCount
+                if grew {
+                    if byteCount > bytes.capacity { bytes.reserveCapacity(grownCapacity(byteCount)) }
+                    bytes.append(contentsOf: repeatElement(0, count: byteCount - bytes.count))
+                }
+                let (result, changed) = body(&bytes)
+                guard let changed else { return (result, false) }
+                return (result, grew || changed)
             }
-            let grew = bytes.count < byteCount
-            if grew {
-                if byteCount > bytes.capacity { bytes.reserveCapacity(grownCapacity(byteCount)) }
-                bytes.append(contentsOf: repeatElement(0, count: byteCount - bytes.count))
-            }
-            let (result, changed) = body(&bytes)
-            guard let changed else { return (result, false) }
-            return (result, grew || changed)
         }
         if expired > 0 { c.noteExpired(key, db: c.client.db) }
         guard let outcome else {

@@ -31,6 +31,15 @@ struct HyperLogLog {
         return HyperLogLog(bytes: bytes)
     }
 
+    /// Runs `body` on the HyperLogLog `bytes` hold, which it holds meanwhile: the array is
+    /// moved in and back, not copied nor reference counted.
+    static func inPlace<R>(_ bytes: inout [UInt8], _ body: (inout HyperLogLog) -> R) -> R {
+        var hll = HyperLogLog(bytes: [])
+        swap(&hll.bytes, &bytes)
+        defer { swap(&hll.bytes, &bytes) }
+        return body(&hll)
+    }
+
     /// Redis's `isHLLObjectOrReply` check: a header, the magic, a known encoding, and the exact
     /// size when dense.
     static func isValid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes(isValid) }

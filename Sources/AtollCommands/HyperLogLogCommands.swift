@@ -36,12 +36,7 @@ enum HyperLogLogCommands {
     /// Runs `body` on the HyperLogLog at `key` (checked first), in place; the key counts as
     /// modified when `body` says it changed the value.
     static func modify<R>(_ key: Bytes, _ c: inout CommandContext, _ body: (inout HyperLogLog) -> (R, changed: Bool)) -> R {
-        let (result, changed) = c.changeStringInPlace(key) { bytes -> (R, changed: Bool) in
-            var hll = HyperLogLog(bytes: bytes)
-            bytes = []   // the HyperLogLog holds the only reference now
-            defer { bytes = hll.bytes }
-            return body(&hll)
-        }
+        let (result, changed) = c.changeStringInPlace(key) { HyperLogLog.inPlace(&$0, body) }
         if changed { c.modified(key) }
         return result
     }
@@ -61,20 +56,10 @@ enum HyperLogLogCommands {
     static func pfadd(_ c: inout CommandContext) {
         let key = Bytes(c.args[1])
         let sparseMax = c.server.config.hllSparseMaxBytes
-        let args = c.args
         var expired = 0
         let touch = c.client.noTouch ? nil : c.touchClock
-        let outcome = c.keyspace.databases[c.client.db].modifyLive(key, hash: c.hintedHash(key), now: c.now, expired: &expired, touch: touch) { entry -> AddOutcome in
-            guard case .string(let stored) = entry.value else { return entry.value.isString ? .notHyperLogLog : .wrongType }
-            guard stored.withUnsafeBytes(HyperLogLog.isValid) else { return .notHyperLogLog }
-            var hll = HyperLogLog(bytes: stored.array)
-            entry.value = .int(0)
-            defer {
-                entry.value = .string(Bytes(hll.bytes))
-                entry.rawEncoding = true
-            }
-            return .added(add(args, to: &hll, sparseMax: sparseMax))
-        }
+        let outcome = addInPlace(c.args, key: key, hash: c.hintedHash(key), to: &c.keyspace.databases[c.client.db],
+                                 now: c.now, expired: &expired, touch: touch, sparseMax: sparseMax)
         if expired > 0 { c.noteExpired(key, db: c.client.db) }
         let updated: Bool
         switch outcome {
@@ -88,13 +73,27 @@ enum HyperLogLogCommands {
             var hll = HyperLogLog.empty()
             // A new HyperLogLog is never damaged; its cache is stale even with no element, as
             // Redis leaves it.
-            _ = add(args, to: &hll, sparseMax: sparseMax)
+            _ = add(c.args, to: &hll, sparseMax: sparseMax)
             hll.invalidateCache()
             c.store(key, .string(Bytes(hll.bytes)), raw: true)
             updated = true
         }
         if updated { c.notify(.string, "pfadd", key) }
         c.out.integer(updated ? 1 : 0)
+    }
+
+    /// PFADD's change of a stored HyperLogLog, in place (nil: no live key). `args` is passed
+    /// on, not captured: a copy of the context's list for the closure cost a retain and a release.
+    private static func addInPlace(_ args: [[UInt8]], key: Bytes, hash: Int?, to database: inout Database, now: Int64,
+                                   expired: inout Int, touch: AccessClock?, sparseMax: Int) -> AddOutcome? {
+        database.modifyLive(key, hash: hash, now: now, expired: &expired, touch: touch) { entry -> AddOutcome in
+            guard case .string(let stored) = entry.value else { return entry.value.isString ? .notHyperLogLog : .wrongType }
+            guard stored.withUnsafeBytes(HyperLogLog.isValid) else { return .notHyperLogLog }
+            entry.rawEncoding = true
+            return entry.value.changeString { bytes in
+                HyperLogLog.inPlace(&bytes) { .added(add(args, to: &$0, sparseMax: sparseMax)) }
+            }
+        }
     }
 
     /// Adds the elements from argument 2 on: whether a register rose (the cached cardinality
@@ -147,7 +146,13 @@ enum HyperLogLogCommands {
     /// kept, so that a change then happens in place): Redis's `isHLLObjectOrReply` check, and
     /// for a HyperLogLog its cached cardinality.
     static func peek(_ key: Bytes, _ c: inout CommandContext, forWriting: Bool = false) -> CachePeek {
-        guard let value = (forWriting ? c.lookupWrite(key) : c.lookupRead(key))?.value else { return .missing }
+        // A read looks at the entry where it is stored: a copy of it cost a retain and a release.
+        guard forWriting else { return c.readLive(key) { cachePeek($0.value) } ?? .missing }
+        guard let entry = c.lookupWrite(key) else { return .missing }
+        return cachePeek(entry.value)
+    }
+
+    private static func cachePeek(_ value: Value) -> CachePeek {
         switch value {
         case .string(let bytes):
             return bytes.withUnsafeBytes { raw in

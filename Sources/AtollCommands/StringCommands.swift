@@ -622,12 +622,7 @@ extension CommandContext {
     /// lock). The caller marks the key modified when it changed.
     mutating func changeStringInPlace<R>(_ key: Bytes, _ body: (inout [UInt8]) -> R) -> R {
         var result: R?
-        keyspace.databases[client.db].updateValueInPlace(key) { value in
-            var bytes = value.stringBytes
-            value = .int(0)   // drop the table's reference to the bytes
-            result = body(&bytes)
-            value = .string(Bytes(bytes))
-        }
+        keyspace.databases[client.db].updateValueInPlace(key) { value in result = value.changeString(body) }
         return result!
     }
 }

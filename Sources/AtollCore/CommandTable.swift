@@ -95,15 +95,23 @@ package struct RecentCommand {
     package init() {}
 
     /// The command named by `args[0]` when it is one of the recent ones (never a container
-    /// or subcommand).
-    @inline(__always)  // inlined, the spec it returns is not retained for the caller
-    package mutating func cached(_ args: [[UInt8]]) -> CommandSpec? {
+    /// or subcommand), unretained: the table it came from keeps it.
+    @inline(__always)
+    package mutating func cached(_ args: [[UInt8]]) -> Unmanaged<CommandSpec>? {
         // The last one found first: a pipeline repeats one command. (`args[0]` is read where it
         // lies: a local copy of it cost a retain and a release per command.)
-        if lastFound < names.count && names[lastFound] == args[0] { return specs[lastFound] }
+        if lastFound < names.count {
+            if sameStorage(names[lastFound], args[0]) { return .passUnretained(specs[lastFound]) }
+            if names[lastFound] == args[0] {
+                // This connection's array is kept instead: the decoder shares it among the
+                // connection's commands, so the rest of its batch compares a pointer, not bytes.
+                names[lastFound] = args[0]
+                return .passUnretained(specs[lastFound])
+            }
+        }
         for i in names.indices where names[i] == args[0] {
             lastFound = i
-            return specs[i]
+            return .passUnretained(specs[i])
         }
         return nil
     }

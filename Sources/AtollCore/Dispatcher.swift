@@ -22,7 +22,8 @@ extension ServerCore {
     public func execute(_ ctx: inout CommandContext) {
         ctx.now = loading ? 0 : clock.nowMillis()
         var clock: Int?
-        run(&ctx, clock: &clock)
+        let client = ctx.client
+        run(&ctx, client: client, clock: &clock)
         // Replayed pushes wait: clients are served from the loaded data, with their pops logged.
         if blocking.hasReady && !loading { serveBlockedClients(now: ctx.now) }
         broadcastInvalidations()
@@ -48,12 +49,15 @@ extension ServerCore {
             keyPrefetch.clearHints()
         }
         var clock: Int?
+        // Read once for the batch: `run` borrows it, where reading it from the context per
+        // command cost a retain and a release.
+        let client = ctx.client
         var i = start
         while i < commands.count {
             // Moved, not copied: the batch does not need a command's arguments once it runs.
             commands.moveArguments(of: i, into: &ctx.args)
             ctx.keyHint = keyPrefetch.hint(for: i)
-            run(&ctx, clock: &clock)
+            run(&ctx, client: client, clock: &clock)
             if ctx.deferral != .none {
                 // Not run here (the script thread or the end of a pause runs it from the
                 // batch): its arguments go back.
@@ -66,7 +70,7 @@ extension ServerCore {
                 clock = nil  // the next command's time must not include serving them
             }
             // A batch whose replies passed the cap closes the client: the rest is not run.
-            if ctx.client.closeAfterReply || ctx.client.blocked != nil || ctx.out.overflowed { break }
+            if client.closeAfterReply || client.blocked != nil || ctx.out.overflowed { break }
         }
         // BCAST invalidations go out once per batch, as Redis sends them before it sleeps.
         if tracking.hasPendingBroadcasts { broadcastInvalidations() }
@@ -231,12 +235,11 @@ extension ServerCore {
     /// Dispatches one command. Every command is timed, as Redis times every call (for its
     /// statistics, latency histogram and the slow log): `clock` carries the monotonic time at
     /// which the previous command ended, so that back-to-back commands of a batch need one
-    /// clock read each; anything untimed in between resets it to nil.
-    private func run(_ ctx: inout CommandContext, clock: inout Int?) {
+    /// clock read each; anything untimed in between resets it to nil. `client` is `ctx.client`.
+    private func run(_ ctx: inout CommandContext, client: ClientSession, clock: inout Int?) {
         let previousEnd = clock
         clock = nil
         ctx.blockRequested = false
-        let client = ctx.client
         if tracking.isActive {
             trackingCaller = client
             limitTrackingTable()
@@ -270,32 +273,45 @@ extension ServerCore {
                 client.pendingAfterReply.removeAll()
             }
         }
-        let spec: CommandSpec
         // A recent command whose every check in `admit` passes without a look at it (no gate,
         // an authenticated client whose user may run anything) is admitted here, without
-        // building and destroying an `Admission`.
-        if let recent = recentCommand.cached(ctx.args), recent.arityMatches(ctx.args.count), recent.gate == nil,
-           client.authenticated, client.user.unrestricted {
-            spec = recent
-        } else {
-            switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
-            case .admitted(let s):
-                spec = s
-            case .unknown(let error):
-                // Refused before running: not counted in total_commands_processed, as in Redis.
-                stats.totalCommands -= 1
-                if client.inTransaction { client.transactionFailed = true }
-                ctx.out.error(error)
-                return
-            case .refused(let s, let code, let message):
-                return reject(&ctx, s, code, message)
-            case .denied(let s, let denial):
-                // Redis has made it the client's last command by now: the log's client info shows it.
-                client.lastCommandSpec = s
-                logAclDenial(denial, s, ctx.args, client: client, context: client.inTransaction ? .multi : .toplevel, now: ctx.now)
-                return reject(&ctx, s, "NOPERM", denial.message(s))
+        // building and destroying an `Admission`, and borrowed: the table keeps it (a local
+        // reference to it cost a retain and a release per command).
+        if let recent = recentCommand.cached(ctx.args) {
+            let admitted = recent._withUnsafeGuaranteedRef { spec in
+                guard spec.arityMatches(ctx.args.count), spec.gate == nil, client.authenticated,
+                      client.user.unrestricted else { return false }
+                runAdmitted(spec, &ctx, client: client, previousEnd: previousEnd, clock: &clock)
+                return true
             }
+            if admitted { return }
         }
+        let spec: CommandSpec
+        switch admit(recentCommand.resolve(ctx.args, in: table), ctx.args, authenticated: client.authenticated, client: client) {
+        case .admitted(let s):
+            spec = s
+        case .unknown(let error):
+            // Refused before running: not counted in total_commands_processed, as in Redis.
+            stats.totalCommands -= 1
+            if client.inTransaction { client.transactionFailed = true }
+            ctx.out.error(error)
+            return
+        case .refused(let s, let code, let message):
+            return reject(&ctx, s, code, message)
+        case .denied(let s, let denial):
+            // Redis has made it the client's last command by now: the log's client info shows it.
+            client.lastCommandSpec = s
+            logAclDenial(denial, s, ctx.args, client: client, context: client.inTransaction ? .multi : .toplevel, now: ctx.now)
+            return reject(&ctx, s, "NOPERM", denial.message(s))
+        }
+        runAdmitted(spec, &ctx, client: client, previousEnd: previousEnd, clock: &clock)
+    }
+
+    /// `run`'s part after the command was found and admitted: the refusals that depend on the
+    /// server's state, MULTI queueing, then the command, timed from `previousEnd` when set.
+    @inline(__always)
+    private func runAdmitted(_ spec: CommandSpec, _ ctx: inout CommandContext, client: ClientSession,
+                             previousEnd: Int?, clock: inout Int?) {
         // Redis's maxmemory step comes before MISCONF; one test while no limit is set.
         if maxMemory != 0 && refusedForMemory(spec, ctx) { return reject(&ctx, spec, "OOM", outOfMemoryMessage) }
         // The cheap tests first: the refusal text is only built when some disk error is set.

@@ -89,8 +89,11 @@ struct KeyPrefetch {
     mutating func clearHints() { hintCount = 0 }
 
     private mutating func lookUp(_ commandName: [UInt8], table: CommandTable) {
-        guard commandName != name else { return }
+        if sameStorage(commandName, name) { return }
+        // An equal name from another connection is kept in its place, as `RecentCommand` keeps it.
+        let known = commandName == name
         name = commandName
+        if known { return }
         let spec = table.lookup(commandName)
         keys = spec.map { $0.subcommands.isEmpty ? $0.keyPositions : (0, 0, 0) } ?? (0, 0, 0)
     }

@@ -61,6 +61,22 @@ public enum Value: @unchecked Sendable {
         return .string(Bytes(bytes))
     }
 
+    /// Runs `body` on a string value's bytes, then keeps them as `.string`. A long string's
+    /// array is moved out of the value and back, so the bytes are changed where they are,
+    /// neither copied nor reference counted. The value must be a string (`.string` or `.int`).
+    @inlinable public mutating func changeString<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
+        var taken = Value.int(0)
+        swap(&taken, &self)
+        var bytes: [UInt8]
+        switch consume taken {
+        case .string(let b): bytes = b.takeArray()
+        case .int(let n): bytes = Array(String(n).utf8)
+        default: preconditionFailure("changeString on a collection")
+        }
+        defer { self = .string(Bytes(moving: bytes)) }
+        return try body(&bytes)
+    }
+
     /// The string's bytes, whatever its encoding (empty for collections).
     @inlinable public var stringBytes: [UInt8] {
         switch self {

@@ -102,10 +102,14 @@ public struct RequestDecoder: Sendable {
             // Kept for the next call: its short arguments (a long one is not kept alive: a value
             // may be up to 512 MB), and a command read in part, out of the batch.
             if last.start >= 0 {
-                previousArgs.removeAll(keepingCapacity: true)
-                for j in last.start..<(last.start + last.count) {
-                    let argument = commands.arguments[j]
-                    previousArgs.append(argument.count > Self.sharedArgumentMaxLength ? [] : argument)
+                if previousArgs.count > last.count { previousArgs.removeLast(previousArgs.count - last.count) }
+                for k in 0..<last.count {
+                    let j = last.start + k
+                    // An argument shared from the one kept (a repeated name, key or option) stays:
+                    // replacing it with itself cost a release and a retain.
+                    if k < previousArgs.count && sameStorage(previousArgs[k], commands.arguments[j]) { continue }
+                    let kept = commands.arguments[j].count > Self.sharedArgumentMaxLength ? [] : commands.arguments[j]
+                    if k < previousArgs.count { previousArgs[k] = kept } else { previousArgs.append(kept) }
                 }
             }
             if commands.pendingCount > 0 { commands.takePending(into: &args) }

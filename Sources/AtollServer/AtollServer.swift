@@ -31,8 +31,7 @@ final class SharedState: Sendable {
     init(core: ServerCore, log: Log) {
         self.core = core
         self.log = log
-        // What the commands of one acquisition recorded is written as it ends, before replies.
-        lock = KeyspaceLock(beforeUnlock: { [unowned core] in core.writeAppendOnlyFile() })
+        lock = KeyspaceLock(core: core)
     }
 
     /// Takes the keyspace lock on an event loop: waits while the holder is an ordinary command

@@ -1,6 +1,7 @@
 /// The lock that makes every command, EXEC batch and script atomic. A pthread mutex rather
 /// than `NIOLock` because event loops must be able to wait for it with a time limit: while a
 /// script runs past `busy-reply-threshold` they stop waiting and answer BUSY instead.
+import AtollCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -11,11 +12,13 @@ import Darwin
 
 final class KeyspaceLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    /// Runs with the lock still held, just before each release.
-    private let beforeUnlock: () -> Void
+    /// What the commands of one acquisition recorded is written as it ends, before replies
+    /// (`writeAppendOnlyFile`, with the lock still held). Called directly: through a stored
+    /// closure, each release retained and released the lock and the closure's capture.
+    private let core: ServerCore
 
-    init(beforeUnlock: @escaping () -> Void) {
-        self.beforeUnlock = beforeUnlock
+    init(core: ServerCore) {
+        self.core = core
         pthread_mutex_init(mutex, nil)
     }
 
@@ -26,7 +29,7 @@ final class KeyspaceLock: @unchecked Sendable {
 
     func lock() { pthread_mutex_lock(mutex) }
     func unlock() {
-        beforeUnlock()
+        core.writeAppendOnlyFile()
         pthread_mutex_unlock(mutex)
     }
     func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
