@@ -4,6 +4,7 @@ errors, and the rules inside scripts and MULTI, byte for byte against redis-serv
 sorted with a pattern or ALPHA wherever the reply order would otherwise be the set's own
 (undefined) order."""
 import itertools
+import random
 
 import pytest
 
@@ -83,6 +84,28 @@ def test_limit_among_equal_by_values(diff, length):
                 diff.check("SORT", "t", "BY", by, *order, "LIMIT", str(start), str(count))
                 diff.check("SORT", "t", "BY", by, "ALPHA", *order, "LIMIT", str(start), str(count), "STORE", "dst")
                 diff.check("LRANGE", "dst", "0", "-1")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_limit_among_random_by_values(diff, seed):
+    """Short lists whose BY values are drawn from a few (some missing), every LIMIT window:
+    partitions that move nothing (no element equal to the pivot, none out of place) are
+    partitioned on by Redis 7.0's pqsort, not finished by insertion sort."""
+    rng = random.Random(seed)
+    for round_ in range(40):
+        length = rng.randint(7, 16)
+        key = f"r{round_}"
+        diff.run([("RPUSH", key, *[f"{key}e{i}" for i in range(length)])])
+        values = [x for i in range(length) if rng.random() < 0.8
+                  for x in (f"w_{key}e{i}", rng.choice(["0", "1", "2", "3", "a"]))]
+        if values:
+            diff.run([("MSET", *values)])
+        start = rng.randrange(length)
+        diff.check("SORT", key, "BY", "w_*", "ALPHA", *rng.choice([(), ("DESC",)]),
+                   "LIMIT", str(start), str(rng.randint(1, length)))
+    # The case the attacking helper found: an insertion sort gave 5 0 here, Redis 4 0.
+    diff.run(["RPUSH L 0 1 2 3 4 5 6", "MSET w_0 2 w_2 0 w_3 3 w_4 0 w_5 0 w_6 a"])
+    diff.check("SORT", "L", "BY", "w_*", "LIMIT", "3", "2", "ALPHA")
 
 
 def test_alpha(data):

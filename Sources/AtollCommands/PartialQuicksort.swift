@@ -1,7 +1,8 @@
 /// The order Redis's `pqsort` leaves: the quicksort of Bentley and McIlroy's "Engineering a
 /// Sort Function" (median-of-three pivots, a ninther above 40 elements, equal elements gathered
-/// at both ends and moved to the middle, insertion sort below 7 elements or when a partition
-/// moved nothing), which only goes into the parts that overlap a range of positions.
+/// at both ends and moved to the middle, insertion sort below 7 elements), which only goes into
+/// the parts that overlap a range of positions. Redis 7.0.15 does not switch to insertion sort
+/// when a partition moved nothing (the BSD original does): its replies show it.
 ///
 /// GEOSEARCH and GEORADIUS sort with it when COUNT keeps fewer results than were found: equal
 /// distances (members at one place) then come out in the order this exact sequence of swaps
@@ -38,13 +39,11 @@ enum PartialQuicksort {
             // (above, equalHigh]: larger; (equalHigh, end): equal.
             var equalLow = start + 1, below = equalLow
             var above = start + n - 1, equalHigh = above
-            var moved = false
             while true {
                 while below <= above {
                     let order = compare(a[below], a[start])
                     if order > 0 { break }
                     if order == 0 {
-                        moved = true
                         a.swapAt(equalLow, below)
                         equalLow += 1
                     }
@@ -54,7 +53,6 @@ enum PartialQuicksort {
                     let order = compare(a[above], a[start])
                     if order < 0 { break }
                     if order == 0 {
-                        moved = true
                         a.swapAt(above, equalHigh)
                         equalHigh -= 1
                     }
@@ -62,11 +60,9 @@ enum PartialQuicksort {
                 }
                 if below > above { break }
                 a.swapAt(below, above)
-                moved = true
                 below += 1
                 above -= 1
             }
-            if !moved { return insertionSort(a, from: start, count: n, compare) }
             let end = start + n
             var r = min(equalLow - start, below - equalLow)
             swapBlocks(a, start, below - r, r)
