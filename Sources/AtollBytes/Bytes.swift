@@ -31,12 +31,7 @@ public struct Bytes: Hashable, Sendable, Comparable, ExpressibleByStringLiteral 
             storage = .large(copy array)
             return
         }
-        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &words) { dst in
-            array.withUnsafeBytes { src in
-                if n > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) }
-            }
-        }
+        let words = n == 0 ? (0, 0, 0) : array.withUnsafeBytes { paddedWords($0.baseAddress!, n) }
         storage = .small(words.0, words.1, words.2, UInt8(n))
     }
 
@@ -154,10 +149,7 @@ extension Bytes {
             storage = .large(Array(raw))
             return
         }
-        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        if n > 0 {
-            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: raw.baseAddress!, byteCount: n) }
-        }
+        let words = n == 0 ? (0, 0, 0) : paddedWords(raw.baseAddress!, n)
         storage = .small(words.0, words.1, words.2, UInt8(n))
     }
 }

@@ -194,7 +194,7 @@ extension ServerCore {
         if spec.runsScript && trackingCaller != nil { trackingCommand = (spec, ctx.args) }
         defer {
             // A tracking client's reads are remembered after they ran (Redis's `call`).
-            if tracking.isActive && spec.flags.contains(.readonly) { rememberReads(spec, ctx) }
+            if tracking.isActive && spec.flags.contains(.readonly) { rememberReads(spec, ctx.args, client: ctx.client) }
             if !ctx.ownEventsAfterReply.isEmpty {
                 ctx.out.buffer.writeBytes(ctx.ownEventsAfterReply)
                 ctx.ownEventsAfterReply.removeAll()
@@ -313,7 +313,7 @@ extension ServerCore {
     private func runAdmitted(_ spec: CommandSpec, _ ctx: inout CommandContext, client: ClientSession,
                              previousEnd: Int?, clock: inout Int?) {
         // Redis's maxmemory step comes before MISCONF; one test while no limit is set.
-        if maxMemory != 0 && refusedForMemory(spec, ctx) { return reject(&ctx, spec, "OOM", outOfMemoryMessage) }
+        if maxMemory != 0 && refusedForMemory(spec, ctx.args, client: client, now: ctx.now) { return reject(&ctx, spec, "OOM", outOfMemoryMessage) }
         // The cheap tests first: the refusal text is only built when some disk error is set.
         if !persistence.lastBgsaveOK || aof?.writeError != nil || aofSync.syncError != nil, refusedOnDiskError(spec, client),
            let refusal = diskErrorRefusal {
@@ -348,7 +348,7 @@ extension ServerCore {
             return
         }
         guard spec.handler != nil else { return }
-        if ctx.onEventLoop && mustLeaveEventLoop(spec, ctx) {
+        if ctx.onEventLoop && mustLeaveEventLoop(spec, client) {
             ctx.offloadRequested = true
             stats.totalCommands -= 1
             return
@@ -392,10 +392,11 @@ extension ServerCore {
 
     /// Lua code (a script, a library being loaded, or an EXEC that would run either) runs on
     /// the script thread, so that the event loops stay free to answer BUSY, SCRIPT KILL and
-    /// SHUTDOWN NOSAVE while it runs, whatever it does.
-    private func mustLeaveEventLoop(_ spec: CommandSpec, _ ctx: CommandContext) -> Bool {
+    /// SHUTDOWN NOSAVE while it runs, whatever it does. (Given the client, not the context: a
+    /// context passed by value is copied, 224 bytes, for every command.)
+    private func mustLeaveEventLoop(_ spec: CommandSpec, _ client: ClientSession) -> Bool {
         if spec.runsLua { return true }
-        if spec.behaviour.contains(.runsTransaction), let queued = ctx.client.queued {
+        if spec.behaviour.contains(.runsTransaction), let queued = client.queued {
             return queued.contains { $0.spec.runsLua }
         }
         return false

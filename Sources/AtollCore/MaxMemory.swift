@@ -195,14 +195,13 @@ extension ServerCore {
     /// tells whether `spec` must be refused with OOM: a `denyoom` command (by the flags a
     /// script declares; EXEC by its queued commands'), or, inside MULTI, any command but those
     /// that end or leave the transaction.
-    func refusedForMemory(_ spec: CommandSpec, _ ctx: CommandContext) -> Bool {
-        let outOfMemory = performEvictions(now: ctx.now) == .outOfMemory
+    func refusedForMemory(_ spec: CommandSpec, _ args: [[UInt8]], client: ClientSession, now: Int64) -> Bool {
+        let outOfMemory = performEvictions(now: now) == .outOfMemory
         eviction.outOfMemoryAtCommandStart = outOfMemory
         guard outOfMemory else { return false }
-        let client = ctx.client
         if spec.behaviour.contains(.runsTransaction), let queued = client.queued {
             if queued.contains(where: { commandFlags($0.spec, $0.args).contains(.denyoom) }) { return true }
-        } else if commandFlags(spec, ctx.args).contains(.denyoom) {
+        } else if commandFlags(spec, args).contains(.denyoom) {
             return true
         }
         return client.inTransaction && !spec.behaviour.contains(.acceptedInMultiWhenOutOfMemory)

@@ -163,13 +163,13 @@ extension ServerCore {
     /// command (the script's declared KEYS), as Redis 7.0 does; keys a script reads without
     /// declaring them are not remembered. The script commands themselves (EVAL_RO, FCALL_RO)
     /// are not read commands here, as in Redis.
-    func rememberReads(_ spec: CommandSpec, _ ctx: CommandContext) {
+    func rememberReads(_ spec: CommandSpec, _ args: [[UInt8]], client: ClientSession) {
         guard !spec.runsScript else { return }
-        if ctx.client.isScriptClient {
+        if client.isScriptClient {
             guard let reader = trackingCaller, let (callerSpec, callerArgs) = trackingCommand else { return }
             remember(callerSpec, callerArgs, for: reader)
         } else {
-            remember(spec, ctx.args, for: ctx.client)
+            remember(spec, args, for: client)
         }
     }
 
