@@ -58,6 +58,13 @@ struct KeyPrefetch {
                         continue
                     }
                     let last = min(keys.last >= 0 ? keys.last : count + keys.last, count - 1)
+                    // A lone key equal to the command's before (a hot key, a pipeline of commands
+                    // on one bitmap or stream): already hashed and fetched.
+                    if last == keys.first && hintCount > 0, let previous = hints[hintCount - 1],
+                       let words = Bytes(arguments[first + last]).inlineWords, words == previous.words {
+                        addHint(previous)
+                        continue
+                    }
                     var hint: KeyHint?
                     var position = keys.first
                     while position <= last && buckets.count < Self.window {
