@@ -26,9 +26,3 @@ extension Array {
 public final class StorageReference {
     private init() {}
 }
-
-/// Whether two arrays are one storage (a shared copy): a pointer comparison, where `==` on
-/// different storages compares the bytes.
-@inlinable public func sameStorage(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
-}

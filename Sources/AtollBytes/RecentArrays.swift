@@ -1,6 +1,5 @@
 /// `RecentArrays`: the last few distinct byte strings a caller met, as arrays. Command names
-/// repeat (in a pipeline, in a script's `redis.call`s), so an equal string reuses its array:
-/// no allocation, and the array keeps its identity, which command caches compare first.
+/// repeat (in a script's `redis.call`s), so an equal string reuses its array: no allocation.
 public struct RecentArrays: Sendable {
     private var arrays: [[UInt8]] = []
     private var next = 0

@@ -81,10 +81,10 @@ public final class CommandTable: Sendable {
     }
 }
 
-/// A small cache in front of `CommandTable.resolve` for callers that repeat a few commands: a
-/// pipeline (the decoder shares name arrays) or a script (`redis.call` reuses them, see
-/// `CallArgumentPool`), so `==` is usually a pointer check that skips the table's hashing.
-/// Only commands without subcommands are remembered.
+/// A small cache in front of `CommandTable.resolve` for callers that repeat a few commands (a
+/// pipeline, a script's `redis.call`s): comparing a short name's bytes skips the table's
+/// hashing. Only commands without subcommands are remembered, each name as a copy of its own,
+/// so that the caller's array stays its only holder (the batch recycles it).
 package struct RecentCommand {
     private var names: [[UInt8]] = []
     private var specs: [CommandSpec] = []
@@ -100,15 +100,7 @@ package struct RecentCommand {
     package mutating func cached(_ args: [[UInt8]]) -> Unmanaged<CommandSpec>? {
         // The last one found first: a pipeline repeats one command. (`args[0]` is read where it
         // lies: a local copy of it cost a retain and a release per command.)
-        if lastFound < names.count {
-            if sameStorage(names[lastFound], args[0]) { return .passUnretained(specs[lastFound]) }
-            if names[lastFound] == args[0] {
-                // This connection's array is kept instead: the decoder shares it among the
-                // connection's commands, so the rest of its batch compares a pointer, not bytes.
-                names[lastFound] = args[0]
-                return .passUnretained(specs[lastFound])
-            }
-        }
+        if lastFound < names.count && names[lastFound] == args[0] { return .passUnretained(specs[lastFound]) }
         for i in names.indices where names[i] == args[0] {
             lastFound = i
             return .passUnretained(specs[i])
@@ -117,10 +109,10 @@ package struct RecentCommand {
     }
 
     package mutating func resolve(_ args: [[UInt8]], in table: CommandTable) -> CommandTable.Resolution {
-        let name = args[0]
-        for i in names.indices where names[i] == name { return .found(specs[i]) }
+        for i in names.indices where names[i] == args[0] { return .found(specs[i]) }
         let resolution = table.resolve(args)
         if case .found(let found) = resolution, found.subcommands.isEmpty && !found.isSubcommand {
+            let name = args[0].withUnsafeBytes { [UInt8]($0) }
             if names.count < Self.size {
                 names.append(name)
                 specs.append(found)

@@ -45,7 +45,7 @@ struct KeyPrefetch {
         buckets.removeAll(keepingCapacity: true)
         hintCount = 0
         hintsStart = start
-        commands.arguments.withUnsafeBufferPointer { arguments in
+        commands.withArguments { arguments in
             commands.ends.withUnsafeBufferPointer { ends in
                 var i = start
                 while i < ends.count && buckets.count < Self.window {
@@ -96,11 +96,10 @@ struct KeyPrefetch {
     mutating func clearHints() { hintCount = 0 }
 
     private mutating func lookUp(_ commandName: [UInt8], table: CommandTable) {
-        if sameStorage(commandName, name) { return }
-        // An equal name from another connection is kept in its place, as `RecentCommand` keeps it.
-        let known = commandName == name
-        name = commandName
-        if known { return }
+        if commandName == name { return }
+        // A copy, so that the batch's array stays its only holder (the batch recycles it).
+        name.removeAll(keepingCapacity: true)
+        name.append(contentsOf: commandName)
         let spec = table.lookup(commandName)
         keys = spec.map { $0.subcommands.isEmpty ? $0.keyPositions : (0, 0, 0) } ?? (0, 0, 0)
     }

@@ -1,9 +1,8 @@
 /// `CallArgumentPool`: the arrays `redis.call` arguments were last copied into, kept from call
 /// to call. Scripts repeat their command names, keys and values, so a short string equal to
 /// the one last seen in its place (for a command name: to one of the last few names) reuses
-/// that array instead of allocating one. Names then keep their identity from call to call,
-/// which the host's command cache checks first; scripts that alternate commands (SET then GET)
-/// keep their names and keys too.
+/// that array instead of allocating one; scripts that alternate commands (SET then GET) keep
+/// their names and keys too.
 import AtollBytes
 
 struct CallArgumentPool {

@@ -1,100 +1,124 @@
 /// `CommandBatch`: the commands one read delivered, as one flat list of arguments plus where
-/// each command ends. Kept by the connection and cleared (keeping capacity) between reads, so
-/// decoding allocates only the argument bytes themselves, not a list per command, and those
-/// rarely: a short argument's array that nothing else kept is recycled for a later one.
+/// each command ends. Kept by the connection between reads, so decoding allocates neither a
+/// list per command nor, mostly, an array per argument: each argument is copied into the array
+/// its slot held in an earlier batch, when nothing else holds that array.
 import AtollBytes
 
 public struct CommandBatch: Sendable {
-    public private(set) var arguments: [[UInt8]] = []
-    /// `ends[i]` is one past the last argument of command `i` in `arguments`.
+    /// Every slot the batch has had. The first `argumentCount` hold this batch's arguments;
+    /// the ones after them hold arrays of earlier batches, refilled in place by
+    /// `appendArgument(copying:)`. Sharing an equal argument's array instead (or taking a new
+    /// one per argument) cost an atomic retain when decoded and an atomic release after the
+    /// command ran, and a comparison or an allocation.
+    private var slots: [[UInt8]] = []
+    /// How many slots hold this batch's arguments.
+    public private(set) var argumentCount = 0
+    /// `ends[i]` is one past the last argument of command `i`.
     public private(set) var ends: [Int] = []
     /// How many arguments belong to whole commands (`ends.last`); the ones after them are the
-    /// command the decoder is reading, appended as they come (see `appendArgument`).
+    /// command the decoder is reading, appended as they come.
     private(set) var committed = 0
-    /// Emptied arguments' arrays, each referenced only from here, for the decoder to fill
-    /// again (`argument(copying:)`): allocating an argument's array and freeing it after its
-    /// command ran cost about 400 instructions of a GET's 3,500 (Swift's release path, then
-    /// malloc's), and a key or a short value is seldom kept by its command.
-    private var spares: [[UInt8]] = []
-    static let maxSpares = 32
-    /// Larger arrays are freed, not kept: at most `maxSpares` of these per connection.
-    static let maxSpareCapacity = 128
+    /// A slot's array of larger capacity is dropped once its batch ran, not kept for refilling
+    /// (a value may be up to 512 MB); at most `maxKeptSlots` slots are kept between batches:
+    /// about 10 kB of arrays a connection, enough for a -P 16 batch of four-argument commands.
+    static let maxKeptCapacity = 128
+    static let maxKeptSlots = 64
 
     public init() {}
 
     @inlinable public var count: Int { ends.count }
     @inlinable public var isEmpty: Bool { ends.isEmpty }
 
+    /// This batch's arguments, every command's in order.
+    public var arguments: ArraySlice<[UInt8]> { slots[0..<argumentCount] }
+
     /// The arguments of command `i`.
-    @inlinable public subscript(i: Int) -> ArraySlice<[UInt8]> {
-        arguments[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+    public subscript(i: Int) -> ArraySlice<[UInt8]> {
+        slots[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+    }
+
+    /// Reads the arguments of this batch in place (no copy of the list, no reference counted).
+    public func withArguments<R>(_ body: (UnsafeBufferPointer<[UInt8]>) throws -> R) rethrows -> R {
+        try slots.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<argumentCount])) }
     }
 
     public mutating func append<C: Collection>(_ command: C) where C.Element == [UInt8] {
-        // One append per argument: `append(contentsOf:)` copies arrays of arrays through the
-        // runtime's generic value witnesses.
-        for argument in command { arguments.append(argument) }
+        for argument in command { appendArgument(argument) }
         endCommand()
     }
 
     /// Arguments of the command being read (after the whole ones).
-    var pendingCount: Int { arguments.count - committed }
+    var pendingCount: Int { argumentCount - committed }
 
-    /// Appends one argument of the command being read: the decoder appends each straight into
-    /// the batch, where reading it into a list of its own and then copying that cost a
-    /// reference count (retain now, release later) and an append per argument.
-    /// It is taken as consumed: the decoder's new arrays move in with no retain and release.
-    mutating func appendArgument(_ argument: consuming [UInt8]) { arguments.append(argument) }
+    /// Appends one argument of the command being read, taking `argument` itself.
+    mutating func appendArgument(_ argument: consuming [UInt8]) {
+        if argumentCount < slots.count { slots[argumentCount] = argument } else { slots.append(argument) }
+        argumentCount += 1
+    }
+
+    /// Appends one argument of the command being read, a copy of `bytes`: into its slot's
+    /// array when nothing else holds that array and it has the room, else into a new one.
+    @inline(__always)
+    mutating func appendArgument(copying bytes: UnsafeRawBufferPointer) {
+        let i = argumentCount
+        argumentCount += 1
+        guard i < slots.count else {
+            slots.append(bytes.isEmpty ? [] : Array(bytes))
+            return
+        }
+        slots.withUnsafeMutableBufferPointer { slots in
+            let count = bytes.count
+            guard count > 0, isOnlyReference(&slots[i]), slots[i].capacity >= count else {
+                slots[i] = count == 0 ? [] : Array(bytes)
+                return
+            }
+            let had = slots[i].count
+            if had > count { slots[i].removeLast(had - count) }
+            slots[i].withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: Swift.min(had, count)) }
+            if had < count { slots[i].append(contentsOf: UnsafeBufferPointer(rebasing: bytes.assumingMemoryBound(to: UInt8.self)[had...])) }
+        }
+    }
 
     /// The arguments appended since the last whole command make one.
     mutating func endCommand() {
-        ends.append(arguments.count)
-        committed = arguments.count
+        ends.append(argumentCount)
+        committed = argumentCount
     }
 
     /// Moves the arguments of a command read in part out of the batch (to wait for the rest
     /// of it outside, as the batch is emptied once run) into `args`, which must be empty.
     mutating func takePending(into args: inout [[UInt8]]) {
-        for j in committed..<arguments.count { args.append(arguments[j]) }
-        arguments.removeLast(arguments.count - committed)
+        for j in committed..<argumentCount {
+            var argument: [UInt8] = []
+            swap(&argument, &slots[j])
+            args.append(argument)
+        }
+        argumentCount = committed
     }
 
     /// Puts such arguments back, emptying `args`, for the rest of the command to follow them.
     mutating func restorePending(from args: inout [[UInt8]]) {
-        for argument in args { arguments.append(argument) }
+        for j in args.indices {
+            var argument: [UInt8] = []
+            swap(&argument, &args[j])
+            appendArgument(argument)
+        }
         args.removeAll(keepingCapacity: true)
     }
 
+    /// Empties the batch. The slots keep their arrays for the next batch, but for large ones
+    /// and slots past `maxKeptSlots`. (Capacities are read in place: read through the array's
+    /// subscript, each cost a retain and a release.)
     public mutating func removeAll() {
-        // Only an array nobody else holds (the key space, a cache, the decoder's last command)
-        // is kept. The check comes first and reads it where it lies: reading an element's
-        // capacity there costs a retain and a release, for every argument; an empty one may be
-        // the shared empty storage.
-        for i in arguments.indices where spares.count < Self.maxSpares && isOnlyReference(&arguments[i]) {
-            var argument: [UInt8] = []
-            swap(&argument, &arguments[i])
-            if argument.capacity > 0 && argument.capacity <= Self.maxSpareCapacity { spares.append(consume argument) }
+        if argumentCount > 0 {
+            slots.withUnsafeMutableBufferPointer { slots in
+                for i in 0..<argumentCount where slots[i].capacity > Self.maxKeptCapacity { slots[i] = [] }
+            }
         }
-        arguments.removeAllKeepingCapacity()
+        if slots.count > Self.maxKeptSlots { slots.removeLast(slots.count - Self.maxKeptSlots) }
+        argumentCount = 0
         ends.removeAllKeepingCapacity()
         committed = 0
-    }
-
-    /// An argument holding `bytes`: a spare array refilled when one is large enough, else a new one.
-    @inline(__always)
-    mutating func argument(copying bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        let count = bytes.count
-        guard count > 0, var array = spares.popLast() else { return count == 0 ? [] : Array(bytes) }
-        guard array.capacity >= count else {
-            spares.append(array)
-            return Array(bytes)
-        }
-        if array.count == count {
-            array.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
-        } else {
-            array.replaceSubrange(0..<array.count, with: bytes.assumingMemoryBound(to: UInt8.self))
-        }
-        return array
     }
 
     /// Moves command `i`'s arguments into `args`, replacing what `args` held, and leaves that in
@@ -109,15 +133,16 @@ public struct CommandBatch: Sendable {
         } else {
             while args.count < count { args.append([]) }
         }
-        arguments.withUnsafeMutableBufferPointer { batch in
+        slots.withUnsafeMutableBufferPointer { batch in
             args.withUnsafeMutableBufferPointer { target in
                 for j in 0..<count { swap(&target[j], &batch[start + j]) }
             }
         }
     }
 
-    /// How many emptied arrays wait to be refilled (tests).
-    var spareCount: Int { spares.count }
+    /// How many slots are kept for later batches, and the room of their arrays (tests).
+    var slotCount: Int { slots.count }
+    var keptCapacity: Int { slots.reduce(0) { $0 + $1.capacity } }
 
     /// Each command as its own array (tests and tools).
     public var commands: [[[UInt8]]] { (0..<count).map { Array(self[$0]) } }

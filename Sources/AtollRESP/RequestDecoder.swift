@@ -35,13 +35,8 @@ public struct RequestDecoder: Sendable {
     /// Between calls, the arguments of a multibulk read in part (during a call they are in the
     /// batch, appended as they are read); during a call, the words of an inline command.
     private var args: [[UInt8]] = []
-    /// The arguments of the last multibulk command of the previous call: an argument equal to
-    /// the one in the same position there (an EVALSHA's SHA-1, a repeated key or option)
-    /// shares its array instead of allocating one. Only short ones are kept and compared.
-    /// Within a call the previous command is read where it is, in the batch.
-    private var previousArgs: [[UInt8]] = []
-    static let sharedArgumentMaxLength = 64
-    static let sharedArgumentsMaxCount = 32
+    /// Inline lines at most this long are remembered (see `previousInlineLine`).
+    static let rememberedInlineLineMaxLength = 64
     /// The last short inline line without quotes and the arguments it split into: the same
     /// line again reuses them.
     private var previousInlineLine: [UInt8] = []
@@ -96,24 +91,8 @@ public struct RequestDecoder: Sendable {
     private mutating func decode(_ raw: UnsafeRawBufferPointer, into commands: inout CommandBatch) throws(Failure) -> Int {
         // A command read in part goes on where it stopped, in the batch.
         if !args.isEmpty { commands.restorePending(from: &args) }
-        // The last whole multibulk command read in this call, in the batch (start -1: none).
-        var last = (start: -1, count: 0)
-        defer {
-            // Kept for the next call: its short arguments (a long one is not kept alive: a value
-            // may be up to 512 MB), and a command read in part, out of the batch.
-            if last.start >= 0 {
-                if previousArgs.count > last.count { previousArgs.removeLast(previousArgs.count - last.count) }
-                for k in 0..<last.count {
-                    let j = last.start + k
-                    // An argument shared from the one kept (a repeated name, key or option) stays:
-                    // replacing it with itself cost a release and a retain.
-                    if k < previousArgs.count && sameStorage(previousArgs[k], commands.arguments[j]) { continue }
-                    let kept = commands.arguments[j].count > Self.sharedArgumentMaxLength ? [] : commands.arguments[j]
-                    if k < previousArgs.count { previousArgs[k] = kept } else { previousArgs.append(kept) }
-                }
-            }
-            if commands.pendingCount > 0 { commands.takePending(into: &args) }
-        }
+        // A command read in part waits for the rest out of the batch.
+        defer { if commands.pendingCount > 0 { commands.takePending(into: &args) } }
         var pos = 0
         let end = raw.count
         let decodedBefore = commands.count
@@ -158,12 +137,10 @@ public struct RequestDecoder: Sendable {
                         let base = pos
                         forEachUnquotedWord(line) { word in
                             let start = base + word.lowerBound
-                            args.append(args.isEmpty && word.count <= Self.nameCacheMaxLength
-                                ? cachedName(raw, from: start, count: word.count)
-                                : Self.copyBytes(raw, from: start, count: word.count))
+                            args.append(Self.copyBytes(raw, from: start, count: word.count))
                         }
                         if !args.isEmpty { commands.append(args) }
-                        if line.count <= Self.sharedArgumentMaxLength {
+                        if line.count <= Self.rememberedInlineLineMaxLength {
                             previousInlineLine = [UInt8](line)
                             swap(&args, &previousInlineArgs)
                         }
@@ -198,33 +175,14 @@ public struct RequestDecoder: Sendable {
                 // Payload plus its two terminator bytes (which Redis skips without checking).
                 // (Subtracted on the left: a `proto-max-bulk-len` up to 2^63-1 admits any length.)
                 if end - pos - 2 < bulkLength { return pos }
-                let index = commands.pendingCount
-                let bytes = UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)])
-                if index == 0 && bulkLength <= Self.nameCacheMaxLength {
-                    commands.appendArgument(cachedName(raw, from: pos, count: bulkLength))
-                } else if bulkLength <= Self.sharedArgumentMaxLength && last.start >= 0 && index < last.count
-                            && sameBytes(commands.arguments[last.start + index], bytes) {
-                    commands.appendArgument(commands.arguments[last.start + index])
-                } else if bulkLength <= Self.sharedArgumentMaxLength && last.start < 0 && index < previousArgs.count
-                            && sameBytes(previousArgs[index], bytes) {
-                    commands.appendArgument(previousArgs[index])
-                } else {
-                    commands.appendArgument(commands.argument(copying: bytes))
-                }
+                // Copied into its slot's array of an earlier batch (see `CommandBatch`).
+                commands.appendArgument(copying: UnsafeRawBufferPointer(rebasing: raw[pos..<(pos + bulkLength)]))
                 pendingArgumentBytes += bulkLength + Self.argumentOverhead
                 pos += bulkLength + 2
                 bulkLength = -1
                 argsRemaining -= 1
             }
-            let count = commands.pendingCount
             commands.endCommand()
-            if count > Self.sharedArgumentsMaxCount {
-                // A long command's arguments are not shared with the next one.
-                last = (-1, 0)
-                previousArgs = []
-            } else {
-                last = (commands.arguments.count - count, count)
-            }
             pendingArgumentBytes = 0
         }
         return pos
@@ -233,14 +191,6 @@ public struct RequestDecoder: Sendable {
     /// `string2ll`: optional '-', no '+', no leading zeros, no spaces, fits in Int64.
     private func parseStrictInt(_ raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
         parseStrictInt64(UnsafeRawBufferPointer(rebasing: raw[from..<to])).map { Int($0) }
-    }
-
-    /// Recently seen command names (a pipeline repeats a handful of them).
-    private var nameCache = RecentArrays(capacity: 8)
-    static let nameCacheMaxLength = 16
-
-    private mutating func cachedName(_ raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> [UInt8] {
-        nameCache.array(for: UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
     }
 
     /// One argument's bytes as a new array, copied with memcpy. (Not through

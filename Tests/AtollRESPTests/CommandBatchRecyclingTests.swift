@@ -19,22 +19,70 @@ import Testing
         #expect(batch.count == 2)
         let kept = batch.arguments[3]  // what a command that stores its argument holds
         batch.removeAll()
-        // "key:1" had nobody else; "key:2" is kept here and by the decoder's last command.
-        #expect(batch.spareCount == 1)
-        buffer = ByteBuffer(bytes: request([Array("SET".utf8), Array("key:3".utf8), Array("v".utf8)]))
+        #expect(batch.slotCount == 4)
+        buffer = ByteBuffer(bytes: request([Array("SET".utf8), Array("key:3".utf8), Array("v".utf8)])
+                            + request([Array("SET".utf8), Array("key:4".utf8)]))
         try decoder.decode(&buffer, into: &batch)
-        #expect(batch.commands == [[Array("SET".utf8), Array("key:3".utf8), Array("v".utf8)]])
+        #expect(batch.commands == [[Array("SET".utf8), Array("key:3".utf8), Array("v".utf8)], [Array("SET".utf8), Array("key:4".utf8)]])
         #expect(kept == Array("key:2".utf8))
-        #expect(batch.spareCount == 0)
+        #expect(batch.slotCount == 5)
     }
 
-    @Test func longArgumentsAreNotKeptAsSpares() throws {
+    @Test func largeArraysAreNotKept() throws {
         var decoder = RequestDecoder()
         var batch = CommandBatch()
         var buffer = ByteBuffer(bytes: request([Array("SET".utf8), [UInt8](repeating: 7, count: 1000), Array("x".utf8)]))
         try decoder.decode(&buffer, into: &batch)
         batch.removeAll()
-        #expect(batch.spareCount <= 1)  // only the short value; the 1,000-byte key is freed
+        #expect(batch.keptCapacity <= 3 * CommandBatch.maxKeptCapacity)  // the 1,000-byte key's array is gone
+    }
+
+    @Test func slotsPastTheLimitAreNotKept() throws {
+        var decoder = RequestDecoder()
+        var batch = CommandBatch()
+        var buffer = ByteBuffer(bytes: (0..<1000).flatMap { request([Array("GET".utf8), Array("k\($0)".utf8)]) })
+        try decoder.decode(&buffer, into: &batch)
+        #expect(batch.count == 1000)
+        batch.removeAll()
+        #expect(batch.slotCount == CommandBatch.maxKeptSlots)
+    }
+
+    /// As the dispatcher uses a batch: each command's arguments moved out to run, some kept by
+    /// "commands", input cut at random points (commands read in part wait outside the batch).
+    @Test func randomChunkedBatchesRunLikeTheDispatcherKeepEveryKeptArgumentIntact() throws {
+        var generator = SystemRandomNumberGenerator()
+        var decoder = RequestDecoder()
+        var batch = CommandBatch()
+        var args: [[UInt8]] = []
+        var kept: [([UInt8], [UInt8])] = []
+        var expected: [[[UInt8]]] = []
+        var ran: [[[UInt8]]] = []
+        var input: [UInt8] = []
+        for _ in 0..<400 {
+            let command = (0..<Int.random(in: 1...6, using: &generator)).map { _ in
+                (0..<Int.random(in: 0...(Bool.random(using: &generator) ? 12 : 200), using: &generator)).map { _ in UInt8.random(in: 97...100, using: &generator) }
+            }
+            expected.append(command)
+            input += request(command)
+        }
+        var buffer = ByteBuffer()
+        var offset = 0
+        while offset < input.count {
+            let n = Swift.min(Int.random(in: 1...300, using: &generator), input.count - offset)
+            buffer.writeBytes(input[offset..<(offset + n)])
+            offset += n
+            try decoder.decode(&buffer, into: &batch)
+            for i in 0..<batch.count {
+                batch.moveArguments(of: i, into: &args)
+                ran.append(args)
+                for argument in args where Int.random(in: 0..<4, using: &generator) == 0 && kept.count < 300 {
+                    kept.append((argument, argument.map { $0 }))
+                }
+            }
+            batch.removeAll()
+            for (held, original) in kept { #expect(held == original) }
+        }
+        #expect(ran == expected)
     }
 
     @Test func randomBatchesKeepEveryKeptArgumentIntact() throws {
