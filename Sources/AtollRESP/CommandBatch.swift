@@ -96,7 +96,7 @@ public struct CommandBatch: Sendable {
         argumentCount = committed
     }
 
-    /// Puts such arguments back, emptying `args`, for the rest of the command to follow them.
+    /// Puts such arguments back, once the command is whole, emptying `args`.
     mutating func restorePending(from args: inout [[UInt8]]) {
         for j in args.indices {
             var argument: [UInt8] = []

@@ -111,3 +111,31 @@ import Testing
         }
     }
 }
+
+@Suite struct LongCommandOverManyReadsTests {
+    /// A command of many arguments arriving in small reads, with whole commands before and
+    /// after it in the same reads, decodes whole and once (its arguments wait outside the batch
+    /// between reads; they used to be moved in and out at every read).
+    @Test func aLongCommandInSmallReadsDecodesWhole() throws {
+        let long = [Array("DEL".utf8)] + (0..<20_000).map { Array("key:\($0)".utf8) }
+        var input = Array("*1\r\n$4\r\nPING\r\n".utf8)
+        input += Array("*\(long.count)\r\n".utf8)
+        for a in long { input += Array("$\(a.count)\r\n".utf8) + a + Array("\r\n".utf8) }
+        input += Array("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".utf8)
+        var decoder = RequestDecoder()
+        var batch = CommandBatch()
+        var decoded: [[[UInt8]]] = []
+        var buffer = ByteBuffer()
+        var offset = 0
+        while offset < input.count {
+            let n = Swift.min(100, input.count - offset)
+            buffer.writeBytes(input[offset..<(offset + n)])
+            offset += n
+            try decoder.decode(&buffer, into: &batch)
+            decoded += batch.commands
+            batch.removeAll()
+        }
+        #expect(decoded == [[Array("PING".utf8)], long, [Array("GET".utf8), Array("k".utf8)]])
+        #expect(decoder.isBetweenCommands)
+    }
+}
