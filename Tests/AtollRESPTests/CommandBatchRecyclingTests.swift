@@ -45,6 +45,11 @@ import Testing
         #expect(batch.count == 1000)
         batch.removeAll()
         #expect(batch.slotCount == CommandBatch.maxKeptSlots)
+        // A quiet connection's next batch, of one short command, leaves the fewest kept.
+        buffer = ByteBuffer(bytes: request([Array("PING".utf8)]))
+        try decoder.decode(&buffer, into: &batch)
+        batch.removeAll()
+        #expect(batch.slotCount == CommandBatch.minKeptSlots)
     }
 
     /// As the dispatcher uses a batch: each command's arguments moved out to run, some kept by
