@@ -61,7 +61,7 @@ struct KeyPrefetch {
                     // A lone key equal to the command's before (a hot key, a pipeline of commands
                     // on one bitmap or stream): already hashed and fetched.
                     if last == keys.first && hintCount > 0, let previous = hints[hintCount - 1],
-                       let words = Bytes(arguments[first + last]).inlineWords, words == previous.words {
+                       previous.hash(of: Bytes(arguments[first + last])) != nil {
                         addHint(previous)
                         continue
                     }

@@ -32,8 +32,9 @@ public struct RequestDecoder: Sendable {
     /// Whether no command is read in part: the next byte starts a command (or a blank line).
     public var isBetweenCommands: Bool { argsRemaining == 0 && bulkLength == -1 && args.isEmpty }
 
-    /// Between calls, the arguments of a multibulk read in part (during a call they are in the
-    /// batch, appended as they are read); during a call, the words of an inline command.
+    /// The arguments of a multibulk read in part, from the call that stopped in it until the
+    /// call that completes it moves them into the batch; during a call otherwise, the words of
+    /// an inline command.
     private var args: [[UInt8]] = []
     /// Inline lines at most this long are remembered (see `previousInlineLine`).
     static let rememberedInlineLineMaxLength = 64
