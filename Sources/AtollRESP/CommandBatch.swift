@@ -10,7 +10,7 @@ public struct CommandBatch: Sendable {
     /// `appendArgument(copying:)`. Sharing an equal argument's array instead (or taking a new
     /// one per argument) cost an atomic retain when decoded and an atomic release after the
     /// command ran, and a comparison or an allocation.
-    private var slots: [[UInt8]] = []
+    @usableFromInline var slots: [[UInt8]] = []
     /// How many slots hold this batch's arguments.
     public private(set) var argumentCount = 0
     /// `ends[i]` is one past the last argument of command `i`.
@@ -45,6 +45,17 @@ public struct CommandBatch: Sendable {
         try slots.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<argumentCount])) }
     }
 
+    /// Whether the name of command `i` (its first argument) is `name`, read in place (through
+    /// `self[i].first`, the list and the name each cost a retain and a release; inlined, so
+    /// that the caller's arrays need no retain for the call); nil for a command without
+    /// arguments.
+    @inlinable @inline(__always)
+    public func name(of i: Int, equals name: [UInt8]) -> Bool? {
+        let start = i == 0 ? 0 : ends[i - 1]
+        guard start < ends[i] else { return nil }
+        return slots.withUnsafeBufferPointer { $0[start].withUnsafeBytes { sameBytes(name, $0) } }
+    }
+
     public mutating func append<C: Collection>(_ command: C) where C.Element == [UInt8] {
         for argument in command { appendArgument(argument) }
         endCommand()
@@ -69,17 +80,49 @@ public struct CommandBatch: Sendable {
             slots.append(bytes.isEmpty ? [] : Array(bytes))
             return
         }
+        slots.withUnsafeMutableBufferPointer { Self.refill(&$0[i], with: bytes) }
+    }
+
+    /// Appends a whole command of `count` arguments from `raw` at `start`, where the decoder
+    /// has checked that each is there as a `$length` line (plain digits) and its bytes, and
+    /// returns where the command ends. One pass with the slots' storage opened once: argument
+    /// by argument (`appendArgument(copying:)`) the decoder's state and the slots' uniqueness
+    /// were written and checked again for every argument.
+    mutating func appendCommand(checked raw: UnsafeRawBufferPointer, from start: Int, count: Int) -> Int {
+        let first = argumentCount
+        while slots.count < first + count { slots.append([]) }
+        var p = start
         slots.withUnsafeMutableBufferPointer { slots in
-            let count = bytes.count
-            guard count > 0, isOnlyReference(&slots[i]), slots[i].capacity >= count else {
-                slots[i] = count == 0 ? [] : Array(bytes)
-                return
+            for k in 0..<count {
+                p &+= 1  // "$"
+                var length = 0
+                while raw[p] != UInt8(ascii: "\r") {
+                    length = length &* 10 &+ Int(raw[p] &- UInt8(ascii: "0"))
+                    p &+= 1
+                }
+                p &+= 2
+                Self.refill(&slots[first &+ k], with: UnsafeRawBufferPointer(rebasing: raw[p..<(p &+ length)]))
+                p &+= length &+ 2
             }
-            let had = slots[i].count
-            if had > count { slots[i].removeLast(had - count) }
-            slots[i].withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: Swift.min(had, count)) }
-            if had < count { slots[i].append(contentsOf: UnsafeBufferPointer(rebasing: bytes.assumingMemoryBound(to: UInt8.self)[had...])) }
         }
+        argumentCount = first + count
+        endCommand()
+        return p
+    }
+
+    /// Makes `slot` a copy of `bytes`: in place when nothing else holds its array and it has
+    /// the room, else as a new array.
+    @inline(__always)
+    private static func refill(_ slot: inout [UInt8], with bytes: UnsafeRawBufferPointer) {
+        let count = bytes.count
+        guard count > 0, isOnlyReference(&slot), slot.capacity >= count else {
+            slot = count == 0 ? [] : Array(bytes)
+            return
+        }
+        let had = slot.count
+        if had > count { slot.removeLast(had - count) }
+        slot.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: Swift.min(had, count)) }
+        if had < count { slot.append(contentsOf: UnsafeBufferPointer(rebasing: bytes.assumingMemoryBound(to: UInt8.self)[had...])) }
     }
 
     /// The arguments appended since the last whole command make one.
@@ -123,6 +166,23 @@ public struct CommandBatch: Sendable {
         argumentCount = 0
         ends.removeAllKeepingCapacity()
         committed = 0
+    }
+
+    /// Empties the batch as `removeAll()` does, first taking into its slots the arrays `args`
+    /// holds (the arguments of the last command run, which `moveArguments` left there). Emptied
+    /// instead, `args` would free those arrays and the next batch would allocate its first
+    /// command's again: an allocation and a free per argument of an unpipelined request.
+    /// `args` keeps its length, each of its arrays emptied, so that the next command of the
+    /// same length moves in without an append or a removal.
+    public mutating func removeAll(reclaiming args: inout [[UInt8]]) {
+        let reclaimed = Swift.min(args.count, argumentCount)
+        slots.withUnsafeMutableBufferPointer { batch in
+            args.withUnsafeMutableBufferPointer { target in
+                for j in 0..<reclaimed { swap(&target[j], &batch[j]) }
+                for j in 0..<target.count where target[j].capacity > 0 { target[j] = [] }
+            }
+        }
+        removeAll()
     }
 
     /// Moves command `i`'s arguments into `args`, replacing what `args` held, and leaves that in

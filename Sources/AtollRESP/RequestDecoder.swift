@@ -52,6 +52,8 @@ public struct RequestDecoder: Sendable {
 
     /// Longest header or inline line Redis accepts before the terminator (`PROTO_INLINE_MAX_SIZE`).
     static let inlineMaxSize = 64 * 1024
+    /// The longest bulk argument a client not authenticated yet may send, as in Redis.
+    static let unauthenticatedBulkLimit = 16384
     /// Approximate bytes an argument costs beyond its payload (array header and slot).
     public static let argumentOverhead = 40
 
@@ -119,6 +121,10 @@ public struct RequestDecoder: Sendable {
                     }
                     pos = cr + 2
                     if count <= 0 { continue }
+                    if !continuing && wholeCommandIsPlain(raw, from: pos, to: end, count: count) {
+                        pos = commands.appendCommand(checked: raw, from: pos, count: count)
+                        continue
+                    }
                     argsRemaining = count
                 } else {
                     guard let nl = Self.find(UInt8(ascii: "\n"), in: raw, from: pos, to: end) else {
@@ -170,7 +176,7 @@ public struct RequestDecoder: Sendable {
                     guard let length = plain ?? parseStrictInt(raw, from: pos + 1, to: cr), length >= 0, length <= maxBulkLength else {
                         throw Failure(value: ProtocolError("Protocol error: invalid bulk length"), consumed: pos)
                     }
-                    if length > 16384 && unauthenticated {
+                    if length > Self.unauthenticatedBulkLimit && unauthenticated {
                         throw Failure(value: ProtocolError("Protocol error: unauthenticated bulk length"), consumed: pos)
                     }
                     pos = cr + 2
@@ -198,6 +204,23 @@ public struct RequestDecoder: Sendable {
             pendingArgumentBytes = 0
         }
         return pos
+    }
+
+    /// Whether all `count` arguments of the command at `start` are in `raw`, each a `$length`
+    /// line of plain digits (`plainDecimal`) within the limits, and its bytes: such a command is
+    /// appended in one pass (`CommandBatch.appendCommand(checked:from:count:)`). Anything else
+    /// (a command not all read yet, a zero or unusual length, one over a limit, an error) goes
+    /// argument by argument below, which answers it as Redis does.
+    @inline(__always)
+    private func wholeCommandIsPlain(_ raw: UnsafeRawBufferPointer, from start: Int, to end: Int, count: Int) -> Bool {
+        let limit = unauthenticated ? Swift.min(maxBulkLength, Self.unauthenticatedBulkLimit) : maxBulkLength
+        var p = start
+        for _ in 0..<count {
+            guard p < end, raw[p] == UInt8(ascii: "$"), let (length, cr) = Self.plainDecimal(raw, from: p + 1, to: end),
+                  length <= limit, end - cr - 4 >= length else { return false }
+            p = cr + 4 + length
+        }
+        return true
     }
 
     /// `string2ll`: optional '-', no '+', no leading zeros, no spaces, fits in Int64.

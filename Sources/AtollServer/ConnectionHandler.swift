@@ -29,6 +29,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// first batch and while a batch is on the script thread, which holds it.
     @exclusivity(unchecked) private var batchContext: CommandContext?
     @exclusivity(unchecked) private var connection: ChannelConnection?
+    /// What CLIENT LIST shows of this connection's buffers (see `ConnectionFigures`).
+    private let figures = ConnectionFigures()
     /// A parked client's timeout, armed when the state machine says so.
     private var timeoutTask: Scheduled<Void>?
     /// Bytes read and not yet counted in the input statistics.
@@ -61,7 +63,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        connection = ChannelConnection(channel: channel, handler: self, context: context, overTLS: overTLS)
+        connection = ChannelConnection(channel: channel, handler: self, context: context, figures: figures, overTLS: overTLS)
         register(context: context)
         context.fireChannelActive()
     }
@@ -230,7 +232,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// (as the decoder holds it) and undecoded bytes, and the room left in their buffer.
     private func noteInput() {
         let held = decodedBytes + decoder.pendingArgumentBytes + (pending?.readableBytes ?? 0)
-        connection?.noteInput(held: held, free: pending.map { $0.capacity - $0.writerIndex } ?? 0)
+        figures.noteInput(held: held, free: pending.map { $0.capacity - $0.writerIndex } ?? 0)
     }
 
     /// Runs the decoded commands from `state.nextCommand` in one acquisition of the lock and
@@ -269,19 +271,19 @@ final class ConnectionHandler: ChannelInboundHandler {
         batchContext!.out.buffer.clear()
         batchContext!.out.clearOverflow()
         batchContext!.out.resp3 = session.resp3
-        connection?.noteReplyBuffer(capacity: batchContext!.out.buffer.capacity, used: 0)
+        figures.noteReplyBuffer(capacity: batchContext!.out.buffer.capacity, used: 0)
     }
 
     /// Whether the next command is a script (EVAL, EVALSHA, FCALL and their *_RO forms),
     /// outside MULTI. The table is immutable, so it is read without the lock; the last name
-    /// looked up is remembered (the decoder shares repeated names, so `==` is usually a
-    /// pointer check).
+    /// looked up is remembered, as a copy (holding the batch's own array would keep the batch
+    /// from refilling it).
     private func nextRunsLua(_ session: ClientSession) -> Bool {
         let next = state.nextCommand
-        guard !session.inTransaction, next < commands.count, let name = commands[next].first else {
-            return false
-        }
-        if name == lastLookedUp.name { return lastLookedUp.runsLua }
+        guard !session.inTransaction, next < commands.count,
+              let same = commands.name(of: next, equals: lastLookedUp.name) else { return false }
+        if same { return lastLookedUp.runsLua }
+        let name = commands[next].first!.withUnsafeBufferPointer { Array($0) }
         let runsLua = shared.core.table.lookup(name)?.runsLua ?? false
         lastLookedUp = (name, runsLua)
         return runsLua
@@ -311,14 +313,19 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func finishBatch(ran: Int, parked: Bool, context: ChannelHandlerContext, session: ClientSession) {
         let action = state.batchEnded(ran: ran, parked: parked, closeAfterReply: session.closeAfterReply,
                                       overflowed: batchContext!.out.overflowed)
-        let output = batchContext!.out.buffer
-        // The last command's arguments (a big value, perhaps) are not kept until the next batch.
-        batchContext!.args.removeAllKeepingCapacity()
+        // A batch run to its end gives the last command's arrays back to the batch for its next
+        // commands' arguments (a big one is dropped there). Otherwise they go: a big value is not
+        // kept until the next batch.
+        if case .write = action {
+            commands.removeAll(reclaiming: &batchContext!.args)
+        } else {
+            batchContext!.args.removeAllKeepingCapacity()
+        }
         decoder.unauthenticated = !session.authenticated
-        connection?.noteReplyBuffer(capacity: output.capacity, used: output.readableBytes)
+        let replies = batchContext!.out.buffer.readableBytes
+        figures.noteReplyBuffer(capacity: batchContext!.out.buffer.capacity, used: replies)
         switch action {
         case .write:
-            commands.removeAll()
             decodedBytes = 0
             noteInput()
         case .writeAndWait:
@@ -329,7 +336,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             break
         case .writeAndClose:
             shared.core.aofSync.syncPending()
-            context.writeAndFlush(wrapOutboundOut(output)).whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(batchContext!.out.buffer)).whenComplete { _ in context.close(promise: nil) }
             return
         case .close:
             // The replies passed the writer's cap: they are dropped, not sent cut short.
@@ -337,8 +344,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
-        if output.capacity > Self.replyBufferKept {
+        if replies > 0 { context.write(wrapOutboundOut(batchContext!.out.buffer), promise: nil) }
+        if batchContext!.out.buffer.capacity > Self.replyBufferKept {
             batchContext!.out.buffer = context.channel.allocator.buffer(capacity: Self.replyBufferStart)
         }
         if case .writeAndResume(let reply) = action { writeReleased(reply, context: context) }
@@ -580,48 +587,32 @@ final class ChannelConnection: ClientConnection, @unchecked Sendable {
     private var handler: ConnectionHandler?
     private let context: ChannelHandlerContext
 
-    // The buffers' figures: written on the loop, read by commands on any thread.
-    private let queryBytes = Atomic<Int>(0)
-    private let queryFree = Atomic<Int>(0)
-    private let replyBufferSize = Atomic<Int>(0)
-    private let replyBufferPeak = Atomic<Int>(0)
+    /// The buffers' figures, which the handler notes.
+    private let figures: ConnectionFigures
     /// The socket's descriptor, once found (-2: not looked for yet).
     private let descriptor = Atomic<Int32>(-2)
 
     private let overTLS: Bool
 
-    init(channel: any Channel, handler: ConnectionHandler, context: ChannelHandlerContext, overTLS: Bool) {
+    init(channel: any Channel, handler: ConnectionHandler, context: ChannelHandlerContext, figures: ConnectionFigures,
+         overTLS: Bool) {
         self.channel = channel
+        self.figures = figures
         self.handler = handler
         self.context = context
         self.overTLS = overTLS
     }
 
-    /// Notes the input held (see `ConnectionBuffers.queryBytes`). On the loop.
-    func noteInput(held: Int, free: Int) {
-        queryBytes.store(held, ordering: .relaxed)
-        queryFree.store(free, ordering: .relaxed)
-    }
-
-    /// Notes the reply buffer's capacity and what one batch wrote into it. On the loop.
-    func noteReplyBuffer(capacity: Int, used: Int) {
-        replyBufferSize.store(capacity, ordering: .relaxed)
-        if used > replyBufferPeak.load(ordering: .relaxed) { replyBufferPeak.store(used, ordering: .relaxed) }
-    }
-
     var buffers: ConnectionBuffers {
-        var figures = ConnectionBuffers()
-        figures.queryBytes = queryBytes.load(ordering: .relaxed)
-        figures.queryFree = queryFree.load(ordering: .relaxed)
-        figures.replyBufferSize = replyBufferSize.load(ordering: .relaxed)
-        figures.replyBufferPeak = replyBufferPeak.load(ordering: .relaxed)
+        var buffers = ConnectionBuffers()
+        figures.read(into: &buffers)
         var fd = descriptor.load(ordering: .relaxed)
         if fd == -2 {
             fd = SocketDescriptors.find(local: channel.localAddress, remote: channel.remoteAddress)
             descriptor.store(fd, ordering: .relaxed)
         }
-        figures.descriptor = fd
-        return figures
+        buffers.descriptor = fd
+        return buffers
     }
 
     var plainSocketDescriptor: Int32? {

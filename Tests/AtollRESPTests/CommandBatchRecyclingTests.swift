@@ -84,10 +84,45 @@ import Testing
                     kept.append((argument, argument.map { $0 }))
                 }
             }
-            batch.removeAll()
+            // As the connection does after a batch that ran whole, at times: the last command's
+            // arrays go back into the batch.
+            if Bool.random(using: &generator) { batch.removeAll(reclaiming: &args) } else { batch.removeAll() }
+            args.removeAll()
             for (held, original) in kept { #expect(held == original) }
         }
         #expect(ran == expected)
+    }
+
+    /// An unpipelined client's batches: the arrays the last command ran with come back, and the
+    /// next command's arguments are copied into them, not into new ones (seen by the room of
+    /// the first key's array, which a new array for a short key would not have).
+    @Test func theLastCommandsArraysAreRefilledByTheNextBatch() throws {
+        var decoder = RequestDecoder()
+        var batch = CommandBatch()
+        var args: [[UInt8]] = []
+        for n in 0..<50 {
+            let key = n == 0 ? [UInt8](repeating: 107, count: 100) : Array("key:\(n % 10)".utf8)
+            var buffer = ByteBuffer(bytes: request([Array("GET".utf8), key]))
+            try decoder.decode(&buffer, into: &batch)
+            batch.moveArguments(of: 0, into: &args)
+            #expect(args == [Array("GET".utf8), key])
+            #expect(args[1].capacity >= 100)
+            batch.removeAll(reclaiming: &args)
+            args.removeAll(keepingCapacity: true)
+        }
+    }
+
+    @Test func aCommandsNameIsComparedInPlace() {
+        var batch = CommandBatch()
+        batch.append([Array("GET".utf8), Array("k".utf8)])
+        batch.append([[UInt8]]())
+        batch.append([Array("EVALSHA".utf8)])
+        #expect(batch.name(of: 0, equals: Array("GET".utf8)) == true)
+        #expect(batch.name(of: 0, equals: Array("GETX".utf8)) == false)
+        #expect(batch.name(of: 0, equals: []) == false)
+        #expect(batch.name(of: 1, equals: Array("GET".utf8)) == nil)
+        #expect(batch.name(of: 2, equals: Array("EVALSHA".utf8)) == true)
+        #expect(batch.name(of: 2, equals: Array("evalsha".utf8)) == false)
     }
 
     @Test func randomBatchesKeepEveryKeptArgumentIntact() throws {
