@@ -24,10 +24,16 @@ public enum RDBObjectWriter {
         switch value {
         case .string(let bytes):
             out.append(ValueType.string)
-            appendString(bytes.array, to: &out)
+            if bytes.count > shortStringLimit {
+                appendString(bytes.array, to: &out)
+            } else {
+                bytes.withUnsafeBytes { appendShortString($0, to: &out) }
+            }
         case .int(let n):
             out.append(ValueType.string)
-            appendString(Array(String(n).utf8), to: &out)
+            // At most 20 digits: never compressed, and a String that short needs no array.
+            var digits = String(n)
+            digits.withUTF8 { appendShortString(UnsafeRawBufferPointer($0), to: &out) }
         case .list(let list):
             out.append(ValueType.quicklist2)
             appendQuicklist(list, to: &out)
@@ -96,6 +102,25 @@ public enum RDBObjectWriter {
     /// else LZF-compressed when longer than 20 bytes and at least 4 bytes shorter compressed,
     /// else plain.
     public static func appendString(_ string: [UInt8], to out: inout [UInt8]) {
+        guard string.count > shortStringLimit else {
+            return string.withUnsafeBytes { appendShortString($0, to: &out) }
+        }
+        if let compressed = LZF.compress(string, limit: string.count - 4) {
+            out.append(0xC3)
+            RDBWriter.appendLength(compressed.count, to: &out)
+            RDBWriter.appendLength(string.count, to: &out)
+            out.append(contentsOf: compressed)
+            return
+        }
+        RDBWriter.appendString(string, to: &out)
+    }
+
+    /// The longest string `appendString` never compresses.
+    static let shortStringLimit = 20
+
+    /// `appendString` for a string of at most `shortStringLimit` bytes, read in place (DUMP of
+    /// a short string made an array of it first).
+    static func appendShortString(_ string: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         if string.count <= 11, let n = parseStrictInt64(string) {
             if let small = Int8(exactly: n) {
                 out.append(0xC0)
@@ -113,18 +138,13 @@ public enum RDBObjectWriter {
                 return
             }
         }
-        if string.count > 20, let compressed = LZF.compress(string, limit: string.count - 4) {
-            out.append(0xC3)
-            RDBWriter.appendLength(compressed.count, to: &out)
-            RDBWriter.appendLength(string.count, to: &out)
-            out.append(contentsOf: compressed)
-            return
-        }
-        RDBWriter.appendString(string, to: &out)
+        RDBWriter.appendLength(string.count, to: &out)
+        out.append(contentsOf: string)
     }
 
+    /// The low `width` bytes of `value`, least significant first, in one append.
     static func appendLittleEndian(_ value: UInt64, width: Int, to out: inout [UInt8]) {
-        for i in 0..<width { out.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * i))) }
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<width])) }
     }
 
     // MARK: - Intsets and quicklists
