@@ -336,3 +336,26 @@ def test_unknown_subcommand(diff):
 ])
 def test_arity_errors(diff, cmd):
     diff.check(*cmd.split())
+
+
+def _last_command(port: int, steps) -> list:
+    """CLIENT LIST's `cmd` of a client after each of `steps`, read from a second connection."""
+    seen = []
+    with resp.Conn(port) as client, resp.Conn(port) as observer:
+        cid = client.call("CLIENT", "ID")
+        for step in steps:
+            client.command(*step)
+            line = resp.parse(observer.command("CLIENT", "LIST", "ID", str(cid))).decode()
+            seen.append(line.split(" cmd=")[1].split(" ")[0])
+    return seen
+
+
+def test_client_list_cmd_is_the_last_command_looked_up(ref_port, atoll_port):
+    """As Redis's `lastcmd`: set when the command is looked up, so a command queued in MULTI or
+    refused for its arity shows, and an unknown command or subcommand shows NULL."""
+    steps = [("CLIENT", "SETNAME", "a"), ("MULTI",), ("SET", "k", "v"), ("NOSUCH",), ("DISCARD",),
+             ("NOSUCH", "x"), ("GET",), ("CONFIG", "NOSUCH"), ("MULTI",), ("SET", "k", "v"), ("EXEC",),
+             ("EVAL", "return redis.call('get', 'k')", "0"), ("AUTH", "a", "b")]
+    expected = _last_command(ref_port, steps)
+    assert expected[2] == "set" and expected[3] == "NULL" and expected[6] == "get"
+    assert _last_command(atoll_port, steps) == expected

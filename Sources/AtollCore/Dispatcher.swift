@@ -293,10 +293,13 @@ extension ServerCore {
         case .unknown(let error):
             // Refused before running: not counted in total_commands_processed, as in Redis.
             stats.totalCommands -= 1
+            // CLIENT LIST's `cmd` shows NULL after an unknown command or subcommand, as Redis's.
+            client.lastCommandSpec = nil
             if client.inTransaction { client.transactionFailed = true }
             ctx.out.error(error)
             return
         case .refused(let s, let code, let message):
+            client.lastCommandSpec = s
             return reject(&ctx, s, code, message)
         case .denied(let s, let denial):
             // Redis has made it the client's last command by now: the log's client info shows it.
@@ -312,6 +315,9 @@ extension ServerCore {
     @inline(__always)
     private func runAdmitted(_ spec: CommandSpec, _ ctx: inout CommandContext, client: ClientSession,
                              previousEnd: Int?, clock: inout Int?) {
+        // The client's last command from its lookup on, as Redis's `lastcmd`: refused, queued
+        // in MULTI or run (CLIENT LIST's `cmd`).
+        client.lastCommandSpec = spec
         // Redis's maxmemory step comes before MISCONF; one test while no limit is set.
         if maxMemory != 0 && refusedForMemory(spec, ctx.args, client: client, now: ctx.now) { return reject(&ctx, spec, "OOM", outOfMemoryMessage) }
         // The cheap tests first: the refusal text is only built when some disk error is set.
@@ -354,7 +360,6 @@ extension ServerCore {
             return
         }
         ctx.command = spec
-        client.lastCommandSpec = spec
         // CLIENT CACHING's choice holds for the next command (a whole transaction), as in Redis.
         defer {
             if client.tracking?.caching != nil && !client.inTransaction && !spec.behaviour.contains(.keepsCachingChoice) {
