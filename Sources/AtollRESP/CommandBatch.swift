@@ -94,13 +94,9 @@ public struct CommandBatch: Sendable {
         var p = start
         slots.withUnsafeMutableBufferPointer { slots in
             for k in 0..<count {
-                p &+= 1  // "$"
-                var length = 0
-                while raw[p] != UInt8(ascii: "\r") {
-                    length = length &* 10 &+ Int(raw[p] &- UInt8(ascii: "0"))
-                    p &+= 1
-                }
-                p &+= 2
+                // Checked, so it reads (the decoder read each line this way to check it).
+                let (length, cr) = RequestDecoder.plainDecimal(raw, from: p &+ 1, to: raw.count)!
+                p = cr &+ 2
                 Self.refill(&slots[first &+ k], with: UnsafeRawBufferPointer(rebasing: raw[p..<(p &+ length)]))
                 p &+= length &+ 2
             }
