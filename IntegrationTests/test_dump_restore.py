@@ -254,6 +254,32 @@ def test_restore_ttls(diff):
         diff.check(*cmd)
 
 
+def _changes(raw: bytes) -> int:
+    """`rdb_changes_since_last_save` in a raw INFO persistence reply."""
+    line = next(l for l in raw.split(b"\r\n") if l.startswith(b"rdb_changes_since_last_save:"))
+    return int(line.split(b":")[1])
+
+
+def test_restore_replace_over_a_volatile_key_and_the_changes_it_counts(diff):
+    """REPLACE replaces the old key in place: its TTL goes (or is the new one), and one RESTORE
+    counts one change, as Redis's delete and add count one."""
+    diff.check("HSET", "src", "f", "1", "g", "v")
+    good = payload(diff.ref, "src")
+    for cmd in [
+        ["SET", "v", "x", "EX", "1000"], ["RESTORE", "v", "0", good, "REPLACE"], ["TTL", "v"], ["HGETALL", "v"],
+        ["SET", "w", "x", "EX", "1000"], ["RESTORE", "w", "5000000", good, "REPLACE"], ["TTL", "w"], ["TYPE", "w"],
+        ["SET", "p", "x"], ["RESTORE", "p", "5000000", good, "REPLACE"], ["TTL", "p"],
+        ["RESTORE", "fresh", "0", good, "REPLACE"], ["HGETALL", "fresh"],
+    ]:
+        diff.check(*cmd)
+    for key in ["v", "fresh"]:
+        before_ref, before_atoll = diff.both("INFO", "persistence")
+        diff.check("RESTORE", key, "0", good, "REPLACE")
+        after_ref, after_atoll = diff.both("INFO", "persistence")
+        assert _changes(after_ref) - _changes(before_ref) == 1
+        assert _changes(after_atoll) - _changes(before_atoll) == 1
+
+
 def test_restore_wakes_blocked_clients(ref_port, atoll_port):
     """RESTORE of a list or sorted set serves a client blocked on the key, as Redis's dbAdd
     signals it."""

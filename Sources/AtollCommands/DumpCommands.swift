@@ -84,11 +84,10 @@ enum DumpCommands {
         case .failure(.versionOrChecksum): return c.out.error("ERR DUMP payload version or checksum are wrong")
         case .failure(.badData): return c.out.error("ERR Bad data format")
         }
-        let deleted = options.replace && c.delete(key, silently: true)
         // Redis adds the time with C's wrapping arithmetic: a huge TTL lands in the past.
         if ttl != 0 && !options.absoluteTTL { ttl = ttl &+ c.now }
         if ttl != 0 && ttl <= c.now {
-            if deleted {
+            if options.replace && c.delete(key, silently: true) {
                 c.notify(.generic, "del", key)
                 if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             }
@@ -102,6 +101,8 @@ enum DumpCommands {
         } else if !clock.lfu, let idle = options.idleSeconds {
             lastAccess = clock.seconds &- UInt32(truncatingIfNeeded: idle)
         }
+        // With REPLACE an old key is replaced in the same lookup, as Redis's delete and add
+        // leave it (without the expiry check a lookup makes: Redis's delete does not make one).
         c.keyspace.databases[c.client.db].store(
             key, Entry(value: value, expireAt: ttl == 0 ? noExpiry : ttl, lastAccess: lastAccess))
         c.notify(.new, "new", key)

@@ -103,6 +103,37 @@ public final class HashObject: PackedObject {
         return true
     }
 
+    /// Appends a pair to a compact hash being loaded, unless `field` is already in it (false:
+    /// the payload is damaged). The caller keeps the hash within the compact limits, and says
+    /// how many bytes it made the hash with (`make(bytes: reserved)`): pairs that fit in them
+    /// are written without looking the room up.
+    public func appendNew(field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, reserved: Int) -> Bool {
+        precondition(!isConverted, "appendNew on a converted hash")
+        let present = withPacked { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let name = PackedBytes.item(in: buffer, at: offset)
+                if PackedBytes.equals(buffer, name, field) { return true }
+                offset = PackedBytes.item(in: buffer, at: name.upperBound).upperBound
+            }
+            return false
+        }
+        if present { return false }
+        let fieldSize = PackedBytes.encodedSize(field.count)
+        let length = fieldSize + PackedBytes.encodedSize(value.count)
+        let end = packedByteCount
+        let fill = { (destination: UnsafeMutableRawBufferPointer) in
+            PackedBytes.write(field, to: UnsafeMutableRawBufferPointer(rebasing: destination[..<fieldSize]))
+            PackedBytes.write(value, to: UnsafeMutableRawBufferPointer(rebasing: destination[fieldSize...]))
+        }
+        if end + length <= reserved && headerValue.mode == .inline {
+            appendWithinRoom(length: length, entries: 1, fill)
+        } else {
+            replacePacked(end..<end, length: length, countChange: 1, fill)
+        }
+        return true
+    }
+
     /// Removes a field; returns true if it was there.
     @discardableResult
     public func remove(_ field: Bytes) -> Bool {

@@ -48,6 +48,12 @@ import AtollBytes
         }
     }
 
+    /// `write` for bytes in place.
+    @inlinable static func write(_ bytes: UnsafeRawBufferPointer, to destination: UnsafeMutableRawBufferPointer) {
+        let start = writeLength(bytes.count, to: destination)
+        if bytes.count > 0 { (destination.baseAddress! + start).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+    }
+
     /// Writes a length prefix at the start of `destination`; returns the bytes it took.
     @inlinable static func writeLength(_ length: Int, to destination: UnsafeMutableRawBufferPointer) -> Int {
         var n = UInt(length)

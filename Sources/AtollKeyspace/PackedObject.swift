@@ -136,6 +136,19 @@ public class PackedObject: ManagedBuffer<PackedHeader, UInt8> {
         }
     }
 
+    /// Appends `length` bytes that `fill` writes, holding `entries` entries, to an object the
+    /// caller made with room for them (`make(capacity:)`, never moved): the room is not looked
+    /// up, which costs a `malloc_usable_size` call.
+    @usableFromInline final func appendWithinRoom(length: Int, entries: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        precondition(headerValue.mode == .inline, "appendWithinRoom on a moved object")
+        withUnsafeMutablePointers { header, elements in
+            let used = Int(header.pointee.used)
+            fill(UnsafeMutableRawBufferPointer(start: elements + used, count: length))
+            header.pointee.used = UInt32(used + length)
+            header.pointee.count += UInt32(entries)
+        }
+    }
+
     /// Appends already packed bytes holding `entries` entries.
     @usableFromInline final func appendPacked(_ bytes: UnsafeRawBufferPointer, entries: Int) {
         let end = packedByteCount

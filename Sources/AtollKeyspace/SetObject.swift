@@ -60,6 +60,15 @@ public final class SetObject: @unchecked Sendable {
         }
     }
 
+    /// A set of `integers`, ascending and distinct (a loaded intset), converted when there are
+    /// more than `limits.setMaxIntsetEntries`, as Redis converts such an intset after loading.
+    public static func make(ascending integers: [Int64], limits: EncodingLimits) -> SetObject {
+        let set = SetObject()
+        set.integers = integers
+        if integers.count > limits.setMaxIntsetEntries { set.convertToTable() }
+        return set
+    }
+
     /// Adds `member`, converting as Redis's `setTypeAdd` would; returns true if it is new.
     @discardableResult
     public func insert(_ member: Bytes, limits: EncodingLimits) -> Bool {

@@ -51,6 +51,12 @@ public final class SortedSetObject: PackedObject {
             + PackedBytes.encodedSize(memberLength)
     }
 
+    /// The most packed bytes an entry with a member of `memberLength` bytes takes, whatever its
+    /// score (one that is not an integer: its 8 bytes and a tag).
+    public static func largestPackedSize(memberLength: Int) -> Int {
+        9 + PackedBytes.encodedSize(memberLength)
+    }
+
     /// The varint that stands for `score` when it is a listpack-style integer: the zigzag
     /// code shifted left, so its first byte is even.
     static func integralScore(_ score: Double) -> Int? {
@@ -172,11 +178,66 @@ public final class SortedSetObject: PackedObject {
                 return false
             }
         }
-        var encoded: [UInt8] = []
-        Self.encodeEntry(entry, to: &encoded)
-        replacePacked(position..<position, length: encoded.count, countChange: 1) { destination in
-            encoded.withUnsafeBytes { destination.copyMemory(from: $0) }
+        // Written in place (no array made and freed per entry).
+        let layout = PackedEntry(score: entry.score, memberLength: entry.member.count)
+        replacePacked(position..<position, length: layout.length, countChange: 1) { destination in
+            entry.member.withUnsafeBytes { layout.write(score: entry.score, member: $0, to: destination) }
         }
+    }
+
+    /// Where an entry's parts go in its packed bytes, as `encodeEntry` writes them.
+    struct PackedEntry {
+        /// The score's varint, when the score is written as one.
+        let code: Int?
+        let scoreSize: Int
+        let length: Int
+
+        init(score: Double, memberLength: Int) {
+            code = SortedSetObject.integralScore(score)
+            scoreSize = code.map { PackedBytes.encodedSize(0, prefix: $0) } ?? 9
+            length = scoreSize + PackedBytes.encodedSize(memberLength)
+        }
+
+        /// Writes the entry at the start of `destination` (`length` bytes).
+        func write(score: Double, member: UnsafeRawBufferPointer, to destination: UnsafeMutableRawBufferPointer) {
+            if let code {
+                _ = PackedBytes.writeLength(code, to: destination)
+            } else {
+                destination[0] = 1
+                destination.storeBytes(of: score.bitPattern, toByteOffset: 1, as: UInt64.self)
+            }
+            PackedBytes.write(member, to: UnsafeMutableRawBufferPointer(rebasing: destination[scoreSize...]))
+        }
+    }
+
+    /// Appends a member to a compact set being loaded, after every member in it: the caller
+    /// checked that (score, member) comes after the last entry, keeps the set within the compact
+    /// limits, and says how many bytes it made the set with (`make(bytes: reserved)`). False,
+    /// and nothing added, when the member is already in the set (the payload is damaged).
+    public func appendNew(member: UnsafeRawBufferPointer, score: Double, reserved: Int) -> Bool {
+        precondition(!isConverted, "appendNew on a converted sorted set")
+        let present = withPacked { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                Self.skipScore(buffer, at: &offset)
+                let item = PackedBytes.item(in: buffer, at: offset)
+                if PackedBytes.equals(buffer, item, member) { return true }
+                offset = item.upperBound
+            }
+            return false
+        }
+        if present { return false }
+        let stored = Self.listpackScore(score)
+        let layout = PackedEntry(score: stored, memberLength: member.count)
+        let length = layout.length
+        let fill = { (destination: UnsafeMutableRawBufferPointer) in layout.write(score: stored, member: member, to: destination) }
+        let end = packedByteCount
+        if end + length <= reserved && headerValue.mode == .inline {
+            appendWithinRoom(length: length, entries: 1, fill)
+        } else {
+            replacePacked(end..<end, length: length, countChange: 1, fill)
+        }
+        return true
     }
 
     /// Moves the entries to the `Large` views, for good.

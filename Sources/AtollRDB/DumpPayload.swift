@@ -20,17 +20,21 @@ public enum DumpPayload {
         return out
     }
 
-    /// The records of `payload`, or nil when it is shorter than the footer, comes from a newer
-    /// RDB version or fails its checksum (Redis's `verifyDumpPayload`).
+    /// The records of `payload`, or nil when its footer does not check out (`isSealed`).
     public static func body(_ payload: [UInt8]) -> [UInt8]? {
-        guard payload.count >= 10 else { return nil }
+        isSealed(payload) ? Array(payload[0..<(payload.count - 10)]) : nil
+    }
+
+    /// Whether `payload` is at least as long as the footer, comes from this RDB version or an
+    /// earlier one, and passes its checksum (Redis's `verifyDumpPayload`).
+    public static func isSealed(_ payload: [UInt8]) -> Bool {
+        guard payload.count >= 10 else { return false }
         let footer = payload.count - 10
         let version = UInt16(payload[footer]) | UInt16(payload[footer + 1]) << 8
-        guard version <= rdbVersion else { return nil }
+        guard version <= rdbVersion else { return false }
         var crc: UInt64 = 0
         for i in 0..<8 { crc |= UInt64(payload[footer + 2 + i]) << UInt64(8 * i) }
-        guard CRC64.checksum(payload[0..<(payload.count - 8)]) == crc else { return nil }
-        return Array(payload[0..<footer])
+        return CRC64.checksum(payload[0..<(payload.count - 8)]) == crc
     }
 
     /// DUMP's reply for `value`.
@@ -48,7 +52,7 @@ public enum DumpPayload {
     /// from the whole payload once its footer checked out: bytes after the value are ignored,
     /// and a value cut short may run on into the footer's bytes.
     public static func restore(_ payload: [UInt8], limits: EncodingLimits) -> Result<Value, Refusal> {
-        guard body(payload) != nil else { return .failure(.versionOrChecksum) }
+        guard isSealed(payload) else { return .failure(.versionOrChecksum) }
         var reader = RDBReader(bytes: payload, limits: limits)
         guard let value = try? reader.object() else { return .failure(.badData) }
         return .success(value)

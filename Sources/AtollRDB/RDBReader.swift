@@ -165,15 +165,14 @@ public struct RDBReader {
             }
             return hash.count == 0 ? nil : .hash(hash)
         case 11:
-            let set = SetObject()
-            for member in try intset(try string()) { set.insert(Bytes(Array(String(member).utf8)), limits: limits) }
-            return set.count == 0 ? nil : .set(set)
+            let members = try intset(try string())
+            return members.isEmpty ? nil : .set(SetObject.make(ascending: members, limits: limits))
         case 16:
-            return try hash(pairs: try listpack(try string()))
+            return try hashFromListpack()
         case 13:
             return try hash(pairs: try ziplist(try string()))
         case 17:
-            return try sortedSet(pairs: try listpack(try string()))
+            return try sortedSetFromListpack()
         case 12:
             return try sortedSet(pairs: try ziplist(try string()))
         case 10:
@@ -188,18 +187,7 @@ public struct RDBReader {
             }
             return list.count == 0 ? nil : .list(list)
         case 18:
-            let list = ListObject()
-            for _ in 0..<(try length()) {
-                let container = try length()
-                guard container == 1 || container == 2 else { throw fail("Quicklist integrity check failed") }
-                let blob = try string()
-                if container == 1 {
-                    list.items.append(Bytes(blob))
-                } else {
-                    for item in try listpack(blob) { list.items.append(Bytes(item)) }
-                }
-            }
-            return list.count == 0 ? nil : .list(list)
+            return try quicklist()
         default:
             throw fail("Unknown or unsupported RDB value type \(type)")
         }
@@ -245,66 +233,6 @@ public struct RDBReader {
         return members
     }
 
-    /// The entries of a listpack, integers as their decimal text.
-    private func listpack(_ blob: [UInt8]) throws(RDBError) -> [[UInt8]] {
-        // The header's total size, and the terminator where it says.
-        guard blob.count >= 7, blob.count == Int(blob.littleEndian(at: 0, width: 4)), blob[blob.count - 1] == 0xFF else {
-            throw fail("Bad listpack")
-        }
-        var items: [[UInt8]] = []
-        var i = 6
-        func need(_ n: Int) throws(RDBError) { if i + n > blob.count { throw fail("Bad listpack") } }
-        while true {
-            try need(1)
-            let b = blob[i]
-            if b == 0xFF { break }
-            var entryLength: Int
-            if b & 0x80 == 0 {
-                items.append(Array(String(b & 0x7f).utf8))
-                entryLength = 1
-            } else if b & 0xC0 == 0x80 {
-                let n = Int(b & 0x3f)
-                try need(1 + n)
-                items.append(Array(blob[(i + 1)..<(i + 1 + n)]))
-                entryLength = 1 + n
-            } else if b & 0xE0 == 0xC0 {
-                try need(2)
-                // A 13-bit two's-complement integer, sign-extended from its top bit.
-                let raw = UInt64(b & 0x1f) << 8 | UInt64(blob[i + 1])
-                items.append(Array(String(Int64(bitPattern: raw << 51) >> 51).utf8))
-                entryLength = 2
-            } else if b & 0xF0 == 0xE0 {
-                try need(2)
-                let n = Int(b & 0x0f) << 8 | Int(blob[i + 1])
-                try need(2 + n)
-                items.append(Array(blob[(i + 2)..<(i + 2 + n)]))
-                entryLength = 2 + n
-            } else {
-                switch b {
-                case 0xF0:
-                    try need(5)
-                    let n = Int(blob.littleEndian(at: i + 1, width: 4))
-                    try need(5 + n)
-                    items.append(Array(blob[(i + 5)..<(i + 5 + n)]))
-                    entryLength = 5 + n
-                case 0xF1, 0xF2, 0xF3, 0xF4:
-                    let width = [0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8][Int(b)]!
-                    try need(1 + width)
-                    items.append(Array(String(blob.signedLittleEndian(at: i + 1, width: width)).utf8))
-                    entryLength = 1 + width
-                default:
-                    throw fail("Bad listpack entry")
-                }
-            }
-            // The entry's length again, backwards, in 1 to 5 bytes.
-            i += entryLength + ListpackCoding.backLengthSize(entryLength)
-        }
-        // The header's count, unless it says "too many to count".
-        let counted = Int(blob[4]) | Int(blob[5]) << 8
-        guard i == blob.count - 1, counted == 65535 || counted == items.count else { throw fail("Bad listpack") }
-        return items
-    }
-
     // MARK: - Primitives
 
     public mutating func byte() throws(RDBError) -> UInt8 {
@@ -346,7 +274,7 @@ public struct RDBReader {
         return n
     }
 
-    private mutating func lengthOrEncoding() throws(RDBError) -> (Int, Bool) {
+    mutating func lengthOrEncoding() throws(RDBError) -> (Int, Bool) {
         let first = try byte()
         switch first >> 6 {
         case 0: return (Int(first & 0x3f), false)

@@ -1,0 +1,258 @@
+/// The listpack-encoded values of an RDB file or DUMP payload (hashes, sorted sets, the nodes
+/// of a quicklist), read in place: the listpack is walked inside the reader's bytes and each
+/// element goes straight into the value, with no array per element on the way (a RESTORE of a
+/// four-field hash spent most of its time making and freeing those).
+import AtollBytes
+import AtollKeyspace
+
+extension RDBReader {
+    /// Where the next string's bytes are.
+    enum StringBytes {
+        /// A plain string: these bytes of the reader's own.
+        case inPlace(Range<Int>)
+        /// An integer-encoded or compressed string, decoded.
+        case decoded([UInt8])
+    }
+
+    /// Reads past the next string and says where its bytes are, without copying a plain one.
+    mutating func stringBytes() throws(RDBError) -> StringBytes {
+        let start = position
+        let (n, encoded) = try lengthOrEncoding()
+        guard !encoded else {
+            position = start
+            return .decoded(try string())
+        }
+        guard position + n <= bytes.count else { throw fail("Unexpected end of file") }
+        position += n
+        return .inPlace((position - n)..<position)
+    }
+
+    /// Calls `body` with the bytes `string` locates.
+    func withBytes<R>(of string: StringBytes, _ body: (UnsafeRawBufferPointer) throws(RDBError) -> R) throws(RDBError) -> R {
+        let result: Result<R, RDBError>
+        switch string {
+        case .inPlace(let range):
+            result = bytes.withUnsafeBytes { all in
+                do throws(RDBError) { return .success(try body(UnsafeRawBufferPointer(rebasing: all[range]))) }
+                catch { return .failure(error) }
+            }
+        case .decoded(let decoded):
+            result = decoded.withUnsafeBytes { all in
+                do throws(RDBError) { return .success(try body(all)) } catch { return .failure(error) }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Checks a whole listpack: the header's size, every element's encoding and bounds, the
+    /// terminator, and the header's count (unless it says "too many to count"). Returns how many
+    /// elements it holds; a `ListpackCursor` may then read them without checks of its own.
+    /// (Static, with the reader's `offset` for errors: a closure that called a method of the
+    /// reader copied the reader, ten reference counts a RESTORE.)
+    static func checkListpack(_ lp: UnsafeRawBufferPointer, offset: Int) throws(RDBError) -> Int {
+        func fail(_ reason: String) -> RDBError { RDBError(reason: reason, offset: offset) }
+        guard lp.count >= 7, lp.count == Int(Self.littleEndian32(lp, at: 0)), lp[lp.count - 1] == 0xFF else {
+            throw fail("Bad listpack")
+        }
+        var count = 0
+        var i = 6
+        while i < lp.count - 1 {
+            let b = lp[i]
+            let entryLength: Int
+            if b & 0x80 == 0 {
+                entryLength = 1
+            } else if b & 0xC0 == 0x80 {
+                entryLength = 1 + Int(b & 0x3f)
+            } else if b & 0xE0 == 0xC0 {
+                entryLength = 2
+            } else if b & 0xF0 == 0xE0 {
+                guard i + 2 <= lp.count else { throw fail("Bad listpack") }
+                entryLength = 2 + (Int(b & 0x0f) << 8 | Int(lp[i + 1]))
+            } else {
+                switch b {
+                case 0xF0:
+                    guard i + 5 <= lp.count else { throw fail("Bad listpack") }
+                    entryLength = 5 + Int(Self.littleEndian32(lp, at: i + 1))
+                case 0xF1: entryLength = 3
+                case 0xF2: entryLength = 4
+                case 0xF3: entryLength = 5
+                case 0xF4: entryLength = 9
+                default: throw fail("Bad listpack entry")
+                }
+            }
+            // The entry's bytes must end before the terminator; its length follows, backwards.
+            guard entryLength < lp.count - 1 - i else { throw fail("Bad listpack") }
+            i += entryLength + ListpackCoding.backLengthSize(entryLength)
+            count += 1
+        }
+        let counted = Int(lp[4]) | Int(lp[5]) << 8
+        guard i == lp.count - 1, counted == 65535 || counted == count else { throw fail("Bad listpack") }
+        return count
+    }
+
+    static func littleEndian32(_ lp: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
+        UInt32(littleEndian: lp.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    /// Calls `body` with an element's text: a string's bytes, or an integer's decimal digits.
+    @inline(__always)
+    static func withText<R>(_ element: ListpackElement, in lp: UnsafeRawBufferPointer,
+                            _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        switch element {
+        case .string(let range): return body(UnsafeRawBufferPointer(rebasing: lp[range]))
+        case .int(let n): return Bytes(decimal: n).withUnsafeBytes(body)
+        }
+    }
+
+    /// The length of an element's text.
+    @inline(__always)
+    static func textLength(_ element: ListpackElement) -> Int {
+        switch element {
+        case .string(let range): return range.count
+        case .int(let n):
+            var length = n < 0 ? 2 : 1
+            var rest = n.magnitude / 10
+            while rest > 0 {
+                length += 1
+                rest /= 10
+            }
+            return length
+        }
+    }
+
+    /// An element as a stored string.
+    @inline(__always)
+    static func bytes(_ element: ListpackElement, in lp: UnsafeRawBufferPointer) -> Bytes {
+        switch element {
+        case .string(let range): return Bytes(UnsafeRawBufferPointer(rebasing: lp[range]))
+        case .int(let n): return Bytes(decimal: n)
+        }
+    }
+
+    /// A hash from a listpack (RDB type 16): field, value, field, value... A hash within the
+    /// compact limits is made at its final size and filled in place; a bigger one is converted
+    /// as it fills, as Redis converts it after loading. A field twice is damage.
+    mutating func hashFromListpack() throws(RDBError) -> Value? {
+        let limits = self.limits
+        let blob = try stringBytes()
+        let offset = position
+        return try withBytes(of: blob) { (lp) throws(RDBError) -> Value? in
+            let count = try Self.checkListpack(lp, offset: offset)
+            guard count % 2 == 0 else { throw RDBError(reason: "Odd listpack for a hash", offset: offset) }
+            if count == 0 { return nil }
+            var compact = count / 2 <= limits.hashMaxListpackEntries
+            var packed = 0
+            var sizing = ListpackCursor(lp)
+            while compact, let field = sizing.next(), let value = sizing.next() {
+                let fieldLength = Self.textLength(field), valueLength = Self.textLength(value)
+                compact = fieldLength <= limits.hashMaxListpackValue && valueLength <= limits.hashMaxListpackValue
+                packed += HashObject.packedSize(fieldLength: fieldLength, valueLength: valueLength)
+            }
+            let hash = HashObject.make(bytes: compact ? packed : 0)
+            var cursor = ListpackCursor(lp)
+            while let field = cursor.next(), let value = cursor.next() {
+                let added = compact
+                    ? Self.withText(field, in: lp) { f in Self.withText(value, in: lp) { v in hash.appendNew(field: f, value: v, reserved: packed) } }
+                    : hash.set(Self.bytes(field, in: lp), Self.bytes(value, in: lp), limits: limits)
+                guard added else { throw RDBError(reason: "Duplicate hash fields detected", offset: offset) }
+            }
+            return .hash(hash)
+        }
+    }
+
+    /// A sorted set from a listpack (RDB type 17): member, score, member, score... A set within
+    /// the compact limits is made at its final size first.
+    mutating func sortedSetFromListpack() throws(RDBError) -> Value? {
+        let limits = self.limits
+        let blob = try stringBytes()
+        let offset = position
+        return try withBytes(of: blob) { (lp) throws(RDBError) -> Value? in
+            let count = try Self.checkListpack(lp, offset: offset)
+            guard count % 2 == 0 else { throw RDBError(reason: "Odd listpack for a sorted set", offset: offset) }
+            var compact = count / 2 <= limits.zsetMaxListpackEntries
+            var packed = 0
+            var sizing = ListpackCursor(lp)
+            while let member = sizing.next(), let element = sizing.next() {
+                let length = Self.textLength(member)
+                compact = compact && length <= limits.zsetMaxListpackValue
+                // A score written as text (Redis writes every integral one as an integer) is
+                // given the most room a score takes, so that it is parsed only once, below.
+                if case .int(let n) = element {
+                    packed += SortedSetObject.packedSize(memberLength: length, score: Double(n))
+                } else {
+                    packed += SortedSetObject.largestPackedSize(memberLength: length)
+                }
+            }
+            let zset = SortedSetObject.make(compact: compact, bytes: compact ? packed : 0)
+            var cursor = ListpackCursor(lp)
+            // While the entries come in the set's order (as Redis writes them), each is appended;
+            // from the first that does not, they are inserted where they belong.
+            var inOrder = compact
+            var previous: (score: Double, member: ListpackElement)?
+            while let member = cursor.next(), let element = cursor.next() {
+                let read = try Self.score(element, in: lp, offset: offset)
+                // The score as the compact form keeps it, which the order is checked with.
+                let score = SortedSetObject.listpackScore(read)
+                if inOrder, let last = previous {
+                    inOrder = last.score < score || (last.score == score && Self.withText(last.member, in: lp) { a in
+                        Self.withText(member, in: lp) { b in compareBytes(a, b) < 0 }
+                    })
+                }
+                previous = (score, member)
+                let added = inOrder
+                    ? Self.withText(member, in: lp) { zset.appendNew(member: $0, score: score, reserved: packed) }
+                    : zset.set(Self.bytes(member, in: lp), read, limits: limits) == nil
+                guard added else { throw RDBError(reason: "Duplicate zset fields detected", offset: offset) }
+            }
+            return zset.count == 0 ? nil : .zset(zset)
+        }
+    }
+
+    /// A listpack element read as a score: an integer, or text as `Double(String)` reads it.
+    private static func score(_ element: ListpackElement, in lp: UnsafeRawBufferPointer, offset: Int) throws(RDBError) -> Double {
+        let score: Double?
+        switch element {
+        case .int(let n): score = Double(n)
+        case .string(let range): score = Double(String(decoding: UnsafeRawBufferPointer(rebasing: lp[range]), as: UTF8.self))
+        }
+        guard let score, !score.isNaN else { throw RDBError(reason: "Bad score", offset: offset) }
+        return score
+    }
+
+    /// A list as a quicklist of listpacks (RDB type 18); a node may also hold one plain item.
+    mutating func quicklist() throws(RDBError) -> Value? {
+        let list = ListObject()
+        for _ in 0..<(try length()) {
+            let container = try length()
+            guard container == 1 || container == 2 else { throw fail("Quicklist integrity check failed") }
+            if container == 1 {
+                list.items.append(Bytes(try string()))
+                continue
+            }
+            let blob = try stringBytes()
+            let offset = position
+            try withBytes(of: blob) { (lp) throws(RDBError) in
+                _ = try Self.checkListpack(lp, offset: offset)
+                var cursor = ListpackCursor(lp)
+                while let element = cursor.next() { list.items.append(Self.bytes(element, in: lp)) }
+            }
+        }
+        return list.count == 0 ? nil : .list(list)
+    }
+}
+
+/// The elements of a listpack that `RDBReader.checkListpack` accepted, in order.
+struct ListpackCursor {
+    let lp: UnsafeRawBufferPointer
+    var offset = 6
+
+    init(_ lp: UnsafeRawBufferPointer) { self.lp = lp }
+
+    @inline(__always)
+    mutating func next() -> ListpackElement? {
+        guard offset < lp.count - 1 else { return nil }
+        let (element, next) = ListpackCoding.read(lp, at: offset)
+        offset = next
+        return element
+    }
+}
