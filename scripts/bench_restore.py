@@ -13,7 +13,7 @@ Each value kind is DUMPed from redis-server once and the same payload goes to bo
 (`RESTORE key 0 PAYLOAD REPLACE`; the keys are replaced from the second round on, in both).
 
 Usage: scripts/bench_restore.py [--atoll PATH] [--requests N] [--rounds 5] [--clients 50]
-                                [--pipeline 16] [--keyspace 100000] [--markdown]
+                                [--pipeline 16] [--keyspace 100000] [--kinds list,intset] [--markdown]
 """
 import argparse
 import os
@@ -116,14 +116,17 @@ def main():
     ap.add_argument("--pipeline", type=int, default=16)
     ap.add_argument("--keyspace", type=int, default=100000)
     ap.add_argument("--variants", type=int, default=64, help="prepared writes per connection")
+    ap.add_argument("--kinds", help="only the value kinds whose names contain one of these words (comma-separated)")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
+    kinds = [(kind, setup) for kind, setup in KINDS
+             if not args.kinds or any(word in kind for word in args.kinds.split(","))]
 
     servers = ServerPair(args.atoll)
     try:
         rng = random.Random(1)
         lines = []
-        for kind, setup in KINDS:
+        for kind, setup in kinds:
             dumped = payload(servers.rport, setup)
             writes = [[b"".join(encode("RESTORE", f"key:{rng.randrange(args.keyspace):012d}", 0, dumped, "REPLACE")
                                 for _ in range(args.pipeline))

@@ -7,36 +7,46 @@
 public enum LZF {
     /// The decompressed bytes, or nil if `input` is not valid LZF for `expectedLength` bytes.
     public static func decompress(_ input: ArraySlice<UInt8>, expectedLength: Int) -> [UInt8]? {
-        var out: [UInt8] = []
-        // The claimed length comes from the input: reserve no more than the input can expand
-        // to (a two-byte back-reference yields at most 264 bytes).
-        out.reserveCapacity(min(expectedLength, input.count * 132 + 32))
-        var i = input.startIndex
-        while i < input.endIndex {
-            let control = Int(input[i])
-            i += 1
-            if control < 32 {
-                let run = control + 1
-                guard i + run <= input.endIndex, out.count + run <= expectedLength else { return nil }
-                out.append(contentsOf: input[i..<i + run])
-                i += run
-            } else {
-                var length = control >> 5
-                if length == 7 {
-                    guard i < input.endIndex else { return nil }
-                    length += Int(input[i])
+        // The claimed length comes from the input: it cannot be more than the input expands to
+        // (a three-byte back-reference yields at most 264 bytes), so no more is allocated.
+        guard expectedLength >= 0, expectedLength <= input.count * 132 + 32 else { return nil }
+        var complete = false
+        let out = [UInt8](unsafeUninitializedCapacity: expectedLength) { out, initialized in
+            input.withUnsafeBufferPointer { source in
+                let end = source.count
+                var i = 0
+                var o = 0
+                defer { initialized = o }
+                while i < end {
+                    let control = Int(source[i])
                     i += 1
+                    if control < 32 {
+                        let run = control + 1
+                        guard i + run <= end, o + run <= expectedLength else { return }
+                        (out.baseAddress! + o).initialize(from: source.baseAddress! + i, count: run)
+                        i += run
+                        o += run
+                    } else {
+                        var length = control >> 5
+                        if length == 7 {
+                            guard i < end else { return }
+                            length += Int(source[i])
+                            i += 1
+                        }
+                        guard i < end else { return }
+                        let distance = ((control & 0x1f) << 8) + Int(source[i]) + 1
+                        i += 1
+                        let start = o - distance
+                        guard start >= 0, o + length + 2 <= expectedLength else { return }
+                        // Byte by byte: a match may overlap the bytes it is producing.
+                        for k in 0..<(length + 2) { (out.baseAddress! + o + k).initialize(to: out[start + k]) }
+                        o += length + 2
+                    }
                 }
-                guard i < input.endIndex else { return nil }
-                let distance = ((control & 0x1f) << 8) + Int(input[i]) + 1
-                i += 1
-                let start = out.count - distance
-                guard start >= 0, out.count + length + 2 <= expectedLength else { return nil }
-                // Byte by byte: a match may overlap the bytes it is producing.
-                for k in 0..<(length + 2) { out.append(out[start + k]) }
+                complete = o == expectedLength
             }
         }
-        return out.count == expectedLength ? out : nil
+        return complete ? out : nil
     }
 
     /// The compressed form of `input` in at most `limit` bytes, or nil when it does not fit (or

@@ -109,7 +109,8 @@ public final class HashObject: PackedObject {
     /// are written without looking the room up.
     public func appendNew(field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, reserved: Int) -> Bool {
         precondition(!isConverted, "appendNew on a converted hash")
-        let present = withPacked { buffer in
+        let fieldSize = PackedBytes.encodedSize(field.count)
+        return appendUnlessPresent(length: fieldSize + PackedBytes.encodedSize(value.count), reserved: reserved, isPresent: { buffer in
             var offset = 0
             while offset < buffer.count {
                 let name = PackedBytes.item(in: buffer, at: offset)
@@ -117,21 +118,10 @@ public final class HashObject: PackedObject {
                 offset = PackedBytes.item(in: buffer, at: name.upperBound).upperBound
             }
             return false
-        }
-        if present { return false }
-        let fieldSize = PackedBytes.encodedSize(field.count)
-        let length = fieldSize + PackedBytes.encodedSize(value.count)
-        let end = packedByteCount
-        let fill = { (destination: UnsafeMutableRawBufferPointer) in
+        }, fill: { destination in
             PackedBytes.write(field, to: UnsafeMutableRawBufferPointer(rebasing: destination[..<fieldSize]))
             PackedBytes.write(value, to: UnsafeMutableRawBufferPointer(rebasing: destination[fieldSize...]))
-        }
-        if end + length <= reserved && headerValue.mode == .inline {
-            appendWithinRoom(length: length, entries: 1, fill)
-        } else {
-            replacePacked(end..<end, length: length, countChange: 1, fill)
-        }
-        return true
+        })
     }
 
     /// Removes a field; returns true if it was there.

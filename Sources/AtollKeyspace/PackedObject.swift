@@ -136,17 +136,32 @@ public class PackedObject: ManagedBuffer<PackedHeader, UInt8> {
         }
     }
 
-    /// Appends `length` bytes that `fill` writes, holding `entries` entries, to an object the
-    /// caller made with room for them (`make(capacity:)`, never moved): the room is not looked
-    /// up, which costs a `malloc_usable_size` call.
-    @usableFromInline final func appendWithinRoom(length: Int, entries: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
-        precondition(headerValue.mode == .inline, "appendWithinRoom on a moved object")
-        withUnsafeMutablePointers { header, elements in
-            let used = Int(header.pointee.used)
-            fill(UnsafeMutableRawBufferPointer(start: elements + used, count: length))
-            header.pointee.used = UInt32(used + length)
-            header.pointee.count += UInt32(entries)
+    /// Appends one entry of `length` bytes that `fill` writes, unless `isPresent` finds it in the
+    /// packed bytes already (false: nothing added). For an object made with `reserved` bytes of
+    /// room (`make(capacity:)`) whose bytes have not moved, an entry that fits is written without
+    /// looking the room up (a `malloc_usable_size` call) or retaining the holder: the path of a
+    /// collection being loaded.
+    @usableFromInline final func appendUnlessPresent(length: Int, reserved: Int, isPresent: (UnsafeRawBufferPointer) -> Bool,
+                                                     fill: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
+        var appended: Bool?
+        if headerValue.mode == .inline {
+            appended = withUnsafeMutablePointers { header, elements -> Bool? in
+                let used = Int(header.pointee.used)
+                if isPresent(UnsafeRawBufferPointer(start: elements, count: used)) { return false }
+                guard used + length <= reserved else { return nil }
+                fill(UnsafeMutableRawBufferPointer(start: elements + used, count: length))
+                header.pointee.used = UInt32(used + length)
+                header.pointee.count += 1
+                return true
+            }
+            // Nil: not present, but the room has to be looked up.
+            if let appended { return appended }
+        } else if withPacked(isPresent) {
+            return false
         }
+        let end = packedByteCount
+        replacePacked(end..<end, length: length, countChange: 1, fill)
+        return true
     }
 
     /// Appends already packed bytes holding `entries` entries.

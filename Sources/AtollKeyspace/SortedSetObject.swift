@@ -216,7 +216,9 @@ public final class SortedSetObject: PackedObject {
     /// and nothing added, when the member is already in the set (the payload is damaged).
     public func appendNew(member: UnsafeRawBufferPointer, score: Double, reserved: Int) -> Bool {
         precondition(!isConverted, "appendNew on a converted sorted set")
-        let present = withPacked { buffer in
+        let stored = Self.listpackScore(score)
+        let layout = PackedEntry(score: stored, memberLength: member.count)
+        return appendUnlessPresent(length: layout.length, reserved: reserved, isPresent: { buffer in
             var offset = 0
             while offset < buffer.count {
                 Self.skipScore(buffer, at: &offset)
@@ -225,19 +227,7 @@ public final class SortedSetObject: PackedObject {
                 offset = item.upperBound
             }
             return false
-        }
-        if present { return false }
-        let stored = Self.listpackScore(score)
-        let layout = PackedEntry(score: stored, memberLength: member.count)
-        let length = layout.length
-        let fill = { (destination: UnsafeMutableRawBufferPointer) in layout.write(score: stored, member: member, to: destination) }
-        let end = packedByteCount
-        if end + length <= reserved && headerValue.mode == .inline {
-            appendWithinRoom(length: length, entries: 1, fill)
-        } else {
-            replacePacked(end..<end, length: length, countChange: 1, fill)
-        }
-        return true
+        }, fill: { layout.write(score: stored, member: member, to: $0) })
     }
 
     /// Moves the entries to the `Large` views, for good.

@@ -4,6 +4,7 @@
 /// four-field hash spent most of its time making and freeing those).
 import AtollBytes
 import AtollKeyspace
+import DequeModule
 
 extension RDBReader {
     /// Where the next string's bytes are.
@@ -213,7 +214,9 @@ extension RDBReader {
         let score: Double?
         switch element {
         case .int(let n): score = Double(n)
-        case .string(let range): score = Double(String(decoding: UnsafeRawBufferPointer(rebasing: lp[range]), as: UTF8.self))
+        case .string(let range):
+            let text = UnsafeRawBufferPointer(rebasing: lp[range])
+            score = shortDecimal(text) ?? Double(String(decoding: text, as: UTF8.self))
         }
         guard let score, !score.isNaN else { throw RDBError(reason: "Bad score", offset: offset) }
         return score
@@ -232,9 +235,19 @@ extension RDBReader {
             let blob = try stringBytes()
             let offset = position
             try withBytes(of: blob) { (lp) throws(RDBError) in
-                _ = try Self.checkListpack(lp, offset: offset)
+                let count = try Self.checkListpack(lp, offset: offset)
                 var cursor = ListpackCursor(lp)
-                while let element = cursor.next() { list.items.append(Self.bytes(element, in: lp)) }
+                guard list.items.isEmpty else {
+                    while let element = cursor.next() { list.items.append(Self.bytes(element, in: lp)) }
+                    return
+                }
+                // A one-node list (most lists) is made at its size in one pass, not appended to.
+                list.items = Deque(unsafeUninitializedCapacity: count) { items, initialized in
+                    while initialized < count, let element = cursor.next() {
+                        (items.baseAddress! + initialized).initialize(to: Self.bytes(element, in: lp))
+                        initialized += 1
+                    }
+                }
             }
         }
         return list.count == 0 ? nil : .list(list)

@@ -165,7 +165,9 @@ public struct RDBReader {
             }
             return hash.count == 0 ? nil : .hash(hash)
         case 11:
-            let members = try intset(try string())
+            let blob = try stringBytes()
+            let offset = position
+            let members = try withBytes(of: blob) { (intset) throws(RDBError) in try Self.intsetMembers(intset, offset: offset) }
             return members.isEmpty ? nil : .set(SetObject.make(ascending: members, limits: limits))
         case 16:
             return try hashFromListpack()
@@ -223,13 +225,30 @@ public struct RDBReader {
         return items
     }
 
-    private func intset(_ blob: [UInt8]) throws(RDBError) -> [Int64] {
-        guard blob.count >= 8 else { throw fail("Bad intset") }
-        let width = Int(blob.littleEndian(at: 0, width: 4)), count = Int(blob.littleEndian(at: 4, width: 4))
-        guard width == 2 || width == 4 || width == 8, blob.count == 8 + width * count else { throw fail("Bad intset") }
-        let members = (0..<count).map { i in blob.signedLittleEndian(at: 8 + i * width, width: width) }
-        // Strictly ascending, as an intset is: anything else is damage (or duplicates).
-        for i in members.indices.dropFirst() where members[i - 1] >= members[i] { throw fail("Bad intset") }
+    /// An intset's members, read in place: strictly ascending, as an intset is (anything else
+    /// is damage, or duplicates).
+    private static func intsetMembers(_ blob: UnsafeRawBufferPointer, offset: Int) throws(RDBError) -> [Int64] {
+        guard blob.count >= 8 else { throw RDBError(reason: "Bad intset", offset: offset) }
+        let width = Int(UInt32(littleEndian: blob.loadUnaligned(as: UInt32.self)))
+        let count = Int(UInt32(littleEndian: blob.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        guard width == 2 || width == 4 || width == 8, blob.count == 8 + width * count else {
+            throw RDBError(reason: "Bad intset", offset: offset)
+        }
+        var ascending = true
+        let members = [Int64](unsafeUninitializedCapacity: count) { members, initialized in
+            var previous = Int64.min
+            for i in 0..<count {
+                let at = 8 + i * width
+                let member = width == 2 ? Int64(Int16(littleEndian: blob.loadUnaligned(fromByteOffset: at, as: Int16.self)))
+                    : width == 4 ? Int64(Int32(littleEndian: blob.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+                    : Int64(littleEndian: blob.loadUnaligned(fromByteOffset: at, as: Int64.self))
+                if i > 0 && member <= previous { ascending = false }
+                previous = member
+                (members.baseAddress! + i).initialize(to: member)
+            }
+            initialized = count
+        }
+        guard ascending else { throw RDBError(reason: "Bad intset", offset: offset) }
         return members
     }
 
