@@ -5,10 +5,12 @@ relative TTL replayed from the append-only file, and a fuzz test of damaged payl
 must get an error or a whole key, never a crash)."""
 import random
 import tempfile
+import time
 
 import pytest
 
 import resp
+from diff import Diff
 from procs import spawn
 
 
@@ -278,6 +280,34 @@ def test_restore_replace_over_a_volatile_key_and_the_changes_it_counts(diff):
         after_ref, after_atoll = diff.both("INFO", "persistence")
         assert _changes(after_ref) - _changes(before_ref) == 1
         assert _changes(after_atoll) - _changes(before_atoll) == 1
+
+
+def _field(raw: bytes, name: bytes) -> int:
+    line = next(l for l in raw.split(b"\r\n") if l.startswith(name + b":"))
+    return int(line.split(b":")[1])
+
+
+def test_restore_replace_in_the_past_deletes_an_expired_key_as_redis_does():
+    """REPLACE with a TTL already past, over a key that expired but is still in the table: Redis
+    deletes it (one change, no expiry counted), it does not expire it first. Servers of its own,
+    where DEBUG SET-ACTIVE-EXPIRE may keep the expired key in the table."""
+    with spawn("redis", "--enable-debug-command", "yes") as r, spawn("atoll", "--enable-debug-command", "yes") as a:
+        diff = Diff(resp.Conn(r.port), resp.Conn(a.port))
+        diff.check("HSET", "src", "f", "1")
+        good = payload(diff.ref, "src")
+        assert diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"+OK\r\n"
+        diff.check("SET", "k", "v", "PX", "1")
+        # The key's millisecond must pass (wall time is what expires it; nothing to wait for).
+        time.sleep(0.02)
+        assert diff.check("DBSIZE") == b":2\r\n"
+        before = [diff.both("INFO", "persistence"), diff.both("INFO", "stats")]
+        diff.check("RESTORE", "k", "1", good, "REPLACE", "ABSTTL")
+        after = [diff.both("INFO", "persistence"), diff.both("INFO", "stats")]
+        for server in (0, 1):
+            changes = _field(after[0][server], b"rdb_changes_since_last_save") - _field(before[0][server], b"rdb_changes_since_last_save")
+            assert changes == 1, server
+            assert _field(after[1][server], b"expired_keys") == _field(before[1][server], b"expired_keys"), server
+        diff.check("EXISTS", "k")
 
 
 def test_restore_wakes_blocked_clients(ref_port, atoll_port):

@@ -87,7 +87,10 @@ enum DumpCommands {
         // Redis adds the time with C's wrapping arithmetic: a huge TTL lands in the past.
         if ttl != 0 && !options.absoluteTTL { ttl = ttl &+ c.now }
         if ttl != 0 && ttl <= c.now {
-            if options.replace && c.delete(key, silently: true) {
+            // Deleted as Redis's `dbDelete` deletes: an old key that expired but is still in the
+            // table is deleted (a `del`), not expired first.
+            if options.replace && c.keyspace.databases[c.client.db].remove(key) != nil {
+                c.modified(key)
                 c.notify(.generic, "del", key)
                 if c.logsWrites { c.logAs([AppendOnlyFeed.del, c.args[1]]) }
             }

@@ -104,13 +104,15 @@ public final class HashObject: PackedObject {
     }
 
     /// Appends a pair to a compact hash being loaded, unless `field` is already in it (false:
-    /// the payload is damaged). The caller keeps the hash within the compact limits, and says
+    /// the payload is damaged; `knownNew`: the caller checked, and the bytes are not searched). The caller keeps the hash within the compact limits, and says
     /// how many bytes it made the hash with (`make(bytes: reserved)`): pairs that fit in them
     /// are written without looking the room up.
-    public func appendNew(field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, reserved: Int) -> Bool {
+    public func appendNew(field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, reserved: Int,
+                          knownNew: Bool = false) -> Bool {
         precondition(!isConverted, "appendNew on a converted hash")
         let fieldSize = PackedBytes.encodedSize(field.count)
         return appendUnlessPresent(length: fieldSize + PackedBytes.encodedSize(value.count), reserved: reserved, isPresent: { buffer in
+            if knownNew { return false }
             var offset = 0
             while offset < buffer.count {
                 let name = PackedBytes.item(in: buffer, at: offset)

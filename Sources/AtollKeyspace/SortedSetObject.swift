@@ -213,12 +213,14 @@ public final class SortedSetObject: PackedObject {
     /// Appends a member to a compact set being loaded, after every member in it: the caller
     /// checked that (score, member) comes after the last entry, keeps the set within the compact
     /// limits, and says how many bytes it made the set with (`make(bytes: reserved)`). False,
-    /// and nothing added, when the member is already in the set (the payload is damaged).
-    public func appendNew(member: UnsafeRawBufferPointer, score: Double, reserved: Int) -> Bool {
+    /// and nothing added, when the member is already in the set (the payload is damaged;
+    /// `knownNew`: the caller checked, and the bytes are not searched).
+    public func appendNew(member: UnsafeRawBufferPointer, score: Double, reserved: Int, knownNew: Bool = false) -> Bool {
         precondition(!isConverted, "appendNew on a converted sorted set")
         let stored = Self.listpackScore(score)
         let layout = PackedEntry(score: stored, memberLength: member.count)
         return appendUnlessPresent(length: layout.length, reserved: reserved, isPresent: { buffer in
+            if knownNew { return false }
             var offset = 0
             while offset < buffer.count {
                 Self.skipScore(buffer, at: &offset)

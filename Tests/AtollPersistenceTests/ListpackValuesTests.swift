@@ -90,6 +90,25 @@ import Testing
         #expect(Self.restored(Self.payload(type: 16, [.text("f"), .int(1), .text("f"), .int(2)]), limits: limits) == nil)
     }
 
+    @Test func aBigCompactCollectionIsCheckedForDuplicatesToo() {
+        // Past 64 entries the names are checked through a hash set rather than a search.
+        let fields: [ListpackItem] = (0..<100).flatMap { [ListpackItem.text("f\($0)"), .int(Int64($0))] }
+        guard case .hash(let hash)? = Self.restored(Self.payload(type: 16, fields)) else {
+            Issue.record("not a hash")
+            return
+        }
+        #expect(hash.compact && hash.count == 100)
+        #expect(Self.restored(Self.payload(type: 16, fields + [.text("f42"), .int(1)])) == nil)
+        #expect(Self.restored(Self.payload(type: 16, [.int(7), .int(1)] + fields + [.text("7"), .int(1)])) == nil)
+        let members: [ListpackItem] = (0..<100).flatMap { [ListpackItem.text("m\($0)"), .int(Int64($0))] }
+        guard case .zset(let zset)? = Self.restored(Self.payload(type: 17, members)) else {
+            Issue.record("not a sorted set")
+            return
+        }
+        #expect(zset.compact && zset.count == 100)
+        #expect(Self.restored(Self.payload(type: 17, members + [.text("m3"), .int(500)])) == nil)
+    }
+
     @Test func aSortedSetInOrderIsAppendedAndOutOfOrderIsSorted() {
         let inOrder: [ListpackItem] = [.text("a"), .int(-3), .text("b"), .text("2.5"), .text("c"), .text("2.5"), .text("d"), .int(1 << 40)]
         let shuffled: [ListpackItem] = [.text("d"), .int(1 << 40), .text("c"), .text("2.5"), .text("a"), .int(-3), .text("b"), .text("2.5")]
