@@ -33,3 +33,11 @@ extension Bytes {
         }
     }
 }
+
+/// How many bytes the decimal text of `n` takes (what `Bytes(decimal:)` writes).
+@inlinable public func decimalLength(_ n: Int64) -> Int {
+    var digits = n < 0 ? 2 : 1
+    var v = n.magnitude
+    while v >= 10 { v /= 10; digits += 1 }
+    return digits
+}

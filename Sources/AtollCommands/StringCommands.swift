@@ -437,13 +437,6 @@ enum StringCommands {
         }
     }
 
-    static func decimalLength(_ n: Int64) -> Int {
-        var digits = n < 0 ? 2 : 1
-        var v = n.magnitude
-        while v >= 10 { v /= 10; digits += 1 }
-        return digits
-    }
-
     /// Refuses results longer than `proto-max-bulk-len`.
     static func checkStringLength(_ c: inout CommandContext, _ size: Int, _ append: Int) -> Bool {
         let (total, overflow) = size.addingReportingOverflow(append)

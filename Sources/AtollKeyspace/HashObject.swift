@@ -53,18 +53,19 @@ public final class HashObject: PackedObject {
     }
 
     @inlinable func locate(_ field: Bytes) -> PairLocation? {
-        withPacked { buffer in
-            field.withUnsafeBytes { wanted in
-                var offset = 0
-                while offset < buffer.count {
-                    let name = PackedBytes.item(in: buffer, at: offset)
-                    let value = PackedBytes.item(in: buffer, at: name.upperBound)
-                    if PackedBytes.equals(buffer, name, wanted) { return PairLocation(start: offset, value: value) }
-                    offset = value.upperBound
-                }
-                return nil
-            }
+        withPacked { buffer in field.withUnsafeBytes { Self.locate($0, in: buffer) } }
+    }
+
+    /// Where `field`'s pair sits in `buffer`, packed pairs.
+    @inlinable @inline(__always) static func locate(_ field: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer) -> PairLocation? {
+        var offset = 0
+        while offset < buffer.count {
+            let name = PackedBytes.item(in: buffer, at: offset)
+            let value = PackedBytes.item(in: buffer, at: name.upperBound)
+            if PackedBytes.equals(buffer, name, field) { return PairLocation(start: offset, value: value) }
+            offset = value.upperBound
         }
+        return nil
     }
 
     @inlinable public subscript(field: Bytes) -> Bytes? {
@@ -104,22 +105,16 @@ public final class HashObject: PackedObject {
     }
 
     /// Appends a pair to a compact hash being loaded, unless `field` is already in it (false:
-    /// the payload is damaged; `knownNew`: the caller checked, and the bytes are not searched). The caller keeps the hash within the compact limits, and says
-    /// how many bytes it made the hash with (`make(bytes: reserved)`): pairs that fit in them
-    /// are written without looking the room up.
+    /// the payload is damaged; `knownNew`: the caller checked, and the bytes are not searched).
+    /// The caller keeps the hash within the compact limits, and says how many bytes it made the
+    /// hash with (`make(bytes: reserved)`): pairs that fit in them are written without looking
+    /// the room up.
     public func appendNew(field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, reserved: Int,
                           knownNew: Bool = false) -> Bool {
         precondition(!isConverted, "appendNew on a converted hash")
         let fieldSize = PackedBytes.encodedSize(field.count)
-        return appendUnlessPresent(length: fieldSize + PackedBytes.encodedSize(value.count), reserved: reserved, isPresent: { buffer in
-            if knownNew { return false }
-            var offset = 0
-            while offset < buffer.count {
-                let name = PackedBytes.item(in: buffer, at: offset)
-                if PackedBytes.equals(buffer, name, field) { return true }
-                offset = PackedBytes.item(in: buffer, at: name.upperBound).upperBound
-            }
-            return false
+        return appendUnlessPresent(length: fieldSize + PackedBytes.encodedSize(value.count), reserved: reserved, isPresent: {
+            !knownNew && Self.locate(field, in: $0) != nil
         }, fill: { destination in
             PackedBytes.write(field, to: UnsafeMutableRawBufferPointer(rebasing: destination[..<fieldSize]))
             PackedBytes.write(value, to: UnsafeMutableRawBufferPointer(rebasing: destination[fieldSize...]))

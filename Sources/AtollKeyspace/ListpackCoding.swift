@@ -141,12 +141,30 @@ public enum ListpackCoding {
     }
 
     /// Every element of an untrusted listpack (a loaded snapshot, a RESTORE payload), or nil
-    /// when any size, encoding or bound is wrong, so that `read` is safe on it afterwards.
+    /// when any size, encoding or bound is wrong (`validatedCount`).
     public static func validatedElements(_ lp: [UInt8]) -> [ListpackElement]? {
+        lp.withUnsafeBytes { raw in
+            guard let count = validatedCount(raw) else { return nil }
+            var elements: [ListpackElement] = []
+            elements.reserveCapacity(count)
+            var at = 6
+            while at < raw.count - 1 {
+                let (element, next) = read(raw, at: at)
+                elements.append(element)
+                at = next
+            }
+            return elements
+        }
+    }
+
+    /// How many elements an untrusted listpack holds, or nil when its total size, any element's
+    /// encoding or bounds, its terminator or its count (unless "too many to count") is wrong;
+    /// `read` is safe on it afterwards, from offset 6 to the terminator.
+    public static func validatedCount(_ lp: UnsafeRawBufferPointer) -> Int? {
         guard lp.count >= 7, lp[lp.count - 1] == 0xFF else { return nil }
         let total = Int(lp[0]) | Int(lp[1]) << 8 | Int(lp[2]) << 16 | Int(lp[3]) << 24
         guard total == lp.count else { return nil }
-        var elements: [ListpackElement] = []
+        var count = 0
         var i = 6
         while i < lp.count - 1 {
             let b = lp[i]
@@ -166,16 +184,15 @@ public enum ListpackCoding {
                 return nil
             }
             let size = header + body
+            // The element and its length written backwards end before the terminator.
             let end = i + size + backLengthSize(size)
             guard end < lp.count else { return nil }
-            let (element, next) = lp.withUnsafeBytes { read($0, at: i) }
-            guard next == end else { return nil }
-            elements.append(element)
+            count += 1
             i = end
         }
-        let counted = headerCount(lp)
-        guard counted == 65535 || counted == elements.count else { return nil }
-        return elements
+        let counted = Int(lp[4]) | Int(lp[5]) << 8
+        guard counted == 65535 || counted == count else { return nil }
+        return count
     }
 
     // MARK: - Editing a whole listpack

@@ -1,7 +1,7 @@
 /// The sorted set type: member → score, ordered by (score, member bytes).
 ///
 /// While `compact` (Redis's listpack case) the entries are packed in order in the object's own
-/// allocation (`PackedObject`): each is the score (see `encodeEntry`) then the member,
+/// allocation (`PackedObject`): each is the score (see `PackedEntry`) then the member,
 /// length-prefixed (`PackedBytes`). Lookups, ranks and ranges walk them, which is cheap for a
 /// listpack's few entries. Once the set converts, for good, it has two views of the same
 /// members: `Large.scores` (a `SlotMap`) answers "what is this member's score" in O(1) and gives ZSCAN its cursor guarantee and ZRANDMEMBER
@@ -38,17 +38,24 @@ public final class SortedSetObject: PackedObject {
             made.setTail(converted(entries), mode: .converted)
             return made
         }
-        var packed: [UInt8] = []
-        for e in entries { encodeEntry(ScoredMember(score: listpackScore(e.score), member: e.member), to: &packed) }
-        let made = make(capacity: packed.count)
-        packed.withUnsafeBytes { made.appendPacked($0, entries: entries.count) }
+        let length = entries.reduce(0) { $0 + PackedEntry(score: listpackScore($1.score), memberLength: $1.member.count).length }
+        let made = make(capacity: length)
+        made.replacePacked(0..<0, length: length, countChange: entries.count) { destination in
+            var at = 0
+            for e in entries {
+                let score = listpackScore(e.score)
+                let layout = PackedEntry(score: score, memberLength: e.member.count)
+                let slot = UnsafeMutableRawBufferPointer(rebasing: destination[at..<(at + layout.length)])
+                e.member.withUnsafeBytes { layout.write(score: score, member: $0, to: slot) }
+                at += layout.length
+            }
+        }
         return made
     }
 
-    /// The packed bytes an entry takes (see `encodeEntry`).
+    /// The packed bytes an entry takes (see `PackedEntry`).
     public static func packedSize(memberLength: Int, score: Double) -> Int {
-        (integralScore(listpackScore(score)).map { PackedBytes.encodedSize(0, prefix: $0) } ?? 9)
-            + PackedBytes.encodedSize(memberLength)
+        PackedEntry(score: listpackScore(score), memberLength: memberLength).length
     }
 
     /// The most packed bytes an entry with a member of `memberLength` bytes takes, whatever its
@@ -86,19 +93,6 @@ public final class SortedSetObject: PackedObject {
 
     // MARK: - The packed form
 
-    /// Appends an entry's packed bytes: the score, then the member. A score that is an integer below 2^53 in
-    /// magnitude (most real scores) is a zigzag varint shifted left, so its first byte is
-    /// even, as a listpack keeps integers small; any other score is the byte 1 and its 8 bytes.
-    static func encodeEntry(_ entry: ScoredMember, to buffer: inout [UInt8]) {
-        if let code = integralScore(entry.score) {
-            PackedBytes.appendLength(code, to: &buffer)
-        } else {
-            buffer.append(1)
-            withUnsafeBytes(of: entry.score.bitPattern) { buffer.append(contentsOf: $0) }
-        }
-        PackedBytes.append(entry.member, to: &buffer)
-    }
-
     /// Moves `offset` past the score there.
     @inline(__always)
     static func skipScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) {
@@ -110,7 +104,7 @@ public final class SortedSetObject: PackedObject {
         offset += 1
     }
 
-    /// The score at `offset` (see `encodeEntry`), moving `offset` past it.
+    /// The score at `offset` (see `PackedEntry`), moving `offset` past it.
     @inline(__always)
     static func readScore(_ buffer: UnsafeRawBufferPointer, at offset: inout Int) -> Double {
         if buffer[offset] == 1 {
@@ -147,25 +141,27 @@ public final class SortedSetObject: PackedObject {
 
     /// Finds a member by comparing members only, decoding just the score of the match.
     func locatePacked(_ member: Bytes) -> PackedLocation? {
-        withPacked { buffer in
-            member.withUnsafeBytes { wanted in
-                var offset = 0
-                var rank = 0
-                while offset < buffer.count {
-                    var next = offset
-                    Self.skipScore(buffer, at: &next)
-                    let bytes = PackedBytes.item(in: buffer, at: next)
-                    if PackedBytes.equals(buffer, bytes, wanted) {
-                        var at = offset
-                        let score = Self.readScore(buffer, at: &at)
-                        return PackedLocation(bytes: offset..<bytes.upperBound, score: score, rank: rank)
-                    }
-                    offset = bytes.upperBound
-                    rank += 1
-                }
-                return nil
+        withPacked { buffer in member.withUnsafeBytes { Self.locate($0, in: buffer) } }
+    }
+
+    /// `member`'s position in `buffer`, packed entries.
+    @inline(__always)
+    static func locate(_ member: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer) -> PackedLocation? {
+        var offset = 0
+        var rank = 0
+        while offset < buffer.count {
+            var next = offset
+            skipScore(buffer, at: &next)
+            let bytes = PackedBytes.item(in: buffer, at: next)
+            if PackedBytes.equals(buffer, bytes, member) {
+                var at = offset
+                let score = readScore(buffer, at: &at)
+                return PackedLocation(bytes: offset..<bytes.upperBound, score: score, rank: rank)
             }
+            offset = bytes.upperBound
+            rank += 1
         }
+        return nil
     }
 
     /// Inserts an entry whose member is not in the packed form, at its place in the order.
@@ -185,7 +181,9 @@ public final class SortedSetObject: PackedObject {
         }
     }
 
-    /// Where an entry's parts go in its packed bytes, as `encodeEntry` writes them.
+    /// An entry's packed bytes: the score, then the member. A score that is an integer below
+    /// 2^53 in magnitude (most real scores) is a zigzag varint shifted left, so its first byte is
+    /// even, as a listpack keeps integers small; any other score is the byte 1 and its 8 bytes.
     struct PackedEntry {
         /// The score's varint, when the score is written as one.
         let code: Int?
@@ -219,16 +217,8 @@ public final class SortedSetObject: PackedObject {
         precondition(!isConverted, "appendNew on a converted sorted set")
         let stored = Self.listpackScore(score)
         let layout = PackedEntry(score: stored, memberLength: member.count)
-        return appendUnlessPresent(length: layout.length, reserved: reserved, isPresent: { buffer in
-            if knownNew { return false }
-            var offset = 0
-            while offset < buffer.count {
-                Self.skipScore(buffer, at: &offset)
-                let item = PackedBytes.item(in: buffer, at: offset)
-                if PackedBytes.equals(buffer, item, member) { return true }
-                offset = item.upperBound
-            }
-            return false
+        return appendUnlessPresent(length: layout.length, reserved: reserved, isPresent: {
+            !knownNew && Self.locate(member, in: $0) != nil
         }, fill: { layout.write(score: stored, member: member, to: $0) })
     }
 

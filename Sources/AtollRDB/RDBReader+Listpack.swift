@@ -45,54 +45,13 @@ extension RDBReader {
         return try result.get()
     }
 
-    /// Checks a whole listpack: the header's size, every element's encoding and bounds, the
-    /// terminator, and the header's count (unless it says "too many to count"). Returns how many
-    /// elements it holds; a `ListpackCursor` may then read them without checks of its own.
-    /// (Static, with the reader's `offset` for errors: a closure that called a method of the
-    /// reader copied the reader, ten reference counts a RESTORE.)
+    /// Checks a whole listpack (`ListpackCoding.validatedCount`) and returns how many elements
+    /// it holds; a `ListpackCursor` may then read them without checks of its own. (Static, with
+    /// the reader's `offset` for errors: a closure that called a method of the reader copied the
+    /// reader, ten reference counts a RESTORE.)
     static func checkListpack(_ lp: UnsafeRawBufferPointer, offset: Int) throws(RDBError) -> Int {
-        func fail(_ reason: String) -> RDBError { RDBError(reason: reason, offset: offset) }
-        guard lp.count >= 7, lp.count == Int(Self.littleEndian32(lp, at: 0)), lp[lp.count - 1] == 0xFF else {
-            throw fail("Bad listpack")
-        }
-        var count = 0
-        var i = 6
-        while i < lp.count - 1 {
-            let b = lp[i]
-            let entryLength: Int
-            if b & 0x80 == 0 {
-                entryLength = 1
-            } else if b & 0xC0 == 0x80 {
-                entryLength = 1 + Int(b & 0x3f)
-            } else if b & 0xE0 == 0xC0 {
-                entryLength = 2
-            } else if b & 0xF0 == 0xE0 {
-                guard i + 2 <= lp.count else { throw fail("Bad listpack") }
-                entryLength = 2 + (Int(b & 0x0f) << 8 | Int(lp[i + 1]))
-            } else {
-                switch b {
-                case 0xF0:
-                    guard i + 5 <= lp.count else { throw fail("Bad listpack") }
-                    entryLength = 5 + Int(Self.littleEndian32(lp, at: i + 1))
-                case 0xF1: entryLength = 3
-                case 0xF2: entryLength = 4
-                case 0xF3: entryLength = 5
-                case 0xF4: entryLength = 9
-                default: throw fail("Bad listpack entry")
-                }
-            }
-            // The entry's bytes must end before the terminator; its length follows, backwards.
-            guard entryLength < lp.count - 1 - i else { throw fail("Bad listpack") }
-            i += entryLength + ListpackCoding.backLengthSize(entryLength)
-            count += 1
-        }
-        let counted = Int(lp[4]) | Int(lp[5]) << 8
-        guard i == lp.count - 1, counted == 65535 || counted == count else { throw fail("Bad listpack") }
+        guard let count = ListpackCoding.validatedCount(lp) else { throw RDBError(reason: "Bad listpack", offset: offset) }
         return count
-    }
-
-    static func littleEndian32(_ lp: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
-        UInt32(littleEndian: lp.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
     /// Calls `body` with an element's text: a string's bytes, or an integer's decimal digits.
@@ -110,14 +69,7 @@ extension RDBReader {
     static func textLength(_ element: ListpackElement) -> Int {
         switch element {
         case .string(let range): return range.count
-        case .int(let n):
-            var length = n < 0 ? 2 : 1
-            var rest = n.magnitude / 10
-            while rest > 0 {
-                length += 1
-                rest /= 10
-            }
-            return length
+        case .int(let n): return decimalLength(n)
         }
     }
 
